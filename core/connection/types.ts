@@ -1,0 +1,93 @@
+/**
+ * The connection core builds on any pipe. Public API only; the implementation lives beside it.
+ */
+import type { ConnectionStage, ConnectionState } from '../contracts/stages';
+import type { PeerId, PeerInfo } from '../contracts/peer';
+import type { Pipe, PipeSink } from '../contracts/transport';
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+/** A message is either bytes (sent as-is) or a JSON value. */
+export type Message = Uint8Array | Json;
+
+/** Why a connection ended. `local`/`remote` say who closed it; `error` marks a failure. */
+export interface CloseReason {
+  by: 'local' | 'remote' | 'error';
+  /** Stable tag: 'closed', 'peer-timeout', 'pipe-closed', 'handshake-failed', 'transport-failed', 'aborted', ... */
+  code: string;
+  /** Human-readable. */
+  message: string;
+  /** For failures: which stage failed. */
+  stage?: ConnectionStage;
+}
+
+export interface ConnectionStats {
+  bytesSent: number;
+  bytesReceived: number;
+  messagesSent: number;
+  messagesReceived: number;
+  /** Last heartbeat round-trip time in ms, once measured. */
+  rttMs?: number;
+}
+
+export interface ConnectionOptions {
+  /** Who we are: sent in the handshake. */
+  local: PeerInfo;
+  /** If set, the handshake fails unless the remote proves this id. */
+  expectedRemote?: PeerId;
+  /** Heartbeat interval (ms). Default 5000. */
+  heartbeatIntervalMs?: number;
+  /** No frame from the remote for this long means the peer is dead. Default 15000. */
+  deadPeerTimeoutMs?: number;
+  /** Default timeout of `request`. Default 10000. */
+  requestTimeoutMs?: number;
+  /** `send` waits while the pipe's buffered amount is above this. Default 1 MiB. */
+  highWaterMark?: number;
+  /** Largest message accepted from the remote after reassembly. Default 64 MiB. */
+  maxMessageSize?: number;
+}
+
+export type Unsubscribe = () => void;
+
+export interface Channel {
+  readonly name: string;
+  /** Resolves once the message is handed to the pipe (after waiting for backpressure). */
+  send(message: Message): Promise<void>;
+  /** Send a request; resolves with the remote handler's answer, rejects on remote error,
+   * timeout or close. */
+  request(message: Message, options?: { timeoutMs?: number }): Promise<Message>;
+  onMessage(handler: (message: Message) => void): Unsubscribe;
+  /** One handler per channel answers requests; a thrown error travels back as a rejection. */
+  onRequest(handler: (message: Message) => Message | Promise<Message>): Unsubscribe;
+}
+
+export interface ConnectionEvents {
+  state: ConnectionState;
+  stage: ConnectionStage;
+  close: CloseReason;
+}
+
+export interface Connection {
+  readonly id: string;
+  readonly state: ConnectionState;
+  readonly stage: ConnectionStage;
+  /** Known after the handshake. */
+  readonly remote: PeerInfo | undefined;
+  /** Set once closed or failed. */
+  readonly closeReason: CloseReason | undefined;
+  /** The sink to hand to the transport before dialling. */
+  readonly sink: PipeSink;
+  /** Resolves when open; rejects (with the close reason as an error) if it closes first. */
+  readonly opened: Promise<void>;
+  /** Resolves when closed or failed. */
+  readonly closed: Promise<CloseReason>;
+  setStage(stage: ConnectionStage): void;
+  /** The transport delivered a pipe: run the handshake and open. */
+  attach(pipe: Pipe): void;
+  /** The attempt failed before a pipe existed. */
+  fail(stage: ConnectionStage, error: unknown): void;
+  channel(name: string): Channel;
+  /** Close with a reason the remote receives; resolves when closed. */
+  close(message?: string): Promise<void>;
+  stats(): ConnectionStats;
+  on<E extends keyof ConnectionEvents>(event: E, listener: (value: ConnectionEvents[E]) => void): Unsubscribe;
+}

@@ -1,0 +1,97 @@
+/**
+ * The signalling contract. A signalling method moves opaque signals between two peers for one
+ * connection attempt (or, like a broker, hands over a ready pipe), and can ask the user to do
+ * something: show an invite, paste a reply.
+ */
+import { z } from 'zod';
+import type { Dial, DialOptions, Pipe, PipeSink } from './transport';
+import type { ConnectionStage } from './stages';
+import type { PeerId, PeerInfo } from './peer';
+
+/** Something a method shows the user (no answer expected): an invite link, a reply code. */
+export const Display = z.object({
+  title: z.string().max(200),
+  text: z.string().max(2000).optional(),
+  /** A whtnxt:// link the user passes on. */
+  link: z.string().max(8192).optional(),
+  /** The same content as a code to copy (for channels that mangle links). */
+  code: z.string().max(8192).optional(),
+});
+export type Display = z.infer<typeof Display>;
+
+/** A question a method asks the user; the answer is text (a pasted reply code, say). */
+export const Question = z.object({
+  title: z.string().max(200),
+  label: z.string().max(200),
+  placeholder: z.string().max(200).optional(),
+});
+export type Question = z.infer<typeof Question>;
+
+/** What a link (or an incoming request) says about who is on the other side. Claims only: the
+ * connection handshake checks a claimed id against the id the remote proves. */
+export interface RemoteClaim {
+  id?: PeerId;
+  name?: string;
+}
+
+/** A link a method has validated: who it leads to and the method's own parsed parameters. */
+export interface LinkTarget<P = unknown> {
+  method: string;
+  remote: RemoteClaim;
+  params: P;
+}
+
+/** Given to a method for the duration of one attempt. */
+export interface AttemptContext {
+  readonly attemptId: string;
+  readonly local: PeerInfo;
+  /** Aborted when the user cancels, the attempt times out (30 s) or the host stops. */
+  readonly abort: AbortSignal;
+  /** The sink the resulting pipe must report to (methods that build pipes themselves). */
+  readonly sink: PipeSink;
+  /** Dial a registered transport with this attempt's sink, stage reporting and abort. */
+  dial(transport: string, options: Pick<DialOptions, 'initiator' | 'sendSignal' | 'trickle'>): Dial;
+  stage(stage: ConnectionStage): void;
+  /** Present the invite: core builds the `whtnxt://connect?v=1&via=<method>&...` link from
+   * `params` (plus the local display name) and shows it with the optional code. Returns the
+   * invite token core added to the link (`t`), which the answering side sends back. */
+  presentInvite(invite: { params: Record<string, string>; code?: string; text?: string }): { link: string; token: string };
+  show(display: Display): void;
+  ask(question: Question): Promise<string>;
+  /** Tell core who the remote claims to be, as soon as it is known (before approval). */
+  claimRemote(remote: RemoteClaim): void;
+}
+
+/** An unsolicited incoming attempt (from a broker). Core runs it through approval first. */
+export interface IncomingAttempt {
+  method: string;
+  remote: RemoteClaim;
+  /** Invite token the remote presented, if any: one from an invite of ours is consent. */
+  token?: string;
+  /** Called after approval: produce the pipe, reporting to the attempt's sink. */
+  accept(ctx: AttemptContext): Promise<Pipe>;
+  /** Called when the attempt is refused, with the reason the remote should be told. */
+  reject(reason: string): void;
+}
+
+export interface SignalingServices {
+  /** Report an incoming attempt (from a broker connection, say). */
+  incoming(attempt: IncomingAttempt): void;
+  readonly local: PeerInfo;
+}
+
+export interface SignalingMethod<P = unknown> {
+  readonly name: string;
+  readonly description: string;
+  /** Names of the transports this method can drive. */
+  readonly transports: readonly string[];
+  /** Validate a link's method-specific parameters (untrusted). Throw a `LinkError` with a
+   * human-readable reason when they are wrong. */
+  parseLink(params: Record<string, string>): LinkTarget<P>;
+  /** Start an invite: present it, then resolve with the pipe once someone answers. */
+  invite(ctx: AttemptContext): Promise<Pipe>;
+  /** Answer an approved link: resolve with the pipe. */
+  answer(target: LinkTarget<P>, ctx: AttemptContext): Promise<Pipe>;
+  /** Optional: start listening for unsolicited attempts (brokers). */
+  listen?(services: SignalingServices): Promise<void> | void;
+}

@@ -1,0 +1,70 @@
+/**
+ * The transport contract: the smallest thing a third party implements.
+ *
+ * A transport produces a *pipe*: an ordered, reliable duplex of binary frames no larger than
+ * `maxFrameSize`. Everything else (chunking, channels, request/response, backpressure that
+ * `send` awaits, heartbeats, close reasons) is built on top by core's connection
+ * (`core/connection`), so every transport gets the same behaviour.
+ */
+import type { ConnectionStage } from './stages';
+
+/** Where a pipe reports what happens to it. Core creates the sink before dialling, so frames
+ * that arrive before `dial(...).pipe` resolves are not lost. */
+export interface PipeSink {
+  /** One frame from the remote, in order. The pipe must not reuse the buffer afterwards. */
+  frame(data: Uint8Array): void;
+  /** The pipe's buffered amount fell to or below its low-water mark: core resumes sending. */
+  drain(): void;
+  /** The pipe ended (remote close, local close, or failure). Called at most once; `error` is
+   * set only when the pipe ended abnormally. */
+  closed(error?: Error): void;
+}
+
+/** An open byte pipe. */
+export interface Pipe {
+  /** The largest frame `send` accepts, in bytes. Core chunks anything larger. */
+  readonly maxFrameSize: number;
+  /** Queue one frame. Throws if the pipe is closed. Must not throw for a frame of at most
+   * `maxFrameSize` bytes while open: backpressure is signalled through `bufferedAmount`. */
+  send(frame: Uint8Array): void;
+  /** Bytes queued locally and not yet handed to the network. Optional: without it core
+   * cannot apply backpressure and relies on the transport's own buffering. */
+  bufferedAmount?(): number;
+  /** The threshold under which the pipe calls `sink.drain()`. Required with `bufferedAmount`. */
+  readonly lowWaterMark?: number;
+  /** Close the pipe. Idempotent. The sink's `closed()` follows (without an error). */
+  close(): void;
+}
+
+/** Opaque, JSON-serialisable signalling payload (SDP offer/answer, ICE candidate, ...). */
+export type Signal = unknown;
+
+export interface DialOptions {
+  /** True on the side that starts the exchange (creates the offer). */
+  initiator: boolean;
+  sink: PipeSink;
+  /** Hand a local signal to signalling for delivery to the remote. */
+  sendSignal(signal: Signal): void;
+  /** Report progress so a user never watches a silent spinner. */
+  stage(stage: ConnectionStage): void;
+  /** Aborting fails the dial (if still pending) and closes the pipe. */
+  abort: AbortSignal;
+  /** When false, the transport must emit one complete signal per side (no trickle ICE): used by
+   * signalling methods that move signals by hand. Default true. */
+  trickle?: boolean;
+}
+
+export interface Dial {
+  /** Deliver a signal that came from the remote. Throws a `TransportError` on a signal the
+   * transport cannot use. */
+  signal(signal: Signal): void;
+  /** Resolves once the pipe is open; rejects with a `TransportError` naming the failed stage. */
+  readonly pipe: Promise<Pipe>;
+}
+
+/** A transport that needs raw signals exchanged (WebRTC, for example). */
+export interface Transport {
+  readonly name: string;
+  readonly description: string;
+  dial(options: DialOptions): Dial;
+}

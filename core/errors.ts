@@ -1,0 +1,93 @@
+/**
+ * Every error core raises is a `WhatNextError` with a stable `code`, so callers (and the
+ * renderer, after the error crossed a process boundary as `{ code, message }`) can tell them
+ * apart without parsing messages.
+ */
+import type { ConnectionStage } from './contracts/stages';
+
+export class WhatNextError extends Error {
+  override name = 'WhatNextError';
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+  toJSON(): { code: string; message: string } {
+    return { code: this.code, message: this.message };
+  }
+}
+
+/** Thrown (or rejected) by a plugin inside a hook: names the plugin and the hook. */
+export class PluginError extends WhatNextError {
+  override name = 'PluginError';
+  constructor(
+    readonly plugin: string,
+    readonly hook: string,
+    cause: unknown,
+  ) {
+    super('plugin_error', `[plugin ${plugin}] hook ${hook} failed: ${describe(cause)}`, { cause });
+  }
+}
+
+/** An async hook tap did not settle in time. */
+export class PluginTimeoutError extends WhatNextError {
+  override name = 'PluginTimeoutError';
+  constructor(
+    readonly plugin: string,
+    readonly hook: string,
+    readonly timeoutMs: number,
+  ) {
+    super('plugin_timeout', `[plugin ${plugin}] hook ${hook} did not finish within ${timeoutMs} ms`);
+  }
+}
+
+/** A plugin definition or its options were refused at start. */
+export class PluginConfigError extends WhatNextError {
+  override name = 'PluginConfigError';
+  constructor(
+    readonly plugin: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super('plugin_config', `[plugin ${plugin}] ${message}`, options);
+  }
+}
+
+/** A whtnxt:// link (or a method's code) was refused; `reason` is a stable machine tag. */
+export class LinkError extends WhatNextError {
+  override name = 'LinkError';
+  constructor(
+    readonly reason: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super('link_invalid', message, options);
+  }
+}
+
+/** A transport failed; `stage` says where. */
+export class TransportError extends WhatNextError {
+  override name = 'TransportError';
+  constructor(
+    readonly stage: ConnectionStage,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super('transport_failed', message, options);
+  }
+}
+
+/** A malformed message arrived across a boundary (process, peer). */
+export class ProtocolError extends WhatNextError {
+  override name = 'ProtocolError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('protocol_error', message, options);
+  }
+}
+
+export function describe(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
