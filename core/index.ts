@@ -1,0 +1,14 @@
+/**
+ * WhatNext core: what plugin authors import. No Electron, no UI, nothing from host/ or plugins/.
+ */
+export { definePlugin, HOST_API_VERSION, type PluginDefinition, type PluginInstance, type PluginFactory } from './plugin';
+export { defineConfig, type WhatNextConfig } from './config';
+export { PluginHost, type HostOptions, type HostState, type PluginStatus } from './host/host';
+export type { PluginContext, Logger, LogLevel } from './host/context';
+export type { HostHooks, ApprovalRequest, ApprovalDecision, ConnectionRecord } from './host/hooks';
+export * from './contracts/transport';
+export * from './contracts/signaling';
+export * from './contracts/peer';
+export * from './contracts/stages';
+export * from './errors';
+export type * from './connection/types';
