@@ -11,7 +11,7 @@ export const LINK_MAX_LENGTH = 8192;
 export const LINK_MAX_PARAMS = 32;
 export const LINK_VERSION = 1;
 export const LINK_ACTION = 'connect';
-export const DEFAULT_LINK_SCHEMES: readonly string[] = ['whtnxt'];
+export const DEFAULT_LINK_SCHEMES: readonly string[] = Object.freeze(['whtnxt']);
 /** Keys the codec owns; everything else in the query is a method parameter. */
 export const RESERVED_LINK_KEYS = ['v', 'via', 'n', 't'] as const;
 
