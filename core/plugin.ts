@@ -33,7 +33,8 @@ export interface PluginInstance {
   readonly rawOptions: unknown;
 }
 
-export type PluginFactory<Schema extends z.ZodType> = undefined extends z.input<Schema>
+/** Options may be omitted when the schema accepts an empty object. */
+export type PluginFactory<Schema extends z.ZodType> = {} extends z.input<Schema>
   ? (options?: z.input<Schema>) => PluginInstance
   : (options: z.input<Schema>) => PluginInstance;
 

@@ -45,6 +45,9 @@ export interface LinkTarget<P = unknown> {
 export interface AttemptContext {
   readonly attemptId: string;
   readonly local: PeerInfo;
+  /** The invite token of this attempt: for an answer, the one the link carried (send it back
+   * to the inviter); for an invite, the one `presentInvite` returned. */
+  readonly inviteToken: string | undefined;
   /** Aborted when the user cancels, the attempt times out (30 s) or the host stops. */
   readonly abort: AbortSignal;
   /** The sink the resulting pipe must report to (methods that build pipes themselves). */

@@ -1,0 +1,389 @@
+/**
+ * ConnectionManager: the transport-agnostic flow from a link or an invite to an open connection.
+ *
+ *   invite(method)      → method.invite(ctx) presents a link, resolves with a pipe when answered
+ *   openLink(link)      → codec → resolveLink hook → approval → method.answer(target, ctx)
+ *   incoming (broker)   → approval → attempt.accept(ctx)
+ *
+ * Approval: the `approve` bail hook first (policies), then the user, who has 30 s. Nothing
+ * dials before approval. After approval a connection has 30 s to open. Every attempt and
+ * connection change is emitted so a UI is never left with a silent spinner.
+ */
+import type { PeerInfo } from '../contracts/peer';
+import type { AttemptContext, IncomingAttempt, LinkTarget, SignalingMethod } from '../contracts/signaling';
+import type { Pipe } from '../contracts/transport';
+import type { ConnectionStage } from '../contracts/stages';
+import { createConnection } from '../connection';
+import type { CloseReason, Connection, ConnectionOptions } from '../connection/types';
+import { LinkError, PluginError, TransportError, WhatNextError, describe } from '../errors';
+import { encodeLink, parseLink } from '../link';
+import type { AttemptSummary, ConnectionSummary, ErrorInfo } from '../protocol/shapes';
+import { Emitter } from '../util/emitter';
+import { randomToken } from '../util/ids';
+import { Attempt } from './attempt';
+import type { ApprovalDecision, ApprovalRequest, ConnectionRecord } from './hooks';
+import type { PluginHost } from './host';
+
+export interface ConnectionManagerOptions {
+  /** How long the user has to approve (ms). Default 30 000. */
+  approvalTimeoutMs?: number;
+  /** How long an approved attempt has to open (ms). Default 30 000. */
+  connectTimeoutMs?: number;
+  /** How long an invite waits for an answer (ms). Default 10 minutes. */
+  inviteTtlMs?: number;
+  /** Link schemes accepted (`whtnxt`, plus `whtnxt-dev` in development). */
+  linkSchemes?: readonly string[];
+  /** Scheme of the links invites produce. */
+  inviteScheme?: string;
+  connection?: Omit<ConnectionOptions, 'local' | 'expectedRemote'>;
+}
+
+interface ManagerEvents extends Record<string, unknown> {
+  attempt: AttemptSummary;
+  connection: ConnectionSummary;
+  'link-rejected': { link: string; error: ErrorInfo };
+}
+
+interface OpenConnection {
+  record: ConnectionRecord;
+  attemptId: string;
+}
+
+export class ConnectionManager {
+  #attempts = new Map<string, Attempt>();
+  #connections = new Map<string, OpenConnection>();
+  #events = new Emitter<ManagerEvents>((error) => this.host.log('error', `listener failed: ${describe(error)}`));
+  #options: Required<Omit<ConnectionManagerOptions, 'connection'>> & Pick<ConnectionManagerOptions, 'connection'>;
+  #stopped = false;
+
+  constructor(
+    readonly host: PluginHost,
+    options: ConnectionManagerOptions = {},
+  ) {
+    this.#options = {
+      approvalTimeoutMs: options.approvalTimeoutMs ?? 30_000,
+      connectTimeoutMs: options.connectTimeoutMs ?? 30_000,
+      inviteTtlMs: options.inviteTtlMs ?? 10 * 60_000,
+      linkSchemes: options.linkSchemes ?? ['whtnxt'],
+      inviteScheme: options.inviteScheme ?? options.linkSchemes?.[0] ?? 'whtnxt',
+      connection: options.connection,
+    };
+  }
+
+  on<E extends keyof ManagerEvents>(event: E, listener: (value: ManagerEvents[E]) => void): () => void {
+    return this.#events.on(event, listener);
+  }
+
+  /** Start the methods that listen for unsolicited attempts (brokers). */
+  async start(): Promise<void> {
+    for (const method of this.host.signaling.list()) {
+      if (!method.listen) continue;
+      try {
+        await method.listen({ local: this.host.local, incoming: (attempt) => this.#incoming(attempt) });
+      } catch (error) {
+        this.host.log('warn', `signalling method ${method.name} could not listen: ${describe(error)}`);
+      }
+    }
+  }
+
+  attempts(): AttemptSummary[] {
+    return [...this.#attempts.values()].map((attempt) => attempt.summary());
+  }
+
+  connections(): ConnectionSummary[] {
+    return [...this.#connections.keys()].map((id) => this.#summary(id)).filter((c): c is ConnectionSummary => !!c);
+  }
+
+  connection(id: string): Connection {
+    const entry = this.#connections.get(id);
+    if (!entry) throw new WhatNextError('unknown_connection', `There is no open connection with id ${id}.`);
+    return entry.record.connection;
+  }
+
+  /** Create an invite with `methodName`; the summary carries the link once the method presents it. */
+  invite(methodName: string): AttemptSummary {
+    this.#assertRunning();
+    const method = this.host.signaling.get(methodName);
+    const attempt = this.#newAttempt(method.name, 'inviter', {});
+    attempt.after(this.#options.inviteTtlMs, () => this.#fail(attempt, new WhatNextError('invite_expired', 'Nobody answered the invite in time; create a new one.')));
+    void this.#connect(attempt, method, undefined, (ctx) => method.invite(ctx));
+    return attempt.summary();
+  }
+
+  /** Validate an untrusted link and raise an attempt that waits for approval. */
+  openLink(input: string): AttemptSummary {
+    this.#assertRunning();
+    let target: LinkTarget;
+    let token: string | undefined;
+    try {
+      const link = parseLink(input, { schemes: this.#options.linkSchemes });
+      if (!this.host.signaling.has(link.via)) {
+        const installed = this.host.signaling.list().map((m) => m.name).join(', ') || 'none';
+        throw new LinkError('unknown-method', `This link uses the signalling method "${link.via}", which is not installed (installed: ${installed}).`);
+      }
+      const resolved = this.host.hooks.resolveLink.for(link.via).call(link);
+      if (!resolved) throw new LinkError('unresolved', `No plugin could read this "${link.via}" link.`);
+      target = { ...resolved, remote: { ...resolved.remote, ...(link.name && !resolved.remote.name ? { name: link.name } : {}) } };
+      token = link.token;
+    } catch (error) {
+      const info = errorInfo(error instanceof PluginError && error.cause instanceof LinkError ? error.cause : error);
+      this.#events.emit('link-rejected', { link: input.slice(0, 200), error: info });
+      throw error instanceof PluginError && error.cause instanceof LinkError ? error.cause : error;
+    }
+    const method = this.host.signaling.get(target.method);
+    const attempt = this.#newAttempt(method.name, 'answerer', target.remote);
+    attempt.inviteToken = token;
+    void this.#approveThenConnect(attempt, method, target.remote.id, { direction: 'outgoing', invited: false }, (ctx) => method.answer(target, ctx));
+    return attempt.summary();
+  }
+
+  approve(attemptId: string): AttemptSummary {
+    const attempt = this.#attempt(attemptId);
+    if (!attempt.decide(true)) throw new WhatNextError('not_awaiting_approval', `Attempt ${attemptId} is not waiting for approval (it is ${attempt.state}).`);
+    return attempt.summary();
+  }
+
+  reject(attemptId: string, reason = 'rejected by the user'): AttemptSummary {
+    const attempt = this.#attempt(attemptId);
+    if (!attempt.decide(false, reason)) throw new WhatNextError('not_awaiting_approval', `Attempt ${attemptId} is not waiting for approval (it is ${attempt.state}).`);
+    return attempt.summary();
+  }
+
+  answer(attemptId: string, questionId: string, text: string): AttemptSummary {
+    const attempt = this.#attempt(attemptId);
+    if (!attempt.answer(questionId, text)) throw new WhatNextError('no_such_question', `Attempt ${attemptId} is not waiting for an answer to question ${questionId}.`);
+    return attempt.summary();
+  }
+
+  cancel(attemptId: string): AttemptSummary {
+    const attempt = this.#attempt(attemptId);
+    if (attempt.state === 'open') throw new WhatNextError('attempt_open', 'This attempt already opened a connection: close the connection instead.');
+    attempt.update({ state: 'cancelled', error: { code: 'cancelled', message: 'Cancelled.' } });
+    return attempt.summary();
+  }
+
+  async close(connectionId: string, reason?: string): Promise<void> {
+    await this.connection(connectionId).close(reason);
+  }
+
+  /** Cancel every attempt and close every connection. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const attempt of this.#attempts.values()) {
+      if (attempt.state !== 'open') attempt.update({ state: 'cancelled', error: { code: 'stopping', message: 'The service is stopping.' } });
+    }
+    await Promise.allSettled([...this.#connections.values()].map(({ record }) => record.connection.close('the peer is shutting down')));
+  }
+
+  #incoming(incoming: IncomingAttempt): void {
+    if (this.#stopped) return incoming.reject('the peer is shutting down');
+    let method: SignalingMethod;
+    try {
+      method = this.host.signaling.get(incoming.method);
+    } catch {
+      return incoming.reject(`unknown signalling method ${incoming.method}`);
+    }
+    const attempt = this.#newAttempt(method.name, 'incoming', incoming.remote);
+    attempt.inviteToken = incoming.token;
+    void this.#approveThenConnect(attempt, method, incoming.remote.id, { direction: 'incoming', invited: false }, (ctx) => incoming.accept(ctx), (reason) =>
+      incoming.reject(reason),
+    );
+  }
+
+  async #approveThenConnect(
+    attempt: Attempt,
+    method: SignalingMethod,
+    expectedRemote: string | undefined,
+    request: Pick<ApprovalRequest, 'direction' | 'invited'>,
+    open: (ctx: AttemptContext) => Promise<Pipe>,
+    refuse?: (reason: string) => void,
+  ): Promise<void> {
+    let decision: ApprovalDecision;
+    try {
+      decision = await this.#decide(attempt, request);
+    } catch (error) {
+      refuse?.('approval failed');
+      return this.#fail(attempt, error);
+    }
+    if (attempt.done) return refuse?.(`the attempt was ${attempt.state}`);
+    attempt.decidedBy = decision.by;
+    if (!decision.approve) {
+      refuse?.(decision.reason);
+      return attempt.update({ state: 'rejected', error: { code: 'rejected', message: decision.reason } });
+    }
+    attempt.update({ state: 'connecting' });
+    attempt.after(this.#options.connectTimeoutMs, () =>
+      this.#fail(attempt, new TransportError(attempt.stage, `The connection did not open within ${Math.round(this.#options.connectTimeoutMs / 1000)} s (stuck at ${attempt.stage}).`)),
+    );
+    await this.#connect(attempt, method, expectedRemote, open, request.direction);
+  }
+
+  async #decide(attempt: Attempt, request: Pick<ApprovalRequest, 'direction' | 'invited'>): Promise<ApprovalDecision> {
+    const policy = await this.host.hooks.approve.promise({ attemptId: attempt.id, method: attempt.method, remote: { ...attempt.remote }, ...request });
+    if (policy) return policy;
+    const user = await attempt.waitForApproval(this.#options.approvalTimeoutMs);
+    return user.approve ? { approve: true, by: 'user' } : { approve: false, by: 'user', reason: user.reason ?? 'rejected' };
+  }
+
+  async #connect(
+    attempt: Attempt,
+    method: SignalingMethod,
+    expectedRemote: string | undefined,
+    open: (ctx: AttemptContext) => Promise<Pipe>,
+    direction: 'incoming' | 'outgoing' = attempt.role === 'incoming' ? 'incoming' : 'outgoing',
+  ): Promise<void> {
+    const connection = createConnection({
+      ...this.#options.connection,
+      local: this.host.local,
+      ...(expectedRemote ? { expectedRemote } : {}),
+    });
+    attempt.transport = method.transports[0] ?? method.name;
+    connection.on('stage', (stage) => attempt.update({ stage }));
+    const ctx = this.#context(attempt, method, connection);
+    try {
+      const pipe = await open(ctx);
+      if (attempt.done) {
+        pipe.close();
+        throw attempt.abort.signal.reason ?? new WhatNextError('attempt_ended', `the attempt was ${attempt.state}`);
+      }
+      connection.attach(pipe);
+      await raceAbort(connection.opened, attempt.abort.signal);
+    } catch (error) {
+      if (connection.state === 'connecting') connection.fail(error instanceof TransportError ? error.stage : attempt.stage, error);
+      else void connection.close(describe(error));
+      return this.#fail(attempt, error, connection.closeReason);
+    }
+    attempt.clearTimers();
+    this.#opened(attempt, connection, method, direction);
+  }
+
+  #context(attempt: Attempt, method: SignalingMethod, connection: Connection): AttemptContext {
+    return {
+      attemptId: attempt.id,
+      local: this.host.local,
+      get inviteToken() {
+        return attempt.inviteToken;
+      },
+      abort: attempt.abort.signal,
+      sink: connection.sink,
+      dial: (transport, options) => {
+        if (!method.transports.includes(transport)) {
+          throw new WhatNextError('transport_not_supported', `signalling method ${method.name} cannot drive transport ${transport}`);
+        }
+        attempt.transport = transport;
+        return this.host.transports.get(transport).dial({ ...options, sink: connection.sink, stage: (s: ConnectionStage) => connection.setStage(s), abort: attempt.abort.signal });
+      },
+      stage: (stage) => connection.setStage(stage),
+      presentInvite: ({ params, code, text }) => {
+        const token = attempt.inviteToken ?? randomToken();
+        attempt.inviteToken = token;
+        const link = encodeLink({ version: 1, via: method.name, name: this.host.local.name, token, params }, { scheme: this.#options.inviteScheme });
+        attempt.update({ invite: { link, ...(code ? { code } : {}), ...(text ? { text } : {}) } });
+        return { link, token };
+      },
+      show: (display) => attempt.show(display),
+      ask: (question) => attempt.ask(question),
+      claimRemote: (remote) => attempt.update({ remote: { ...attempt.remote, ...remote } }),
+    };
+  }
+
+  #opened(attempt: Attempt, connection: Connection, method: SignalingMethod, direction: 'incoming' | 'outgoing'): void {
+    const remote = connection.remote as PeerInfo;
+    const record: ConnectionRecord = { id: connection.id, method: method.name, transport: attempt.transport ?? method.name, direction, remote, connection };
+    this.#connections.set(connection.id, { record, attemptId: attempt.id });
+    attempt.update({ state: 'open', stage: 'open', connectionId: connection.id, remote: { id: remote.id, name: remote.name } });
+    const emit = () => {
+      const summary = this.#summary(connection.id);
+      if (summary) this.#events.emit('connection', summary);
+    };
+    connection.on('state', emit);
+    connection.on('stage', emit);
+    void connection.closed.then((reason: CloseReason) => {
+      emit();
+      this.#connections.delete(connection.id);
+      this.#attempts.delete(attempt.id);
+      this.host.hooks.connectionClosed.call(record, reason);
+    });
+    emit();
+    void this.host.hooks.connectionOpened.promise(record);
+  }
+
+  #fail(attempt: Attempt, error: unknown, reason?: CloseReason): void {
+    if (attempt.done) return;
+    const info = errorInfo(error);
+    if (reason?.stage && !info.stage) info.stage = reason.stage;
+    if (!info.stage) info.stage = attempt.stage;
+    attempt.update({ state: 'failed', error: info });
+  }
+
+  #newAttempt(method: string, role: AttemptSummary['role'], remote: AttemptSummary['remote']): Attempt {
+    const attempt = new Attempt(method, role, remote, (changed) => {
+      this.#events.emit('attempt', changed.summary());
+      // A settled attempt has said why in the event just sent; it is not listed any more.
+      if (changed.done) this.#attempts.delete(changed.id);
+    });
+    this.#attempts.set(attempt.id, attempt);
+    this.#events.emit('attempt', attempt.summary());
+    return attempt;
+  }
+
+  #attempt(id: string): Attempt {
+    const attempt = this.#attempts.get(id);
+    if (!attempt) throw new WhatNextError('unknown_attempt', `There is no pending attempt with id ${id}.`);
+    return attempt;
+  }
+
+  #summary(id: string): ConnectionSummary | undefined {
+    const entry = this.#connections.get(id);
+    if (!entry) return undefined;
+    const { record, attemptId } = entry;
+    const connection = record.connection;
+    return {
+      id,
+      attemptId,
+      method: record.method,
+      transport: record.transport,
+      direction: record.direction,
+      remote: record.remote,
+      state: connection.state,
+      stage: connection.stage,
+      stats: connection.stats(),
+      ...(connection.closeReason ? { closeReason: connection.closeReason } : {}),
+    };
+  }
+
+  #assertRunning(): void {
+    if (this.#stopped) throw new WhatNextError('stopping', 'The service is stopping.');
+  }
+}
+
+export function errorInfo(error: unknown): ErrorInfo {
+  if (error instanceof WhatNextError) {
+    return {
+      code: error.code,
+      message: error.message,
+      ...(error instanceof TransportError ? { stage: error.stage } : {}),
+      ...(error instanceof LinkError ? { reason: error.reason } : {}),
+      ...(error instanceof PluginError ? { plugin: error.plugin, hook: error.hook } : {}),
+    };
+  }
+  return { code: 'internal_error', message: describe(error) };
+}
+
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}

@@ -1,0 +1,113 @@
+/**
+ * The protocol between main, service and renderer: the single source of every message's type.
+ *
+ *   request   { type: 'request',  id, method, params }        client → service
+ *   response  { type: 'response', id, ok: true, result }       service → client
+ *             { type: 'response', id, ok: false, error }
+ *   event     { type: 'event', event, data }                   service → every client
+ *
+ * `methods` and `events` are maps from name to zod schemas; the unions, the types and the
+ * preload's typed API are all derived from them.
+ */
+import { z } from 'zod';
+import { LINK_MAX_LENGTH } from '../link';
+import {
+  AttemptSummary,
+  ConnectionSummary,
+  ErrorInfo,
+  HostState,
+  KnownPeer,
+  Message,
+  MethodInfo,
+  PluginStatus,
+  ServiceStatus,
+  Settings,
+} from './shapes';
+
+export * from './shapes';
+
+const Empty = z.object({}).strict();
+const Id = z.string().min(1).max(64);
+const ChannelName = z.string().min(1).max(64);
+const def = <P extends z.ZodType, R extends z.ZodType>(params: P, result: R) => ({ params, result });
+
+export const methods = {
+  'service.status': def(Empty, ServiceStatus),
+  'service.shutdown': def(Empty, Empty),
+  'plugins.list': def(Empty, z.array(PluginStatus)),
+  'signaling.list': def(Empty, z.array(MethodInfo)),
+  /** Open a whtnxt:// link: validates it and raises an attempt awaiting approval. */
+  'links.open': def(z.object({ link: z.string().max(LINK_MAX_LENGTH * 4) }).strict(), AttemptSummary),
+  /** Create an invite with a method (default: the settings' default method). */
+  'attempts.invite': def(z.object({ method: z.string().max(64).optional() }).strict(), AttemptSummary),
+  'attempts.list': def(Empty, z.array(AttemptSummary)),
+  'attempts.approve': def(z.object({ attemptId: Id }).strict(), AttemptSummary),
+  'attempts.reject': def(z.object({ attemptId: Id, reason: z.string().max(200).optional() }).strict(), AttemptSummary),
+  /** Answer the attempt's pending question (e.g. paste the reply code). */
+  'attempts.answer': def(z.object({ attemptId: Id, questionId: Id, answer: z.string().max(LINK_MAX_LENGTH * 4) }).strict(), AttemptSummary),
+  'attempts.cancel': def(z.object({ attemptId: Id }).strict(), AttemptSummary),
+  'connections.list': def(Empty, z.array(ConnectionSummary)),
+  'connections.close': def(z.object({ connectionId: Id, reason: z.string().max(200).optional() }).strict(), Empty),
+  /** Send an app message on a named channel. */
+  'connections.send': def(z.object({ connectionId: Id, channel: ChannelName, message: Message }).strict(), Empty),
+  /** Start relaying a channel's incoming messages as `connection.message` events. */
+  'connections.listen': def(z.object({ connectionId: Id, channel: ChannelName }).strict(), Empty),
+  'peers.known': def(Empty, z.array(KnownPeer)),
+  'peers.forget': def(z.object({ peerId: Id }).strict(), Empty),
+  'settings.get': def(Empty, Settings),
+  'settings.update': def(Settings.partial().strict(), Settings),
+} as const;
+
+export const events = {
+  'host.state': HostState,
+  'plugin.error': z.object({ plugin: z.string(), error: ErrorInfo }),
+  'attempt.updated': AttemptSummary,
+  'connection.updated': ConnectionSummary,
+  'connection.message': z.object({ connectionId: Id, channel: ChannelName, message: Message }),
+  'link.rejected': z.object({ link: z.string(), error: ErrorInfo }),
+  'settings.changed': Settings,
+} as const;
+
+export type Methods = typeof methods;
+export type MethodName = keyof Methods;
+export type Params<M extends MethodName> = z.input<Methods[M]['params']>;
+export type Result<M extends MethodName> = z.output<Methods[M]['result']>;
+export type Events = typeof events;
+export type EventName = keyof Events;
+export type EventData<E extends EventName> = z.output<Events[E]>;
+
+export const RequestId = z.union([z.string().min(1).max(64), z.number().int().nonnegative()]);
+export type RequestId = z.infer<typeof RequestId>;
+
+const methodNames = Object.keys(methods) as [MethodName, ...MethodName[]];
+const eventNames = Object.keys(events) as [EventName, ...EventName[]];
+
+/** Just enough of a request to answer it, even when the rest is invalid. */
+export const RequestEnvelope = z.object({ type: z.literal('request'), id: RequestId, method: z.enum(methodNames), params: z.unknown() });
+
+export const Request = z.discriminatedUnion(
+  'method',
+  methodNames.map((name) =>
+    z.object({ type: z.literal('request'), id: RequestId, method: z.literal(name), params: methods[name].params }),
+  ) as never,
+) as z.ZodType<{ [M in MethodName]: { type: 'request'; id: RequestId; method: M; params: z.output<Methods[M]['params']> } }[MethodName]>;
+export type Request = z.infer<typeof Request>;
+
+export const Response = z.discriminatedUnion('ok', [
+  z.object({ type: z.literal('response'), id: RequestId, ok: z.literal(true), result: z.unknown() }),
+  z.object({ type: z.literal('response'), id: RequestId.nullable(), ok: z.literal(false), error: ErrorInfo }),
+]);
+export type Response = z.infer<typeof Response>;
+
+export const Event = z.discriminatedUnion(
+  'event',
+  eventNames.map((name) => z.object({ type: z.literal('event'), event: z.literal(name), data: events[name] })) as never,
+) as z.ZodType<{ [E in EventName]: { type: 'event'; event: E; data: EventData<E> } }[EventName]>;
+export type Event = z.infer<typeof Event>;
+
+/** Anything the service may send. */
+export const ServiceMessage = z.union([Response, Event]);
+export type ServiceMessage = z.infer<typeof ServiceMessage>;
+
+export const isMethodName = (name: string): name is MethodName => Object.hasOwn(methods, name);
+export const isEventName = (name: string): name is EventName => Object.hasOwn(events, name);

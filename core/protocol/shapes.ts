@@ -1,0 +1,117 @@
+/** Shapes that cross process boundaries (service ↔ main ↔ renderer). One schema each; the
+ * TypeScript types are inferred from them. */
+import { z } from 'zod';
+import { DisplayName, PeerId, PeerInfo } from '../contracts/peer';
+import { Display, Question } from '../contracts/signaling';
+import { ConnectionStage, ConnectionState } from '../contracts/stages';
+import { HostState, PluginStatus } from '../host/host';
+
+export { HostState, PluginStatus };
+
+export const Json: z.ZodType<import('../connection/types').Json> = z.lazy(() =>
+  z.union([z.null(), z.boolean(), z.number(), z.string(), z.array(Json), z.record(z.string(), Json)]),
+);
+
+/** An app message: bytes or JSON. */
+export const Message = z.union([z.custom<Uint8Array>((value) => value instanceof Uint8Array, 'expected bytes'), Json]);
+
+export const ErrorInfo = z.object({
+  code: z.string(),
+  message: z.string(),
+  /** The stage a connection failed at, or the plugin/hook an error came from. */
+  stage: ConnectionStage.optional(),
+  plugin: z.string().optional(),
+  hook: z.string().optional(),
+  reason: z.string().optional(),
+});
+export type ErrorInfo = z.infer<typeof ErrorInfo>;
+
+export const RemoteClaim = z.object({ id: PeerId.optional(), name: z.string().max(64).optional() });
+
+export const AttemptRole = z.enum(['inviter', 'answerer', 'incoming']);
+export const AttemptState = z.enum(['awaiting-approval', 'connecting', 'open', 'rejected', 'failed', 'cancelled']);
+
+/** One connection attempt as the user sees it. */
+export const AttemptSummary = z.object({
+  id: z.string(),
+  method: z.string(),
+  role: AttemptRole,
+  state: AttemptState,
+  stage: ConnectionStage,
+  remote: RemoteClaim,
+  /** Set for invites: the link (and code) to hand to the other person. */
+  invite: z.object({ link: z.string(), code: z.string().optional(), text: z.string().optional() }).optional(),
+  /** Things the method asked to show (e.g. a reply code to send back). */
+  displays: z.array(Display),
+  /** A pending question (e.g. "paste the reply code"). */
+  question: Question.extend({ id: z.string() }).optional(),
+  /** Epoch ms by which the user must approve (awaiting-approval only). */
+  approvalDeadline: z.number().optional(),
+  connectionId: z.string().optional(),
+  /** Who decided the approval ('user', 'invite', or a policy plugin's name). */
+  decidedBy: z.string().optional(),
+  error: ErrorInfo.optional(),
+});
+export type AttemptSummary = z.infer<typeof AttemptSummary>;
+
+export const CloseReasonShape = z.object({
+  by: z.enum(['local', 'remote', 'error']),
+  code: z.string(),
+  message: z.string(),
+  stage: ConnectionStage.optional(),
+});
+
+export const ConnectionSummary = z.object({
+  id: z.string(),
+  attemptId: z.string(),
+  method: z.string(),
+  transport: z.string(),
+  direction: z.enum(['incoming', 'outgoing']),
+  remote: PeerInfo,
+  state: ConnectionState,
+  stage: ConnectionStage,
+  stats: z.object({
+    bytesSent: z.number(),
+    bytesReceived: z.number(),
+    messagesSent: z.number(),
+    messagesReceived: z.number(),
+    rttMs: z.number().optional(),
+  }),
+  closeReason: CloseReasonShape.optional(),
+});
+export type ConnectionSummary = z.infer<typeof ConnectionSummary>;
+
+export const KnownPeer = z.object({
+  id: PeerId,
+  name: DisplayName,
+  /** Epoch ms of the first approval and of the last connection. */
+  approvedAt: z.number(),
+  lastSeenAt: z.number(),
+  lastMethod: z.string(),
+});
+export type KnownPeer = z.infer<typeof KnownPeer>;
+
+export const Settings = z.object({
+  displayName: DisplayName,
+  /** The signalling method new invites use unless overridden. */
+  defaultMethod: z.string().max(64).optional(),
+  /** Accept requests from known peers without asking. */
+  autoAcceptKnownPeers: z.boolean(),
+});
+export type Settings = z.infer<typeof Settings>;
+
+export const ServiceStatus = z.object({
+  state: HostState,
+  local: PeerInfo,
+  dataDir: z.string(),
+  pid: z.number(),
+});
+export type ServiceStatus = z.infer<typeof ServiceStatus>;
+
+export const MethodInfo = z.object({
+  name: z.string(),
+  description: z.string(),
+  plugin: z.string(),
+  transports: z.array(z.string()),
+});
+export type MethodInfo = z.infer<typeof MethodInfo>;

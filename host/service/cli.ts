@@ -1,0 +1,84 @@
+/**
+ * A headless peer in the terminal: `npm run peer -- --name Alice [--data-dir DIR] [--auto-approve]`.
+ * Prints its peer id, then reads commands (or whtnxt:// links) line by line from stdin:
+ *
+ *   invite [method]              create an invite and print its link
+ *   whtnxt://connect?...         open a link (asks for approval unless --auto-approve)
+ *   approve <attempt> | reject <attempt>
+ *   answer <attempt> <text>      answer a pending question (e.g. paste a reply code)
+ *   send <connection> <channel> <text>
+ *   list | quit
+ */
+import { createInterface } from 'node:readline';
+import { createClient } from '../../core/protocol/client';
+import { createPortPair } from '../../core/protocol/port';
+import { describe } from '../../core/errors';
+import { Service } from './service';
+import { linkSchemes, loadConfig, parseEntryArgs } from './options';
+import { exitAfterShutdown } from './shutdown';
+
+const options = parseEntryArgs(process.argv.slice(2));
+const print = (line: string) => process.stdout.write(`${line}\n`);
+
+const service = new Service({
+  dataDir: options.dataDir,
+  config: await loadConfig(options.configPath),
+  ...(options.name ? { name: options.name } : {}),
+  linkSchemes: linkSchemes(options.dev),
+  logger: (level, message) => level !== 'debug' && process.stderr.write(`[${level}] ${message}\n`),
+  onShutdownRequested: () => void quit(),
+});
+const [servicePort, clientPort] = createPortPair();
+service.serve(servicePort);
+const client = createClient(clientPort);
+await service.start();
+
+const status = await client.request('service.status', {});
+print(`peer ${status.local.name} ${status.local.id}`);
+print(`data ${status.dataDir}`);
+
+client.on('attempt.updated', async (a) => {
+  if (a.invite && a.state === 'connecting' && !a.question) print(`invite ${a.id} ${a.invite.link}`);
+  if (a.question) print(`question ${a.id} ${a.question.id} ${a.question.label}`);
+  for (const d of a.displays) if (d.code) print(`show ${a.id} ${d.title}: ${d.code}`);
+  if (a.state === 'awaiting-approval') {
+    if (options.autoApprove) await client.request('attempts.approve', { attemptId: a.id }).catch(() => undefined);
+    else print(`request ${a.id} ${a.remote.name ?? 'someone'} (${a.remote.id ?? 'unknown id'}) via ${a.method}: approve ${a.id} | reject ${a.id}`);
+  }
+  if (a.error) print(`attempt ${a.id} ${a.state} at ${a.error.stage ?? a.stage}: ${a.error.message}`);
+});
+client.on('connection.updated', (c) => print(`connection ${c.id} ${c.state} ${c.remote.name} (${c.remote.id}) via ${c.method}/${c.transport}${c.closeReason ? `: ${c.closeReason.message}` : ''}`));
+client.on('connection.message', (m) => print(`message ${m.connectionId} ${m.channel} ${typeof m.message === 'string' ? m.message : JSON.stringify(m.message)}`));
+client.on('plugin.error', (e) => print(`plugin-error ${e.plugin}: ${e.error.message}`));
+
+let quitting: Promise<void> | undefined;
+const quit = () => (quitting ??= exitAfterShutdown(() => service.stop(), (l, m) => process.stderr.write(`[${l}] ${m}\n`)));
+process.once('SIGTERM', () => void quit());
+process.once('SIGINT', () => void quit());
+
+const lines = createInterface({ input: process.stdin });
+lines.on('close', () => void quit());
+lines.on('line', async (line) => {
+  const [command = '', ...args] = line.trim().split(/\s+/);
+  try {
+    if (/^whtnxt(-dev)?:/i.test(command)) {
+      const attempt = await client.request('links.open', { link: command });
+      print(`opened ${attempt.id} ${attempt.method} ${attempt.remote.name ?? ''}`);
+    } else if (command === 'invite') await client.request('attempts.invite', args[0] ? { method: args[0] } : {});
+    else if (command === 'approve') await client.request('attempts.approve', { attemptId: args[0] ?? '' });
+    else if (command === 'reject') await client.request('attempts.reject', { attemptId: args[0] ?? '' });
+    else if (command === 'answer') {
+      const attempt = (await client.request('attempts.list', {})).find((a) => a.id === args[0]);
+      await client.request('attempts.answer', { attemptId: args[0] ?? '', questionId: attempt?.question?.id ?? '', answer: args.slice(1).join(' ') });
+    } else if (command === 'send') {
+      await client.request('connections.listen', { connectionId: args[0] ?? '', channel: args[1] ?? '' });
+      await client.request('connections.send', { connectionId: args[0] ?? '', channel: args[1] ?? '', message: args.slice(2).join(' ') });
+    } else if (command === 'list') {
+      for (const c of await client.request('connections.list', {})) print(`connection ${c.id} ${c.state} ${c.remote.name} via ${c.method}`);
+      for (const a of await client.request('attempts.list', {})) print(`attempt ${a.id} ${a.role} ${a.state} ${a.stage}`);
+    } else if (command === 'quit') void quit();
+    else if (command) print(`error unknown command "${command}"`);
+  } catch (error) {
+    print(`error ${describe(error)}`);
+  }
+});

@@ -1,0 +1,153 @@
+/**
+ * The service: owns the plugin host, connections, settings and known peers, and serves the
+ * protocol to any number of clients (main, renderer ports, the CLI, tests). Runtime-neutral:
+ * main.ts adapts it to Electron's utility process or Node's child_process.
+ */
+import type { WhatNextConfig } from '../../core/config';
+import { ConnectionManager, errorInfo } from '../../core/host/connections';
+import { PluginHost } from '../../core/host/host';
+import type { Logger } from '../../core/host/context';
+import { WhatNextError } from '../../core/errors';
+import type { EventData, EventName } from '../../core/protocol';
+import type { Port } from '../../core/protocol/port';
+import { rateLimit } from '../../core/policies/rate-limit';
+import { knownPeersPolicy } from './known-peers-policy';
+import { serveRequests, type Handlers } from './rpc';
+import { ServiceState } from './state';
+
+export interface ServiceOptions {
+  dataDir: string;
+  config: WhatNextConfig;
+  /** Display name to use (and store) instead of the stored one. */
+  name?: string;
+  /** Link schemes accepted; the first is used for invites. Default ['whtnxt']. */
+  linkSchemes?: readonly string[];
+  approvalTimeoutMs?: number;
+  connectTimeoutMs?: number;
+  logger?: Logger;
+  /** Called when a client asks the service to shut down. */
+  onShutdownRequested?: () => void;
+}
+
+export class Service {
+  readonly state: ServiceState;
+  readonly host: PluginHost;
+  readonly connections: ConnectionManager;
+  #ports = new Set<Port>();
+  #relayed = new Set<string>();
+
+  constructor(private readonly options: ServiceOptions) {
+    this.state = new ServiceState(options.dataDir, options.name);
+    this.host = new PluginHost({
+      // Policies come first so they decide before anything asks the user.
+      plugins: [rateLimit(), knownPeersPolicy(this.state), ...options.config.plugins],
+      local: this.state.local,
+      dataDir: options.dataDir,
+      ...(options.config.pluginTimeoutMs !== undefined ? { pluginTimeoutMs: options.config.pluginTimeoutMs } : {}),
+      ...(options.logger ? { logger: options.logger } : {}),
+    });
+    this.connections = new ConnectionManager(this.host, {
+      ...(options.linkSchemes ? { linkSchemes: options.linkSchemes } : {}),
+      ...(options.approvalTimeoutMs !== undefined ? { approvalTimeoutMs: options.approvalTimeoutMs } : {}),
+      ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+    });
+    this.host.on('state', (state) => this.#broadcast('host.state', state));
+    this.host.on('plugin-error', ({ plugin, error }) => this.#broadcast('plugin.error', { plugin, error: { ...error, plugin } }));
+    this.connections.on('attempt', (attempt) => this.#broadcast('attempt.updated', attempt));
+    this.connections.on('connection', (connection) => this.#broadcast('connection.updated', connection));
+    this.connections.on('link-rejected', (rejection) => this.#broadcast('link.rejected', rejection));
+  }
+
+  async start(): Promise<void> {
+    await this.host.start();
+    await this.connections.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.connections.stop();
+    await this.host.stop();
+  }
+
+  /** Serve the protocol on a client port until it closes. */
+  serve(port: Port): void {
+    this.#ports.add(port);
+    const stop = serveRequests(port, this.#handlers, (message) => this.options.logger?.('warn', message));
+    port.onClose?.(() => {
+      stop();
+      this.#ports.delete(port);
+    });
+  }
+
+  #broadcast<E extends EventName>(event: E, data: EventData<E>): void {
+    for (const port of this.#ports) {
+      try {
+        port.send({ type: 'event', event, data });
+      } catch {
+        this.#ports.delete(port); // a closed port: stop sending to it
+      }
+    }
+  }
+
+  #handlers: Handlers = {
+    'service.status': () => ({ state: this.host.state, local: this.state.local, dataDir: this.options.dataDir, pid: process.pid }),
+    'service.shutdown': () => {
+      // Answer first; the caller then sees the process exit.
+      queueMicrotask(() => this.options.onShutdownRequested?.());
+      return {};
+    },
+    'plugins.list': () => this.host.plugins(),
+    'signaling.list': () =>
+      this.host.plugins().flatMap((plugin) =>
+        plugin.signaling.map((name) => {
+          const method = this.host.signaling.get(name);
+          return { name, description: method.description, plugin: plugin.name, transports: [...method.transports] };
+        }),
+      ),
+    'links.open': ({ link }) => this.connections.openLink(link),
+    'attempts.invite': ({ method }) => {
+      const chosen = method ?? this.state.settings.defaultMethod ?? this.host.signaling.list()[0]?.name;
+      if (!chosen) throw new WhatNextError('no_signaling', 'No signalling method is installed: add one to plugins.config.ts.');
+      return this.connections.invite(chosen);
+    },
+    'attempts.list': () => this.connections.attempts(),
+    'attempts.approve': ({ attemptId }) => this.connections.approve(attemptId),
+    'attempts.reject': ({ attemptId, reason }) => this.connections.reject(attemptId, reason),
+    'attempts.answer': ({ attemptId, questionId, answer }) => this.connections.answer(attemptId, questionId, answer),
+    'attempts.cancel': ({ attemptId }) => this.connections.cancel(attemptId),
+    'connections.list': () => this.connections.connections(),
+    'connections.close': async ({ connectionId, reason }) => {
+      await this.connections.close(connectionId, reason);
+      return {};
+    },
+    'connections.send': async ({ connectionId, channel, message }) => {
+      await this.connections.connection(connectionId).channel(channel).send(message);
+      return {};
+    },
+    'connections.listen': ({ connectionId, channel }) => {
+      const key = `${connectionId}\u0000${channel}`;
+      if (!this.#relayed.has(key)) {
+        this.#relayed.add(key);
+        const connection = this.connections.connection(connectionId);
+        connection.channel(channel).onMessage((message) => this.#broadcast('connection.message', { connectionId, channel, message }));
+        void connection.closed.then(() => this.#relayed.delete(key));
+      }
+      return {};
+    },
+    'peers.known': () => this.state.knownPeers,
+    'peers.forget': ({ peerId }) => {
+      this.state.forget(peerId);
+      return {};
+    },
+    'settings.get': () => this.state.settings,
+    'settings.update': (change) => {
+      if (change.defaultMethod !== undefined && !this.host.signaling.has(change.defaultMethod)) {
+        throw new WhatNextError('unknown_signaling', `There is no signalling method named "${change.defaultMethod}".`);
+      }
+      const settings = this.state.updateSettings(change);
+      this.#broadcast('settings.changed', settings);
+      return settings;
+    },
+  };
+}
+
+export { errorInfo };

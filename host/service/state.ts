@@ -1,0 +1,71 @@
+/** The service's persistent state: identity, settings and known peers, one file each. */
+import { join } from 'node:path';
+import { z } from 'zod';
+import { PeerInfo } from '../../core/contracts/peer';
+import { KnownPeer, Settings } from '../../core/protocol';
+import { randomBase32 } from '../../core/util/ids';
+import { JsonFile } from './json-file';
+
+const KnownPeers = z.array(KnownPeer);
+
+export class ServiceState {
+  readonly #identity: JsonFile<typeof PeerInfo>;
+  readonly #settings: JsonFile<typeof Settings>;
+  readonly #known: JsonFile<typeof KnownPeers>;
+  #settingsValue: Settings;
+  #knownValue: KnownPeer[];
+  readonly peerId: string;
+
+  constructor(
+    readonly dataDir: string,
+    nameOverride?: string,
+  ) {
+    this.#identity = new JsonFile(join(dataDir, 'identity.json'), PeerInfo);
+    this.#settings = new JsonFile(join(dataDir, 'settings.json'), Settings);
+    this.#known = new JsonFile(join(dataDir, 'known-peers.json'), KnownPeers);
+
+    // The peer id is created once and kept: it is how other peers remember this one.
+    const identity = this.#identity.read(() => ({ id: randomBase32(), name: nameOverride ?? 'WhatNext user' }));
+    this.#identity.write(identity);
+    this.peerId = identity.id;
+    this.#settingsValue = this.#settings.read(() => ({ displayName: identity.name, autoAcceptKnownPeers: false }));
+    if (nameOverride) this.#settingsValue = { ...this.#settingsValue, displayName: nameOverride };
+    this.#settings.write(this.#settingsValue);
+    this.#knownValue = this.#known.read(() => []);
+  }
+
+  get local(): PeerInfo {
+    return { id: this.peerId, name: this.#settingsValue.displayName };
+  }
+
+  get settings(): Settings {
+    return { ...this.#settingsValue };
+  }
+
+  updateSettings(change: Partial<Settings>): Settings {
+    this.#settingsValue = Settings.parse({ ...this.#settingsValue, ...change });
+    this.#settings.write(this.#settingsValue);
+    return this.settings;
+  }
+
+  get knownPeers(): KnownPeer[] {
+    return this.#knownValue.map((peer) => ({ ...peer }));
+  }
+
+  isKnown(id: string | undefined): boolean {
+    return id !== undefined && this.#knownValue.some((peer) => peer.id === id);
+  }
+
+  /** Remember a peer after an approved connection opened. */
+  remember(peer: PeerInfo, method: string, now = Date.now()): void {
+    const existing = this.#knownValue.find((known) => known.id === peer.id);
+    const entry: KnownPeer = { id: peer.id, name: peer.name, approvedAt: existing?.approvedAt ?? now, lastSeenAt: now, lastMethod: method };
+    this.#knownValue = [...this.#knownValue.filter((known) => known.id !== peer.id), entry];
+    this.#known.write(this.#knownValue);
+  }
+
+  forget(id: string): void {
+    this.#knownValue = this.#knownValue.filter((known) => known.id !== id);
+    this.#known.write(this.#knownValue);
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * The real service entry, forked as a child process and driven through the protocol.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnService, type SpawnedService } from '../testing/spawn';
+import { nodeIpcPortOf } from '../testing/ipc';
+import { ServiceError } from '../../../core/protocol/client';
+
+const FAULTY = fileURLToPath(new URL('./fixtures/faulty.config.ts', import.meta.url));
+const running: SpawnedService[] = [];
+const start = async (...args: Parameters<typeof spawnService>) => {
+  const service = await spawnService(...args);
+  running.push(service);
+  return service;
+};
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((service) => service.stop()));
+});
+
+describe('service process', () => {
+  it('starts, reports its status and persists its identity in the data folder', async () => {
+    const service = await start({ name: 'Alice', config: FAULTY });
+    const status = await service.client.request('service.status', {});
+    expect(status).toMatchObject({ state: 'running', local: { name: 'Alice' }, dataDir: service.dataDir, pid: service.child.pid });
+    expect(status.local.id).toMatch(/^[0-9a-z]{26}$/);
+    const identity = JSON.parse(readFileSync(join(service.dataDir, 'identity.json'), 'utf8'));
+    expect(identity.id).toBe(status.local.id);
+
+    // The same data folder gives the same peer on the next start.
+    expect(await service.stop()).toBe(0);
+    const again = await start({ dataDir: service.dataDir, config: FAULTY });
+    expect((await again.client.request('service.status', {})).local).toEqual({ id: status.local.id, name: 'Alice' });
+  });
+
+  it('lists plugins: the faulty ones failed by name and hook, the others are active', async () => {
+    const service = await start({ config: FAULTY });
+    const plugins = await service.client.request('plugins.list', {});
+    const byName = Object.fromEntries(plugins.map((p) => [p.name, p]));
+    expect(Object.keys(byName)).toEqual(['rate-limit', 'known-peers', 'throws-at-init', 'hangs-at-init', 'bad-options', 'healthy']);
+    expect(byName['throws-at-init']).toMatchObject({
+      state: 'failed',
+      error: { code: 'plugin_error', hook: 'init', message: '[plugin throws-at-init] hook init failed: database unavailable' },
+    });
+    expect(byName['hangs-at-init']).toMatchObject({
+      state: 'failed',
+      error: { code: 'plugin_timeout', hook: 'init', message: '[plugin hangs-at-init] hook init did not finish within 300 ms' },
+    });
+    expect(byName['bad-options']!.state).toBe('failed');
+    expect(byName['bad-options']!.error!.message).toMatch(/\[plugin bad-options\] has invalid options:[\s\S]*port/);
+    expect(byName.healthy).toMatchObject({ state: 'active', version: '2.1.0', description: 'Does nothing, reliably.' });
+    // ... and the host kept serving.
+    expect((await service.client.request('service.status', {})).state).toBe('running');
+  });
+
+  it('answers invalid requests with an error response and keeps serving', async () => {
+    const service = await start({ config: FAULTY });
+    const raw: unknown[] = [];
+    const port = nodeIpcPortOf(service.child);
+    const off = port.onMessage((message) => raw.push(message));
+    const responses = new Promise<void>((resolve) => {
+      const check = port.onMessage(() => {
+        if (raw.filter((m) => (m as { type?: string }).type === 'response').length >= 4) {
+          check();
+          resolve();
+        }
+      });
+    });
+    port.send({ type: 'request', id: 901, method: 'no.such.method', params: {} });
+    port.send({ type: 'request', id: 902, method: 'links.open', params: { link: 42 } });
+    port.send('not even an object');
+    port.send({ type: 'request', id: 904, method: 'settings.update', params: { displayName: '' } });
+    await responses;
+    off();
+    const byId = (id: unknown) => raw.find((m) => (m as { id?: unknown }).id === id) as { ok: boolean; error: { code: string; message: string } };
+    expect(byId(901)).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+    expect(byId(901).error.message).toContain('method');
+    expect(byId(902).error.message).toMatch(/Invalid parameters for links\.open[\s\S]*link/);
+    expect(byId(null)).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+    expect(byId(904).error.message).toContain('display name cannot be empty');
+    expect((await service.client.request('service.status', {})).state).toBe('running');
+  });
+
+  it('rejects a malformed link with a typed error and an event, and connects nothing', async () => {
+    const service = await start({ config: FAULTY });
+    const event = service.client.waitFor('link.rejected');
+    const error = await service.client.request('links.open', { link: 'whtnxt://connect?v=2&via=manual' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ServiceError);
+    expect((error as ServiceError).info).toMatchObject({ code: 'link_invalid', reason: 'unsupported-version' });
+    expect((await event).error.reason).toBe('unsupported-version');
+    const unknown = await service.client.request('links.open', { link: 'whtnxt://connect?v=1&via=carrier-pigeon' }).catch((e: unknown) => e);
+    expect((unknown as ServiceError).info).toMatchObject({ reason: 'unknown-method' });
+    expect(await service.client.request('attempts.list', {})).toEqual([]);
+    expect(await service.client.request('connections.list', {})).toEqual([]);
+  });
+
+  it('keeps settings across restarts', async () => {
+    const service = await start({ config: FAULTY, name: 'Bob' });
+    const changed = service.client.waitFor('settings.changed');
+    await service.client.request('settings.update', { autoAcceptKnownPeers: true });
+    expect((await changed).autoAcceptKnownPeers).toBe(true);
+    await service.stop();
+    const again = await start({ config: FAULTY, dataDir: service.dataDir });
+    expect(await again.client.request('settings.get', {})).toMatchObject({ displayName: 'Bob', autoAcceptKnownPeers: true });
+  });
+
+  it('shuts down on request with exit code 0 and nothing of its own left open', async () => {
+    const service = await start({ config: FAULTY, env: { WHATNEXT_REPORT_HANDLES: '1' } });
+    const began = performance.now();
+    expect(await service.stop()).toBe(0);
+    console.info(`service exit after shutdown request: ${(performance.now() - began).toFixed(0)} ms`);
+    const handles = JSON.parse(/\[service handles\] (.*)/.exec(service.stderr())![1]!) as string[];
+    expect(handles.filter((h) => h !== 'PipeWrap' && h !== 'TTYWrap')).toEqual([]);
+  });
+
+  it('shuts down on SIGTERM with exit code 0', async () => {
+    const service = await start({ config: FAULTY });
+    service.child.kill('SIGTERM');
+    expect((await service.exited).code).toBe(0);
+  });
+});
