@@ -59,8 +59,12 @@ export interface AttemptContext {
    * `params` (plus the local display name) and shows it with the optional code. Returns the
    * invite token core added to the link (`t`), which the answering side sends back. */
   presentInvite(invite: { params: Record<string, string>; code?: string; text?: string }): { link: string; token: string };
+  /** Show the user something to pass on. From then on the attempt waits for a human, so it is
+   * bounded by the invite lifetime (10 min) instead of the 30 s connect timeout. */
   show(display: Display): void;
-  ask(question: Question): Promise<string>;
+  /** Ask the user for text. `validate` runs when the answer arrives: if it throws, the user's
+   * request fails with that error and the question stays open for another try. */
+  ask(question: Question, validate?: (answer: string) => void): Promise<string>;
   /** Tell core who the remote claims to be, as soon as it is known (before approval). */
   claimRemote(remote: RemoteClaim): void;
 }
@@ -95,6 +99,9 @@ export interface SignalingMethod<P = unknown> {
   invite(ctx: AttemptContext): Promise<Pipe>;
   /** Answer an approved link: resolve with the pipe. */
   answer(target: LinkTarget<P>, ctx: AttemptContext): Promise<Pipe>;
+  /** Optional: invites of this method can travel as a bare code. Text starting with `prefix`
+   * that is opened like a link is read as the link parameter `param` of this method. */
+  readonly code?: { prefix: string; param: string };
   /** Optional: start listening for unsolicited attempts (brokers). */
   listen?(services: SignalingServices): Promise<void> | void;
 }

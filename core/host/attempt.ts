@@ -11,6 +11,7 @@ import { randomBase32 } from '../util/ids';
 
 type Role = AttemptSummary['role'];
 type State = AttemptSummary['state'];
+type Decision = { approve: boolean; reason?: string };
 
 const FINAL_STATES: ReadonlySet<State> = new Set(['rejected', 'failed', 'cancelled']);
 
@@ -31,17 +32,22 @@ export class Attempt {
   transport: string | undefined;
 
   #timers = new Set<ReturnType<typeof setTimeout>>();
-  #answer: { resolve(text: string): void; reject(error: Error): void } | undefined;
-  #approval: { resolve(decision: { approve: boolean; reason?: string }): void } | undefined;
+  #answer: { resolve(text: string): void; reject(error: Error): void; validate?: (text: string) => void } | undefined;
+  #approval: { resolve(decision: Decision): void } | undefined;
+  /** A decision the user made while policies were still being consulted. */
+  #early: Decision | undefined;
 
   constructor(
     readonly method: string,
     readonly role: Role,
     remote: RemoteClaim,
     private readonly changed: (attempt: Attempt) => void,
+    private readonly approvalTimeoutMs: number,
   ) {
     this.remote = { ...remote };
     this.state = role === 'inviter' ? 'connecting' : 'awaiting-approval';
+    // The countdown starts when the request is raised, so a UI can show it from the first event.
+    if (this.state === 'awaiting-approval') this.approvalDeadline = Date.now() + approvalTimeoutMs;
   }
 
   get done(): boolean {
@@ -78,38 +84,46 @@ export class Attempt {
     this.changed(this);
   }
 
-  /** Wait for the user's approval until `deadline`; a missed deadline is a rejection. */
-  waitForApproval(timeoutMs: number): Promise<{ approve: boolean; reason?: string }> {
-    this.approvalDeadline = Date.now() + timeoutMs;
-    this.changed(this);
+  /** Wait for the user's approval until the deadline; a missed deadline is a rejection. */
+  waitForApproval(): Promise<Decision> {
+    if (this.#early) return Promise.resolve(this.#early);
+    const remaining = Math.max(0, (this.approvalDeadline ?? Date.now()) - Date.now());
     return new Promise((resolve) => {
       this.#approval = { resolve };
-      this.after(timeoutMs, () => this.decide(false, `no answer within ${Math.round(timeoutMs / 1000)} s`));
+      this.after(remaining, () => this.decide(false, `no answer within ${Math.round(this.approvalTimeoutMs / 1000)} s`));
     });
   }
 
-  /** The user's decision; false if nothing was waiting for one. */
+  /** The user's decision; false if the attempt is not awaiting approval. */
   decide(approve: boolean, reason?: string): boolean {
+    if (this.state !== 'awaiting-approval' || this.#early) return false;
+    const decision = reason === undefined ? { approve } : { approve, reason };
     const pending = this.#approval;
-    if (!pending) return false;
+    if (!pending) {
+      this.#early = decision;
+      return true;
+    }
     this.#approval = undefined;
     this.approvalDeadline = undefined;
-    pending.resolve(reason === undefined ? { approve } : { approve, reason });
+    pending.resolve(decision);
     return true;
   }
 
-  ask(question: Question): Promise<string> {
+  ask(question: Question, validate?: (text: string) => void): Promise<string> {
     if (this.#answer) throw new WhatNextError('attempt_busy', 'this attempt is already waiting for an answer');
     this.question = { ...question, id: randomBase32(8) };
     this.changed(this);
     return new Promise((resolve, reject) => {
-      this.#answer = { resolve, reject };
+      this.#answer = { resolve, reject, ...(validate ? { validate } : {}) };
     });
   }
 
+  /** Deliver the user's answer. False if no such question is pending; throws (leaving the
+   * question open) if the method's validator refuses the answer. */
   answer(questionId: string, text: string): boolean {
     if (!this.#answer || this.question?.id !== questionId) return false;
     const pending = this.#answer;
+    pending.validate?.(text);
     this.#answer = undefined;
     this.question = undefined;
     pending.resolve(text);
@@ -117,13 +131,19 @@ export class Attempt {
     return true;
   }
 
-  /** Run `fn` after `ms` unless the attempt settles first. */
+  /** Run `fn` after `ms` unless the attempt settles first (or the timers are cleared). */
   after(ms: number, fn: () => void): void {
     const timer = setTimeout(() => {
       this.#timers.delete(timer);
       fn();
     }, ms);
     this.#timers.add(timer);
+  }
+
+  /** Replace any pending deadline with this one. */
+  deadline(ms: number, fn: () => void): void {
+    this.clearTimers();
+    this.after(ms, fn);
   }
 
   clearTimers(): void {
@@ -136,7 +156,8 @@ export class Attempt {
     this.question = undefined;
     this.#answer?.reject(new WhatNextError('attempt_ended', `the attempt was ${this.state}`));
     this.#answer = undefined;
-    this.decide(false, `the attempt was ${this.state}`);
+    this.#approval?.resolve({ approve: false, reason: `the attempt was ${this.state}` });
+    this.#approval = undefined;
     this.abort.abort(new WhatNextError('attempt_ended', `the attempt was ${this.state}`));
   }
 }

@@ -16,7 +16,7 @@ import type { ConnectionStage } from '../contracts/stages';
 import { createConnection } from '../connection';
 import type { CloseReason, Connection, ConnectionOptions } from '../connection/types';
 import { LinkError, PluginError, TransportError, WhatNextError, describe } from '../errors';
-import { encodeLink, parseLink } from '../link';
+import { encodeLink, parseLink, type ParsedLink } from '../link';
 import type { AttemptSummary, ConnectionSummary, ErrorInfo } from '../protocol/shapes';
 import { Emitter } from '../util/emitter';
 import { randomToken } from '../util/ids';
@@ -105,7 +105,8 @@ export class ConnectionManager {
     this.#assertRunning();
     const method = this.host.signaling.get(methodName);
     const attempt = this.#newAttempt(method.name, 'inviter', {});
-    attempt.after(this.#options.inviteTtlMs, () => this.#fail(attempt, new WhatNextError('invite_expired', 'Nobody answered the invite in time; create a new one.')));
+    attempt.inviteToken = randomToken();
+    this.#waitForHuman(attempt);
     void this.#connect(attempt, method, undefined, (ctx) => method.invite(ctx));
     return attempt.summary();
   }
@@ -116,7 +117,7 @@ export class ConnectionManager {
     let target: LinkTarget;
     let token: string | undefined;
     try {
-      const link = parseLink(input, { schemes: this.#options.linkSchemes });
+      const link = this.#codeAsLink(input.trim()) ?? parseLink(input.trim(), { schemes: this.#options.linkSchemes });
       if (!this.host.signaling.has(link.via)) {
         const installed = this.host.signaling.list().map((m) => m.name).join(', ') || 'none';
         throw new LinkError('unknown-method', `This link uses the signalling method "${link.via}", which is not installed (installed: ${installed}).`);
@@ -135,6 +136,16 @@ export class ConnectionManager {
     attempt.inviteToken = token;
     void this.#approveThenConnect(attempt, method, target.remote.id, { direction: 'outgoing', invited: false }, (ctx) => method.answer(target, ctx));
     return attempt.summary();
+  }
+
+  /** A bare invite code (see `SignalingMethod.code`) read as the link it stands for. */
+  #codeAsLink(input: string): ParsedLink | undefined {
+    for (const method of this.host.signaling.list()) {
+      if (method.code && input.startsWith(method.code.prefix)) {
+        return { version: 1, via: method.name, params: { [method.code.param]: input } };
+      }
+    }
+    return undefined;
   }
 
   approve(attemptId: string): AttemptSummary {
@@ -212,7 +223,7 @@ export class ConnectionManager {
       return attempt.update({ state: 'rejected', error: { code: 'rejected', message: decision.reason } });
     }
     attempt.update({ state: 'connecting' });
-    attempt.after(this.#options.connectTimeoutMs, () =>
+    attempt.deadline(this.#options.connectTimeoutMs, () =>
       this.#fail(attempt, new TransportError(attempt.stage, `The connection did not open within ${Math.round(this.#options.connectTimeoutMs / 1000)} s (stuck at ${attempt.stage}).`)),
     );
     await this.#connect(attempt, method, expectedRemote, open, request.direction);
@@ -221,7 +232,7 @@ export class ConnectionManager {
   async #decide(attempt: Attempt, request: Pick<ApprovalRequest, 'direction' | 'invited'>): Promise<ApprovalDecision> {
     const policy = await this.host.hooks.approve.promise({ attemptId: attempt.id, method: attempt.method, remote: { ...attempt.remote }, ...request });
     if (policy) return policy;
-    const user = await attempt.waitForApproval(this.#options.approvalTimeoutMs);
+    const user = await attempt.waitForApproval();
     return user.approve ? { approve: true, by: 'user' } : { approve: false, by: 'user', reason: user.reason ?? 'rejected' };
   }
 
@@ -248,6 +259,11 @@ export class ConnectionManager {
       }
       connection.attach(pipe);
       await raceAbort(connection.opened, attempt.abort.signal);
+      // A claim made during signalling (a reply code, say) must match who the handshake met.
+      const claimed = attempt.remote.id;
+      if (claimed && connection.remote?.id !== claimed) {
+        throw new TransportError('handshake', `The peer claimed to be ${claimed} but is ${connection.remote?.id}.`);
+      }
     } catch (error) {
       if (connection.state === 'connecting') connection.fail(error instanceof TransportError ? error.stage : attempt.stage, error);
       else void connection.close(describe(error));
@@ -276,15 +292,24 @@ export class ConnectionManager {
       stage: (stage) => connection.setStage(stage),
       presentInvite: ({ params, code, text }) => {
         const token = attempt.inviteToken ?? randomToken();
-        attempt.inviteToken = token;
         const link = encodeLink({ version: 1, via: method.name, name: this.host.local.name, token, params }, { scheme: this.#options.inviteScheme });
         attempt.update({ invite: { link, ...(code ? { code } : {}), ...(text ? { text } : {}) } });
         return { link, token };
       },
-      show: (display) => attempt.show(display),
-      ask: (question) => attempt.ask(question),
+      show: (display) => {
+        attempt.show(display);
+        this.#waitForHuman(attempt);
+      },
+      ask: (question, validate) => attempt.ask(question, validate),
       claimRemote: (remote) => attempt.update({ remote: { ...attempt.remote, ...remote } }),
     };
+  }
+
+  /** The attempt now waits for people (an invite to be answered, a code to come back). */
+  #waitForHuman(attempt: Attempt): void {
+    attempt.deadline(this.#options.inviteTtlMs, () =>
+      this.#fail(attempt, new WhatNextError('invite_expired', 'Nobody answered in time; start a new invite.')),
+    );
   }
 
   #opened(attempt: Attempt, connection: Connection, method: SignalingMethod, direction: 'incoming' | 'outgoing'): void {
@@ -317,11 +342,17 @@ export class ConnectionManager {
   }
 
   #newAttempt(method: string, role: AttemptSummary['role'], remote: AttemptSummary['remote']): Attempt {
-    const attempt = new Attempt(method, role, remote, (changed) => {
+    const attempt = new Attempt(
+      method,
+      role,
+      remote,
+      (changed) => {
       this.#events.emit('attempt', changed.summary());
       // A settled attempt has said why in the event just sent; it is not listed any more.
       if (changed.done) this.#attempts.delete(changed.id);
-    });
+      },
+      this.#options.approvalTimeoutMs,
+    );
     this.#attempts.set(attempt.id, attempt);
     this.#events.emit('attempt', attempt.summary());
     return attempt;

@@ -1,0 +1,202 @@
+/**
+ * The connection flow end to end in one process: two hosts, manual signalling over the
+ * in-memory reference transport (the same flow the service runs over WebRTC).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { definePlugin, type PluginInstance } from '../plugin';
+import { createManualMethod } from '../../plugins/manual';
+import { memoryTransport } from '../testing';
+import { PluginHost } from './host';
+import { ConnectionManager, type ConnectionManagerOptions } from './connections';
+import type { AttemptSummary } from '../protocol/shapes';
+import { LinkError } from '../errors';
+
+const memory = definePlugin({
+  name: 'memory',
+  version: '1.0.0',
+  api: '^1.0.0',
+  setup(ctx) {
+    ctx.registerTransport(memoryTransport);
+    ctx.registerSignaling(createManualMethod({ transport: 'memory', inviteTtlMinutes: 10 }));
+  },
+});
+
+interface Peer {
+  host: PluginHost;
+  manager: ConnectionManager;
+  attempts: AttemptSummary[];
+  next(predicate: (a: AttemptSummary) => boolean): Promise<AttemptSummary>;
+}
+
+const peers: Peer[] = [];
+afterEach(async () => {
+  for (const peer of peers.splice(0)) {
+    await peer.manager.stop();
+    await peer.host.stop();
+  }
+});
+
+async function peer(name: string, id: string, extra: PluginInstance[] = [], options: ConnectionManagerOptions = {}): Promise<Peer> {
+  const host = new PluginHost({ plugins: [...extra, memory()], local: { id, name } });
+  await host.start();
+  const manager = new ConnectionManager(host, { connection: { heartbeatIntervalMs: 1000 }, ...options });
+  await manager.start();
+  const attempts: AttemptSummary[] = [];
+  manager.on('attempt', (a) => attempts.push(a));
+  const next = (predicate: (a: AttemptSummary) => boolean) =>
+    new Promise<AttemptSummary>((resolve) => {
+      const seen = attempts.find(predicate);
+      if (seen) return resolve(seen);
+      const off = manager.on('attempt', (a) => {
+        if (predicate(a)) {
+          off();
+          resolve(a);
+        }
+      });
+    });
+  const result = { host, manager, attempts, next };
+  peers.push(result);
+  return result;
+}
+
+const ALICE = '0000000000000000000000alice';
+const BOB = '00000000000000000000000bob0';
+
+describe('ConnectionManager over manual signalling', () => {
+  it('invite → open link → approve → reply code → open, messages both ways', async () => {
+    const alice = await peer('Alice', ALICE.slice(-26));
+    const bob = await peer('Bob', BOB.slice(-26));
+    const invite = alice.manager.invite('manual');
+    const presented = await alice.next((a) => a.id === invite.id && !!a.invite && !!a.question);
+    expect(presented.invite!.link).toMatch(/^whtnxt:\/\/connect\?v=1&via=manual&n=Alice&t=[\w-]+&o=wno1\./);
+
+    const request = bob.manager.openLink(presented.invite!.link);
+    expect(request).toMatchObject({ role: 'answerer', state: 'awaiting-approval', remote: { id: ALICE.slice(-26), name: 'Alice' } });
+    expect(request.approvalDeadline).toBeGreaterThan(Date.now());
+    expect(bob.manager.connections()).toEqual([]); // nothing dials before approval
+
+    bob.manager.approve(request.id);
+    const reply = await bob.next((a) => a.id === request.id && a.displays.length > 0);
+    const code = reply.displays[0]!.code!;
+    expect(code.startsWith('wna1.')).toBe(true);
+
+    alice.manager.answer(invite.id, presented.question!.id, code);
+    const [aOpen, bOpen] = await Promise.all([
+      alice.next((a) => a.id === invite.id && a.state === 'open'),
+      bob.next((a) => a.id === request.id && a.state === 'open'),
+    ]);
+    expect(aOpen.remote).toEqual({ id: BOB.slice(-26), name: 'Bob' });
+    expect(bOpen.decidedBy).toBe('user');
+
+    const a = alice.manager.connection(aOpen.connectionId!);
+    const b = bob.manager.connection(bOpen.connectionId!);
+    const got = new Promise((resolve) => b.channel('chat').onMessage(resolve));
+    await a.channel('chat').send({ text: 'hi Bob' });
+    expect(await got).toEqual({ text: 'hi Bob' });
+    const back = new Promise((resolve) => a.channel('chat').onMessage(resolve));
+    await b.channel('chat').send('hi Alice');
+    expect(await back).toBe('hi Alice');
+
+    await a.close('bye');
+    expect(await b.closed).toMatchObject({ by: 'remote', message: 'bye' });
+  });
+
+  it('a rejected request connects nothing and says so', async () => {
+    const alice = await peer('Alice', ALICE.slice(-26));
+    const bob = await peer('Bob', BOB.slice(-26));
+    const invite = alice.manager.invite('manual');
+    const presented = await alice.next((a) => a.id === invite.id && !!a.invite);
+    const request = bob.manager.openLink(presented.invite!.link);
+    bob.manager.reject(request.id, 'not now');
+    const rejected = await bob.next((a) => a.id === request.id && a.state === 'rejected');
+    expect(rejected.error).toEqual({ code: 'rejected', message: 'not now' });
+    expect(bob.manager.attempts()).toEqual([]);
+  });
+
+  it('an unanswered request is rejected when its time runs out', async () => {
+    const alice = await peer('Alice', ALICE.slice(-26));
+    const bob = await peer('Bob', BOB.slice(-26), [], { approvalTimeoutMs: 50 });
+    const invite = alice.manager.invite('manual');
+    const presented = await alice.next((a) => a.id === invite.id && !!a.invite);
+    const request = bob.manager.openLink(presented.invite!.link);
+    const rejected = await bob.next((a) => a.id === request.id && a.state === 'rejected');
+    expect(rejected.error!.message).toMatch(/^no answer within \d+ s$/);
+  });
+
+  it('a policy plugin decides before the user is asked', async () => {
+    const trusting = definePlugin({
+      name: 'trusting',
+      version: '1.0.0',
+      api: '^1.0.0',
+      setup: (ctx) => ctx.hooks.approve.tap(ctx.name, () => ({ approve: true, by: ctx.name })),
+    });
+    const alice = await peer('Alice', ALICE.slice(-26));
+    const bob = await peer('Bob', BOB.slice(-26), [trusting()]);
+    const invite = alice.manager.invite('manual');
+    const presented = await alice.next((a) => a.id === invite.id && !!a.invite);
+    const request = bob.manager.openLink(presented.invite!.link);
+    const replied = await bob.next((a) => a.id === request.id && a.displays.length > 0);
+    expect(replied.decidedBy).toBe('trusting');
+  });
+
+  it('refuses a reply to another invite, keeps the question open, then accepts the right one', async () => {
+    const alice = await peer('Alice', ALICE.slice(-26));
+    const bob = await peer('Bob', BOB.slice(-26));
+    const first = alice.manager.invite('manual');
+    const second = alice.manager.invite('manual');
+    const firstShown = await alice.next((a) => a.id === first.id && !!a.question);
+    const secondShown = await alice.next((a) => a.id === second.id && !!a.question);
+    const request = bob.manager.openLink(firstShown.invite!.link);
+    bob.manager.approve(request.id);
+    const code = (await bob.next((a) => a.id === request.id && a.displays.length > 0)).displays[0]!.code!;
+
+    expect(() => alice.manager.answer(second.id, secondShown.question!.id, code)).toThrow(/answers a different invite/);
+    expect(() => alice.manager.answer(first.id, firstShown.question!.id, code.slice(0, -5))).toThrow(LinkError);
+    expect(alice.manager.attempts().find((a) => a.id === first.id)!.question).toBeDefined();
+    alice.manager.answer(first.id, firstShown.question!.id, code);
+    await alice.next((a) => a.id === first.id && a.state === 'open');
+  });
+
+  it('refuses the same invite opened twice, and a bare invite code works like the link', async () => {
+    const alice = await peer('Alice', ALICE.slice(-26));
+    const bob = await peer('Bob', BOB.slice(-26));
+    const invite = alice.manager.invite('manual');
+    const presented = await alice.next((a) => a.id === invite.id && !!a.invite);
+    const fromCode = bob.manager.openLink(presented.invite!.code!);
+    expect(fromCode).toMatchObject({ method: 'manual', remote: { name: 'Alice' } });
+    bob.manager.approve(fromCode.id);
+    await bob.next((a) => a.id === fromCode.id && a.displays.length > 0);
+    expect(() => bob.manager.openLink(presented.invite!.link)).toThrow(/already answered this invite/);
+  });
+
+  it('rejects links for methods that are not installed, naming what is', async () => {
+    const bob = await peer('Bob', BOB.slice(-26));
+    const rejected: unknown[] = [];
+    bob.manager.on('link-rejected', (r) => rejected.push(r));
+    expect(() => bob.manager.openLink('whtnxt://connect?v=1&via=telepathy')).toThrow('This link uses the signalling method "telepathy", which is not installed (installed: manual).');
+    expect(() => bob.manager.openLink('whtnxt://connect?v=1&via=manual&o=garbage')).toThrow(/not a WhatNext invite code/);
+    expect(rejected).toHaveLength(2);
+  });
+
+  it('cancelling an invite ends it, and closing one connection leaves the others', async () => {
+    const alice = await peer('Alice', ALICE.slice(-26));
+    const bob = await peer('Bob', BOB.slice(-26));
+    const connect = async () => {
+      const invite = alice.manager.invite('manual');
+      const shown = await alice.next((a) => a.id === invite.id && !!a.question);
+      const request = bob.manager.openLink(shown.invite!.link);
+      bob.manager.approve(request.id);
+      const code = (await bob.next((a) => a.id === request.id && a.displays.length > 0)).displays[0]!.code!;
+      alice.manager.answer(invite.id, shown.question!.id, code);
+      return (await alice.next((a) => a.id === invite.id && a.state === 'open')).connectionId!;
+    };
+    const one = await connect();
+    const two = await connect();
+    const cancelled = alice.manager.invite('manual');
+    await alice.next((a) => a.id === cancelled.id && !!a.invite);
+    expect(alice.manager.cancel(cancelled.id).state).toBe('cancelled');
+    await alice.manager.close(one, 'done with this one');
+    expect(alice.manager.connections().map((c) => c.id)).toEqual([two]);
+    expect(alice.manager.connection(two).state).toBe('open');
+  });
+});

@@ -1,0 +1,95 @@
+import { deflateSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { LinkError } from '../../core';
+import { decodeInvite, decodeReply, encodeInvite, encodeReply, INVITE_PREFIX, REPLY_PREFIX } from './codes';
+
+// The shape of a real non-trickle data-channel offer (what @roamhq/wrtc produces on loopback).
+const sdp = [
+  'v=0', 'o=- 4611731400430051336 2 IN IP4 127.0.0.1', 's=-', 't=0 0', 'a=group:BUNDLE 0', 'a=extmap-allow-mixed', 'a=msid-semantic: WMS',
+  'm=application 54321 UDP/DTLS/SCTP webrtc-datachannel', 'c=IN IP4 127.0.0.1',
+  'a=candidate:2999745851 1 udp 2122260223 127.0.0.1 54321 typ host generation 0 network-id 1',
+  'a=candidate:1606961068 1 udp 2122194687 10.0.0.5 40111 typ host generation 0 network-id 2',
+  'a=candidate:4233069003 1 tcp 1518280447 127.0.0.1 9 typ host tcptype active generation 0 network-id 1',
+  'a=ice-ufrag:Xk2l', 'a=ice-pwd:0aG7sT4pQ9bVx1mZ3cN8dR2e', 'a=ice-options:trickle',
+  'a=fingerprint:sha-256 3C:4A:AA:2B:91:0F:77:1E:5D:C2:09:8B:6A:4F:12:E0:DD:35:7C:A1:90:5B:3E:62:48:F7:0C:9D:21:B6:83:5A',
+  'a=setup:actpass', 'a=mid:0', 'a=sctp-port:5000', 'a=max-message-size:262144', '',
+].join('\r\n');
+const offer = { type: 'offer', sdp };
+const invite = { t: 'tok_abcdefgh1234', i: '0123456789abcdefghijklmnop', n: 'Alice', x: 2_000_000_000, s: offer };
+const reason = (fn: () => unknown) => {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(LinkError);
+    return (error as LinkError).reason;
+  }
+  throw new Error('expected a LinkError');
+};
+
+describe('manual codes', () => {
+  it('round-trip, URL-safe and smaller than the JSON they carry', () => {
+    const code = encodeInvite(invite);
+    expect(code.startsWith(INVITE_PREFIX)).toBe(true);
+    expect(code).toMatch(/^[A-Za-z0-9._-]+$/);
+    expect(code.length).toBeLessThan(JSON.stringify(invite).length);
+    expect(decodeInvite(code)).toEqual(invite);
+    const reply = { t: invite.t, i: 'zyxwvutsrqponmlkjihgfedcba', n: 'Bob', s: { type: 'answer', sdp: 'v=0' } };
+    expect(decodeReply(encodeReply(reply))).toEqual(reply);
+  });
+
+  it('refuses a truncated code', () => {
+    const code = encodeInvite(invite);
+    for (const cut of [code.length - 1, code.length - 10, Math.floor(code.length / 2), INVITE_PREFIX.length + 3]) {
+      expect(reason(() => decodeInvite(code.slice(0, cut)))).toBe('corrupted');
+    }
+  });
+
+  it('refuses any single changed character (the checksum catches it)', () => {
+    const code = encodeInvite(invite);
+    fc.assert(
+      fc.property(fc.integer({ min: INVITE_PREFIX.length, max: code.length - 1 }), fc.constantFrom(...'ABCxyz019_-'), (at, char) => {
+        fc.pre(code[at] !== char);
+        const damaged = code.slice(0, at) + char + code.slice(at + 1);
+        expect(['corrupted']).toContain(reason(() => decodeInvite(damaged)));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('tells an invite from a reply and from anything else', () => {
+    const reply = encodeReply({ t: invite.t, i: invite.i, n: 'Bob', s: offer });
+    expect(reason(() => decodeReply(encodeInvite(invite)))).toBe('wrong-code');
+    expect(reason(() => decodeInvite(reply))).toBe('wrong-code');
+    expect(reason(() => decodeReply('hello'))).toBe('not-a-code');
+    expect(reason(() => decodeReply(`${REPLY_PREFIX}abc def`))).toBe('corrupted');
+    expect(reason(() => decodeReply(REPLY_PREFIX + 'A'.repeat(7000)))).toBe('too-long');
+  });
+
+  it('a small code cannot inflate into a large allocation', () => {
+    const bomb = INVITE_PREFIX + deflateSync(Buffer.alloc(4 * 1024 * 1024, 32)).toString('base64url');
+    expect(bomb.length).toBeLessThan(6000);
+    expect(reason(() => decodeInvite(bomb))).toBe('corrupted');
+  });
+
+  it('refuses well-formed codes with the wrong content', () => {
+    const pack = (value: unknown) => INVITE_PREFIX + deflateSync(Buffer.from(JSON.stringify(value))).toString('base64url');
+    expect(reason(() => decodeInvite(pack({ ...invite, i: 'NOT-A-PEER-ID' })))).toBe('corrupted');
+    expect(reason(() => decodeInvite(pack({ ...invite, extra: 1 })))).toBe('corrupted');
+    expect(reason(() => decodeInvite(pack('just a string')))).toBe('corrupted');
+    expect(() => decodeInvite(pack({ ...invite, i: 'NOT-A-PEER-ID' }))).toThrow(/does not hold what a invite code holds \(i:/);
+  });
+
+  it('random text never throws anything but LinkError', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.string().map((s) => INVITE_PREFIX + s), fc.base64String().map((s) => INVITE_PREFIX + s)), (text) => {
+        try {
+          decodeInvite(text);
+        } catch (error) {
+          expect(error).toBeInstanceOf(LinkError);
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});

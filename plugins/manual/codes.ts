@@ -1,0 +1,79 @@
+/**
+ * Manual signalling codes: one complete signal (non-trickle SDP) per side, compressed and
+ * URL-safe, so they survive chat apps and copy-paste.
+ *
+ *   invite code  wno1.<base64url(zlib(json))>   { t: token, i: inviter id, n: name, x: expiry (s), s: offer }
+ *   reply code   wna1.<base64url(zlib(json))>   { t: token, i: answerer id, n: name, s: answer }
+ *
+ * zlib's Adler-32 catches corrupted codes; lengths are bounded before and after inflating
+ * (a small code cannot expand into a large allocation).
+ */
+import { deflateSync, inflateSync } from 'node:zlib';
+import { z } from 'zod';
+import { DisplayName, LinkError, PeerId } from '../../core';
+
+export const INVITE_PREFIX = 'wno1.';
+export const REPLY_PREFIX = 'wna1.';
+const MAX_CODE_LENGTH = 6000;
+const MAX_JSON_BYTES = 64 * 1024;
+
+const Token = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/);
+/** The signal itself is the transport's business; here only its size is bounded. */
+const OpaqueSignal = z.record(z.string(), z.unknown()).refine((s) => JSON.stringify(s).length <= 32 * 1024, 'signal too large');
+
+export const InvitePayload = z.object({ t: Token, i: PeerId, n: DisplayName, x: z.number().int().positive(), s: OpaqueSignal }).strict();
+export type InvitePayload = z.infer<typeof InvitePayload>;
+export const ReplyPayload = z.object({ t: Token, i: PeerId, n: DisplayName, s: OpaqueSignal }).strict();
+export type ReplyPayload = z.infer<typeof ReplyPayload>;
+
+export function encodeInvite(payload: InvitePayload): string {
+  return INVITE_PREFIX + pack(InvitePayload.parse(payload));
+}
+
+export function encodeReply(payload: ReplyPayload): string {
+  return REPLY_PREFIX + pack(ReplyPayload.parse(payload));
+}
+
+/** Read an invite code; a `LinkError` says what is wrong with it. */
+export function decodeInvite(code: string): InvitePayload {
+  return unpack(code, INVITE_PREFIX, InvitePayload, 'invite', REPLY_PREFIX);
+}
+
+/** Read a reply code; a `LinkError` says what is wrong with it. */
+export function decodeReply(code: string): ReplyPayload {
+  return unpack(code, REPLY_PREFIX, ReplyPayload, 'reply', INVITE_PREFIX);
+}
+
+function pack(payload: unknown): string {
+  return deflateSync(Buffer.from(JSON.stringify(payload)), { level: 9 }).toString('base64url');
+}
+
+function unpack<S extends z.ZodType>(raw: string, prefix: string, schema: S, kind: 'invite' | 'reply', otherPrefix: string): z.output<S> {
+  const code = raw.trim();
+  if (code.startsWith(otherPrefix)) {
+    throw new LinkError('wrong-code', kind === 'reply' ? 'This is an invite code, not a reply code: paste the code the other person sent back.' : 'This is a reply code, not an invite: it goes into the "paste reply" box of the person who invited.');
+  }
+  if (!code.startsWith(prefix)) throw new LinkError('not-a-code', `This is not a WhatNext ${kind} code (it should start with "${prefix}").`);
+  if (code.length > MAX_CODE_LENGTH) throw new LinkError('too-long', `This ${kind} code is ${code.length} characters long; codes are at most ${MAX_CODE_LENGTH}.`);
+  const body = code.slice(prefix.length);
+  if (!/^[A-Za-z0-9_-]+$/.test(body)) throw new LinkError('corrupted', `This ${kind} code contains characters a code never has; copy it again.`);
+  const bytes = Buffer.from(body, 'base64url');
+  // Base64's last character has spare bits a decoder ignores: insist on the canonical form so
+  // that no changed character goes unnoticed.
+  if (bytes.toString('base64url') !== body) throw new LinkError('corrupted', `This ${kind} code is damaged or incomplete; copy the whole code again.`);
+  let json: string;
+  try {
+    json = inflateSync(bytes, { maxOutputLength: MAX_JSON_BYTES }).toString('utf8');
+  } catch {
+    throw new LinkError('corrupted', `This ${kind} code is damaged or incomplete (part of it may have been cut off when copying); copy the whole code again.`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(json);
+  } catch {
+    throw new LinkError('corrupted', `This ${kind} code is damaged; copy it again.`);
+  }
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) throw new LinkError('corrupted', `This ${kind} code does not hold what a ${kind} code holds (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}).`);
+  return parsed.data;
+}

@@ -1,0 +1,87 @@
+/**
+ * Manual signalling: no server. The invite link (or code) carries the complete offer; the
+ * answering side shows a reply code; pasting it on the inviting side completes the connection.
+ * Needs a transport that can produce one complete signal per side (`trickle: false`).
+ */
+import { z } from 'zod';
+import { LinkError, definePlugin, type AttemptContext, type Dial, type LinkTarget, type Signal, type SignalingMethod } from '../../core';
+import { INVITE_PREFIX, REPLY_PREFIX, decodeInvite, decodeReply, encodeInvite, encodeReply, type InvitePayload } from './codes';
+
+export const ManualOptions = z
+  .object({
+    transport: z.string().min(1).default('simple-peer').describe('The transport that carries the connection'),
+    inviteTtlMinutes: z.number().int().min(1).max(24 * 60).default(10).describe('How long an invite code stays valid'),
+  })
+  .strict();
+export type ManualOptions = z.output<typeof ManualOptions>;
+
+export const manual = definePlugin({
+  name: 'manual',
+  version: '1.0.0',
+  api: '^1.0.0',
+  description: 'No server: send an invite link or code any way you like, then paste the reply code that comes back.',
+  options: ManualOptions,
+  setup(ctx, options) {
+    ctx.registerSignaling(createManualMethod(options));
+  },
+});
+
+export function createManualMethod(options: ManualOptions): SignalingMethod<InvitePayload> {
+  // Invites this peer answered: the same invite opened twice is refused.
+  const answered = new Set<string>();
+
+  return {
+    name: 'manual',
+    description: 'Copy-paste: no server involved. Send an invite; paste the reply code you get back.',
+    transports: [options.transport],
+    code: { prefix: INVITE_PREFIX, param: 'o' },
+
+    parseLink(params): LinkTarget<InvitePayload> {
+      const extra = Object.keys(params).filter((key) => key !== 'o');
+      if (extra.length > 0) throw new LinkError('bad-param', `A manual invite link has no parameter "${extra[0]}".`);
+      if (!params.o) throw new LinkError('missing-param', 'This manual invite link has no invite code in it (parameter "o").');
+      const invite = decodeInvite(params.o);
+      if (invite.x * 1000 < Date.now()) {
+        throw new LinkError('expired', `This invite expired at ${new Date(invite.x * 1000).toISOString()}; ask ${invite.n} for a new one.`);
+      }
+      if (answered.has(invite.t)) throw new LinkError('replayed', `You already answered this invite from ${invite.n}; ask for a new one.`);
+      return { method: 'manual', remote: { id: invite.i, name: invite.n }, params: invite };
+    },
+
+    async invite(ctx) {
+      const token = ctx.inviteToken;
+      if (!token) throw new Error('the host gave this invite no token');
+      const { dial, signal } = await dialForSignal(ctx, options.transport, true);
+      const code = encodeInvite({ t: token, i: ctx.local.id, n: ctx.local.name, x: Math.floor(Date.now() / 1000) + options.inviteTtlMinutes * 60, s: signal as Record<string, unknown> });
+      ctx.presentInvite({ params: { o: code }, code, text: 'Send this link (or the code) to the person you invite, then paste the reply code they send back.' });
+      const reply = decodeReply(
+        await ctx.ask({ title: 'Paste the reply code', label: 'Reply code', placeholder: `${REPLY_PREFIX}…` }, (text) => {
+          if (decodeReply(text).t !== token) throw new LinkError('wrong-invite', 'This reply code answers a different invite (an older one, perhaps); paste the reply to this invite.');
+        }),
+      );
+      ctx.claimRemote({ id: reply.i, name: reply.n });
+      dial.signal(reply.s);
+      return dial.pipe;
+    },
+
+    async answer(target, ctx) {
+      const invite = target.params;
+      answered.add(invite.t);
+      const { dial, signal } = await dialForSignal(ctx, options.transport, false, invite.s);
+      const code = encodeReply({ t: invite.t, i: ctx.local.id, n: ctx.local.name, s: signal as Record<string, unknown> });
+      ctx.show({ title: 'Send this reply code back', text: `Send it to ${invite.n}: the connection opens when they paste it.`, code });
+      return dial.pipe;
+    },
+  };
+}
+
+/** Dial and wait for the transport's one complete local signal (or its failure). */
+async function dialForSignal(ctx: AttemptContext, transport: string, initiator: boolean, remote?: Signal): Promise<{ dial: Dial; signal: Signal }> {
+  let resolveSignal!: (signal: Signal) => void;
+  const local = new Promise<Signal>((resolve) => (resolveSignal = resolve));
+  const dial = ctx.dial(transport, { initiator, trickle: false, sendSignal: (signal) => resolveSignal(signal) });
+  dial.pipe.catch(() => undefined); // observed by the caller once returned; avoid an unhandled rejection before that
+  if (remote !== undefined) dial.signal(remote);
+  const signal = await Promise.race([local, dial.pipe.then(() => local)]);
+  return { dial, signal };
+}
