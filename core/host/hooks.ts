@@ -49,6 +49,10 @@ export function createHooks() {
     connectionOpened: new AsyncParallelHook<[ConnectionRecord]>(['connection'], 'connectionOpened'),
     /** A connection closed or failed after opening. Isolated. */
     connectionClosed: new SyncHook<[ConnectionRecord, CloseReason]>(['connection', 'reason'], 'connectionClosed'),
+    /** Keyed by plugin name: the user saved new options for that plugin (already validated
+     * against its schema). Plugins that apply options live tap their own key; the others get
+     * them at the next start. */
+    optionsChanged: new HookMap<SyncHook<[unknown]>>((plugin) => new SyncHook<[unknown]>(['options'], `optionsChanged:${String(plugin)}`)),
     /** The host is stopping: release resources. Isolated. */
     shutdown: new AsyncSeriesHook<[]>([], 'shutdown'),
   });

@@ -34,12 +34,16 @@ export const PluginStatus = z.object({
   signaling: z.array(z.string()),
   /** JSON Schema of the plugin's options (for a generated settings form). */
   optionsSchema: z.record(z.string(), z.unknown()).optional(),
+  /** Current options, as far as JSON can show them. */
+  options: z.record(z.string(), z.unknown()).optional(),
 });
 export type PluginStatus = z.infer<typeof PluginStatus>;
 
 export interface HostOptions {
   plugins: readonly PluginInstance[];
   local: PeerInfo;
+  /** Options saved by the user, by plugin name: they replace the config's options. */
+  savedOptions?: Readonly<Record<string, unknown>>;
   /** Per-tap timeout of async hooks and setup. Default 10 s. */
   pluginTimeoutMs?: number;
   /** Root of the plugins' data folders (`<dataDir>/plugins/<name>`). */
@@ -79,6 +83,7 @@ export class PluginHost {
     });
     for (const [name, hook] of Object.entries(this.hooks)) {
       if (name === 'resolveLink') guardHookMap(hook as never, name, policy(false));
+      else if (name === 'optionsChanged') guardHookMap(hook as never, name, policy(true));
       else guardHook(hook as never, name, policy(ISOLATED_HOOKS.has(name)));
     }
   }
@@ -92,8 +97,9 @@ export class PluginHost {
   }
 
   plugins(): PluginStatus[] {
-    return [...this.#plugins.values()].map(({ status, definition }) => ({
+    return [...this.#plugins.values()].map(({ status, definition, options }) => ({
       ...status,
+      ...(options !== undefined ? { options: jsonOptions(options) } : {}),
       transports: status.state === 'failed' ? [] : this.transports.namesBy(definition.name),
       signaling: status.state === 'failed' ? [] : this.signaling.namesBy(definition.name),
     }));
@@ -102,6 +108,19 @@ export class PluginHost {
   /** Validated options of a loaded plugin. */
   pluginOptions(name: string): unknown {
     return this.#plugins.get(name)?.options;
+  }
+
+  /** Validate and apply new options for a plugin (from settings). Throws a
+   * `PluginConfigError` naming the fields that are wrong; nothing changes then. */
+  configure(name: string, rawOptions: unknown): unknown {
+    const entry = this.#plugins.get(name);
+    if (!entry || entry.status.state === 'loading') throw new WhatNextError('unknown_plugin', `No plugin named "${name}" is loaded.`);
+    // Merge over the current options: fields a form cannot show (an injected engine) stay.
+    const parsed = (entry.definition.options ?? z.object({}).strict()).safeParse({ ...asObject(entry.options), ...asObject(rawOptions) });
+    if (!parsed.success) throw new PluginConfigError(name, `has invalid options:\n${z.prettifyError(parsed.error)}`, { cause: parsed.error });
+    entry.options = parsed.data;
+    this.hooks.optionsChanged.for(name).call(parsed.data);
+    return parsed.data;
   }
 
   async start(): Promise<void> {
@@ -156,7 +175,13 @@ export class PluginHost {
       );
     }
     const schema = definition.options ?? z.object({}).strict();
-    const parsed = schema.safeParse(instance.rawOptions ?? {});
+    const configured = { ...asObject(instance.rawOptions) };
+    let parsed = schema.safeParse({ ...configured, ...asObject(this.#options.savedOptions?.[name]) });
+    if (!parsed.success && this.#options.savedOptions?.[name] !== undefined) {
+      // Saved options that no longer fit (the plugin changed): fall back to the config's.
+      this.log('warn', `[plugin ${name}] saved options are no longer valid; using the config's: ${z.prettifyError(parsed.error)}`);
+      parsed = schema.safeParse(instance.rawOptions ?? {});
+    }
     if (!parsed.success) return this.#refuse(name, status, `has invalid options:\n${z.prettifyError(parsed.error)}`, parsed.error);
     this.#plugins.get(name)!.options = parsed.data;
 
@@ -209,6 +234,20 @@ export class PluginHost {
   #setState(state: HostState): void {
     this.#state = state;
     this.#events.emit('state', state);
+  }
+}
+
+function asObject(value: unknown): Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
+/** The JSON-representable part of a plugin's options (what a settings form can show). */
+function jsonOptions(options: unknown): Record<string, unknown> | undefined {
+  if (options === undefined) return undefined;
+  try {
+    return JSON.parse(JSON.stringify(options, (_key, value) => (typeof value === 'function' ? undefined : value))) as Record<string, unknown>;
+  } catch {
+    return undefined;
   }
 }
 

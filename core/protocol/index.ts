@@ -55,7 +55,9 @@ export const methods = {
   'peers.known': def(Empty, z.array(KnownPeer)),
   'peers.forget': def(z.object({ peerId: Id }).strict(), Empty),
   'settings.get': def(Empty, Settings),
-  'settings.update': def(Settings.partial().strict(), Settings),
+  'settings.update': def(Settings.omit({ pluginOptions: true }).partial().strict(), Settings),
+  /** Validate and save a plugin's options; applied to new connections without a restart. */
+  'plugins.configure': def(z.object({ plugin: z.string().max(64), options: z.record(z.string(), z.unknown()) }).strict(), PluginStatus),
 } as const;
 
 export const events = {
@@ -66,6 +68,7 @@ export const events = {
   'connection.message': z.object({ connectionId: Id, channel: ChannelName, message: Message }),
   'link.rejected': z.object({ link: z.string(), error: ErrorInfo }),
   'settings.changed': Settings,
+  'plugins.changed': z.array(PluginStatus),
 } as const;
 
 export type Methods = typeof methods;

@@ -97,6 +97,8 @@ export const Settings = z.object({
   defaultMethod: z.string().max(64).optional(),
   /** Accept requests from known peers without asking. */
   autoAcceptKnownPeers: z.boolean(),
+  /** Plugin options the user saved, by plugin name (they replace plugins.config.ts's). */
+  pluginOptions: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
 });
 export type Settings = z.infer<typeof Settings>;
 

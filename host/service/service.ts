@@ -37,11 +37,13 @@ export class Service {
   #relayed = new Set<string>();
 
   constructor(private readonly options: ServiceOptions) {
-    this.state = new ServiceState(options.dataDir, options.name);
+    const state = (this.state = new ServiceState(options.dataDir, options.name));
     this.host = new PluginHost({
       // Policies come first so they decide before anything asks the user.
       plugins: [rateLimit(), knownPeersPolicy(this.state), ...options.config.plugins],
-      local: this.state.local,
+      // Live: a display name changed in settings applies to the next connection.
+      local: { get id() { return state.peerId; }, get name() { return state.settings.displayName; } },
+      savedOptions: this.state.settings.pluginOptions ?? {},
       dataDir: options.dataDir,
       ...(options.config.pluginTimeoutMs !== undefined ? { pluginTimeoutMs: options.config.pluginTimeoutMs } : {}),
       ...(options.logger ? { logger: options.logger } : {}),
@@ -96,6 +98,14 @@ export class Service {
       return {};
     },
     'plugins.list': () => this.host.plugins(),
+    'plugins.configure': ({ plugin, options }) => {
+      const applied = this.host.configure(plugin, options);
+      const saved = this.host.plugins().find((p) => p.name === plugin);
+      this.state.updateSettings({ pluginOptions: { ...this.state.settings.pluginOptions, [plugin]: saved?.options ?? (applied as Record<string, unknown>) } });
+      const plugins = this.host.plugins();
+      this.#broadcast('plugins.changed', plugins);
+      return plugins.find((p) => p.name === plugin)!;
+    },
     'signaling.list': () =>
       this.host.plugins().flatMap((plugin) =>
         plugin.signaling.map((name) => {

@@ -39,7 +39,7 @@ describe('service process', () => {
     const service = await start({ config: FAULTY });
     const plugins = await service.client.request('plugins.list', {});
     const byName = Object.fromEntries(plugins.map((p) => [p.name, p]));
-    expect(Object.keys(byName)).toEqual(['rate-limit', 'known-peers', 'throws-at-init', 'hangs-at-init', 'bad-options', 'healthy']);
+    expect(Object.keys(byName)).toEqual(['rate-limit', 'known-peers', 'throws-at-init', 'hangs-at-init', 'bad-options', 'healthy', 'tunable']);
     expect(byName['throws-at-init']).toMatchObject({
       state: 'failed',
       error: { code: 'plugin_error', hook: 'init', message: '[plugin throws-at-init] hook init failed: database unavailable' },
@@ -104,6 +104,22 @@ describe('service process', () => {
     await service.stop();
     const again = await start({ config: FAULTY, dataDir: service.dataDir });
     expect(await again.client.request('settings.get', {})).toMatchObject({ displayName: 'Bob', autoAcceptKnownPeers: true });
+  });
+
+  it('validates plugin options from settings, naming the field, and keeps them across restarts', async () => {
+    const service = await start({ config: FAULTY });
+    const bad = await service.client.request('plugins.configure', { plugin: 'tunable', options: { retries: 9 } }).catch((e: unknown) => e);
+    expect((bad as ServiceError).info.code).toBe('plugin_config');
+    expect((bad as ServiceError).info.message).toMatch(/\[plugin tunable\] has invalid options:[\s\S]*retries/);
+    const changed = service.client.waitFor('plugins.changed');
+    const status = await service.client.request('plugins.configure', { plugin: 'tunable', options: { retries: 3 } });
+    expect(status.options).toEqual({ greeting: 'hello', retries: 3 });
+    expect((await changed).find((p) => p.name === 'tunable')!.options).toEqual({ greeting: 'hello', retries: 3 });
+    await service.stop();
+    const again = await start({ config: FAULTY, dataDir: service.dataDir });
+    const tunable = (await again.client.request('plugins.list', {})).find((p) => p.name === 'tunable')!;
+    expect(tunable.options).toEqual({ greeting: 'hello', retries: 3 });
+    expect(tunable.optionsSchema).toMatchObject({ properties: { retries: { type: 'integer', maximum: 5 } } });
   });
 
   it('shuts down on request with exit code 0 and nothing of its own left open', async () => {
