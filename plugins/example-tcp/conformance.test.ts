@@ -1,0 +1,5 @@
+/** What a third party does: run core's conformance suite against their transport. */
+import { describeTransportConformance, fromTransport } from '../../core/testing';
+import { createTcpTransport } from './index';
+
+describeTransportConformance('example-tcp', fromTransport(createTcpTransport()));
