@@ -76,6 +76,7 @@ export const ConnectionSummary = z.object({
     messagesSent: z.number(),
     messagesReceived: z.number(),
     rttMs: z.number().optional(),
+    droppedMessages: z.number().optional(),
   }),
   closeReason: CloseReasonShape.optional(),
 });
