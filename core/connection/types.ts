@@ -27,6 +27,9 @@ export interface ConnectionStats {
   messagesReceived: number;
   /** Last heartbeat round-trip time in ms, once measured. */
   rttMs?: number;
+  /** Messages and requests received for a channel whose buffer was full or that no longer has
+   * a listener (see `maxBufferedMessages`). */
+  droppedMessages: number;
 }
 
 export interface ConnectionOptions {
@@ -44,6 +47,16 @@ export interface ConnectionOptions {
   highWaterMark?: number;
   /** Largest message accepted from the remote after reassembly. Default 64 MiB. */
   maxMessageSize?: number;
+  /** How long `close()` waits for the remote to close the pipe after the close frame, before
+   * closing it itself. Default 2000. */
+  closeTimeoutMs?: number;
+  /** Messages (and requests) that arrive on a channel before its first `onMessage` (or
+   * `onRequest`) subscriber are buffered, up to this many across all channels. Beyond that, and
+   * after a channel's subscribers have all gone, they are dropped and counted in
+   * `stats().droppedMessages` (a dropped request is answered with an error). Default 1024. */
+  maxBufferedMessages?: number;
+  /** The same bound in bytes. Default 16 MiB. */
+  maxBufferedBytes?: number;
 }
 
 export type Unsubscribe = () => void;

@@ -1,0 +1,265 @@
+/**
+ * Wire format of a connection: how core's messages become pipe frames and back.
+ *
+ * Every frame starts with one kind byte. Integers are unsigned big-endian. Text is UTF-8.
+ *
+ *   0x01 HELLO  JSON {"protocol": 1, "peer": {"id", "name"}}: first frame each side sends
+ *   0x02 PING   u32 nonce
+ *   0x03 PONG   u32 nonce (echo of the ping's)
+ *   0x04 CLOSE  JSON {"code", "message"}: the sender is closing; the receiver closes the pipe
+ *   0x10 DATA       \
+ *   0x11 REQUEST     | first frame of a message, laid out as
+ *   0x12 RESPONSE    |   u8 encoding (0 = raw bytes, 1 = JSON text)
+ *   0x13 ERROR      /    u32 total body length, u32 request id (0 for DATA),
+ *                        u8 channel name length (1..255), channel name, first body bytes
+ *   0x20 CHUNK  more body bytes of the message being reassembled
+ *
+ * A message whose body does not fit in its first frame continues in CHUNK frames. Chunks of
+ * different messages never interleave: the receiver holds at most one partial message, and
+ * order across the whole connection is preserved. Control frames (PING, PONG, CLOSE) may
+ * appear between chunks, so heartbeats keep flowing during a large transfer.
+ *
+ * ERROR carries the remote handler's error message as a JSON string.
+ * Decoding never trusts the input: anything malformed throws a `ProtocolError`.
+ */
+import { z } from 'zod';
+import { PeerInfo } from '../contracts/peer';
+import { ProtocolError } from '../errors';
+import type { Json, Message } from './types';
+
+export const PROTOCOL_VERSION = 1;
+
+export const FrameKind = {
+  hello: 0x01,
+  ping: 0x02,
+  pong: 0x03,
+  close: 0x04,
+  data: 0x10,
+  request: 0x11,
+  response: 0x12,
+  error: 0x13,
+  chunk: 0x20,
+} as const;
+
+export type MessageType = 'data' | 'request' | 'response' | 'error';
+const messageTypeByKind = new Map<number, MessageType>([
+  [FrameKind.data, 'data'],
+  [FrameKind.request, 'request'],
+  [FrameKind.response, 'response'],
+  [FrameKind.error, 'error'],
+]);
+
+export const Encoding = { bytes: 0, json: 1 } as const;
+export type Encoding = (typeof Encoding)[keyof typeof Encoding];
+
+/** Fixed part of a message's first frame: kind, encoding, total length, request id, name length. */
+const START_FIXED_BYTES = 11;
+export const MAX_CHANNEL_NAME_BYTES = 255;
+/** Close messages are cut to this many characters so a CLOSE frame always fits. */
+export const MAX_CLOSE_MESSAGE_CHARS = 200;
+/** Smallest pipe frame core can work with: a hello or close frame, or a first frame with the
+ * longest channel name and at least one body byte, always fits. */
+export const MIN_FRAME_SIZE = 1024;
+/** Frames are cut at most this big even on pipes that accept more, so heartbeats never wait
+ * behind one huge frame. */
+export const MAX_USED_FRAME_SIZE = 256 * 1024;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+export const Hello = z.object({ protocol: z.number().int().positive(), peer: PeerInfo });
+export type Hello = z.infer<typeof Hello>;
+
+export const CloseInfo = z.object({
+  code: z.string().regex(/^[a-z][a-z-]{0,39}$/, 'a close code is a short lowercase tag'),
+  message: z.string().max(MAX_CLOSE_MESSAGE_CHARS * 2),
+});
+export type CloseInfo = z.infer<typeof CloseInfo>;
+
+export type Frame =
+  | { kind: 'hello'; hello: Hello }
+  | { kind: 'ping' | 'pong'; nonce: number }
+  | { kind: 'close'; close: CloseInfo }
+  | {
+      kind: 'start';
+      type: MessageType;
+      encoding: Encoding;
+      total: number;
+      id: number;
+      channel: string;
+      part: Uint8Array;
+    }
+  | { kind: 'chunk'; part: Uint8Array };
+
+// ---- encoding ---------------------------------------------------------------------------
+
+function withKind(kind: number, body: Uint8Array): Uint8Array {
+  const frame = new Uint8Array(1 + body.byteLength);
+  frame[0] = kind;
+  frame.set(body, 1);
+  return frame;
+}
+
+export function encodeHello(hello: Hello): Uint8Array {
+  return withKind(FrameKind.hello, encoder.encode(JSON.stringify(hello)));
+}
+
+export function encodePing(nonce: number): Uint8Array {
+  return encodeNonce(FrameKind.ping, nonce);
+}
+
+export function encodePong(nonce: number): Uint8Array {
+  return encodeNonce(FrameKind.pong, nonce);
+}
+
+function encodeNonce(kind: number, nonce: number): Uint8Array {
+  const frame = new Uint8Array(5);
+  frame[0] = kind;
+  new DataView(frame.buffer).setUint32(1, nonce >>> 0);
+  return frame;
+}
+
+/** Close frames are kept under this many bytes, well inside `MIN_FRAME_SIZE`. */
+const MAX_CLOSE_FRAME_BYTES = 512;
+
+export function encodeClose(close: CloseInfo): Uint8Array {
+  let message = close.message.slice(0, MAX_CLOSE_MESSAGE_CHARS);
+  for (;;) {
+    const frame = withKind(FrameKind.close, encoder.encode(JSON.stringify({ code: close.code, message })));
+    // Multi-byte characters and JSON escapes can outgrow the character cut: halve until it fits.
+    if (frame.byteLength <= MAX_CLOSE_FRAME_BYTES) return frame;
+    message = message.slice(0, Math.floor(message.length / 2));
+  }
+}
+
+/** A message's body as it travels: raw bytes, or JSON text. Throws a TypeError for a value
+ * JSON cannot represent (undefined, a function, a BigInt, a cycle). */
+export function encodeBody(message: Message): { encoding: Encoding; body: Uint8Array } {
+  if (message instanceof Uint8Array) return { encoding: Encoding.bytes, body: message };
+  const text = JSON.stringify(message);
+  if (text === undefined) throw new TypeError('a message must be a Uint8Array or a JSON value');
+  return { encoding: Encoding.json, body: encoder.encode(text) };
+}
+
+export function decodeBody(encoding: Encoding, body: Uint8Array): Message {
+  if (encoding === Encoding.bytes) return body;
+  let text: string;
+  try {
+    text = decoder.decode(body);
+  } catch (cause) {
+    throw new ProtocolError('a JSON message is not valid UTF-8', { cause });
+  }
+  try {
+    return JSON.parse(text) as Json;
+  } catch (cause) {
+    throw new ProtocolError('a JSON message does not parse', { cause });
+  }
+}
+
+export function channelNameBytes(name: string): Uint8Array {
+  const bytes = encoder.encode(name);
+  if (bytes.byteLength < 1 || bytes.byteLength > MAX_CHANNEL_NAME_BYTES) {
+    throw new RangeError(`a channel name is 1 to ${MAX_CHANNEL_NAME_BYTES} UTF-8 bytes, got ${bytes.byteLength}`);
+  }
+  return bytes;
+}
+
+export interface OutgoingMessage {
+  type: MessageType;
+  channel: Uint8Array;
+  id: number;
+  encoding: Encoding;
+  body: Uint8Array;
+}
+
+/** Cut a message into frames of at most `frameSize` bytes, lazily so a queued message costs
+ * no more memory than its body. */
+export function* messageFrames(message: OutgoingMessage, frameSize: number): Generator<Uint8Array> {
+  const { body, channel } = message;
+  const headerBytes = START_FIXED_BYTES + channel.byteLength;
+  if (frameSize <= headerBytes) throw new RangeError(`frame size ${frameSize} cannot hold a message header`);
+  const firstPart = Math.min(body.byteLength, frameSize - headerBytes);
+  const first = new Uint8Array(headerBytes + firstPart);
+  const view = new DataView(first.buffer);
+  first[0] = FrameKind[message.type];
+  first[1] = message.encoding;
+  view.setUint32(2, body.byteLength);
+  view.setUint32(6, message.id >>> 0);
+  first[10] = channel.byteLength;
+  first.set(channel, START_FIXED_BYTES);
+  first.set(body.subarray(0, firstPart), headerBytes);
+  yield first;
+  for (let offset = firstPart; offset < body.byteLength; offset += frameSize - 1) {
+    yield withKind(FrameKind.chunk, body.subarray(offset, offset + frameSize - 1));
+  }
+}
+
+// ---- decoding ---------------------------------------------------------------------------
+
+function parseJson<T>(bytes: Uint8Array, schema: z.ZodType<T>, what: string): T {
+  let value: unknown;
+  try {
+    value = JSON.parse(decoder.decode(bytes));
+  } catch (cause) {
+    throw new ProtocolError(`a ${what} frame does not hold valid JSON`, { cause });
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? ` at ${issue.path.join('.')}` : '';
+    throw new ProtocolError(`a ${what} frame is invalid${where}: ${issue?.message ?? 'unknown'}`);
+  }
+  return parsed.data;
+}
+
+/** Decode one frame from the remote. The returned `part` views the frame's bytes. */
+export function decodeFrame(frame: Uint8Array): Frame {
+  if (!(frame instanceof Uint8Array)) throw new ProtocolError('a frame is not binary');
+  if (frame.byteLength === 0) throw new ProtocolError('an empty frame has no kind');
+  const kind = frame[0]!;
+  const rest = frame.subarray(1);
+  switch (kind) {
+    case FrameKind.hello:
+      return { kind: 'hello', hello: parseJson(rest, Hello, 'hello') };
+    case FrameKind.ping:
+    case FrameKind.pong: {
+      if (rest.byteLength !== 4) throw new ProtocolError(`a ${kind === FrameKind.ping ? 'ping' : 'pong'} frame must hold 4 bytes`);
+      const nonce = new DataView(rest.buffer, rest.byteOffset, 4).getUint32(0);
+      return { kind: kind === FrameKind.ping ? 'ping' : 'pong', nonce };
+    }
+    case FrameKind.close:
+      return { kind: 'close', close: parseJson(rest, CloseInfo, 'close') };
+    case FrameKind.chunk:
+      if (rest.byteLength === 0) throw new ProtocolError('an empty chunk frame');
+      return { kind: 'chunk', part: rest };
+  }
+  const type = messageTypeByKind.get(kind);
+  if (!type) throw new ProtocolError(`unknown frame kind 0x${kind.toString(16).padStart(2, '0')}`);
+  return decodeStart(type, frame);
+}
+
+function decodeStart(type: MessageType, frame: Uint8Array): Frame {
+  if (frame.byteLength < START_FIXED_BYTES) throw new ProtocolError(`a ${type} frame is shorter than its header`);
+  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  const encoding = frame[1]!;
+  if (encoding !== Encoding.bytes && encoding !== Encoding.json) {
+    throw new ProtocolError(`a ${type} frame has unknown encoding ${encoding}`);
+  }
+  const total = view.getUint32(2);
+  const id = view.getUint32(6);
+  const nameLength = frame[10]!;
+  if (nameLength === 0) throw new ProtocolError(`a ${type} frame has an empty channel name`);
+  const headerBytes = START_FIXED_BYTES + nameLength;
+  if (frame.byteLength < headerBytes) throw new ProtocolError(`a ${type} frame is shorter than its channel name`);
+  let channel: string;
+  try {
+    channel = decoder.decode(frame.subarray(START_FIXED_BYTES, headerBytes));
+  } catch (cause) {
+    throw new ProtocolError(`a ${type} frame's channel name is not valid UTF-8`, { cause });
+  }
+  if ((type === 'request' || type === 'response' || type === 'error') && id === 0) {
+    throw new ProtocolError(`a ${type} frame has no request id`);
+  }
+  if (type === 'error' && encoding !== Encoding.json) throw new ProtocolError('an error frame must hold JSON');
+  return { kind: 'start', type, encoding, total, id, channel, part: frame.subarray(headerBytes) };
+}

@@ -1,0 +1,20 @@
+/** Test kit for transport authors: the in-memory reference transport and the conformance suite. */
+export {
+  createMemoryPipePair,
+  createMemoryTransport,
+  memoryTransport,
+  pairFromTransport,
+  pendingMemoryRendezvous,
+  type MemoryPipe,
+  type MemoryPipeOptions,
+  type TransportPair,
+} from './memory-transport';
+export {
+  describeTransportConformance,
+  fromTransport,
+  PEER_A,
+  PEER_B,
+  type ConformanceFixture,
+  type TransportFixtureOptions,
+} from './conformance';
+export { RecordingSink, BufferProbe, pattern, sameBytes } from './helpers';
