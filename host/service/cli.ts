@@ -25,6 +25,7 @@ const service = new Service({
   config: await loadConfig(options.configPath),
   ...(options.name ? { name: options.name } : {}),
   linkSchemes: linkSchemes(options.dev),
+  ...(options.approvalTimeoutMs ? { approvalTimeoutMs: options.approvalTimeoutMs } : {}),
   logger: (level, message) => level !== 'debug' && process.stderr.write(`[${level}] ${message}\n`),
   onShutdownRequested: () => void quit(),
 });

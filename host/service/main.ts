@@ -17,6 +17,7 @@ const service = new Service({
   config: await loadConfig(options.configPath),
   ...(options.name ? { name: options.name } : {}),
   linkSchemes: linkSchemes(options.dev),
+  ...(options.approvalTimeoutMs ? { approvalTimeoutMs: options.approvalTimeoutMs } : {}),
   logger: log,
   onShutdownRequested: () => void shutdown(),
 });

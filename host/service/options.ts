@@ -12,6 +12,8 @@ export interface EntryOptions {
   dev: boolean;
   /** CLI peer only: approve every request without asking. */
   autoApprove: boolean;
+  /** How long a request waits for the user (default 30 s); tests shorten it. */
+  approvalTimeoutMs: number | undefined;
 }
 
 export function parseEntryArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): EntryOptions {
@@ -23,6 +25,7 @@ export function parseEntryArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       config: { type: 'string' },
       dev: { type: 'boolean', default: false },
       'auto-approve': { type: 'boolean', default: false },
+      'approval-timeout-ms': { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -33,7 +36,15 @@ export function parseEntryArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     configPath: values.config,
     dev: values.dev ?? false,
     autoApprove: values['auto-approve'] ?? false,
+    approvalTimeoutMs: positiveInt(values['approval-timeout-ms'], '--approval-timeout-ms'),
   };
+}
+
+function positiveInt(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number <= 0) throw new Error(`${flag} takes a whole number of milliseconds, not "${value}"`);
+  return number;
 }
 
 /** The app's plugins.config.ts, or another config file (tests use their own). */

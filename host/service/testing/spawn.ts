@@ -29,6 +29,7 @@ export interface SpawnOptions {
   dataDir?: string;
   config?: string;
   dev?: boolean;
+  approvalTimeoutMs?: number;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -38,6 +39,7 @@ export async function spawnService(options: SpawnOptions = {}): Promise<SpawnedS
   if (options.name) args.push('--name', options.name);
   if (options.config) args.push('--config', options.config);
   if (options.dev) args.push('--dev');
+  if (options.approvalTimeoutMs) args.push('--approval-timeout-ms', String(options.approvalTimeoutMs));
   const child = fork(ENTRY, args, {
     execArgv: ['--import', 'tsx'],
     serialization: 'advanced',
