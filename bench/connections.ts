@@ -1,0 +1,162 @@
+/**
+ * Connection benchmarks (issue: real peer connections): connect time, round-trip latency and
+ * throughput through a core connection, each next to the raw library in the same run.
+ */
+import { manual } from '../plugins/manual';
+import { simplePeer } from '../plugins/simple-peer';
+import { peerjs } from '../plugins/peerjs';
+import { startBroker, type Broker } from '../plugins/peerjs/broker';
+import { randomBase32 } from '../core/util/ids';
+import type { Connection } from '../core/connection/types';
+import { closePair, connectManual, connectPeerjs, ourPeer, preparePeerjs, type OurPair, type OurPeer } from './ours';
+import { rawPeerJs, rawSimplePeer, type RawPair } from './raw';
+import { measurement, percentile, repeat, timed, type Measurement } from './stats';
+
+const CONNECTS = 20;
+const PINGS = 200;
+const BULK_BYTES = 32 * 1024 * 1024;
+const OUR_MESSAGE = 256 * 1024;
+const RAW_CHUNK = 64 * 1024;
+
+export async function connectionBenchmarks(log: (m: Measurement) => void): Promise<void> {
+  await manualVersusSimplePeer(log);
+  const broker = await startBroker({ port: 0 });
+  try {
+    await peerjsVersusRaw(broker, log);
+  } finally {
+    await broker.close();
+  }
+}
+
+async function manualVersusSimplePeer(log: (m: Measurement) => void): Promise<void> {
+  const a = await ourPeer('Alice', [manual(), simplePeer()]);
+  const b = await ourPeer('Bob', [manual(), simplePeer()]);
+  try {
+    await compare('manual + simple-peer', log, {
+      ours: () => connectManual(a, b),
+      raw: () => rawSimplePeer(),
+      connectTarget: { p50: 'p50 ≤ 300 ms', max: 'max ≤ 1000 ms' },
+    });
+  } finally {
+    await a.stop();
+    await b.stop();
+  }
+}
+
+async function peerjsVersusRaw(broker: Broker, log: (m: Measurement) => void): Promise<void> {
+  const plugin = () => peerjs({ host: broker.host, port: broker.port, path: broker.path, key: broker.key });
+  const a = await ourPeer('Alice', [plugin()]);
+  const b = await ourPeer('Bob', [plugin()]);
+  const raw = await rawPeerJs(broker, [randomBase32(), randomBase32()]);
+  try {
+    await closePair(await connectPeerjs(a, b)); // registers both on the broker, as raw's peers are
+    await compare('peerjs', log, {
+      prepareOurs: async () => {
+        const prepared = await preparePeerjs(a, b);
+        return () => prepared.connect();
+      },
+      ours: () => connectPeerjs(a, b),
+      raw: () => raw.connect(),
+      connectTarget: { p50: 'ratio ≤ 1.2' },
+    });
+  } finally {
+    raw.close();
+    await a.stop();
+    await b.stop();
+  }
+}
+
+interface Contest {
+  /** Untimed preparation (an invite made before anyone opens it), then the timed connect. */
+  prepareOurs?(): Promise<() => Promise<OurPair>>;
+  ours(): Promise<OurPair>;
+  raw(): Promise<RawPair>;
+  connectTarget: { p50?: string; max?: string };
+}
+
+async function compare(bench: string, log: (m: Measurement) => void, contest: Contest): Promise<void> {
+  // Connect time: alternate ours and raw so drift on a shared machine hits both alike.
+  const ours: number[] = [];
+  const raw: number[] = [];
+  for (let i = 0; i < CONNECTS; i++) {
+    let pair: OurPair | undefined;
+    const connect = contest.prepareOurs ? await contest.prepareOurs() : contest.ours;
+    ours.push(await timed(async () => (pair = await connect())));
+    await closePair(pair!);
+    let rawPair: RawPair | undefined;
+    raw.push(await timed(async () => (rawPair = await contest.raw())));
+    await rawPair!.close();
+  }
+  log(measurement(bench, 'connect p50', 'ms', percentile(ours, 0.5), percentile(raw, 0.5), { n: CONNECTS, target: contest.connectTarget.p50 }));
+  log(measurement(bench, 'connect max', 'ms', Math.max(...ours), Math.max(...raw), { n: CONNECTS, target: contest.connectTarget.max }));
+
+  const pair = await contest.ours();
+  const rawPair = await contest.raw();
+  try {
+    log(measurement(bench, 'round trip p50', 'ms', percentile(await ourPings(pair), 0.5), percentile(await rawPings(rawPair), 0.5), { n: PINGS }));
+    const ourRate = await ourThroughput(pair.a, pair.b);
+    const rawRate = await rawThroughput(rawPair);
+    log(measurement(bench, 'throughput', 'MB/s', ourRate, rawRate, { target: 'ratio ≥ 0.9' }));
+  } finally {
+    await closePair(pair);
+    await rawPair.close();
+  }
+}
+
+async function ourPings({ a, b }: OurPair): Promise<number[]> {
+  b.channel('ping').onRequest((message) => message);
+  const ping = new Uint8Array(16);
+  return repeat(PINGS, () => timed(() => a.channel('ping').request(ping)));
+}
+
+async function rawPings(pair: RawPair): Promise<number[]> {
+  pair.onData('b', (data) => pair.send('b', data));
+  let resolve: () => void = () => {};
+  pair.onData('a', () => resolve());
+  const ping = new Uint8Array(16);
+  return repeat(PINGS, () =>
+    timed(
+      () =>
+        new Promise<void>((r) => {
+          resolve = r;
+          pair.send('a', ping);
+        }),
+    ),
+  );
+}
+
+/** MB/s for BULK_BYTES one way: `send` awaits core's backpressure. */
+async function ourThroughput(a: Connection, b: Connection): Promise<number> {
+  let received = 0;
+  const done = new Promise<void>((resolve) =>
+    b.channel('bulk').onMessage((message) => {
+      received += (message as Uint8Array).byteLength;
+      if (received >= BULK_BYTES) resolve();
+    }),
+  );
+  const chunk = new Uint8Array(OUR_MESSAGE).fill(7);
+  const ms = await timed(async () => {
+    for (let sent = 0; sent < BULK_BYTES; sent += chunk.byteLength) await a.channel('bulk').send(chunk);
+    await done;
+  });
+  return BULK_BYTES / 1e6 / (ms / 1000);
+}
+
+/** The same for the raw library, with its own flow control. */
+async function rawThroughput(pair: RawPair): Promise<number> {
+  let received = 0;
+  const done = new Promise<void>((resolve) =>
+    pair.onData('b', (data) => {
+      received += data.byteLength;
+      if (received >= BULK_BYTES) resolve();
+    }),
+  );
+  const chunk = new Uint8Array(RAW_CHUNK).fill(7);
+  const ms = await timed(async () => {
+    for (let sent = 0; sent < BULK_BYTES; sent += chunk.byteLength) await pair.write('a', chunk);
+    await done;
+  });
+  return BULK_BYTES / 1e6 / (ms / 1000);
+}
+
+export type { OurPeer };

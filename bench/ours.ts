@@ -1,0 +1,97 @@
+/**
+ * "Ours": two in-process peers, each a real PluginHost + ConnectionManager with the app's
+ * plugins, connected through the same flow the service runs (invite → link → approve → ...).
+ */
+import type { PluginInstance } from '../core/plugin';
+import { PluginHost } from '../core/host/host';
+import { ConnectionManager } from '../core/host/connections';
+import type { AttemptSummary } from '../core/protocol';
+import type { Connection } from '../core/connection/types';
+import { randomBase32 } from '../core/util/ids';
+
+export interface OurPeer {
+  host: PluginHost;
+  manager: ConnectionManager;
+  attempt(id: string, predicate: (a: AttemptSummary) => boolean): Promise<AttemptSummary>;
+  stop(): Promise<void>;
+}
+
+export async function ourPeer(name: string, plugins: PluginInstance[]): Promise<OurPeer> {
+  const host = new PluginHost({ plugins, local: { id: randomBase32(), name } });
+  await host.start();
+  const manager = new ConnectionManager(host);
+  await manager.start();
+  const latest = new Map<string, AttemptSummary>();
+  const waiters = new Set<() => void>();
+  manager.on('attempt', (a) => {
+    latest.set(a.id, a);
+    for (const waiter of [...waiters]) waiter();
+  });
+  return {
+    host,
+    manager,
+    attempt: (id, predicate) =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          const a = latest.get(id);
+          if (!a) return;
+          if (predicate(a)) {
+            waiters.delete(check);
+            resolve(a);
+          } else if (a.state === 'failed' || a.state === 'rejected') {
+            waiters.delete(check);
+            reject(new Error(`attempt ${a.state}: ${a.error?.message}`));
+          }
+        };
+        waiters.add(check);
+        check();
+      }),
+    async stop() {
+      await manager.stop();
+      await host.stop();
+    },
+  };
+}
+
+export interface OurPair {
+  a: Connection;
+  b: Connection;
+}
+
+/** The manual flow, all machine steps: the codes are handed over in code, not by a person. */
+export async function connectManual(a: OurPeer, b: OurPeer): Promise<OurPair> {
+  const invite = a.manager.invite('manual');
+  const shown = await a.attempt(invite.id, (s) => !!s.invite && !!s.question);
+  const request = b.manager.openLink(shown.invite!.link);
+  b.manager.approve(request.id);
+  const reply = await b.attempt(request.id, (s) => s.displays.length > 0);
+  a.manager.answer(invite.id, shown.question!.id, reply.displays[0]!.code!);
+  return opened(a, invite.id, b, request.id);
+}
+
+/** The broker flow. The invite is made first (a person sends its link long before anyone opens
+ * it); `connect` then runs from opening the link to both sides open. */
+export async function preparePeerjs(a: OurPeer, b: OurPeer): Promise<{ connect(): Promise<OurPair> }> {
+  const invite = a.manager.invite('peerjs');
+  const shown = await a.attempt(invite.id, (s) => !!s.invite);
+  return {
+    connect() {
+      const request = b.manager.openLink(shown.invite!.link);
+      b.manager.approve(request.id);
+      return opened(a, invite.id, b, request.id);
+    },
+  };
+}
+
+export async function connectPeerjs(a: OurPeer, b: OurPeer): Promise<OurPair> {
+  return (await preparePeerjs(a, b)).connect();
+}
+
+async function opened(a: OurPeer, aId: string, b: OurPeer, bId: string): Promise<OurPair> {
+  const [sa, sb] = await Promise.all([a.attempt(aId, (s) => s.state === 'open'), b.attempt(bId, (s) => s.state === 'open')]);
+  return { a: a.manager.connection(sa.connectionId!), b: b.manager.connection(sb.connectionId!) };
+}
+
+export async function closePair(pair: OurPair): Promise<void> {
+  await Promise.all([pair.a.close('bench'), pair.b.closed]);
+}

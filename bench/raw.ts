@@ -1,0 +1,82 @@
+/**
+ * "Raw": the libraries on their own, used the way their READMEs show, with the same WebRTC
+ * engine (@roamhq/wrtc) and, for PeerJS, the same broker.
+ */
+import { createRequire } from 'node:module';
+import Peer from 'simple-peer';
+import WebSocket from 'ws';
+import { loadPeerJs } from '../plugins/peerjs/runtime';
+import type { Broker } from '../plugins/peerjs/broker';
+
+const wrtc = createRequire(import.meta.url)('@roamhq/wrtc');
+
+/** A connected pair with a uniform face: send bytes, receive bytes, wait for drain, close. */
+export interface RawPair {
+  send(from: 'a' | 'b', data: Uint8Array): void;
+  onData(side: 'a' | 'b', listener: (data: Uint8Array) => void): void;
+  /** Bulk send with the library's own flow control (simple-peer: its stream's backpressure;
+   * PeerJS: its internal send buffer). */
+  write(from: 'a' | 'b', data: Uint8Array): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function rawSimplePeer(): Promise<RawPair> {
+  const a = new Peer({ initiator: true, trickle: false, wrtc });
+  const b = new Peer({ trickle: false, wrtc });
+  a.on('signal', (s) => b.signal(s));
+  b.on('signal', (s) => a.signal(s));
+  await Promise.all([new Promise((r) => a.once('connect', r)), new Promise((r) => b.once('connect', r))]);
+  const peers = { a, b };
+  return {
+    send: (from, data) => peers[from].send(data),
+    onData: (side, listener) => peers[side].on('data', (d: Uint8Array) => listener(d)),
+    write: (from, data) => (peers[from].write(data) ? Promise.resolve() : new Promise((resolve) => peers[from].once('drain', () => resolve()))),
+    close: () =>
+      new Promise<void>((resolve) => {
+        b.once('close', () => resolve());
+        a.destroy();
+      }),
+  };
+}
+
+export interface RawPeerJs {
+  connect(): Promise<RawPair>;
+  close(): void;
+}
+
+/** Two PeerJS clients registered on `broker`, the engine's globals supplied as a Node user would. */
+export async function rawPeerJs(broker: Broker, ids: [string, string]): Promise<RawPeerJs> {
+  const { Peer: PeerJs } = loadPeerJs({
+    RTCPeerConnection: wrtc.RTCPeerConnection,
+    RTCSessionDescription: wrtc.RTCSessionDescription,
+    RTCIceCandidate: wrtc.RTCIceCandidate,
+    WebSocket: WebSocket as never,
+  });
+  const options = { host: broker.host, port: broker.port, path: broker.path, key: broker.key, secure: false, config: { iceServers: [] } };
+  const a = new PeerJs(ids[0], options);
+  const b = new PeerJs(ids[1], options);
+  await Promise.all([new Promise((r) => a.once('open', r)), new Promise((r) => b.once('open', r))]);
+  return {
+    async connect() {
+      const incoming = new Promise<import('peerjs').DataConnection>((resolve) => a.once('connection', resolve));
+      const out = b.connect(ids[0], { reliable: true, serialization: 'raw' });
+      const inc = await incoming;
+      await Promise.all([new Promise((r) => out.once('open', () => r(undefined))), new Promise((r) => inc.once('open', () => r(undefined)))]);
+      const conns = { a: inc, b: out };
+      return {
+        send: (from, data) => void conns[from].send(data),
+        onData: (side, listener) => conns[side].on('data', (d) => listener(new Uint8Array(d as ArrayBuffer))),
+        write: async (from, data) => void conns[from].send(data),
+        close: () =>
+          new Promise<void>((resolve) => {
+            inc.once('close', () => resolve());
+            out.close();
+          }),
+      };
+    },
+    close() {
+      a.destroy();
+      b.destroy();
+    },
+  };
+}

@@ -1,0 +1,46 @@
+/** Small measurement helpers shared by the benchmarks. */
+export function percentile(samples: readonly number[], q: number): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? NaN;
+}
+
+export async function repeat(times: number, once: () => Promise<number>): Promise<number[]> {
+  const samples: number[] = [];
+  for (let i = 0; i < times; i++) samples.push(await once());
+  return samples;
+}
+
+export async function timed(work: () => Promise<unknown>): Promise<number> {
+  const began = performance.now();
+  await work();
+  return performance.now() - began;
+}
+
+export interface Measurement {
+  bench: string;
+  metric: string;
+  unit: string;
+  ours: number;
+  raw: number;
+  /** ours / raw */
+  ratio: number;
+  target?: string;
+  n?: number;
+}
+
+export function measurement(bench: string, metric: string, unit: string, ours: number, raw: number, extra: Partial<Measurement> = {}): Measurement {
+  return { bench, metric, unit, ours: round(ours), raw: round(raw), ratio: round(ours / raw, 3), ...extra };
+}
+
+export function round(value: number, digits = 2): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+export function table(rows: readonly Measurement[]): string {
+  const head = ['bench', 'metric', 'ours', 'raw', 'ours/raw', 'target'];
+  const body = rows.map((r) => [r.bench, r.metric, `${r.ours} ${r.unit}`, `${r.raw} ${r.unit}`, r.ratio.toFixed(3), r.target ?? '']);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
+}
