@@ -3,7 +3,15 @@
  * The service adds two approval policies of its own first (rate-limit, known-peers).
  */
 import { defineConfig } from './core/config';
+import { manual } from './plugins/manual';
+import { simplePeer } from './plugins/simple-peer';
+import { peerjs } from './plugins/peerjs';
 
 export default defineConfig({
-  plugins: [],
+  plugins: [
+    manual(),
+    simplePeer({ iceServers: [] }),
+    // A local broker (`npm run broker`) by default; point it at your own PeerServer in settings.
+    peerjs({ host: '127.0.0.1', port: 9000, path: '/whatnext', key: 'peerjs' }),
+  ],
 });

@@ -1,0 +1,19 @@
+/**
+ * Core's transport conformance suite, run against PeerJS pipes through a real local broker
+ * (loopback only, no ICE servers).
+ */
+import { describeTransportConformance, PEER_A, PEER_B } from '../../core/testing';
+import { twoPeers, type TwoPeers } from './fixture';
+
+let peers: Promise<TwoPeers> | undefined;
+
+describeTransportConformance('peerjs', {
+  async connect(sinkA, sinkB) {
+    peers ??= twoPeers(PEER_A, PEER_B);
+    const { a, b } = await (await peers).pair({ a: sinkA, b: sinkB });
+    return { a, b };
+  },
+  async teardown() {
+    await (await peers)?.close();
+  },
+});

@@ -1,0 +1,87 @@
+/** The plugin's options and the broker-address pieces they share with links and the broker. */
+import { z } from 'zod';
+import { WebRtcEngineOption } from './engine';
+
+const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
+const HOSTNAME = new RegExp(`^(?=.{1,253}$)${LABEL}(?:\\.${LABEL})*\\.?$`);
+const IPV6_LITERAL = /^\[[0-9A-Fa-f:.]{2,45}\]$/;
+
+/**
+ * A host a `ws://`/`wss://` URL can name: a DNS name, an IPv4 address or a bracketed IPv6
+ * address (`[::1]`), written the way URL parsing normalises it, so the host shown is the host
+ * dialled (`2130706433` or `0x7f.1` would silently mean 127.0.0.1).
+ */
+export const BrokerHost = z
+  .string()
+  .max(253, 'a broker host is at most 253 characters')
+  .refine((host) => HOSTNAME.test(host) || IPV6_LITERAL.test(host), {
+    message: 'a broker host is a host name, an IPv4 address or an IPv6 address in brackets ([::1])',
+  })
+  .refine(
+    (host) => {
+      try {
+        return new URL(`ws://${host}/`).hostname === host.toLowerCase();
+      } catch {
+        return false;
+      }
+    },
+    { message: 'the broker host is not written in its normal form (for example 127.0.0.1, [::1], broker.example.org)' },
+  );
+
+export const BrokerPort = z.number().int().min(1).max(65535);
+
+/** Where the broker is mounted: `/` or slash-separated segments of URL-safe characters, no
+ * `.`/`..` segments. */
+export const BrokerPath = z
+  .string()
+  .max(128, 'a broker path is at most 128 characters')
+  .regex(/^\/(?:[A-Za-z0-9_~-][A-Za-z0-9._~-]*\/?)*$/, 'a broker path starts with "/" and holds letters, digits, ".", "_", "~", "-" and "/"');
+
+/** PeerJS puts the key into the socket URL unescaped, so it is held to URL-safe characters. */
+export const BrokerKey = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a broker key is 1 to 64 letters, digits, "_" or "-"');
+
+const IceUrl = z.string().regex(/^(?:stun|stuns|turn|turns):[^\s]{1,250}$/, 'an ICE server URL starts with stun:, stuns:, turn: or turns:');
+
+export const IceServer = z.object({
+  urls: z.union([IceUrl, z.array(IceUrl).min(1).max(8)]),
+  username: z.string().max(256).optional(),
+  credential: z.string().max(256).optional(),
+});
+
+export const DEFAULT_MAX_FRAME_SIZE = 64 * 1024;
+export const DEFAULT_LOW_WATER_MARK = 256 * 1024;
+
+export const PeerjsOptions = z
+  .object({
+    host: BrokerHost.default('127.0.0.1').describe('Broker host name or IP address'),
+    port: BrokerPort.default(9000).describe('Broker port'),
+    path: BrokerPath.default('/whatnext').describe('Path the broker is mounted at'),
+    key: BrokerKey.default('peerjs').describe('Broker key (PeerServer "key" option)'),
+    secure: z.boolean().default(false).describe('Reach the broker over TLS (wss://)'),
+    iceServers: z
+      .array(IceServer)
+      .max(16)
+      .default([])
+      .describe('STUN/TURN servers for peer connections; none means direct (LAN, loopback) paths only'),
+    listen: z
+      .boolean()
+      .default(true)
+      .describe('Register on the broker at start so that peers who know our id can ask to connect (each request still needs approval)'),
+    maxFrameSize: z
+      .number()
+      .int()
+      .min(1024)
+      .max(256 * 1024)
+      .default(DEFAULT_MAX_FRAME_SIZE)
+      .describe('Largest frame sent on the data channel, in bytes (core chunks larger messages)'),
+    lowWaterMark: z
+      .number()
+      .int()
+      .min(0)
+      .max(8 * 1024 * 1024)
+      .default(DEFAULT_LOW_WATER_MARK)
+      .describe('Buffered bytes under which sending resumes'),
+    engine: WebRtcEngineOption.optional().describe('WebRTC engine ({ RTCPeerConnection, RTCSessionDescription, RTCIceCandidate }); default @roamhq/wrtc'),
+  })
+  .prefault({});
+export type PeerjsOptions = z.output<typeof PeerjsOptions>;

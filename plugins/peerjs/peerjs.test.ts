@@ -1,0 +1,329 @@
+/**
+ * The peerjs method through a real local broker (loopback only, no ICE servers): invites,
+ * answers, incoming requests, failures by stage, the broker-message checkpoint, engine
+ * injection, shutdown, and globals. Core's conformance suite (conformance.test.ts) covers the
+ * pipe contract itself.
+ */
+import { createServer } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { TransportError, type IncomingAttempt, type SignalingServices } from '../../core';
+import { startBroker, type Broker } from './broker';
+import { loadDefaultEngine, type WebRtcEngine } from './engine';
+import { twoPeers, type TwoPeers } from './fixture';
+import { inviteParams } from './link';
+import { createPeerjsMethod } from './method';
+import { PeerjsOptions } from './options';
+import { ALICE, BOB, fakeAttempt } from './test-support';
+
+const GLOBALS = ['RTCPeerConnection', 'RTCSessionDescription', 'RTCIceCandidate', 'RTCDataChannel', 'WebSocket', 'window', 'navigator', 'location'];
+const globalsAtStart = snapshotGlobals();
+
+function snapshotGlobals(): Record<string, unknown> {
+  return Object.fromEntries(GLOBALS.map((name) => [name, (globalThis as Record<string, unknown>)[name]]));
+}
+
+/** Incoming attempts reported to a listener, one at a time. */
+function incomingQueue() {
+  const attempts: IncomingAttempt[] = [];
+  const waiters: ((attempt: IncomingAttempt) => void)[] = [];
+  const services: SignalingServices = {
+    local: BOB,
+    incoming: (attempt) => {
+      const waiter = waiters.shift();
+      if (waiter) waiter(attempt);
+      else attempts.push(attempt);
+    },
+  };
+  return {
+    services,
+    next: () => new Promise<IncomingAttempt>((resolve) => (attempts.length ? resolve(attempts.shift()!) : waiters.push(resolve))),
+  };
+}
+
+/** A port on loopback that nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<TransportError> {
+  const error = await promise.then(
+    () => new Error('expected a rejection'),
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(TransportError);
+  return error as TransportError;
+}
+
+describe('peerjs method through a local broker', () => {
+  let peers: TwoPeers;
+  const incoming = incomingQueue();
+
+  beforeAll(async () => {
+    peers = await twoPeers(ALICE, BOB);
+    peers.methodB.listen!(incoming.services);
+  });
+  afterAll(async () => {
+    await peers?.close();
+  });
+
+  it('invite and answer open a pipe: stages in order, remote claimed, frames intact, clean close', async () => {
+    const { a, b, attemptA, attemptB } = await peers.pair();
+    expect(attemptA.stages).toEqual(['signaling', 'ice', 'channel']);
+    expect(attemptB.stages).toEqual(['signaling', 'ice', 'channel']);
+    expect(attemptA.claims).toEqual([{ id: BOB.id, name: BOB.name }]);
+    expect(a.maxFrameSize).toBe(64 * 1024);
+    expect(a.lowWaterMark).toBe(256 * 1024);
+    expect(a.bufferedAmount!()).toBe(0);
+
+    const full = new Uint8Array(a.maxFrameSize).map((_, i) => (i * 31) & 0xff);
+    const backing = new Uint8Array(64).map((_, i) => i);
+    a.send(full);
+    a.send(backing.subarray(8, 16)); // a view: only its own bytes travel
+    b.send(Uint8Array.of(42));
+    expect(Array.from(await attemptB.sink.nextFrame())).toEqual(Array.from(full));
+    expect(Array.from(await attemptB.sink.nextFrame())).toEqual([8, 9, 10, 11, 12, 13, 14, 15]);
+    expect(Array.from(await attemptA.sink.nextFrame())).toEqual([42]);
+    expect(() => a.send(new Uint8Array(a.maxFrameSize + 1))).toThrow(TransportError);
+
+    b.close();
+    expect(await attemptA.sink.closed$).toBeUndefined();
+    expect(attemptB.sink.closes).toEqual([undefined]);
+    expect(() => a.send(Uint8Array.of(1))).toThrow(TransportError);
+    a.close();
+    expect(attemptA.sink.closes).toEqual([undefined]);
+  });
+
+  it('close() with frames in flight: the remote gets an in-order prefix, then a clean close', async () => {
+    // libwebrtc's SCTP layer holds up to about 2 MiB that bufferedAmount does not report and that
+    // closing discards; the pipe only flushes what it can see. Delivery up to a close is what
+    // core's close handshake (close frame, then wait for the remote) guarantees.
+    const { a, attemptB } = await peers.pair();
+    const frames = Array.from({ length: 40 }, (_, i) => new Uint8Array(a.maxFrameSize).fill(i));
+    for (const frame of frames) a.send(frame);
+    a.close();
+    expect(await attemptB.sink.closed$).toBeUndefined();
+    const got = attemptB.sink.frames.map((frame) => [frame.byteLength, frame[0], frame.at(-1)]);
+    expect(got).toEqual(frames.slice(0, got.length).map((_, i) => [a.maxFrameSize, i, i]));
+  });
+
+  it('a request without an invite waits for the host; a refusal reaches the asker with its reason, before any ICE', async () => {
+    const attemptA = fakeAttempt(ALICE);
+    const asking = peers.methodA.answer(peers.methodA.parseLink(inviteParams(peers.broker, BOB.id)), attemptA.ctx);
+    const request = await incoming.next();
+    expect(request).toMatchObject({ method: 'peerjs', remote: { id: ALICE.id, name: ALICE.name } });
+    expect(request.token).toBeUndefined();
+    expect(attemptA.stages).toEqual(['signaling']); // the offer is held: no answer, no ICE yet
+    request.reject('not today');
+    const error = await rejection(asking);
+    expect(error.stage).toBe('signaling');
+    expect(error.message).toMatch(/refused the connection: not today/);
+  });
+
+  it('an accepted request opens a pipe, and a token that matches no invite is passed along', async () => {
+    const attemptA = fakeAttempt(ALICE, { inviteToken: 'unknown-token-123' });
+    const asking = peers.methodA.answer(peers.methodA.parseLink(inviteParams(peers.broker, BOB.id)), attemptA.ctx);
+    const request = await incoming.next();
+    expect(request.token).toBe('unknown-token-123');
+    const attemptB = fakeAttempt(BOB);
+    const [a, b] = await Promise.all([asking, request.accept(attemptB.ctx)]);
+    expect(attemptB.stages).toEqual(['signaling', 'ice', 'channel']);
+    a.send(Uint8Array.of(1, 2, 3));
+    expect(Array.from(await attemptB.sink.nextFrame())).toEqual([1, 2, 3]);
+    a.close();
+    expect(await attemptB.sink.closed$).toBeUndefined();
+    b.close();
+    expect(attemptB.sink.closes).toHaveLength(1);
+    // Accepting the same request twice cannot produce a second connection.
+    await rejection(request.accept(fakeAttempt(BOB).ctx));
+  });
+
+  it('a cancelled invite rejects at signaling and its token stops working', async () => {
+    const attemptA = fakeAttempt(ALICE);
+    const inviting = peers.methodA.invite(attemptA.ctx);
+    const invite = await attemptA.invite;
+    attemptA.controller.abort(new Error('user closed the invite'));
+    const error = await rejection(inviting);
+    expect(error.stage).toBe('signaling');
+    expect(error.message).toMatch(/user closed the invite/);
+    // Alice does not listen for requests here (methodA.listen was never called): the late
+    // answer is refused.
+    const attemptB = fakeAttempt(BOB, { inviteToken: invite.token });
+    const late = await rejection(peers.methodB.answer(peers.methodB.parseLink(invite.params), attemptB.ctx));
+    expect(late.message).toMatch(/not taking connection requests/);
+  });
+
+  it('a peer the broker does not know fails at signaling', async () => {
+    const attemptA = fakeAttempt(ALICE);
+    const nobody = 'cccccccccccccccccccccccccc';
+    const error = await rejection(peers.methodA.answer(peers.methodA.parseLink(inviteParams(peers.broker, nobody)), attemptA.ctx));
+    expect(error.stage).toBe('signaling');
+    expect(error.message).toMatch(/not connected to the PeerJS broker/);
+  });
+
+  it('the broker checkpoint refuses offers PeerJS would mishandle, and the peer keeps working', async () => {
+    const url = `ws://127.0.0.1:${peers.broker.port}${peers.broker.path}/peerjs?key=${peers.broker.key}&id=mallory&token=t0k3n&version=1.5.5`;
+    const mallory = new WebSocket(url);
+    const messages: { type: string; src?: string; payload?: { connectionId?: string; reason?: string } }[] = [];
+    const waiters: (() => void)[] = [];
+    mallory.on('message', (data) => {
+      messages.push(JSON.parse(data.toString()));
+      waiters.splice(0).forEach((wake) => wake());
+    });
+    const until = (test: () => boolean) =>
+      new Promise<void>((resolve) => {
+        const check = () => (test() ? resolve() : waiters.push(check));
+        check();
+      });
+    try {
+      await until(() => messages.some((m) => m.type === 'OPEN'));
+      const sdp = { type: 'offer', sdp: 'v=0\r\n' };
+      const offer = (connectionId: string, extra: Record<string, unknown>) =>
+        mallory.send(
+          JSON.stringify({
+            type: 'OFFER',
+            dst: BOB.id,
+            payload: { sdp, type: 'data', connectionId, label: 'x', serialization: 'raw', reliable: true, metadata: { id: 'mallory' }, ...extra },
+          }),
+        );
+      offer('dc_binary', { serialization: 'binary' }); // PeerJS would BinaryPack-decode our frames
+      offer('dc_proto', { serialization: 'toString' }); // PeerJS would throw `new undefined`
+      offer('dc_unordered', { reliable: false });
+      offer('dc_noname', { metadata: null });
+      offer('dc_liar', { metadata: { id: ALICE.id } }); // claims to be Alice
+      mallory.send(JSON.stringify({ type: 'CANDIDATE', dst: BOB.id, payload: { type: 'data', connectionId: 'dc_unknown', candidate: { candidate: 'x' } } }));
+      mallory.send('not json');
+      const refusals = () => messages.filter((m) => m.type === 'EXPIRE' && m.src === BOB.id);
+      await until(() => refusals().length === 5);
+      const reasons = Object.fromEntries(refusals().map((m) => [m.payload!.connectionId, m.payload!.reason]));
+      expect(reasons).toEqual({
+        dc_binary: 'this peer only takes reliable raw data connections from WhatNext peers',
+        dc_proto: 'this peer only takes reliable raw data connections from WhatNext peers',
+        dc_unordered: 'this peer only takes reliable raw data connections from WhatNext peers',
+        dc_noname: 'the request does not say who is asking',
+        dc_liar: 'the request claims an id other than the one it is registered with',
+      });
+    } finally {
+      mallory.terminate();
+    }
+    // Nothing reached the host, and Bob still connects.
+    const { a, attemptB } = await peers.pair();
+    a.close();
+    await attemptB.sink.closed$;
+  });
+});
+
+describe('peerjs method failures and lifecycle', () => {
+  it('an unreachable broker fails invite and answer at signaling, naming the broker', async () => {
+    const port = await closedPort();
+    const options = PeerjsOptions.parse({ port, iceServers: [] });
+    const method = createPeerjsMethod({ options, local: ALICE, log: () => {} });
+    try {
+      const invite = await rejection(method.invite(fakeAttempt(ALICE).ctx));
+      expect(invite.stage).toBe('signaling');
+      expect(invite.message).toMatch(new RegExp(`Could not reach the PeerJS broker at ws://127\\.0\\.0\\.1:${port}/whatnext: .*ECONNREFUSED`));
+      const target = method.parseLink(inviteParams({ host: '127.0.0.1', port, path: '/other', key: 'peerjs', secure: false }, BOB.id));
+      const answer = await rejection(method.answer(target, fakeAttempt(ALICE).ctx));
+      expect(answer.stage).toBe('signaling');
+      expect(answer.message).toMatch(/\/other/);
+    } finally {
+      await method.shutdown();
+    }
+  });
+
+  it('a second registration of the same peer id is refused at signaling', async () => {
+    const broker = await startBroker({ port: 0 });
+    const options = PeerjsOptions.parse({ port: broker.port, iceServers: [] });
+    const first = createPeerjsMethod({ options, local: ALICE, log: () => {} });
+    const second = createPeerjsMethod({ options, local: ALICE, log: () => {} });
+    try {
+      const attempt = fakeAttempt(ALICE);
+      const inviting = first.invite(attempt.ctx);
+      await attempt.invite; // registered
+      const error = await rejection(second.invite(fakeAttempt(ALICE).ctx));
+      expect(error.stage).toBe('signaling');
+      expect(error.message).toMatch(/refused our peer id: it is already registered/);
+      attempt.controller.abort();
+      await rejection(inviting);
+    } finally {
+      await Promise.all([first.shutdown(), second.shutdown()]);
+      await broker.close();
+    }
+  });
+
+  it('open pipes survive a broker outage, and a listening peer registers again once the broker is back', async () => {
+    const peers = await twoPeers(ALICE, BOB);
+    let restarted: Broker | undefined;
+    try {
+      const queue = incomingQueue();
+      const registered = peers.nextLog(/^Bob info: registered/);
+      peers.methodB.listen!(queue.services);
+      await registered;
+      const { a, attemptB } = await peers.pair();
+
+      const retryFailed = peers.nextLog(/^Bob warn: could not register/);
+      await peers.broker.close();
+      a.send(Uint8Array.of(7)); // peer to peer: the broker is not needed any more
+      expect(Array.from(await attemptB.sink.nextFrame())).toEqual([7]);
+      await retryFailed;
+
+      const reRegistered = peers.nextLog(/^Bob info: registered/);
+      restarted = await startBroker({ port: peers.broker.port });
+      await reRegistered;
+      // Alice (not listening) registers again on demand and reaches Bob's listener.
+      const attemptA = fakeAttempt(ALICE);
+      const asking = peers.methodA.answer(peers.methodA.parseLink(inviteParams(restarted, BOB.id)), attemptA.ctx);
+      (await queue.next()).reject('just checking');
+      expect((await rejection(asking)).message).toMatch(/just checking/);
+
+      a.send(Uint8Array.of(8));
+      expect(Array.from(await attemptB.sink.nextFrame())).toEqual([8]);
+      a.close();
+      expect(await attemptB.sink.closed$).toBeUndefined();
+    } finally {
+      await peers.close();
+      await restarted?.close();
+    }
+  });
+
+  it('uses an injected engine, closes every peer connection at shutdown, and leaks no globals', async () => {
+    const wrtc = await loadDefaultEngine();
+    const created: RTCPeerConnection[] = [];
+    const engine: WebRtcEngine = {
+      RTCPeerConnection: class extends wrtc.RTCPeerConnection {
+        constructor(config?: RTCConfiguration) {
+          super(config);
+          created.push(this);
+        }
+      },
+      RTCSessionDescription: wrtc.RTCSessionDescription,
+      RTCIceCandidate: wrtc.RTCIceCandidate,
+    };
+    const peers = await twoPeers(ALICE, BOB, { engine });
+    let closedEarly = false;
+    try {
+      const { attemptA, attemptB } = await peers.pair();
+      // Two per side: PeerJS's support probe (closed at once) and the connection.
+      expect(created.length).toBe(4);
+      expect(created.filter((pc) => pc.connectionState !== 'closed')).toHaveLength(2);
+      await Promise.all([peers.methodA.shutdown(), peers.methodB.shutdown()]);
+      closedEarly = true;
+      // Shutdown closed the open pipes (cleanly: it is a local close) and every connection.
+      await Promise.all([attemptA.sink.closed$, attemptB.sink.closed$]);
+      expect(attemptA.sink.closes).toEqual([undefined]);
+      expect(attemptB.sink.closes).toEqual([undefined]);
+      expect(created.map((pc) => pc.signalingState)).toEqual(['closed', 'closed', 'closed', 'closed']);
+      const after = await rejection(peers.methodA.invite(fakeAttempt(ALICE).ctx));
+      expect(after.message).toMatch(/shutting down/);
+    } finally {
+      if (!closedEarly) await Promise.all([peers.methodA.shutdown(), peers.methodB.shutdown()]);
+      await peers.broker.close();
+    }
+    expect(snapshotGlobals()).toEqual(globalsAtStart);
+    expect('RTCPeerConnection' in globalThis).toBe(false);
+  });
+});

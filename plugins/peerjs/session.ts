@@ -1,0 +1,514 @@
+/**
+ * One PeerJS `Peer` registered on one broker under the local peer id, created on first use.
+ *
+ * The session sits between the broker and PeerJS (through the socket checkpoint, socket.ts) and
+ * keeps the books PeerJS does not:
+ *
+ * - Incoming OFFERs are validated and *held*: PeerJS would answer them on the spot (starting
+ *   ICE and revealing our addresses to anyone who knows our id). A held offer is released to
+ *   PeerJS only when the host accepts it, or refused with a reason the remote's session reads.
+ * - ANSWERs and CANDIDATEs pass only for connections we started or released, from the peer
+ *   they belong to; anything else is dropped (PeerJS would store it forever).
+ * - The broker's EXPIRE (the remote is not registered), our refusals and LEAVE fail the
+ *   matching attempts with a `TransportError` at stage 'signaling' instead of leaving them
+ *   hanging. LEAVE does not reach PeerJS: PeerJS would close open peer-to-peer connections just
+ *   because the remote's broker socket dropped.
+ */
+import type { DataConnection, Peer, PeerError, PeerJSOption } from 'peerjs';
+import { TransportError, describe, type PeerId, type PeerInfo } from '../../core';
+import {
+  AnswerPayload,
+  BrokerMessage,
+  CandidatePayload,
+  ConnectionId,
+  Metadata,
+  OfferPayload,
+  RefusalPayload,
+  cleanReason,
+} from './messages';
+import type { BrokerSocket, SocketOwner } from './socket';
+
+export interface BrokerAddress {
+  host: string;
+  port: number;
+  path: string;
+  key: string;
+  secure: boolean;
+}
+
+export function brokerUrl(broker: BrokerAddress): string {
+  return `${broker.secure ? 'wss' : 'ws'}://${broker.host}:${broker.port}${broker.path}`;
+}
+
+/** Two addresses with the same identity reach the same broker realm. */
+export function brokerIdentity(broker: BrokerAddress): string {
+  return `${brokerUrl(broker).toLowerCase()}#${broker.key}`;
+}
+
+export interface SessionRuntime {
+  Peer: typeof Peer;
+  /** Sockets find their session by the token PeerJS puts in the socket URL. */
+  owners: Map<string, SocketOwner>;
+}
+
+export interface SessionOptions {
+  broker: BrokerAddress;
+  local: PeerInfo;
+  iceServers: RTCIceServer[];
+  runtime: SessionRuntime;
+  log(level: 'debug' | 'info' | 'warn', message: string): void;
+  /** A well-formed OFFER from a WhatNext peer, held until released or refused. */
+  offer(offer: HeldOffer): void;
+  /** The registration dropped (the broker went away); not called after `destroy()`. */
+  lost?: (() => void) | undefined;
+}
+
+/** How many incoming offers may wait for a decision at once; more are refused as busy. */
+export const MAX_HELD_OFFERS = 32;
+/** Candidates kept per held offer (a peer gathers a handful). */
+const MAX_HELD_CANDIDATES = 32;
+/** The broker answers a registration at once; this bounds a broker that never does. */
+export const REGISTER_TIMEOUT_MS = 15_000;
+/** PeerJS error types that end a registration attempt. */
+const REGISTRATION_ERRORS: ReadonlySet<string> = new Set([
+  'browser-incompatible',
+  'disconnected',
+  'invalid-id',
+  'invalid-key',
+  'network',
+  'server-error',
+  'socket-error',
+  'socket-closed',
+  'ssl-unavailable',
+  'unavailable-id',
+]);
+
+/** A data connection of this session, and how it can fail from outside PeerJS. */
+export interface SessionConnection {
+  readonly conn: DataConnection;
+  readonly remoteId: PeerId;
+  /** Aborted with a `TransportError` when the broker says the attempt cannot go on. */
+  readonly failure: AbortSignal;
+  /** Forget the connection (call once it closed or failed). */
+  end(): void;
+}
+
+interface Entry {
+  remoteId: string;
+  outgoing: boolean;
+  answered: boolean;
+  failure: AbortController;
+}
+
+interface Held {
+  offer: HeldOffer;
+  message: BrokerMessage;
+  candidates: BrokerMessage[];
+  gone: AbortController;
+}
+
+/** An incoming OFFER waiting for the host's decision. */
+export interface HeldOffer {
+  readonly remoteId: PeerId;
+  readonly connectionId: string;
+  readonly metadata: Metadata;
+  /** Aborted (with a `TransportError`) when the offer can no longer be taken: the remote left,
+   * the broker connection dropped, the session ended. */
+  readonly gone: AbortSignal;
+  /** Let PeerJS answer the offer; returns the new data connection. */
+  release(): SessionConnection;
+  /** Tell the remote no, with a reason, and forget the offer. */
+  refuse(reason: string): void;
+}
+
+export class BrokerSession implements SocketOwner {
+  readonly url: string;
+  readonly broker: BrokerAddress;
+  #peer: Peer | undefined;
+  #token: string | undefined;
+  #socket: BrokerSocket | undefined;
+  #opening: Promise<void> | undefined;
+  #socketError: Error | undefined;
+  #destroyed = false;
+  #entries = new Map<string, Entry>();
+  #held = new Map<string, Held>();
+  #capturing: string | undefined;
+  #captured: DataConnection | undefined;
+
+  constructor(private readonly options: SessionOptions) {
+    this.url = brokerUrl(options.broker);
+    this.broker = options.broker;
+  }
+
+  get destroyed(): boolean {
+    return this.#destroyed;
+  }
+
+  /** Connections and held offers in flight: a session with none may be let go. */
+  get busy(): boolean {
+    return this.#entries.size > 0 || this.#held.size > 0;
+  }
+
+  /** Register on the broker (once; again after the broker connection dropped). */
+  async ready(abort?: AbortSignal): Promise<void> {
+    if (this.#destroyed) throw new TransportError('signaling', 'The PeerJS session has been shut down.');
+    if (this.#peer?.open) return;
+    this.#opening ??= this.#register().finally(() => {
+      this.#opening = undefined;
+    });
+    await raceAbort(this.#opening, abort);
+  }
+
+  /** Open a data connection to `remoteId` (after `ready`). */
+  connect(remoteId: PeerId, metadata: Metadata): SessionConnection {
+    const peer = this.#peer;
+    if (!peer?.open) throw new TransportError('signaling', `Not registered on the PeerJS broker at ${this.url}.`);
+    const connectionId = `dc_${randomId()}`;
+    const entry = this.#entry(connectionId, remoteId, true);
+    // `connectionId` is honoured by PeerJS 1.5.5 (DataConnection reads options.connectionId)
+    // though its typings omit it; knowing the id before the OFFER leaves lets the checkpoint
+    // recognise the ANSWER and CANDIDATEs that come back.
+    const conn = peer.connect(remoteId, {
+      connectionId,
+      label: 'whatnext',
+      reliable: true,
+      serialization: 'raw',
+      metadata,
+    } as Parameters<Peer['connect']>[1]);
+    return this.#sessionConnection(connectionId, remoteId, conn, entry);
+  }
+
+  /** Destroy the Peer (closing its connections) and drop the broker socket. */
+  destroy(): void {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    this.#lost('The PeerJS session was shut down.');
+    const peer = this.#peer;
+    this.#peer = undefined;
+    peer?.destroy();
+    peer?.removeAllListeners();
+    this.#socket?.terminate();
+    if (this.#token) this.options.runtime.owners.delete(this.#token);
+  }
+
+  // --- SocketOwner -------------------------------------------------------------------------
+
+  attach(socket: BrokerSocket): void {
+    this.#socket = socket;
+  }
+
+  failed(error: Error): void {
+    this.#socketError = error;
+    this.options.log('debug', `broker socket ${this.url}: ${describe(error)}`);
+  }
+
+  log(level: 'debug' | 'warn', message: string): void {
+    this.options.log(level, `${this.url}: ${message}`);
+  }
+
+  inbound(message: BrokerMessage): boolean {
+    switch (message.type) {
+      case 'OPEN':
+      case 'ERROR':
+      case 'ID-TAKEN':
+      case 'INVALID-KEY':
+        return true;
+      case 'OFFER':
+        this.#offer(message);
+        return false;
+      case 'ANSWER':
+        return this.#answer(message);
+      case 'CANDIDATE':
+        return this.#candidate(message);
+      case 'EXPIRE':
+        this.#expire(message);
+        return false;
+      case 'LEAVE':
+        this.#leave(message);
+        return false;
+      default:
+        return false;
+    }
+  }
+
+  // --- Registration --------------------------------------------------------------------------
+
+  #register(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#socketError = undefined;
+      let peer = this.#peer;
+      try {
+        if (peer && !peer.destroyed && peer.disconnected) {
+          peer.reconnect(); // same id and token: the broker takes us back
+        } else {
+          peer = this.#createPeer();
+        }
+      } catch (cause) {
+        reject(new TransportError('signaling', `Could not start the PeerJS client for ${this.url}: ${describe(cause)}`, { cause }));
+        return;
+      }
+      const registered = peer;
+      const settle = (error?: TransportError) => {
+        clearTimeout(timer);
+        registered.off('open', onOpen);
+        registered.off('error', onError);
+        registered.off('disconnected', onGone);
+        registered.off('close', onGone);
+        if (error) reject(error);
+        else resolve();
+      };
+      const onOpen = () => settle();
+      const onError = (error: PeerError<string>) => {
+        // Errors of other connections on this peer (webrtc) do not concern the registration.
+        if (!REGISTRATION_ERRORS.has(error.type)) return;
+        settle(this.#registrationError(error));
+      };
+      const onGone = () => settle(this.#registrationError());
+      const timer = setTimeout(() => {
+        settle(new TransportError('signaling', `The PeerJS broker at ${this.url} did not confirm the registration within ${REGISTER_TIMEOUT_MS / 1000} s.`));
+        registered.disconnect();
+      }, REGISTER_TIMEOUT_MS);
+      registered.on('open', onOpen);
+      registered.on('error', onError);
+      registered.on('disconnected', onGone);
+      registered.on('close', onGone);
+    });
+  }
+
+  #createPeer(): Peer {
+    const { runtime, broker, local, iceServers, log } = this.options;
+    if (this.#token) runtime.owners.delete(this.#token);
+    this.#token = randomId();
+    runtime.owners.set(this.#token, this);
+    const options: PeerJSOption & { logFunction(level: number, ...rest: unknown[]): void; pingInterval: number } = {
+      host: broker.host,
+      port: broker.port,
+      path: broker.path,
+      key: broker.key,
+      secure: broker.secure,
+      token: this.#token,
+      config: { iceServers },
+      debug: 2, // errors and warnings, routed to the plugin log below
+      pingInterval: 5000,
+      logFunction: (_level, ...rest) => log('debug', `PeerJS: ${rest.map((part) => (typeof part === 'string' ? part : describe(part))).join(' ')}`),
+    };
+    const peer = new runtime.Peer(local.id, options);
+    this.#peer = peer;
+    peer.on('connection', (conn) => {
+      if (conn.connectionId === this.#capturing) {
+        this.#captured = conn;
+        return;
+      }
+      // Cannot happen (every OFFER goes through #offer); close rather than trust it.
+      conn.close();
+    });
+    peer.on('error', (error) => log('debug', `PeerJS peer on ${this.url}: ${error.type}: ${error.message}`));
+    peer.on('disconnected', () => {
+      if (this.#peer !== peer || this.#destroyed) return;
+      const opened = !this.#opening; // a failed registration is reported by ready() instead
+      this.#lost(`Lost the connection to the PeerJS broker at ${this.url}.`);
+      if (opened) this.options.lost?.();
+    });
+    // PeerJS ignores socket events once disconnected; a reconnect() later opens a new socket.
+    return peer;
+  }
+
+  #registrationError(error?: PeerError<string>): TransportError {
+    const where = `the PeerJS broker at ${this.url}`;
+    const detail = this.#socketError ? describe(this.#socketError) : error?.message || 'the connection closed';
+    switch (error?.type) {
+      case 'unavailable-id':
+        return new TransportError('signaling', `${where} refused our peer id: it is already registered (is WhatNext running twice with the same identity?).`, { cause: error });
+      case 'invalid-key':
+        return new TransportError('signaling', `${where} refused the key "${this.options.broker.key}".`, { cause: error });
+      case 'server-error':
+        return new TransportError('signaling', `${where} refused the registration: ${detail}.`, { cause: error });
+      default:
+        return new TransportError('signaling', `Could not reach ${where}: ${detail}.`, { cause: this.#socketError ?? error });
+    }
+  }
+
+  // --- Connections ---------------------------------------------------------------------------
+
+  #entry(connectionId: string, remoteId: string, outgoing: boolean): Entry {
+    const entry: Entry = { remoteId, outgoing, answered: !outgoing, failure: new AbortController() };
+    this.#entries.set(connectionId, entry);
+    return entry;
+  }
+
+  #sessionConnection(connectionId: string, remoteId: PeerId, conn: DataConnection, entry: Entry): SessionConnection {
+    return {
+      conn,
+      remoteId,
+      failure: entry.failure.signal,
+      end: () => {
+        if (this.#entries.get(connectionId) === entry) this.#entries.delete(connectionId);
+      },
+    };
+  }
+
+  #fail(entry: Entry, error: TransportError): void {
+    if (!entry.failure.signal.aborted) entry.failure.abort(error);
+  }
+
+  /** The broker connection is gone: attempts still waiting on it fail, held offers lapse. */
+  #lost(message: string): void {
+    for (const entry of this.#entries.values()) if (!entry.answered || this.#destroyed) this.#fail(entry, new TransportError('signaling', message));
+    for (const [id, held] of this.#held) {
+      this.#held.delete(id);
+      held.gone.abort(new TransportError('signaling', message));
+    }
+  }
+
+  #offer(message: BrokerMessage): void {
+    const payload = OfferPayload.safeParse(message.payload);
+    const remoteId = message.src;
+    const connectionId = ConnectionId.safeParse((message.payload as { connectionId?: unknown } | undefined)?.connectionId);
+    const refuse = (reason: string) => {
+      if (remoteId && connectionId.success) this.#refuse(remoteId, connectionId.data, reason);
+      this.options.log('debug', `${this.url}: refused an offer from ${remoteId ?? 'an unknown peer'}: ${reason}`);
+    };
+    if (!remoteId || !payload.success) return refuse('this peer only takes reliable raw data connections from WhatNext peers');
+    const id = payload.data.connectionId;
+    if (this.#held.has(id) || this.#entries.has(id)) return; // a repeated OFFER: ignore it
+    const metadata = Metadata.safeParse(payload.data.metadata);
+    if (!metadata.success) return refuse('the request does not say who is asking');
+    if (metadata.data.id !== remoteId) return refuse('the request claims an id other than the one it is registered with');
+    if (this.#held.size >= MAX_HELD_OFFERS) return refuse('too many pending requests; try again later');
+
+    const gone = new AbortController();
+    const held: Held = {
+      gone,
+      message: { type: 'OFFER', src: remoteId, payload: payload.data },
+      candidates: [],
+      offer: {
+        remoteId: metadata.data.id,
+        connectionId: id,
+        metadata: metadata.data,
+        gone: gone.signal,
+        release: () => this.#release(id),
+        refuse: (reason: string) => {
+          if (this.#held.get(id) !== held) return;
+          this.#held.delete(id);
+          this.#refuse(remoteId, id, reason);
+        },
+      },
+    };
+    this.#held.set(id, held);
+    this.options.offer(held.offer);
+  }
+
+  #release(connectionId: string): SessionConnection {
+    const held = this.#held.get(connectionId);
+    if (!held) {
+      throw new TransportError('signaling', 'The request is no longer pending (the remote left or the broker connection dropped).');
+    }
+    const socket = this.#socket;
+    if (!this.#peer?.open || !socket) throw new TransportError('signaling', `Not registered on the PeerJS broker at ${this.url}.`);
+    this.#held.delete(connectionId);
+    const entry = this.#entry(connectionId, held.offer.remoteId, false);
+    this.#capturing = connectionId;
+    this.#captured = undefined;
+    try {
+      socket.deliver(held.message); // PeerJS creates the connection and emits 'connection' now
+    } finally {
+      this.#capturing = undefined;
+    }
+    const conn = this.#captured as DataConnection | undefined;
+    this.#captured = undefined;
+    if (!conn) {
+      this.#entries.delete(connectionId);
+      throw new TransportError('signaling', 'PeerJS did not take the offer.');
+    }
+    for (const candidate of held.candidates) socket.deliver(candidate);
+    return this.#sessionConnection(connectionId, held.offer.remoteId, conn, entry);
+  }
+
+  #refuse(remoteId: string, connectionId: string, reason: string): void {
+    this.#socket?.sendMessage({ type: 'EXPIRE', dst: remoteId, payload: { connectionId, reason: cleanReason(reason) } });
+  }
+
+  #answer(message: BrokerMessage): boolean {
+    const payload = AnswerPayload.safeParse(message.payload);
+    if (!payload.success) return false;
+    const entry = this.#entries.get(payload.data.connectionId);
+    if (!entry?.outgoing || entry.answered || entry.remoteId !== message.src) return false;
+    entry.answered = true;
+    return true;
+  }
+
+  #candidate(message: BrokerMessage): boolean {
+    const payload = CandidatePayload.safeParse(message.payload);
+    if (!payload.success) return false;
+    const id = payload.data.connectionId;
+    const held = this.#held.get(id);
+    if (held) {
+      if (held.offer.remoteId === message.src && held.candidates.length < MAX_HELD_CANDIDATES) {
+        held.candidates.push({ type: 'CANDIDATE', src: message.src, payload: payload.data });
+      }
+      return false;
+    }
+    return this.#entries.get(id)?.remoteId === message.src;
+  }
+
+  #expire(message: BrokerMessage): void {
+    const refusal = RefusalPayload.safeParse(message.payload);
+    if (refusal.success) {
+      const entry = this.#entries.get(refusal.data.connectionId);
+      if (entry?.outgoing && entry.remoteId === message.src) {
+        this.#fail(entry, new TransportError('signaling', `The remote peer refused the connection: ${cleanReason(refusal.data.reason)}.`));
+      }
+      return;
+    }
+    // From the broker: an offer to `src` went unread because `src` is not registered there.
+    for (const entry of this.#entries.values()) {
+      if (entry.outgoing && !entry.answered && entry.remoteId === message.src) {
+        this.#fail(entry, new TransportError('signaling', `The remote peer is not connected to the PeerJS broker at ${this.url}.`));
+      }
+    }
+  }
+
+  #leave(message: BrokerMessage): void {
+    for (const entry of this.#entries.values()) {
+      if (!entry.answered && entry.remoteId === message.src) {
+        this.#fail(entry, new TransportError('signaling', `The remote peer left the PeerJS broker at ${this.url}.`));
+      }
+    }
+    for (const [id, held] of this.#held) {
+      if (held.offer.remoteId !== message.src) continue;
+      this.#held.delete(id);
+      held.gone.abort(new TransportError('signaling', 'The remote peer left the broker.'));
+    }
+  }
+}
+
+function randomId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (byte) => byte.toString(36).padStart(2, '0')).join('');
+}
+
+export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(abortError(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortError(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** An aborted registration, as a `TransportError` at stage 'signaling'. */
+export function abortError(signal: AbortSignal): TransportError {
+  const reason: unknown = signal.reason;
+  if (reason instanceof TransportError) return reason;
+  return new TransportError('signaling', `The connection attempt was cancelled${reason instanceof Error ? `: ${reason.message}` : ''}.`, { cause: reason });
+}

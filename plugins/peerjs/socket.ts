@@ -1,0 +1,135 @@
+/**
+ * The `WebSocket` the private PeerJS copy gets: a `ws` client dressed in the small part of the
+ * browser WebSocket API PeerJS uses (`onopen`, `onmessage`, `onclose`, `readyState`, `send`,
+ * `close`), with a checkpoint in the middle. Every message from the broker is size-bounded,
+ * parsed and handed to the owning session, which decides whether PeerJS sees it (and may hold
+ * it back to deliver later). Nothing the broker or a remote sends can throw inside `ws`'s event
+ * handler, which would otherwise surface as an uncaught exception.
+ *
+ * PeerJS builds the socket itself (`new WebSocket(url)`), so the socket finds its session
+ * through the `token` query parameter: every session registers a fresh random token and passes
+ * it to PeerJS as the `token` option.
+ */
+import WebSocket from 'ws';
+import { describe } from '../../core';
+import { BrokerMessage } from './messages';
+
+/** The largest broker message accepted. PeerJS messages are small JSON (a data-only SDP is
+ * about 1 KiB); this bounds what a hostile broker can make us buffer. */
+export const MAX_BROKER_MESSAGE = 64 * 1024;
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+
+export interface SocketOwner {
+  /** One parsed broker message: return true to hand it to PeerJS now. */
+  inbound(message: BrokerMessage): boolean;
+  /** The socket to the broker failed (unreachable, refused, TLS, protocol error). */
+  failed(error: Error): void;
+  attach(socket: BrokerSocket): void;
+  log(level: 'debug' | 'warn', message: string): void;
+}
+
+export interface BrokerSocket {
+  /** Hand a message to PeerJS as if it had just arrived. */
+  deliver(message: BrokerMessage): void;
+  /** Send a message of ours to the broker (PeerJS's own go through `send`). */
+  sendMessage(message: BrokerMessage): void;
+  /** Drop the connection at once (no closing handshake). */
+  terminate(): void;
+  /** Resolves once the underlying TCP socket is closed. */
+  readonly closed: Promise<void>;
+}
+
+type Handler = ((event: unknown) => void) | null;
+
+export function createSocketClass(owners: ReadonlyMap<string, SocketOwner>, live: Set<BrokerSocket>) {
+  return class PeerJsSocket implements BrokerSocket {
+    onopen: Handler = null;
+    onmessage: Handler = null;
+    onclose: Handler = null;
+    onerror: Handler = null;
+    readonly #ws: WebSocket;
+    readonly #owner: SocketOwner;
+    #closedByUs = false;
+    readonly closed: Promise<void>;
+
+    constructor(url: string) {
+      const token = new URL(url).searchParams.get('token') ?? '';
+      const owner = owners.get(token);
+      if (!owner) throw new Error('no session owns this PeerJS socket');
+      this.#owner = owner;
+      this.#ws = new WebSocket(url, { maxPayload: MAX_BROKER_MESSAGE, handshakeTimeout: HANDSHAKE_TIMEOUT_MS, perMessageDeflate: false });
+      live.add(this);
+      owner.attach(this);
+      // `ws` throws an 'error' without a listener; PeerJS never sets onerror.
+      this.#ws.on('error', (error) => {
+        if (!this.#closedByUs) owner.failed(error);
+      });
+      this.#ws.on('open', () => this.#call(this.onopen, { type: 'open' }));
+      let markClosed!: () => void;
+      this.closed = new Promise((resolve) => (markClosed = resolve));
+      this.#ws.on('close', (code, reason) => {
+        live.delete(this);
+        markClosed();
+        this.#call(this.onclose, { type: 'close', code, reason: reason.toString() });
+      });
+      this.#ws.on('message', (data, isBinary) => this.#receive(data, isBinary));
+    }
+
+    get readyState(): number {
+      return this.#ws.readyState;
+    }
+
+    send(data: string): void {
+      if (this.#ws.readyState === WebSocket.OPEN) this.#ws.send(data);
+    }
+
+    sendMessage(message: BrokerMessage): void {
+      this.send(JSON.stringify(message));
+    }
+
+    close(): void {
+      this.#closedByUs = true;
+      // A socket still connecting has nothing to close gracefully.
+      if (this.#ws.readyState === WebSocket.CONNECTING) this.terminate();
+      else this.#ws.close();
+    }
+
+    terminate(): void {
+      this.#closedByUs = true;
+      this.#ws.terminate();
+    }
+
+    deliver(message: BrokerMessage): void {
+      this.#call(this.onmessage, { type: 'message', data: JSON.stringify(message) });
+    }
+
+    #receive(data: WebSocket.RawData, isBinary: boolean): void {
+      let message: BrokerMessage;
+      try {
+        if (isBinary) throw new Error('binary frame');
+        const parsed = BrokerMessage.safeParse(JSON.parse(data.toString()));
+        if (!parsed.success) throw new Error(parsed.error.issues[0]?.message ?? 'malformed');
+        message = parsed.data;
+      } catch (error) {
+        this.#owner.log('warn', `ignored a malformed message from the broker: ${describe(error)}`);
+        return;
+      }
+      let pass = false;
+      try {
+        pass = this.#owner.inbound(message);
+      } catch (error) {
+        this.#owner.log('warn', `could not handle a ${message.type} message from the broker: ${describe(error)}`);
+      }
+      if (pass) this.deliver(message);
+    }
+
+    #call(handler: Handler, event: unknown): void {
+      if (!handler) return;
+      try {
+        handler.call(this, event);
+      } catch (error) {
+        this.#owner.log('warn', `PeerJS failed handling a broker event: ${describe(error)}`);
+      }
+    }
+  };
+}
