@@ -89,7 +89,7 @@ function tcpDial(options: DialOptions, host: string): Dial {
 /** A pipe over a connected socket: 4-byte big-endian length, then the frame. */
 function socketPipe(socket: Socket, { sink }: DialOptions): Pipe {
   socket.setNoDelay(true);
-  let buffered = Buffer.alloc(0);
+  let buffered: Buffer = Buffer.alloc(0);
   let ended = false;
   let closing = false;
   const end = (error?: Error) => {
