@@ -13,21 +13,11 @@ import { createInterface } from 'node:readline';
 import { createClient } from '../../core/protocol/client';
 import { createPortPair } from '../../core/protocol/port';
 import { describe } from '../../core/errors';
-import { Service } from './service';
-import { linkSchemes, loadConfig, parseEntryArgs } from './options';
-import { exitAfterShutdown } from './shutdown';
+import { bootService } from './boot';
 
-const options = parseEntryArgs(process.argv.slice(2));
 const print = (line: string) => process.stdout.write(`${line}\n`);
-
-const service = new Service({
-  dataDir: options.dataDir,
-  config: await loadConfig(options.configPath),
-  ...(options.name ? { name: options.name } : {}),
-  linkSchemes: linkSchemes(options.dev),
-  ...(options.approvalTimeoutMs ? { approvalTimeoutMs: options.approvalTimeoutMs } : {}),
-  logger: (level, message) => level !== 'debug' && process.stderr.write(`[${level}] ${message}\n`),
-  onShutdownRequested: () => void quit(),
+const { service, options, shutdown: quit } = await bootService(process.argv.slice(2), (level, message) => {
+  if (level !== 'debug') process.stderr.write(`[${level}] ${message}\n`);
 });
 const [servicePort, clientPort] = createPortPair();
 service.serve(servicePort);
@@ -52,10 +42,6 @@ client.on('connection.updated', (c) => print(`connection ${c.id} ${c.state} ${c.
 client.on('connection.message', (m) => print(`message ${m.connectionId} ${m.channel} ${typeof m.message === 'string' ? m.message : JSON.stringify(m.message)}`));
 client.on('plugin.error', (e) => print(`plugin-error ${e.plugin}: ${e.error.message}`));
 
-let quitting: Promise<void> | undefined;
-const quit = () => (quitting ??= exitAfterShutdown(() => service.stop(), (l, m) => process.stderr.write(`[${l}] ${m}\n`)));
-process.once('SIGTERM', () => void quit());
-process.once('SIGINT', () => void quit());
 
 const lines = createInterface({ input: process.stdin });
 lines.on('close', () => void quit());

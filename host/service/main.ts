@@ -3,32 +3,13 @@
  * and Node's `child_process.fork` (`process.send`). Exits 0 after a graceful shutdown, on
  * request, on SIGTERM/SIGINT, or when its parent goes away.
  */
-import { Service } from './service';
 import { electronPort, nodeIpcPort, type ElectronPortLike } from './ports';
-import { linkSchemes, loadConfig, parseEntryArgs } from './options';
-import { exitAfterShutdown } from './shutdown';
+import { bootService } from './boot';
+import type { Logger } from '../../core/host/context';
 
 const parentPort = (process as unknown as { parentPort?: ElectronPortLike }).parentPort;
-const options = parseEntryArgs(process.argv.slice(2));
-const log = (level: string, message: string) => process.stderr.write(`[service ${level}] ${message}\n`);
-
-const service = new Service({
-  dataDir: options.dataDir,
-  config: await loadConfig(options.configPath),
-  ...(options.name ? { name: options.name } : {}),
-  linkSchemes: linkSchemes(options.dev),
-  ...(options.approvalTimeoutMs ? { approvalTimeoutMs: options.approvalTimeoutMs } : {}),
-  logger: log,
-  onShutdownRequested: () => void shutdown(),
-});
-
-let stopping: Promise<void> | undefined;
-function shutdown(): Promise<void> {
-  stopping ??= exitAfterShutdown(() => service.stop(), log);
-  return stopping;
-}
-process.once('SIGTERM', () => void shutdown());
-process.once('SIGINT', () => void shutdown());
+const log: Logger = (level, message) => void process.stderr.write(`[service ${level}] ${message}\n`);
+const { service, options, shutdown } = await bootService(process.argv.slice(2), log);
 
 if (parentPort) {
   // Electron: main talks on parentPort and hands over one MessagePort per renderer.

@@ -6,7 +6,9 @@
  * WHATNEXT_REPORT_HANDLES=1 the service first prints what is still open, so tests can prove
  * nothing of ours leaked.
  */
-export async function exitAfterShutdown(stop: () => Promise<void>, log: (level: string, message: string) => void): Promise<void> {
+import type { Logger } from '../../core/host/context';
+
+export async function exitAfterShutdown(stop: () => Promise<void>, log: Logger): Promise<void> {
   let code = 0;
   try {
     await stop();

@@ -1,0 +1,31 @@
+/** Builds a Service from command-line options, with one graceful shutdown path for requests,
+ * SIGTERM and SIGINT. Shared by the service entry and the CLI peer. */
+import type { Logger } from '../../core/host/context';
+import { Service } from './service';
+import { linkSchemes, loadConfig, parseEntryArgs, type EntryOptions } from './options';
+import { exitAfterShutdown } from './shutdown';
+
+export interface BootedService {
+  service: Service;
+  options: EntryOptions;
+  /** Stop everything, then exit 0 (1 if stopping failed). Idempotent. */
+  shutdown(): Promise<void>;
+}
+
+export async function bootService(argv: string[], logger: Logger): Promise<BootedService> {
+  const options = parseEntryArgs(argv);
+  let stopping: Promise<void> | undefined;
+  const shutdown = () => (stopping ??= exitAfterShutdown(() => service.stop(), logger));
+  const service = new Service({
+    dataDir: options.dataDir,
+    config: await loadConfig(options.configPath),
+    ...(options.name ? { name: options.name } : {}),
+    linkSchemes: linkSchemes(options.dev),
+    ...(options.approvalTimeoutMs ? { approvalTimeoutMs: options.approvalTimeoutMs } : {}),
+    logger,
+    onShutdownRequested: () => void shutdown(),
+  });
+  process.once('SIGTERM', () => void shutdown());
+  process.once('SIGINT', () => void shutdown());
+  return { service, options, shutdown };
+}
