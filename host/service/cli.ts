@@ -44,7 +44,7 @@ client.on('plugin.error', (e) => print(`plugin-error ${e.plugin}: ${e.error.mess
 
 
 const lines = createInterface({ input: process.stdin });
-lines.on('close', () => void quit());
+// stdin closing (a peer run with no terminal) does not stop the peer: `quit` or a signal does.
 lines.on('line', async (line) => {
   const [command = '', ...args] = line.trim().split(/\s+/);
   try {
