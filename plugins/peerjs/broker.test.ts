@@ -57,7 +57,7 @@ describe('startBroker', () => {
 describe('npm run broker', () => {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     it(`prints where it listens and exits 0 on ${signal}`, async () => {
-      const script = fileURLToPath(new URL('./broker.ts', import.meta.url));
+      const script = fileURLToPath(new URL('./broker-cli.ts', import.meta.url));
       const child = spawn(process.execPath, ['--import', 'tsx', script, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
       children.push(child);
       let output = '';

@@ -9,9 +9,6 @@
  * its HTTP server closes. Terminating the worker ends the server, its sockets and its timers.
  */
 import { createRequire } from 'node:module';
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { z } from 'zod';
 import { BrokerHost, BrokerKey, BrokerPath } from './options';
@@ -97,51 +94,4 @@ export async function startBroker(options: BrokerOptions = {}): Promise<Broker> 
 
   const shownHost = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
   return Object.freeze({ host, port: bound, path, key, secure: false as const, url: `ws://${shownHost}:${bound}${path}`, close });
-}
-
-async function main(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      port: { type: 'string', short: 'p' },
-      host: { type: 'string' },
-      path: { type: 'string' },
-      key: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) {
-    process.stdout.write('Usage: npm run broker -- [--port 9000] [--host 127.0.0.1] [--path /whatnext] [--key peerjs]\n');
-    return;
-  }
-  const options = BrokerOptions.safeParse({
-    ...(values.port !== undefined && { port: Number(values.port) }),
-    ...(values.host !== undefined && { host: values.host }),
-    ...(values.path !== undefined && { path: values.path }),
-    ...(values.key !== undefined && { key: values.key }),
-  });
-  if (!options.success) {
-    const issue = options.error.issues[0];
-    process.stderr.write(`broker: bad --${String(issue?.path[0] ?? 'option')}: ${issue?.message}\n`);
-    process.exit(2);
-  }
-  const broker = await startBroker(options.data);
-  process.stdout.write(
-    `PeerJS broker listening on ${broker.url} (key "${broker.key}")\n` +
-      `peerjs plugin options: { host: '${broker.host}', port: ${broker.port}, path: '${broker.path}', key: '${broker.key}', secure: false }\n`,
-  );
-  const stop = (signal: string) => {
-    process.stdout.write(`broker: ${signal}, stopping\n`);
-    void broker.close().then(() => process.exit(0));
-  };
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
-}
-
-const invokedDirectly = process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
-if (invokedDirectly) {
-  main(process.argv.slice(2)).catch((error: unknown) => {
-    process.stderr.write(`broker: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
-  });
 }

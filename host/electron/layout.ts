@@ -1,0 +1,37 @@
+/**
+ * Where the build puts each bundle (host/electron/build.ts writes them, main.ts finds them),
+ * and how main starts the service. package.json's "main" points at MAIN_BUNDLE.
+ *
+ *   out/main/main.js          Electron main (ESM)
+ *   out/preload/preload.cjs   the sandboxed preload: one CommonJS file, no local requires
+ *   out/service/service.js    the service (ESM bundle of host/service/main.ts)
+ *   out/service/index.js      what utilityProcess.fork runs: `import './service.js'`. A bundle
+ *                             must not be the process entry itself: inlined modules that ask
+ *                             "was I run directly?" (argv[1] === import.meta.url) would all say
+ *                             yes (plugins/peerjs/broker.ts does, and would start its CLI).
+ *   out/renderer/             the Vue app, served as app://whatnext/
+ */
+import { join } from 'node:path';
+
+export const OUT_DIR = 'out';
+export const MAIN_BUNDLE = 'out/main/main.js';
+export const PRELOAD_BUNDLE = 'out/preload/preload.cjs';
+export const SERVICE_BUNDLE = 'out/service/service.js';
+export const SERVICE_ENTRY = 'out/service/index.js';
+export const SERVICE_ENTRY_SOURCE = "// Starts the bundled service; see host/electron/layout.ts for why this file exists.\nimport './service.js';\n";
+export const RENDERER_DIR = 'out/renderer';
+
+/** Paths of the sibling bundles, seen from the folder of the running main bundle. */
+export function bundlePaths(mainDir: string) {
+  return {
+    preload: join(mainDir, '..', 'preload', 'preload.cjs'),
+    service: join(mainDir, '..', 'service', 'index.js'),
+    renderer: join(mainDir, '..', 'renderer'),
+  };
+}
+
+/** Arguments for the service entry (host/service/options.ts): its data in the app's userData
+ * folder, and `--dev` so a development build also accepts `whtnxt-dev:` links. */
+export function serviceArgs(options: { dataDir: string; dev: boolean }): string[] {
+  return ['--data-dir', options.dataDir, ...(options.dev ? ['--dev'] : [])];
+}
