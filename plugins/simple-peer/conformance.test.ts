@@ -1,0 +1,13 @@
+/**
+ * core's transport conformance suite against the simple-peer transport, with trickle ICE and
+ * without (one complete signal per side, as manual signalling uses it).
+ */
+import { afterAll } from 'vitest';
+import { describeTransportConformance, fromTransport } from '../../core/testing';
+import { createSimplePeerTransport } from './transport';
+
+const transport = createSimplePeerTransport();
+afterAll(() => transport.dispose());
+
+describeTransportConformance('simple-peer (trickle)', fromTransport(transport, { trickle: true }));
+describeTransportConformance('simple-peer (no trickle)', fromTransport(transport, { trickle: false }));
