@@ -73,9 +73,21 @@ export class TransportError extends WhatNextError {
   constructor(
     readonly stage: ConnectionStage,
     message: string,
+    options?: { cause?: unknown; code?: string },
+  ) {
+    super(options?.code ?? 'transport_failed', message, options);
+  }
+}
+
+/** The other side said no (its user rejected the request, or a policy did). Not a failure of
+ * the network: a UI should say "declined", not "failed". */
+export class RefusedByPeerError extends TransportError {
+  override name = 'RefusedByPeerError';
+  constructor(
+    readonly reason: string,
     options?: { cause?: unknown },
   ) {
-    super('transport_failed', message, options);
+    super('signaling', `The other person refused the connection: ${reason}.`, { ...options, code: 'refused_by_peer' });
   }
 }
 

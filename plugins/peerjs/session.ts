@@ -15,7 +15,7 @@
  *   because the remote's broker socket dropped.
  */
 import type { DataConnection, Peer, PeerError, PeerJSOption } from 'peerjs';
-import { TransportError, describe, type PeerId, type PeerInfo } from '../../core';
+import { RefusedByPeerError, TransportError, describe, type PeerId, type PeerInfo } from '../../core';
 import {
   AnswerPayload,
   BrokerMessage,
@@ -456,7 +456,7 @@ export class BrokerSession implements SocketOwner {
     if (refusal.success) {
       const entry = this.#entries.get(refusal.data.connectionId);
       if (entry?.outgoing && entry.remoteId === message.src) {
-        this.#fail(entry, new TransportError('signaling', `The remote peer refused the connection: ${cleanReason(refusal.data.reason)}.`));
+        this.#fail(entry, new RefusedByPeerError(cleanReason(refusal.data.reason)));
       }
       return;
     }
