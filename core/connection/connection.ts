@@ -41,12 +41,14 @@ import {
   encodeBody,
   encodeClose,
   encodeHello,
+  encodeProof,
   encodePing,
   encodePong,
   type Frame,
   type Hello,
   type MessageType,
 } from './wire';
+import { Authenticator, ProofRefused } from './proof';
 
 export const CONNECTION_DEFAULTS = Object.freeze({
   heartbeatIntervalMs: 5000,
@@ -59,7 +61,8 @@ export const CONNECTION_DEFAULTS = Object.freeze({
   maxBufferedBytes: 16 * 1024 * 1024,
 });
 
-type Settings = Omit<Required<ConnectionOptions>, 'expectedRemote'> & Pick<ConnectionOptions, 'expectedRemote'>;
+type Optional = 'expectedRemote' | 'identity' | 'requireProof';
+type Settings = Omit<Required<ConnectionOptions>, Optional> & Pick<ConnectionOptions, Optional>;
 
 export function createConnection(options: ConnectionOptions): Connection {
   return new CoreConnection(resolveOptions(options));
@@ -99,6 +102,13 @@ class CoreConnection implements Connection {
   private closeTimer: ReturnType<typeof setTimeout> | undefined;
   private helloSent = false;
   private helloReceived = false;
+  /** Our proof is sent (or there is nothing to prove). */
+  private proofSent = false;
+  private readonly auth: Authenticator;
+  /** Proof work runs in order: a proof frame waits for the hello it answers. */
+  private authWork: Promise<void> = Promise.resolve();
+  /** Message frames that arrive while the remote's proof is still being checked. */
+  private held: Frame[] = [];
   private readonly counters = { bytesSent: 0, bytesReceived: 0, messagesSent: 0, messagesReceived: 0 };
   private rttMs: number | undefined;
   private readonly listeners = new Map<keyof ConnectionEvents, Set<(value: never) => void>>();
@@ -119,6 +129,7 @@ class CoreConnection implements Connection {
     // Nobody has to await `opened`: a failure is also reported through `closed`.
     this.opened.catch(() => {});
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+    this.auth = new Authenticator(settings.local.id, settings.identity, settings.requireProof ?? settings.identity !== undefined);
     this.outbox = new Outbox(settings.highWaterMark);
     this.reassembler = new Reassembler(settings.maxMessageSize);
     this.channels = new Channels(
@@ -182,7 +193,7 @@ class CoreConnection implements Connection {
     }
     this.enterStage('handshake');
     this.heartbeat.watch();
-    const hello: Hello = { protocol: PROTOCOL_VERSION, peer: this.settings.local };
+    const hello: Hello = { protocol: PROTOCOL_VERSION, peer: this.settings.local, auth: this.auth.helloAuth() };
     if (!this.sendFrame(encodeHello(hello))) return;
     this.helloSent = true;
     this.openIfReady();
@@ -246,11 +257,25 @@ class CoreConnection implements Connection {
       }
       this.handleFrame(frame);
     } catch (error) {
-      if (error instanceof ProtocolError) {
-        this.abort({ by: 'error', code: 'protocol-error', message: `protocol error: ${error.message}` });
-      } else {
-        this.abort({ by: 'error', code: 'internal-error', message: `internal error handling a frame: ${describe(error)}` });
-      }
+      this.frameFailed(error);
+    }
+  }
+
+  /** A frame held back during the proof exchange, handled now that the connection is open. */
+  private handleHeld(frame: Frame): void {
+    if (this.machine.ended) return;
+    try {
+      this.handleFrame(frame);
+    } catch (error) {
+      this.frameFailed(error);
+    }
+  }
+
+  private frameFailed(error: unknown): void {
+    if (error instanceof ProtocolError) {
+      this.abort({ by: 'error', code: 'protocol-error', message: `protocol error: ${error.message}` });
+    } else {
+      this.abort({ by: 'error', code: 'internal-error', message: `internal error handling a frame: ${describe(error)}` });
     }
   }
 
@@ -261,6 +286,12 @@ class CoreConnection implements Connection {
     if (frame.kind === 'hello') return this.onHello(frame.hello);
     if (!this.helloReceived) {
       throw new ProtocolError(`a ${frame.kind === 'start' ? frame.type : frame.kind} frame arrived before the hello`);
+    }
+    if (frame.kind === 'proof') return this.prove(() => this.auth.onProof(frame.signature));
+    // The remote may open (it checked our proof) before we have checked its: hold its messages.
+    if ((frame.kind === 'start' || frame.kind === 'chunk') && this.state === 'connecting') {
+      this.held.push(frame);
+      return;
     }
     switch (frame.kind) {
       case 'ping':
@@ -292,17 +323,39 @@ class CoreConnection implements Connection {
     }
     this.helloReceived = true;
     this.remotePeer = hello.peer;
-    this.openIfReady();
+    this.prove(async () => {
+      const proof = await this.auth.onHello(hello.peer.id, hello.auth);
+      if (proof && !this.sendFrame(encodeProof(proof))) return;
+      this.proofSent = true;
+    });
+  }
+
+  /** Run a step of the proof exchange after the previous one; a refusal fails the handshake. */
+  private prove(step: () => Promise<void>): void {
+    this.authWork = this.authWork
+      .then(async () => {
+        if (this.machine.ended) return;
+        await step();
+        this.openIfReady();
+      })
+      .catch((error: unknown) => {
+        if (error instanceof ProofRefused) {
+          this.abort({ by: 'error', code: 'handshake-failed', stage: 'handshake', message: error.message });
+        } else {
+          this.abort({ by: 'error', code: 'protocol-error', message: describe(error) });
+        }
+      });
   }
 
   private openIfReady(): void {
-    if (!this.helloSent || !this.helloReceived || this.state !== 'connecting') return;
+    if (!this.helloSent || !this.helloReceived || !this.proofSent || !this.auth.remoteVerified || this.state !== 'connecting') return;
     this.machine.transition('open');
     this.enterStage('open');
     this.heartbeat.startPinging();
     const pipe = this.pipe!;
     this.outbox.start(pipe, Math.min(pipe.maxFrameSize, MAX_USED_FRAME_SIZE), (frame) => this.sendFrame(frame));
     this.resolveOpened();
+    for (const frame of this.held.splice(0)) this.handleHeld(frame);
   }
 
   private dispatch(message: AssembledMessage): void {

@@ -4,6 +4,7 @@
 import type { ConnectionStage, ConnectionState } from '../contracts/stages';
 import type { PeerId, PeerInfo } from '../contracts/peer';
 import type { Pipe, PipeSink } from '../contracts/transport';
+import type { PeerIdentity } from './proof';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 /** A message is either bytes (sent as-is) or a JSON value. */
@@ -37,6 +38,11 @@ export interface ConnectionOptions {
   local: PeerInfo;
   /** If set, the handshake fails unless the remote proves this id. */
   expectedRemote?: PeerId;
+  /** This peer's key: the handshake proves `local.id` with it (see proof.ts). */
+  identity?: PeerIdentity;
+  /** Open only with a remote that proves its id with its key. Default: true when `identity`
+   * is set. Without it, an id is only a claim. */
+  requireProof?: boolean;
   /** Heartbeat interval (ms). Default 5000. */
   heartbeatIntervalMs?: number;
   /** No frame from the remote for this long means the peer is dead. Default 15000. */

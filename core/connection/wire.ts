@@ -3,7 +3,9 @@
  *
  * Every frame starts with one kind byte. Integers are unsigned big-endian. Text is UTF-8.
  *
- *   0x01 HELLO  JSON {"protocol": 1, "peer": {"id", "name"}}: first frame each side sends
+ *   0x01 HELLO  JSON {"protocol": 1, "peer": {"id", "name"}, "auth": {"nonce", "key"?}}: first
+ *               frame each side sends
+ *   0x05 PROOF  64-byte Ed25519 signature answering the other side's nonce (see proof.ts)
  *   0x02 PING   u32 nonce
  *   0x03 PONG   u32 nonce (echo of the ping's)
  *   0x04 CLOSE  JSON {"code", "message"}: the sender is closing; the receiver closes the pipe
@@ -26,6 +28,7 @@ import { z } from 'zod';
 import { PeerInfo } from '../contracts/peer';
 import { ProtocolError } from '../errors';
 import type { Json, Message } from './types';
+import { HelloAuth } from './proof';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -34,6 +37,7 @@ export const FrameKind = {
   ping: 0x02,
   pong: 0x03,
   close: 0x04,
+  proof: 0x05,
   data: 0x10,
   request: 0x11,
   response: 0x12,
@@ -67,7 +71,7 @@ export const MAX_USED_FRAME_SIZE = 256 * 1024;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-export const Hello = z.object({ protocol: z.number().int().positive(), peer: PeerInfo });
+export const Hello = z.object({ protocol: z.number().int().positive(), peer: PeerInfo, auth: HelloAuth.optional() });
 export type Hello = z.infer<typeof Hello>;
 
 export const CloseInfo = z.object({
@@ -80,6 +84,7 @@ export type Frame =
   | { kind: 'hello'; hello: Hello }
   | { kind: 'ping' | 'pong'; nonce: number }
   | { kind: 'close'; close: CloseInfo }
+  | { kind: 'proof'; signature: Uint8Array }
   | {
       kind: 'start';
       type: MessageType;
@@ -102,6 +107,12 @@ function withKind(kind: number, body: Uint8Array): Uint8Array {
 
 export function encodeHello(hello: Hello): Uint8Array {
   return withKind(FrameKind.hello, encoder.encode(JSON.stringify(hello)));
+}
+
+export const SIGNATURE_BYTES = 64;
+
+export function encodeProof(signature: Uint8Array): Uint8Array {
+  return withKind(FrameKind.proof, signature);
 }
 
 export function encodePing(nonce: number): Uint8Array {
@@ -229,6 +240,9 @@ export function decodeFrame(frame: Uint8Array): Frame {
     }
     case FrameKind.close:
       return { kind: 'close', close: parseJson(rest, CloseInfo, 'close') };
+    case FrameKind.proof:
+      if (rest.byteLength !== SIGNATURE_BYTES) throw new ProtocolError(`a proof frame must hold ${SIGNATURE_BYTES} bytes`);
+      return { kind: 'proof', signature: rest.slice() };
     case FrameKind.chunk:
       if (rest.byteLength === 0) throw new ProtocolError('an empty chunk frame');
       return { kind: 'chunk', part: rest };

@@ -12,6 +12,7 @@ import type { EventData, EventName } from '../../core/protocol';
 import type { Port } from '../../core/protocol/port';
 import { rateLimit } from '../../core/policies/rate-limit';
 import { knownPeersPolicy } from './known-peers-policy';
+import { playlistHandlers, relayPlaylistEvents } from './playlists';
 import { serveRequests, type Handlers } from './rpc';
 import { ServiceState } from './state';
 
@@ -35,6 +36,7 @@ export class Service {
   readonly connections: ConnectionManager;
   #ports = new Set<Port>();
   #relayed = new Set<string>();
+  #stopPlaylistEvents: () => void = () => {};
 
   constructor(private readonly options: ServiceOptions) {
     const state = (this.state = new ServiceState(options.dataDir, options.name));
@@ -52,6 +54,8 @@ export class Service {
       ...(options.linkSchemes ? { linkSchemes: options.linkSchemes } : {}),
       ...(options.approvalTimeoutMs !== undefined ? { approvalTimeoutMs: options.approvalTimeoutMs } : {}),
       ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+      // Every connection proves our id with our key and requires the remote to prove its own.
+      connection: { identity: state.identity },
     });
     this.host.on('state', (state) => this.#broadcast('host.state', state));
     this.host.on('plugin-error', ({ plugin, error }) => this.#broadcast('plugin.error', { plugin, error: { ...error, plugin } }));
@@ -62,10 +66,12 @@ export class Service {
 
   async start(): Promise<void> {
     await this.host.start();
+    this.#stopPlaylistEvents = relayPlaylistEvents(this.host, (event, data) => this.#broadcast(event, data));
     await this.connections.start();
   }
 
   async stop(): Promise<void> {
+    this.#stopPlaylistEvents();
     await this.connections.stop();
     await this.host.stop();
   }
@@ -91,6 +97,7 @@ export class Service {
   }
 
   #handlers: Handlers = {
+    ...playlistHandlers(() => this.host),
     'service.status': () => ({ state: this.host.state, local: this.state.local, dataDir: this.options.dataDir, pid: process.pid }),
     'service.shutdown': () => {
       // Answer first; the caller then sees the process exit.

@@ -1,33 +1,39 @@
 /** The service's persistent state: identity, settings and known peers, one file each. */
 import { join } from 'node:path';
 import { z } from 'zod';
-import { PeerInfo } from '../../core/contracts/peer';
+import type { PeerInfo } from '../../core/contracts/peer';
+import type { PeerIdentity } from '../../core/connection/proof';
 import { KnownPeer, Settings } from '../../core/protocol';
-import { randomBase32 } from '../../core/util/ids';
 import { JsonFile } from './json-file';
+import { StoredIdentity, newIdentity, peerIdOf, signerOf } from './identity';
 
 const KnownPeers = z.array(KnownPeer);
 
 export class ServiceState {
-  readonly #identity: JsonFile<typeof PeerInfo>;
+  readonly #identity: JsonFile<typeof StoredIdentity>;
   readonly #settings: JsonFile<typeof Settings>;
   readonly #known: JsonFile<typeof KnownPeers>;
   #settingsValue: Settings;
   #knownValue: KnownPeer[];
   readonly peerId: string;
+  /** Proves `peerId` in every connection's handshake. */
+  readonly identity: PeerIdentity;
 
   constructor(
     readonly dataDir: string,
     nameOverride?: string,
   ) {
-    this.#identity = new JsonFile(join(dataDir, 'identity.json'), PeerInfo);
+    this.#identity = new JsonFile(join(dataDir, 'identity.json'), StoredIdentity);
     this.#settings = new JsonFile(join(dataDir, 'settings.json'), Settings);
     this.#known = new JsonFile(join(dataDir, 'known-peers.json'), KnownPeers);
 
-    // The peer id is created once and kept: it is how other peers remember this one.
-    const identity = this.#identity.read(() => ({ id: randomBase32(), name: nameOverride ?? 'WhatNext user' }));
+    // The key pair (and so the peer id) is created once and kept: it is how other peers know
+    // this one. A file whose id does not match its key is refused rather than trusted.
+    const identity = this.#identity.read(() => newIdentity(nameOverride ?? 'WhatNext user'));
+    if (peerIdOf(identity.publicKey) !== identity.id) throw new Error(`${join(dataDir, 'identity.json')}: the peer id does not match the key`);
     this.#identity.write(identity);
     this.peerId = identity.id;
+    this.identity = signerOf(identity);
     this.#settingsValue = this.#settings.read(() => ({ displayName: identity.name, autoAcceptKnownPeers: false }));
     if (nameOverride) this.#settingsValue = { ...this.#settingsValue, displayName: nameOverride };
     this.#settings.write(this.#settingsValue);

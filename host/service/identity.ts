@@ -1,0 +1,41 @@
+/**
+ * This peer's identity on disk: an Ed25519 key pair, and the peer id that is its hash (see
+ * core/connection/proof.ts). Made with node:crypto so the service can start synchronously; the
+ * stored form (raw public key, PKCS#8 private key, base64url) is the one core's WebCrypto
+ * `loadIdentity` reads too.
+ */
+import { createHash, createPrivateKey, generateKeyPairSync, sign } from 'node:crypto';
+import { z } from 'zod';
+import type { PeerIdentity } from '../../core/connection/proof';
+import { DisplayName, PeerId } from '../../core/contracts/peer';
+import { base32, fromBase64Url } from '../../core/util/ids';
+
+export const StoredIdentity = z.object({
+  id: PeerId,
+  name: DisplayName,
+  publicKey: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
+  privateKey: z.string().regex(/^[A-Za-z0-9_-]+$/),
+});
+export type StoredIdentity = z.infer<typeof StoredIdentity>;
+
+export function newIdentity(name: string): StoredIdentity {
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  const raw = publicKey.export({ format: 'jwk' }).x!;
+  return {
+    id: peerIdOf(raw),
+    name,
+    publicKey: raw,
+    privateKey: privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64url'),
+  };
+}
+
+/** The peer id a (base64url raw) public key stands for: as `peerIdFromKey` in core. */
+export function peerIdOf(publicKey: string): string {
+  return base32(createHash('sha256').update(fromBase64Url(publicKey) ?? new Uint8Array()).digest().subarray(0, 16));
+}
+
+export function signerOf(stored: StoredIdentity): PeerIdentity {
+  const key = createPrivateKey({ key: Buffer.from(stored.privateKey, 'base64url'), format: 'der', type: 'pkcs8' });
+  const publicKey = fromBase64Url(stored.publicKey)!;
+  return { publicKey, sign: async (data) => new Uint8Array(sign(null, data, key)) };
+}
