@@ -7,7 +7,7 @@ import { PluginHost } from '../core/host/host';
 import { ConnectionManager } from '../core/host/connections';
 import type { AttemptSummary } from '../core/protocol';
 import type { Connection } from '../core/connection/types';
-import { randomBase32 } from '../core/util/ids';
+import { generateIdentity } from '../core/connection/proof';
 
 export interface OurPeer {
   host: PluginHost;
@@ -17,9 +17,11 @@ export interface OurPeer {
 }
 
 export async function ourPeer(name: string, plugins: PluginInstance[]): Promise<OurPeer> {
-  const host = new PluginHost({ plugins, local: { id: randomBase32(), name } });
+  // As in the service: the handshake proves each side's id with its key.
+  const { id, identity } = await generateIdentity();
+  const host = new PluginHost({ plugins, local: { id, name } });
   await host.start();
-  const manager = new ConnectionManager(host);
+  const manager = new ConnectionManager(host, { connection: { identity } });
   await manager.start();
   const latest = new Map<string, AttemptSummary>();
   const waiters = new Set<() => void>();
