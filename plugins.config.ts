@@ -6,6 +6,7 @@ import { defineConfig } from './core/config';
 import { manual } from './plugins/manual';
 import { simplePeer } from './plugins/simple-peer';
 import { peerjs } from './plugins/peerjs';
+import { rxdb } from './plugins/rxdb';
 
 export default defineConfig({
   plugins: [
@@ -13,5 +14,7 @@ export default defineConfig({
     simplePeer({ iceServers: [] }),
     // A local broker (`npm run broker`) by default; point it at your own PeerServer in settings.
     peerjs({ host: '127.0.0.1', port: 9000, path: '/whatnext', key: 'peerjs' }),
+    // Playlists: stored in the data folder, replicated over every connection, whatever carries it.
+    rxdb(),
   ],
 });

@@ -3,6 +3,7 @@
  * table and one JSON object per measurement on its own line.
  */
 import { connectionBenchmarks } from './connections';
+import { replicationBenchmarks } from './replication';
 import { table, type Measurement } from './stats';
 
 const only = process.argv[2];
@@ -13,6 +14,7 @@ const log = (m: Measurement) => {
 };
 
 if (!only || only === 'connections') await connectionBenchmarks(log);
+if (!only || only === 'replication') await replicationBenchmarks(log);
 
 process.stdout.write(`\n${table(results)}\n`);
 // WebRTC bindings can keep native threads alive after every connection closed.

@@ -23,8 +23,10 @@ import {
   ServiceStatus,
   Settings,
 } from './shapes';
+import { playlistEvents, playlistMethods } from './playlists';
 
 export * from './shapes';
+export * from './playlists';
 
 const Empty = z.object({}).strict();
 const Id = z.string().min(1).max(64);
@@ -58,6 +60,7 @@ export const methods = {
   'settings.update': def(Settings.omit({ pluginOptions: true }).partial().strict(), Settings),
   /** Validate and save a plugin's options; applied to new connections without a restart. */
   'plugins.configure': def(z.object({ plugin: z.string().max(64), options: z.record(z.string(), z.unknown()) }).strict(), PluginStatus),
+  ...playlistMethods,
 } as const;
 
 export const events = {
@@ -69,6 +72,7 @@ export const events = {
   'link.rejected': z.object({ link: z.string(), error: ErrorInfo }),
   'settings.changed': Settings,
   'plugins.changed': z.array(PluginStatus),
+  ...playlistEvents,
 } as const;
 
 export type Methods = typeof methods;

@@ -10,7 +10,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createClient } from '../../core/protocol/client';
-import { nodeIpcPortOf } from '../service/testing/ipc';
+import { childIpcPort } from '../service/ports';
 import { createContext, runInContext } from 'node:vm';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { ROOT, bundleOptions, externalImports, unexpectedExternals, type BundleName } from './build-config';
@@ -164,7 +164,7 @@ describe('the built service', () => {
       void exited.then((code) => reject(new Error(`the bundled service exited (${code}) before it was ready:\n${stderr}`)));
     });
     await ready;
-    const client = createClient(nodeIpcPortOf(child));
+    const client = createClient(childIpcPort(child));
     expect(await client.request('service.status', {})).toMatchObject({ state: 'running', dataDir, pid: child.pid });
     const plugins = await client.request('plugins.list', {});
     expect(plugins.map((p) => p.name)).toEqual(expect.arrayContaining(['rate-limit', 'known-peers', 'manual']));

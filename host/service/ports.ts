@@ -1,4 +1,5 @@
 /** Adapters from each runtime's message channel to the service's `Port`. */
+import type { ChildProcess } from 'node:child_process';
 import type { Port } from '../../core/protocol/port';
 
 /** Node `child_process.fork` IPC (the parent should fork with `serialization: 'advanced'` so
@@ -17,6 +18,25 @@ export function nodeIpcPort(proc: NodeJS.Process = process): Port {
     onClose: (listener) => {
       proc.once('disconnect', listener);
       return () => proc.off('disconnect', listener);
+    },
+  };
+}
+
+/** The parent's side of a forked service's IPC channel (fork it with
+ * `serialization: 'advanced'`). */
+export function childIpcPort(child: ChildProcess): Port {
+  return {
+    send: (message) => {
+      if (!child.connected) throw new Error('the service is not connected');
+      child.send(message as never);
+    },
+    onMessage: (listener) => {
+      child.on('message', listener);
+      return () => child.off('message', listener);
+    },
+    onClose: (listener) => {
+      child.once('disconnect', listener);
+      return () => child.off('disconnect', listener);
     },
   };
 }

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnService, type SpawnedService } from '../testing/spawn';
-import { nodeIpcPortOf } from '../testing/ipc';
+
 import { ServiceError } from '../../../core/protocol/client';
 
 const FAULTY = fileURLToPath(new URL('./fixtures/faulty.config.ts', import.meta.url));
@@ -58,7 +58,7 @@ describe('service process', () => {
   it('answers invalid requests with an error response and keeps serving', async () => {
     const service = await start({ config: FAULTY });
     const raw: unknown[] = [];
-    const port = nodeIpcPortOf(service.child);
+    const port = service.port;
     const off = port.onMessage((message) => raw.push(message));
     const responses = new Promise<void>((resolve) => {
       const check = port.onMessage(() => {

@@ -1,19 +1,19 @@
 /**
- * Spawns the real service entry with child_process.fork and drives it through the protocol.
- * Used by tests and benchmarks; every service started here is ended by `stop()`.
+ * A real service process with a typed client, for tests and benchmarks. Every service started
+ * here is ended by `stop()`.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createClient, type ServiceClient } from '../../../core/protocol/client';
-import { nodeIpcPortOf } from './ipc';
-
-const ENTRY = fileURLToPath(new URL('../main.ts', import.meta.url));
+import type { Port } from '../../../core/protocol/port';
+import { startServiceProcess, type ServiceProcessOptions } from '../fork';
 
 export interface SpawnedService {
-  child: ChildProcess;
+  /** The process: its pid, and `kill` for crash tests. */
+  child: { pid: number; kill(signal: NodeJS.Signals): void };
+  /** The raw IPC port (tests that send malformed messages use it). */
+  port: Port;
   client: ServiceClient;
   dataDir: string;
   /** Everything the service wrote to stderr so far. */
@@ -24,61 +24,33 @@ export interface SpawnedService {
   stop(): Promise<number | null>;
 }
 
-export interface SpawnOptions {
-  name?: string;
-  dataDir?: string;
-  config?: string;
-  dev?: boolean;
-  approvalTimeoutMs?: number;
-  env?: NodeJS.ProcessEnv;
-}
+export type SpawnOptions = Partial<Omit<ServiceProcessOptions, 'log'>>;
 
 export async function spawnService(options: SpawnOptions = {}): Promise<SpawnedService> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'whatnext-service-'));
-  const args = ['--data-dir', dataDir];
-  if (options.name) args.push('--name', options.name);
-  if (options.config) args.push('--config', options.config);
-  if (options.dev) args.push('--dev');
-  if (options.approvalTimeoutMs) args.push('--approval-timeout-ms', String(options.approvalTimeoutMs));
-  const child = fork(ENTRY, args, {
-    execArgv: ['--import', 'tsx'],
-    serialization: 'advanced',
-    stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
-    env: { ...process.env, ...options.env },
-  });
   let stderr = '';
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-    if (process.env.WHATNEXT_TEST_VERBOSE) process.stderr.write(chunk);
+  const service = await startServiceProcess({
+    ...options,
+    dataDir,
+    log: (chunk) => {
+      stderr += chunk;
+      if (process.env.WHATNEXT_TEST_VERBOSE) process.stderr.write(chunk);
+    },
   });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  const client = createClient(nodeIpcPortOf(child));
-  const ready = new Promise<void>((resolve, reject) => {
-    const onData = () => {
-      if (stderr.includes('[service info] ready:')) {
-        child.stderr?.off('data', onData);
-        resolve();
-      }
-    };
-    child.stderr?.on('data', onData);
-    void exited.then(({ code }) => reject(new Error(`service exited with ${code} before it was ready:\n${stderr}`)));
-  });
-  await ready;
+  const client = createClient(service.port);
+  let done = false;
+  void service.exited.then(() => (done = true));
   return {
-    child,
+    child: { pid: service.pid, kill: (signal) => service.kill(signal) },
+    port: service.port,
     client,
     dataDir,
     stderr: () => stderr,
-    exited,
+    exited: service.exited,
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        await client.request('service.shutdown', {}).catch(() => undefined);
-      }
-      const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      const { code } = await exited;
-      clearTimeout(killer);
+      // Ask first (the path a UI takes); signal only if the request could not be made.
+      const asked = !done && (await client.request('service.shutdown', {}).then(() => true, () => false));
+      const code = asked ? await service.stop(10_000, { signal: false }) : await service.stop();
       client.close();
       return code;
     },

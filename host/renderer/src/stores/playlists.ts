@@ -1,0 +1,171 @@
+/**
+ * Playlists, their tracks and their sync state, kept current by the service's events, plus a
+ * short log of who changed what (changes this window made are "you"; the rest came from peers).
+ */
+import { defineStore } from 'pinia';
+import { computed, ref } from 'vue';
+import { call, subscribe, type NewTrack, type Playlist, type SyncEntry, type Track } from '../api';
+import { errorInfoOf } from '../lib/problems';
+
+export interface Activity {
+  id: number;
+  at: number;
+  /** A peer id, or undefined when the change cannot be pinned on one person. */
+  by: string | undefined;
+  text: string;
+}
+
+const MAX_ACTIVITY = 30;
+/** Changes to these docs arriving this long after our own request are ours. */
+const OWN_CHANGE_MS = 1500;
+
+const byPosition = (a: Track, b: Track) => (a.position < b.position ? -1 : a.position > b.position ? 1 : a.id < b.id ? -1 : 1);
+
+export const usePlaylistsStore = defineStore('playlists', () => {
+  /** False when the service has no playlists (the rxdb plugin is not loaded). */
+  const available = ref<boolean>();
+  const byId = ref<Record<string, Playlist>>({});
+  const tracksById = ref<Record<string, Track>>({});
+  const sync = ref<SyncEntry[]>([]);
+  const activity = ref<Record<string, Activity[]>>({});
+  const selectedId = ref<string>();
+  let localPeerId: string | undefined;
+  const ownChanges = new Map<string, number>();
+  let nextActivity = 1;
+
+  const playlists = computed(() => Object.values(byId.value).sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id)));
+  const selected = computed(() => (selectedId.value ? byId.value[selectedId.value] : undefined));
+  const tracksOf = (playlistId: string) => Object.values(tracksById.value).filter((t) => t.playlistId === playlistId).sort(byPosition);
+  const selectedTracks = computed(() => (selectedId.value ? tracksOf(selectedId.value) : []));
+  const syncOf = (playlistId: string) => sync.value.filter((entry) => entry.playlistId === playlistId);
+
+  function log(playlistId: string, by: string | undefined, text: string): void {
+    const entries = [{ id: nextActivity++, at: Date.now(), by, text }, ...(activity.value[playlistId] ?? [])].slice(0, MAX_ACTIVITY);
+    activity.value = { ...activity.value, [playlistId]: entries };
+  }
+
+  const isOwn = (docId: string) => (ownChanges.get(docId) ?? 0) > Date.now();
+  /** Who made a change that arrived from a peer: the only other member, if there is just one. */
+  function remoteAuthor(playlistId: string): string | undefined {
+    const playlist = byId.value[playlistId];
+    const others = playlist ? [playlist.owner, ...playlist.sharedWith].filter((id) => id !== localPeerId) : [];
+    return others.length === 1 ? others[0] : undefined;
+  }
+
+  async function own<T>(docIds: string[], action: () => Promise<T>): Promise<T> {
+    const mark = () => docIds.forEach((id) => ownChanges.set(id, Date.now() + OWN_CHANGE_MS));
+    mark();
+    try {
+      return await action();
+    } finally {
+      mark();
+    }
+  }
+
+  function playlistsChanged(changed: Playlist[]): void {
+    const next = { ...byId.value };
+    for (const playlist of changed) {
+      const before = next[playlist.id];
+      const by = isOwn(playlist.id) ? localPeerId : remoteAuthor(playlist.id);
+      if (playlist.deleted || (localPeerId && playlist.owner !== localPeerId && !playlist.sharedWith.includes(localPeerId))) {
+        delete next[playlist.id];
+        if (selectedId.value === playlist.id) selectedId.value = undefined;
+        continue;
+      }
+      next[playlist.id] = playlist;
+      if (before && before.name !== playlist.name) log(playlist.id, by, `renamed the playlist to “${playlist.name}”`);
+      if (before && before.sharedWith.join() !== playlist.sharedWith.join()) log(playlist.id, by, 'changed who the playlist is shared with');
+      if (!before && !isOwn(playlist.id)) log(playlist.id, playlist.owner, `shared “${playlist.name}”`);
+    }
+    byId.value = next;
+  }
+
+  function tracksChanged(changed: Track[]): void {
+    const next = { ...tracksById.value };
+    for (const track of changed) {
+      const before = next[track.id];
+      // A new track says who added it; other changes are ours if we just made them.
+      const by = !before ? track.addedBy : isOwn(track.id) ? localPeerId : remoteAuthor(track.playlistId);
+      if (track.removed) {
+        delete next[track.id];
+        if (before) log(track.playlistId, by, `removed “${before.title}”`);
+        continue;
+      }
+      next[track.id] = track;
+      if (!before) log(track.playlistId, by, `added “${track.title}” by ${track.artist}`);
+      else if (before.position !== track.position) log(track.playlistId, by, `moved “${track.title}”`);
+      else if (before.title !== track.title || before.artist !== track.artist || before.durationMs !== track.durationMs || before.uri !== track.uri)
+        log(track.playlistId, by, `edited “${track.title}”`);
+    }
+    tracksById.value = next;
+  }
+
+  async function loadTracks(playlistId: string): Promise<void> {
+    const { playlist, tracks } = await call('playlists.get', { playlistId });
+    byId.value = { ...byId.value, [playlist.id]: playlist };
+    const next = Object.fromEntries(Object.entries(tracksById.value).filter(([, t]) => t.playlistId !== playlistId));
+    for (const track of tracks) next[track.id] = track;
+    tracksById.value = next;
+  }
+
+  return {
+    available,
+    playlists,
+    selected,
+    selectedId,
+    selectedTracks,
+    activity,
+    sync,
+    syncOf,
+    tracksOf,
+    /** `local` is this peer's id (to tell own changes and ownership). */
+    async load(local?: string) {
+      localPeerId = local ?? localPeerId;
+      try {
+        const [list, entries] = await Promise.all([call('playlists.list', {}), call('sync.status', {})]);
+        byId.value = Object.fromEntries(list.map((p) => [p.id, p]));
+        sync.value = entries;
+        available.value = true;
+        if (selectedId.value) await loadTracks(selectedId.value);
+      } catch (error) {
+        if (errorInfoOf(error).code !== 'playlists_unavailable') throw error;
+        available.value = false;
+      }
+    },
+    listen() {
+      const stops = [
+        subscribe('playlists.changed', ({ playlists }) => playlistsChanged(playlists)),
+        subscribe('tracks.changed', ({ tracks }) => tracksChanged(tracks)),
+        subscribe('sync.changed', ({ entries }) => (sync.value = entries)),
+      ];
+      return () => stops.forEach((stop) => stop());
+    },
+    async select(playlistId: string | undefined) {
+      selectedId.value = playlistId;
+      if (playlistId) await loadTracks(playlistId);
+    },
+    isOwner: (playlist: Playlist) => playlist.owner === localPeerId,
+    async create(name: string) {
+      const playlist = await call('playlists.create', { name });
+      ownChanges.set(playlist.id, Date.now() + OWN_CHANGE_MS);
+      playlistsChanged([playlist]);
+      await this.select(playlist.id);
+      return playlist;
+    },
+    rename: (playlistId: string, name: string) => own([playlistId], () => call('playlists.rename', { playlistId, name })).then((p) => playlistsChanged([p])),
+    async remove(playlistId: string) {
+      await own([playlistId], () => call('playlists.delete', { playlistId }));
+      playlistsChanged([{ ...byId.value[playlistId]!, deleted: true }]);
+    },
+    share: (playlistId: string, peerId: string) => own([playlistId], () => call('playlists.share', { playlistId, peerId })).then((p) => playlistsChanged([p])),
+    unshare: (playlistId: string, peerId: string) => own([playlistId], () => call('playlists.unshare', { playlistId, peerId })).then((p) => playlistsChanged([p])),
+    addTrack: (playlistId: string, track: NewTrack) => call('tracks.add', { playlistId, tracks: [track] }).then(tracksChanged),
+    updateTrack: (trackId: string, changes: Partial<NewTrack>) => own([trackId], () => call('tracks.update', { trackId, ...changes })).then((t) => tracksChanged([t])),
+    moveTrack: (trackId: string, index: number) => own([trackId], () => call('tracks.move', { trackId, index })).then((t) => tracksChanged([t])),
+    async removeTrack(trackId: string) {
+      const track = tracksById.value[trackId];
+      await own([trackId], () => call('tracks.remove', { trackId }));
+      if (track) tracksChanged([{ ...track, removed: true }]);
+    },
+  };
+});

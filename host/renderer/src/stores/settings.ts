@@ -1,0 +1,47 @@
+/** Settings, installed signalling methods and plugins (with their options). */
+import { defineStore } from 'pinia';
+import { computed, ref } from 'vue';
+import { call, subscribe, type MethodInfo, type PluginStatus, type Settings } from '../api';
+
+export const useSettingsStore = defineStore('settings', () => {
+  const settings = ref<Settings>();
+  const methods = ref<MethodInfo[]>([]);
+  const plugins = ref<PluginStatus[]>([]);
+
+  /** The method new invites use: the chosen default, or the first installed. */
+  const defaultMethod = computed(() => settings.value?.defaultMethod ?? methods.value[0]?.name);
+
+  async function loadMethods(): Promise<void> {
+    methods.value = await call('signaling.list', {});
+  }
+
+  return {
+    settings,
+    methods,
+    plugins,
+    defaultMethod,
+    async load() {
+      const [loaded, installed] = await Promise.all([call('settings.get', {}), call('plugins.list', {}), loadMethods()]);
+      settings.value = loaded;
+      plugins.value = installed;
+    },
+    listen() {
+      const stops = [
+        subscribe('settings.changed', (next) => (settings.value = next)),
+        subscribe('plugins.changed', (next) => {
+          plugins.value = next;
+          void loadMethods().catch(() => undefined);
+        }),
+      ];
+      return () => stops.forEach((stop) => stop());
+    },
+    async update(change: Partial<Omit<Settings, 'pluginOptions'>>) {
+      settings.value = await call('settings.update', change);
+    },
+    async configure(plugin: string, options: Record<string, unknown>) {
+      const status = await call('plugins.configure', { plugin, options });
+      plugins.value = plugins.value.map((p) => (p.name === plugin ? status : p));
+      return status;
+    },
+  };
+});

@@ -1,0 +1,157 @@
+/**
+ * Two people connect through the app: Alice invites over manual signalling (copy the invite,
+ * paste it on Bob's side, accept, copy Bob's reply code back), and both see the connection.
+ * The transport is the example TCP plugin (cross-process on loopback, no WebRTC needed).
+ */
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addTrack, createPlaylist, endEverything, FIXTURES, go, launchBrowser, openApp, screenshot, startShell, titles, type OpenedPage, type Shell } from './harness';
+
+const CONFIG = `${FIXTURES}manual-tcp.config.ts`;
+
+/** Click a copy button and return what landed on the clipboard. */
+async function copyFrom(page: Page, button: ReturnType<Page['getByRole']>): Promise<string> {
+  await button.click();
+  await page.getByRole('button', { name: /^Copied/ }).first().waitFor();
+  return page.evaluate(() => navigator.clipboard.readText());
+}
+
+describe('connecting two people with copy & paste', () => {
+  let browser: Browser;
+  let alice: Shell;
+  let bob: Shell;
+  let a: OpenedPage;
+  let b: OpenedPage;
+
+  beforeAll(async () => {
+    [alice, bob, browser] = await Promise.all([startShell({ name: 'Alice', config: CONFIG }), startShell({ name: 'Bob', config: CONFIG }), launchBrowser()]);
+    [a, b] = await Promise.all([openApp(browser, alice, 'connect'), openApp(browser, bob, 'connect')]);
+  });
+
+  afterAll(async () => {
+    // Ends every browser, shell and broker this file started, even after a failure.
+    await endEverything();
+    expect([...(a?.problems ?? []), ...(b?.problems ?? [])], 'errors in the pages').toEqual([]);
+  });
+
+  /** Alice invites, Bob opens the invite (and accepts, unless his service does it for him). */
+  async function connect(options: { expectRequest: boolean }): Promise<void> {
+    await a.page.getByRole('button', { name: 'Create invite' }).click();
+    const invite = a.page.locator('[data-attempt]').first();
+    const link = await copyFrom(a.page, invite.getByRole('button', { name: 'Copy invite link' }));
+    expect(link).toMatch(/^whtnxt:\/\/connect\?/);
+
+    await b.page.getByLabel('Invite link or code').fill(link);
+    await b.page.getByRole('button', { name: 'Open', exact: true }).click();
+    if (options.expectRequest) {
+      const request = b.page.getByRole('region', { name: 'Request from Alice' });
+      await request.getByRole('button', { name: 'Accept' }).click();
+    }
+    const answer = b.page.locator('[data-attempt]').first();
+    await answer.getByRole('heading', { name: 'Send this reply code back' }).waitFor();
+    if (options.expectRequest) await screenshot(b.page, 'connect-reply-code');
+    const reply = await copyFrom(b.page, answer.getByRole('button', { name: 'Copy reply code' }));
+    expect(reply).toMatch(/^wna1\./);
+
+    await invite.getByLabel('Reply code', { exact: true }).fill(reply);
+    await invite.getByRole('button', { name: 'Connect' }).click();
+    await invite.getByText('Connected to Bob.').waitFor();
+    await answer.getByText('Connected to Alice.').waitFor();
+  }
+
+  it('connects after Bob accepts, and both see each other as peers', async () => {
+    await connect({ expectRequest: true });
+
+    await a.page.locator('[data-attempt]').first().getByRole('button', { name: 'See peers' }).click();
+    const bobOnAlice = a.page.getByRole('group', { name: 'Connection with Bob' });
+    await bobOnAlice.getByText('Connected', { exact: true }).waitFor();
+    expect(await bobOnAlice.textContent()).toContain('Copy & paste');
+    expect(await bobOnAlice.textContent()).toContain('over example-tcp');
+    await bobOnAlice.getByTestId('rtt').waitFor();
+    await a.page.getByRole('group', { name: 'Known peer Bob' }).waitFor();
+    await screenshot(a.page, 'peers-connected');
+
+    await go(b.page, 'Peers');
+    await b.page.getByRole('group', { name: 'Connection with Alice' }).getByText('Connected', { exact: true }).waitFor();
+
+    // The connection lives in the service: a reload finds it again.
+    await a.page.reload();
+    await a.page.locator('[data-phase="ready"]').waitFor();
+    await a.page.getByRole('group', { name: 'Connection with Bob' }).getByText('Connected', { exact: true }).waitFor();
+  });
+
+  it('shares a playlist, and each side sees the other’s edits live', async () => {
+    await go(a.page, 'Playlists');
+    await createPlaylist(a.page, 'Saturday');
+    await a.page.getByRole('checkbox', { name: /Share with Bob/ }).check();
+    await addTrack(a.page, 'Heroes', 'David Bowie', '6:07');
+
+    await go(b.page, 'Playlists');
+    await b.page.getByRole('navigation', { name: 'Playlists' }).getByRole('button', { name: /Saturday/ }).click();
+    await b.page.getByRole('listitem', { name: 'Heroes by David Bowie' }).waitFor();
+    expect(await b.page.getByText('Alice\'s playlist').count()).toBe(1);
+
+    // Bob adds a track and edits Alice's; Alice sees both, with who did it.
+    await addTrack(b.page, 'Teardrop', 'Massive Attack', '5:29');
+    await b.page.getByRole('button', { name: 'Edit Heroes' }).click();
+    const edit = b.page.getByRole('form', { name: 'Edit Heroes' });
+    await edit.getByLabel('Title').fill('Heroes (single version)');
+    await edit.getByRole('button', { name: 'Save' }).click();
+
+    await a.page.getByRole('listitem', { name: 'Teardrop by Massive Attack' }).getByText('added by Bob').waitFor();
+    await a.page.getByRole('listitem', { name: 'Heroes (single version) by David Bowie' }).waitFor();
+    const aliceLog = a.page.getByRole('list', { name: 'Recent changes' });
+    await aliceLog.getByText('added “Teardrop” by Massive Attack').waitFor();
+    expect(await aliceLog.textContent()).toMatch(/Bob\s*edited “Heroes \(single version\)”/);
+
+    // Alice reorders; Bob sees the new order.
+    await a.page.getByRole('button', { name: 'Move Teardrop up' }).click();
+    await expect.poll(() => titles(b.page)).toEqual(['Teardrop', 'Heroes (single version)']);
+    await screenshot(a.page, 'playlists-shared-alice');
+    await screenshot(b.page, 'playlists-shared-bob');
+  });
+
+  it('shows progress while a large playlist syncs', async () => {
+    await createPlaylist(a.page, 'Everything');
+    // Setting up 1500 tracks by hand would take all day: add them through the page's API.
+    await a.page.evaluate(async () => {
+      const { playlists } = { playlists: await window.whatnext!.request('playlists.list', {}) };
+      const target = playlists.find((p) => p.name === 'Everything')!;
+      const tracks = Array.from({ length: 1500 }, (_, i) => ({ title: `Track ${i + 1}`, artist: 'Various', durationMs: 180_000 }));
+      await window.whatnext!.request('tracks.add', { playlistId: target.id, tracks });
+    });
+    await a.page.getByRole('heading', { name: 'Tracks (1500)' }).waitFor();
+    // Whether a progress bar shows depends on how fast the sync is; record it if it does.
+    const sawProgress = a.page.locator('[data-sync-state="syncing"] progress').waitFor({ timeout: 15_000 }).then(
+      () => screenshot(a.page, 'playlists-syncing', { fullPage: false }).then(() => true),
+      () => false,
+    );
+    await a.page.getByRole('checkbox', { name: /Share with Bob/ }).check();
+    await b.page.getByRole('navigation', { name: 'Playlists' }).getByRole('button', { name: /Everything/ }).click();
+    await b.page.getByRole('heading', { name: 'Tracks (1500)' }).waitFor();
+    await b.page.locator('[data-sync-state="in-sync"]').waitFor();
+    console.log('progress bar seen during the sync:', await sawProgress);
+  });
+
+  it('disconnecting ends the connection on both sides, with who ended it', async () => {
+    await Promise.all([go(a.page, 'Peers'), go(b.page, 'Peers')]);
+    await b.page.getByRole('group', { name: 'Connection with Alice' }).getByRole('button', { name: 'Disconnect' }).click();
+    const ended = a.page.getByRole('list', { name: 'Ended connections' }).getByRole('group', { name: 'Connection with Bob' });
+    await ended.getByText('Disconnected', { exact: true }).waitFor();
+    expect(await ended.textContent()).toContain('Bob disconnected');
+    await screenshot(a.page, 'peers-ended');
+    await b.page.getByRole('list', { name: 'Ended connections' }).getByText('You disconnected').waitFor();
+  });
+
+  it('accepts a known peer without asking once the setting is on', async () => {
+    await go(b.page, 'Settings');
+    await b.page.getByLabel('Accept known peers automatically').check();
+    await expect.poll(() => b.page.getByLabel('Accept known peers automatically').isChecked()).toBe(true);
+    await go(a.page, 'Connect');
+    await go(b.page, 'Connect');
+
+    await connect({ expectRequest: false });
+    const answer = b.page.locator('[data-attempt]').first();
+    await answer.getByText('Accepted automatically: a peer you approved before').waitFor();
+  });
+});

@@ -1,0 +1,186 @@
+/**
+ * E2E harness: real browser shells (each with its own real service) driven through headless
+ * Chromium. Every process started here is ended by the test that started it.
+ *
+ * Chromium is Debian's (/usr/bin/chromium, or $CHROMIUM_PATH); nothing is downloaded.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+const SERVER = fileURLToPath(new URL('../server.ts', import.meta.url));
+export const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
+export const SCREENSHOTS = fileURLToPath(new URL('../../../screenshots/', import.meta.url));
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const DESKTOP = { width: 1280, height: 800 };
+
+/** Everything started here and not yet ended: `endEverything()` ends it all, so a test that
+ * fails half-way through starting (or checking) leaves nothing running. */
+const running = new Set<() => Promise<unknown>>();
+
+/** Register a way to end something a test started (a broker, say). */
+export function onCleanup(end: () => Promise<unknown>): void {
+  running.add(end);
+}
+
+/** End every browser, shell and broker still running; call it in `afterAll`. */
+export async function endEverything(): Promise<void> {
+  const ends = [...running];
+  running.clear();
+  await Promise.allSettled(ends.map((end) => end()));
+}
+
+export interface Shell {
+  name: string;
+  url: string;
+  child: ChildProcess;
+  dataDir: string;
+  servicePid: number;
+  /** Everything the shell (and its service) wrote so far. */
+  output(): string;
+  /** Resolves with the exit code once the shell has exited, however it ended. */
+  exited: Promise<number | null>;
+  /** SIGTERM; resolves with the exit code (SIGKILL after 15 s). */
+  stop(): Promise<number | null>;
+}
+
+export interface ShellOptions {
+  name: string;
+  config?: string;
+  dataDir?: string;
+  /** Extra environment for the shell and its service (a fixture config may read it). */
+  env?: Record<string, string>;
+}
+
+export async function startShell(options: ShellOptions): Promise<Shell> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), `whatnext-e2e-${options.name.toLowerCase()}-`));
+  const args = ['--import', 'tsx', SERVER, '--port', '0', '--name', options.name, '--data-dir', dataDir];
+  if (options.config) args.push('--config', options.config);
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
+  let output = '';
+  const collect = (chunk: Buffer) => {
+    output += chunk.toString();
+    if (process.env.WHATNEXT_TEST_VERBOSE) process.stderr.write(`[${options.name}] ${chunk.toString()}`);
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const endEarly = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+  };
+  onCleanup(endEarly);
+  const ready = await new Promise<{ url: string; pid: number }>((resolve, reject) => {
+    const check = () => {
+      const match = /listening on (http:\/\/[^\s]+) \(service pid (\d+)/.exec(output);
+      if (match) resolve({ url: match[1]!, pid: Number(match[2]) });
+    };
+    child.stdout?.on('data', check);
+    void exited.then((code) => reject(new Error(`the ${options.name} shell exited (${code}) before it was ready:\n${output}`)));
+  });
+  let stopping: Promise<number | null> | undefined;
+  const shell: Shell = {
+    name: options.name,
+    url: ready.url,
+    child,
+    dataDir,
+    servicePid: ready.pid,
+    exited,
+    output: () => output,
+    stop() {
+      stopping ??= (async () => {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+        const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+        const code = await exited;
+        clearTimeout(killer);
+        if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+        return code;
+      })();
+      return stopping;
+    },
+  };
+  running.delete(endEarly);
+  onCleanup(() => shell.stop());
+  return shell;
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  // Playwright gives every launch a fresh, temporary user-data-dir.
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  onCleanup(() => browser.close());
+  return browser;
+}
+
+export interface OpenedPage {
+  context: BrowserContext;
+  page: Page;
+  /** Errors the page threw or logged, and requests the CSP blocked. */
+  problems: string[];
+}
+
+/** A fresh browser context on `shell`, waiting until the app has loaded the service's state. */
+export async function openApp(browser: Browser, shell: Shell, view = 'peers'): Promise<OpenedPage> {
+  const context = await browser.newContext({ viewport: DESKTOP });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(shell.url).origin });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !/favicon/.test(message.text())) problems.push(`console: ${message.text()}`);
+  });
+  await page.goto(`${shell.url}#/${view}`);
+  await page.locator('[data-phase="ready"]').waitFor();
+  return { context, page, problems };
+}
+
+export async function screenshot(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<string> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const path = join(SCREENSHOTS, `${name}.png`);
+  // From the top, as a person first sees the view (the sidebar is sticky).
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path, fullPage: options.fullPage ?? true });
+  return path;
+}
+
+/** Show a view through the sidebar, as a person would. */
+export async function go(page: Page, view: 'Peers' | 'Connect' | 'Playlists' | 'Settings'): Promise<void> {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: new RegExp(`^${view}`) }).click();
+  await page.getByRole('heading', { level: 1, name: view }).waitFor();
+}
+
+/** Whether a process is still alive. */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// ---- playlist steps, as a person does them ----
+
+/** Track titles in the order shown. */
+export const titles = (page: Page) => page.locator('.track-title').allTextContents();
+
+export async function addTrack(page: Page, title: string, artist: string, length: string): Promise<void> {
+  const form = page.getByRole('form', { name: 'Add a track' });
+  await form.getByLabel('Title').fill(title);
+  await form.getByLabel('Artist').fill(artist);
+  await form.getByLabel('Length').fill(length);
+  await form.getByRole('button', { name: 'Add track' }).click();
+  await page.getByRole('listitem', { name: `${title} by ${artist}` }).waitFor();
+}
+
+export async function createPlaylist(page: Page, name: string): Promise<void> {
+  await page.getByLabel('New playlist', { exact: true }).fill(name);
+  await page.getByRole('button', { name: 'Create', exact: true }).click();
+  await page.getByTestId('playlist-name').filter({ hasText: name }).waitFor();
+}

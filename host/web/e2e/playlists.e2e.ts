@@ -1,0 +1,102 @@
+/**
+ * Playlists on one side (create, tracks, reorder by drag and by button, edit, remove, rename,
+ * delete), and what a service without the playlist plugin shows.
+ */
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addTrack, createPlaylist, endEverything, FIXTURES, go, isAlive, launchBrowser, openApp, screenshot, startShell, titles, type OpenedPage, type Shell } from './harness';
+
+describe('playlists', () => {
+  let browser: Browser;
+  let alice: Shell;
+  let bare: Shell;
+  const opened: OpenedPage[] = [];
+
+  beforeAll(async () => {
+    [alice, bare, browser] = await Promise.all([
+      startShell({ name: 'Alice', config: `${FIXTURES}manual-tcp.config.ts` }),
+      startShell({ name: 'Dana', config: `${FIXTURES}bare.config.ts` }),
+      launchBrowser(),
+    ]);
+  });
+
+  afterAll(async () => {
+    // Ends every browser, shell and broker this file started, even after a failure.
+    await endEverything();
+    for (const app of opened) expect(app.problems, 'errors in the page').toEqual([]);
+  });
+
+  it('creates a playlist and edits its tracks', async () => {
+    const app = await openApp(browser, alice, 'playlists');
+    opened.push(app);
+    const { page } = app;
+    await page.getByText('No playlists yet').first().waitFor();
+    await createPlaylist(page, 'Road trip');
+    await page.getByText('No tracks yet').waitFor();
+
+    await addTrack(page, 'Heroes', 'David Bowie', '6:07');
+    await addTrack(page, 'Hyperballad', 'Björk', '5:21');
+    await addTrack(page, 'Teardrop', 'Massive Attack', '5:29');
+    expect(await titles(page)).toEqual(['Heroes', 'Hyperballad', 'Teardrop']);
+
+    // Reorder by dragging the last track onto the first…
+    await page.locator('[data-track]').nth(2).dragTo(page.locator('[data-track]').nth(0));
+    await expect.poll(() => titles(page)).toEqual(['Teardrop', 'Heroes', 'Hyperballad']);
+    // …and with the keyboard-friendly buttons.
+    await page.getByRole('button', { name: 'Move Teardrop down' }).click();
+    await expect.poll(() => titles(page)).toEqual(['Heroes', 'Teardrop', 'Hyperballad']);
+
+    // Edit, with the form checking the length.
+    await page.getByRole('button', { name: 'Edit Hyperballad' }).click();
+    const edit = page.getByRole('form', { name: 'Edit Hyperballad' });
+    await edit.getByLabel('Length').fill('five minutes');
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await edit.getByText('Use minutes:seconds, like 3:45.').waitFor();
+    await edit.getByLabel('Title').fill('Hyperballad (live)');
+    await edit.getByLabel('Length').fill('5:40');
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('listitem', { name: 'Hyperballad (live) by Björk' }).getByText('5:40').waitFor();
+
+    await page.getByRole('button', { name: 'Remove Heroes' }).click();
+    await expect.poll(() => titles(page)).toEqual(['Teardrop', 'Hyperballad (live)']);
+    await page.getByRole('list', { name: 'Recent changes' }).getByText('removed “Heroes”').waitFor();
+
+    await page.getByRole('button', { name: 'Rename' }).click();
+    await page.getByLabel('Playlist name').fill('Road trip 2');
+    await page.getByRole('form', { name: 'Rename playlist' }).getByRole('button', { name: 'Save' }).click();
+    await page.getByTestId('playlist-name').filter({ hasText: 'Road trip 2' }).waitFor();
+    await screenshot(page, 'playlists-editing');
+
+    // Stored in the service: a reload shows the same playlist.
+    await page.reload();
+    await page.locator('[data-phase="ready"]').waitFor();
+    await page.getByRole('navigation', { name: 'Playlists' }).getByRole('button', { name: /Road trip 2/ }).click();
+    await expect.poll(() => titles(page)).toEqual(['Teardrop', 'Hyperballad (live)']);
+
+    await page.getByRole('button', { name: 'Delete', exact: true }).click();
+    await page.getByRole('button', { name: 'Delete playlist' }).click();
+    await page.getByText('No playlists yet').first().waitFor();
+  });
+
+  it('says what is missing when the service has no plugins', async () => {
+    const app = await openApp(browser, bare, 'playlists');
+    opened.push(app);
+    const { page } = app;
+    await page.getByText('Playlists are not available').waitFor();
+    await screenshot(page, 'playlists-unavailable');
+    await go(page, 'Connect');
+    await page.getByText('No signalling method installed').waitFor();
+    await screenshot(page, 'connect-no-methods');
+  });
+
+  it('says so when the service goes away, and the shell exits 1', async () => {
+    const { page } = opened[opened.length - 1]!;
+    process.kill(bare.servicePid, 'SIGKILL');
+    expect(await bare.exited).toBe(1);
+    expect(isAlive(bare.servicePid)).toBe(false);
+    const banner = page.getByRole('alert').filter({ hasText: 'Lost contact with the WhatNext service' });
+    await banner.waitFor();
+    expect(await banner.textContent()).toContain('Reload the page');
+    await screenshot(page, 'service-lost');
+  });
+});

@@ -1,0 +1,137 @@
+/**
+ * Real WebRTC between two browser shells: manual signalling over the simple-peer transport, and
+ * the PeerJS broker (a PeerServer this test starts on a loopback port), with playlists edited
+ * on both sides, an incoming request rejected, and the default method switched in settings.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBroker, type Broker } from '../../../plugins/peerjs/broker';
+import { addTrack, createPlaylist, endEverything, FIXTURES, go, launchBrowser, onCleanup, openApp, screenshot, startShell, titles, type OpenedPage, type Shell } from './harness';
+
+const CONFIG = `${FIXTURES}webrtc.config.ts`;
+
+async function copyFrom(page: Page, button: ReturnType<Page['getByRole']>): Promise<string> {
+  await button.click();
+  await page.getByRole('button', { name: /^Copied/ }).first().waitFor();
+  return page.evaluate(() => navigator.clipboard.readText());
+}
+
+/** Create an invite with `method` (or the default) and return its link. */
+async function invite(page: Page, method?: string): Promise<string> {
+  await go(page, 'Connect');
+  if (method) await page.getByLabel('Signalling method').selectOption(method);
+  const cards = page.locator('[data-attempt]');
+  const before = await cards.count();
+  await page.getByRole('button', { name: 'Create invite' }).click();
+  await expect.poll(() => cards.count()).toBe(before + 1);
+  const card = cards.first();
+  await card.getByLabel('Invite link', { exact: true }).waitFor();
+  return copyFrom(page, card.getByRole('button', { name: 'Copy invite link' }));
+}
+
+async function openLink(page: Page, link: string): Promise<void> {
+  await go(page, 'Connect');
+  await page.getByLabel('Invite link or code').fill(link);
+  await page.getByRole('button', { name: 'Open', exact: true }).click();
+}
+
+describe('real WebRTC between two browser shells', () => {
+  let broker: Broker;
+  let browser: Browser;
+  let alice: Shell;
+  let bob: Shell;
+  let a: OpenedPage;
+  let b: OpenedPage;
+
+  beforeAll(async () => {
+    broker = await startBroker({ port: 0, host: '127.0.0.1' });
+    onCleanup(() => broker.close());
+    const env = { WHATNEXT_E2E_BROKER_PORT: String(broker.port) };
+    [alice, bob, browser] = await Promise.all([startShell({ name: 'Alice', config: CONFIG, env }), startShell({ name: 'Bob', config: CONFIG, env }), launchBrowser()]);
+    [a, b] = await Promise.all([openApp(browser, alice, 'connect'), openApp(browser, bob, 'connect')]);
+  });
+
+  afterAll(async () => {
+    // Ends every browser, shell and broker this file started, even after a failure.
+    await endEverything();
+    expect([...(a?.problems ?? []), ...(b?.problems ?? [])], 'errors in the pages').toEqual([]);
+  });
+
+  it('connects over manual signalling and simple-peer, and both edit a shared playlist', async () => {
+    const link = await invite(a.page, 'manual');
+    await openLink(b.page, link);
+    await b.page.getByRole('region', { name: 'Request from Alice' }).getByRole('button', { name: 'Accept' }).click();
+    const answer = b.page.locator('[data-attempt]').first();
+    const reply = await copyFrom(b.page, answer.getByRole('button', { name: 'Copy reply code' }));
+    const inviteCard = a.page.locator('[data-attempt]').first();
+    await inviteCard.getByLabel('Reply code', { exact: true }).fill(reply);
+    await inviteCard.getByRole('button', { name: 'Connect' }).click();
+    await inviteCard.getByText('Connected to Bob.').waitFor();
+
+    await go(a.page, 'Peers');
+    const bobOnAlice = a.page.getByRole('group', { name: 'Connection with Bob' });
+    await bobOnAlice.getByText('over simple-peer').waitFor();
+    // Round-trip time arrives with the first heartbeat.
+    await bobOnAlice.getByTestId('rtt').filter({ hasText: /\d+ ms/ }).waitFor();
+    await screenshot(a.page, 'peers-connected-webrtc');
+
+    await go(a.page, 'Playlists');
+    await createPlaylist(a.page, 'Over WebRTC');
+    await a.page.getByRole('checkbox', { name: /Share with Bob/ }).check();
+    await addTrack(a.page, 'Heroes', 'David Bowie', '6:07');
+    await go(b.page, 'Playlists');
+    await b.page.getByRole('navigation', { name: 'Playlists' }).getByRole('button', { name: /Over WebRTC/ }).click();
+    await b.page.getByRole('listitem', { name: 'Heroes by David Bowie' }).waitFor();
+    await addTrack(b.page, 'Teardrop', 'Massive Attack', '5:29');
+    await a.page.getByRole('listitem', { name: 'Teardrop by Massive Attack' }).getByText('added by Bob').waitFor();
+    await a.page.getByRole('button', { name: 'Move Teardrop up' }).click();
+    await expect.poll(() => titles(b.page)).toEqual(['Teardrop', 'Heroes']);
+
+    await go(b.page, 'Peers');
+    await b.page.getByRole('group', { name: 'Connection with Alice' }).getByRole('button', { name: 'Disconnect' }).click();
+    await b.page.getByRole('list', { name: 'Ended connections' }).getByText('You disconnected').waitFor();
+  });
+
+  it('connects through the PeerJS broker after Bob accepts', async () => {
+    const link = await invite(a.page, 'peerjs');
+    expect(link).toContain('via=peerjs');
+    await openLink(b.page, link);
+    const request = b.page.getByRole('region', { name: 'Request from Alice' });
+    expect(await request.getByTestId('request-method').textContent()).toContain('PeerJS broker');
+    await request.getByRole('button', { name: 'Accept' }).click();
+    await b.page.locator('[data-attempt]').first().getByText('Connected to Alice.').waitFor();
+    await a.page.locator('[data-attempt]').first().getByText('Connected to Bob.').waitFor();
+
+    await go(b.page, 'Peers');
+    const aliceOnBob = b.page.getByRole('list', { name: 'Connected peers' }).getByRole('group', { name: 'Connection with Alice' });
+    expect(await aliceOnBob.textContent()).toContain('PeerJS broker');
+    await aliceOnBob.getByRole('button', { name: 'Disconnect' }).click();
+    await b.page.getByRole('list', { name: 'Connected peers' }).waitFor({ state: 'detached' });
+
+    // The invite was used once: opening it again is a new request Alice has to decide on.
+    await openLink(b.page, link);
+    await b.page.getByRole('region', { name: 'Request from Alice' }).getByRole('button', { name: 'Accept' }).click();
+    const incoming = a.page.getByRole('region', { name: 'Request from Bob' });
+    await incoming.getByRole('heading', { name: 'Bob wants to connect' }).waitFor();
+    expect(await incoming.getByTestId('request-method').textContent()).toContain('PeerJS broker');
+    await incoming.getByTestId('countdown').filter({ hasText: /\d+ s left to decide/ }).waitFor();
+    await screenshot(a.page, 'request-incoming');
+
+    await incoming.getByRole('button', { name: 'Reject' }).click();
+    await go(b.page, 'Connect');
+    await b.page.locator('[data-attempt]').first().getByRole('alert').filter({ hasText: 'Alice declined the request' }).waitFor();
+    await screenshot(b.page, 'connect-declined-by-peer');
+  });
+
+  it('switching the default method in settings changes what the next invite uses', async () => {
+    await go(a.page, 'Settings');
+    await a.page.getByRole('group', { name: 'Method PeerJS broker' }).getByRole('button', { name: 'Make default' }).click();
+    await a.page.getByRole('group', { name: 'Method PeerJS broker' }).getByText('Default', { exact: true }).waitFor();
+    expect(await invite(a.page)).toContain('via=peerjs');
+
+    await go(a.page, 'Settings');
+    await a.page.getByRole('group', { name: 'Method Copy & paste' }).getByRole('button', { name: 'Make default' }).click();
+    await a.page.getByRole('group', { name: 'Method Copy & paste' }).getByText('Default', { exact: true }).waitFor();
+    expect(await invite(a.page)).toContain('via=manual');
+  });
+});

@@ -1,0 +1,111 @@
+/**
+ * Relays between browser pages (WebSockets) and the shell's service (one IPC port), standing in
+ * for Electron's main + preload. Both directions are validated with the protocol's schemas:
+ * a page gets an error response for a malformed request (it never reaches the service), and a
+ * malformed service message is dropped with a log line.
+ *
+ * Every page numbers its own requests, so ids are remapped on the way in and restored on the
+ * way out; a response goes back only to the page that asked; events go to every page.
+ */
+import type { WebSocket } from 'ws';
+import { z } from 'zod';
+import { Request, RequestEnvelope, ServiceMessage, type RequestId } from '../../core/protocol';
+import type { Port } from '../../core/protocol/port';
+import { decodeWire, encodeWire } from './wire';
+
+interface Pending {
+  socket: WebSocket;
+  id: RequestId;
+}
+
+export interface Relay {
+  /** Serve one page's socket until it closes. */
+  attach(socket: WebSocket): void;
+  /** How many pages are attached. */
+  readonly size: number;
+  /** Stop relaying and close every page's socket. */
+  close(code?: number, reason?: string): void;
+}
+
+export function createRelay(service: Port, log: (message: string) => void): Relay {
+  const sockets = new Set<WebSocket>();
+  const pending = new Map<number, Pending>();
+  let nextId = 1;
+
+  const send = (socket: WebSocket, message: unknown) => {
+    if (socket.readyState === socket.OPEN) socket.send(encodeWire(message));
+  };
+
+  const stopService = service.onMessage((raw) => {
+    const parsed = ServiceMessage.safeParse(raw);
+    if (!parsed.success) return log(`dropped an invalid message from the service: ${z.prettifyError(parsed.error)}`);
+    const message = parsed.data;
+    if (message.type === 'event') {
+      for (const socket of sockets) send(socket, raw);
+      return;
+    }
+    const entry = typeof message.id === 'number' ? pending.get(message.id) : undefined;
+    if (!entry) return log(`dropped a response nobody waits for (id ${String(message.id)})`);
+    pending.delete(message.id as number);
+    send(entry.socket, { ...(raw as object), id: entry.id });
+  });
+
+  function fromPage(socket: WebSocket, text: string): void {
+    let raw: unknown;
+    try {
+      raw = decodeWire(text);
+    } catch {
+      return send(socket, refusal(null, 'Not a valid request: the message is not JSON.'));
+    }
+    const envelope = RequestEnvelope.safeParse(raw);
+    if (!envelope.success) {
+      const id = typeof raw === 'object' && raw !== null ? requestIdOrNull((raw as { id?: unknown }).id) : null;
+      return send(socket, refusal(id, `Not a valid request: ${z.prettifyError(envelope.error)}`));
+    }
+    const request = Request.safeParse(raw);
+    if (!request.success) {
+      return send(socket, refusal(envelope.data.id, `Invalid parameters for ${envelope.data.method}: ${z.prettifyError(request.error)}`));
+    }
+    const id = nextId++;
+    pending.set(id, { socket, id: envelope.data.id });
+    try {
+      service.send({ ...(raw as object), id });
+    } catch {
+      pending.delete(id);
+      send(socket, { type: 'response', id: envelope.data.id, ok: false, error: { code: 'disconnected', message: 'The WhatNext service is not running.' } });
+    }
+  }
+
+  function detach(socket: WebSocket): void {
+    sockets.delete(socket);
+    for (const [id, entry] of pending) if (entry.socket === socket) pending.delete(id);
+  }
+
+  return {
+    attach(socket) {
+      sockets.add(socket);
+      socket.on('message', (data, isBinary) => {
+        if (isBinary) return send(socket, refusal(null, 'Not a valid request: expected a text message.'));
+        fromPage(socket, data.toString());
+      });
+      socket.once('close', () => detach(socket));
+    },
+    get size() {
+      return sockets.size;
+    },
+    close(code = 1001, reason = 'the shell is stopping') {
+      stopService();
+      for (const socket of sockets) socket.close(code, reason);
+      sockets.clear();
+      pending.clear();
+    },
+  };
+}
+
+function refusal(id: RequestId | null, message: string) {
+  return { type: 'response', id, ok: false, error: { code: 'bad_request', message } };
+}
+
+function requestIdOrNull(value: unknown): RequestId | null {
+  return typeof value === 'string' || typeof value === 'number' ? value : null;
+}

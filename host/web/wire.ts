@@ -1,0 +1,39 @@
+/**
+ * How protocol messages travel over the browser shell's WebSocket: JSON text, with bytes
+ * (`Uint8Array`, which JSON cannot carry) tagged as base64. Used on both ends, so it relies on
+ * nothing but the web platform.
+ */
+
+/** The key a byte array is tagged with. Long and odd so an app message never means it by chance. */
+export const BYTES_TAG = '$whatnext:bytes';
+
+/** Largest text frame either end accepts (a link is at most 32 KiB; a playlist sync chunk less). */
+export const MAX_WIRE_MESSAGE = 4 * 1024 * 1024;
+
+export function encodeWire(message: unknown): string {
+  return JSON.stringify(message, (_key, value: unknown) => (value instanceof Uint8Array ? { [BYTES_TAG]: toBase64(value) } : value));
+}
+
+export function decodeWire(text: string): unknown {
+  return JSON.parse(text, (_key, value: unknown) => {
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      const keys = Object.keys(value);
+      const tagged = (value as Record<string, unknown>)[BYTES_TAG];
+      if (keys.length === 1 && typeof tagged === 'string') return fromBase64(tagged);
+    }
+    return value;
+  });
+}
+
+function toBase64(bytes: Uint8Array): string {
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
+
+function fromBase64(text: string): Uint8Array {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}

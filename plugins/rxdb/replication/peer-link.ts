@@ -1,0 +1,304 @@
+/**
+ * Replication with one remote peer over whatever core connections are open to it.
+ *
+ * Per collection it runs one RxDB `replicateWebRTC` pool whose only peer is this remote (so the
+ * master side can be filtered for it, see filtered-master.ts), on a lane of its own (lane.ts).
+ * A control channel carries what RxDB's protocol has no room for:
+ *
+ *   hello   {epoch}       sent on every new connection; the pools (re)start on the remote's
+ *   epoch   {epoch}       a playlist excluded before is now shared: both sides restart on
+ *                         the new epoch (see epochs.ts)
+ *   busy    {busy}        whether this side is still catching up (for the sync status)
+ *   revoked {notice}      the remote was removed from a playlist: the membership fields of
+ *                         the owner's write, so it stops sending its edits (no other data)
+ *
+ * Start and stop run one at a time, in order, so pools never overlap.
+ */
+import { z } from 'zod';
+import type { Subscription } from 'rxjs';
+import { replicateWebRTC, type RxWebRTCReplicationPool } from 'rxdb/plugins/replication-webrtc';
+import type { Connection, Json, Message, Unsubscribe } from '../../../core/connection/types';
+import { describe } from '../../../core/errors';
+import type { PlaylistCollections } from '../storage/database';
+import { Sharing } from '../model/sharing';
+import { ChannelConnectionHandler, type RemotePeer } from './channel-handler';
+import type { Epochs } from './epochs';
+import { filterMasterHandler } from './filtered-master';
+import { Lane } from './lane';
+import type { SyncStatus } from './status';
+
+export const CHANNELS = { playlists: 'rxdb.playlists', tracks: 'rxdb.tracks', control: 'rxdb.control' } as const;
+
+export const MembershipNotice = z.object({
+  id: z.string().max(64),
+  owner: z.string().max(64),
+  sharedWith: z.array(z.string().max(64)).max(256),
+  revoked: z.array(z.string().max(64)).max(1024),
+  clock: z.object({ sharedWith: z.string().max(128), revoked: z.string().max(128) }),
+});
+export type MembershipNotice = z.infer<typeof MembershipNotice>;
+
+const Control = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('hello'), epoch: z.number().int().nonnegative() }),
+  z.object({ type: z.literal('epoch'), epoch: z.number().int().nonnegative() }),
+  z.object({ type: z.literal('busy'), busy: z.boolean() }),
+  z.object({ type: z.literal('revoked'), notice: MembershipNotice }),
+]);
+type Control = z.infer<typeof Control>;
+
+export interface ReplicationTuning {
+  /** Documents per pull and per push request. RxDB's default is 20. */
+  batchSize: number;
+  requestTimeoutMs: number;
+  retryTimeMs: number;
+}
+
+export interface LinkServices {
+  collections: PlaylistCollections;
+  sharing: Sharing;
+  epochs: Epochs;
+  status: SyncStatus;
+  tuning: ReplicationTuning;
+  log(level: 'debug' | 'info' | 'warn' | 'error', message: string): void;
+  /** The membership fields of a playlist, to tell a removed peer. */
+  membershipNotice(playlist: string): Promise<MembershipNotice | undefined>;
+  applyMembershipNotice(from: string, notice: MembershipNotice): Promise<void>;
+}
+
+interface RunningLane {
+  lane: Lane;
+  handler: ChannelConnectionHandler;
+  pool: RxWebRTCReplicationPool<any, RemotePeer>;
+  subscriptions: Subscription[];
+  /** Which side of RxDB's master/fork pair this peer plays, once the handshake decided. */
+  role: 'unknown' | 'master' | 'fork';
+  initialDone: boolean;
+  active: boolean;
+}
+
+export class PeerLink {
+  readonly #connections: Connection[] = [];
+  readonly #unsubscribe = new Map<Connection, Unsubscribe[]>();
+  readonly #lanes: Lane[];
+  #running: { epoch: number; lanes: RunningLane[] } | undefined;
+  #queue: Promise<void> = Promise.resolve();
+  #closed = false;
+  #reportedBusy: boolean | undefined;
+  readonly #noticesSent = new Set<string>();
+
+  constructor(
+    readonly remote: string,
+    private readonly services: LinkServices,
+  ) {
+    const view = { remote, primary: () => this.primary(), log: (message: string) => services.log('warn', message) };
+    this.#lanes = (['playlists', 'tracks'] as const).map((name) => new Lane(name, CHANNELS[name], view, services.status));
+  }
+
+  get connected(): boolean {
+    return this.#connections.length > 0;
+  }
+
+  /** The epoch the running pools use, if running. */
+  get runningEpoch(): number | undefined {
+    return this.#running?.epoch;
+  }
+
+  /** The newest open connection: where new traffic goes. */
+  primary(): Connection | undefined {
+    for (let i = this.#connections.length - 1; i >= 0; i--) {
+      if (this.#connections[i]!.state === 'open') return this.#connections[i];
+    }
+    return undefined;
+  }
+
+  add(connection: Connection): void {
+    if (this.#closed || this.#connections.includes(connection)) return;
+    this.#connections.push(connection);
+    const offs = this.#lanes.map((lane) => connection.channel(lane.channel).onMessage((message) => lane.receive(message, connection)));
+    offs.push(connection.channel(CHANNELS.control).onMessage((message) => this.#onControl(message)));
+    this.#unsubscribe.set(connection, offs);
+    if (this.#connections.length === 1) this.services.status.connected(this.remote, true);
+    this.#reportedBusy = undefined;
+    this.#noticesSent.clear();
+    this.#send({ type: 'hello', epoch: this.#epoch() }, connection);
+  }
+
+  remove(connection: Connection): void {
+    const index = this.#connections.indexOf(connection);
+    if (index < 0) return;
+    this.#connections.splice(index, 1);
+    for (const off of this.#unsubscribe.get(connection) ?? []) off();
+    this.#unsubscribe.delete(connection);
+    if (this.#connections.length > 0) return this.#restart();
+    this.services.status.connected(this.remote, false);
+    this.#schedule(async () => {
+      await this.#stopPools();
+      if (this.#connections.length === 0) for (const lane of this.#lanes) lane.reset();
+    });
+  }
+
+  /** What is shared with the remote changed here; `raised` when the epoch went up. */
+  sharingChanged(raised: boolean): void {
+    if (!this.connected) return;
+    if (raised) {
+      this.#send({ type: 'epoch', epoch: this.#epoch() });
+      this.#restart();
+    } else {
+      void this.#sendNotices();
+    }
+  }
+
+  /** Stop for good (the host is stopping). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const connection of [...this.#connections]) this.remove(connection);
+    await this.#queue;
+  }
+
+  #epoch(): number {
+    return this.services.epochs.epoch(this.remote);
+  }
+
+  #onControl(raw: Message): void {
+    const parsed = Control.safeParse(raw);
+    if (!parsed.success) return this.services.log('warn', `ignored a malformed replication control message from ${this.remote}`);
+    const message = parsed.data;
+    switch (message.type) {
+      case 'hello':
+        this.services.epochs.adopt(this.remote, message.epoch);
+        return this.#restart();
+      case 'epoch': {
+        const epoch = this.services.epochs.adopt(this.remote, message.epoch);
+        if (this.#running && epoch > this.#running.epoch) this.#restart();
+        return;
+      }
+      case 'busy':
+        return this.services.status.remoteBusy(this.remote, message.busy);
+      case 'revoked':
+        void this.services.applyMembershipNotice(this.remote, message.notice).catch((error: unknown) =>
+          this.services.log('warn', `could not apply a membership notice from ${this.remote}: ${describe(error)}`),
+        );
+        return;
+    }
+  }
+
+  #send(message: Control, connection = this.primary()): void {
+    connection
+      ?.channel(CHANNELS.control)
+      .send(message as Json)
+      .catch((error: unknown) => this.services.log('debug', `control message to ${this.remote} not sent: ${describe(error)}`));
+  }
+
+  #restart(): void {
+    this.#schedule(async () => {
+      await this.#stopPools();
+      if (this.connected && !this.#closed) await this.#startPools(this.#epoch());
+    });
+  }
+
+  #schedule(task: () => Promise<void>): void {
+    this.#queue = this.#queue.then(task).catch((error: unknown) => {
+      this.services.status.error(this.remote, describe(error));
+      this.services.log('error', `replication with ${this.remote} failed: ${describe(error)}`);
+    });
+  }
+
+  async #startPools(epoch: number): Promise<void> {
+    const peer: RemotePeer = { id: this.remote };
+    const running: { epoch: number; lanes: RunningLane[] } = { epoch, lanes: [] };
+    this.#running = running;
+    const { batchSize, requestTimeoutMs, retryTimeMs } = this.services.tuning;
+    for (const lane of this.#lanes) {
+      const collection = this.services.collections[lane.collection];
+      const visible = (doc: { id: string; playlist?: string }) => {
+        if (this.services.sharing.visible(this.remote, lane.collection, doc)) return true;
+        this.services.epochs.excluded(this.remote, Sharing.playlistOf(lane.collection, doc));
+        return false;
+      };
+      const handler = new ChannelConnectionHandler(peer, (message) => lane.transmit(message));
+      const pool = await replicateWebRTC<any, RemotePeer>({
+        collection,
+        // Names the fork's checkpoint: a new epoch starts from none (see epochs.ts).
+        topic: `whatnext-e${epoch}`,
+        connectionHandlerCreator: async () => handler,
+        pull: { batchSize },
+        push: { batchSize, modifier: (doc) => (visible(doc) ? doc : null) },
+        requestTimeout: requestTimeoutMs,
+        retryTime: retryTimeMs,
+      });
+      filterMasterHandler(pool, collection, visible);
+      const entry: RunningLane = { lane, handler, pool, subscriptions: [], role: 'unknown', initialDone: false, active: false };
+      running.lanes.push(entry);
+      this.#watch(entry, peer);
+      lane.attach(handler);
+      handler.open();
+    }
+    this.#reportBusy();
+    await this.#sendNotices();
+  }
+
+  #watch(entry: RunningLane, peer: RemotePeer): void {
+    entry.subscriptions.push(
+      entry.pool.error$.subscribe((error) => {
+        this.services.status.error(this.remote, describe(error));
+        this.services.log('debug', `replication of ${entry.lane.collection} with ${this.remote}: ${describe(error)}`);
+      }),
+      entry.pool.peerStates$.subscribe((states) => {
+        const state = states.get(peer);
+        if (!state || entry.role !== 'unknown') return;
+        const replication = state.replicationState;
+        entry.role = replication ? 'fork' : 'master';
+        if (replication) {
+          entry.subscriptions.push(
+            replication.active$.subscribe((active) => {
+              entry.active = active;
+              this.#reportBusy();
+            }),
+          );
+          replication.awaitInitialReplication().then(
+            () => {
+              entry.initialDone = true;
+              this.#reportBusy();
+            },
+            () => undefined,
+          );
+        }
+        this.#reportBusy();
+      }),
+    );
+  }
+
+  /** Busy: pools not started, roles not settled, or a fork still catching up. */
+  #reportBusy(): void {
+    const running = this.#running;
+    const busy = !running || running.lanes.length < this.#lanes.length || running.lanes.some((l) => l.role === 'unknown' || (l.role === 'fork' && (!l.initialDone || l.active)));
+    this.services.status.localBusy(this.remote, busy);
+    if (busy === this.#reportedBusy) return;
+    this.#reportedBusy = busy;
+    this.#send({ type: 'busy', busy });
+  }
+
+  async #stopPools(): Promise<void> {
+    const running = this.#running;
+    if (!running) return;
+    this.#running = undefined;
+    for (const entry of running.lanes) {
+      entry.lane.detach();
+      for (const subscription of entry.subscriptions) subscription.unsubscribe();
+      // Close first: requests in flight fail now instead of at their timeout.
+      await entry.handler.close();
+      await entry.pool.cancel();
+    }
+  }
+
+  async #sendNotices(): Promise<void> {
+    for (const playlist of this.services.sharing.revokedFrom(this.remote)) {
+      const notice = await this.services.membershipNotice(playlist);
+      if (!notice) continue;
+      const key = `${playlist} ${notice.clock.sharedWith}`;
+      if (this.#noticesSent.has(key)) continue;
+      this.#noticesSent.add(key);
+      this.#send({ type: 'revoked', notice });
+    }
+  }
+}

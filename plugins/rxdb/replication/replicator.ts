@@ -1,0 +1,57 @@
+/**
+ * Replication for every connection: one PeerLink per remote peer, fed by the host's
+ * connectionOpened / connectionClosed hooks, and the epoch bookkeeping of epochs.ts run on
+ * every membership change.
+ */
+import type { ConnectionRecord } from '../../../core/host/hooks';
+import type { SyncEntry } from './status';
+import { PeerLink, type LinkServices } from './peer-link';
+
+export class Replicator {
+  readonly #links = new Map<string, PeerLink>();
+  #stopSharing: (() => void) | undefined;
+
+  constructor(private readonly services: LinkServices) {}
+
+  start(): void {
+    this.#stopSharing = this.services.sharing.onChange(() => this.#sharingChanged());
+    this.#sharingChanged();
+  }
+
+  opened(record: ConnectionRecord): void {
+    const peer = record.remote.id;
+    // Bring the epoch up to date before the link says hello with it.
+    this.services.epochs.reconcile(peer, this.services.sharing.visibleTo(peer));
+    let link = this.#links.get(peer);
+    if (!link) this.#links.set(peer, (link = new PeerLink(peer, this.services)));
+    link.add(record.connection);
+  }
+
+  closed(record: ConnectionRecord): void {
+    this.#links.get(record.remote.id)?.remove(record.connection);
+  }
+
+  status(): SyncEntry[] {
+    const { sharing, status } = this.services;
+    const peers = new Set([...sharing.peers(), ...[...this.#links.keys()].filter((peer) => sharing.sharedWith(peer).size > 0)]);
+    return status.entries(peers, (peer) => sharing.sharedWith(peer));
+  }
+
+  link(peer: string): PeerLink | undefined {
+    return this.#links.get(peer);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopSharing?.();
+    await Promise.all([...this.#links.values()].map((link) => link.close()));
+    this.#links.clear();
+  }
+
+  #sharingChanged(): void {
+    const { sharing, epochs } = this.services;
+    for (const peer of new Set([...sharing.peers(), ...this.#links.keys()])) {
+      const raised = epochs.reconcile(peer, sharing.visibleTo(peer));
+      this.#links.get(peer)?.sharingChanged(raised);
+    }
+  }
+}

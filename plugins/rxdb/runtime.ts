@@ -1,0 +1,64 @@
+/**
+ * What the plugin runs once the host is up: the database, the membership view, the playlist
+ * store and replication. The service reaches it through `playlistsOf(host)` (index.ts).
+ */
+import type { PluginContext } from '../../core/host/context';
+import { describe } from '../../core/errors';
+import { Sharing } from './model/sharing';
+import { Epochs } from './replication/epochs';
+import type { ReplicationTuning } from './replication/peer-link';
+import { Replicator } from './replication/replicator';
+import { SyncStatus, type SyncEntry } from './replication/status';
+import { openDatabase, type OpenedDatabase } from './storage/database';
+import { PlaylistStore } from './store';
+
+export interface RuntimeOptions extends ReplicationTuning {
+  devMode: boolean;
+}
+
+export interface PlaylistRuntime {
+  readonly store: PlaylistStore;
+  readonly replicator: Replicator;
+  readonly database: OpenedDatabase;
+  syncStatus(): SyncEntry[];
+  onSyncChange(listener: () => void): () => void;
+  stop(): Promise<void>;
+}
+
+export async function startRuntime(ctx: Pick<PluginContext, 'dataDir' | 'local' | 'log'>, options: RuntimeOptions): Promise<PlaylistRuntime> {
+  if (!ctx.dataDir) throw new Error('the rxdb plugin keeps playlists in the data folder, and this host has none');
+  const local = ctx.local.id;
+  const database = await openDatabase(ctx.dataDir, `wn${local}`, {
+    devMode: options.devMode,
+    onCommitError: (error) => ctx.log('error', `a database commit failed: ${describe(error)}`),
+  });
+  const collections = { playlists: database.db.playlists, tracks: database.db.tracks };
+  const sharing = new Sharing(local);
+  await sharing.start(collections.playlists);
+  const store = new PlaylistStore(collections, sharing, local);
+  const status = new SyncStatus();
+  const replicator = new Replicator({
+    collections,
+    sharing,
+    epochs: new Epochs(database.store),
+    status,
+    tuning: { batchSize: options.batchSize, requestTimeoutMs: options.requestTimeoutMs, retryTimeMs: options.retryTimeMs },
+    log: (level, message) => ctx.log(level, message),
+    membershipNotice: (playlist) => store.membershipNotice(playlist),
+    applyMembershipNotice: (from, notice) => store.applyMembershipNotice(from, notice),
+  });
+  replicator.start();
+  return {
+    store,
+    replicator,
+    database,
+    syncStatus: () => replicator.status(),
+    onSyncChange: (listener) => status.onChange(listener),
+    async stop() {
+      await replicator.stop();
+      store.stop();
+      sharing.stop();
+      await database.close();
+    },
+  };
+}

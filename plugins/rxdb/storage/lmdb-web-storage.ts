@@ -1,0 +1,141 @@
+/**
+ * The Web Storage API (`getItem`, `setItem`, ...) on an LMDB file, for RxDB's free
+ * `storage-localstorage`.
+ *
+ * That storage writes a bulk write as a run of synchronous `setItem` calls (documents, then
+ * indexes). Committing each call on its own would let a crash leave documents without their
+ * index entries, so writes are gathered and committed in ONE LMDB transaction on the next
+ * microtask: after the bulk write's synchronous part and before its caller resumes. A crash
+ * (even kill -9) therefore leaves every bulk write either wholly on disk or not at all.
+ *
+ * Reads are served from memory after the first read of a key: storage-localstorage re-reads
+ * its whole index on every write, and decoding it from LMDB each time would dominate.
+ */
+import { open, type RootDatabase } from 'lmdb';
+
+export interface LmdbWebStorageOptions {
+  /** Keys (by prefix) kept in memory only: storage-localstorage's cross-tab change broadcast
+   * is rewritten on every write and means nothing after a restart. */
+  ephemeralPrefixes?: readonly string[];
+  /** Called when a commit fails; the memory cache is dropped so reads show what is on disk. */
+  onCommitError?: (error: unknown) => void;
+}
+
+export class LmdbWebStorage implements Storage {
+  readonly #db: RootDatabase<string, string>;
+  readonly #cache = new Map<string, string | null>();
+  /** Writes since the last commit; null marks a removal. */
+  readonly #pending = new Map<string, string | null>();
+  readonly #ephemeral: readonly string[];
+  readonly #onCommitError: (error: unknown) => void;
+  #commitScheduled = false;
+  #closed = false;
+  /** Commits so far (tests and the benchmark read it). */
+  commits = 0;
+
+  constructor(
+    readonly path: string,
+    options: LmdbWebStorageOptions = {},
+  ) {
+    this.#db = open<string, string>({ path, encoding: 'string', noMemInit: true });
+    this.#ephemeral = options.ephemeralPrefixes ?? [];
+    this.#onCommitError = options.onCommitError ?? ((error) => queueMicrotask(() => { throw error; }));
+  }
+
+  get length(): number {
+    return this.#keys().length;
+  }
+
+  key(index: number): string | null {
+    return this.#keys()[index] ?? null;
+  }
+
+  getItem(key: string): string | null {
+    const cached = this.#cache.get(key);
+    if (cached !== undefined) return cached;
+    const stored = this.#isEphemeral(key) ? undefined : this.#db.get(key);
+    const value = stored ?? null;
+    this.#cache.set(key, value);
+    return value;
+  }
+
+  setItem(key: string, value: string): void {
+    this.#write(key, String(value));
+  }
+
+  removeItem(key: string): void {
+    this.#write(key, null);
+  }
+
+  clear(): void {
+    for (const key of this.#keys()) this.#write(key, null);
+  }
+
+  /** Values of every key starting with `prefix`, in key order. */
+  valuesWithPrefix(prefix: string): string[] {
+    const values = new Map<string, string>();
+    for (const { key, value } of this.#db.getRange({ start: prefix })) {
+      if (!key.startsWith(prefix)) break;
+      values.set(key, value);
+    }
+    for (const [key, value] of this.#cache) {
+      if (!key.startsWith(prefix)) continue;
+      if (value === null) values.delete(key);
+      else values.set(key, value);
+    }
+    return [...values.keys()].sort().map((key) => values.get(key)!);
+  }
+
+  /** Commit pending writes now (normally done on the next microtask). */
+  flush(): void {
+    this.#commitScheduled = false;
+    if (this.#pending.size === 0 || this.#closed) return;
+    const writes = [...this.#pending];
+    this.#pending.clear();
+    try {
+      this.#db.transactionSync(() => {
+        for (const [key, value] of writes) {
+          if (value === null) this.#db.removeSync(key);
+          else this.#db.putSync(key, value);
+        }
+      });
+      this.commits++;
+    } catch (error) {
+      this.#cache.clear();
+      this.#onCommitError(error);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.flush();
+    this.#closed = true;
+    this.#cache.clear();
+    await this.#db.close();
+  }
+
+  #write(key: string, value: string | null): void {
+    if (this.#closed) throw new Error(`the store at ${this.path} is closed`);
+    this.#cache.set(key, value);
+    if (this.#isEphemeral(key)) return;
+    this.#pending.set(key, value);
+    if (!this.#commitScheduled) {
+      this.#commitScheduled = true;
+      queueMicrotask(() => this.flush());
+    }
+  }
+
+  #isEphemeral(key: string): boolean {
+    return this.#ephemeral.some((prefix) => key.startsWith(prefix));
+  }
+
+  #keys(): string[] {
+    const keys = new Set<string>();
+    for (const key of this.#db.getKeys()) keys.add(key);
+    for (const [key, value] of this.#cache) {
+      if (value === null) keys.delete(key);
+      else keys.add(key);
+    }
+    return [...keys].sort();
+  }
+}

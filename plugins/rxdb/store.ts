@@ -1,0 +1,264 @@
+/**
+ * Playlists and tracks as the app edits them. Every edit stamps the fields it changes (see
+ * model/merge.ts for how concurrent edits merge) and goes through RxDB's incrementalModify, so
+ * an edit racing a replicated write is applied on top of it rather than lost.
+ */
+import type { RxDocument } from 'rxdb';
+import type { NewTrack, Playlist, Track } from '../../core/protocol/playlists';
+import { WhatNextError } from '../../core/errors';
+import { randomBase32 } from '../../core/util/ids';
+import { HybridClock, stampTime } from './model/clock';
+import { members, type PlaylistDoc, type TrackDoc } from './model/documents';
+import { mergeVersions } from './model/merge';
+import { comparePositions, keyAt, keysAt } from './model/positions';
+import type { Sharing } from './model/sharing';
+import type { MembershipNotice } from './replication/peer-link';
+import type { PlaylistCollections } from './storage/database';
+
+export interface StoreEvents {
+  playlists(playlists: Playlist[]): void;
+  tracks(tracks: Track[]): void;
+}
+
+const newId = () => randomBase32(10);
+
+export class PlaylistStore {
+  readonly #clock: HybridClock;
+  readonly #listeners = { playlists: new Set<StoreEvents['playlists']>(), tracks: new Set<StoreEvents['tracks']>() };
+  #pending = { playlists: new Map<string, Playlist>(), tracks: new Map<string, Track>() };
+  #flushScheduled = false;
+  readonly #subscriptions: { unsubscribe(): void }[] = [];
+
+  constructor(
+    private readonly collections: PlaylistCollections,
+    private readonly sharing: Sharing,
+    readonly local: string,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.#clock = new HybridClock(local, now);
+    this.#subscriptions.push(
+      collections.playlists.$.subscribe((event) => this.#queue('playlists', event.documentData.id, toPlaylist(event.documentData, !this.#visible(event.documentData)))),
+      collections.tracks.$.subscribe((event) => {
+        if (this.sharing.isMember(event.documentData.playlist, this.local)) this.#queue('tracks', event.documentData.id, toTrack(event.documentData));
+      }),
+    );
+  }
+
+  on<E extends keyof StoreEvents>(event: E, listener: StoreEvents[E]): () => void {
+    (this.#listeners[event] as Set<StoreEvents[E]>).add(listener);
+    return () => (this.#listeners[event] as Set<StoreEvents[E]>).delete(listener);
+  }
+
+  stop(): void {
+    for (const subscription of this.#subscriptions) subscription.unsubscribe();
+  }
+
+  async list(): Promise<Playlist[]> {
+    const docs = await this.collections.playlists.find().exec();
+    return docs
+      .map((doc) => doc.toJSON() as PlaylistDoc)
+      .filter((doc) => members(doc).includes(this.local))
+      .map((doc) => toPlaylist(doc))
+      .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
+  }
+
+  async get(playlistId: string): Promise<{ playlist: Playlist; tracks: Track[] }> {
+    const playlist = await this.#playlist(playlistId);
+    return { playlist: toPlaylist(playlist.toJSON() as PlaylistDoc), tracks: (await this.#ordered(playlistId)).map(toTrack) };
+  }
+
+  async create(name: string): Promise<Playlist> {
+    const now = this.now();
+    const stamp = this.#clock.next();
+    const doc = await this.collections.playlists.insert({
+      id: newId(),
+      name,
+      owner: this.local,
+      sharedWith: [],
+      revoked: [],
+      createdAt: now,
+      updatedAt: now,
+      clock: { name: stamp, sharedWith: stamp, revoked: stamp },
+    });
+    return toPlaylist(doc.toJSON() as PlaylistDoc);
+  }
+
+  async rename(playlistId: string, name: string): Promise<Playlist> {
+    const doc = await this.#edit(await this.#playlist(playlistId), { name });
+    return toPlaylist(doc.toJSON() as PlaylistDoc);
+  }
+
+  async delete(playlistId: string): Promise<void> {
+    const playlist = await this.#playlist(playlistId, { owner: true });
+    // Tracks first: a crash in between leaves an empty playlist, not orphaned tracks.
+    await this.collections.tracks.find({ selector: { playlist: playlistId } }).remove();
+    await playlist.remove();
+  }
+
+  async share(playlistId: string, peerId: string): Promise<Playlist> {
+    if (peerId === this.local) throw new WhatNextError('invalid_peer', 'A playlist is always shared with its owner.');
+    const playlist = await this.#playlist(playlistId, { owner: true });
+    const data = playlist.toJSON() as PlaylistDoc;
+    if (data.sharedWith.includes(peerId)) return toPlaylist(data);
+    const doc = await this.#edit(playlist, { sharedWith: [...data.sharedWith, peerId].sort(), revoked: data.revoked.filter((p) => p !== peerId) });
+    return toPlaylist(doc.toJSON() as PlaylistDoc);
+  }
+
+  async unshare(playlistId: string, peerId: string): Promise<Playlist> {
+    const playlist = await this.#playlist(playlistId, { owner: true });
+    const data = playlist.toJSON() as PlaylistDoc;
+    if (!data.sharedWith.includes(peerId)) return toPlaylist(data);
+    const doc = await this.#edit(playlist, { sharedWith: data.sharedWith.filter((p) => p !== peerId), revoked: [...new Set([...data.revoked, peerId])].sort() });
+    return toPlaylist(doc.toJSON() as PlaylistDoc);
+  }
+
+  async addTracks(playlistId: string, tracks: NewTrack[], index?: number): Promise<Track[]> {
+    await this.#playlist(playlistId);
+    const ordered = await this.#ordered(playlistId);
+    const positions = keysAt(ordered, index ?? ordered.length, tracks.length);
+    const now = this.now();
+    const stamp = this.#clock.next();
+    const docs: TrackDoc[] = tracks.map((track, i) => ({
+      id: newId(),
+      playlist: playlistId,
+      title: track.title,
+      artist: track.artist,
+      durationMs: track.durationMs,
+      ...(track.uri !== undefined ? { uri: track.uri } : {}),
+      position: positions[i]!,
+      addedBy: this.local,
+      addedAt: now,
+      updatedAt: now,
+      clock: { title: stamp, artist: stamp, durationMs: stamp, uri: stamp, position: stamp },
+    }));
+    const result = await this.collections.tracks.bulkInsert(docs);
+    if (result.error.length > 0) throw new WhatNextError('write_failed', `Could not add ${result.error.length} of ${docs.length} tracks.`);
+    return docs.map(toTrack);
+  }
+
+  async moveTrack(trackId: string, index: number): Promise<Track> {
+    const track = await this.#track(trackId);
+    const ordered = (await this.#ordered(track.playlist)).filter((t) => t.id !== trackId);
+    const doc = await this.#edit(track, { position: keyAt(ordered, index) });
+    return toTrack(doc.toJSON() as TrackDoc);
+  }
+
+  async updateTrack(trackId: string, changes: Partial<Pick<TrackDoc, 'title' | 'artist' | 'durationMs' | 'uri'>>): Promise<Track> {
+    const defined = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined));
+    const doc = await this.#edit(await this.#track(trackId), defined);
+    return toTrack(doc.toJSON() as TrackDoc);
+  }
+
+  async removeTrack(trackId: string): Promise<void> {
+    await (await this.#track(trackId)).remove();
+  }
+
+  /** The owner's membership write, to tell a peer it was removed. */
+  async membershipNotice(playlistId: string): Promise<MembershipNotice | undefined> {
+    const doc = await this.collections.playlists.findOne(playlistId).exec();
+    if (!doc) return undefined;
+    const data = doc.toJSON() as PlaylistDoc;
+    return {
+      id: data.id,
+      owner: data.owner,
+      sharedWith: data.sharedWith,
+      revoked: data.revoked,
+      clock: { sharedWith: data.clock.sharedWith ?? '', revoked: data.clock.revoked ?? '' },
+    };
+  }
+
+  /** Merge a membership notice from `from` (a member) into the local copy; stamps decide, so a
+   * stale notice changes nothing. */
+  async applyMembershipNotice(from: string, notice: MembershipNotice): Promise<void> {
+    if (!this.sharing.isMember(notice.id, from)) return;
+    const doc = await this.collections.playlists.findOne(notice.id).exec();
+    if (!doc || doc.owner !== notice.owner) return;
+    await doc.incrementalModify((data) => {
+      const incoming = { ...data, sharedWith: notice.sharedWith, revoked: notice.revoked, clock: { ...data.clock, ...notice.clock } };
+      return mergeVersions(data, incoming, ['sharedWith', 'revoked']);
+    });
+  }
+
+  async #playlist(id: string, require: { owner?: boolean } = {}): Promise<RxDocument<PlaylistDoc>> {
+    const doc = await this.collections.playlists.findOne(id).exec();
+    if (!doc || !members(doc).includes(this.local)) throw new WhatNextError('unknown_playlist', `There is no playlist ${id}.`);
+    if (require.owner && doc.owner !== this.local) throw new WhatNextError('not_owner', 'Only the owner of a playlist can do that.');
+    return doc;
+  }
+
+  async #track(id: string): Promise<RxDocument<TrackDoc>> {
+    const doc = await this.collections.tracks.findOne(id).exec();
+    if (!doc) throw new WhatNextError('unknown_track', `There is no track ${id}.`);
+    await this.#playlist(doc.playlist);
+    return doc;
+  }
+
+  async #ordered(playlistId: string): Promise<TrackDoc[]> {
+    const docs = await this.collections.tracks.find({ selector: { playlist: playlistId } }).exec();
+    return docs.map((doc) => doc.toJSON() as TrackDoc).sort(comparePositions);
+  }
+
+  /** Set fields with a fresh stamp, on top of whatever the document holds by then. */
+  async #edit<T extends PlaylistDoc | TrackDoc>(doc: RxDocument<T>, changes: Partial<T>): Promise<RxDocument<T>> {
+    const edited = await doc.incrementalModify((data) => {
+      if ((data as { _deleted?: boolean })._deleted) throw new WhatNextError('deleted', 'It was deleted meanwhile.');
+      const record = data as unknown as Record<string, unknown>;
+      const stamp = this.#clock.next(Object.values(data.clock));
+      const clock = { ...data.clock };
+      for (const [field, value] of Object.entries(changes)) {
+        if (value === undefined) delete record[field];
+        else record[field] = value;
+        clock[field] = stamp;
+      }
+      record.clock = clock;
+      record.updatedAt = Math.max(data.updatedAt, stampTime(stamp));
+      return data;
+    });
+    return edited as RxDocument<T>;
+  }
+
+  #visible(doc: PlaylistDoc): boolean {
+    return !(doc as { _deleted?: boolean })._deleted && members(doc).includes(this.local);
+  }
+
+  #queue<K extends 'playlists' | 'tracks'>(kind: K, id: string, value: K extends 'playlists' ? Playlist : Track): void {
+    (this.#pending[kind] as Map<string, unknown>).set(id, value);
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    setImmediate(() => {
+      this.#flushScheduled = false;
+      const { playlists, tracks } = this.#pending;
+      this.#pending = { playlists: new Map(), tracks: new Map() };
+      if (playlists.size > 0) for (const listener of this.#listeners.playlists) listener([...playlists.values()]);
+      if (tracks.size > 0) for (const listener of this.#listeners.tracks) listener([...tracks.values()]);
+    });
+  }
+}
+
+function toPlaylist(doc: PlaylistDoc & { _deleted?: boolean }, hidden = false): Playlist {
+  return {
+    id: doc.id,
+    name: doc.name,
+    owner: doc.owner,
+    sharedWith: [...doc.sharedWith],
+    createdAt: doc.createdAt,
+    updatedAt: doc.updatedAt,
+    ...(doc._deleted || hidden ? { deleted: true } : {}),
+  };
+}
+
+function toTrack(doc: TrackDoc & { _deleted?: boolean }): Track {
+  return {
+    id: doc.id,
+    playlistId: doc.playlist,
+    title: doc.title,
+    artist: doc.artist,
+    durationMs: doc.durationMs,
+    ...(doc.uri !== undefined ? { uri: doc.uri } : {}),
+    position: doc.position,
+    addedBy: doc.addedBy,
+    addedAt: doc.addedAt,
+    updatedAt: doc.updatedAt,
+    ...(doc._deleted ? { removed: true } : {}),
+  };
+}
