@@ -104,6 +104,8 @@ class CoreConnection implements Connection {
   private helloReceived = false;
   /** Our proof is sent (or there is nothing to prove). */
   private proofSent = false;
+  /** Our proof, made before we had a pipe (the remote's hello came first): sent after our hello. */
+  private pendingProof: Uint8Array | undefined;
   private readonly auth: Authenticator;
   /** Proof work runs in order: a proof frame waits for the hello it answers. */
   private authWork: Promise<void> = Promise.resolve();
@@ -196,6 +198,9 @@ class CoreConnection implements Connection {
     const hello: Hello = { protocol: PROTOCOL_VERSION, peer: this.settings.local, auth: this.auth.helloAuth() };
     if (!this.sendFrame(encodeHello(hello))) return;
     this.helloSent = true;
+    const proof = this.pendingProof;
+    this.pendingProof = undefined;
+    if (proof) this.sendProof(proof);
     this.openIfReady();
   }
 
@@ -323,11 +328,19 @@ class CoreConnection implements Connection {
     }
     this.helloReceived = true;
     this.remotePeer = hello.peer;
-    this.prove(async () => {
-      const proof = await this.auth.onHello(hello.peer.id, hello.auth);
-      if (proof && !this.sendFrame(encodeProof(proof))) return;
-      this.proofSent = true;
-    });
+    this.prove(async () => this.sendProof(await this.auth.onHello(hello.peer.id, hello.auth)));
+  }
+
+  /** Send our proof (if we have one to give). It must follow our hello: a transport may deliver
+   * the remote's hello before our pipe is attached (simple-peer's responder gets the remote's
+   * frames before its 'connect'), and signing may finish before the pipe arrives. */
+  private sendProof(proof: Uint8Array | undefined): void {
+    if (proof && !this.helloSent) {
+      this.pendingProof = proof;
+      return;
+    }
+    if (proof && !this.sendFrame(encodeProof(proof))) return;
+    this.proofSent = true;
   }
 
   /** Run a step of the proof exchange after the previous one; a refusal fails the handshake. */

@@ -7,7 +7,7 @@ import { createMemoryPipePair } from '../testing/memory-transport';
 import { createConnection } from './connection';
 import { generateIdentity, loadIdentity, peerIdFromKey, type PeerIdentity } from './proof';
 import { encodeProof } from './wire';
-import { rawRemote } from './test-support';
+import { SinkTap, rawRemote } from './test-support';
 import type { ConnectionOptions } from './types';
 
 async function person(name: string) {
@@ -46,6 +46,37 @@ describe('identity proof', () => {
     const got = new Promise((resolve) => b.channel('x').onMessage(resolve));
     await a.channel('x').send('first');
     expect(await got).toBe('first');
+    await a.close();
+  });
+
+  it('proves itself when the remote\'s hello arrives, and is signed for, before the pipe is attached', async () => {
+    // simple-peer's answering side gets the remote's frames before its 'connect': its proof
+    // was made before it had a pipe, and must still follow its hello.
+    const alice = await person('Alice');
+    const bob = await person('Bob');
+    let signed!: () => void;
+    const signing = new Promise<void>((resolve) => (signed = resolve));
+    const identity: PeerIdentity = {
+      publicKey: alice.identity.publicKey,
+      sign: async (data) => {
+        const signature = await alice.identity.sign(data);
+        signed();
+        return signature;
+      },
+    };
+    const a = createConnection({ local: alice.peer, identity });
+    const b = createConnection({ local: bob.peer, identity: bob.identity });
+    const tapA = new SinkTap(a.sink);
+    const pipes = createMemoryPipePair(tapA, b.sink);
+    const helloArrived = tapA.next();
+    b.attach(pipes.b);
+    await helloArrived;
+    await signing;
+    await new Promise((resolve) => setImmediate(resolve)); // the rest of a's proof step is microtasks
+    a.attach(pipes.a);
+    await Promise.all([a.opened, b.opened]);
+    expect(a.remote).toEqual(bob.peer);
+    expect(b.remote).toEqual(alice.peer);
     await a.close();
   });
 

@@ -299,7 +299,6 @@ export class PeerSession {
   #onData(data: Uint8Array): void {
     // Frames may arrive before 'connect' (the remote opened first); none after a local close.
     if (this.#state === 'dialing' || this.#state === 'open') {
-      if (process.env.DBG_HS && this.#state === 'dialing') console.error(`[DBG sp initiator=${this.options.initiator}] frame before connect`);
       this.options.sink.frame(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     }
   }
