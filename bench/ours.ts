@@ -7,7 +7,7 @@ import { PluginHost } from '../core/host/host';
 import { ConnectionManager } from '../core/host/connections';
 import type { AttemptSummary } from '../core/protocol';
 import type { Connection } from '../core/connection/types';
-import { generateIdentity } from '../core/connection/proof';
+import { newIdentity, signerOf } from '../host/service/identity';
 
 export interface OurPeer {
   host: PluginHost;
@@ -18,10 +18,10 @@ export interface OurPeer {
 
 export async function ourPeer(name: string, plugins: PluginInstance[]): Promise<OurPeer> {
   // As in the service: the handshake proves each side's id with its key.
-  const { id, identity } = await generateIdentity();
-  const host = new PluginHost({ plugins, local: { id, name } });
+  const stored = newIdentity(name);
+  const host = new PluginHost({ plugins, local: { id: stored.id, name } });
   await host.start();
-  const manager = new ConnectionManager(host, { connection: { identity } });
+  const manager = new ConnectionManager(host, { connection: { identity: signerOf(stored) } });
   await manager.start();
   const latest = new Map<string, AttemptSummary>();
   const waiters = new Set<() => void>();

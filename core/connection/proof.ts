@@ -46,6 +46,28 @@ function transcript(verifierNonce: Uint8Array, proverId: string, verifierId: str
   return out;
 }
 
+/** Keys already checked against their ids, imported for verifying (reconnects skip the work). */
+const keyCache = new Map<string, Promise<CryptoKey>>();
+const KEY_CACHE_SIZE = 256;
+
+/** Import a remote's key after checking it hashes to the id it claims. */
+function verifiedKey(encoded: string, claimedId: string): Promise<CryptoKey> {
+  const cacheKey = `${claimedId}:${encoded}`;
+  let key = keyCache.get(cacheKey);
+  if (!key) {
+    key = (async () => {
+      const raw = fromBase64Url(encoded);
+      if (!raw || raw.byteLength !== 32) throw new ProofRefused('the remote sent a malformed key');
+      if ((await peerIdFromKey(raw)) !== claimedId) throw new ProofRefused(`the remote's key does not belong to peer id ${claimedId}`);
+      return crypto.subtle.importKey('raw', raw as Uint8Array<ArrayBuffer>, { name: 'Ed25519' }, false, ['verify']);
+    })();
+    key.catch(() => keyCache.delete(cacheKey)); // only good keys are remembered
+    if (keyCache.size >= KEY_CACHE_SIZE) keyCache.delete(keyCache.keys().next().value!);
+    keyCache.set(cacheKey, key);
+  }
+  return key;
+}
+
 /** Why the handshake refuses a remote. */
 export class ProofRefused extends Error {}
 
@@ -74,20 +96,18 @@ export class Authenticator {
   /** The remote's hello arrived: check its key against its id; returns our proof to send, if
    * we have an identity and the remote gave us a nonce to sign. */
   async onHello(remoteId: string, auth: HelloAuth | undefined): Promise<Uint8Array | undefined> {
+    const remoteNonce = auth ? fromBase64Url(auth.nonce) : undefined;
+    // Sign while the remote's key is checked: the proof goes out one crypto step sooner.
+    const signing = this.identity && remoteNonce ? this.identity.sign(transcript(remoteNonce, this.localId, remoteId)) : undefined;
+    signing?.catch(() => undefined); // awaited below unless the key check refuses first
     if (auth?.key) {
-      const raw = fromBase64Url(auth.key);
-      if (!raw || raw.byteLength !== 32) throw new ProofRefused('the remote sent a malformed key');
-      if ((await peerIdFromKey(raw)) !== remoteId) throw new ProofRefused(`the remote's key does not belong to peer id ${remoteId}`);
-      const key = await crypto.subtle.importKey('raw', raw as Uint8Array<ArrayBuffer>, { name: 'Ed25519' }, false, ['verify']);
-      this.#remote = { id: remoteId, key };
+      this.#remote = { id: remoteId, key: await verifiedKey(auth.key, remoteId) };
     } else if (this.required) {
       throw new ProofRefused(`the remote (${remoteId}) did not prove its identity`);
     } else {
       this.#remoteVerified = true; // an unauthenticated remote, accepted because proof is optional here
     }
-    const remoteNonce = auth ? fromBase64Url(auth.nonce) : undefined;
-    if (!this.identity || !remoteNonce) return undefined;
-    return this.identity.sign(transcript(remoteNonce, this.localId, remoteId));
+    return signing;
   }
 
   /** The remote's proof arrived. */
