@@ -1,46 +1,61 @@
 /**
  * Replication benchmarks (issue: playlists replicate over the transport contract): the initial
  * sync of 10,000 tracks and the latency of a live edit, ours next to RxDB's own replicateWebRTC
- * over its simple-peer connection handler, in the same run.
+ * over its simple-peer connection handler, in the same run, two processes each.
  *
- *   ours  the rxdb plugin: replicateWebRTC over a core connection (manual signalling, the
- *         simple-peer transport), batch size as configured (500), filtered per peer
- *   raw   replicateWebRTC with getConnectionHandlerSimplePeer and RxDB's signalling server,
- *         RxDB's defaults (batch size 20)
+ *   ours  two real service processes (host/service/testing/spawn.ts, config
+ *         bench/fixtures/replication.config.ts: manual signalling, simple-peer, the rxdb plugin
+ *         with batch size 500), driven through the protocol as a UI drives them
+ *   raw   two child processes (bench/raw-rxdb-peer.ts), each an RxDB database on the same
+ *         storage, replicated with replicateWebRTC + getConnectionHandlerSimplePeer through
+ *         RxDB's signalling server (started here on loopback), RxDB's defaults (batch size 20)
  *
- * Both use the same storage (storage-localstorage on LMDB), schema, conflict handler and WebRTC
- * engine (@roamhq/wrtc), both peers in this process, so the difference is the replication.
- * The clock starts before connecting, on both sides.
+ * Same storage (storage-localstorage on LMDB), schema, conflict handler and WebRTC engine
+ * (@roamhq/wrtc) on both sides, so the difference is the replication (and, for ours, the
+ * protocol a UI uses).
+ *
+ * Timing, the same on both sides, measured in this (the driving) process:
+ *   creation    the 10,000 tracks are written on the first peer before any connection (ours:
+ *               `tracks.add` then `playlists.share` with the second peer; raw: `bulkInsert`),
+ *               timed apart and reported apart, not in the sync time
+ *   sync        from the start of connecting (ours: `connectManual`, invite to both sides open;
+ *               raw: both peers call replicateWebRTC, signalling included) until the second
+ *               peer reports all 10,000 (ours: `tracks.changed` events for 10,000 distinct
+ *               tracks, confirmed by one `playlists.get`; raw: the child's count, over IPC)
+ *   live edit   the second peer is armed first; from sending the edit to the first peer (ours:
+ *               `tracks.update`; raw: an IPC message, `incrementalModify`) until the second
+ *               peer's change notice arrives here (ours: `tracks.changed`; raw: IPC)
  *
  * Standalone: `npx tsx bench/replication.ts [tracks] [edits]` prints one JSON line per
  * measurement.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { filter, firstValueFrom } from 'rxjs';
-import type { RxCollection } from 'rxdb';
-import { getConnectionHandlerSimplePeer, replicateWebRTC, startSignalingServerSimplePeer } from 'rxdb/plugins/replication-webrtc';
-import WebSocket from 'ws';
-import { ConnectionManager } from '../core/host/connections';
-import { PluginHost } from '../core/host/host';
-import type { AttemptSummary } from '../core/protocol';
-import { randomBase32 } from '../core/util/ids';
-import { manual } from '../plugins/manual';
-import { simplePeer } from '../plugins/simple-peer';
-import { playlistsOf, rxdb } from '../plugins/rxdb';
-import type { TrackDoc } from '../plugins/rxdb/model/documents';
-import { openDatabase, type OpenedDatabase } from '../plugins/rxdb/storage/database';
-import { connectManual, type OurPeer } from './ours';
-import { measurement, percentile, timed, type Measurement } from './stats';
+import { fileURLToPath } from 'node:url';
+import { startSignalingServerSimplePeer } from 'rxdb/plugins/replication-webrtc';
+import type { Track } from '../core/protocol/playlists';
+import { spawnService, type SpawnedService } from '../host/service/testing/spawn';
+import { connectManual, Tracker } from '../host/service/testing/flows';
+import type { RawCommand, RawReply } from './raw-rxdb';
+import { measurement, percentile, type Measurement } from './stats';
 
-const wrtc = createRequire(import.meta.url)('@roamhq/wrtc');
+const CONFIG = fileURLToPath(new URL('./fixtures/replication.config.ts', import.meta.url));
+const RAW_PEER = fileURLToPath(new URL('./raw-rxdb-peer.ts', import.meta.url));
+/** Any single wait longer than this fails the bench instead of hanging it. */
+const WAIT_MS = 300_000;
 
 export interface ReplicationBenchOptions {
   tracks?: number;
   edits?: number;
   batchSize?: number;
+}
+
+interface RunResult {
+  createMs: number;
+  syncMs: number;
+  editMs: number[];
 }
 
 export async function replicationBenchmarks(log: (m: Measurement) => void, options: ReplicationBenchOptions = {}): Promise<void> {
@@ -53,123 +68,170 @@ export async function replicationBenchmarks(log: (m: Measurement) => void, optio
     log(measurement('replication', `initial sync of ${tracks} tracks`, 'ms', ours.syncMs, raw.syncMs, { target: 'ratio ≤ 0.25 (≥ 4× faster)' }));
     log(measurement('replication', 'live edit p50', 'ms', percentile(ours.editMs, 0.5), percentile(raw.editMs, 0.5), { target: 'ours p50 < 50 ms', n: edits }));
     log(measurement('replication', 'live edit p95', 'ms', percentile(ours.editMs, 0.95), percentile(raw.editMs, 0.95), { n: edits }));
+    // Not part of the sync: writing the tracks on the first peer before connecting.
+    log(measurement('replication', `create ${tracks} tracks (before connecting)`, 'ms', ours.createMs, raw.createMs));
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
 }
 
-interface RunResult {
-  syncMs: number;
-  editMs: number[];
+/** Rejects after `ms` (so a lost message fails the run instead of hanging it). */
+function bounded<T>(what: string, promise: Promise<T>, ms = WAIT_MS): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-const trackDocs = (playlist: string, count: number, addedBy: string): TrackDoc[] =>
-  Array.from({ length: count }, (_, i) => ({
-    id: `t${String(i).padStart(6, '0')}${randomBase32(4)}`,
-    playlist,
-    title: `Track ${i + 1}`,
-    artist: 'Bench band',
-    durationMs: 180_000 + i,
-    position: `a${String(i).padStart(6, '0')}`,
-    addedBy,
-    addedAt: Date.now(),
-    updatedAt: Date.now(),
-    clock: {},
-  }));
+// ---------------------------------------------------------------------------------------------
+// Ours: two service processes, driven through the protocol.
 
-/** Resolves once `collection` holds `count` documents (checked after changes, one count at a
- * time, again if more changes came in meanwhile). */
-async function until(collection: RxCollection<TrackDoc>, count: number): Promise<void> {
-  const reached = async () => (await collection.count().exec()) >= count;
-  if (await reached()) return;
-  await new Promise<void>((resolve) => {
-    let checking = false;
-    let again = false;
-    const check = async (): Promise<void> => {
-      if (checking) return void (again = true);
-      checking = true;
-      do {
-        again = false;
-        if (await reached()) {
-          subscription.unsubscribe();
-          return resolve();
-        }
-      } while (again);
-      checking = false;
-    };
-    const subscription = collection.$.subscribe(() => void check());
-  });
+async function oursRun(root: string, count: number, edits: number, batchSize: number): Promise<RunResult> {
+  const services: SpawnedService[] = [];
+  const start = async (name: string) => {
+    const dataDir = join(root, `ours-${name.toLowerCase()}`);
+    mkdirSync(dataDir, { recursive: true });
+    const service = await spawnService({ name, config: CONFIG, dataDir, env: { WHATNEXT_BENCH_BATCH_SIZE: String(batchSize) } });
+    services.push(service);
+    return service;
+  };
+  try {
+    const [alice, bob] = await Promise.all([start('Alice'), start('Bob')]);
+    const bobId = (await bob.client.request('service.status', {})).local.id;
+    const [aliceTracker, bobTracker] = [new Tracker(alice.client), new Tracker(bob.client)];
+
+    const createBegan = performance.now();
+    const playlist = await alice.client.request('playlists.create', { name: 'Bench' });
+    const songs = Array.from({ length: count }, (_, i) => ({ title: `Track ${i + 1}`, artist: 'Bench band', durationMs: 180_000 + i }));
+    const added = await alice.client.request('tracks.add', { playlistId: playlist.id, tracks: songs });
+    await alice.client.request('playlists.share', { playlistId: playlist.id, peerId: bobId });
+    const createMs = performance.now() - createBegan;
+
+    // Bob's view, from events only: the distinct tracks of the playlist he was told about.
+    const held = new Set<string>();
+    const seen = new Map<string, Track>();
+    let onChange = () => {};
+    bob.client.on('tracks.changed', ({ tracks }) => {
+      for (const track of tracks) {
+        if (track.playlistId !== playlist.id) continue;
+        if (track.removed) held.delete(track.id);
+        else held.add(track.id);
+        seen.set(track.id, track);
+      }
+      onChange();
+    });
+    // In case change events of tracks that arrived before the playlist itself were not relayed,
+    // a sync status of in-sync also leads to a check.
+    let inSync = false;
+    bob.client.on('sync.changed', ({ entries }) => {
+      inSync = entries.some((e) => e.playlistId === playlist.id && e.state === 'in-sync');
+      onChange();
+    });
+    const bobHoldsAll = new Promise<void>((resolve, reject) => {
+      let checking = false;
+      let again = false;
+      const check = async () => {
+        if (checking) return void (again = true);
+        checking = true;
+        do {
+          again = false;
+          if (held.size >= count || inSync) {
+            const got = await bob.client.request('playlists.get', { playlistId: playlist.id }).catch(() => undefined);
+            if (got && got.tracks.length >= count) {
+              onChange = () => {};
+              return resolve();
+            }
+            inSync = false;
+          }
+        } while (again);
+        checking = false;
+      };
+      onChange = () => void check().catch(reject);
+    });
+
+    const syncBegan = performance.now();
+    await bounded('ours: connect', connectManual(aliceTracker, bobTracker));
+    await bounded('ours: Bob holds every track', bobHoldsAll);
+    const syncMs = performance.now() - syncBegan;
+
+    const editMs: number[] = [];
+    for (let i = 0; i < edits; i++) {
+      const track = added[(i * 331) % added.length]!;
+      const title = `Edited ${i}`;
+      const arrived = new Promise<number>((resolve) => {
+        onChange = () => {
+          if (seen.get(track.id)?.title !== title) return;
+          onChange = () => {};
+          resolve(performance.now());
+        };
+      });
+      const began = performance.now();
+      const [arrivedAt] = await bounded('ours: live edit', Promise.all([arrived, alice.client.request('tracks.update', { trackId: track.id, title })]));
+      editMs.push(arrivedAt - began);
+    }
+    return { createMs, syncMs, editMs };
+  } finally {
+    const codes = await Promise.all(services.map((s) => s.stop()));
+    if (codes.some((code) => code !== 0)) process.stderr.write(`replication bench: a service exited with ${codes.join(', ')}\n`);
+  }
 }
 
-/** One edit on `from`, timed until `to` holds it. */
-async function editLatency(from: RxCollection<TrackDoc>, to: RxCollection<TrackDoc>, id: string, title: string, edit: () => Promise<unknown>): Promise<number> {
-  const arrived = firstValueFrom(to.$.pipe(filter((event) => event.documentData.id === id && event.documentData.title === title)));
-  return timed(async () => {
-    await edit();
-    await arrived;
-  });
+// ---------------------------------------------------------------------------------------------
+// Raw: two child processes running RxDB's own WebRTC replication.
+
+interface RawPeer {
+  send(command: RawCommand): void;
+  /** The next reply of `type` (an `error` reply rejects). */
+  next<T extends RawReply['type']>(type: T): Promise<Extract<RawReply, { type: T }> & { at: number }>;
+  stop(): Promise<void>;
 }
 
-async function ourPeer(root: string, name: string, batchSize: number): Promise<OurPeer> {
-  const host = new PluginHost({ plugins: [manual(), simplePeer(), rxdb({ batchSize })], local: { id: randomBase32(), name }, dataDir: join(root, name) });
-  await host.start();
-  const manager = new ConnectionManager(host);
-  await manager.start();
-  const latest = new Map<string, AttemptSummary>();
+function rawPeer(name: string): RawPeer {
+  const child: ChildProcess = fork(RAW_PEER, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const inbox: (RawReply & { at: number })[] = [];
   const waiters = new Set<() => void>();
-  manager.on('attempt', (a) => {
-    latest.set(a.id, a);
+  let failure: Error | undefined;
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      failure ??= new Error(`raw peer ${name} exited (code ${code})`);
+      for (const waiter of [...waiters]) waiter();
+      resolve(code);
+    }),
+  );
+  child.on('message', (message: RawReply) => {
+    if (message.type === 'error') failure ??= new Error(`raw peer ${name}: ${message.message}`);
+    else inbox.push({ ...message, at: performance.now() });
     for (const waiter of [...waiters]) waiter();
   });
   return {
-    host,
-    manager,
-    attempt: (id, predicate) =>
+    send: (command) => void child.send(command),
+    next: (type) =>
       new Promise((resolve, reject) => {
         const check = () => {
-          const a = latest.get(id);
-          if (!a) return;
-          const failed = a.state === 'failed' || a.state === 'rejected';
-          if (!predicate(a) && !failed) return;
-          waiters.delete(check);
-          if (failed) reject(new Error(`attempt ${a.state}: ${a.error?.message}`));
-          else resolve(a);
+          const index = inbox.findIndex((m) => m.type === type);
+          if (index >= 0) {
+            waiters.delete(check);
+            return resolve(inbox.splice(index, 1)[0] as never);
+          }
+          if (failure) {
+            waiters.delete(check);
+            reject(failure);
+          }
         };
         waiters.add(check);
         check();
       }),
     async stop() {
-      await manager.stop();
-      await host.stop();
+      if (child.exitCode === null && child.signalCode === null && child.connected) {
+        child.send({ type: 'close' } satisfies RawCommand);
+        const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(killer);
+      } else if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL');
+        await exited;
+      }
     },
   };
-}
-
-async function oursRun(root: string, count: number, edits: number, batchSize: number): Promise<RunResult> {
-  const a = await ourPeer(root, 'ours-a', batchSize);
-  const b = await ourPeer(root, 'ours-b', batchSize);
-  try {
-    const left = playlistsOf(a.host)!;
-    const right = playlistsOf(b.host)!;
-    const playlist = await left.store.create('Bench');
-    await left.database.db.tracks.bulkInsert(trackDocs(playlist.id, count, a.host.local.id));
-    await left.store.share(playlist.id, b.host.local.id);
-    const syncMs = await timed(async () => {
-      await connectManual(a, b);
-      await until(right.database.db.tracks, count);
-    });
-    const { tracks } = await left.store.get(playlist.id);
-    const editMs: number[] = [];
-    for (let i = 0; i < edits; i++) {
-      const track = tracks[(i * 331) % tracks.length]!;
-      const title = `Edited ${i}`;
-      editMs.push(await editLatency(left.database.db.tracks, right.database.db.tracks, track.id, title, () => left.store.updateTrack(track.id, { title })));
-    }
-    return { syncMs, editMs };
-  } finally {
-    await a.stop();
-    await b.stop();
-  }
 }
 
 async function rawRun(root: string, count: number, edits: number): Promise<RunResult> {
@@ -184,43 +246,44 @@ async function rawRun(root: string, count: number, edits: number): Promise<RunRe
 }
 
 async function rawRunQuiet(root: string, count: number, edits: number): Promise<RunResult> {
-  const signaling = await startSignalingServerSimplePeer({ port: 0 } as never);
-  const address = (signaling.server.address() as { port: number }).port;
-  const databases: OpenedDatabase[] = [];
-  const pools: { cancel(): Promise<void> }[] = [];
+  const signaling = await startSignalingServerSimplePeer({ port: 0, host: '127.0.0.1' } as never);
+  if (!signaling.server.address()) await new Promise((resolve) => signaling.server.once('listening', resolve));
+  const signalingUrl = `ws://127.0.0.1:${(signaling.server.address() as { port: number }).port}`;
+  const peers: RawPeer[] = [];
   try {
-    const a = await openDatabase(join(root, 'raw-a'), 'rawbencha');
-    const b = await openDatabase(join(root, 'raw-b'), 'rawbenchb');
-    databases.push(a, b);
-    const docs = trackDocs('rawplaylist', count, 'a');
-    await a.db.tracks.bulkInsert(docs);
-    const replicate = async (db: OpenedDatabase) =>
-      pools.push(
-        await replicateWebRTC<TrackDoc, any>({
-          collection: db.db.tracks,
-          topic: 'whatnext-bench',
-          connectionHandlerCreator: getConnectionHandlerSimplePeer({ signalingServerUrl: `ws://127.0.0.1:${address}`, wrtc, webSocketConstructor: WebSocket as never }),
-          pull: {},
-          push: {},
-        }),
-      );
-    const syncMs = await timed(async () => {
-      await Promise.all([replicate(a), replicate(b)]);
-      await until(b.db.tracks, count);
-    });
+    const a = rawPeer('a');
+    const b = rawPeer('b');
+    peers.push(a, b);
+    a.send({ type: 'open', dir: join(root, 'raw-a'), name: 'rawbencha', docs: count });
+    b.send({ type: 'open', dir: join(root, 'raw-b'), name: 'rawbenchb', docs: 0 });
+    const [opened] = await bounded('raw: open', Promise.all([a.next('opened'), b.next('opened')]));
+
+    const began = performance.now();
+    a.send({ type: 'replicate', signalingUrl });
+    b.send({ type: 'replicate', signalingUrl, expect: count });
+    const synced = await bounded('raw: b holds every document', b.next('synced'));
+    const syncMs = synced.at - began;
+
     const editMs: number[] = [];
     for (let i = 0; i < edits; i++) {
-      const id = docs[(i * 331) % docs.length]!.id;
+      const id = opened.ids[(i * 331) % opened.ids.length]!;
       const title = `Edited ${i}`;
-      const doc = (await a.db.tracks.findOne(id).exec())!;
-      // Stamped as the plugin's store stamps edits: the conflict handler compares stamps.
-      const edit = () => doc.incrementalModify((data) => ({ ...data, title, clock: { ...data.clock, title: `${Date.now().toString(36)}.${i}.a` } }));
-      editMs.push(await editLatency(a.db.tracks, b.db.tracks, id, title, edit));
+      b.send({ type: 'watch', id, title });
+      await bounded('raw: watch', b.next('watching'));
+      const began = performance.now();
+      a.send({ type: 'edit', id, title, seq: i });
+      const [seen] = await bounded('raw: live edit', Promise.all([b.next('seen'), a.next('edited')]));
+      editMs.push(seen.at - began);
     }
-    return { syncMs, editMs };
+    return { createMs: opened.insertMs, syncMs, editMs };
   } finally {
-    await Promise.allSettled(pools.map((pool) => pool.cancel()));
-    for (const db of databases) await db.close();
+    await Promise.all(peers.map((peer) => peer.stop()));
     await new Promise((resolve) => signaling.server.close(resolve));
   }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const [tracks, edits] = process.argv.slice(2).map(Number);
+  await replicationBenchmarks((m) => process.stdout.write(`${JSON.stringify(m)}\n`), { tracks: tracks || undefined, edits: edits || undefined });
+  process.exit(0);
 }
