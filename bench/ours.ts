@@ -7,7 +7,7 @@ import { PluginHost } from '../core/host/host';
 import { ConnectionManager } from '../core/host/connections';
 import type { AttemptSummary } from '../core/protocol';
 import type { Connection } from '../core/connection/types';
-import { newIdentity, signerOf } from '../host/service/identity';
+import { newIdentity, nodeProofSuite, signerOf } from '../host/service/identity';
 
 export interface OurPeer {
   host: PluginHost;
@@ -21,7 +21,7 @@ export async function ourPeer(name: string, plugins: PluginInstance[]): Promise<
   const stored = newIdentity(name);
   const host = new PluginHost({ plugins, local: { id: stored.id, name } });
   await host.start();
-  const manager = new ConnectionManager(host, { connection: { identity: signerOf(stored) } });
+  const manager = new ConnectionManager(host, { connection: { identity: signerOf(stored), proofSuite: nodeProofSuite } });
   await manager.start();
   const latest = new Map<string, AttemptSummary>();
   const waiters = new Set<() => void>();

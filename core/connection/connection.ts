@@ -61,7 +61,7 @@ export const CONNECTION_DEFAULTS = Object.freeze({
   maxBufferedBytes: 16 * 1024 * 1024,
 });
 
-type Optional = 'expectedRemote' | 'identity' | 'requireProof';
+type Optional = 'expectedRemote' | 'identity' | 'requireProof' | 'proofSuite';
 type Settings = Omit<Required<ConnectionOptions>, Optional> & Pick<ConnectionOptions, Optional>;
 
 export function createConnection(options: ConnectionOptions): Connection {
@@ -131,7 +131,7 @@ class CoreConnection implements Connection {
     // Nobody has to await `opened`: a failure is also reported through `closed`.
     this.opened.catch(() => {});
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
-    this.auth = new Authenticator(settings.local.id, settings.identity, settings.requireProof ?? settings.identity !== undefined);
+    this.auth = new Authenticator(settings.local.id, settings.identity, settings.requireProof ?? settings.identity !== undefined, settings.proofSuite);
     this.outbox = new Outbox(settings.highWaterMark);
     this.reassembler = new Reassembler(settings.maxMessageSize);
     this.channels = new Channels(

@@ -46,27 +46,33 @@ function transcript(verifierNonce: Uint8Array, proverId: string, verifierId: str
   return out;
 }
 
-/** Keys already checked against their ids, imported for verifying (reconnects skip the work). */
-const keyCache = new Map<string, Promise<CryptoKey>>();
-const KEY_CACHE_SIZE = 256;
-
-/** Import a remote's key after checking it hashes to the id it claims. */
-function verifiedKey(encoded: string, claimedId: string): Promise<CryptoKey> {
-  const cacheKey = `${claimedId}:${encoded}`;
-  let key = keyCache.get(cacheKey);
-  if (!key) {
-    key = (async () => {
-      const raw = fromBase64Url(encoded);
-      if (!raw || raw.byteLength !== 32) throw new ProofRefused('the remote sent a malformed key');
-      if ((await peerIdFromKey(raw)) !== claimedId) throw new ProofRefused(`the remote's key does not belong to peer id ${claimedId}`);
-      return crypto.subtle.importKey('raw', raw as Uint8Array<ArrayBuffer>, { name: 'Ed25519' }, false, ['verify']);
-    })();
-    key.catch(() => keyCache.delete(cacheKey)); // only good keys are remembered
-    if (keyCache.size >= KEY_CACHE_SIZE) keyCache.delete(keyCache.keys().next().value!);
-    keyCache.set(cacheKey, key);
-  }
-  return key;
+/** The crypto a handshake verifies with. WebCrypto by default (any runtime); a host may pass a
+ * faster one of the same meaning (the service passes node:crypto's synchronous calls). */
+export interface ProofSuite {
+  /** `peerIdFromKey`. */
+  idOf(publicKey: Uint8Array): string | Promise<string>;
+  /** Ed25519 verification of `signature` over `data` by the raw `publicKey`. */
+  verify(publicKey: Uint8Array, data: Uint8Array, signature: Uint8Array): boolean | Promise<boolean>;
 }
+
+/** Imported keys, so reconnects skip the import. */
+const importedKeys = new Map<string, Promise<CryptoKey>>();
+const IMPORTED_KEYS_KEPT = 256;
+
+export const webCryptoSuite: ProofSuite = {
+  idOf: peerIdFromKey,
+  async verify(publicKey, data, signature) {
+    const cacheKey = toBase64Url(publicKey);
+    let key = importedKeys.get(cacheKey);
+    if (!key) {
+      key = crypto.subtle.importKey('raw', publicKey as Uint8Array<ArrayBuffer>, { name: 'Ed25519' }, false, ['verify']);
+      key.catch(() => importedKeys.delete(cacheKey));
+      if (importedKeys.size >= IMPORTED_KEYS_KEPT) importedKeys.delete(importedKeys.keys().next().value!);
+      importedKeys.set(cacheKey, key);
+    }
+    return crypto.subtle.verify({ name: 'Ed25519' }, await key, signature as Uint8Array<ArrayBuffer>, data as Uint8Array<ArrayBuffer>);
+  },
+};
 
 /** Why the handshake refuses a remote. */
 export class ProofRefused extends Error {}
@@ -74,13 +80,14 @@ export class ProofRefused extends Error {}
 /** One connection's side of the proof exchange. */
 export class Authenticator {
   readonly #nonce = crypto.getRandomValues(new Uint8Array(16));
-  #remote: { id: string; key: CryptoKey } | undefined;
+  #remote: { id: string; key: Uint8Array } | undefined;
   #remoteVerified = false;
 
   constructor(
     private readonly localId: string,
     private readonly identity: PeerIdentity | undefined,
     private readonly required: boolean,
+    private readonly suite: ProofSuite = webCryptoSuite,
   ) {}
 
   /** What our hello carries. */
@@ -101,7 +108,10 @@ export class Authenticator {
     const signing = this.identity && remoteNonce ? this.identity.sign(transcript(remoteNonce, this.localId, remoteId)) : undefined;
     signing?.catch(() => undefined); // awaited below unless the key check refuses first
     if (auth?.key) {
-      this.#remote = { id: remoteId, key: await verifiedKey(auth.key, remoteId) };
+      const key = fromBase64Url(auth.key);
+      if (!key || key.byteLength !== 32) throw new ProofRefused('the remote sent a malformed key');
+      if ((await this.suite.idOf(key)) !== remoteId) throw new ProofRefused(`the remote's key does not belong to peer id ${remoteId}`);
+      this.#remote = { id: remoteId, key };
     } else if (this.required) {
       throw new ProofRefused(`the remote (${remoteId}) did not prove its identity`);
     } else {
@@ -115,7 +125,7 @@ export class Authenticator {
     const remote = this.#remote;
     if (!remote) throw new ProtocolError('a proof arrived from a remote that offered no key');
     if (this.#remoteVerified) throw new ProtocolError('a second proof');
-    const valid = await crypto.subtle.verify({ name: 'Ed25519' }, remote.key, signature as Uint8Array<ArrayBuffer>, transcript(this.#nonce, remote.id, this.localId));
+    const valid = await this.suite.verify(remote.key, transcript(this.#nonce, remote.id, this.localId), signature);
     if (!valid) throw new ProofRefused(`the remote could not prove it is ${remote.id}`);
     this.#remoteVerified = true;
   }

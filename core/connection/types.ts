@@ -4,7 +4,7 @@
 import type { ConnectionStage, ConnectionState } from '../contracts/stages';
 import type { PeerId, PeerInfo } from '../contracts/peer';
 import type { Pipe, PipeSink } from '../contracts/transport';
-import type { PeerIdentity } from './proof';
+import type { PeerIdentity, ProofSuite } from './proof';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 /** A message is either bytes (sent as-is) or a JSON value. */
@@ -43,6 +43,8 @@ export interface ConnectionOptions {
   /** Open only with a remote that proves its id with its key. Default: true when `identity`
    * is set. Without it, an id is only a claim. */
   requireProof?: boolean;
+  /** The crypto proofs are checked with. Default: WebCrypto. */
+  proofSuite?: ProofSuite;
   /** Heartbeat interval (ms). Default 5000. */
   heartbeatIntervalMs?: number;
   /** No frame from the remote for this long means the peer is dead. Default 15000. */

@@ -4,9 +4,9 @@
  * stored form (raw public key, PKCS#8 private key, base64url) is the one core's WebCrypto
  * `loadIdentity` reads too.
  */
-import { createHash, createPrivateKey, generateKeyPairSync, sign } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
-import type { PeerIdentity } from '../../core/connection/proof';
+import type { PeerIdentity, ProofSuite } from '../../core/connection/proof';
 import { DisplayName, PeerId } from '../../core/contracts/peer';
 import { base32, fromBase64Url } from '../../core/util/ids';
 
@@ -31,8 +31,31 @@ export function newIdentity(name: string): StoredIdentity {
 
 /** The peer id a (base64url raw) public key stands for: as `peerIdFromKey` in core. */
 export function peerIdOf(publicKey: string): string {
-  return base32(createHash('sha256').update(fromBase64Url(publicKey) ?? new Uint8Array()).digest().subarray(0, 16));
+  return idOfKey(fromBase64Url(publicKey) ?? new Uint8Array());
 }
+
+function idOfKey(publicKey: Uint8Array): string {
+  return base32(createHash('sha256').update(publicKey).digest().subarray(0, 16));
+}
+
+const publicKeys = new Map<string, KeyObject>();
+const PUBLIC_KEYS_KEPT = 256;
+
+/** core's proof checks with node:crypto's synchronous calls: same results as WebCrypto, without
+ * a trip through the thread pool on every handshake. */
+export const nodeProofSuite: ProofSuite = {
+  idOf: idOfKey,
+  verify(publicKey, data, signature) {
+    const x = Buffer.from(publicKey).toString('base64url');
+    let key = publicKeys.get(x);
+    if (!key) {
+      key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' });
+      if (publicKeys.size >= PUBLIC_KEYS_KEPT) publicKeys.delete(publicKeys.keys().next().value!);
+      publicKeys.set(x, key);
+    }
+    return verify(null, data, key, signature);
+  },
+};
 
 export function signerOf(stored: StoredIdentity): PeerIdentity {
   const key = createPrivateKey({ key: Buffer.from(stored.privateKey, 'base64url'), format: 'der', type: 'pkcs8' });

@@ -15,6 +15,7 @@ import { knownPeersPolicy } from './known-peers-policy';
 import { playlistHandlers, relayPlaylistEvents } from './playlists';
 import { serveRequests, type Handlers } from './rpc';
 import { ServiceState } from './state';
+import { nodeProofSuite } from './identity';
 
 export interface ServiceOptions {
   dataDir: string;
@@ -55,7 +56,7 @@ export class Service {
       ...(options.approvalTimeoutMs !== undefined ? { approvalTimeoutMs: options.approvalTimeoutMs } : {}),
       ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
       // Every connection proves our id with our key and requires the remote to prove its own.
-      connection: { identity: state.identity },
+      connection: { identity: state.identity, proofSuite: nodeProofSuite },
     });
     this.host.on('state', (state) => this.#broadcast('host.state', state));
     this.host.on('plugin-error', ({ plugin, error }) => this.#broadcast('plugin.error', { plugin, error: { ...error, plugin } }));
