@@ -1,15 +1,15 @@
 /**
- * The connection flow end to end in one process: two hosts, manual signalling over the
- * in-memory reference transport (the same flow the service runs over WebRTC).
+ * The connection flow end to end in one process: two hosts with core's ConnectionManager, manual
+ * signalling over the in-memory reference transport (the same flow the service runs over WebRTC).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { definePlugin, type PluginInstance } from '../plugin';
-import { createManualMethod } from '../../plugins/manual';
-import { memoryTransport } from '../testing';
-import { PluginHost } from './host';
-import { ConnectionManager, type ConnectionManagerOptions } from './connections';
-import type { AttemptSummary } from '../protocol/shapes';
-import { LinkError } from '../errors';
+import { definePlugin, type PluginInstance } from '../../core/plugin';
+import { createManualMethod } from './index';
+import { memoryTransport } from '../../core/testing';
+import { PluginHost } from '../../core/host/host';
+import { ConnectionManager, type ConnectionManagerOptions } from '../../core/host/connections';
+import type { AttemptSummary } from '../../core/protocol/shapes';
+import { LinkError } from '../../core/errors';
 
 const memory = definePlugin({
   name: 'memory',
