@@ -57,7 +57,6 @@ interface HostEvents extends Record<string, unknown> {
 }
 
 export const DEFAULT_PLUGIN_TIMEOUT_MS = 10_000;
-const CORE = 'whatnext';
 
 export class PluginHost {
   readonly hooks: HostHooks = createHooks();
@@ -265,4 +264,3 @@ function optionsJsonSchema(schema: z.ZodType | undefined): Record<string, unknow
   }
 }
 
-export { CORE as CORE_TAP_NAME };

@@ -5,7 +5,7 @@
  */
 import { WhatNextError } from '../errors';
 import { Emitter } from '../util/emitter';
-import { ServiceMessage, events, methods, type EventData, type EventName, type MethodName, type Params, type Result } from './index';
+import { ServiceMessage, methods, type EventData, type EventName, type MethodName, type Params, type Result } from './index';
 import type { Port } from './port';
 import type { ErrorInfo } from './shapes';
 
@@ -86,4 +86,3 @@ export function createClient(port: Port, options: { onInvalidMessage?: (error: u
   };
 }
 
-export { events as eventSchemas };

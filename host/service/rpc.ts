@@ -4,11 +4,12 @@
  */
 import { z } from 'zod';
 import { errorInfo } from '../../core/host/connections';
-import { Request, RequestEnvelope, type MethodName, type Params, type Result } from '../../core/protocol';
+import { Request, RequestEnvelope, type MethodName, type Methods, type Result } from '../../core/protocol';
 import type { Port } from '../../core/protocol/port';
 import { describe } from '../../core/errors';
 
-export type Handlers = { [M in MethodName]: (params: z.output<(typeof import('../../core/protocol'))['methods'][M]['params']>) => Result<M> | Promise<Result<M>> };
+/** One handler per protocol method, typed from the method's schemas. */
+export type Handlers = { [M in MethodName]: (params: z.output<Methods[M]['params']>) => Result<M> | Promise<Result<M>> };
 
 export function serveRequests(port: Port, handlers: Handlers, log: (message: string) => void): () => void {
   return port.onMessage(async (raw) => {
@@ -51,4 +52,3 @@ function reply(port: Port, message: unknown): void {
   }
 }
 
-export type { Params };

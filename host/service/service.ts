@@ -4,7 +4,7 @@
  * main.ts adapts it to Electron's utility process or Node's child_process.
  */
 import type { WhatNextConfig } from '../../core/config';
-import { ConnectionManager, errorInfo } from '../../core/host/connections';
+import { ConnectionManager } from '../../core/host/connections';
 import { PluginHost } from '../../core/host/host';
 import type { Logger } from '../../core/host/context';
 import { WhatNextError } from '../../core/errors';
@@ -168,4 +168,3 @@ export class Service {
   };
 }
 
-export { errorInfo };
