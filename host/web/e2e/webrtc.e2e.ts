@@ -57,6 +57,21 @@ describe('real WebRTC between two browser shells', () => {
     expect([...(a?.problems ?? []), ...(b?.problems ?? [])], 'errors in the pages').toEqual([]);
   });
 
+  /** Alice creates a playlist and shares it with Bob; both edit it and see each other's edits. */
+  async function coEditPlaylist(name: string): Promise<void> {
+    await go(a.page, 'Playlists');
+    await createPlaylist(a.page, name);
+    await a.page.getByRole('checkbox', { name: /Share with Bob/ }).check();
+    await addTrack(a.page, 'Heroes', 'David Bowie', '6:07');
+    await go(b.page, 'Playlists');
+    await b.page.getByRole('navigation', { name: 'Playlists' }).getByRole('button', { name: new RegExp(name) }).click();
+    await b.page.getByRole('listitem', { name: 'Heroes by David Bowie' }).waitFor();
+    await addTrack(b.page, 'Teardrop', 'Massive Attack', '5:29');
+    await a.page.getByRole('listitem', { name: 'Teardrop by Massive Attack' }).getByText('added by Bob').waitFor();
+    await a.page.getByRole('button', { name: 'Move Teardrop up' }).click();
+    await expect.poll(() => titles(b.page)).toEqual(['Teardrop', 'Heroes']);
+  }
+
   it('connects over manual signalling and simple-peer, and both edit a shared playlist', async () => {
     const link = await invite(a.page, 'manual');
     await openLink(b.page, link);
@@ -75,24 +90,14 @@ describe('real WebRTC between two browser shells', () => {
     await bobOnAlice.getByTestId('rtt').filter({ hasText: /\d+ ms/ }).waitFor();
     await screenshot(a.page, 'peers-connected-webrtc');
 
-    await go(a.page, 'Playlists');
-    await createPlaylist(a.page, 'Over WebRTC');
-    await a.page.getByRole('checkbox', { name: /Share with Bob/ }).check();
-    await addTrack(a.page, 'Heroes', 'David Bowie', '6:07');
-    await go(b.page, 'Playlists');
-    await b.page.getByRole('navigation', { name: 'Playlists' }).getByRole('button', { name: /Over WebRTC/ }).click();
-    await b.page.getByRole('listitem', { name: 'Heroes by David Bowie' }).waitFor();
-    await addTrack(b.page, 'Teardrop', 'Massive Attack', '5:29');
-    await a.page.getByRole('listitem', { name: 'Teardrop by Massive Attack' }).getByText('added by Bob').waitFor();
-    await a.page.getByRole('button', { name: 'Move Teardrop up' }).click();
-    await expect.poll(() => titles(b.page)).toEqual(['Teardrop', 'Heroes']);
+    await coEditPlaylist('Over WebRTC');
 
     await go(b.page, 'Peers');
     await b.page.getByRole('group', { name: 'Connection with Alice' }).getByRole('button', { name: 'Disconnect' }).click();
     await b.page.getByRole('list', { name: 'Ended connections' }).getByText('You disconnected').waitFor();
   });
 
-  it('connects through the PeerJS broker after Bob accepts', async () => {
+  it('connects through the PeerJS broker after Bob accepts, and both edit a shared playlist', async () => {
     const link = await invite(a.page, 'peerjs');
     expect(link).toContain('via=peerjs');
     await openLink(b.page, link);
@@ -101,6 +106,8 @@ describe('real WebRTC between two browser shells', () => {
     await request.getByRole('button', { name: 'Accept' }).click();
     await b.page.locator('[data-attempt]').first().getByText('Connected to Alice.').waitFor();
     await a.page.locator('[data-attempt]').first().getByText('Connected to Bob.').waitFor();
+
+    await coEditPlaylist('Over the broker');
 
     await go(b.page, 'Peers');
     const aliceOnBob = b.page.getByRole('list', { name: 'Connected peers' }).getByRole('group', { name: 'Connection with Alice' });
