@@ -18,15 +18,21 @@ afterEach(() => {
 
 const timing = { heartbeatIntervalMs: 1000, deadPeerTimeoutMs: 3000 };
 
+/** Two open connections with short heartbeat timing; `tapA` observes what reaches a. */
+async function openPair() {
+  const a = createConnection({ local: LOCAL, ...timing });
+  const b = createConnection({ local: REMOTE, ...timing });
+  const tapA = new SinkTap(a.sink);
+  const pipes = createMemoryPipePair(tapA, b.sink);
+  a.attach(pipes.a);
+  b.attach(pipes.b);
+  await Promise.all([a.opened, b.opened]);
+  return { a, b, tapA, pipes };
+}
+
 describe('heartbeat', () => {
   it('pings on the interval and measures the round trip', async () => {
-    const a = createConnection({ local: LOCAL, ...timing });
-    const b = createConnection({ local: REMOTE, ...timing });
-    const tapA = new SinkTap(a.sink);
-    const pipes = createMemoryPipePair(tapA, b.sink);
-    a.attach(pipes.a);
-    b.attach(pipes.b);
-    await Promise.all([a.opened, b.opened]);
+    const { a, b, tapA, pipes } = await openPair();
     expect(a.stats().rttMs).toBeUndefined();
     const pong = tapA.next((frame) => frame[0] === FrameKind.pong);
     vi.advanceTimersByTime(1000);
@@ -86,13 +92,7 @@ describe('heartbeat', () => {
   });
 
   it('lets a side whose reader stalls time out, and tells the other side why', async () => {
-    const a = createConnection({ local: LOCAL, ...timing });
-    const b = createConnection({ local: REMOTE, ...timing });
-    const tapA = new SinkTap(a.sink);
-    const pipes = createMemoryPipePair(tapA, b.sink);
-    a.attach(pipes.a);
-    b.attach(pipes.b);
-    await Promise.all([a.opened, b.opened]);
+    const { a, b, tapA, pipes } = await openPair();
     pipes.b.pauseReading(); // b hears nothing more, while a keeps hearing b's pings
     for (let i = 0; i < 2; i++) {
       const ping = tapA.next((frame) => frame[0] === FrameKind.ping);

@@ -1,7 +1,8 @@
 /**
  * The connection core builds on any pipe. Public API only; the implementation lives beside it.
  */
-import type { ConnectionStage, ConnectionState } from '../contracts/stages';
+import { z } from 'zod';
+import { ConnectionStage, type ConnectionState } from '../contracts/stages';
 import type { PeerId, PeerInfo } from '../contracts/peer';
 import type { Pipe, PipeSink } from '../contracts/transport';
 import type { PeerIdentity, ProofSuite } from './proof';
@@ -10,28 +11,31 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
 /** A message is either bytes (sent as-is) or a JSON value. */
 export type Message = Uint8Array | Json;
 
-/** Why a connection ended. `local`/`remote` say who closed it; `error` marks a failure. */
-export interface CloseReason {
-  by: 'local' | 'remote' | 'error';
+/** Why a connection ended. `local`/`remote` say who closed it; `error` marks a failure.
+ * (A schema, because it crosses process boundaries in the protocol.) */
+export const CloseReason = z.object({
+  by: z.enum(['local', 'remote', 'error']),
   /** Stable tag: 'closed', 'peer-timeout', 'pipe-closed', 'handshake-failed', 'transport-failed', 'aborted', ... */
-  code: string;
+  code: z.string(),
   /** Human-readable. */
-  message: string;
+  message: z.string(),
   /** For failures: which stage failed. */
-  stage?: ConnectionStage;
-}
+  stage: ConnectionStage.optional(),
+});
+export type CloseReason = z.infer<typeof CloseReason>;
 
-export interface ConnectionStats {
-  bytesSent: number;
-  bytesReceived: number;
-  messagesSent: number;
-  messagesReceived: number;
+export const ConnectionStats = z.object({
+  bytesSent: z.number(),
+  bytesReceived: z.number(),
+  messagesSent: z.number(),
+  messagesReceived: z.number(),
   /** Last heartbeat round-trip time in ms, once measured. */
-  rttMs?: number;
+  rttMs: z.number().optional(),
   /** Messages and requests received for a channel whose buffer was full or that no longer has
    * a listener (see `maxBufferedMessages`). */
-  droppedMessages: number;
-}
+  droppedMessages: z.number(),
+});
+export type ConnectionStats = z.infer<typeof ConnectionStats>;
 
 export interface ConnectionOptions {
   /** Who we are: sent in the handshake. */

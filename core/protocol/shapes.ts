@@ -5,6 +5,7 @@ import { DisplayName, PeerId, PeerInfo } from '../contracts/peer';
 import { Display, Question } from '../contracts/signaling';
 import { ConnectionStage, ConnectionState } from '../contracts/stages';
 import { HostState, PluginStatus } from '../host/host';
+import { CloseReason, ConnectionStats } from '../connection/types';
 
 export { HostState, PluginStatus };
 
@@ -54,13 +55,6 @@ export const AttemptSummary = z.object({
 });
 export type AttemptSummary = z.infer<typeof AttemptSummary>;
 
-export const CloseReasonShape = z.object({
-  by: z.enum(['local', 'remote', 'error']),
-  code: z.string(),
-  message: z.string(),
-  stage: ConnectionStage.optional(),
-});
-
 export const ConnectionSummary = z.object({
   id: z.string(),
   attemptId: z.string(),
@@ -70,15 +64,8 @@ export const ConnectionSummary = z.object({
   remote: PeerInfo,
   state: ConnectionState,
   stage: ConnectionStage,
-  stats: z.object({
-    bytesSent: z.number(),
-    bytesReceived: z.number(),
-    messagesSent: z.number(),
-    messagesReceived: z.number(),
-    rttMs: z.number().optional(),
-    droppedMessages: z.number().optional(),
-  }),
-  closeReason: CloseReasonShape.optional(),
+  stats: ConnectionStats,
+  closeReason: CloseReason.optional(),
 });
 export type ConnectionSummary = z.infer<typeof ConnectionSummary>;
 

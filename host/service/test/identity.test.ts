@@ -1,24 +1,27 @@
 import { describe, expect, it } from 'vitest';
-import { loadIdentity, peerIdFromKey } from '../../../core/connection/proof';
+import { loadIdentity, peerIdFromKey, webCryptoSuite, type ProofSuite } from '../../../core/connection/proof';
 import { createConnection } from '../../../core/connection';
 import { createMemoryPipePair } from '../../../core/testing';
-import { newIdentity, nodeProofSuite, signerOf } from '../identity';
-import { webCryptoSuite } from '../../../core/connection/proof';
+import { newIdentity, nodeProofSuite, signerOf, type StoredIdentity } from '../identity';
+
+/** Two service identities connected over the in-memory pipe, proving themselves. */
+async function connect(alice: StoredIdentity, bob: StoredIdentity, proofSuite?: ProofSuite) {
+  const a = createConnection({ local: { id: alice.id, name: alice.name }, identity: signerOf(alice), ...(proofSuite ? { proofSuite } : {}) });
+  const b = createConnection({ local: { id: bob.id, name: bob.name }, identity: signerOf(bob), ...(proofSuite ? { proofSuite } : {}) });
+  const pipes = createMemoryPipePair(a.sink, b.sink);
+  a.attach(pipes.a);
+  b.attach(pipes.b);
+  await Promise.all([a.opened, b.opened]);
+  return { a, b };
+}
 
 describe('service identity', () => {
   it('node:crypto keys and core WebCrypto agree on the id, and a service identity proves itself to core', async () => {
     const stored = newIdentity('Alice');
     expect(await peerIdFromKey(signerOf(stored).publicKey)).toBe(stored.id);
-    const viaCore = await loadIdentity(stored);
-    expect(viaCore.id).toBe(stored.id);
+    expect((await loadIdentity(stored)).id).toBe(stored.id);
 
-    const bob = newIdentity('Bob');
-    const a = createConnection({ local: { id: stored.id, name: 'Alice' }, identity: signerOf(stored) });
-    const b = createConnection({ local: { id: bob.id, name: 'Bob' }, identity: signerOf(bob) });
-    const pipes = createMemoryPipePair(a.sink, b.sink);
-    a.attach(pipes.a);
-    b.attach(pipes.b);
-    await Promise.all([a.opened, b.opened]);
+    const { a, b } = await connect(stored, newIdentity('Bob'));
     expect(b.remote!.id).toBe(stored.id);
     await a.close();
   });
@@ -37,12 +40,7 @@ describe('service identity', () => {
     expect(await webCryptoSuite.verify(key, data, forged)).toBe(false);
 
     const bob = newIdentity('Bob');
-    const a = createConnection({ local: { id: alice.id, name: 'Alice' }, identity: signerOf(alice), proofSuite: nodeProofSuite });
-    const b = createConnection({ local: { id: bob.id, name: 'Bob' }, identity: signerOf(bob), proofSuite: nodeProofSuite });
-    const pipes = createMemoryPipePair(a.sink, b.sink);
-    a.attach(pipes.a);
-    b.attach(pipes.b);
-    await Promise.all([a.opened, b.opened]);
+    const { a } = await connect(alice, bob, nodeProofSuite);
     expect(a.remote!.id).toBe(bob.id);
     await a.close();
   });

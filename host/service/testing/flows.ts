@@ -11,16 +11,24 @@ export class Tracker {
   readonly attempts = new Map<string, AttemptSummary>();
   readonly connections = new Map<string, ConnectionSummary>();
   #waiters = new Set<() => void>();
+  #offs: (() => void)[];
 
   constructor(readonly client: ServiceClient) {
-    client.on('attempt.updated', (a) => {
-      this.attempts.set(a.id, a);
-      this.#wake();
-    });
-    client.on('connection.updated', (c) => {
-      this.connections.set(c.id, c);
-      this.#wake();
-    });
+    this.#offs = [
+      client.on('attempt.updated', (a) => {
+        this.attempts.set(a.id, a);
+        this.#wake();
+      }),
+      client.on('connection.updated', (c) => {
+        this.connections.set(c.id, c);
+        this.#wake();
+      }),
+    ];
+  }
+
+  /** Stop following the client's events. */
+  stop(): void {
+    for (const off of this.#offs.splice(0)) off();
   }
 
   attempt(id: string, predicate: (a: AttemptSummary) => boolean): Promise<AttemptSummary> {

@@ -3,18 +3,11 @@
  * paste it on Bob's side, accept, copy Bob's reply code back), and both see the connection.
  * The transport is the example TCP plugin (cross-process on loopback, no WebRTC needed).
  */
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addTrack, createPlaylist, endEverything, FIXTURES, go, launchBrowser, openApp, screenshot, startShell, titles, type OpenedPage, type Shell } from './harness';
+import { addTrack, copyFrom, createPlaylist, endEverything, FIXTURES, go, launchBrowser, openApp, screenshot, startShell, titles, type OpenedPage, type Shell } from './harness';
 
 const CONFIG = `${FIXTURES}manual-tcp.config.ts`;
-
-/** Click a copy button and return what landed on the clipboard. */
-async function copyFrom(page: Page, button: ReturnType<Page['getByRole']>): Promise<string> {
-  await button.click();
-  await page.getByRole('button', { name: /^Copied/ }).first().waitFor();
-  return page.evaluate(() => navigator.clipboard.readText());
-}
 
 describe('connecting two people with copy & paste', () => {
   let browser: Browser;

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 
 const SERVER = fileURLToPath(new URL('../server.ts', import.meta.url));
 export const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
@@ -183,4 +184,30 @@ export async function createPlaylist(page: Page, name: string): Promise<void> {
   await page.getByLabel('New playlist', { exact: true }).fill(name);
   await page.getByRole('button', { name: 'Create', exact: true }).click();
   await page.getByTestId('playlist-name').filter({ hasText: name }).waitFor();
+}
+
+/** Click a copy button and return what landed on the clipboard. */
+export async function copyFrom(page: Page, button: ReturnType<Page['getByRole']>): Promise<string> {
+  await button.click();
+  await page.getByRole('button', { name: /^Copied/ }).first().waitFor();
+  return page.evaluate(() => navigator.clipboard.readText());
+}
+
+/** Create an invite with `method` (or the default) and return its link. */
+export async function invite(page: Page, method?: string): Promise<string> {
+  await go(page, 'Connect');
+  if (method) await page.getByLabel('Signalling method').selectOption(method);
+  const cards = page.locator('[data-attempt]');
+  const before = await cards.count();
+  await page.getByRole('button', { name: 'Create invite' }).click();
+  await expect.poll(() => cards.count()).toBe(before + 1);
+  const card = cards.first();
+  await card.getByLabel('Invite link', { exact: true }).waitFor();
+  return copyFrom(page, card.getByRole('button', { name: 'Copy invite link' }));
+}
+
+export async function openLink(page: Page, link: string): Promise<void> {
+  await go(page, 'Connect');
+  await page.getByLabel('Invite link or code').fill(link);
+  await page.getByRole('button', { name: 'Open', exact: true }).click();
 }

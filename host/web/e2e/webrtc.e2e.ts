@@ -3,37 +3,12 @@
  * the PeerJS broker (a PeerServer this test starts on a loopback port), with playlists edited
  * on both sides, an incoming request rejected, and the default method switched in settings.
  */
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type Broker } from '../../../plugins/peerjs/broker';
-import { addTrack, createPlaylist, endEverything, FIXTURES, go, launchBrowser, onCleanup, openApp, screenshot, startShell, titles, type OpenedPage, type Shell } from './harness';
+import { addTrack, copyFrom, createPlaylist, endEverything, FIXTURES, go, invite, launchBrowser, onCleanup, openApp, openLink, screenshot, startShell, titles, type OpenedPage, type Shell } from './harness';
 
 const CONFIG = `${FIXTURES}webrtc.config.ts`;
-
-async function copyFrom(page: Page, button: ReturnType<Page['getByRole']>): Promise<string> {
-  await button.click();
-  await page.getByRole('button', { name: /^Copied/ }).first().waitFor();
-  return page.evaluate(() => navigator.clipboard.readText());
-}
-
-/** Create an invite with `method` (or the default) and return its link. */
-async function invite(page: Page, method?: string): Promise<string> {
-  await go(page, 'Connect');
-  if (method) await page.getByLabel('Signalling method').selectOption(method);
-  const cards = page.locator('[data-attempt]');
-  const before = await cards.count();
-  await page.getByRole('button', { name: 'Create invite' }).click();
-  await expect.poll(() => cards.count()).toBe(before + 1);
-  const card = cards.first();
-  await card.getByLabel('Invite link', { exact: true }).waitFor();
-  return copyFrom(page, card.getByRole('button', { name: 'Copy invite link' }));
-}
-
-async function openLink(page: Page, link: string): Promise<void> {
-  await go(page, 'Connect');
-  await page.getByLabel('Invite link or code').fill(link);
-  await page.getByRole('button', { name: 'Open', exact: true }).click();
-}
 
 describe('real WebRTC between two browser shells', () => {
   let broker: Broker;

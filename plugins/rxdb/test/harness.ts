@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import { defineConfig } from '../../../core/config';
 import { definePlugin } from '../../../core/plugin';
 import { createClient, type ServiceClient } from '../../../core/protocol/client';
-import type { AttemptSummary } from '../../../core/protocol';
 import { createPortPair } from '../../../core/protocol/port';
 import { memoryTransport } from '../../../core/testing';
 import { Service } from '../../../host/service/service';
+import { Tracker, connectBroker, connectManual, type Connected } from '../../../host/service/testing/flows';
 import { manual } from '../../manual';
 import { rxdb, type RxdbOptions } from '../index';
 
@@ -47,7 +47,7 @@ export async function startInProcess(name: string, options: { dataDir?: string; 
   await service.start();
   const status = await client.request('service.status', {});
   let stopped = false;
-  return {
+  return watch({
     name,
     id: status.local.id,
     dataDir,
@@ -55,84 +55,77 @@ export async function startInProcess(name: string, options: { dataDir?: string; 
     async stop() {
       if (stopped) return;
       stopped = true;
+      watched.delete(client);
       await service.stop();
       client.close();
     },
-  };
+  });
 }
 
-/** Connect two peers as a user would: invite, open the link, approve, and with manual
- * signalling paste the reply code back. Resolves with each side's connection id. */
-export async function connect(inviter: { client: ServiceClient }, answerer: { client: ServiceClient }, method = 'manual'): Promise<{ inviter: string; answerer: string }> {
-  const a = attempts(inviter.client);
-  const b = attempts(answerer.client);
+/** Connect two peers as a user would (host/service/testing/flows.ts): invite, open the link,
+ * approve, and with manual signalling paste the reply code back. Resolves with each side's
+ * connection id. */
+export async function connect(inviter: { client: ServiceClient }, answerer: { client: ServiceClient }, method = 'manual'): Promise<Connected> {
+  const a = new Tracker(inviter.client);
+  const b = new Tracker(answerer.client);
   try {
-    const invite = await inviter.client.request('attempts.invite', { method });
-    const shown = await a.next((x) => x.id === invite.id && !!x.invite && (method !== 'manual' || !!x.question));
-    const request = await answerer.client.request('links.open', { link: shown.invite!.link });
-    await answerer.client.request('attempts.approve', { attemptId: request.id });
-    if (method === 'manual') {
-      const reply = await b.next((x) => x.id === request.id && x.displays.some((d) => !!d.code));
-      await inviter.client.request('attempts.answer', { attemptId: invite.id, questionId: shown.question!.id, answer: reply.displays.find((d) => d.code)!.code! });
-    }
-    const [opened, answered] = await Promise.all([
-      a.next((x) => x.id === invite.id && x.state === 'open'),
-      b.next((x) => x.id === request.id && x.state === 'open'),
-    ]);
-    return { inviter: opened.connectionId!, answerer: answered.connectionId! };
+    return await (method === 'manual' ? connectManual(a, b) : connectBroker(a, b, method));
   } finally {
     a.stop();
     b.stop();
   }
 }
 
-/** Attempt events from the moment of the call, and a way to wait for one (failures throw). */
-function attempts(client: ServiceClient) {
-  const seen: AttemptSummary[] = [];
-  const waiting = new Set<() => void>();
-  const off = client.on('attempt.updated', (attempt) => {
-    seen.push(attempt);
-    for (const check of [...waiting]) check();
+/** Clients whose events wake `eventually`. */
+const watched = new Set<ServiceClient>();
+const WAKING_EVENTS = ['playlists.changed', 'tracks.changed', 'sync.changed', 'connection.updated', 'attempt.updated'] as const;
+
+/** Let this client's events wake `eventually` (peers made here are watched already). */
+export function watch<C extends { client: ServiceClient }>(peer: C): C {
+  watched.add(peer.client);
+  return peer;
+}
+
+/** Settles at the next event of any watched client, or after `fallbackMs` at the latest;
+ * `cancel` stops listening (and its timer) early. */
+function nextEvent(fallbackMs: number): { settled: Promise<void>; cancel(): void } {
+  const offs: (() => void)[] = [];
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let done = () => {};
+  const settled = new Promise<void>((resolve) => {
+    done = () => {
+      clearTimeout(timer);
+      for (const off of offs.splice(0)) off();
+      resolve();
+    };
   });
-  return {
-    stop: off,
-    next(predicate: (a: AttemptSummary) => boolean, timeoutMs = 30_000): Promise<AttemptSummary> {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => done(new Error('timed out waiting for an attempt update')), timeoutMs);
-        const done = (result: AttemptSummary | Error) => {
-          clearTimeout(timer);
-          waiting.delete(check);
-          if (result instanceof Error) reject(result);
-          else resolve(result);
-        };
-        const check = () => {
-          const failed = seen.find((x) => x.state === 'failed' || x.state === 'rejected');
-          if (failed) return done(new Error(`attempt ${failed.id} ${failed.state}: ${failed.error?.message}`));
-          const match = seen.find(predicate);
-          if (match) done(match);
-        };
-        waiting.add(check);
-        check();
-      });
-    },
-  };
+  timer = setTimeout(done, fallbackMs);
+  for (const client of watched) for (const event of WAKING_EVENTS) offs.push(client.on(event, done));
+  return { settled, cancel: done };
 }
 
 /**
- * Re-run `check` until it stops throwing, re-checking after each event the clients emit and
- * at least every `pollMs`; fail with its last error after `timeoutMs`.
+ * Re-run `check` until it stops throwing: again after each event a watched client emits (a
+ * change, a sync step, a connection update), or after `fallbackMs` when none comes (some state,
+ * such as a process's death, has no event); fail with its last error after `timeoutMs`.
  */
-export async function eventually<T>(check: () => Promise<T> | T, options: { timeoutMs?: number; pollMs?: number } = {}): Promise<T> {
+export async function eventually<T>(check: () => Promise<T> | T, options: { timeoutMs?: number; fallbackMs?: number } = {}): Promise<T> {
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   let lastError: unknown;
   for (;;) {
+    const woken = nextEvent(options.fallbackMs ?? 1000); // listen before checking: no event is missed
     try {
-      return await check();
+      const value = await check();
+      woken.cancel();
+      return value;
     } catch (error) {
       lastError = error;
     }
-    if (Date.now() > deadline) throw lastError;
-    await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 50));
+    if (Date.now() > deadline) {
+      woken.cancel();
+      throw lastError;
+    }
+    await woken.settled;
   }
 }
 

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { startBroker, type Broker } from '../../peerjs';
 import { spawnService, type SpawnedService, type SpawnOptions } from '../../../host/service/testing/spawn';
-import { connect, eventually, snapshot, songs } from './harness';
+import { connect, eventually, snapshot, songs, watch } from './harness';
 
 const CONFIG = fileURLToPath(new URL('./fixtures/p2p.config.ts', import.meta.url));
 
@@ -17,7 +17,7 @@ async function start(name: string, options: SpawnOptions = {}): Promise<SpawnedS
   const service = await spawnService({ name, config: CONFIG, ...options, env: { WHATNEXT_TEST_BROKER_PORT: String(broker.port), ...options.env } });
   running.push(service);
   const id = (await service.client.request('service.status', {})).local.id;
-  return Object.assign(service, { id });
+  return watch(Object.assign(service, { id }));
 }
 
 beforeAll(async () => {
@@ -101,7 +101,7 @@ describe('crash in the middle of a sync', () => {
       const received = (await bob.client.request('sync.status', {}))[0]?.received ?? 0;
       expect(received).toBeGreaterThanOrEqual(1000);
       return received;
-    }, { pollMs: 2 });
+    });
     bob.child.kill('SIGKILL');
     expect((await bob.exited).signal).toBe('SIGKILL');
     expect(atKill).toBeLessThan(5000);

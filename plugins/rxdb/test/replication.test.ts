@@ -157,7 +157,7 @@ describe('playlist replication in process', () => {
     await eventually(async () => {
       const received = (await bob.client.request('sync.status', {}))[0]?.received ?? 0;
       expect(received).toBeGreaterThanOrEqual(300);
-    }, { pollMs: 5 });
+    });
     await bob.client.request('connections.close', { connectionId: first.answerer });
     await eventually(async () => expect((await bob.client.request('sync.status', {}))[0]!.state).toBe('paused'));
     const atDrop = (await bob.client.request('playlists.get', { playlistId: playlist.id })).tracks.length;
