@@ -8,6 +8,7 @@ import { peerjs } from '../plugins/peerjs';
 import { startBroker, type Broker } from '../plugins/peerjs/broker';
 import { randomBase32 } from '../core/util/ids';
 import type { Connection } from '../core/connection/types';
+import { peerjsConnectsAcrossProcesses } from './connect-processes';
 import { closePair, connectManual, connectPeerjs, ourPeer, preparePeerjs, type OurPair, type OurPeer } from './ours';
 import { rawPeerJs, rawSimplePeer, type RawPair } from './raw';
 import { measurement, percentile, repeat, timed, type Measurement } from './stats';
@@ -64,6 +65,11 @@ async function peerjsVersusRaw(broker: Broker, log: (m: Measurement) => void): P
     await a.stop();
     await b.stop();
   }
+  // The same with each peer in its own process, as people run it: each peer's work on its own
+  // thread instead of both queued on one.
+  const apart = await peerjsConnectsAcrossProcesses(broker, CONNECTS);
+  log(measurement('peerjs', 'connect p50, a process per peer', 'ms', percentile(apart.ours, 0.5), percentile(apart.raw, 0.5), { n: CONNECTS }));
+  log(measurement('peerjs', 'connect max, a process per peer', 'ms', Math.max(...apart.ours), Math.max(...apart.raw), { n: CONNECTS }));
 }
 
 interface Contest {

@@ -44,22 +44,35 @@ export interface RawPeerJs {
   close(): void;
 }
 
-/** Two PeerJS clients registered on `broker`, the engine's globals supplied as a Node user would. */
-export async function rawPeerJs(broker: Broker, ids: [string, string]): Promise<RawPeerJs> {
-  const { Peer: PeerJs } = loadPeerJs({
+/** Where the raw PeerJS clients register (a `Broker`'s address). */
+export type BrokerAddress = Pick<Broker, 'host' | 'port' | 'path' | 'key'>;
+
+/** The data connection options both raw and ours use: reliable (ordered), raw bytes. */
+export const RAW_CONNECT_OPTIONS = { reliable: true, serialization: 'raw' } as const;
+
+/** PeerJS with the engine's globals supplied as a Node user would: one copy per process. */
+let peerJs: ReturnType<typeof loadPeerJs> | undefined;
+
+/** One PeerJS client registered on `broker` as `id`. */
+export async function rawPeerJsPeer(broker: BrokerAddress, id: string): Promise<import('peerjs').Peer> {
+  peerJs ??= loadPeerJs({
     RTCPeerConnection: wrtc.RTCPeerConnection,
     RTCSessionDescription: wrtc.RTCSessionDescription,
     RTCIceCandidate: wrtc.RTCIceCandidate,
     WebSocket: WebSocket as never,
   });
-  const options = { host: broker.host, port: broker.port, path: broker.path, key: broker.key, secure: false, config: { iceServers: [] } };
-  const a = new PeerJs(ids[0], options);
-  const b = new PeerJs(ids[1], options);
-  await Promise.all([new Promise((r) => a.once('open', r)), new Promise((r) => b.once('open', r))]);
+  const peer = new peerJs.Peer(id, { host: broker.host, port: broker.port, path: broker.path, key: broker.key, secure: false, config: { iceServers: [] } });
+  await new Promise((resolve) => peer.once('open', resolve));
+  return peer;
+}
+
+/** Two PeerJS clients registered on `broker`. */
+export async function rawPeerJs(broker: BrokerAddress, ids: [string, string]): Promise<RawPeerJs> {
+  const [a, b] = await Promise.all([rawPeerJsPeer(broker, ids[0]), rawPeerJsPeer(broker, ids[1])]);
   return {
     async connect() {
       const incoming = new Promise<import('peerjs').DataConnection>((resolve) => a.once('connection', resolve));
-      const out = b.connect(ids[0], { reliable: true, serialization: 'raw' });
+      const out = b.connect(ids[0], RAW_CONNECT_OPTIONS);
       const inc = await incoming;
       await Promise.all([new Promise((r) => out.once('open', () => r(undefined))), new Promise((r) => inc.once('open', () => r(undefined)))]);
       const conns = { a: inc, b: out };

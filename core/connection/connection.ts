@@ -45,7 +45,7 @@ import {
   encodePing,
   encodePong,
   type Frame,
-  type Hello,
+  Hello,
   type MessageType,
 } from './wire';
 import { Authenticator, ProofRefused } from './proof';
@@ -101,10 +101,13 @@ class CoreConnection implements Connection {
   private closingReason: CloseReason | undefined;
   private closeTimer: ReturnType<typeof setTimeout> | undefined;
   private helloSent = false;
+  /** The remote's hello is known (from the pipe, or checked after it came through signalling). */
   private helloReceived = false;
-  /** Our proof is sent (or there is nothing to prove). */
-  private proofSent = false;
-  /** Our proof, made before we had a pipe (the remote's hello came first): sent after our hello. */
+  /** The remote's hello frame arrived on the pipe. */
+  private helloFrameReceived = false;
+  /** The remote's hello as it came through signalling, if it did (see acceptSignalledHello). */
+  private signalled: Hello | undefined;
+  /** Our PROOF frame, made before we had a pipe (the remote's hello came first): sent after our hello. */
   private pendingProof: Uint8Array | undefined;
   private readonly auth: Authenticator;
   /** Proof work runs in order: a proof frame waits for the hello it answers. */
@@ -198,10 +201,48 @@ class CoreConnection implements Connection {
     const hello: Hello = { protocol: PROTOCOL_VERSION, peer: this.settings.local, auth: this.auth.helloAuth() };
     if (!this.sendFrame(encodeHello(hello))) return;
     this.helloSent = true;
-    const proof = this.pendingProof;
+    const made = this.pendingProof;
     this.pendingProof = undefined;
-    if (proof) this.sendProof(proof);
-    this.openIfReady();
+    if (made && this.sendFrame(encodeProof(made))) this.auth.proofFrameSent();
+    // The remote's hello may be known already (it came ahead, or before our pipe): our proof
+    // follows now if our hello did not carry it.
+    this.prove(() => this.sendProofFrame());
+  }
+
+  get handshakeNonce(): string {
+    return this.auth.nonce;
+  }
+
+  presign(remoteId: string, nonce: string): void {
+    if (!this.helloSent && !this.machine.ended) this.auth.presign(remoteId, nonce);
+  }
+
+  signalledHello(): Hello | undefined {
+    const auth = this.auth.signalledAuth();
+    return auth && { protocol: PROTOCOL_VERSION, peer: this.settings.local, auth };
+  }
+
+  acceptSignalledHello(input: unknown): void {
+    // Untrusted and optional: anything that cannot be checked ahead is left to the pipe, which
+    // still carries the whole handshake. Once the remote's hello came on the pipe, it decides.
+    if (this.helloFrameReceived || this.signalled || this.machine.ended) return;
+    const parsed = Hello.safeParse(input);
+    if (!parsed.success || !parsed.data.auth?.proof || this.helloRefusal(parsed.data)) return;
+    const hello = parsed.data;
+    const auth = parsed.data.auth;
+    this.presign(hello.peer.id, auth.nonce); // our proof answers the nonce this hello names
+    this.prove(async () => {
+      if (this.helloFrameReceived || this.signalled) return;
+      const proven = await this.auth.checkRemote(hello.peer.id, auth).catch((error: unknown) => {
+        if (error instanceof ProofRefused) return false; // the pipe's hello will be checked on its own
+        throw error;
+      });
+      if (!proven) return;
+      this.signalled = hello;
+      this.remotePeer = hello.peer;
+      this.helloReceived = true;
+      await this.sendProofFrame();
+    });
   }
 
   fail(stage: ConnectionStage, error: unknown): void {
@@ -288,8 +329,8 @@ class CoreConnection implements Connection {
     if (frame.kind === 'close') {
       return this.end({ by: 'remote', code: frame.close.code, message: frame.close.message });
     }
-    if (frame.kind === 'hello') return this.onHello(frame.hello);
-    if (!this.helloReceived) {
+    if (frame.kind === 'hello') return this.onHelloFrame(frame.hello);
+    if (!this.helloFrameReceived) {
       throw new ProtocolError(`a ${frame.kind === 'start' ? frame.type : frame.kind} frame arrived before the hello`);
     }
     if (frame.kind === 'proof') return this.prove(() => this.auth.onProof(frame.signature));
@@ -316,31 +357,51 @@ class CoreConnection implements Connection {
     }
   }
 
-  private onHello(hello: Hello): void {
-    if (this.helloReceived) throw new ProtocolError('a second hello');
-    const refuse = (message: string) => this.abort({ by: 'error', code: 'handshake-failed', stage: 'handshake', message });
-    if (hello.protocol !== PROTOCOL_VERSION) {
-      return refuse(`the remote speaks connection protocol ${hello.protocol}; this side speaks ${PROTOCOL_VERSION}`);
-    }
-    const expected = this.settings.expectedRemote;
-    if (expected !== undefined && hello.peer.id !== expected) {
-      return refuse(`expected peer ${expected}, but the remote is ${hello.peer.id}`);
-    }
-    this.helloReceived = true;
-    this.remotePeer = hello.peer;
-    this.prove(async () => this.sendProof(await this.auth.onHello(hello.peer.id, hello.auth)));
+  private onHelloFrame(hello: Hello): void {
+    if (this.helloFrameReceived) throw new ProtocolError('a second hello');
+    this.helloFrameReceived = true;
+    // After any check of a hello that came ahead, which decides what this one must be.
+    this.prove(async () => {
+      const signalled = this.signalled;
+      if (signalled) {
+        // The hello checked ahead names the peer, key and nonce our proof answers: the pipe's
+        // must name the same.
+        if (hello.peer.id !== signalled.peer.id || hello.auth?.key !== signalled.auth?.key || hello.auth?.nonce !== signalled.auth?.nonce) {
+          throw new ProofRefused("the remote's hello on the connection differs from the one it sent while signalling");
+        }
+        return;
+      }
+      const refusal = this.helloRefusal(hello);
+      if (refusal) throw new ProofRefused(refusal);
+      this.helloReceived = true;
+      this.remotePeer = hello.peer;
+      // checkRemote records the remote's nonce at once: our proof is signed while its key is checked.
+      await Promise.all([this.auth.checkRemote(hello.peer.id, hello.auth), this.sendProofFrame()]);
+    });
   }
 
-  /** Send our proof (if we have one to give). It must follow our hello: a transport may deliver
-   * the remote's hello before our pipe is attached (simple-peer's responder gets the remote's
-   * frames before its 'connect'), and signing may finish before the pipe arrives. */
-  private sendProof(proof: Uint8Array | undefined): void {
-    if (proof && !this.helloSent) {
-      this.pendingProof = proof;
-      return;
-    }
-    if (proof && !this.sendFrame(encodeProof(proof))) return;
-    this.proofSent = true;
+  /** Why a hello is refused before any key is looked at, if it is. */
+  private helloRefusal(hello: Hello): string | undefined {
+    if (hello.protocol !== PROTOCOL_VERSION) return `the remote speaks connection protocol ${hello.protocol}; this side speaks ${PROTOCOL_VERSION}`;
+    const expected = this.settings.expectedRemote;
+    if (expected !== undefined && hello.peer.id !== expected) return `expected peer ${expected}, but the remote is ${hello.peer.id}`;
+    return undefined;
+  }
+
+  private refuseHandshake(message: string): void {
+    this.abort({ by: 'error', code: 'handshake-failed', stage: 'handshake', message });
+  }
+
+  /** Our PROOF frame, once the remote's hello is known, unless our hello carries the proof. It
+   * must follow our hello: the remote's hello can come before our pipe (simple-peer's responder
+   * gets the remote's frames before its 'connect'), and then waits in `pendingProof`. */
+  private async sendProofFrame(): Promise<void> {
+    const proof = this.auth.proofFrame();
+    if (!proof) return;
+    const signature = await proof;
+    if (this.machine.ended) return;
+    if (!this.helloSent) this.pendingProof = signature;
+    else if (this.sendFrame(encodeProof(signature))) this.auth.proofFrameSent();
   }
 
   /** Run a step of the proof exchange after the previous one; a refusal fails the handshake. */
@@ -353,7 +414,7 @@ class CoreConnection implements Connection {
       })
       .catch((error: unknown) => {
         if (error instanceof ProofRefused) {
-          this.abort({ by: 'error', code: 'handshake-failed', stage: 'handshake', message: error.message });
+          this.refuseHandshake(error.message);
         } else {
           this.abort({ by: 'error', code: 'protocol-error', message: describe(error) });
         }
@@ -361,7 +422,7 @@ class CoreConnection implements Connection {
   }
 
   private openIfReady(): void {
-    if (!this.helloSent || !this.helloReceived || !this.proofSent || !this.auth.remoteVerified || this.state !== 'connecting') return;
+    if (!this.helloSent || !this.helloReceived || !this.auth.ourProofDone || !this.auth.remoteVerified || this.state !== 'connecting') return;
     this.machine.transition('open');
     this.enterStage('open');
     this.heartbeat.startPinging();

@@ -6,9 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { createMemoryPipePair } from '../testing/memory-transport';
 import { createConnection } from './connection';
 import { generateIdentity, loadIdentity, peerIdFromKey, type PeerIdentity } from './proof';
-import { encodeProof } from './wire';
+import { decodeFrame, encodeHello, encodeProof, type Frame, type Hello } from './wire';
+import { fromBase64Url } from '../util/ids';
 import { SinkTap, rawRemote } from './test-support';
-import type { ConnectionOptions } from './types';
+import type { Connection, ConnectionOptions } from './types';
 
 async function person(name: string) {
   const { id, identity, stored } = await generateIdentity();
@@ -120,5 +121,205 @@ describe('identity proof', () => {
     await remote.handshake();
     await remote.deliver(encodeProof(new Uint8Array(64)));
     expect(await remote.connection.closed).toMatchObject({ code: 'protocol-error' });
+  });
+});
+
+/** An identity whose signatures a test can wait for. */
+function watched(identity: PeerIdentity): { identity: PeerIdentity; signed: () => Promise<void> } {
+  const waiters: (() => void)[] = [];
+  let count = 0;
+  return {
+    identity: {
+      publicKey: identity.publicKey,
+      sign: async (data) => {
+        const signature = await identity.sign(data);
+        count++;
+        for (const wake of waiters.splice(0)) wake();
+        return signature;
+      },
+    },
+    signed: () => (count > 0 ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve))),
+  };
+}
+
+/** The connection's hello for signalling, once `signed` says its proof exists (the connection
+ * takes the signature a few microtasks after the signer returns it). */
+async function helloAhead(connection: Connection, signed: () => Promise<void>): Promise<Hello> {
+  await signed();
+  for (let turn = 0; turn < 10 && connection.signalledHello() === undefined; turn++) await Promise.resolve();
+  const hello = connection.signalledHello();
+  expect(hello).toBeDefined();
+  return hello as Hello;
+}
+
+/** A sink that also records the kind of every frame. */
+function kinds(sink: Connection['sink']): { sink: Connection['sink']; seen: Frame['kind'][] } {
+  const seen: Frame['kind'][] = [];
+  return { seen, sink: { frame: (data) => (seen.push(decodeFrame(data).kind), sink.frame(data)), drain: sink.drain, closed: sink.closed } };
+}
+
+/** Attach both over a memory pipe pair, recording the kind of each frame each side receives;
+ * resolves once both are open. */
+async function openRecorded(a: Connection, b: Connection): Promise<{ atA: Frame['kind'][]; atB: Frame['kind'][] }> {
+  const [tapA, tapB] = [kinds(a.sink), kinds(b.sink)];
+  const pipes = createMemoryPipePair(tapA.sink, tapB.sink);
+  a.attach(pipes.a);
+  b.attach(pipes.b);
+  await Promise.all([a.opened, b.opened]);
+  return { atA: tapA.seen, atB: tapB.seen };
+}
+
+/** Alice and Bob, each with a connection whose signatures the test can wait for. */
+async function aliceAndBob() {
+  const alice = await person('Alice');
+  const bob = await person('Bob');
+  const aliceSigns = watched(alice.identity);
+  const bobSigns = watched(bob.identity);
+  const a = createConnection({ local: alice.peer, identity: aliceSigns.identity });
+  const b = createConnection({ local: bob.peer, identity: bobSigns.identity });
+  return { alice, bob, aliceSigns, bobSigns, a, b };
+}
+
+/** Alice invites (her nonce goes ahead, as in a link), Bob answers with his hello ahead (as in
+ * an offer), Alice's hello goes ahead back (as in an answer). */
+async function ahead() {
+  const { alice, bob, aliceSigns, bobSigns, a, b } = await aliceAndBob();
+  b.presign(alice.peer.id, a.handshakeNonce);
+  const bobHello = await helloAhead(b, bobSigns.signed);
+  a.acceptSignalledHello(bobHello); // also signs Bob's nonce, from his hello
+  const aliceHello = await helloAhead(a, aliceSigns.signed);
+  b.acceptSignalledHello(aliceHello);
+  const tapA = kinds(a.sink);
+  const tapB = kinds(b.sink);
+  const pipes = createMemoryPipePair(tapA.sink, tapB.sink);
+  return { alice, bob, a, b, pipes, framesAtA: tapA.seen, framesAtB: tapB.seen, aliceHello, bobHello };
+}
+
+describe('identity proof, partly ahead through signalling', () => {
+  it('with both hellos ahead, each side opens with its pipe, before any frame from the other', async () => {
+    const { alice, bob, a, b, pipes, framesAtA, framesAtB } = await ahead();
+    b.attach(pipes.b); // Alice has no pipe yet: nothing can come from her
+    await b.opened;
+    expect(b.remote).toEqual(alice.peer);
+    expect(framesAtB).toEqual([]);
+    a.attach(pipes.a);
+    await a.opened;
+    expect(a.remote).toEqual(bob.peer);
+    // Both proofs travelled in the hellos: no PROOF frame either way.
+    const got = new Promise((resolve) => a.channel('x').onMessage(resolve));
+    await b.channel('x').send('hi');
+    expect(await got).toBe('hi');
+    expect(framesAtA.filter((k) => k === 'proof')).toEqual([]);
+    expect(framesAtB.filter((k) => k === 'proof')).toEqual([]);
+    expect(framesAtB[0]).toBe('hello'); // Alice still confirms who she is on the pipe
+    await a.close();
+  });
+
+  it('sends no second proof when the remote\'s hello reaches it before its pipe is attached', async () => {
+    // Bob's offer carried only his nonce; Alice's answer carried her hello. Bob opens at once,
+    // and his hello reaches Alice before her pipe is attached (as a data channel may deliver
+    // its first message with its open event): her proof still goes in her hello, once.
+    const { bob, aliceSigns, bobSigns, a, b } = await aliceAndBob();
+    a.presign(bob.peer.id, b.handshakeNonce);
+    b.acceptSignalledHello(await helloAhead(a, aliceSigns.signed));
+    await bobSigns.signed(); // his proof for her nonce, from her hello
+    const tapA = new SinkTap(kinds(a.sink).sink);
+    const tapB = kinds(b.sink);
+    const pipes = createMemoryPipePair(tapA, tapB.sink);
+    const bobsHello = tapA.next();
+    b.attach(pipes.b);
+    await b.opened;
+    await bobsHello;
+    a.attach(pipes.a);
+    await a.opened;
+    const got = new Promise((resolve) => b.channel('x').onMessage(resolve));
+    await a.channel('x').send('after');
+    expect(await got).toBe('after');
+    expect(tapB.seen).toEqual(['hello', 'start']); // her hello (with her proof), her message: no PROOF
+    expect(b.state).toBe('open');
+    await a.close();
+  });
+
+  it('with only the nonce ahead, the proof rides in the hello and no PROOF frame follows', async () => {
+    const { bob, aliceSigns, a, b } = await aliceAndBob();
+    a.presign(bob.peer.id, b.handshakeNonce);
+    await helloAhead(a, aliceSigns.signed);
+    const { atA, atB } = await openRecorded(a, b);
+    expect(atB).toEqual(['hello']); // Alice's proof was in her hello
+    expect(atA).toEqual(['hello', 'proof']); // Bob answered hers on the pipe
+    await a.close();
+  });
+
+  it('sends a proof made ahead as a frame when it was not ready for the hello', async () => {
+    const alice = await person('Alice');
+    const bob = await person('Bob');
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const slow: PeerIdentity = { publicKey: alice.identity.publicKey, sign: async (data) => (await gate, alice.identity.sign(data)) };
+    const a = createConnection({ local: alice.peer, identity: slow });
+    const b = createConnection({ local: bob.peer, identity: bob.identity });
+    a.presign(bob.peer.id, b.handshakeNonce);
+    expect(a.signalledHello()).toBeUndefined(); // nothing to send ahead yet
+    const opening = openRecorded(a, b); // attaches both at once
+    release();
+    const { atB } = await opening;
+    expect(atB).toEqual(['hello', 'proof']); // her hello went without it; the frame followed
+    await a.close();
+  });
+
+  it('sets aside a hello that came ahead and does not prove its id: the pipe decides', async () => {
+    const { aliceHello } = await ahead();
+    // Alice's hello, as it came ahead to Bob, replayed to Carol: its proof answers Bob's nonce.
+    // Carol must not take it; on the pipe, a copy of the hello without the proof does not open
+    // her connection, and a proof that does not verify fails it.
+    const fresh = await person('Carol');
+    const remote = rawRemote({ local: fresh.peer, identity: fresh.identity });
+    remote.connection.acceptSignalledHello(aliceHello);
+    const states: string[] = [];
+    remote.connection.on('state', (state) => states.push(state));
+    await remote.deliver(encodeHello({ ...aliceHello, auth: { nonce: aliceHello.auth!.nonce, key: aliceHello.auth!.key } }));
+    await remote.deliver(encodeProof(fromBase64Url(aliceHello.auth!.proof!)!));
+    expect(await remote.connection.closed).toMatchObject({ code: 'handshake-failed', message: `the remote could not prove it is ${aliceHello.peer.id}` });
+    expect(states).not.toContain('open');
+  });
+
+  it('fails the connection when the peer on the pipe is not the one whose hello came ahead', async () => {
+    const { a, pipes } = await ahead();
+    // Alice checked Bob's hello ahead; on the pipe, someone else says hello.
+    const mallory = await person('Mallory');
+    const impostor = createConnection({ local: mallory.peer, identity: mallory.identity });
+    a.attach(pipes.a);
+    impostor.attach(pipes.b);
+    const reason = await a.closed;
+    expect(reason).toMatchObject({ code: 'handshake-failed', message: "the remote's hello on the connection differs from the one it sent while signalling" });
+  });
+
+  it('ignores a malformed hello or nonce from signalling: the pipe does the whole handshake', async () => {
+    const alice = await person('Alice');
+    const bob = await person('Bob');
+    const a = createConnection({ local: alice.peer, identity: alice.identity });
+    const b = createConnection({ local: bob.peer, identity: bob.identity });
+    for (const junk of [undefined, null, 42, 'hello', { protocol: 1 }, { protocol: 1, peer: bob.peer, auth: { nonce: '!' } }]) a.acceptSignalledHello(junk);
+    a.presign(bob.peer.id, 'not a nonce');
+    expect(a.signalledHello()).toBeUndefined();
+    const pipes = createMemoryPipePair(a.sink, b.sink);
+    a.attach(pipes.a);
+    b.attach(pipes.b);
+    await Promise.all([a.opened, b.opened]);
+    expect(a.remote).toEqual(bob.peer);
+    await a.close();
+  });
+
+  it('a proof made for another nonce (a link whose invite is gone) is set aside, and a PROOF frame follows', async () => {
+    const { alice, bob, aliceSigns, a, b } = await aliceAndBob();
+    const gone = createConnection({ local: bob.peer, identity: bob.identity }); // the invite's
+    a.presign(bob.peer.id, gone.handshakeNonce);
+    await helloAhead(a, aliceSigns.signed);
+    const { atA, atB } = await openRecorded(a, b);
+    expect(a.remote).toEqual(bob.peer);
+    expect(b.remote).toEqual(alice.peer);
+    expect(atB).toEqual(['hello', 'proof']); // her hello's proof answered the old nonce
+    expect(atA).toEqual(['hello', 'proof']);
+    await a.close();
   });
 });

@@ -2,14 +2,23 @@
  * Proof of identity in the handshake. A peer id is the hash of an Ed25519 public key, so a peer
  * cannot claim another's id without its private key:
  *
- *   hello  { ..., auth: { nonce, key? } }   nonce: 16 random bytes per connection; key: 32 bytes
+ *   hello  { ..., auth: { nonce, key?, proof? } }   nonce: 16 random bytes per connection;
+ *                                                     key: 32 bytes
  *   proof  signature by the sender's key over
  *          "whatnext/proof/v1" | the receiver's nonce | sender id | receiver id
  *
  * A side with an identity answers the remote's nonce with a proof; a side that requires proof
- * opens only after verifying the remote's. Runtime-neutral: WebCrypto only.
+ * opens only after verifying the remote's. On the pipe alone that takes two trips: hellos, then
+ * PROOF frames answering them. A signalling method can move part of it ahead, while the
+ * transport connects:
+ *
+ * - the remote's nonce, sent ahead: our proof is made early and travels in our hello (one trip);
+ * - our whole hello, proof included, sent ahead: the remote checks it before the pipe opens, and
+ *   opens as soon as the pipe does; the hello it later gets on the pipe must be the same peer.
+ * Runtime-neutral: WebCrypto only.
  */
 import { z } from 'zod';
+import { HandshakeNonce } from '../contracts/signaling';
 import { ProtocolError } from '../errors';
 import { base32, fromBase64Url, toBase64Url } from '../util/ids';
 
@@ -20,10 +29,14 @@ export interface PeerIdentity {
   sign(data: Uint8Array): Promise<Uint8Array>;
 }
 
-export const HelloAuth = z.object({
-  nonce: z.string().regex(/^[A-Za-z0-9_-]{22}$/, 'a nonce is 16 bytes of base64url'),
-  key: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'a key is 32 bytes of base64url').optional(),
-});
+export const HelloAuth = z
+  .object({
+    nonce: HandshakeNonce,
+    key: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'a key is 32 bytes of base64url').optional(),
+    /** The sender's proof over the receiver's nonce, when the nonce came ahead through signalling. */
+    proof: z.string().regex(/^[A-Za-z0-9_-]{86}$/, 'a proof is a 64-byte signature in base64url').optional(),
+  })
+  .refine((auth) => auth.proof === undefined || auth.key !== undefined, 'a proof comes with the key it is checked with');
 export type HelloAuth = z.infer<typeof HelloAuth>;
 
 const CONTEXT = new TextEncoder().encode('whatnext/proof/v1');
@@ -47,7 +60,7 @@ function transcript(verifierNonce: Uint8Array, proverId: string, verifierId: str
 }
 
 /** The crypto a handshake verifies with. WebCrypto by default (any runtime); a host may pass a
- * faster one of the same meaning (the service passes node:crypto's synchronous calls). */
+ * faster one of the same meaning (the service passes node:crypto's, run on the thread pool). */
 export interface ProofSuite {
   /** `peerIdFromKey`. */
   idOf(publicKey: Uint8Array): string | Promise<string>;
@@ -77,11 +90,34 @@ export const webCryptoSuite: ProofSuite = {
 /** Why the handshake refuses a remote. */
 export class ProofRefused extends Error {}
 
-/** One connection's side of the proof exchange. */
+/** A proof made ahead, over a nonce the remote sent through signalling. */
+interface EarlyProof {
+  nonce: string;
+  remoteId: string;
+  signing: Promise<Uint8Array>;
+  signature?: Uint8Array;
+}
+
+/**
+ * One connection's side of the proof exchange. Our proof answers the remote's nonce: it rides
+ * in our hello when it was made ahead (over the nonce signalling brought) and is ready in time,
+ * else a PROOF frame carries it once both hellos are known. A proof in a hello that answers
+ * another nonce (a stale link, say) is not fatal: the prover sees the real nonce in our hello
+ * and follows with a PROOF frame.
+ */
 export class Authenticator {
   readonly #nonce = crypto.getRandomValues(new Uint8Array(16));
-  #remote: { id: string; key: Uint8Array } | undefined;
-  #remoteVerified = false;
+  /** Our nonce as sent: in the hello, and through signalling by methods that can. */
+  readonly nonce = toBase64Url(this.#nonce);
+  /** The remote as its hello (from the pipe, or checked ahead) says: its id, key and nonce. */
+  #remote: { id: string; key?: Uint8Array; nonce?: string } | undefined;
+  /** The remote key whose proof we verified (or `null`: an unauthenticated remote, accepted). */
+  #verified: Uint8Array | null | undefined;
+  #early: EarlyProof | undefined;
+  #helloSent = false;
+  /** The proof our hello carried. */
+  #inHello: EarlyProof | undefined;
+  #frame: 'none' | 'due' | 'sent' = 'none';
 
   constructor(
     private readonly localId: string,
@@ -90,44 +126,112 @@ export class Authenticator {
     private readonly suite: ProofSuite = webCryptoSuite,
   ) {}
 
-  /** What our hello carries. */
+  /**
+   * The remote's nonce (and the id it claims) arrived through signalling: sign it now, so the
+   * proof can go out in our hello. Untrusted and best effort: a malformed nonce, or one that
+   * comes after our hello, is ignored; a newer one replaces an older (a link's nonce, say, when
+   * the remote's hello says otherwise); a wrong one only costs a PROOF frame later.
+   */
+  presign(remoteId: string, nonce: string): void {
+    if (!this.identity || this.#helloSent) return;
+    if (this.#early?.nonce === nonce && this.#early.remoteId === remoteId) return;
+    const bytes = HandshakeNonce.safeParse(nonce).success ? fromBase64Url(nonce) : undefined;
+    if (!bytes) return;
+    const early: EarlyProof = { nonce, remoteId, signing: this.identity.sign(transcript(bytes, this.localId, remoteId)) };
+    early.signing.then(
+      (signature) => (early.signature = signature),
+      () => undefined, // surfaces where the proof is needed (proofFrame)
+    );
+    this.#early = early;
+  }
+
+  /** Our auth with the proof made ahead, for a hello sent through signalling; undefined until
+   * that proof exists. */
+  signalledAuth(): HelloAuth | undefined {
+    const signature = this.#early?.signature;
+    if (!signature || !this.identity) return undefined;
+    return { nonce: this.nonce, key: toBase64Url(this.identity.publicKey), proof: toBase64Url(signature) };
+  }
+
+  /** What our hello on the pipe carries; called once, as it is sent. */
   helloAuth(): HelloAuth {
-    return { nonce: toBase64Url(this.#nonce), ...(this.identity ? { key: toBase64Url(this.identity.publicKey) } : {}) };
-  }
-
-  /** True once the remote is proven (or proof is neither required nor offered). */
-  get remoteVerified(): boolean {
-    return this.#remoteVerified;
-  }
-
-  /** The remote's hello arrived: check its key against its id; returns our proof to send, if
-   * we have an identity and the remote gave us a nonce to sign. */
-  async onHello(remoteId: string, auth: HelloAuth | undefined): Promise<Uint8Array | undefined> {
-    const remoteNonce = auth ? fromBase64Url(auth.nonce) : undefined;
-    // Sign while the remote's key is checked: the proof goes out one crypto step sooner.
-    const signing = this.identity && remoteNonce ? this.identity.sign(transcript(remoteNonce, this.localId, remoteId)) : undefined;
-    signing?.catch(() => undefined); // awaited below unless the key check refuses first
-    if (auth?.key) {
-      const key = fromBase64Url(auth.key);
-      if (!key || key.byteLength !== 32) throw new ProofRefused('the remote sent a malformed key');
-      if ((await this.suite.idOf(key)) !== remoteId) throw new ProofRefused(`the remote's key does not belong to peer id ${remoteId}`);
-      this.#remote = { id: remoteId, key };
-    } else if (this.required) {
-      throw new ProofRefused(`the remote (${remoteId}) did not prove its identity`);
-    } else {
-      this.#remoteVerified = true; // an unauthenticated remote, accepted because proof is optional here
+    this.#helloSent = true;
+    if (!this.identity) return { nonce: this.nonce };
+    const auth: HelloAuth = { nonce: this.nonce, key: toBase64Url(this.identity.publicKey) };
+    if (this.#early?.signature) {
+      this.#inHello = this.#early;
+      auth.proof = toBase64Url(this.#early.signature);
     }
-    return signing;
+    return auth;
   }
 
-  /** The remote's proof arrived. */
+  /**
+   * The remote's hello (from the pipe, or one that came ahead): check its key against its id
+   * and the proof it carries. A key that is malformed or not the id's refuses the remote; a
+   * proof that does not verify is set aside (it may answer a nonce we never used, and a PROOF
+   * frame then follows). Returns whether the remote is now proven.
+   */
+  async checkRemote(remoteId: string, auth: HelloAuth | undefined): Promise<boolean> {
+    const key = auth?.key === undefined ? undefined : fromBase64Url(auth.key);
+    this.#remote = { id: remoteId, ...(key && { key }), ...(auth && { nonce: auth.nonce }) };
+    this.#verified = undefined;
+    if (!auth?.key) {
+      if (this.required) throw new ProofRefused(`the remote (${remoteId}) did not prove its identity`);
+      this.#verified = null; // an unauthenticated remote, accepted because proof is optional here
+      return true;
+    }
+    if (!key || key.byteLength !== 32) throw new ProofRefused('the remote sent a malformed key');
+    if ((await this.suite.idOf(key)) !== remoteId) throw new ProofRefused(`the remote's key does not belong to peer id ${remoteId}`);
+    const signature = auth.proof === undefined ? undefined : fromBase64Url(auth.proof);
+    if (signature && (await this.#valid(key, signature))) this.#verified = key;
+    return this.remoteVerified;
+  }
+
+  /** The remote's proof arrived as a frame. */
   async onProof(signature: Uint8Array): Promise<void> {
+    const key = this.#remote?.key;
+    if (!key) throw new ProtocolError('a proof arrived from a remote that offered no key');
+    if (this.remoteVerified) throw new ProtocolError('a second proof');
+    if (!(await this.#valid(key, signature))) throw new ProofRefused(`the remote could not prove it is ${this.#remote!.id}`);
+    this.#verified = key;
+  }
+
+  /** True once the remote's hello is checked and its proof verified (or proof is neither
+   * required nor offered). */
+  get remoteVerified(): boolean {
+    return this.#verified === null || (this.#verified !== undefined && this.#verified === this.#remote?.key);
+  }
+
+  /** Once the remote's hello is known: our proof for a PROOF frame (sent after our hello), if
+   * our hello does not answer the remote's nonce. Undefined if none is needed, it is on its way,
+   * or our hello, not yet out, may still carry it (the proof made ahead for that nonce). */
+  proofFrame(): Promise<Uint8Array> | undefined {
     const remote = this.#remote;
-    if (!remote) throw new ProtocolError('a proof arrived from a remote that offered no key');
-    if (this.#remoteVerified) throw new ProtocolError('a second proof');
-    const valid = await this.suite.verify(remote.key, transcript(this.#nonce, remote.id, this.localId), signature);
-    if (!valid) throw new ProofRefused(`the remote could not prove it is ${remote.id}`);
-    this.#remoteVerified = true;
+    if (!this.identity || this.#frame !== 'none' || !remote?.nonce || this.#answers(this.#inHello)) return undefined;
+    const ahead = this.#answers(this.#early);
+    if (ahead && !this.#helloSent) return undefined;
+    this.#frame = 'due';
+    return ahead ? this.#early!.signing : this.identity.sign(transcript(fromBase64Url(remote.nonce)!, this.localId, remote.id));
+  }
+
+  /** Our PROOF frame went out. */
+  proofFrameSent(): void {
+    this.#frame = 'sent';
+  }
+
+  /** True once the remote can check our proof (or there is none to give). */
+  get ourProofDone(): boolean {
+    if (!this.identity) return true;
+    if (!this.#helloSent || !this.#remote) return false;
+    return !this.#remote.nonce || this.#answers(this.#inHello) || this.#frame === 'sent';
+  }
+
+  #answers(proof: EarlyProof | undefined): boolean {
+    return proof !== undefined && proof.nonce === this.#remote?.nonce && proof.remoteId === this.#remote.id;
+  }
+
+  async #valid(key: Uint8Array, signature: Uint8Array): Promise<boolean> {
+    return this.suite.verify(key, transcript(this.#nonce, this.#remote!.id, this.localId), signature);
   }
 }
 

@@ -106,6 +106,23 @@ export interface Connection {
   /** Resolves when closed or failed. */
   readonly closed: Promise<CloseReason>;
   setStage(stage: ConnectionStage): void;
+  /** This side's handshake nonce. A signalling method that carries it to the remote ahead of
+   * the transport (in an offer, a reply code) lets the remote prove itself in its hello. */
+  readonly handshakeNonce: string;
+  /** The remote's handshake nonce and claimed id, as they came through signalling: our proof
+   * is made now and travels in our hello, saving the handshake a round trip. Untrusted and
+   * best effort: ignored once our hello is out or when malformed; a wrong one only makes the
+   * remote refuse our proof. */
+  presign(remoteId: PeerId, nonce: string): void;
+  /** Our hello with the proof made by `presign`, to send through signalling (JSON); undefined
+   * until that proof is made. */
+  signalledHello(): unknown;
+  /** The remote's hello as it came through signalling (untrusted). One with a proof is checked
+   * now, as a hello on the pipe would be; if it checks out the connection opens as soon as the
+   * pipe does, and the remote's hello on the pipe must then name the same peer, key and nonce.
+   * One that is malformed or does not check out (a proof for another nonce, say) is set aside:
+   * the handshake on the pipe does all the work. Ignored once the remote's hello came on the pipe. */
+  acceptSignalledHello(hello: unknown): void;
   /** The transport delivered a pipe: run the handshake and open. */
   attach(pipe: Pipe): void;
   /** The attempt failed before a pipe existed. */

@@ -67,6 +67,33 @@ export interface AttemptContext {
   ask(question: Question, validate?: (answer: string) => void): Promise<string>;
   /** Tell core who the remote claims to be, as soon as it is known (before approval). */
   claimRemote(remote: RemoteClaim): void;
+  /** The connection handshake, for methods that can carry part of it while signalling. */
+  readonly handshake: HandshakeAhead;
+}
+
+/** A handshake nonce: 16 random bytes, base64url. */
+export const HandshakeNonce = z.string().regex(/^[A-Za-z0-9_-]{22}$/, 'a nonce is 16 bytes of base64url');
+
+/**
+ * Core's connection handshake proves each peer's id on the pipe, which takes trips once the
+ * pipe opens. A method that can carry a little through signalling moves that work ahead, while
+ * the transport connects: the nonce one way (say, in an offer), the hello the other (in the
+ * answer). Then the side that got the hello opens as soon as its pipe does, and the other on
+ * the first frame. All optional; what comes in here is untrusted and checked as if it came on
+ * the pipe. Whatever does not check out (malformed, or a proof for a nonce no longer in use) is
+ * set aside, and the pipe finishes the handshake.
+ */
+export interface HandshakeAhead {
+  /** Our nonce, to send to the remote. */
+  readonly nonce: string;
+  /** The remote's nonce as it arrived (after `claimRemote`, or with a link naming the remote):
+   * our proof for it is made now. */
+  remoteNonce(nonce: string): void;
+  /** Our hello with that proof, to send to the remote (JSON); undefined until the proof is
+   * made, in which case send nothing. */
+  hello(): unknown;
+  /** The remote's hello as it arrived. */
+  remoteHello(hello: unknown): void;
 }
 
 /** An unsolicited incoming attempt (from a broker). Core runs it through approval first. */

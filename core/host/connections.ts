@@ -302,6 +302,15 @@ export class ConnectionManager {
       },
       ask: (question, validate) => attempt.ask(question, validate),
       claimRemote: (remote) => attempt.update({ remote: { ...attempt.remote, ...remote } }),
+      handshake: {
+        nonce: connection.handshakeNonce,
+        remoteNonce: (nonce) => {
+          const claimed = attempt.remote.id;
+          if (claimed && typeof nonce === 'string') connection.presign(claimed, nonce);
+        },
+        hello: () => connection.signalledHello(),
+        remoteHello: (hello) => connection.acceptSignalledHello(hello),
+      },
     };
   }
 

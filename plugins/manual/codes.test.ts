@@ -36,6 +36,11 @@ describe('manual codes', () => {
     expect(decodeInvite(code)).toEqual(invite);
     const reply = { t: invite.t, i: 'zyxwvutsrqponmlkjihgfedcba', n: 'Bob', s: { type: 'answer', sdp: 'v=0' } };
     expect(decodeReply(encodeReply(reply))).toEqual(reply);
+    // With the handshake nonces (core's HandshakeAhead) each code grows by little.
+    const withNonce = { ...invite, h: 'AAECAwQFBgcICQoLDA0ODw' };
+    expect(decodeInvite(encodeInvite(withNonce))).toEqual(withNonce);
+    expect(encodeInvite(withNonce).length - code.length).toBeLessThan(40);
+    expect(decodeReply(encodeReply({ ...reply, h: 'DwsLCwsLCwsLCwsLCwsLCw' })).h).toBe('DwsLCwsLCwsLCwsLCwsLCw');
   });
 
   it('refuses a truncated code', () => {
@@ -76,6 +81,7 @@ describe('manual codes', () => {
     const pack = (value: unknown) => INVITE_PREFIX + deflateSync(Buffer.from(JSON.stringify(value))).toString('base64url');
     expect(reason(() => decodeInvite(pack({ ...invite, i: 'NOT-A-PEER-ID' })))).toBe('corrupted');
     expect(reason(() => decodeInvite(pack({ ...invite, extra: 1 })))).toBe('corrupted');
+    expect(reason(() => decodeInvite(pack({ ...invite, h: 'short' })))).toBe('corrupted');
     expect(reason(() => decodeInvite(pack('just a string')))).toBe('corrupted');
     expect(() => decodeInvite(pack({ ...invite, i: 'NOT-A-PEER-ID' }))).toThrow(/does not hold what a invite code holds \(i:/);
   });

@@ -2,15 +2,18 @@
  * Manual signalling codes: one complete signal (non-trickle SDP) per side, compressed and
  * URL-safe, so they survive chat apps and copy-paste.
  *
- *   invite code  wno1.<base64url(zlib(json))>   { t: token, i: inviter id, n: name, x: expiry (s), s: offer }
- *   reply code   wna1.<base64url(zlib(json))>   { t: token, i: answerer id, n: name, s: answer }
+ *   invite code  wno1.<base64url(zlib(json))>   { t: token, i: inviter id, n: name, x: expiry (s), s: offer, h? }
+ *   reply code   wna1.<base64url(zlib(json))>   { t: token, i: answerer id, n: name, s: answer, h? }
+ *
+ * `h`: the sender's handshake nonce (core's `HandshakeAhead`): each side's identity proof then
+ * rides in its first frame, and the connection opens one trip sooner.
  *
  * zlib's Adler-32 catches corrupted codes; lengths are bounded before and after inflating
  * (a small code cannot expand into a large allocation).
  */
 import { deflateSync, inflateSync } from 'node:zlib';
 import { z } from 'zod';
-import { DisplayName, LinkError, PeerId } from '../../core';
+import { DisplayName, HandshakeNonce, LinkError, PeerId } from '../../core';
 
 export const INVITE_PREFIX = 'wno1.';
 export const REPLY_PREFIX = 'wna1.';
@@ -21,9 +24,9 @@ const Token = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/);
 /** The signal itself is the transport's business; here only its size is bounded. */
 const OpaqueSignal = z.record(z.string(), z.unknown()).refine((s) => JSON.stringify(s).length <= 32 * 1024, 'signal too large');
 
-export const InvitePayload = z.object({ t: Token, i: PeerId, n: DisplayName, x: z.number().int().positive(), s: OpaqueSignal }).strict();
+export const InvitePayload = z.object({ t: Token, i: PeerId, n: DisplayName, x: z.number().int().positive(), s: OpaqueSignal, h: HandshakeNonce.optional() }).strict();
 export type InvitePayload = z.infer<typeof InvitePayload>;
-export const ReplyPayload = z.object({ t: Token, i: PeerId, n: DisplayName, s: OpaqueSignal }).strict();
+export const ReplyPayload = z.object({ t: Token, i: PeerId, n: DisplayName, s: OpaqueSignal, h: HandshakeNonce.optional() }).strict();
 export type ReplyPayload = z.infer<typeof ReplyPayload>;
 
 export function encodeInvite(payload: InvitePayload): string {

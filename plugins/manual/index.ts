@@ -1,7 +1,8 @@
 /**
  * Manual signalling: no server. The invite link (or code) carries the complete offer; the
  * answering side shows a reply code; pasting it on the inviting side completes the connection.
- * Needs a transport that can produce one complete signal per side (`trickle: false`).
+ * Needs a transport that can produce one complete signal per side (`trickle: false`). Both
+ * codes carry the sender's handshake nonce, so each side's identity proof rides in its hello.
  */
 import { z } from 'zod';
 import { LinkError, definePlugin, type AttemptContext, type Dial, type LinkTarget, type Signal, type SignalingMethod } from '../../core';
@@ -52,7 +53,8 @@ export function createManualMethod(options: ManualOptions): SignalingMethod<Invi
       const token = ctx.inviteToken;
       if (!token) throw new Error('the host gave this invite no token');
       const { dial, signal } = await dialForSignal(ctx, options.transport, true);
-      const code = encodeInvite({ t: token, i: ctx.local.id, n: ctx.local.name, x: Math.floor(Date.now() / 1000) + options.inviteTtlMinutes * 60, s: signal as Record<string, unknown> });
+      const expires = Math.floor(Date.now() / 1000) + options.inviteTtlMinutes * 60;
+      const code = encodeInvite({ t: token, i: ctx.local.id, n: ctx.local.name, x: expires, s: signal as Record<string, unknown>, h: ctx.handshake.nonce });
       ctx.presentInvite({ params: { o: code }, code, text: 'Send this link (or the code) to the person you invite, then paste the reply code they send back.' });
       const reply = decodeReply(
         await ctx.ask({ title: 'Paste the reply code', label: 'Reply code', placeholder: `${REPLY_PREFIX}…` }, (text) => {
@@ -60,6 +62,7 @@ export function createManualMethod(options: ManualOptions): SignalingMethod<Invi
         }),
       );
       ctx.claimRemote({ id: reply.i, name: reply.n });
+      if (reply.h) ctx.handshake.remoteNonce(reply.h);
       dial.signal(reply.s);
       return dial.pipe;
     },
@@ -67,8 +70,9 @@ export function createManualMethod(options: ManualOptions): SignalingMethod<Invi
     async answer(target, ctx) {
       const invite = target.params;
       answered.add(invite.t);
+      if (invite.h) ctx.handshake.remoteNonce(invite.h);
       const { dial, signal } = await dialForSignal(ctx, options.transport, false, invite.s);
-      const code = encodeReply({ t: invite.t, i: ctx.local.id, n: ctx.local.name, s: signal as Record<string, unknown> });
+      const code = encodeReply({ t: invite.t, i: ctx.local.id, n: ctx.local.name, s: signal as Record<string, unknown>, h: ctx.handshake.nonce });
       ctx.show({ title: 'Send this reply code back', text: `Send it to ${invite.n}: the connection opens when they paste it.`, code });
       return dial.pipe;
     },

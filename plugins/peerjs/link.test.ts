@@ -25,6 +25,13 @@ describe('peerjs link parameters', () => {
     expect(parsePeerjsLink(good)).toEqual({ method: 'peerjs', remote: { id: ID }, params: { ...broker, id: ID } });
   });
 
+  it('carries the inviter\'s handshake nonce when it has one', () => {
+    const nonce = 'AAECAwQFBgcICQoLDA0ODw';
+    const withNonce = inviteParams(broker, ID, nonce);
+    expect(withNonce.hn).toBe(nonce);
+    expect(parsePeerjsLink(withNonce).params).toEqual({ ...broker, id: ID, nonce });
+  });
+
   it('accepts DNS names, bracketed IPv6, wss and a root path', () => {
     const target = parsePeerjsLink({ ...good, h: 'broker.example.org', s: '1', pt: '/' });
     expect(target.params).toMatchObject({ host: 'broker.example.org', secure: true, path: '/' });
@@ -54,6 +61,8 @@ describe('peerjs link parameters', () => {
     ['a path with ..', { ...good, pt: '/a/../b' }, 'bad-param', /broker path/],
     ['a key that would inject a query parameter', { ...good, k: 'x&id=other' }, 'bad-param', /broker key/],
     ['a secure flag other than 0/1', { ...good, s: 'yes' }, 'bad-param', /secure flag/],
+    ['a handshake nonce of the wrong length', { ...good, hn: 'AAECAwQF' }, 'bad-param', /handshake nonce \(hn=\).*16 bytes/],
+    ['an empty handshake nonce', { ...good, hn: '' }, 'missing-param', /handshake nonce/],
   ];
   for (const [what, params, reason, message] of bad) {
     it(`refuses ${what}`, () => {
@@ -65,7 +74,7 @@ describe('peerjs link parameters', () => {
   }
 
   it('names every parameter it documents', () => {
-    expect(Object.values(PARAM).sort()).toEqual(['h', 'id', 'k', 'p', 'pt', 's']);
+    expect(Object.values(PARAM).sort()).toEqual(['h', 'hn', 'id', 'k', 'p', 'pt', 's']);
   });
 });
 

@@ -5,11 +5,13 @@
  *   h   broker host (DNS name, IPv4, or [IPv6])     p   broker port (1-65535)
  *   pt  broker path (`/whatnext`)                    k   broker key
  *   s   `1` for wss://, `0` for ws://                id  the inviter's peer id (26 chars)
+ *   hn  the inviter's handshake nonce (optional; lets the answerer prove itself ahead, in its
+ *       offer: see core's `HandshakeAhead`)
  *
  * e.g. `whtnxt://connect?v=1&via=peerjs&n=Ada&t=…&h=127.0.0.1&p=9000&pt=%2Fwhatnext&k=peerjs&s=0&id=…`
  */
 import type { z } from 'zod';
-import { LinkError, PeerId, type LinkTarget } from '../../core';
+import { HandshakeNonce, LinkError, PeerId, type LinkTarget } from '../../core';
 import { BrokerHost, BrokerKey, BrokerPath } from './options';
 import type { BrokerAddress } from './session';
 
@@ -17,9 +19,10 @@ export const METHOD = 'peerjs';
 
 export interface PeerjsLinkParams extends BrokerAddress {
   id: PeerId;
+  nonce?: string;
 }
 
-export const PARAM = { host: 'h', port: 'p', path: 'pt', key: 'k', secure: 's', id: 'id' } as const;
+export const PARAM = { host: 'h', port: 'p', path: 'pt', key: 'k', secure: 's', id: 'id', nonce: 'hn' } as const;
 
 const FIELD_NAMES: Record<keyof typeof PARAM, string> = {
   host: 'broker host',
@@ -28,9 +31,10 @@ const FIELD_NAMES: Record<keyof typeof PARAM, string> = {
   key: 'broker key',
   secure: 'secure flag',
   id: 'peer id',
+  nonce: 'handshake nonce',
 };
 
-export function inviteParams(broker: BrokerAddress, id: PeerId): Record<string, string> {
+export function inviteParams(broker: BrokerAddress, id: PeerId, nonce?: string): Record<string, string> {
   return {
     [PARAM.host]: broker.host,
     [PARAM.port]: String(broker.port),
@@ -38,6 +42,7 @@ export function inviteParams(broker: BrokerAddress, id: PeerId): Record<string, 
     [PARAM.key]: broker.key,
     [PARAM.secure]: broker.secure ? '1' : '0',
     [PARAM.id]: id,
+    ...(nonce !== undefined && { [PARAM.nonce]: nonce }),
   };
 }
 
@@ -65,8 +70,9 @@ export function parsePeerjsLink(params: Record<string, string>): LinkTarget<Peer
   const secureText = read('secure');
   if (secureText !== '0' && secureText !== '1') throw bad('secure', 'it is 1 (wss://) or 0 (ws://)');
   const id = check('id', PeerId, read('id'));
+  const nonce = Object.hasOwn(params, PARAM.nonce) ? check('nonce', HandshakeNonce, read('nonce')) : undefined;
 
-  const parsed: PeerjsLinkParams = { host, port: Number(portText), path, key, secure: secureText === '1', id };
+  const parsed: PeerjsLinkParams = { host, port: Number(portText), path, key, secure: secureText === '1', id, ...(nonce !== undefined && { nonce }) };
   return { method: METHOD, remote: { id }, params: parsed };
 }
 

@@ -12,6 +12,10 @@ export const ConnectionId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
 /** Any PeerJS id the broker may put in `src` (PeerJS allows `[A-Za-z0-9]+` joined by ` `, `_`, `-`). */
 const BrokerPeerId = z.string().min(1).max(128);
 
+/** A handshake nonce passed ahead through signalling so that each side's hello can carry its
+ * proof (see core's proof.ts). Best effort: anything but a short string is dropped, not fatal. */
+const HandshakeNonceField = z.string().max(64).optional().catch(undefined);
+
 const Sdp = (type: 'offer' | 'answer') => z.object({ type: z.literal(type), sdp: z.string().min(1).max(32 * 1024) });
 
 /** What a WhatNext peer puts in `DataConnection.metadata`. Claims only: `id` must match the
@@ -23,6 +27,8 @@ export const Metadata = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]{8,64}$/)
     .optional(),
+  /** The dialer's handshake nonce (core checks it; a bad one only costs a round trip). */
+  nonce: HandshakeNonceField,
 });
 export type Metadata = z.infer<typeof Metadata>;
 
@@ -38,10 +44,14 @@ export const OfferPayload = z.object({
   serialization: z.literal('raw'),
   reliable: z.literal(true),
   metadata: z.unknown(),
+  /** A WhatNext dialer's handshake hello (core checks it). */
+  handshake: z.unknown().optional(),
 });
 export type OfferPayload = z.infer<typeof OfferPayload>;
 
-export const AnswerPayload = z.object({ sdp: Sdp('answer'), type: z.literal('data'), connectionId: ConnectionId });
+/** An ANSWER; WhatNext peers add the answerer's handshake hello (plain PeerJS ignores it; core
+ * checks it). */
+export const AnswerPayload = z.object({ sdp: Sdp('answer'), type: z.literal('data'), connectionId: ConnectionId, handshake: z.unknown().optional() });
 
 export const CandidatePayload = z.object({
   type: z.literal('data'),

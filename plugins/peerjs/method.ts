@@ -9,6 +9,12 @@
  *   connects to the inviter with `{ id, name, token }` as metadata.
  * - `listen` keeps us registered on the configured broker and reports connection requests that
  *   carry no token of a pending invite; the host decides, and only then does PeerJS answer.
+ * - Core's handshake runs partly through the broker (see `HandshakeAhead`): the invite link
+ *   carries the inviter's nonce, the OFFER the dialer's hello (proof included) and nonce, the
+ *   ANSWER the answerer's hello. Each side has then checked the other before the data channel
+ *   opens, and opens with it. A link whose invite is spent (it arrives as a request) carries a
+ *   nonce no connection uses any more: the answerer sets the dialer's proof for it aside, and
+ *   the pipe finishes the handshake, one trip later.
  */
 import { timingSafeEqual } from 'node:crypto';
 import {
@@ -115,6 +121,16 @@ export function createPeerjsMethod(config: PeerjsMethodConfig): PeerjsMethod {
     return openPipe(connection, ctx, settings, () => release(session));
   };
 
+  /** Answer a held offer. The dialer's nonce (from its metadata) starts our proof, which rides
+   * in the ANSWER with our hello; the dialer's own hello (sent when our invite link gave it our
+   * nonce) is checked once PeerJS is busy answering. */
+  function answerOffer(offer: HeldOffer, ctx: AttemptContext) {
+    if (offer.metadata.nonce !== undefined) ctx.handshake.remoteNonce(offer.metadata.nonce);
+    const connection = offer.release(() => ctx.handshake.hello());
+    if (offer.handshake !== undefined) ctx.handshake.remoteHello(offer.handshake);
+    return connection;
+  }
+
   function findInvite(token: string): PendingInvite | undefined {
     const presented = Buffer.from(token);
     for (const invite of invites) {
@@ -136,7 +152,7 @@ export function createPeerjsMethod(config: PeerjsMethodConfig): PeerjsMethod {
       accept: async (ctx) => {
         ctx.stage('signaling');
         const session = await sessionFor(primary);
-        return pipeFor(session, () => offer.release(), ctx);
+        return pipeFor(session, () => answerOffer(offer, ctx), ctx);
       },
       reject: (reason) => offer.refuse(reason),
     };
@@ -182,7 +198,7 @@ export function createPeerjsMethod(config: PeerjsMethodConfig): PeerjsMethod {
       const session = await sessionFor(primary);
       await session.ready(ctx.abort);
       const { token } = ctx.presentInvite({
-        params: inviteParams(primary, local.id),
+        params: inviteParams(primary, local.id, ctx.handshake.nonce),
         text: `Send this link to the person you want to connect with. It works while this invite is open, once, through the PeerJS broker at ${session.url}.`,
       });
       return new Promise<Pipe>((resolve, reject) => {
@@ -196,7 +212,7 @@ export function createPeerjsMethod(config: PeerjsMethodConfig): PeerjsMethod {
             invites.delete(invite);
             ctx.abort.removeEventListener('abort', onAbort);
             ctx.claimRemote({ id: offer.remoteId, ...(offer.metadata.name !== undefined && { name: offer.metadata.name }) });
-            pipeFor(session, () => offer.release(), ctx).then(resolve, reject);
+            pipeFor(session, () => answerOffer(offer, ctx), ctx).then(resolve, reject);
           },
           fail: (error) => {
             invites.delete(invite);
@@ -212,7 +228,7 @@ export function createPeerjsMethod(config: PeerjsMethodConfig): PeerjsMethod {
 
     async answer(target: LinkTarget<PeerjsLinkParams>, ctx: AttemptContext): Promise<Pipe> {
       ctx.stage('signaling');
-      const { id, ...broker } = target.params;
+      const { id, nonce, ...broker } = target.params;
       if (id === local.id) throw new TransportError('signaling', 'This link is an invite of your own.');
       const session = await sessionFor(broker);
       try {
@@ -221,8 +237,17 @@ export function createPeerjsMethod(config: PeerjsMethodConfig): PeerjsMethod {
         release(session);
         throw error;
       }
-      const metadata: Metadata = { id: local.id, name: local.name, ...(ctx.inviteToken !== undefined && { token: ctx.inviteToken }) };
-      return pipeFor(session, () => session.connect(id, metadata), ctx);
+      const metadata: Metadata = {
+        id: local.id,
+        name: local.name,
+        nonce: ctx.handshake.nonce,
+        ...(ctx.inviteToken !== undefined && { token: ctx.inviteToken }),
+      };
+      // Our proof for the inviter's nonce (from the link) is made while PeerJS prepares the
+      // OFFER, and rides in it with our hello.
+      if (nonce !== undefined) ctx.handshake.remoteNonce(nonce);
+      const handshake = { hello: () => ctx.handshake.hello(), remote: (hello: unknown) => ctx.handshake.remoteHello(hello) };
+      return pipeFor(session, () => session.connect(id, metadata, handshake), ctx);
     },
 
     listen(listener: SignalingServices): void {

@@ -98,6 +98,24 @@ describe('peerjs method through a local broker', () => {
     expect(attemptA.sink.closes).toEqual([undefined]);
   });
 
+  it('carries each side\'s part of the handshake through the broker: link, OFFER, ANSWER', async () => {
+    const attemptA = fakeAttempt(ALICE);
+    attemptA.handshake.hello = { from: 'alice' };
+    const inviting = peers.methodA.invite(attemptA.ctx);
+    const invite = await attemptA.invite;
+    expect(invite.params.hn).toBe(attemptA.ctx.handshake.nonce);
+    const attemptB = fakeAttempt(BOB, { inviteToken: invite.token });
+    attemptB.handshake.hello = { from: 'bob' };
+    const [a, b] = await Promise.all([inviting, peers.methodB.answer(peers.methodB.parseLink(invite.params), attemptB.ctx)]);
+    expect(attemptB.handshake.nonces).toEqual([attemptA.ctx.handshake.nonce]); // from the link
+    expect(attemptA.handshake.hellos).toEqual([{ from: 'bob' }]); // in the OFFER
+    expect(attemptA.handshake.nonces).toEqual([attemptB.ctx.handshake.nonce]); // in the metadata
+    expect(attemptB.handshake.hellos).toEqual([{ from: 'alice' }]); // in the ANSWER
+    a.close();
+    expect(await attemptB.sink.closed$).toBeUndefined();
+    b.close();
+  });
+
   it('close() with frames in flight: the remote gets an in-order prefix, then a clean close', async () => {
     // libwebrtc's SCTP layer holds up to about 2 MiB that bufferedAmount does not report and that
     // closing discards; the pipe only flushes what it can see. Delivery up to a close is what

@@ -15,6 +15,12 @@
  *   the pipe uses them. @roamhq/wrtc 0.10.0 implements neither (its RTCDataChannel has no such
  *   property or event), so there the pipe polls `bufferedAmount` every `DRAIN_POLL_MS`, only
  *   while the buffer is above the low-water mark.
+ * - The largest frame is the remote's `a=max-message-size` from its SDP (the session reads it
+ *   as the offer or answer passes), capped by `maxFrameSize`. Engines also expose it as
+ *   `pc.sctp.maxMessageSize`, but with @roamhq/wrtc that getter blocks on the network thread
+ *   (0.1 to over 1 ms per read while DTLS is busy), on the way to open.
+ * - Likewise every `bufferedAmount` read is a blocking call into the engine, so `send` reads it
+ *   only when an upper bound (the last value read plus the bytes sent since) says it matters.
  * - Received frames are the channel's `ArrayBuffer`s wrapped, not copied.
  * - `close()`: the local side is closed at once (`sink.closed()`); then, in the background,
  *   the pipe lets the channel's send buffer empty (libwebrtc's `RTCDataChannel.close()`
@@ -79,6 +85,8 @@ class DataConnectionPipe implements Pipe {
   #poll: ReturnType<typeof setInterval> | undefined;
   #overflow: Uint8Array[] = [];
   #overflowBytes = 0;
+  /** Never below the channel's real `bufferedAmount`: only our sends raise that. */
+  #bufferedBound = 0;
   /** Set while a graceful close waits for the buffer to empty. */
   #flushed: (() => void) | undefined;
 
@@ -130,18 +138,27 @@ class DataConnectionPipe implements Pipe {
     if (frame.byteLength > this.#maxFrameSize) {
       throw new TransportError('channel', `A frame of ${frame.byteLength} bytes is larger than this pipe's maximum of ${this.#maxFrameSize}.`);
     }
-    if (this.#overflow.length > 0 || channel.bufferedAmount + frame.byteLength > CHANNEL_BUFFER_LIMIT) {
+    const fits = (buffered: number) => buffered + frame.byteLength <= CHANNEL_BUFFER_LIMIT;
+    if (this.#overflow.length > 0 || !(fits(this.#bufferedBound) || fits(this.#channelBuffered()))) {
       const copy = frame.slice(); // the caller may reuse its buffer once send returns
       this.#overflow.push(copy);
       this.#overflowBytes += copy.byteLength;
     } else {
       channel.send(frame as Uint8Array<ArrayBuffer>);
+      this.#bufferedBound += frame.byteLength;
     }
-    if (this.bufferedAmount() > this.lowWaterMark) this.#watchBuffer();
+    // Possibly above the low-water mark: the watch reads the real amount and drains if not.
+    if (this.#bufferedBound + this.#overflowBytes > this.lowWaterMark) this.#watchBuffer();
   }
 
   bufferedAmount(): number {
-    return (this.#channel?.bufferedAmount ?? 0) + this.#overflowBytes;
+    return this.#channelBuffered() + this.#overflowBytes;
+  }
+
+  /** The channel's real buffered amount (a blocking engine call); refreshes the bound. */
+  #channelBuffered(): number {
+    this.#bufferedBound = this.#channel?.bufferedAmount ?? 0;
+    return this.#bufferedBound;
   }
 
   close(): void {
@@ -171,7 +188,7 @@ class DataConnectionPipe implements Pipe {
       return this.#fail(new TransportError('channel', 'The remote opened an unordered or partially reliable data channel; WhatNext needs an ordered, reliable one.'));
     }
     this.#channel = dc;
-    this.#maxFrameSize = Math.min(this.settings.maxFrameSize, sctpLimit(conn) ?? Infinity);
+    this.#maxFrameSize = Math.min(this.settings.maxFrameSize, this.connection.remoteMaxMessageSize ?? Infinity);
     this.#nativeLow = 'bufferedAmountLowThreshold' in dc;
     if (this.#nativeLow) {
       dc.bufferedAmountLowThreshold = this.lowWaterMark;
@@ -199,7 +216,7 @@ class DataConnectionPipe implements Pipe {
   #onLow = (): void => {
     const channel = this.#channel;
     if (!channel) return;
-    while (this.#overflow.length > 0 && channel.bufferedAmount + this.#overflow[0]!.byteLength <= CHANNEL_BUFFER_LIMIT) {
+    while (this.#overflow.length > 0 && this.#channelBuffered() + this.#overflow[0]!.byteLength <= CHANNEL_BUFFER_LIMIT) {
       const frame = this.#overflow.shift()!;
       this.#overflowBytes -= frame.byteLength;
       channel.send(frame as Uint8Array<ArrayBuffer>);
@@ -312,10 +329,4 @@ class DataConnectionPipe implements Pipe {
     this.connection.end();
     this.onEnd();
   }
-}
-
-/** The SCTP transport's maximum message size, when the engine exposes it. */
-function sctpLimit(conn: DataConnection): number | undefined {
-  const size = (conn.peerConnection as (RTCPeerConnection & { sctp?: { maxMessageSize?: number } | null }) | null)?.sctp?.maxMessageSize;
-  return typeof size === 'number' && size > 0 && Number.isFinite(size) ? size : undefined;
 }

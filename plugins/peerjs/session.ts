@@ -9,6 +9,8 @@
  *   PeerJS only when the host accepts it, or refused with a reason the remote's session reads.
  * - ANSWERs and CANDIDATEs pass only for connections we started or released, from the peer
  *   they belong to; anything else is dropped (PeerJS would store it forever).
+ * - Part of core's handshake travels ahead of the data channel, added to PeerJS's OFFER and
+ *   ANSWER on their way out (`handshake`): each side's hello, once its proof is made.
  * - The broker's EXPIRE (the remote is not registered), our refusals and LEAVE fail the
  *   matching attempts with a `TransportError` at stage 'signaling' instead of leaving them
  *   hanging. LEAVE does not reach PeerJS: PeerJS would close open peer-to-peer connections just
@@ -89,6 +91,9 @@ export interface SessionConnection {
   readonly remoteId: PeerId;
   /** Aborted with a `TransportError` when the broker says the attempt cannot go on. */
   readonly failure: AbortSignal;
+  /** The largest message the remote accepts, from its SDP (`a=max-message-size`, RFC 8841):
+   * known once its offer or answer is in, which is before the channel opens. */
+  readonly remoteMaxMessageSize: number | undefined;
   /** Forget the connection (call once it closed or failed). */
   end(): void;
 }
@@ -98,6 +103,16 @@ interface Entry {
   outgoing: boolean;
   answered: boolean;
   failure: AbortController;
+  /** Our handshake hello (if ready), added to the OFFER (outgoing) or ANSWER (incoming) PeerJS
+   * sends. */
+  ourHello?: (() => unknown) | undefined;
+  /** Outgoing: told the handshake hello the remote's ANSWER carries. */
+  onAnswerHello?: ((hello: unknown) => void) | undefined;
+  /** Incoming: the remote's candidates that came while its offer was held, handed to PeerJS
+   * once our ANSWER is out. */
+  heldCandidates?: BrokerMessage[] | undefined;
+  /** From the remote's SDP. */
+  remoteMaxMessageSize?: number | undefined;
 }
 
 interface Held {
@@ -112,11 +127,16 @@ export interface HeldOffer {
   readonly remoteId: PeerId;
   readonly connectionId: string;
   readonly metadata: Metadata;
+  /** The offer's SDP. */
+  readonly sdp: string;
+  /** The dialer's handshake hello, if its OFFER carried one (untrusted). */
+  readonly handshake: unknown;
   /** Aborted (with a `TransportError`) when the offer can no longer be taken: the remote left,
    * the broker connection dropped, the session ended. */
   readonly gone: AbortSignal;
-  /** Let PeerJS answer the offer; returns the new data connection. */
-  release(): SessionConnection;
+  /** Let PeerJS answer the offer; returns the new data connection. What `handshake` returns
+   * as the ANSWER leaves travels in it. */
+  release(handshake?: () => unknown): SessionConnection;
   /** Tell the remote no, with a reason, and forget the offer. */
   refuse(reason: string): void;
 }
@@ -159,12 +179,15 @@ export class BrokerSession implements SocketOwner {
     await raceAbort(this.#opening, abort);
   }
 
-  /** Open a data connection to `remoteId` (after `ready`). */
-  connect(remoteId: PeerId, metadata: Metadata): SessionConnection {
+  /** Open a data connection to `remoteId` (after `ready`). `handshake.hello` is our hello for
+   * the OFFER; `handshake.remote` hears the one the remote's ANSWER carries, if any. */
+  connect(remoteId: PeerId, metadata: Metadata, handshake?: { hello(): unknown; remote(hello: unknown): void }): SessionConnection {
     const peer = this.#peer;
     if (!peer?.open) throw new TransportError('signaling', `Not registered on the PeerJS broker at ${this.url}.`);
     const connectionId = `dc_${randomId()}`;
     const entry = this.#entry(connectionId, remoteId, true);
+    entry.ourHello = handshake && (() => handshake.hello());
+    entry.onAnswerHello = handshake && ((hello) => handshake.remote(hello));
     // `connectionId` is honoured by PeerJS 1.5.5 (DataConnection reads options.connectionId)
     // though its typings omit it; knowing the id before the OFFER leaves lets the checkpoint
     // recognise the ANSWER and CANDIDATEs that come back.
@@ -204,6 +227,28 @@ export class BrokerSession implements SocketOwner {
 
   log(level: 'debug' | 'warn', message: string): void {
     this.options.log(level, `${this.url}: ${message}`);
+  }
+
+  outbound(data: string): string {
+    // Only PeerJS's OFFERs and ANSWERs carry anything of ours; parse nothing else.
+    if (!data.includes('"OFFER"') && !data.includes('"ANSWER"')) return data;
+    const message = JSON.parse(data) as { type?: unknown; payload?: { connectionId?: unknown; handshake?: unknown } };
+    const id = message.payload?.connectionId;
+    const entry = typeof id === 'string' ? this.#entries.get(id) : undefined;
+    if (!entry || message.type !== (entry.outgoing ? 'OFFER' : 'ANSWER')) return data;
+    const candidates = entry.heldCandidates;
+    entry.heldCandidates = undefined;
+    if (candidates?.length) {
+      // After this send returns: PeerJS is in the middle of sending its answer.
+      queueMicrotask(() => {
+        if (this.#entries.get(id as string) === entry) for (const candidate of candidates) this.#socket?.deliver(candidate);
+      });
+    }
+    const hello = entry.ourHello?.();
+    entry.ourHello = undefined;
+    if (hello === undefined) return data;
+    message.payload!.handshake = hello;
+    return JSON.stringify(message);
   }
 
   inbound(message: BrokerMessage): boolean {
@@ -341,6 +386,9 @@ export class BrokerSession implements SocketOwner {
       conn,
       remoteId,
       failure: entry.failure.signal,
+      get remoteMaxMessageSize() {
+        return entry.remoteMaxMessageSize;
+      },
       end: () => {
         if (this.#entries.get(connectionId) === entry) this.#entries.delete(connectionId);
       },
@@ -385,8 +433,10 @@ export class BrokerSession implements SocketOwner {
         remoteId: metadata.data.id,
         connectionId: id,
         metadata: metadata.data,
+        sdp: payload.data.sdp.sdp,
+        handshake: payload.data.handshake,
         gone: gone.signal,
-        release: () => this.#release(id),
+        release: (handshake) => this.#release(id, handshake),
         refuse: (reason: string) => {
           if (this.#held.get(id) !== held) return;
           this.#held.delete(id);
@@ -398,7 +448,7 @@ export class BrokerSession implements SocketOwner {
     this.options.offer(held.offer);
   }
 
-  #release(connectionId: string): SessionConnection {
+  #release(connectionId: string, handshake: (() => unknown) | undefined): SessionConnection {
     const held = this.#held.get(connectionId);
     if (!held) {
       throw new TransportError('signaling', 'The request is no longer pending (the remote left or the broker connection dropped).');
@@ -407,6 +457,8 @@ export class BrokerSession implements SocketOwner {
     if (!this.#peer?.open || !socket) throw new TransportError('signaling', `Not registered on the PeerJS broker at ${this.url}.`);
     this.#held.delete(connectionId);
     const entry = this.#entry(connectionId, held.offer.remoteId, false);
+    entry.ourHello = handshake;
+    entry.remoteMaxMessageSize = maxMessageSize(held.offer.sdp);
     this.#capturing = connectionId;
     this.#captured = undefined;
     try {
@@ -420,7 +472,10 @@ export class BrokerSession implements SocketOwner {
       this.#entries.delete(connectionId);
       throw new TransportError('signaling', 'PeerJS did not take the offer.');
     }
-    for (const candidate of held.candidates) socket.deliver(candidate);
+    // The candidates that came while the offer was held go in after our ANSWER is out, as they
+    // would reach a client that answered at once: handed in now, they queue on the engine ahead
+    // of creating the answer and delay it. (Later ones pass straight, as for any client.)
+    entry.heldCandidates = held.candidates;
     return this.#sessionConnection(connectionId, held.offer.remoteId, conn, entry);
   }
 
@@ -434,6 +489,10 @@ export class BrokerSession implements SocketOwner {
     const entry = this.#entries.get(payload.data.connectionId);
     if (!entry?.outgoing || entry.answered || entry.remoteId !== message.src) return false;
     entry.answered = true;
+    entry.remoteMaxMessageSize = maxMessageSize(payload.data.sdp.sdp);
+    const hello = payload.data.handshake;
+    // Checked once PeerJS has the ANSWER: the engine applies it meanwhile.
+    if (hello !== undefined && entry.onAnswerHello) queueMicrotask(() => entry.onAnswerHello?.(hello));
     return true;
   }
 
@@ -480,6 +539,15 @@ export class BrokerSession implements SocketOwner {
       held.gone.abort(new TransportError('signaling', 'The remote peer left the broker.'));
     }
   }
+}
+
+/** RFC 8841: `a=max-message-size` in a data channel's SDP; absent means 64 KiB, 0 means no
+ * limit (then the pipe's own setting applies). */
+export function maxMessageSize(sdp: string): number | undefined {
+  const declared = /^a=max-message-size:(\d{1,12})\s*$/m.exec(sdp);
+  if (!declared) return 64 * 1024;
+  const size = Number(declared[1]);
+  return size > 0 ? size : undefined;
 }
 
 function randomId(): string {

@@ -22,6 +22,8 @@ const HANDSHAKE_TIMEOUT_MS = 10_000;
 export interface SocketOwner {
   /** One parsed broker message: return true to hand it to PeerJS now. */
   inbound(message: BrokerMessage): boolean;
+  /** A message PeerJS sends (JSON text), returned as it should go out. */
+  outbound(data: string): string;
   /** The socket to the broker failed (unreachable, refused, TLS, protocol error). */
   failed(error: Error): void;
   attach(socket: BrokerSocket): void;
@@ -79,12 +81,23 @@ export function createSocketClass(owners: ReadonlyMap<string, SocketOwner>, live
       return this.#ws.readyState;
     }
 
+    /** PeerJS's own messages. */
     send(data: string): void {
-      if (this.#ws.readyState === WebSocket.OPEN) this.#ws.send(data);
+      let out = data;
+      try {
+        out = this.#owner.outbound(data);
+      } catch (error) {
+        this.#owner.log('warn', `sent a PeerJS message unchanged: ${describe(error)}`);
+      }
+      this.#write(out);
     }
 
     sendMessage(message: BrokerMessage): void {
-      this.send(JSON.stringify(message));
+      this.#write(JSON.stringify(message));
+    }
+
+    #write(data: string): void {
+      if (this.#ws.readyState === WebSocket.OPEN) this.#ws.send(data);
     }
 
     close(): void {

@@ -3,6 +3,7 @@
  * be driven without the host. Not part of the plugin's API.
  */
 import type { AttemptContext, ConnectionStage, PeerInfo, PipeSink, RemoteClaim } from '../../core';
+import { randomToken } from '../../core/util/ids';
 
 export interface RecordingSink extends PipeSink {
   readonly frames: Uint8Array[];
@@ -65,6 +66,9 @@ export interface FakeAttempt {
   sink: RecordingSink;
   stages: ConnectionStage[];
   claims: RemoteClaim[];
+  /** What the method passed on from the remote's side of the handshake; `hello` is what ours
+   * offers (set it to have one sent). */
+  handshake: { nonces: string[]; hellos: unknown[]; hello: unknown };
   controller: AbortController;
   /** Resolves with the invite once `presentInvite` was called. */
   invite: Promise<{ params: Record<string, string>; token: string }>;
@@ -84,6 +88,7 @@ export function fakeAttempt(local: PeerInfo, options: { inviteToken?: string } =
     : sink;
   const stages: ConnectionStage[] = [];
   const claims: RemoteClaim[] = [];
+  const handshake: FakeAttempt['handshake'] = { nonces: [], hellos: [], hello: undefined };
   const controller = new AbortController();
   let inviteToken = options.inviteToken;
   let resolveInvite!: (invite: { params: Record<string, string>; token: string }) => void;
@@ -110,8 +115,14 @@ export function fakeAttempt(local: PeerInfo, options: { inviteToken?: string } =
     show() {},
     ask: () => Promise.reject(new Error('no questions in these tests')),
     claimRemote: (remote) => void claims.push(remote),
+    handshake: {
+      nonce: randomToken(),
+      remoteNonce: (nonce) => void handshake.nonces.push(nonce),
+      hello: () => handshake.hello,
+      remoteHello: (hello) => void handshake.hellos.push(hello),
+    },
   };
-  return { ctx, sink, stages, claims, controller, invite };
+  return { ctx, sink, stages, claims, handshake, controller, invite };
 }
 
 /** Two fixed identities. */

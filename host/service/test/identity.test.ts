@@ -32,11 +32,11 @@ describe('service identity', () => {
     const data = new TextEncoder().encode('whatnext');
     const signature = await signerOf(alice).sign(data);
     expect(nodeProofSuite.idOf(key)).toBe(await webCryptoSuite.idOf(key));
-    expect(nodeProofSuite.verify(key, data, signature)).toBe(true);
+    expect(await nodeProofSuite.verify(key, data, signature)).toBe(true);
     expect(await webCryptoSuite.verify(key, data, signature)).toBe(true);
     const forged = signature.slice();
     forged[0]! ^= 1;
-    expect(nodeProofSuite.verify(key, data, forged)).toBe(false);
+    expect(await nodeProofSuite.verify(key, data, forged)).toBe(false);
     expect(await webCryptoSuite.verify(key, data, forged)).toBe(false);
 
     const bob = newIdentity('Bob');

@@ -140,24 +140,39 @@ describe.each(methods)('over %s', (method, connect) => {
   });
 });
 
+/** Bob uses Alice's peerjs invite link, then uses it again: the spent token makes the second
+ * use a request Alice is asked about. */
+async function reuseInvite(alice: Tracker, bob: Tracker) {
+  const invited = await invite(alice, 'peerjs');
+  const first = await bob.client.request('links.open', { link: invited.invite!.link });
+  await bob.client.request('attempts.approve', { attemptId: first.id });
+  const open = await bob.attempt(first.id, (a) => a.state === 'open');
+  const again = await bob.client.request('links.open', { link: invited.invite!.link });
+  await bob.client.request('attempts.approve', { attemptId: again.id });
+  const incoming = await alice.anyAttempt((a) => a.role === 'incoming' && a.state === 'awaiting-approval');
+  return { open, again, incoming };
+}
+
 describe('peerjs: a request without a valid invite needs the invited side to approve', () => {
   it('the used invite link reaches Alice as a request; her rejection reaches Bob', async () => {
-    const alice = peers.Alice!;
-    const bob = peers.Bob!;
-    const invited = await invite(alice, 'peerjs');
-    // Use the invite once...
-    const first = await bob.client.request('links.open', { link: invited.invite!.link });
-    await bob.client.request('attempts.approve', { attemptId: first.id });
-    const open = await bob.attempt(first.id, (a) => a.state === 'open');
-    // ...then again: the token is spent, so Alice is asked.
-    const again = await bob.client.request('links.open', { link: invited.invite!.link });
-    await bob.client.request('attempts.approve', { attemptId: again.id });
-    const incoming = await alice.anyAttempt((a) => a.role === 'incoming' && a.state === 'awaiting-approval');
+    const [alice, bob] = [peers.Alice!, peers.Bob!];
+    const { open, again, incoming } = await reuseInvite(alice, bob);
     expect(incoming).toMatchObject({ method: 'peerjs', remote: { name: 'Bob' } });
     await alice.client.request('attempts.reject', { attemptId: incoming.id, reason: 'one is enough' });
     const failed = await bob.attempt(again.id, (a) => a.state === 'failed');
     expect(failed.error).toMatchObject({ code: 'refused_by_peer', stage: 'signaling' });
     expect(failed.error!.message).toContain('one is enough');
+    await bob.client.request('connections.close', { connectionId: open.connectionId! });
+  });
+
+  it('once she approves it opens: the proof made for the link\'s spent nonce is set aside and the pipe finishes the handshake', async () => {
+    const [alice, bob] = [peers.Alice!, peers.Bob!];
+    const { open, again, incoming } = await reuseInvite(alice, bob);
+    await alice.client.request('attempts.approve', { attemptId: incoming.id });
+    const second = await bob.attempt(again.id, (a) => a.state === 'open');
+    expect(second.remote.id).toBe((await alice.client.request('service.status', {})).local.id);
+    expect(second.connectionId).not.toBe(open.connectionId);
+    await bob.client.request('connections.close', { connectionId: second.connectionId! });
     await bob.client.request('connections.close', { connectionId: open.connectionId! });
   });
 });
