@@ -398,7 +398,13 @@ class CoreConnection implements Connection {
   private async sendProofFrame(): Promise<void> {
     const proof = this.auth.proofFrame();
     if (!proof) return;
-    const signature = await proof;
+    let signature: Uint8Array;
+    try {
+      signature = await proof;
+    } catch (error) {
+      // Our own key failed us: not the remote's doing.
+      return this.abort({ by: 'error', code: 'internal-error', stage: 'handshake', message: `could not sign our proof: ${describe(error)}` });
+    }
     if (this.machine.ended) return;
     if (!this.helloSent) this.pendingProof = signature;
     else if (this.sendFrame(encodeProof(signature))) this.auth.proofFrameSent();

@@ -116,6 +116,15 @@ describe('identity proof', () => {
     await lenient.a.close();
   });
 
+  it('a key that cannot sign fails the connection as an internal error, not the remote\'s', async () => {
+    const alice = await person('Alice');
+    const bob = await person('Bob');
+    const locked: PeerIdentity = { publicKey: alice.identity.publicKey, sign: () => Promise.reject(new Error('the key store is locked')) };
+    const { a, b } = pair({ local: alice.peer, identity: locked }, { local: bob.peer, identity: bob.identity });
+    expect(await a.closed).toMatchObject({ by: 'error', code: 'internal-error', message: 'could not sign our proof: the key store is locked' });
+    await b.closed;
+  });
+
   it('a proof from a remote that offered no key is a protocol error', async () => {
     const remote = rawRemote();
     await remote.handshake();
