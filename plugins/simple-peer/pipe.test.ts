@@ -65,6 +65,28 @@ describe('DataChannelPipe', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('reads the engine\'s bufferedAmount (a blocking call in wrtc) only when it could be over the mark', () => {
+    let reads = 0;
+    let queued = 0; // what the engine holds; our sends add to it
+    const channel: ChannelLike = {
+      readyState: 'open',
+      get bufferedAmount() {
+        reads++;
+        return queued;
+      },
+      send: (data) => void (queued += data.byteLength),
+    };
+    const pipe = new DataChannelPipe(channel, sink(), 1024, () => {}, 4096);
+    for (let i = 0; i < 4; i++) pipe.send(new Uint8Array(1024)); // 4096 sent: cannot be over
+    expect(reads).toBe(0);
+    queued = 0; // the engine sent them meanwhile
+    pipe.send(new Uint8Array(1024)); // the bound says maybe: one read, which finds room
+    expect(reads).toBe(1);
+    expect(vi.getTimerCount()).toBe(0);
+    pipe.send(new Uint8Array(1024));
+    expect(reads).toBe(1); // the bound was refreshed by that read
+  });
+
   it('stops polling when detached, and refuses frames after', () => {
     const channel = new FakeChannel();
     const s = sink();

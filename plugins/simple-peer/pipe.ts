@@ -7,7 +7,9 @@
  * `bufferedamountlow` event. @roamhq/wrtc (0.10) implements neither the attribute nor the event
  * (the channel has only `bufferedAmount`), so there the pipe polls `bufferedAmount` — only
  * while it is above the low-water mark, i.e. only while core is waiting — and stops polling
- * on close.
+ * on close. With that engine every `bufferedAmount` read is a blocking call into its threads,
+ * so `send` reads it only when an upper bound (the last value read plus the bytes sent since)
+ * is over the low-water mark.
  */
 import { TransportError, type Pipe, type PipeSink } from '../../core';
 
@@ -31,6 +33,8 @@ export class DataChannelPipe implements Pipe {
   #open = true;
   #poll: ReturnType<typeof setInterval> | undefined;
   #onLow: (() => void) | undefined;
+  /** Never below the channel's real `bufferedAmount`: only our sends raise that. */
+  #bufferedBound = 0;
 
   constructor(
     private readonly channel: ChannelLike,
@@ -65,11 +69,12 @@ export class DataChannelPipe implements Pipe {
       // The channel closed under us (the remote's close is on its way): say so plainly.
       throw new TransportError('channel', `simple-peer: the data channel is ${this.channel.readyState}`, { cause: error });
     }
+    this.#bufferedBound += frame.byteLength;
     if (!this.#onLow) this.#watchForDrain();
   }
 
   bufferedAmount(): number {
-    return this.#open ? this.channel.bufferedAmount : 0;
+    return this.#open ? this.#channelBuffered() : 0;
   }
 
   close(): void {
@@ -84,10 +89,16 @@ export class DataChannelPipe implements Pipe {
     if (this.#onLow) this.channel.removeEventListener?.('bufferedamountlow', this.#onLow);
   }
 
+  /** The channel's real buffered amount; refreshes the bound. */
+  #channelBuffered(): number {
+    this.#bufferedBound = this.channel.bufferedAmount;
+    return this.#bufferedBound;
+  }
+
   #watchForDrain(): void {
-    if (this.#poll !== undefined || this.channel.bufferedAmount <= this.lowWaterMark) return;
+    if (this.#poll !== undefined || this.#bufferedBound <= this.lowWaterMark || this.#channelBuffered() <= this.lowWaterMark) return;
     this.#poll = setInterval(() => {
-      if (this.channel.bufferedAmount > this.lowWaterMark) return;
+      if (this.#channelBuffered() > this.lowWaterMark) return;
       clearInterval(this.#poll);
       this.#poll = undefined;
       if (this.#open) this.sink.drain();
