@@ -21,6 +21,9 @@ export const DESKTOP = { width: 1280, height: 800 };
 /** Everything started here and not yet ended: `endEverything()` ends it all, so a test that
  * fails half-way through starting (or checking) leaves nothing running. */
 const running = new Set<() => Promise<unknown>>();
+/** Set while `endEverything()` runs: a page whose service is stopped before its browser says
+ * so ("the service connection closed"), and that is the teardown's doing, not a problem. */
+let ending = false;
 
 /** Register a way to end something a test started (a broker, say). */
 export function onCleanup(end: () => Promise<unknown>): void {
@@ -31,7 +34,12 @@ export function onCleanup(end: () => Promise<unknown>): void {
 export async function endEverything(): Promise<void> {
   const ends = [...running];
   running.clear();
-  await Promise.allSettled(ends.map((end) => end()));
+  ending = true;
+  try {
+    await Promise.allSettled(ends.map((end) => end()));
+  } finally {
+    ending = false;
+  }
 }
 
 export interface Shell {
@@ -132,9 +140,11 @@ export async function openApp(browser: Browser, shell: Shell, view = 'peers'): P
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(shell.url).origin });
   const page = await context.newPage();
   const problems: string[] = [];
-  page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+  page.on('pageerror', (error) => {
+    if (!ending) problems.push(`pageerror: ${error.message}`);
+  });
   page.on('console', (message) => {
-    if (message.type() === 'error' && !/favicon/.test(message.text())) problems.push(`console: ${message.text()}`);
+    if (!ending && message.type() === 'error' && !/favicon/.test(message.text())) problems.push(`console: ${message.text()}`);
   });
   await page.goto(`${shell.url}#/${view}`);
   await page.locator('[data-phase="ready"]').waitFor();
