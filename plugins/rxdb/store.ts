@@ -95,20 +95,19 @@ export class PlaylistStore {
     await playlist.remove();
   }
 
-  // Share and unshare always write, stamped now, even when the local copy already says so: it
-  // may be briefly an older version while replication settles (seen right after an unshare),
-  // and the owner's latest choice must outrank every version before it.
   async share(playlistId: string, peerId: string): Promise<Playlist> {
     if (peerId === this.local) throw new WhatNextError('invalid_peer', 'A playlist is always shared with its owner.');
     const playlist = await this.#playlist(playlistId, { owner: true });
     const data = playlist.toJSON() as PlaylistDoc;
-    const doc = await this.#edit(playlist, { sharedWith: [...new Set([...data.sharedWith, peerId])].sort(), revoked: data.revoked.filter((p) => p !== peerId) });
+    if (data.sharedWith.includes(peerId)) return toPlaylist(data);
+    const doc = await this.#edit(playlist, { sharedWith: [...data.sharedWith, peerId].sort(), revoked: data.revoked.filter((p) => p !== peerId) });
     return toPlaylist(doc.toJSON() as PlaylistDoc);
   }
 
   async unshare(playlistId: string, peerId: string): Promise<Playlist> {
     const playlist = await this.#playlist(playlistId, { owner: true });
     const data = playlist.toJSON() as PlaylistDoc;
+    if (!data.sharedWith.includes(peerId)) return toPlaylist(data);
     const doc = await this.#edit(playlist, { sharedWith: data.sharedWith.filter((p) => p !== peerId), revoked: [...new Set([...data.revoked, peerId])].sort() });
     return toPlaylist(doc.toJSON() as PlaylistDoc);
   }

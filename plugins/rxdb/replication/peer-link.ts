@@ -24,6 +24,8 @@ import { Sharing } from '../model/sharing';
 import { ChannelConnectionHandler, type RemotePeer } from './channel-handler';
 import type { Epochs } from './epochs';
 import { filterMasterHandler } from './filtered-master';
+import { keepNewerThanOurs } from './pulled';
+import { PLAYLIST_FIELDS, TRACK_FIELDS } from '../model/documents';
 import { Lane } from './lane';
 import type { SyncStatus } from './status';
 
@@ -210,18 +212,20 @@ export class PeerLink {
     const { batchSize, requestTimeoutMs, retryTimeMs } = this.services.tuning;
     for (const lane of this.#lanes) {
       const collection = this.services.collections[lane.collection];
+      const remoteMaySee = (doc: { id: string; playlist?: string }) => this.services.sharing.visible(this.remote, lane.collection, doc);
       const visible = (doc: { id: string; playlist?: string }) => {
-        if (this.services.sharing.visible(this.remote, lane.collection, doc)) return true;
+        if (remoteMaySee(doc)) return true;
         this.services.epochs.excluded(this.remote, Sharing.playlistOf(lane.collection, doc));
         return false;
       };
+      const fields = lane.collection === 'playlists' ? PLAYLIST_FIELDS : TRACK_FIELDS;
       const handler = new ChannelConnectionHandler(peer, (message) => lane.transmit(message));
       const pool = await replicateWebRTC<any, RemotePeer>({
         collection,
         // Names the fork's checkpoint: a new epoch starts from none (see epochs.ts).
         topic: `whatnext-e${epoch}`,
         connectionHandlerCreator: async () => handler,
-        pull: { batchSize },
+        pull: { batchSize, modifier: keepNewerThanOurs(collection, fields, remoteMaySee) },
         push: { batchSize, modifier: (doc) => (visible(doc) ? doc : null) },
         requestTimeout: requestTimeoutMs,
         retryTime: retryTimeMs,
