@@ -16,6 +16,8 @@ import type { Pipe, PipeSink } from '../contracts/transport';
 import { ProtocolError, describe } from '../errors';
 import { Channels, type RequestOutcome } from './channels';
 import { ConnectionClosedError } from './errors';
+import { Emitter } from '../util/emitter';
+import { withoutUndefined } from '../util/objects';
 import { Heartbeat } from './heartbeat';
 import { Outbox } from './outbox';
 import { Reassembler, type AssembledMessage } from './reassembly';
@@ -78,9 +80,6 @@ function resolveOptions(options: ConnectionOptions): Settings {
   return settings;
 }
 
-function withoutUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
 
 function isAbort(error: unknown): boolean {
   return error instanceof Error && error.name === 'AbortError';
@@ -101,8 +100,6 @@ class CoreConnection implements Connection {
   private closingReason: CloseReason | undefined;
   private closeTimer: ReturnType<typeof setTimeout> | undefined;
   private helloSent = false;
-  /** The remote's hello is known (from the pipe, or checked after it came through signalling). */
-  private helloReceived = false;
   /** The remote's hello frame arrived on the pipe. */
   private helloFrameReceived = false;
   /** The remote's hello as it came through signalling, if it did (see acceptSignalledHello). */
@@ -116,7 +113,7 @@ class CoreConnection implements Connection {
   private held: Frame[] = [];
   private readonly counters = { bytesSent: 0, bytesReceived: 0, messagesSent: 0, messagesReceived: 0 };
   private rttMs: number | undefined;
-  private readonly listeners = new Map<keyof ConnectionEvents, Set<(value: never) => void>>();
+  private readonly events = new Emitter<ConnectionEvents>(reportListenerError);
   private readonly outbox: Outbox;
   private readonly requests = new PendingRequests();
   private readonly channels: Channels;
@@ -240,7 +237,6 @@ class CoreConnection implements Connection {
       if (!proven) return;
       this.signalled = hello;
       this.remotePeer = hello.peer;
-      this.helloReceived = true;
       await this.sendProofFrame();
     });
   }
@@ -282,10 +278,7 @@ class CoreConnection implements Connection {
   }
 
   on<E extends keyof ConnectionEvents>(event: E, listener: (value: ConnectionEvents[E]) => void): Unsubscribe {
-    let set = this.listeners.get(event);
-    if (!set) this.listeners.set(event, (set = new Set()));
-    set.add(listener as (value: never) => void);
-    return () => void set.delete(listener as (value: never) => void);
+    return this.events.on(event, listener);
   }
 
   // ---- receiving ------------------------------------------------------------------------
@@ -373,7 +366,6 @@ class CoreConnection implements Connection {
       }
       const refusal = this.helloRefusal(hello);
       if (refusal) throw new ProofRefused(refusal);
-      this.helloReceived = true;
       this.remotePeer = hello.peer;
       // checkRemote records the remote's nonce at once: our proof is signed while its key is checked.
       await Promise.all([this.auth.checkRemote(hello.peer.id, hello.auth), this.sendProofFrame()]);
@@ -428,7 +420,8 @@ class CoreConnection implements Connection {
   }
 
   private openIfReady(): void {
-    if (!this.helloSent || !this.helloReceived || !this.auth.ourProofDone || !this.auth.remoteVerified || this.state !== 'connecting') return;
+    // `remotePeer` is set once the remote's hello is known (from the pipe, or checked ahead).
+    if (!this.helloSent || !this.remotePeer || !this.auth.ourProofDone || !this.auth.remoteVerified || this.state !== 'connecting') return;
     this.machine.transition('open');
     this.enterStage('open');
     this.heartbeat.startPinging();
@@ -566,15 +559,7 @@ class CoreConnection implements Connection {
   }
 
   private emit<E extends keyof ConnectionEvents>(event: E, value: ConnectionEvents[E]): void {
-    const set = this.listeners.get(event);
-    if (!set) return;
-    for (const listener of [...set] as ((value: ConnectionEvents[E]) => void)[]) {
-      try {
-        listener(value);
-      } catch (error) {
-        reportListenerError(error);
-      }
-    }
+    this.events.emit(event, value);
   }
 }
 

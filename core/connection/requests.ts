@@ -20,10 +20,6 @@ export class PendingRequests {
   private readonly pending = new Map<number, Pending>();
   private lastId = 0;
 
-  get size(): number {
-    return this.pending.size;
-  }
-
   /** Register a request. A non-finite timeout means no timeout. */
   create(channel: string, timeoutMs: number): { id: number; response: Promise<Message> } {
     const id = this.nextId();

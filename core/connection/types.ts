@@ -85,7 +85,7 @@ export interface Channel {
   onRequest(handler: (message: Message) => Message | Promise<Message>): Unsubscribe;
 }
 
-export interface ConnectionEvents {
+export interface ConnectionEvents extends Record<string, unknown> {
   state: ConnectionState;
   stage: ConnectionStage;
   close: CloseReason;

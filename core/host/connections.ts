@@ -19,6 +19,7 @@ import { LinkError, PluginError, TransportError, WhatNextError, describe } from 
 import { encodeLink, parseLink, type ParsedLink } from '../link';
 import type { AttemptSummary, ConnectionSummary, ErrorInfo } from '../protocol/shapes';
 import { Emitter } from '../util/emitter';
+import { raceAbort } from '../util/abort';
 import { randomToken } from '../util/ids';
 import { Attempt } from './attempt';
 import type { ApprovalDecision, ApprovalRequest, ConnectionRecord } from './hooks';
@@ -408,22 +409,4 @@ export function errorInfo(error: unknown): ErrorInfo {
     };
   }
   return { code: 'internal_error', message: describe(error) };
-}
-
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }

@@ -25,13 +25,13 @@ import {
 } from './shapes';
 import { playlistEvents, playlistMethods } from './playlists';
 
+import { Empty, def } from './define';
+
 export * from './shapes';
 export * from './playlists';
 
-const Empty = z.object({}).strict();
 const Id = z.string().min(1).max(64);
 const ChannelName = z.string().min(1).max(64);
-const def = <P extends z.ZodType, R extends z.ZodType>(params: P, result: R) => ({ params, result });
 
 export const methods = {
   'service.status': def(Empty, ServiceStatus),

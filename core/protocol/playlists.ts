@@ -4,9 +4,7 @@
  */
 import { z } from 'zod';
 import { PeerId } from '../contracts/peer';
-
-const def = <P extends z.ZodType, R extends z.ZodType>(params: P, result: R) => ({ params, result });
-const Empty = z.object({}).strict();
+import { Empty, def } from './define';
 
 /** Playlist and track ids: random base-32 (see core/util/ids). */
 export const DocId = z.string().regex(/^[0-9a-z]{1,32}$/, 'an id is 1 to 32 lowercase letters or digits');
@@ -84,10 +82,7 @@ export const playlistMethods = {
   'tracks.add': def(z.object({ playlistId: DocId, tracks: z.array(NewTrack).min(1).max(10_000), index: Index.optional() }).strict(), z.array(Track)),
   /** Move a track so it ends up at `index` of the playlist. */
   'tracks.move': def(z.object({ trackId: DocId, index: Index }).strict(), Track),
-  'tracks.update': def(
-    z.object({ trackId: DocId, title: Text.optional(), artist: Text.optional(), durationMs: z.number().int().nonnegative().max(1e10).optional(), uri: Uri.optional() }).strict(),
-    Track,
-  ),
+  'tracks.update': def(NewTrack.partial().extend({ trackId: DocId }), Track),
   'tracks.remove': def(z.object({ trackId: DocId }).strict(), Empty),
   /** Replication state per peer and shared playlist. */
   'sync.status': def(Empty, z.array(SyncEntry)),

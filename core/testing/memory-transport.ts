@@ -12,6 +12,7 @@
  * the remote's sink sees `closed()`. `destroy(error)` models a failure: both ends stop at once
  * and both sinks see `closed(error)`.
  */
+import { withoutUndefined } from '../util/objects';
 import { z } from 'zod';
 import type { Dial, DialOptions, Pipe, PipeSink, Transport } from '../contracts/transport';
 import { TransportError } from '../errors';
@@ -173,7 +174,7 @@ export function createMemoryPipePair(
   sinkB: PipeSink,
   options: MemoryPipeOptions = {},
 ): { a: MemoryPipe; b: MemoryPipe } {
-  const settings = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
+  const settings = { ...DEFAULTS, ...withoutUndefined(options) };
   const a = new MemoryEnd(sinkA, settings);
   const b = new MemoryEnd(sinkB, settings);
   a.peer = b;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { WebSocketServer } from 'ws';
 import { SOCKET_PATH } from './socket-path';
 import { createRelay } from './relay';
-import { startServiceProcess, type ServiceProcess } from './service-process';
+import { startServiceProcess, type ServiceProcess } from '../service/fork';
 import { securityHeaders, serveStatic } from './static-files';
 import { MAX_WIRE_MESSAGE } from './wire';
 

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { LinkError, definePlugin, type AttemptContext, type Dial, type LinkTarget, type Signal, type SignalingMethod } from '../../core';
-import { INVITE_PREFIX, REPLY_PREFIX, decodeInvite, decodeReply, encodeInvite, encodeReply, type InvitePayload } from './codes';
+import { INVITE_PREFIX, REPLY_PREFIX, decodeInvite, decodeReply, encodeInvite, encodeReply, type InvitePayload, type ReplyPayload } from './codes';
 
 export const ManualOptions = z
   .object({
@@ -56,11 +56,12 @@ export function createManualMethod(options: ManualOptions): SignalingMethod<Invi
       const expires = Math.floor(Date.now() / 1000) + options.inviteTtlMinutes * 60;
       const code = encodeInvite({ t: token, i: ctx.local.id, n: ctx.local.name, x: expires, s: signal as Record<string, unknown>, h: ctx.handshake.nonce });
       ctx.presentInvite({ params: { o: code }, code, text: 'Send this link (or the code) to the person you invite, then paste the reply code they send back.' });
-      const reply = decodeReply(
-        await ctx.ask({ title: 'Paste the reply code', label: 'Reply code', placeholder: `${REPLY_PREFIX}…` }, (text) => {
-          if (decodeReply(text).t !== token) throw new LinkError('wrong-invite', 'This reply code answers a different invite (an older one, perhaps); paste the reply to this invite.');
-        }),
-      );
+      let reply!: ReplyPayload; // decoded once, by the check the answer passed
+      await ctx.ask({ title: 'Paste the reply code', label: 'Reply code', placeholder: `${REPLY_PREFIX}…` }, (text) => {
+        const decoded = decodeReply(text);
+        if (decoded.t !== token) throw new LinkError('wrong-invite', 'This reply code answers a different invite (an older one, perhaps); paste the reply to this invite.');
+        reply = decoded;
+      });
       ctx.claimRemote({ id: reply.i, name: reply.n });
       if (reply.h) ctx.handshake.remoteNonce(reply.h);
       dial.signal(reply.s);

@@ -29,6 +29,8 @@ import {
   cleanReason,
 } from './messages';
 import type { BrokerSocket, SocketOwner } from './socket';
+import { raceAbort } from '../../core/util/abort';
+import { randomBase32 } from '../../core/util/ids';
 
 export interface BrokerAddress {
   host: string;
@@ -176,7 +178,7 @@ export class BrokerSession implements SocketOwner {
     this.#opening ??= this.#register().finally(() => {
       this.#opening = undefined;
     });
-    await raceAbort(this.#opening, abort);
+    await raceAbort(this.#opening, abort, abortError);
   }
 
   /** Open a data connection to `remoteId` (after `ready`). `handshake.hello` is our hello for
@@ -184,7 +186,7 @@ export class BrokerSession implements SocketOwner {
   connect(remoteId: PeerId, metadata: Metadata, handshake?: { hello(): unknown; remote(hello: unknown): void }): SessionConnection {
     const peer = this.#peer;
     if (!peer?.open) throw new TransportError('signaling', `Not registered on the PeerJS broker at ${this.url}.`);
-    const connectionId = `dc_${randomId()}`;
+    const connectionId = `dc_${randomBase32()}`;
     const entry = this.#entry(connectionId, remoteId, true);
     entry.ourHello = handshake && (() => handshake.hello());
     entry.onAnswerHello = handshake && ((hello) => handshake.remote(hello));
@@ -323,7 +325,7 @@ export class BrokerSession implements SocketOwner {
   #createPeer(): Peer {
     const { runtime, broker, local, iceServers, log } = this.options;
     if (this.#token) runtime.owners.delete(this.#token);
-    this.#token = randomId();
+    this.#token = randomBase32();
     runtime.owners.set(this.#token, this);
     const options: PeerJSOption & { logFunction(level: number, ...rest: unknown[]): void; pingInterval: number } = {
       host: broker.host,
@@ -548,30 +550,6 @@ export function maxMessageSize(sdp: string): number | undefined {
   if (!declared) return 64 * 1024;
   const size = Number(declared[1]);
   return size > 0 ? size : undefined;
-}
-
-function randomId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return Array.from(bytes, (byte) => byte.toString(36).padStart(2, '0')).join('');
-}
-
-export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(abortError(signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortError(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }
 
 /** An aborted registration, as a `TransportError` at stage 'signaling'. */

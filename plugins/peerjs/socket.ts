@@ -113,14 +113,19 @@ export function createSocketClass(owners: ReadonlyMap<string, SocketOwner>, live
     }
 
     deliver(message: BrokerMessage): void {
-      this.#call(this.onmessage, { type: 'message', data: JSON.stringify(message) });
+      this.#deliverText(JSON.stringify(message));
+    }
+
+    #deliverText(text: string): void {
+      this.#call(this.onmessage, { type: 'message', data: text });
     }
 
     #receive(data: WebSocket.RawData, isBinary: boolean): void {
       let message: BrokerMessage;
+      const text = data.toString();
       try {
         if (isBinary) throw new Error('binary frame');
-        const parsed = BrokerMessage.safeParse(JSON.parse(data.toString()));
+        const parsed = BrokerMessage.safeParse(JSON.parse(text));
         if (!parsed.success) throw new Error(parsed.error.issues[0]?.message ?? 'malformed');
         message = parsed.data;
       } catch (error) {
@@ -133,7 +138,8 @@ export function createSocketClass(owners: ReadonlyMap<string, SocketOwner>, live
       } catch (error) {
         this.#owner.log('warn', `could not handle a ${message.type} message from the broker: ${describe(error)}`);
       }
-      if (pass) this.deliver(message);
+      // Checked, so PeerJS may read the text as it came (no second serialisation).
+      if (pass) this.#deliverText(text);
     }
 
     #call(handler: Handler, event: unknown): void {

@@ -9,7 +9,7 @@ import { Epochs } from './replication/epochs';
 import type { ReplicationTuning } from './replication/peer-link';
 import { Replicator } from './replication/replicator';
 import { SyncStatus, type SyncEntry } from './replication/status';
-import { openDatabase, type OpenedDatabase } from './storage/database';
+import { openDatabase } from './storage/database';
 import { PlaylistStore } from './store';
 
 export interface RuntimeOptions extends ReplicationTuning {
@@ -19,7 +19,6 @@ export interface RuntimeOptions extends ReplicationTuning {
 export interface PlaylistRuntime {
   readonly store: PlaylistStore;
   readonly replicator: Replicator;
-  readonly database: OpenedDatabase;
   syncStatus(): SyncEntry[];
   onSyncChange(listener: () => void): () => void;
   stop(): Promise<void>;
@@ -51,7 +50,6 @@ export async function startRuntime(ctx: Pick<PluginContext, 'dataDir' | 'local' 
   return {
     store,
     replicator,
-    database,
     syncStatus: () => replicator.status(),
     onSyncChange: (listener) => status.onChange(listener),
     async stop() {

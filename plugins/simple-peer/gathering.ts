@@ -39,10 +39,6 @@ export class CompleteSignal {
 
   constructor(private readonly options: CompleteSignalOptions) {}
 
-  get sent(): boolean {
-    return this.#sent;
-  }
-
   /** The local offer/answer (gathering starts with it). */
   description(signal: DescriptionSignal): void {
     if (this.#sent || this.#description) return;

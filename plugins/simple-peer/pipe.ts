@@ -53,11 +53,6 @@ export class DataChannelPipe implements Pipe {
     }
   }
 
-  /** Whether the pipe still accepts frames (false once closing or closed). */
-  get open(): boolean {
-    return this.#open;
-  }
-
   send(frame: Uint8Array): void {
     if (!this.#open) throw new TransportError('channel', 'simple-peer: the pipe is closed');
     if (frame.byteLength > this.maxFrameSize) {

@@ -91,10 +91,6 @@ export class PeerSession {
     this.#start();
   }
 
-  get state(): State {
-    return this.#state;
-  }
-
   /** A signal from the remote. Throws a TransportError if it is unusable. */
   signal(raw: unknown): void {
     const signal = parseSignal(raw);

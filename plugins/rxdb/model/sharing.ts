@@ -10,7 +10,7 @@
  */
 import { getChangedDocumentsSince, type RxCollection } from 'rxdb';
 import type { Subscription } from 'rxjs';
-import { members, type PlaylistDoc, type TrackDoc } from './documents';
+import { members, type PlaylistDoc } from './documents';
 
 interface Membership {
   owner: string;
@@ -85,9 +85,7 @@ export class Sharing {
 
   /** May this document be sent to `peer`? */
   visible(peer: string, collection: CollectionName, doc: { id: string; playlist?: string }): boolean {
-    const playlist = collection === 'playlists' ? doc.id : (doc as Pick<TrackDoc, 'playlist'>).playlist;
-    const entry = this.#playlists.get(playlist);
-    return !!entry && entry.members.has(peer);
+    return this.isMember(Sharing.playlistOf(collection, doc), peer);
   }
 
   /** The playlist a document belongs to. */

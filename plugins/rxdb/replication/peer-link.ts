@@ -100,11 +100,6 @@ export class PeerLink {
     return this.#connections.length > 0;
   }
 
-  /** The epoch the running pools use, if running. */
-  get runningEpoch(): number | undefined {
-    return this.#running?.epoch;
-  }
-
   /** The newest open connection: where new traffic goes. */
   primary(): Connection | undefined {
     for (let i = this.#connections.length - 1; i >= 0; i--) {

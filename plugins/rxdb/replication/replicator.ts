@@ -33,8 +33,8 @@ export class Replicator {
 
   status(): SyncEntry[] {
     const { sharing, status } = this.services;
-    const peers = new Set([...sharing.peers(), ...[...this.#links.keys()].filter((peer) => sharing.sharedWith(peer).size > 0)]);
-    return status.entries(peers, (peer) => sharing.sharedWith(peer));
+    // Every peer that shares a playlist with this one, linked or not.
+    return status.entries(sharing.peers(), (peer) => sharing.sharedWith(peer));
   }
 
   link(peer: string): PeerLink | undefined {

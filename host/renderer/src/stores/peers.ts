@@ -21,7 +21,7 @@ export const usePeersStore = defineStore('peers', () => {
     const before = byId.value[connection.id]?.state;
     byId.value = { ...byId.value, [connection.id]: connection };
     // A peer is remembered once its connection opens: refresh the list then.
-    if (before !== connection.state) void loadKnown();
+    if (before !== connection.state && connection.state === 'open') void loadKnown();
     keepStatsFresh();
   }
 
