@@ -7,10 +7,10 @@
  * One connect: from the answerer's start (ours: `openLink` + approve; raw: `peer.connect`) until
  * both peers are open, read on the one monotonic clock both processes share.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { PeerCommand, PeerReply } from './connect-peer';
 import type { BrokerAddress } from './raw';
+import { bounded as boundedBy, forkPeer, type ForkedPeer } from './forked-peer';
 
 const PEER = fileURLToPath(new URL('./connect-peer.ts', import.meta.url));
 /** Any single wait longer than this fails the bench instead of hanging it. */
@@ -18,51 +18,9 @@ const WAIT_MS = 30_000;
 
 type Kind = 'ours' | 'raw';
 
-/** A forked peer: send commands, await replies of a given type in order. */
-class PeerProcess {
-  readonly #child: ChildProcess;
-  readonly #replies: PeerReply[] = [];
-  #wake: () => void = () => {};
-  readonly exited: Promise<number | null>;
+type PeerProcess = ForkedPeer<PeerCommand, PeerReply>;
 
-  constructor() {
-    this.#child = fork(PEER, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    this.#child.on('message', (message: PeerReply) => {
-      this.#replies.push(message);
-      this.#wake();
-    });
-    this.exited = new Promise((resolve) => this.#child.once('exit', (code) => resolve(code)));
-  }
-
-  send(command: PeerCommand): void {
-    this.#child.send(command);
-  }
-
-  async next<T extends PeerReply['type']>(type: T): Promise<Extract<PeerReply, { type: T }>> {
-    const deadline = Date.now() + WAIT_MS;
-    for (;;) {
-      const failed = this.#replies.find((r) => r.type === 'error');
-      if (failed) throw new Error(`bench peer: ${(failed as { message: string }).message}`);
-      const index = this.#replies.findIndex((r) => r.type === type);
-      if (index >= 0) return this.#replies.splice(index, 1)[0] as Extract<PeerReply, { type: T }>;
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`bench peer: no "${type}" within ${WAIT_MS} ms`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.#wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
-  }
-
-  async stop(): Promise<void> {
-    if (this.#child.exitCode === null && this.#child.connected) this.send({ type: 'stop' });
-    const code = await Promise.race([this.exited, new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 5000).unref())]);
-    if (code === 'hung') this.#child.kill('SIGKILL');
-  }
-}
+const bounded = <T>(what: string, promise: Promise<T>): Promise<T> => boundedBy(`bench peer: ${what}`, promise, WAIT_MS);
 
 interface Pair {
   inviter: PeerProcess;
@@ -71,22 +29,23 @@ interface Pair {
 
 /** `started` collects the processes, so they are stopped even if starting fails. */
 async function startPair(kind: Kind, broker: BrokerAddress, started: PeerProcess[]): Promise<Pair> {
-  const pair = { inviter: new PeerProcess(), answerer: new PeerProcess() };
+  const start = (name: string) => forkPeer<PeerCommand, PeerReply>(PEER, name, { stop: { type: 'stop' }, stdout: 'inherit' });
+  const pair = { inviter: start(`${kind} inviter`), answerer: start(`${kind} answerer`) };
   started.push(pair.inviter, pair.answerer);
   pair.inviter.send({ type: 'start', kind, name: 'Alice', broker });
   pair.answerer.send({ type: 'start', kind, name: 'Bob', broker });
-  await Promise.all([pair.inviter.next('started'), pair.answerer.next('started')]);
+  await Promise.all([bounded('started', pair.inviter.next('started')), bounded('started', pair.answerer.next('started'))]);
   return pair;
 }
 
 /** One connect and close; returns the connect time in ms. */
 async function connectOnce({ inviter, answerer }: Pair): Promise<number> {
   inviter.send({ type: 'prepare' });
-  const { target } = await inviter.next('prepared');
+  const { target } = await bounded('prepared', inviter.next('prepared'));
   answerer.send({ type: 'connect', target });
-  const [invited, answered] = await Promise.all([inviter.next('opened'), answerer.next('opened')]);
+  const [invited, answered] = await Promise.all([bounded('opened', inviter.next('opened')), bounded('opened', answerer.next('opened'))]);
   answerer.send({ type: 'close' });
-  await Promise.all([inviter.next('closed'), answerer.next('closed')]);
+  await Promise.all([bounded('closed', inviter.next('closed')), bounded('closed', answerer.next('closed'))]);
   return Math.max(invited.at, answered.at) - answered.started!;
 }
 

@@ -29,7 +29,6 @@
  * Standalone: `npx tsx bench/replication.ts [tracks] [edits]` prints one JSON line per
  * measurement.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,12 +38,14 @@ import type { Track } from '../core/protocol/playlists';
 import { spawnService, type SpawnedService } from '../host/service/testing/spawn';
 import { connectManual, Tracker } from '../host/service/testing/flows';
 import type { RawCommand, RawReply } from './raw-rxdb';
+import { bounded as boundedBy, forkPeer, type ForkedPeer } from './forked-peer';
 import { measurement, percentile, type Measurement } from './stats';
 
 const CONFIG = fileURLToPath(new URL('./fixtures/replication.config.ts', import.meta.url));
 const RAW_PEER = fileURLToPath(new URL('./raw-rxdb-peer.ts', import.meta.url));
 /** Any single wait longer than this fails the bench instead of hanging it. */
 const WAIT_MS = 300_000;
+const bounded = <T>(what: string, promise: Promise<T>): Promise<T> => boundedBy(what, promise, WAIT_MS);
 
 export interface ReplicationBenchOptions {
   tracks?: number;
@@ -73,13 +74,6 @@ export async function replicationBenchmarks(log: (m: Measurement) => void, optio
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
-}
-
-/** Rejects after `ms` (so a lost message fails the run instead of hanging it). */
-function bounded<T>(what: string, promise: Promise<T>, ms = WAIT_MS): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms)));
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -178,61 +172,9 @@ async function oursRun(root: string, count: number, edits: number, batchSize: nu
 // ---------------------------------------------------------------------------------------------
 // Raw: two child processes running RxDB's own WebRTC replication.
 
-interface RawPeer {
-  send(command: RawCommand): void;
-  /** The next reply of `type` (an `error` reply rejects). */
-  next<T extends RawReply['type']>(type: T): Promise<Extract<RawReply, { type: T }> & { at: number }>;
-  stop(): Promise<void>;
-}
+type RawPeer = ForkedPeer<RawCommand, RawReply>;
 
-function rawPeer(name: string): RawPeer {
-  const child: ChildProcess = fork(RAW_PEER, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-  const inbox: (RawReply & { at: number })[] = [];
-  const waiters = new Set<() => void>();
-  let failure: Error | undefined;
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => {
-      failure ??= new Error(`raw peer ${name} exited (code ${code})`);
-      for (const waiter of [...waiters]) waiter();
-      resolve(code);
-    }),
-  );
-  child.on('message', (message: RawReply) => {
-    if (message.type === 'error') failure ??= new Error(`raw peer ${name}: ${message.message}`);
-    else inbox.push({ ...message, at: performance.now() });
-    for (const waiter of [...waiters]) waiter();
-  });
-  return {
-    send: (command) => void child.send(command),
-    next: (type) =>
-      new Promise((resolve, reject) => {
-        const check = () => {
-          const index = inbox.findIndex((m) => m.type === type);
-          if (index >= 0) {
-            waiters.delete(check);
-            return resolve(inbox.splice(index, 1)[0] as never);
-          }
-          if (failure) {
-            waiters.delete(check);
-            reject(failure);
-          }
-        };
-        waiters.add(check);
-        check();
-      }),
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null && child.connected) {
-        child.send({ type: 'close' } satisfies RawCommand);
-        const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-        await exited;
-        clearTimeout(killer);
-      } else if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGKILL');
-        await exited;
-      }
-    },
-  };
-}
+const rawPeer = (name: string): RawPeer => forkPeer<RawCommand, RawReply>(RAW_PEER, name, { stop: { type: 'close' }, stdout: 'ignore' });
 
 async function rawRun(root: string, count: number, edits: number): Promise<RunResult> {
   // RxDB's signalling server logs every disconnect to stdout, where the JSON lines go.
@@ -262,7 +204,7 @@ async function rawRunQuiet(root: string, count: number, edits: number): Promise<
     a.send({ type: 'replicate', signalingUrl });
     b.send({ type: 'replicate', signalingUrl, expect: count });
     const synced = await bounded('raw: b holds every document', b.next('synced'));
-    const syncMs = synced.at - began;
+    const syncMs = synced.receivedAt - began;
 
     const editMs: number[] = [];
     for (let i = 0; i < edits; i++) {
@@ -273,7 +215,7 @@ async function rawRunQuiet(root: string, count: number, edits: number): Promise<
       const began = performance.now();
       a.send({ type: 'edit', id, title, seq: i });
       const [seen] = await bounded('raw: live edit', Promise.all([b.next('seen'), a.next('edited')]));
-      editMs.push(seen.at - began);
+      editMs.push(seen.receivedAt - began);
     }
     return { createMs: opened.insertMs, syncMs, editMs };
   } finally {
