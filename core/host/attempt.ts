@@ -11,7 +11,8 @@ import { randomBase32 } from '../util/ids';
 
 type Role = AttemptSummary['role'];
 type State = AttemptSummary['state'];
-type Decision = { approve: boolean; reason?: string };
+/** `timedOut`: nobody decided before the approval deadline. */
+type Decision = { approve: boolean; reason?: string; timedOut?: boolean };
 
 const FINAL_STATES: ReadonlySet<State> = new Set(['rejected', 'failed', 'cancelled']);
 
@@ -90,14 +91,17 @@ export class Attempt {
     const remaining = Math.max(0, (this.approvalDeadline ?? Date.now()) - Date.now());
     return new Promise((resolve) => {
       this.#approval = { resolve };
-      this.after(remaining, () => this.decide(false, `no answer within ${Math.round(this.approvalTimeoutMs / 1000)} s`));
+      this.after(remaining, () => this.#decided({ approve: false, reason: `no answer within ${Math.round(this.approvalTimeoutMs / 1000)} s`, timedOut: true }));
     });
   }
 
   /** The user's decision; false if the attempt is not awaiting approval. */
   decide(approve: boolean, reason?: string): boolean {
+    return this.#decided(reason === undefined ? { approve } : { approve, reason });
+  }
+
+  #decided(decision: Decision): boolean {
     if (this.state !== 'awaiting-approval' || this.#early) return false;
-    const decision = reason === undefined ? { approve } : { approve, reason };
     const pending = this.#approval;
     if (!pending) {
       this.#early = decision;

@@ -17,7 +17,7 @@ import { createConnection } from '../connection';
 import type { CloseReason, Connection, ConnectionOptions } from '../connection/types';
 import { LinkError, PluginError, TransportError, WhatNextError, describe } from '../errors';
 import { encodeLink, parseLink, type ParsedLink } from '../link';
-import type { AttemptSummary, ConnectionSummary, ErrorInfo } from '../protocol/shapes';
+import { APPROVAL_TIMEOUT, type AttemptSummary, type ConnectionSummary, type ErrorInfo } from '../protocol/shapes';
 import { Emitter } from '../util/emitter';
 import { raceAbort } from '../util/abort';
 import { randomToken } from '../util/ids';
@@ -44,6 +44,9 @@ interface ManagerEvents extends Record<string, unknown> {
   connection: ConnectionSummary;
   'link-rejected': { link: string; error: ErrorInfo };
 }
+
+/** A policy's decision, or the user's; `timedOut`: the user's silence until the deadline. */
+type UserOrPolicyDecision = ApprovalDecision & { timedOut?: true };
 
 interface OpenConnection {
   record: ConnectionRecord;
@@ -210,7 +213,7 @@ export class ConnectionManager {
     open: (ctx: AttemptContext) => Promise<Pipe>,
     refuse?: (reason: string) => void,
   ): Promise<void> {
-    let decision: ApprovalDecision;
+    let decision: UserOrPolicyDecision;
     try {
       decision = await this.#decide(attempt, request);
     } catch (error) {
@@ -221,7 +224,8 @@ export class ConnectionManager {
     attempt.decidedBy = decision.by;
     if (!decision.approve) {
       refuse?.(decision.reason);
-      return attempt.update({ state: 'rejected', error: { code: 'rejected', message: decision.reason } });
+      const error: ErrorInfo = { code: 'rejected', message: decision.reason, ...(decision.timedOut && { reason: APPROVAL_TIMEOUT }) };
+      return attempt.update({ state: 'rejected', error });
     }
     attempt.update({ state: 'connecting' });
     attempt.deadline(this.#options.connectTimeoutMs, () =>
@@ -230,11 +234,12 @@ export class ConnectionManager {
     await this.#connect(attempt, method, expectedRemote, open, request.direction);
   }
 
-  async #decide(attempt: Attempt, request: Pick<ApprovalRequest, 'direction' | 'invited'>): Promise<ApprovalDecision> {
+  async #decide(attempt: Attempt, request: Pick<ApprovalRequest, 'direction' | 'invited'>): Promise<UserOrPolicyDecision> {
     const policy = await this.host.hooks.approve.promise({ attemptId: attempt.id, method: attempt.method, remote: { ...attempt.remote }, ...request });
     if (policy) return policy;
     const user = await attempt.waitForApproval();
-    return user.approve ? { approve: true, by: 'user' } : { approve: false, by: 'user', reason: user.reason ?? 'rejected' };
+    if (user.approve) return { approve: true, by: 'user' };
+    return { approve: false, by: 'user', reason: user.reason ?? 'rejected', ...(user.timedOut && { timedOut: true as const }) };
   }
 
   async #connect(

@@ -23,9 +23,14 @@ export const ErrorInfo = z.object({
   stage: ConnectionStage.optional(),
   plugin: z.string().optional(),
   hook: z.string().optional(),
+  /** A finer cause where the code has several: a `LinkError` reason for `link_invalid`, and
+   * `APPROVAL_TIMEOUT` for a `rejected` attempt nobody answered in time. */
   reason: z.string().optional(),
 });
 export type ErrorInfo = z.infer<typeof ErrorInfo>;
+
+/** `ErrorInfo.reason` of an attempt rejected because nobody approved it before the deadline. */
+export const APPROVAL_TIMEOUT = 'approval-timeout';
 
 export const RemoteClaim = z.object({ id: PeerId.optional(), name: z.string().max(64).optional() });
 

@@ -120,6 +120,7 @@ describe('ConnectionManager over manual signalling', () => {
     const presented = await alice.next((a) => a.id === invite.id && !!a.invite);
     const request = bob.manager.openLink(presented.invite!.link);
     const rejected = await bob.next((a) => a.id === request.id && a.state === 'rejected');
+    expect(rejected.error).toMatchObject({ code: 'rejected', reason: 'approval-timeout' });
     expect(rejected.error!.message).toMatch(/^no answer within \d+ s$/);
   });
 

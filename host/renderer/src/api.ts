@@ -4,7 +4,7 @@
  * from outside the renderer at run time.
  */
 import type { WhatNextApi } from '../../../core/protocol/api';
-import type { EventData, EventName, MethodName, Params, Result } from '../../../core/protocol';
+import type { APPROVAL_TIMEOUT, EventData, EventName, MethodName, Params, Result } from '../../../core/protocol';
 
 export type {
   AttemptSummary,
@@ -20,6 +20,9 @@ export type {
   SyncEntry,
   Track,
 } from '../../../core/protocol';
+
+/** `ErrorInfo.reason` of a request nobody approved in time (checked against core's constant). */
+export const APPROVAL_TIMED_OUT: typeof APPROVAL_TIMEOUT = 'approval-timeout';
 
 export class MissingApiError extends Error {
   readonly code = 'no_api';

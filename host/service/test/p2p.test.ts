@@ -134,6 +134,7 @@ describe.each(methods)('over %s', (method, connect) => {
     const invited = await invite(alice(), method);
     const request = await carol.client.request('links.open', { link: invited.invite!.link });
     const expired = await carol.attempt(request.id, (a) => a.state === 'rejected');
+    expect(expired.error).toMatchObject({ code: 'rejected', reason: 'approval-timeout' });
     expect(expired.error!.message).toMatch(/^no answer within \d+ s$/);
     expect(await carol.client.request('connections.list', {})).toEqual([]);
     await alice().client.request('attempts.cancel', { attemptId: invited.id });

@@ -17,7 +17,7 @@ describe('problems in words', () => {
   });
 
   it('tells a timeout from a refusal', () => {
-    expect(describeProblem({ code: 'rejected', message: 'no answer within 30 s' }).title).toBe('Nobody answered the request in time');
+    expect(describeProblem({ code: 'rejected', message: 'no answer within 30 s', reason: 'approval-timeout' }).title).toBe('Nobody answered the request in time');
     expect(describeProblem({ code: 'rejected', message: 'not today' }).title).toBe('The request was declined');
   });
 

@@ -3,7 +3,7 @@
  * into words a person understands, with what to try next. The service's own message is kept
  * as the detail: core writes those for people too.
  */
-import type { ErrorInfo } from '../api';
+import { APPROVAL_TIMED_OUT, type ErrorInfo } from '../api';
 
 export interface Problem {
   code: string;
@@ -74,7 +74,7 @@ const CODES: Record<string, (info: ErrorInfo) => Omit<Problem, 'code' | 'detail'
     return { title: info.stage ? `${title} (at ${stageLabel(info.stage)})` : title, hint };
   },
   rejected: (info) =>
-    /^no answer within/.test(info.message)
+    info.reason === APPROVAL_TIMED_OUT
       ? { title: 'Nobody answered the request in time', hint: 'Requests wait 30 seconds. Try again when the other person is there.' }
       : { title: 'The request was declined', hint: 'Check with the other person, then send a new invite if they agree.' },
   refused_by_peer: () => ({ title: 'The other person declined the request', hint: 'Check with them, then try again if they agree.' }),
