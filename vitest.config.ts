@@ -8,5 +8,7 @@ export default defineConfig({
     // WebRTC and process tests share 2 noisy cores: keep files from starving each other.
     maxWorkers: 2,
     pool: 'forks',
+    // Removes the data folders each test file made (host/service/testing/temp-dirs.ts).
+    setupFiles: ['host/service/testing/cleanup.ts'],
   },
 });

@@ -3,9 +3,8 @@
  * fakes for BrowserWindow, webContents, session and shell.
  */
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAppProtocolHandler, appFilePath } from './app-protocol';
 import { createMainWindow, type WindowOptions } from './main-window';
@@ -21,6 +20,7 @@ import {
   trustedOrigins,
   type GuardedSession,
 } from './window-security';
+import { tempDir } from '../service/testing/temp-dirs';
 
 type Listener = (...args: never[]) => unknown;
 
@@ -227,7 +227,7 @@ describe('IPC sender checks', () => {
 });
 
 describe('app:// protocol', () => {
-  const root = mkdtempSync(join(tmpdir(), 'whatnext-renderer-'));
+  const root = tempDir('whatnext-renderer-');
   writeFileSync(join(root, 'index.html'), '<!doctype html><title>WhatNext</title>');
   mkdirSync(join(root, 'assets'));
   writeFileSync(join(root, 'assets', 'app.js'), 'console.log(1)');

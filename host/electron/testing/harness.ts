@@ -4,11 +4,9 @@
  * renderer's ports, and the preload's renderer API on the receiving end. `dispose()` ends every
  * process the harness started.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { tempDir } from '../../service/testing/temp-dirs';
 import { serviceArgs } from '../layout';
 import { createRendererApi } from '../renderer-api';
 import type { RestartPolicy } from '../restart-policy';
@@ -25,7 +23,7 @@ export interface HarnessOptions {
 }
 
 export function startHarness(options: HarnessOptions = {}) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'whatnext-electron-'));
+  const dataDir = tempDir('whatnext-electron-');
   const processes: NodeUtilityProcess[] = [];
   const ports: MessagePort[] = [];
   const statuses: ServiceLifecycle[] = [];

@@ -1,10 +1,8 @@
 /** The headless CLI peer: two of them connect through manual signalling by stdin/stdout. */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../testing/temp-dirs';
 
 const CLI = fileURLToPath(new URL('../cli.ts', import.meta.url));
 const CONFIG = fileURLToPath(new URL('./fixtures/p2p.config.ts', import.meta.url));
@@ -24,7 +22,7 @@ afterAll(async () => {
 });
 
 function startCli(name: string): CliPeer {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, '--name', name, '--data-dir', mkdtempSync(join(tmpdir(), 'whatnext-cli-')), '--config', CONFIG], {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, '--name', name, '--data-dir', tempDir('whatnext-cli-'), '--config', CONFIG], {
     stdio: 'pipe',
   });
   const lines: string[] = [];

@@ -2,12 +2,10 @@
  * A real service process with a typed client, for tests and benchmarks. Every service started
  * here is ended by `stop()`.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createClient, type ServiceClient } from '../../../core/protocol/client';
 import type { Port } from '../../../core/protocol/port';
 import { startServiceProcess, type ServiceProcessOptions } from '../fork';
+import { tempDir } from './temp-dirs';
 
 export interface SpawnedService {
   /** The process: its pid, and `kill` for crash tests. */
@@ -27,7 +25,7 @@ export interface SpawnedService {
 export type SpawnOptions = Partial<Omit<ServiceProcessOptions, 'log'>>;
 
 export async function spawnService(options: SpawnOptions = {}): Promise<SpawnedService> {
-  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'whatnext-service-'));
+  const dataDir = options.dataDir ?? tempDir('whatnext-service-');
   let stderr = '';
   const service = await startServiceProcess({
     ...options,

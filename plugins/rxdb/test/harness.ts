@@ -2,9 +2,6 @@
  * Test kit: services driven through the protocol (in this process or forked), connected with
  * manual signalling, and bounded waits for conditions.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { defineConfig } from '../../../core/config';
 import { definePlugin } from '../../../core/plugin';
 import { createClient, type ServiceClient } from '../../../core/protocol/client';
@@ -14,6 +11,7 @@ import { Service } from '../../../host/service/service';
 import { Tracker, connectBroker, connectManual, type Connected } from '../../../host/service/testing/flows';
 import { manual } from '../../manual';
 import { rxdb, type RxdbOptions } from '../index';
+import { tempDir } from '../../../host/service/testing/temp-dirs';
 
 export interface TestPeer {
   name: string;
@@ -32,7 +30,7 @@ const memory = definePlugin({
 
 /** A service in this process over the in-memory transport. */
 export async function startInProcess(name: string, options: { dataDir?: string; rxdb?: Partial<RxdbOptions> } = {}): Promise<TestPeer> {
-  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), `whatnext-rxdb-${name.toLowerCase()}-`));
+  const dataDir = options.dataDir ?? tempDir(`whatnext-rxdb-${name.toLowerCase()}-`);
   const service = new Service({
     dataDir,
     name,

@@ -1,11 +1,9 @@
 /** A pulled version of a document the remote may not see can only bring what is newer. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { openDatabase, type OpenedDatabase } from '../storage/database';
 import { PLAYLIST_FIELDS, type PlaylistDoc } from '../model/documents';
 import { keepNewerThanOurs } from '../replication/pulled';
+import { tempDir } from '../../../host/service/testing/temp-dirs';
 
 const opened: OpenedDatabase[] = [];
 afterEach(async () => {
@@ -21,7 +19,7 @@ const shared: PlaylistDoc = { id: 'p1', name: 'Mix', owner: ALICE, sharedWith: [
 const unshared: PlaylistDoc = { ...shared, sharedWith: [], revoked: [BOB], updatedAt: 2, clock: { ...shared.clock, sharedWith: stamp(2), revoked: stamp(2) } };
 
 async function alicesPlaylists() {
-  const db = await openDatabase(mkdtempSync(join(tmpdir(), 'whatnext-rxdb-pulled-')), `pulled${opened.length}${Date.now()}`);
+  const db = await openDatabase(tempDir('whatnext-rxdb-pulled-'), `pulled${opened.length}${Date.now()}`);
   opened.push(db);
   await db.db.playlists.insert(unshared);
   return db.db.playlists;

@@ -1,15 +1,14 @@
 /** The storage: the Web Storage adapter on LMDB and RxDB on top of it. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { fork } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LmdbWebStorage } from '../storage/lmdb-web-storage';
 import { openDatabase, type OpenedDatabase } from '../storage/database';
+import { tempDir } from '../../../host/service/testing/temp-dirs';
 
 const WRITER = fileURLToPath(new URL('./fixtures/crash-writer.ts', import.meta.url));
-const dir = () => mkdtempSync(join(tmpdir(), 'whatnext-rxdb-storage-'));
+const dir = () => tempDir('whatnext-rxdb-storage-');
 const open: { close(): Promise<void> }[] = [];
 afterEach(async () => {
   for (const item of open.splice(0)) await item.close();
