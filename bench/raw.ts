@@ -13,7 +13,8 @@ const wrtc = createRequire(import.meta.url)('@roamhq/wrtc');
 /** A connected pair with a uniform face: send bytes, receive bytes, wait for drain, close. */
 export interface RawPair {
   send(from: 'a' | 'b', data: Uint8Array): void;
-  onData(side: 'a' | 'b', listener: (data: Uint8Array) => void): void;
+  /** Returns a function that removes the listener again. */
+  onData(side: 'a' | 'b', listener: (data: Uint8Array) => void): () => void;
   /** Bulk send with the library's own flow control (simple-peer: its stream's backpressure;
    * PeerJS: its internal send buffer). */
   write(from: 'a' | 'b', data: Uint8Array): Promise<void>;
@@ -29,7 +30,11 @@ export async function rawSimplePeer(): Promise<RawPair> {
   const peers = { a, b };
   return {
     send: (from, data) => peers[from].send(data),
-    onData: (side, listener) => peers[side].on('data', (d: Uint8Array) => listener(d)),
+    onData: (side, listener) => {
+      const handler = (d: Uint8Array) => listener(d);
+      peers[side].on('data', handler);
+      return () => void peers[side].off('data', handler);
+    },
     write: (from, data) => (peers[from].write(data) ? Promise.resolve() : new Promise((resolve) => peers[from].once('drain', () => resolve()))),
     close: () =>
       new Promise<void>((resolve) => {
@@ -78,7 +83,11 @@ export async function rawPeerJs(broker: BrokerAddress, ids: [string, string]): P
       const conns = { a: inc, b: out };
       return {
         send: (from, data) => void conns[from].send(data),
-        onData: (side, listener) => conns[side].on('data', (d) => listener(new Uint8Array(d as ArrayBuffer))),
+        onData: (side, listener) => {
+          const handler = (d: unknown) => listener(new Uint8Array(d as ArrayBuffer));
+          conns[side].on('data', handler);
+          return () => void conns[side].off('data', handler);
+        },
         write: async (from, data) => void conns[from].send(data),
         close: () =>
           new Promise<void>((resolve) => {
