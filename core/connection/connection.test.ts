@@ -88,10 +88,10 @@ describe('handshake', () => {
 
   it('fails on a protocol version it does not speak', async () => {
     const r = rawRemote();
-    r.pipe.send(text.encode('\x01' + JSON.stringify({ protocol: 2, peer: REMOTE })));
+    r.pipe.send(text.encode('\x01' + JSON.stringify({ protocol: 1, peer: REMOTE })));
     const reason = await r.connection.closed;
     expect(reason).toMatchObject({ by: 'error', code: 'handshake-failed', stage: 'handshake' });
-    expect(reason.message).toMatch(/protocol 2.*speaks 1/);
+    expect(reason.message).toMatch(/protocol 1.*speaks 2/);
   });
 
   it('refuses a pipe whose frames are too small for core', async () => {

@@ -12,7 +12,7 @@
 import type { PeerInfo } from '../contracts/peer';
 import { PeerInfo as PeerInfoSchema } from '../contracts/peer';
 import type { ConnectionStage, ConnectionState } from '../contracts/stages';
-import type { Pipe, PipeSink } from '../contracts/transport';
+import type { BindingSide, Pipe, PipeSink } from '../contracts/transport';
 import { ProtocolError, describe } from '../errors';
 import { Channels, type RequestOutcome } from './channels';
 import { ConnectionClosedError } from './errors';
@@ -159,6 +159,7 @@ class CoreConnection implements Connection {
         pipeEnded = true;
         this.onPipeClosed(error);
       },
+      binding: (side, value) => this.setBinding(side, value),
     };
   }
 
@@ -214,9 +215,22 @@ class CoreConnection implements Connection {
     if (!this.helloSent && !this.machine.ended) this.auth.presign(remoteId, nonce);
   }
 
-  signalledHello(): Hello | undefined {
-    const auth = this.auth.signalledAuth();
+  async signalledHello(): Promise<Hello | undefined> {
+    const auth = await this.auth.signalledAuth();
     return auth && { protocol: PROTOCOL_VERSION, peer: this.settings.local, auth };
+  }
+
+  /** The transport reported one side of its secure session (`PipeSink.binding`). */
+  private setBinding(side: BindingSide, value: string): void {
+    if (this.machine.ended) return;
+    let recheck: boolean;
+    try {
+      recheck = this.auth.setBinding(side, value);
+    } catch (error) {
+      return this.abort({ by: 'error', code: 'internal-error', stage: 'handshake', message: `the transport misbehaved: ${describe(error)}` });
+    }
+    // Only a hello we took (ahead, or from the pipe) is checked again; one set aside stays aside.
+    if (recheck && (this.signalled || this.helloFrameReceived)) this.prove(() => this.auth.recheck());
   }
 
   acceptSignalledHello(input: unknown): void {
@@ -234,7 +248,8 @@ class CoreConnection implements Connection {
         if (error instanceof ProofRefused) return false; // the pipe's hello will be checked on its own
         throw error;
       });
-      if (!proven) return;
+      // Set aside: nothing of it stays, so no proof of ours answers its nonce.
+      if (!proven) return this.auth.forgetRemote();
       this.signalled = hello;
       this.remotePeer = hello.peer;
       await this.sendProofFrame();

@@ -3,13 +3,15 @@
  * remote prove it holds that key.
  */
 import { describe, expect, it } from 'vitest';
-import { createMemoryPipePair } from '../testing/memory-transport';
+import { createMemoryPipePair, type MemoryPipe } from '../testing/memory-transport';
+import { nextTurns } from '../testing/helpers';
 import { createConnection } from './connection';
 import { generateIdentity, loadIdentity, peerIdFromKey, type PeerIdentity } from './proof';
 import { decodeFrame, encodeHello, encodeProof, type Frame, type Hello } from './wire';
 import { fromBase64Url } from '../util/ids';
 import { SinkTap, rawRemote } from './test-support';
 import type { Connection, ConnectionOptions } from './types';
+import { webRtcBinding, type Pipe, type PipeSink } from '../contracts/transport';
 
 async function person(name: string) {
   const { id, identity, stored } = await generateIdentity();
@@ -151,12 +153,10 @@ function watched(identity: PeerIdentity): { identity: PeerIdentity; signed: () =
   };
 }
 
-/** The connection's hello for signalling, once `signed` says its proof exists (the connection
- * takes the signature a few microtasks after the signer returns it). */
+/** The connection's hello for signalling, once `signed` says its proof exists. */
 async function helloAhead(connection: Connection, signed: () => Promise<void>): Promise<Hello> {
   await signed();
-  for (let turn = 0; turn < 10 && connection.signalledHello() === undefined; turn++) await Promise.resolve();
-  const hello = connection.signalledHello();
+  const hello = await connection.signalledHello();
   expect(hello).toBeDefined();
   return hello as Hello;
 }
@@ -164,7 +164,7 @@ async function helloAhead(connection: Connection, signed: () => Promise<void>): 
 /** A sink that also records the kind of every frame. */
 function kinds(sink: Connection['sink']): { sink: Connection['sink']; seen: Frame['kind'][] } {
   const seen: Frame['kind'][] = [];
-  return { seen, sink: { frame: (data) => (seen.push(decodeFrame(data).kind), sink.frame(data)), drain: sink.drain, closed: sink.closed } };
+  return { seen, sink: { ...sink, frame: (data) => (seen.push(decodeFrame(data).kind), sink.frame(data)) } };
 }
 
 /** Attach both over a memory pipe pair, recording the kind of each frame each side receives;
@@ -268,7 +268,6 @@ describe('identity proof, partly ahead through signalling', () => {
     const a = createConnection({ local: alice.peer, identity: slow });
     const b = createConnection({ local: bob.peer, identity: bob.identity });
     a.presign(bob.peer.id, b.handshakeNonce);
-    expect(a.signalledHello()).toBeUndefined(); // nothing to send ahead yet
     const opening = openRecorded(a, b); // attaches both at once
     release();
     const { atB } = await opening;
@@ -310,7 +309,7 @@ describe('identity proof, partly ahead through signalling', () => {
     const b = createConnection({ local: bob.peer, identity: bob.identity });
     for (const junk of [undefined, null, 42, 'hello', { protocol: 1 }, { protocol: 1, peer: bob.peer, auth: { nonce: '!' } }]) a.acceptSignalledHello(junk);
     a.presign(bob.peer.id, 'not a nonce');
-    expect(a.signalledHello()).toBeUndefined();
+    expect(await a.signalledHello()).toBeUndefined();
     const pipes = createMemoryPipePair(a.sink, b.sink);
     a.attach(pipes.a);
     b.attach(pipes.b);
@@ -330,5 +329,174 @@ describe('identity proof, partly ahead through signalling', () => {
     expect(atB).toEqual(['hello', 'proof']); // her hello's proof answered the old nonce
     expect(atA).toEqual(['hello', 'proof']);
     await a.close();
+  });
+});
+
+describe("identity proof bound to the transport's session", () => {
+  /** Alice and Bob, each on a pipe to someone in the middle who passes every frame on unread:
+   * what a signalling relay (a broker) can do once it has put its own session description in
+   * each side's place. `bindings`: what each side's transport reports (the fingerprints each
+   * session description declares), or nothing. */
+  async function relayed(bindings?: { alice: { local: string; remote: string }; bob: { local: string; remote: string } }) {
+    const alice = await person('Alice');
+    const bob = await person('Bob');
+    const a = createConnection({ local: alice.peer, identity: alice.identity });
+    const b = createConnection({ local: bob.peer, identity: bob.identity });
+    if (bindings) {
+      for (const [connection, sides] of [[a, bindings.alice], [b, bindings.bob]] as const) {
+        connection.sink.binding!('local', sides.local);
+        connection.sink.binding!('remote', sides.remote);
+      }
+    }
+    let towardsAlice!: Pipe;
+    let towardsBob!: Pipe;
+    // Frames that reach an end already closed (the other side refused first) are dropped.
+    const pass = (to: Pipe, data: Uint8Array) => {
+      if (!(to as MemoryPipe).isClosed) to.send(data);
+    };
+    const middle = (to: () => Pipe): PipeSink => ({ frame: (data) => pass(to(), data), drain() {}, closed: () => to().close() });
+    const left = createMemoryPipePair(a.sink, middle(() => towardsBob));
+    const right = createMemoryPipePair(middle(() => towardsAlice), b.sink);
+    towardsAlice = left.b;
+    towardsBob = right.a;
+    a.attach(left.a);
+    b.attach(right.b);
+    return { alice, bob, a, b };
+  }
+
+  it('without a binding, someone relaying both sides gets both opened (what binding is for)', async () => {
+    const { a, b, alice, bob } = await relayed();
+    await Promise.all([a.opened, b.opened]);
+    expect(a.remote).toEqual(bob.peer);
+    expect(b.remote).toEqual(alice.peer);
+    await a.close();
+  });
+
+  it('with each side bound to its own session, the relayed proofs fail and neither side opens', async () => {
+    // Each side's session is with the middle: Alice sees the middle's fingerprint where Bob's
+    // should be, and Bob the middle's other one.
+    const { a, b, alice, bob } = await relayed({ alice: { local: 'sha-256 AA', remote: 'sha-256 M1' }, bob: { local: 'sha-256 BB', remote: 'sha-256 M2' } });
+    const states: string[] = [];
+    for (const connection of [a, b]) connection.on('state', (state) => states.push(state));
+    const reasons = await Promise.all([a.closed, b.closed]);
+    expect(states).not.toContain('open');
+    // Each refuses the other, unless the other's refusal (passed on by the relay) came first.
+    const refusal = (id: string) => `the remote could not prove it is ${id} on this connection (someone may be relaying it)`;
+    for (const reason of reasons) expect(reason).toMatchObject({ code: 'handshake-failed' });
+    for (const reason of reasons) expect([refusal(alice.peer.id), refusal(bob.peer.id)]).toContain(reason.message);
+  });
+
+  it('opens when each side proves the session the other holds', async () => {
+    const alice = await person('Alice');
+    const bob = await person('Bob');
+    const a = createConnection({ local: alice.peer, identity: alice.identity });
+    const b = createConnection({ local: bob.peer, identity: bob.identity });
+    a.sink.binding!('local', 'sha-256 AA');
+    a.sink.binding!('remote', 'sha-256 BB');
+    b.sink.binding!('local', 'sha-256 BB');
+    b.sink.binding!('remote', 'sha-256 AA');
+    const pipes = createMemoryPipePair(a.sink, b.sink);
+    a.attach(pipes.a);
+    b.attach(pipes.b);
+    await Promise.all([a.opened, b.opened]);
+    expect(a.remote).toEqual(bob.peer);
+    await a.close();
+  });
+
+  it('a proof made ahead before our binding was known is made again for it, and still goes ahead', async () => {
+    const { alice, bob, bobSigns, a, b } = await aliceAndBob();
+    b.presign(alice.peer.id, a.handshakeNonce); // the link's nonce, before Bob's session exists
+    b.sink.binding!('local', 'sha-256 BB'); // his offer is made: the proof is made again
+    a.sink.binding!('remote', 'sha-256 BB'); // Alice applies that offer
+    const bobHello = await helloAhead(b, bobSigns.signed);
+    a.acceptSignalledHello(bobHello);
+    a.sink.binding!('local', 'sha-256 AA');
+    b.sink.binding!('remote', 'sha-256 AA');
+    const { atA } = await openRecorded(a, b);
+    expect(atA).toEqual(['hello']); // his proof came ahead, bound: no PROOF frame
+    expect(a.remote).toEqual(bob.peer);
+    await a.close();
+  });
+
+  it('a hello accepted ahead is checked again when the remote binding becomes known, and a wrong one refuses it', async () => {
+    // Bob's proof names no session, and Alice, knowing none yet, accepts it ahead.
+    const { alice, bob, bobSigns, a, b } = await aliceAndBob();
+    b.presign(alice.peer.id, a.handshakeNonce);
+    a.acceptSignalledHello(await helloAhead(b, bobSigns.signed));
+    for (let turn = 0; turn < 500 && !a.remote; turn++) await nextTurns(1); // its check runs on the thread pool
+    expect(a.remote).toEqual(bob.peer); // accepted
+    // Then her transport says which session she holds: Bob's proof is not for it.
+    a.sink.binding!('remote', 'sha-256 M1');
+    const pipes = createMemoryPipePair(a.sink, b.sink);
+    a.attach(pipes.a);
+    b.attach(pipes.b);
+    expect(await a.opened.then(() => 'opened', () => 'refused')).toBe('refused');
+    expect(await a.closed).toMatchObject({ by: 'error', code: 'handshake-failed', message: `the remote could not prove it is ${bob.peer.id} on this connection (someone may be relaying it)` });
+  });
+
+  it('a hello that came ahead and was set aside stays aside when the bindings arrive: the pipe decides', async () => {
+    // A hello ahead in Bob's name whose proof, for Alice's nonce, names a session Alice does
+    // not hold: set aside (not refused: the pipe may still bring a good one).
+    const { alice, bob, a } = await aliceAndBob();
+    const elsewhere = createConnection({ local: bob.peer, identity: bob.identity });
+    elsewhere.sink.binding!('local', 'sha-256 XX');
+    elsewhere.presign(alice.peer.id, a.handshakeNonce);
+    a.acceptSignalledHello(await elsewhere.signalledHello());
+    // Bob on the pipe, in the session Alice holds, proves himself with a PROOF frame.
+    const b = createConnection({ local: bob.peer, identity: bob.identity });
+    a.sink.binding!('remote', 'sha-256 BB');
+    a.sink.binding!('local', 'sha-256 AA');
+    b.sink.binding!('remote', 'sha-256 AA');
+    b.sink.binding!('local', 'sha-256 BB');
+    const { atA } = await openRecorded(a, b);
+    expect(atA).toEqual(['hello', 'proof']);
+    expect(a.remote).toEqual(bob.peer);
+    await a.close();
+    await elsewhere.close();
+  });
+
+  it('a proof that waits for our binding (the remote\'s is known first) rides in our hello, with no PROOF frame besides', async () => {
+    // The answering side of a broker: the offer (Bob's binding, nonce and hello) comes first,
+    // our own description, and so our binding, a moment later.
+    const { alice, bob, bobSigns, a, b } = await aliceAndBob();
+    b.sink.binding!('local', 'sha-256 BB');
+    b.presign(alice.peer.id, a.handshakeNonce);
+    const bobHello = await helloAhead(b, bobSigns.signed);
+    a.sink.binding!('remote', 'sha-256 BB');
+    a.presign(bob.peer.id, bobHello.auth!.nonce); // waits for Alice's binding
+    a.acceptSignalledHello(bobHello);
+    for (let turn = 0; turn < 500 && !a.remote; turn++) await nextTurns(1); // checked, on the thread pool
+    expect(a.remote).toEqual(bob.peer);
+    a.sink.binding!('local', 'sha-256 AA'); // her answer exists: her proof is made now
+    b.acceptSignalledHello(await a.signalledHello());
+    b.sink.binding!('remote', 'sha-256 AA');
+    const { atA, atB } = await openRecorded(a, b);
+    expect(atB).toEqual(['hello']);
+    expect(atA).toEqual(['hello']);
+    await a.close();
+  });
+
+  it('a transport that reports a second, different binding for a side fails the connection', async () => {
+    const alice = await person('Alice');
+    const a = createConnection({ local: alice.peer, identity: alice.identity });
+    a.sink.binding!('remote', 'sha-256 BB');
+    a.sink.binding!('remote', 'sha-256 BB'); // the same again is fine
+    a.sink.binding!('remote', 'sha-256 CC');
+    expect(await a.closed).toMatchObject({ code: 'internal-error', message: 'the transport misbehaved: the transport reported a second remote binding' });
+  });
+});
+
+describe('webRtcBinding', () => {
+  const sdp = (...lines: string[]) => ['v=0', 'o=- 1 2 IN IP4 127.0.0.1', 's=-', ...lines, 'm=application 9 UDP/DTLS/SCTP webrtc-datachannel', 'a=mid:0', ''].join('\r\n');
+
+  it('reads the fingerprints a description declares, normalised and sorted', () => {
+    expect(webRtcBinding(sdp('a=fingerprint:SHA-256 ab:cd:ef'))).toBe('sha-256 AB:CD:EF');
+    expect(webRtcBinding(sdp('a=fingerprint:sha-256 AB:CD', 'a=fingerprint:sha-1 01:02'))).toBe('sha-1 01:02,sha-256 AB:CD');
+    // A fingerprint added by whoever relays the description changes the binding.
+    expect(webRtcBinding(sdp('a=fingerprint:sha-256 AB:CD', 'a=fingerprint:sha-256 EE:FF'))).not.toBe(webRtcBinding(sdp('a=fingerprint:sha-256 AB:CD')));
+  });
+
+  it('is undefined for a description without one', () => {
+    expect(webRtcBinding(sdp())).toBeUndefined();
   });
 });

@@ -5,7 +5,14 @@
  *   hello  { ..., auth: { nonce, key?, proof? } }   nonce: 16 random bytes per connection;
  *                                                     key: 32 bytes
  *   proof  signature by the sender's key over
- *          "whatnext/proof/v1" | the receiver's nonce | sender id | receiver id
+ *          "whatnext/proof/v2" | the receiver's nonce | sender id | receiver id | binding
+ *
+ * `binding` is the sender's end of the transport's secure session (WebRTC: its DTLS certificate
+ * fingerprints, see `webRtcBinding`), when the transport reports one. The sender signs its own;
+ * the receiver checks against the one its transport saw for the remote. Someone in the middle
+ * terminates each side's session with a certificate of its own, so the proofs it relays name
+ * sessions that are not the ones the receivers hold, and fail. Without a binding (a transport
+ * with no session of its own) a proof only shows the key holder answered at that moment.
  *
  * A side with an identity answers the remote's nonce with a proof; a side that requires proof
  * opens only after verifying the remote's. On the pipe alone that takes two trips: hellos, then
@@ -35,12 +42,18 @@ export const HelloAuth = z
     key: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'a key is 32 bytes of base64url').optional(),
     /** The sender's proof over the receiver's nonce, when the nonce came ahead through signalling. */
     proof: z.string().regex(/^[A-Za-z0-9_-]{86}$/, 'a proof is a 64-byte signature in base64url').optional(),
+    /** The receiver's nonce that proof answers: a proof for another (a spent link's) is set
+     * aside and a PROOF frame follows; one for the receiver's own nonce that fails is refused. */
+    answers: HandshakeNonce.optional(),
   })
-  .refine((auth) => auth.proof === undefined || auth.key !== undefined, 'a proof comes with the key it is checked with');
+  .refine((auth) => auth.proof === undefined || (auth.key !== undefined && auth.answers !== undefined), 'a proof comes with the key it is checked with and the nonce it answers');
 export type HelloAuth = z.infer<typeof HelloAuth>;
 
-const CONTEXT = new TextEncoder().encode('whatnext/proof/v1');
+const CONTEXT = new TextEncoder().encode('whatnext/proof/v2');
 const encoder = new TextEncoder();
+/** Marks whether a binding follows in the transcript ("none" and "" must differ). */
+const NO_BINDING = Uint8Array.of(0);
+const BINDING = Uint8Array.of(1);
 
 /** The peer id a key stands for: the first 16 bytes of its SHA-256, in base32. */
 export async function peerIdFromKey(publicKey: Uint8Array): Promise<string> {
@@ -48,8 +61,10 @@ export async function peerIdFromKey(publicKey: Uint8Array): Promise<string> {
   return base32(digest.subarray(0, 16));
 }
 
-function transcript(verifierNonce: Uint8Array, proverId: string, verifierId: string): Uint8Array<ArrayBuffer> {
-  const parts = [CONTEXT, verifierNonce, encoder.encode(proverId), encoder.encode(verifierId)];
+/** What a proof signs. Every part but the last has a fixed length (ids are 26 characters). */
+function transcript(verifierNonce: Uint8Array, proverId: string, verifierId: string, proverBinding: string | undefined): Uint8Array<ArrayBuffer> {
+  const binding = proverBinding === undefined ? [NO_BINDING] : [BINDING, encoder.encode(proverBinding)];
+  const parts = [CONTEXT, verifierNonce, encoder.encode(proverId), encoder.encode(verifierId), ...binding];
   const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
   let at = 0;
   for (const part of parts) {
@@ -94,6 +109,8 @@ export class ProofRefused extends Error {}
 interface EarlyProof {
   nonce: string;
   remoteId: string;
+  /** Our binding it was made with. */
+  binding: string | undefined;
   signing: Promise<Uint8Array>;
   signature?: Uint8Array;
 }
@@ -113,7 +130,16 @@ export class Authenticator {
   #remote: { id: string; key?: Uint8Array; nonce?: string } | undefined;
   /** The remote key whose proof we verified (or `null`: an unauthenticated remote, accepted). */
   #verified: Uint8Array | null | undefined;
+  /** The remote's binding that proof was checked against. */
+  #verifiedBinding: string | undefined;
+  /** The remote's last proof (in its hello or a PROOF frame) and the nonce it says it answers,
+   * kept to check again if the remote's binding becomes known only after it arrived. */
+  #remoteProof: { signature: Uint8Array; answers: string | undefined } | undefined;
+  /** Each side's end of the transport's secure session, once the transport reports it. */
+  #binding: { local?: string; remote?: string } = {};
   #early: EarlyProof | undefined;
+  /** A proof to make ahead as soon as our binding is known (see `presign`). */
+  #presignLater: { remoteId: string; nonce: string } | undefined;
   #helloSent = false;
   /** The proof our hello carried. */
   #inHello: EarlyProof | undefined;
@@ -134,10 +160,17 @@ export class Authenticator {
    */
   presign(remoteId: string, nonce: string): void {
     if (!this.identity || this.#helloSent) return;
-    if (this.#early?.nonce === nonce && this.#early.remoteId === remoteId) return;
+    // The transport has a session (the remote's end is known) but ours is not made yet: sign
+    // once, when it is.
+    if (this.#binding.remote !== undefined && this.#binding.local === undefined) {
+      this.#presignLater = { remoteId, nonce };
+      return;
+    }
+    const binding = this.#binding.local;
+    if (this.#early?.nonce === nonce && this.#early.remoteId === remoteId && this.#early.binding === binding) return;
     const bytes = HandshakeNonce.safeParse(nonce).success ? fromBase64Url(nonce) : undefined;
     if (!bytes) return;
-    const early: EarlyProof = { nonce, remoteId, signing: this.identity.sign(transcript(bytes, this.localId, remoteId)) };
+    const early: EarlyProof = { nonce, remoteId, binding, signing: this.identity.sign(transcript(bytes, this.localId, remoteId, binding)) };
     early.signing.then(
       (signature) => (early.signature = signature),
       () => undefined, // surfaces where the proof is needed (proofFrame)
@@ -145,12 +178,48 @@ export class Authenticator {
     this.#early = early;
   }
 
-  /** Our auth with the proof made ahead, for a hello sent through signalling; undefined until
-   * that proof exists. */
-  signalledAuth(): HelloAuth | undefined {
-    const signature = this.#early?.signature;
-    if (!signature || !this.identity) return undefined;
-    return { nonce: this.nonce, key: toBase64Url(this.identity.publicKey), proof: toBase64Url(signature) };
+  /**
+   * The transport reported one side of its secure session (see `PipeSink.binding`). Our side
+   * goes into our proofs (a proof made ahead without it is made again); the remote's is what
+   * its proof is checked against. Returns true when a proof already checked must be checked
+   * again (`recheck`). Throws when a side's binding changes, or ours after our hello went out:
+   * one session has one binding, and the transport reports it before the first frame.
+   */
+  setBinding(side: 'local' | 'remote', value: string): boolean {
+    const known = this.#binding[side];
+    if (known === value) return false;
+    if (known !== undefined) throw new Error(`the transport reported a second ${side} binding`);
+    if (side === 'local' && this.#helloSent) throw new Error('the transport reported our binding after the handshake started');
+    this.#binding[side] = value;
+    if (side === 'local') {
+      const next = this.#presignLater ?? this.#early;
+      this.#presignLater = undefined;
+      if (next) this.presign(next.remoteId, next.nonce);
+      return false;
+    }
+    return this.#remoteProof !== undefined;
+  }
+
+  /** Check the remote's proof again, against the remote binding now known: one that was good
+   * without it but not with it, for our nonce, was made for another connection. */
+  async recheck(): Promise<void> {
+    const key = this.#remote?.key;
+    const proof = this.#remoteProof;
+    if (!key || !proof) return;
+    if (await this.#valid(key, proof.signature)) this.#verified = key;
+    else if (proof.answers === this.nonce) throw this.#refusal();
+  }
+
+  /** Our auth with the proof made ahead, for a hello sent through signalling: resolves once
+   * that proof is made (undefined if none is being made, or making it failed). */
+  async signalledAuth(): Promise<HelloAuth | undefined> {
+    const early = this.#early;
+    if (!early || !this.identity) return undefined;
+    const signature = await early.signing.catch(() => undefined);
+    // A newer proof (a new nonce or binding) replaced this one meanwhile: send the newer.
+    if (this.#early !== early) return this.signalledAuth();
+    if (!signature) return undefined;
+    return { nonce: this.nonce, key: toBase64Url(this.identity.publicKey), proof: toBase64Url(signature), answers: early.nonce };
   }
 
   /** What our hello on the pipe carries; called once, as it is sent. */
@@ -161,6 +230,7 @@ export class Authenticator {
     if (this.#early?.signature) {
       this.#inHello = this.#early;
       auth.proof = toBase64Url(this.#early.signature);
+      auth.answers = this.#early.nonce;
     }
     return auth;
   }
@@ -183,8 +253,20 @@ export class Authenticator {
     if (!key || key.byteLength !== 32) throw new ProofRefused('the remote sent a malformed key');
     if ((await this.suite.idOf(key)) !== remoteId) throw new ProofRefused(`the remote's key does not belong to peer id ${remoteId}`);
     const signature = auth.proof === undefined ? undefined : fromBase64Url(auth.proof);
-    if (signature && (await this.#valid(key, signature))) this.#verified = key;
+    this.#remoteProof = signature && { signature, answers: auth.answers };
+    if (!signature) return this.remoteVerified;
+    if (await this.#valid(key, signature)) this.#verified = key;
+    // A proof for our nonce that fails is wrong (forged, or made for another connection: someone
+    // relaying this one); one for another nonce is stale, and the prover follows with a PROOF frame.
+    else if (auth.answers === this.nonce) throw this.#refusal();
     return this.remoteVerified;
+  }
+
+  /** Forget a remote hello that came ahead and did not check out (`checkRemote` recorded it). */
+  forgetRemote(): void {
+    this.#remote = undefined;
+    this.#remoteProof = undefined;
+    this.#verified = undefined;
   }
 
   /** The remote's proof arrived as a frame. */
@@ -192,14 +274,16 @@ export class Authenticator {
     const key = this.#remote?.key;
     if (!key) throw new ProtocolError('a proof arrived from a remote that offered no key');
     if (this.remoteVerified) throw new ProtocolError('a second proof');
-    if (!(await this.#valid(key, signature))) throw new ProofRefused(`the remote could not prove it is ${this.#remote!.id}`);
+    this.#remoteProof = { signature, answers: this.nonce };
+    if (!(await this.#valid(key, signature))) throw this.#refusal();
     this.#verified = key;
   }
 
   /** True once the remote's hello is checked and its proof verified (or proof is neither
    * required nor offered). */
   get remoteVerified(): boolean {
-    return this.#verified === null || (this.#verified !== undefined && this.#verified === this.#remote?.key);
+    if (this.#verified === null) return true;
+    return this.#verified !== undefined && this.#verified === this.#remote?.key && this.#verifiedBinding === this.#binding.remote;
   }
 
   /** Once the remote's hello is known: our proof for a PROOF frame (sent after our hello), if
@@ -209,9 +293,12 @@ export class Authenticator {
     const remote = this.#remote;
     if (!this.identity || this.#frame !== 'none' || !remote?.nonce || this.#answers(this.#inHello)) return undefined;
     const ahead = this.#answers(this.#early);
-    if (ahead && !this.#helloSent) return undefined;
+    // A proof for this nonce waiting for our binding will be made ahead, in time for our hello.
+    const later = this.#presignLater;
+    const waiting = later !== undefined && later.nonce === remote.nonce && later.remoteId === remote.id;
+    if ((ahead || waiting) && !this.#helloSent) return undefined;
     this.#frame = 'due';
-    return ahead ? this.#early!.signing : this.identity.sign(transcript(fromBase64Url(remote.nonce)!, this.localId, remote.id));
+    return ahead ? this.#early!.signing : this.identity.sign(transcript(fromBase64Url(remote.nonce)!, this.localId, remote.id, this.#binding.local));
   }
 
   /** Our PROOF frame went out. */
@@ -227,11 +314,21 @@ export class Authenticator {
   }
 
   #answers(proof: EarlyProof | undefined): boolean {
-    return proof !== undefined && proof.nonce === this.#remote?.nonce && proof.remoteId === this.#remote.id;
+    return proof !== undefined && proof.nonce === this.#remote?.nonce && proof.remoteId === this.#remote.id && proof.binding === this.#binding.local;
+  }
+
+  #refusal(): ProofRefused {
+    const relayed = this.#binding.remote === undefined ? '' : ' on this connection (someone may be relaying it)';
+    return new ProofRefused(`the remote could not prove it is ${this.#remote!.id}${relayed}`);
   }
 
   async #valid(key: Uint8Array, signature: Uint8Array): Promise<boolean> {
-    return this.suite.verify(key, transcript(this.#nonce, this.#remote!.id, this.localId), signature);
+    const binding = this.#binding.remote;
+    // Our end has a session, so the remote's does too: a proof checked without it proves too little.
+    if (binding === undefined && this.#binding.local !== undefined) return false;
+    const valid = await this.suite.verify(key, transcript(this.#nonce, this.#remote!.id, this.localId, binding), signature);
+    if (valid) this.#verifiedBinding = binding;
+    return valid;
   }
 }
 

@@ -114,9 +114,9 @@ export interface Connection {
    * best effort: ignored once our hello is out or when malformed; a wrong one only makes the
    * remote refuse our proof. */
   presign(remoteId: PeerId, nonce: string): void;
-  /** Our hello with the proof made by `presign`, to send through signalling (JSON); undefined
-   * until that proof is made. */
-  signalledHello(): unknown;
+  /** Our hello with the proof made by `presign`, to send through signalling (JSON), once that
+   * proof is made; undefined if none is being made. */
+  signalledHello(): Promise<unknown>;
   /** The remote's hello as it came through signalling (untrusted). One with a proof is checked
    * now, as a hello on the pipe would be; if it checks out the connection opens as soon as the
    * pipe does, and the remote's hello on the pipe must then name the same peer, key and nonce.

@@ -30,7 +30,8 @@ import { ProtocolError } from '../errors';
 import type { Json, Message } from './types';
 import { HelloAuth } from './proof';
 
-export const PROTOCOL_VERSION = 1;
+/** 2: proofs are bound to the transport's session (see proof.ts). */
+export const PROTOCOL_VERSION = 2;
 
 export const FrameKind = {
   hello: 0x01,

@@ -82,6 +82,10 @@ export const HandshakeNonce = z.string().regex(/^[A-Za-z0-9_-]{22}$/, 'a nonce i
  * the first frame. All optional; what comes in here is untrusted and checked as if it came on
  * the pipe. Whatever does not check out (malformed, or a proof for a nonce no longer in use) is
  * set aside, and the pipe finishes the handshake.
+ *
+ * Proofs are bound to the transport's secure session when it has one (`PipeSink.binding`): a
+ * method that is also the transport reports each side's binding through `ctx.sink` as soon as
+ * it knows it, ours before taking our hello and the remote's before passing on the remote's.
  */
 export interface HandshakeAhead {
   /** Our nonce, to send to the remote. */
@@ -89,9 +93,10 @@ export interface HandshakeAhead {
   /** The remote's nonce as it arrived (after `claimRemote`, or with a link naming the remote):
    * our proof for it is made now. */
   remoteNonce(nonce: string): void;
-  /** Our hello with that proof, to send to the remote (JSON); undefined until the proof is
-   * made, in which case send nothing. */
-  hello(): unknown;
+  /** Our hello with that proof, to send to the remote (JSON), once the proof is made (signing
+   * takes a moment; a proof being made again for our binding is waited for). Undefined if no
+   * proof is being made: then send nothing. */
+  hello(): Promise<unknown>;
   /** The remote's hello as it arrived. */
   remoteHello(hello: unknown): void;
 }

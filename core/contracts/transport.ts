@@ -18,6 +18,32 @@ export interface PipeSink {
   /** The pipe ended (remote close, local close, or failure). Called at most once; `error` is
    * set only when the pipe ended abnormally. */
   closed(error?: Error): void;
+  /**
+   * For a transport with its own secure session (WebRTC's DTLS): what identifies one side of
+   * it, as the session descriptions say (see `webRtcBinding`). Report each side once, as soon
+   * as it is known and before the first frame: core's handshake then binds each peer's proof of
+   * identity to that session, so whoever relays signalling (a broker, say) cannot sit in the
+   * middle. Core's sink implements it; a transport without such a session never calls it.
+   */
+  binding?(side: BindingSide, value: string): void;
+}
+
+/** Ours or the remote's end of a transport's secure session. */
+export type BindingSide = 'local' | 'remote';
+
+/**
+ * The binding of one side of a WebRTC connection: the DTLS certificate fingerprints its session
+ * description declares (`a=fingerprint`, RFC 8122), normalised and sorted. The engine accepts a
+ * DTLS peer only with a certificate matching the remote description's fingerprint, so a proof
+ * over this value is a proof over the certificate the remote actually holds. Undefined if the
+ * description declares none.
+ */
+export function webRtcBinding(sdp: string): string | undefined {
+  const fingerprints = new Set<string>();
+  for (const match of sdp.matchAll(/^a=fingerprint:(\S+) ([0-9A-Fa-f:]+)\s*$/gm)) {
+    fingerprints.add(`${match[1]!.toLowerCase()} ${match[2]!.toUpperCase()}`);
+  }
+  return fingerprints.size > 0 ? [...fingerprints].sort().join(',') : undefined;
 }
 
 /** An open byte pipe. */

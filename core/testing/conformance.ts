@@ -45,6 +45,9 @@ export interface ConformanceFixture {
   largeMessageBytes?: number;
   /** The raw-signal transport behind `connect`, if any (set by `fromTransport`): adds dial cases. */
   transport?: Transport;
+  /** The transport has a secure session of its own (WebRTC's DTLS): it must report its binding
+   * (`PipeSink.binding`). Without this, a transport that reports none skips that case. */
+  secureSession?: boolean;
 }
 
 export type TransportFixtureOptions = Omit<ConformanceFixture, 'connect' | 'transport'> & {
@@ -109,6 +112,28 @@ export function describeTransportConformance(name: string, fixture: ConformanceF
         await pair.sinkB.untilClosed();
         expect(() => pair.b.send(new Uint8Array([1]))).toThrow();
         await pair.closeAll();
+      });
+
+      test('reports its secure session, if it has one, the same from both ends and before any frame', async (ctx) => {
+        const pair = await openPipes(fixture);
+        try {
+          const { sinkA, sinkB } = pair;
+          if (!fixture.secureSession && sinkA.bindings.length === 0 && sinkB.bindings.length === 0) {
+            ctx.skip('this transport reports no binding (no secure session of its own)');
+          }
+          const sides = (sink: RecordingSink) => Object.fromEntries(sink.bindings.map(({ side, value }) => [side, value]));
+          const [a, b] = [sides(sinkA), sides(sinkB)];
+          // Each end's own session is the one the other end sees, and the two ends differ.
+          expect(a.local).toBeDefined();
+          expect(b.local).toBeDefined();
+          expect(a.remote).toBe(b.local);
+          expect(b.remote).toBe(a.local);
+          expect(a.local).not.toBe(a.remote);
+          for (const { side, framesBefore } of [...sinkA.bindings, ...sinkB.bindings]) expect(framesBefore, `the ${side} binding came after a frame`).toBe(0);
+          for (const sink of [sinkA, sinkB]) expect(new Set(sink.bindings.map((b) => b.side)).size, 'each side reported once').toBe(sink.bindings.length);
+        } finally {
+          await pair.closeAll();
+        }
       });
 
       for (const closer of ['a', 'b'] as const) {

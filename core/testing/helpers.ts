@@ -2,7 +2,7 @@
  * Building blocks of the conformance suite, also handy in a transport's own tests: a recording
  * sink whose events can be awaited, deterministic payloads, and buffer and timer probes.
  */
-import type { Pipe, PipeSink } from '../contracts/transport';
+import type { BindingSide, Pipe, PipeSink } from '../contracts/transport';
 
 const MiB = 1024 * 1024;
 
@@ -10,8 +10,14 @@ const MiB = 1024 * 1024;
 export class RecordingSink implements PipeSink {
   readonly frames: Uint8Array[] = [];
   readonly closes: (Error | undefined)[] = [];
+  /** Bindings the transport reported, in order, with how many frames had arrived by then. */
+  readonly bindings: { side: BindingSide; value: string; framesBefore: number }[] = [];
   drains = 0;
   private waiters: (() => boolean)[] = [];
+
+  binding = (side: BindingSide, value: string): void => {
+    this.bindings.push({ side, value, framesBefore: this.frames.length });
+  };
 
   frame = (data: Uint8Array): void => {
     this.frames.push(data);

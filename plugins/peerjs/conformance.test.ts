@@ -16,4 +16,5 @@ describeTransportConformance('peerjs', {
   async teardown() {
     await (await peers)?.close();
   },
+  secureSession: true,
 });

@@ -49,10 +49,15 @@ export function loadDefaultEngine(): Promise<WebRtcEngine> {
 
 /**
  * Wraps the engine's RTCPeerConnection so that every connection PeerJS creates is recorded in
- * `open` until it is closed. Shutdown closes whatever is left: an open native peer connection
- * keeps a Node process alive.
+ * `open` until it is closed (shutdown closes whatever is left: an open native peer connection
+ * keeps a Node process alive), and `described(pc, sdp)` hears each description it creates
+ * (`createOffer`, `createAnswer`) before PeerJS goes on to apply and send it.
  */
-export function trackPeerConnections(engine: WebRtcEngine, open: Set<RTCPeerConnection>): typeof RTCPeerConnection {
+export function trackPeerConnections(
+  engine: WebRtcEngine,
+  open: Set<RTCPeerConnection>,
+  described: (pc: RTCPeerConnection, sdp: string) => void = () => {},
+): typeof RTCPeerConnection {
   const Base = engine.RTCPeerConnection;
   const proxy: typeof RTCPeerConnection = new Proxy(Base, {
     construct(target, args, newTarget) {
@@ -63,6 +68,18 @@ export function trackPeerConnections(engine: WebRtcEngine, open: Set<RTCPeerConn
         open.delete(pc);
         return close.call(this);
       };
+      for (const method of ['createOffer', 'createAnswer'] as const) {
+        const create = pc[method] as (...args: unknown[]) => Promise<RTCSessionDescriptionInit>;
+        pc[method] = function (this: RTCPeerConnection, ...args: unknown[]) {
+          const made = create.apply(this, args);
+          // Heard first: PeerJS's own continuation comes after this one.
+          void made.then(
+            (description) => description?.sdp && described(pc, description.sdp),
+            () => undefined,
+          );
+          return made;
+        } as RTCPeerConnection[typeof method];
+      }
       return pc;
     },
   });

@@ -34,7 +34,7 @@ import type { Metadata } from './messages';
 import type { PeerjsOptions } from './options';
 import { openPipe, type PipeSettings } from './pipe';
 import { createRuntime, type PeerJsRuntime } from './runtime';
-import { BrokerSession, brokerIdentity, type BrokerAddress, type HeldOffer } from './session';
+import { BrokerSession, brokerIdentity, type BrokerAddress, type HeldOffer, type SessionHandshake } from './session';
 
 export interface PeerjsMethodConfig {
   options: PeerjsOptions;
@@ -56,6 +56,24 @@ interface PendingInvite {
 /** Re-registration after the broker connection drops: 1 s, doubling to 60 s. */
 const RETRY_MIN_MS = 1000;
 const RETRY_MAX_MS = 60_000;
+
+/** Core's handshake and sink as the session uses them. `remoteNonce` (the inviter's, from the
+ * link) goes to core once our binding is known, so our proof for it is made once, for that. */
+function sessionHandshake(ctx: AttemptContext, remoteNonce?: string): SessionHandshake {
+  let nonce = remoteNonce;
+  const presign = () => {
+    if (nonce !== undefined) ctx.handshake.remoteNonce(nonce);
+    nonce = undefined;
+  };
+  return {
+    hello: () => (presign(), ctx.handshake.hello()),
+    remote: (hello) => ctx.handshake.remoteHello(hello),
+    binding: (side, value) => {
+      ctx.sink.binding?.(side, value);
+      if (side === 'local') presign();
+    },
+  };
+}
 
 export function createPeerjsMethod(config: PeerjsMethodConfig): PeerjsMethod {
   const { options, local, log } = config;
@@ -121,12 +139,13 @@ export function createPeerjsMethod(config: PeerjsMethodConfig): PeerjsMethod {
     return openPipe(connection, ctx, settings, () => release(session));
   };
 
-  /** Answer a held offer. The dialer's nonce (from its metadata) starts our proof, which rides
-   * in the ANSWER with our hello; the dialer's own hello (sent when our invite link gave it our
-   * nonce) is checked once PeerJS is busy answering. */
+  /** Answer a held offer. Releasing it reports the offer's DTLS binding; the dialer's nonce
+   * (from its metadata) is then answered by our proof once our answer exists (core waits for
+   * our binding), and rides in the ANSWER with our hello. The dialer's own hello (sent when our
+   * invite link gave it our nonce) is checked while PeerJS answers. */
   function answerOffer(offer: HeldOffer, ctx: AttemptContext) {
+    const connection = offer.release(sessionHandshake(ctx)); // reports the offer's binding
     if (offer.metadata.nonce !== undefined) ctx.handshake.remoteNonce(offer.metadata.nonce);
-    const connection = offer.release(() => ctx.handshake.hello());
     if (offer.handshake !== undefined) ctx.handshake.remoteHello(offer.handshake);
     return connection;
   }
@@ -243,11 +262,9 @@ export function createPeerjsMethod(config: PeerjsMethodConfig): PeerjsMethod {
         nonce: ctx.handshake.nonce,
         ...(ctx.inviteToken !== undefined && { token: ctx.inviteToken }),
       };
-      // Our proof for the inviter's nonce (from the link) is made while PeerJS prepares the
-      // OFFER, and rides in it with our hello.
-      if (nonce !== undefined) ctx.handshake.remoteNonce(nonce);
-      const handshake = { hello: () => ctx.handshake.hello(), remote: (hello: unknown) => ctx.handshake.remoteHello(hello) };
-      return pipeFor(session, () => session.connect(id, metadata, handshake), ctx);
+      // Our proof for the inviter's nonce (from the link) is made once our offer exists (it
+      // names our DTLS session), while the engine applies it, and rides in the OFFER.
+      return pipeFor(session, () => session.connect(id, metadata, sessionHandshake(ctx, nonce)), ctx);
     },
 
     listen(listener: SignalingServices): void {

@@ -98,7 +98,7 @@ describe('peerjs method through a local broker', () => {
     expect(attemptA.sink.closes).toEqual([undefined]);
   });
 
-  it('carries each side\'s part of the handshake through the broker: link, OFFER, ANSWER', async () => {
+  it('carries each side\'s part of the handshake through the broker (link, OFFER, ANSWER), and reports both DTLS bindings before either hello', async () => {
     const attemptA = fakeAttempt(ALICE);
     attemptA.handshake.hello = { from: 'alice' };
     const inviting = peers.methodA.invite(attemptA.ctx);
@@ -111,6 +111,11 @@ describe('peerjs method through a local broker', () => {
     expect(attemptA.handshake.hellos).toEqual([{ from: 'bob' }]); // in the OFFER
     expect(attemptA.handshake.nonces).toEqual([attemptB.ctx.handshake.nonce]); // in the metadata
     expect(attemptB.handshake.hellos).toEqual([{ from: 'alice' }]); // in the ANSWER
+    // Each side's fingerprints from its own SDP, and the other's from the SDP it applied.
+    expect(attemptA.sink.bindings.local).toMatch(/^sha-256 [0-9A-F:]{95}$/);
+    expect(attemptB.sink.bindings.local).toMatch(/^sha-256 [0-9A-F:]{95}$/);
+    expect(attemptA.sink.bindings.remote).toBe(attemptB.sink.bindings.local);
+    expect(attemptB.sink.bindings.remote).toBe(attemptA.sink.bindings.local);
     a.close();
     expect(await attemptB.sink.closed$).toBeUndefined();
     b.close();

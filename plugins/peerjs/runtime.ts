@@ -98,8 +98,9 @@ export function createRuntime(engine: WebRtcEngine): PeerJsRuntime {
   const owners = new Map<string, SocketOwner>();
   const sockets = new Set<BrokerSocket>();
   const peerConnections = new Set<RTCPeerConnection>();
+  const describing = new WeakMap<RTCPeerConnection, (sdp: string) => void>();
   const peerjs = loadPeerJs({
-    RTCPeerConnection: trackPeerConnections(engine, peerConnections),
+    RTCPeerConnection: trackPeerConnections(engine, peerConnections, (pc, sdp) => describing.get(pc)?.(sdp)),
     RTCSessionDescription: engine.RTCSessionDescription,
     RTCIceCandidate: engine.RTCIceCandidate,
     WebSocket: createSocketClass(owners, sockets),
@@ -107,6 +108,7 @@ export function createRuntime(engine: WebRtcEngine): PeerJsRuntime {
   return {
     Peer: peerjs.Peer,
     owners,
+    onLocalDescription: (pc, listener) => void describing.set(pc, listener),
     sockets,
     peerConnections,
     async dispose() {

@@ -17,7 +17,7 @@
  *   because the remote's broker socket dropped.
  */
 import type { DataConnection, Peer, PeerError, PeerJSOption } from 'peerjs';
-import { RefusedByPeerError, TransportError, describe, type PeerId, type PeerInfo } from '../../core';
+import { RefusedByPeerError, TransportError, describe, webRtcBinding, type BindingSide, type PeerId, type PeerInfo } from '../../core';
 import {
   AnswerPayload,
   BrokerMessage,
@@ -53,6 +53,8 @@ export interface SessionRuntime {
   Peer: typeof Peer;
   /** Sockets find their session by the token PeerJS puts in the socket URL. */
   owners: Map<string, SocketOwner>;
+  /** Hear the descriptions `pc` creates, as soon as the engine has made them. */
+  onLocalDescription(pc: RTCPeerConnection, listener: (sdp: string) => void): void;
 }
 
 export interface SessionOptions {
@@ -71,6 +73,10 @@ export interface SessionOptions {
 export const MAX_HELD_OFFERS = 32;
 /** Candidates kept per held offer (a peer gathers a handful). */
 const MAX_HELD_CANDIDATES = 32;
+/** How long an OFFER or ANSWER waits for our hello (one signature); after that it goes without,
+ * and the pipe carries the handshake. Bounds a signer that never answers: everything the session
+ * sends after that message waits with it. */
+const HELLO_WAIT_MS = 2000;
 /** The broker answers a registration at once; this bounds a broker that never does. */
 export const REGISTER_TIMEOUT_MS = 15_000;
 /** PeerJS error types that end a registration attempt. */
@@ -105,11 +111,12 @@ interface Entry {
   outgoing: boolean;
   answered: boolean;
   failure: AbortController;
-  /** Our handshake hello (if ready), added to the OFFER (outgoing) or ANSWER (incoming) PeerJS
-   * sends. */
-  ourHello?: (() => unknown) | undefined;
-  /** Outgoing: told the handshake hello the remote's ANSWER carries. */
-  onAnswerHello?: ((hello: unknown) => void) | undefined;
+  /** Core's handshake for this connection, if it has one (see `SessionHandshake`). */
+  handshake?: SessionHandshake | undefined;
+  /** Our hello still to go out, in the OFFER (outgoing) or ANSWER (incoming) PeerJS sends. */
+  helloDue: boolean;
+  /** Our binding was reported (as our description was made, or as it left). */
+  boundLocal?: boolean;
   /** Incoming: the remote's candidates that came while its offer was held, handed to PeerJS
    * once our ANSWER is out. */
   heldCandidates?: BrokerMessage[] | undefined;
@@ -124,6 +131,19 @@ interface Held {
   gone: AbortController;
 }
 
+/** What the session tells a connection's handshake (core's `HandshakeAhead` and sink), and
+ * takes from it, as the OFFER and ANSWER pass. */
+export interface SessionHandshake {
+  /** Our hello, to add to the OFFER or ANSWER we send; undefined: add nothing. The message
+   * waits for it (signing takes a moment). */
+  hello(): Promise<unknown>;
+  /** Outgoing: the hello the remote's ANSWER carries. */
+  remote?(hello: unknown): void;
+  /** Each side's DTLS fingerprints (`webRtcBinding`), from the SDP as it passes: the remote's
+   * before its hello is passed on, ours before ours is asked for. */
+  binding(side: BindingSide, value: string): void;
+}
+
 /** An incoming OFFER waiting for the host's decision. */
 export interface HeldOffer {
   readonly remoteId: PeerId;
@@ -136,9 +156,9 @@ export interface HeldOffer {
   /** Aborted (with a `TransportError`) when the offer can no longer be taken: the remote left,
    * the broker connection dropped, the session ended. */
   readonly gone: AbortSignal;
-  /** Let PeerJS answer the offer; returns the new data connection. What `handshake` returns
-   * as the ANSWER leaves travels in it. */
-  release(handshake?: () => unknown): SessionConnection;
+  /** Let PeerJS answer the offer; returns the new data connection. `handshake` hears the
+   * offer's binding now, and gives our hello for the ANSWER. */
+  release(handshake?: SessionHandshake): SessionConnection;
   /** Tell the remote no, with a reason, and forget the offer. */
   refuse(reason: string): void;
 }
@@ -183,13 +203,11 @@ export class BrokerSession implements SocketOwner {
 
   /** Open a data connection to `remoteId` (after `ready`). `handshake.hello` is our hello for
    * the OFFER; `handshake.remote` hears the one the remote's ANSWER carries, if any. */
-  connect(remoteId: PeerId, metadata: Metadata, handshake?: { hello(): unknown; remote(hello: unknown): void }): SessionConnection {
+  connect(remoteId: PeerId, metadata: Metadata, handshake?: SessionHandshake): SessionConnection {
     const peer = this.#peer;
     if (!peer?.open) throw new TransportError('signaling', `Not registered on the PeerJS broker at ${this.url}.`);
     const connectionId = `dc_${randomBase32()}`;
-    const entry = this.#entry(connectionId, remoteId, true);
-    entry.ourHello = handshake && (() => handshake.hello());
-    entry.onAnswerHello = handshake && ((hello) => handshake.remote(hello));
+    const entry = this.#entry(connectionId, remoteId, true, handshake);
     // `connectionId` is honoured by PeerJS 1.5.5 (DataConnection reads options.connectionId)
     // though its typings omit it; knowing the id before the OFFER leaves lets the checkpoint
     // recognise the ANSWER and CANDIDATEs that come back.
@@ -200,6 +218,7 @@ export class BrokerSession implements SocketOwner {
       serialization: 'raw',
       metadata,
     } as Parameters<Peer['connect']>[1]);
+    this.#watchOurDescription(conn, entry);
     return this.#sessionConnection(connectionId, remoteId, conn, entry);
   }
 
@@ -231,10 +250,10 @@ export class BrokerSession implements SocketOwner {
     this.options.log(level, `${this.url}: ${message}`);
   }
 
-  outbound(data: string): string {
+  outbound(data: string): string | Promise<string> {
     // Only PeerJS's OFFERs and ANSWERs carry anything of ours; parse nothing else.
     if (!data.includes('"OFFER"') && !data.includes('"ANSWER"')) return data;
-    const message = JSON.parse(data) as { type?: unknown; payload?: { connectionId?: unknown; handshake?: unknown } };
+    const message = JSON.parse(data) as { type?: unknown; payload?: { connectionId?: unknown; handshake?: unknown; sdp?: { sdp?: unknown } } };
     const id = message.payload?.connectionId;
     const entry = typeof id === 'string' ? this.#entries.get(id) : undefined;
     if (!entry || message.type !== (entry.outgoing ? 'OFFER' : 'ANSWER')) return data;
@@ -246,11 +265,23 @@ export class BrokerSession implements SocketOwner {
         if (this.#entries.get(id as string) === entry) for (const candidate of candidates) this.#socket?.deliver(candidate);
       });
     }
-    const hello = entry.ourHello?.();
-    entry.ourHello = undefined;
-    if (hello === undefined) return data;
-    message.payload!.handshake = hello;
-    return JSON.stringify(message);
+    const handshake = entry.handshake;
+    if (!handshake || !entry.helloDue) return data;
+    entry.helloDue = false;
+    const sdp = message.payload?.sdp?.sdp;
+    if (typeof sdp === 'string') this.#reportOurBinding(entry, sdp);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, HELLO_WAIT_MS, undefined)));
+    return Promise.race([handshake.hello(), late])
+      .then(
+        (hello) => {
+          if (hello === undefined) return data;
+          message.payload!.handshake = hello;
+          return JSON.stringify(message);
+        },
+        () => data,
+      )
+      .finally(() => clearTimeout(timer));
   }
 
   inbound(message: BrokerMessage): boolean {
@@ -377,8 +408,8 @@ export class BrokerSession implements SocketOwner {
 
   // --- Connections ---------------------------------------------------------------------------
 
-  #entry(connectionId: string, remoteId: string, outgoing: boolean): Entry {
-    const entry: Entry = { remoteId, outgoing, answered: !outgoing, failure: new AbortController() };
+  #entry(connectionId: string, remoteId: string, outgoing: boolean, handshake: SessionHandshake | undefined): Entry {
+    const entry: Entry = { remoteId, outgoing, answered: !outgoing, failure: new AbortController(), handshake, helloDue: true };
     this.#entries.set(connectionId, entry);
     return entry;
   }
@@ -450,7 +481,7 @@ export class BrokerSession implements SocketOwner {
     this.options.offer(held.offer);
   }
 
-  #release(connectionId: string, handshake: (() => unknown) | undefined): SessionConnection {
+  #release(connectionId: string, handshake: SessionHandshake | undefined): SessionConnection {
     const held = this.#held.get(connectionId);
     if (!held) {
       throw new TransportError('signaling', 'The request is no longer pending (the remote left or the broker connection dropped).');
@@ -458,9 +489,10 @@ export class BrokerSession implements SocketOwner {
     const socket = this.#socket;
     if (!this.#peer?.open || !socket) throw new TransportError('signaling', `Not registered on the PeerJS broker at ${this.url}.`);
     this.#held.delete(connectionId);
-    const entry = this.#entry(connectionId, held.offer.remoteId, false);
-    entry.ourHello = handshake;
+    const entry = this.#entry(connectionId, held.offer.remoteId, false, handshake);
     entry.remoteMaxMessageSize = maxMessageSize(held.offer.sdp);
+    const binding = webRtcBinding(held.offer.sdp);
+    if (binding !== undefined) handshake?.binding('remote', binding);
     this.#capturing = connectionId;
     this.#captured = undefined;
     try {
@@ -478,7 +510,26 @@ export class BrokerSession implements SocketOwner {
     // would reach a client that answered at once: handed in now, they queue on the engine ahead
     // of creating the answer and delay it. (Later ones pass straight, as for any client.)
     entry.heldCandidates = held.candidates;
+    this.#watchOurDescription(conn, entry);
     return this.#sessionConnection(connectionId, held.offer.remoteId, conn, entry);
+  }
+
+  /** Our binding as soon as the engine has made our offer or answer: our proof for the hello
+   * in it is then made while the engine applies it, not after. (`outbound` reports it from
+   * the SDP as it leaves, if this did not.) */
+  #watchOurDescription(conn: DataConnection, entry: Entry): void {
+    const pc = (conn as { peerConnection?: RTCPeerConnection | null }).peerConnection;
+    if (!entry.handshake || !pc) return;
+    this.options.runtime.onLocalDescription(pc, (sdp) => {
+      if (this.#entries.get(conn.connectionId) === entry) this.#reportOurBinding(entry, sdp);
+    });
+  }
+
+  #reportOurBinding(entry: Entry, sdp: string): void {
+    const binding = webRtcBinding(sdp);
+    if (entry.boundLocal || binding === undefined) return;
+    entry.boundLocal = true;
+    entry.handshake?.binding('local', binding);
   }
 
   #refuse(remoteId: string, connectionId: string, reason: string): void {
@@ -492,9 +543,11 @@ export class BrokerSession implements SocketOwner {
     if (!entry?.outgoing || entry.answered || entry.remoteId !== message.src) return false;
     entry.answered = true;
     entry.remoteMaxMessageSize = maxMessageSize(payload.data.sdp.sdp);
+    const binding = webRtcBinding(payload.data.sdp.sdp);
+    if (binding !== undefined) entry.handshake?.binding('remote', binding);
     const hello = payload.data.handshake;
     // Checked once PeerJS has the ANSWER: the engine applies it meanwhile.
-    if (hello !== undefined && entry.onAnswerHello) queueMicrotask(() => entry.onAnswerHello?.(hello));
+    if (hello !== undefined && entry.handshake?.remote) queueMicrotask(() => entry.handshake?.remote?.(hello));
     return true;
   }
 

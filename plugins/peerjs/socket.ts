@@ -22,8 +22,9 @@ const HANDSHAKE_TIMEOUT_MS = 10_000;
 export interface SocketOwner {
   /** One parsed broker message: return true to hand it to PeerJS now. */
   inbound(message: BrokerMessage): boolean;
-  /** A message PeerJS sends (JSON text), returned as it should go out. */
-  outbound(data: string): string;
+  /** A message PeerJS sends (JSON text), returned as it should go out; a promise holds it, and
+   * every message after it, until it settles. */
+  outbound(data: string): string | Promise<string>;
   /** The socket to the broker failed (unreachable, refused, TLS, protocol error). */
   failed(error: Error): void;
   attach(socket: BrokerSocket): void;
@@ -52,6 +53,8 @@ export function createSocketClass(owners: ReadonlyMap<string, SocketOwner>, live
     readonly #ws: WebSocket;
     readonly #owner: SocketOwner;
     #closedByUs = false;
+    /** Settles once every message held for the owner (see `outbound`) is written. */
+    #held: Promise<void> | undefined;
     readonly closed: Promise<void>;
 
     constructor(url: string) {
@@ -81,15 +84,32 @@ export function createSocketClass(owners: ReadonlyMap<string, SocketOwner>, live
       return this.#ws.readyState;
     }
 
-    /** PeerJS's own messages. */
+    /** PeerJS's own messages, in the order PeerJS sends them. */
     send(data: string): void {
-      let out = data;
-      try {
-        out = this.#owner.outbound(data);
-      } catch (error) {
+      const out = this.#outbound(data);
+      if (typeof out === 'string' && !this.#held) return this.#write(out);
+      const next = (this.#held ?? Promise.resolve())
+        .then(() => out)
+        .then((text) => this.#write(text))
+        .catch((error: unknown) => this.#owner.log('warn', `could not send a PeerJS message: ${describe(error)}`))
+        .finally(() => {
+          if (this.#held === next) this.#held = undefined;
+        });
+      this.#held = next;
+    }
+
+    /** What the owner makes of a message; unchanged if it fails. */
+    #outbound(data: string): string | Promise<string> {
+      const unchanged = (error: unknown) => {
         this.#owner.log('warn', `sent a PeerJS message unchanged: ${describe(error)}`);
+        return data;
+      };
+      try {
+        const out = this.#owner.outbound(data);
+        return typeof out === 'string' ? out : out.catch(unchanged);
+      } catch (error) {
+        return unchanged(error);
       }
-      this.#write(out);
     }
 
     sendMessage(message: BrokerMessage): void {

@@ -2,12 +2,14 @@
  * Test helpers: a recording sink and a stand-in for the host's AttemptContext, so the method can
  * be driven without the host. Not part of the plugin's API.
  */
-import type { AttemptContext, ConnectionStage, PeerInfo, PipeSink, RemoteClaim } from '../../core';
+import type { AttemptContext, BindingSide, ConnectionStage, PeerInfo, PipeSink, RemoteClaim } from '../../core';
 import { randomToken } from '../../core/util/ids';
 
 export interface RecordingSink extends PipeSink {
   readonly frames: Uint8Array[];
   readonly closes: (Error | undefined)[];
+  /** The DTLS bindings reported, by side. */
+  readonly bindings: Partial<Record<BindingSide, string>>;
   drains: number;
   /** Resolves with the next frame (or the next one not yet taken). */
   nextFrame(): Promise<Uint8Array>;
@@ -35,8 +37,12 @@ export function recordingSink(): RecordingSink {
   const sink: RecordingSink = {
     frames,
     closes,
+    bindings: {},
     drains: 0,
     closed$,
+    binding(side, value) {
+      sink.bindings[side] = value;
+    },
     frame(data) {
       frames.push(data);
       wake();
@@ -84,6 +90,7 @@ export function fakeAttempt(local: PeerInfo, options: { inviteToken?: string } =
         frame: (data) => (sink.frame(data), forward.frame(data)),
         drain: () => (sink.drain(), forward.drain()),
         closed: (error) => (sink.closed(error), forward.closed(error)),
+        binding: (side, value) => (sink.binding!(side, value), forward.binding?.(side, value)),
       }
     : sink;
   const stages: ConnectionStage[] = [];
@@ -118,7 +125,7 @@ export function fakeAttempt(local: PeerInfo, options: { inviteToken?: string } =
     handshake: {
       nonce: randomToken(),
       remoteNonce: (nonce) => void handshake.nonces.push(nonce),
-      hello: () => handshake.hello,
+      hello: async () => handshake.hello,
       remoteHello: (hello) => void handshake.hellos.push(hello),
     },
   };

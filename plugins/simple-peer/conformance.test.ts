@@ -9,5 +9,5 @@ import { createSimplePeerTransport } from './transport';
 const transport = createSimplePeerTransport();
 afterAll(() => transport.dispose());
 
-describeTransportConformance('simple-peer (trickle)', fromTransport(transport, { trickle: true }));
-describeTransportConformance('simple-peer (no trickle)', fromTransport(transport, { trickle: false }));
+describeTransportConformance('simple-peer (trickle)', fromTransport(transport, { trickle: true, secureSession: true }));
+describeTransportConformance('simple-peer (no trickle)', fromTransport(transport, { trickle: false, secureSession: true }));

@@ -17,7 +17,7 @@
  * peer is destroyed anyway.
  */
 import SimplePeer from 'simple-peer';
-import { TransportError, describe, type ConnectionStage, type DialOptions, type Pipe } from '../../core';
+import { TransportError, describe, webRtcBinding, type BindingSide, type ConnectionStage, type DialOptions, type Pipe } from '../../core';
 import { loadDefaultEngine, type WebRtcEngine } from './engine';
 import { CompleteSignal } from './gathering';
 import { DataChannelPipe, type ChannelLike } from './pipe';
@@ -97,6 +97,7 @@ export class PeerSession {
     // Late but well-formed signals (a trickled candidate after the pipe closed) are harmless.
     if (this.#state === 'ended' || this.#state === 'closing' || !this.#peer) return;
     this.#admit(signal);
+    if (signal.type !== 'candidate') this.#reportBinding('remote', signal.sdp);
     try {
       this.#peer.signal(signal as SimplePeer.SignalData);
     } catch (error) {
@@ -205,9 +206,16 @@ export class PeerSession {
     if (this.#state !== 'dialing' && this.#state !== 'open') return;
     const signal = toWireSignal(data);
     if (!signal) return; // renegotiation requests: this transport never renegotiates
+    if (signal.type !== 'candidate') this.#reportBinding('local', signal.sdp);
     if (this.#trickle) return this.#sendSignal(signal);
     if (signal.type === 'candidate') this.#gather?.candidate(signal.candidate);
     else this.#gather?.description(signal);
+  }
+
+  /** Each side's DTLS fingerprints, from its description, before any frame can flow. */
+  #reportBinding(side: BindingSide, sdp: string): void {
+    const binding = webRtcBinding(sdp);
+    if (binding !== undefined) this.options.sink.binding?.(side, binding);
   }
 
   #sendSignal(signal: WireSignal): void {
