@@ -248,7 +248,8 @@ class CoreConnection implements Connection {
         if (error instanceof ProofRefused) return false; // the pipe's hello will be checked on its own
         throw error;
       });
-      // Set aside: nothing of it stays, so no proof of ours answers its nonce.
+      // Set aside: its remote is forgotten, so no PROOF frame of ours answers its nonce (a proof
+      // for it made ahead may still ride in our hello; the remote sets that aside in turn).
       if (!proven) return this.auth.forgetRemote();
       this.signalled = hello;
       this.remotePeer = hello.peer;

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { createMemoryPipePair, type MemoryPipe } from '../testing/memory-transport';
 import { nextTurns } from '../testing/helpers';
 import { createConnection } from './connection';
-import { generateIdentity, loadIdentity, peerIdFromKey, type PeerIdentity } from './proof';
+import { generateIdentity, loadIdentity, peerIdFromKey, webCryptoSuite, type PeerIdentity, type ProofSuite } from './proof';
 import { decodeFrame, encodeHello, encodeProof, type Frame, type Hello } from './wire';
 import { fromBase64Url } from '../util/ids';
 import { SinkTap, rawRemote } from './test-support';
@@ -178,15 +178,38 @@ async function openRecorded(a: Connection, b: Connection): Promise<{ atA: Frame[
   return { atA: tapA.seen, atB: tapB.seen };
 }
 
-/** Alice and Bob, each with a connection whose signatures the test can wait for. */
+/** The default proof suite, telling a test when each check has finished. */
+function watchedChecks(): { suite: ProofSuite; checked(): Promise<void> } {
+  let count = 0;
+  const waiters: (() => void)[] = [];
+  return {
+    suite: {
+      idOf: webCryptoSuite.idOf,
+      verify: async (key, data, signature) => {
+        try {
+          return await webCryptoSuite.verify(key, data, signature);
+        } finally {
+          count++;
+          for (const wake of waiters.splice(0)) wake();
+        }
+      },
+    },
+    // Resolves after a check, once what the connection does with its result has run too.
+    checked: () => (count > 0 ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve))).then(() => nextTurns(1)),
+  };
+}
+
+/** Alice and Bob, each with a connection whose signatures (and Alice's checks) the test can
+ * wait for. */
 async function aliceAndBob() {
   const alice = await person('Alice');
   const bob = await person('Bob');
   const aliceSigns = watched(alice.identity);
   const bobSigns = watched(bob.identity);
-  const a = createConnection({ local: alice.peer, identity: aliceSigns.identity });
+  const aliceChecks = watchedChecks();
+  const a = createConnection({ local: alice.peer, identity: aliceSigns.identity, proofSuite: aliceChecks.suite });
   const b = createConnection({ local: bob.peer, identity: bobSigns.identity });
-  return { alice, bob, aliceSigns, bobSigns, a, b };
+  return { alice, bob, aliceSigns, bobSigns, aliceChecks, a, b };
 }
 
 /** Alice invites (her nonce goes ahead, as in a link), Bob answers with his hello ahead (as in
@@ -420,10 +443,10 @@ describe("identity proof bound to the transport's session", () => {
 
   it('a hello accepted ahead is checked again when the remote binding becomes known, and a wrong one refuses it', async () => {
     // Bob's proof names no session, and Alice, knowing none yet, accepts it ahead.
-    const { alice, bob, bobSigns, a, b } = await aliceAndBob();
+    const { alice, bob, bobSigns, aliceChecks, a, b } = await aliceAndBob();
     b.presign(alice.peer.id, a.handshakeNonce);
     a.acceptSignalledHello(await helloAhead(b, bobSigns.signed));
-    for (let turn = 0; turn < 500 && !a.remote; turn++) await nextTurns(1); // its check runs on the thread pool
+    await aliceChecks.checked();
     expect(a.remote).toEqual(bob.peer); // accepted
     // Then her transport says which session she holds: Bob's proof is not for it.
     a.sink.binding!('remote', 'sha-256 M1');
@@ -458,14 +481,14 @@ describe("identity proof bound to the transport's session", () => {
   it('a proof that waits for our binding (the remote\'s is known first) rides in our hello, with no PROOF frame besides', async () => {
     // The answering side of a broker: the offer (Bob's binding, nonce and hello) comes first,
     // our own description, and so our binding, a moment later.
-    const { alice, bob, bobSigns, a, b } = await aliceAndBob();
+    const { alice, bob, bobSigns, aliceChecks, a, b } = await aliceAndBob();
     b.sink.binding!('local', 'sha-256 BB');
     b.presign(alice.peer.id, a.handshakeNonce);
     const bobHello = await helloAhead(b, bobSigns.signed);
     a.sink.binding!('remote', 'sha-256 BB');
     a.presign(bob.peer.id, bobHello.auth!.nonce); // waits for Alice's binding
     a.acceptSignalledHello(bobHello);
-    for (let turn = 0; turn < 500 && !a.remote; turn++) await nextTurns(1); // checked, on the thread pool
+    await aliceChecks.checked();
     expect(a.remote).toEqual(bob.peer);
     a.sink.binding!('local', 'sha-256 AA'); // her answer exists: her proof is made now
     b.acceptSignalledHello(await a.signalledHello());
@@ -474,6 +497,35 @@ describe("identity proof bound to the transport's session", () => {
     expect(atB).toEqual(['hello']);
     expect(atA).toEqual(['hello']);
     await a.close();
+  });
+
+  it('a nonce that comes after the remote\'s hello was answered with a PROOF frame adds no second proof to our hello', async () => {
+    // Bob's hello reaches Alice before her pipe (simple-peer's responder sees that), so her
+    // proof for his nonce is a PROOF frame; his nonce arriving late through signalling must
+    // not also put a proof in her hello.
+    const { alice, bob, aliceSigns, aliceChecks, a, b } = await aliceAndBob();
+    for (const [c, local, remote] of [[a, 'sha-256 AA', 'sha-256 BB'], [b, 'sha-256 BB', 'sha-256 AA']] as const) {
+      c.sink.binding!('local', local);
+      c.sink.binding!('remote', remote);
+    }
+    b.presign(alice.peer.id, a.handshakeNonce);
+    await b.signalledHello(); // his proof is made: it rides in his hello
+    const sent: Uint8Array[] = [];
+    b.attach({ maxFrameSize: 64 * 1024, send: (frame) => void sent.push(frame), close() {} });
+    for (const frame of sent.splice(0)) a.sink.frame(frame); // his hello, before her pipe
+    await Promise.all([aliceChecks.checked(), aliceSigns.signed()]); // checked; her PROOF frame signed
+    await nextTurns(1);
+    a.presign(bob.peer.id, b.handshakeNonce); // late
+    await a.signalledHello(); // a proof made for it, if any, would be ready for her hello
+    const toBob: Uint8Array[] = [];
+    a.attach({ maxFrameSize: 64 * 1024, send: (frame) => void toBob.push(frame), close() {} });
+    const hello = decodeFrame(toBob[0]!);
+    expect(hello.kind === 'hello' && hello.hello.auth?.proof).toBeFalsy();
+    expect(toBob.map((frame) => decodeFrame(frame).kind)).toEqual(['hello', 'proof']);
+    // Nothing more to see: end both (their pipes here are only arrays).
+    a.fail('handshake', new Error('the test is over'));
+    b.fail('handshake', new Error('the test is over'));
+    await Promise.all([a.closed, b.closed]);
   });
 
   it('a transport that reports a second, different binding for a side fails the connection', async () => {

@@ -159,7 +159,9 @@ export class Authenticator {
    * the remote's hello says otherwise); a wrong one only costs a PROOF frame later.
    */
   presign(remoteId: string, nonce: string): void {
-    if (!this.identity || this.#helloSent) return;
+    // Too late once our hello is out, or once a PROOF frame answers the remote's nonce (the
+    // remote's hello came first): our hello must not carry a second proof.
+    if (!this.identity || this.#helloSent || this.#frame !== 'none') return;
     // The transport has a session (the remote's end is known) but ours is not made yet: sign
     // once, when it is.
     if (this.#binding.remote !== undefined && this.#binding.local === undefined) {
@@ -283,6 +285,8 @@ export class Authenticator {
    * required nor offered). */
   get remoteVerified(): boolean {
     if (this.#verified === null) return true;
+    // Our end has a session, so the remote's proof must have been checked against its end.
+    if (this.#binding.local !== undefined && this.#binding.remote === undefined) return false;
     return this.#verified !== undefined && this.#verified === this.#remote?.key && this.#verifiedBinding === this.#binding.remote;
   }
 
