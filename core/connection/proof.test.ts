@@ -161,6 +161,14 @@ async function helloAhead(connection: Connection, signed: () => Promise<void>): 
   return hello as Hello;
 }
 
+/** Attach both over a memory pipe pair and wait until both are open. */
+async function attachAndOpen(a: Connection, b: Connection): Promise<void> {
+  const pipes = createMemoryPipePair(a.sink, b.sink);
+  a.attach(pipes.a);
+  b.attach(pipes.b);
+  await Promise.all([a.opened, b.opened]);
+}
+
 /** A sink that also records the kind of every frame. */
 function kinds(sink: Connection['sink']): { sink: Connection['sink']; seen: Frame['kind'][] } {
   const seen: Frame['kind'][] = [];
@@ -333,10 +341,7 @@ describe('identity proof, partly ahead through signalling', () => {
     for (const junk of [undefined, null, 42, 'hello', { protocol: 1 }, { protocol: 1, peer: bob.peer, auth: { nonce: '!' } }]) a.acceptSignalledHello(junk);
     a.presign(bob.peer.id, 'not a nonce');
     expect(await a.signalledHello()).toBeUndefined();
-    const pipes = createMemoryPipePair(a.sink, b.sink);
-    a.attach(pipes.a);
-    b.attach(pipes.b);
-    await Promise.all([a.opened, b.opened]);
+    await attachAndOpen(a, b);
     expect(a.remote).toEqual(bob.peer);
     await a.close();
   });
@@ -418,10 +423,7 @@ describe("identity proof bound to the transport's session", () => {
     a.sink.binding!('remote', 'sha-256 BB');
     b.sink.binding!('local', 'sha-256 BB');
     b.sink.binding!('remote', 'sha-256 AA');
-    const pipes = createMemoryPipePair(a.sink, b.sink);
-    a.attach(pipes.a);
-    b.attach(pipes.b);
-    await Promise.all([a.opened, b.opened]);
+    await attachAndOpen(a, b);
     expect(a.remote).toEqual(bob.peer);
     await a.close();
   });
