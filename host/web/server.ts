@@ -20,6 +20,7 @@ const { values } = parseArgs({
     name: { type: 'string' },
     'data-dir': { type: 'string' },
     config: { type: 'string' },
+    'approval-timeout-ms': { type: 'string' },
     dev: { type: 'boolean', default: false },
   },
   strict: true,
@@ -28,6 +29,12 @@ const { values } = parseArgs({
 const port = Number(values.port);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.stderr.write(`--port must be a port number (0 picks a free one), not "${values.port}"\n`);
+  process.exit(2);
+}
+
+const approvalTimeoutMs = values['approval-timeout-ms'] === undefined ? undefined : Number(values['approval-timeout-ms']);
+if (approvalTimeoutMs !== undefined && !(Number.isInteger(approvalTimeoutMs) && approvalTimeoutMs > 0)) {
+  process.stderr.write(`--approval-timeout-ms must be a positive whole number of milliseconds, not "${values['approval-timeout-ms']}"\n`);
   process.exit(2);
 }
 
@@ -42,6 +49,7 @@ const shell = await startWebShell({
   dev: values.dev,
   ...(values.name ? { name: values.name } : {}),
   ...(values.config ? { config: resolve(values.config) } : {}),
+  ...(approvalTimeoutMs ? { approvalTimeoutMs } : {}),
 }).catch((error: unknown) => {
   process.stderr.write(`[web] could not start: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);

@@ -23,6 +23,8 @@ export interface WebShellOptions {
   name?: string;
   /** A plugins config file instead of plugins.config.ts. */
   config?: string;
+  /** How long a connection request waits for the user (ms); the service's default is 30 s. */
+  approvalTimeoutMs?: number;
   /** Serve through Vite's dev server (hot reload) instead of the build in `distDir`. */
   dev?: boolean;
   /** The built renderer (default dist/web; built first when missing). */
@@ -49,6 +51,7 @@ export async function startWebShell(options: WebShellOptions): Promise<WebShell>
     dataDir: options.dataDir,
     ...(options.name ? { name: options.name } : {}),
     ...(options.config ? { config: options.config } : {}),
+    ...(options.approvalTimeoutMs ? { approvalTimeoutMs: options.approvalTimeoutMs } : {}),
   }).catch(async (error: unknown) => {
     await render.close();
     throw error;

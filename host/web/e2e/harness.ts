@@ -62,12 +62,15 @@ export interface ShellOptions {
   dataDir?: string;
   /** Extra environment for the shell and its service (a fixture config may read it). */
   env?: Record<string, string>;
+  /** How long a connection request waits for the user (ms). */
+  approvalTimeoutMs?: number;
 }
 
 export async function startShell(options: ShellOptions): Promise<Shell> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), `whatnext-e2e-${options.name.toLowerCase()}-`));
   const args = ['--import', 'tsx', SERVER, '--port', '0', '--name', options.name, '--data-dir', dataDir];
   if (options.config) args.push('--config', options.config);
+  if (options.approvalTimeoutMs) args.push('--approval-timeout-ms', String(options.approvalTimeoutMs));
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
   let output = '';
   const collect = (chunk: Buffer) => {

@@ -1,5 +1,5 @@
 /** How an attempt's state reads on a card: a short label and a tone for its badge. */
-import type { AttemptSummary } from '../api';
+import { APPROVAL_TIMED_OUT, type AttemptSummary } from '../api';
 import { stageLabel } from './problems';
 
 export type Tone = 'ok' | 'warn' | 'danger' | 'accent' | 'plain';
@@ -11,7 +11,7 @@ export function attemptStatus(attempt: AttemptSummary): { label: string; tone: T
     case 'open':
       return { label: 'Connected', tone: 'ok' };
     case 'rejected':
-      return { label: 'Declined', tone: 'danger' };
+      return attempt.error?.reason === APPROVAL_TIMED_OUT ? { label: 'Timed out', tone: 'danger' } : { label: 'Declined', tone: 'danger' };
     case 'failed':
       return { label: 'Failed', tone: 'danger' };
     case 'cancelled':
