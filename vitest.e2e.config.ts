@@ -11,5 +11,7 @@ export default defineConfig({
     fileParallelism: false,
     maxWorkers: 1,
     pool: 'forks',
+    // Removes the data folders each test file made (host/service/testing/temp-dirs.ts).
+    setupFiles: ['host/service/testing/cleanup.ts'],
   },
 });

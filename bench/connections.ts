@@ -106,7 +106,7 @@ async function compare(bench: string, log: (m: Measurement) => void, contest: Co
     const ourRates: number[] = [];
     const rawRates: number[] = [];
     for (let i = 0; i < TRANSFERS; i++) {
-      ourRates.push(await ourThroughput(pair.a, pair.b, `bulk${i}`));
+      ourRates.push(await ourThroughput(pair.a, pair.b));
       rawRates.push(await rawThroughput(rawPair));
     }
     log(measurement(bench, 'throughput', 'MB/s', percentile(ourRates, 0.5), percentile(rawRates, 0.5), { n: TRANSFERS, target: 'ratio ≥ 0.9' }));
@@ -144,21 +144,26 @@ async function rawPings(pair: RawPair): Promise<number[]> {
   }
 }
 
-/** MB/s for BULK_BYTES one way on `channel`: `send` awaits core's backpressure. */
-async function ourThroughput(a: Connection, b: Connection, channel: string): Promise<number> {
+/** MB/s for BULK_BYTES one way: `send` awaits core's backpressure. */
+async function ourThroughput(a: Connection, b: Connection): Promise<number> {
   let received = 0;
-  const done = new Promise<void>((resolve) =>
-    b.channel(channel).onMessage((message) => {
+  let stop = () => {};
+  const done = new Promise<void>((resolve) => {
+    stop = b.channel('bulk').onMessage((message) => {
       received += (message as Uint8Array).byteLength;
       if (received >= BULK_BYTES) resolve();
-    }),
-  );
-  const chunk = new Uint8Array(OUR_MESSAGE).fill(7);
-  const ms = await timed(async () => {
-    for (let sent = 0; sent < BULK_BYTES; sent += chunk.byteLength) await a.channel(channel).send(chunk);
-    await done;
+    });
   });
-  return BULK_BYTES / 1e6 / (ms / 1000);
+  const chunk = new Uint8Array(OUR_MESSAGE).fill(7);
+  try {
+    const ms = await timed(async () => {
+      for (let sent = 0; sent < BULK_BYTES; sent += chunk.byteLength) await a.channel('bulk').send(chunk);
+      await done;
+    });
+    return BULK_BYTES / 1e6 / (ms / 1000);
+  } finally {
+    stop();
+  }
 }
 
 /** The same for the raw library, with its own flow control. */

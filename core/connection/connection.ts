@@ -50,7 +50,7 @@ import {
   Hello,
   type MessageType,
 } from './wire';
-import { Authenticator, ProofRefused } from './proof';
+import { Authenticator, ProofRefused, type HelloAuth } from './proof';
 
 export const CONNECTION_DEFAULTS = Object.freeze({
   heartbeatIntervalMs: 5000,
@@ -196,8 +196,7 @@ class CoreConnection implements Connection {
     }
     this.enterStage('handshake');
     this.heartbeat.watch();
-    const hello: Hello = { protocol: PROTOCOL_VERSION, peer: this.settings.local, auth: this.auth.helloAuth() };
-    if (!this.sendFrame(encodeHello(hello))) return;
+    if (!this.sendFrame(encodeHello(this.hello(this.auth.helloAuth())))) return;
     this.helloSent = true;
     const made = this.pendingProof;
     this.pendingProof = undefined;
@@ -217,7 +216,11 @@ class CoreConnection implements Connection {
 
   async signalledHello(): Promise<Hello | undefined> {
     const auth = await this.auth.signalledAuth();
-    return auth && { protocol: PROTOCOL_VERSION, peer: this.settings.local, auth };
+    return auth && this.hello(auth);
+  }
+
+  private hello(auth: HelloAuth): Hello {
+    return { protocol: PROTOCOL_VERSION, peer: this.settings.local, auth };
   }
 
   /** The transport reported one side of its secure session (`PipeSink.binding`). */
@@ -229,8 +232,8 @@ class CoreConnection implements Connection {
     } catch (error) {
       return this.abort({ by: 'error', code: 'internal-error', stage: 'handshake', message: `the transport misbehaved: ${describe(error)}` });
     }
-    // Only a hello we took (ahead, or from the pipe) is checked again; one set aside stays aside.
-    if (recheck && (this.signalled || this.helloFrameReceived)) this.prove(() => this.auth.recheck());
+    // A hello set aside is forgotten (`forgetRemote`), so only one we took is checked again.
+    if (recheck) this.prove(() => this.auth.recheck());
   }
 
   acceptSignalledHello(input: unknown): void {

@@ -11,7 +11,7 @@ import { decodeFrame, encodeHello, encodeProof, type Frame, type Hello } from '.
 import { fromBase64Url } from '../util/ids';
 import { SinkTap, rawRemote } from './test-support';
 import type { Connection, ConnectionOptions } from './types';
-import { webRtcBinding, type Pipe, type PipeSink } from '../contracts/transport';
+import type { Pipe, PipeSink } from '../contracts/transport';
 
 async function person(name: string) {
   const { id, identity, stored } = await generateIdentity();
@@ -57,24 +57,15 @@ describe('identity proof', () => {
     // was made before it had a pipe, and must still follow its hello.
     const alice = await person('Alice');
     const bob = await person('Bob');
-    let signed!: () => void;
-    const signing = new Promise<void>((resolve) => (signed = resolve));
-    const identity: PeerIdentity = {
-      publicKey: alice.identity.publicKey,
-      sign: async (data) => {
-        const signature = await alice.identity.sign(data);
-        signed();
-        return signature;
-      },
-    };
-    const a = createConnection({ local: alice.peer, identity });
+    const aliceSigns = watched(alice.identity);
+    const a = createConnection({ local: alice.peer, identity: aliceSigns.identity });
     const b = createConnection({ local: bob.peer, identity: bob.identity });
     const tapA = new SinkTap(a.sink);
     const pipes = createMemoryPipePair(tapA, b.sink);
     const helloArrived = tapA.next();
     b.attach(pipes.b);
     await helloArrived;
-    await signing;
+    await aliceSigns.signed();
     await new Promise((resolve) => setImmediate(resolve)); // the rest of a's proof step is microtasks
     a.attach(pipes.a);
     await Promise.all([a.opened, b.opened]);
@@ -537,20 +528,5 @@ describe("identity proof bound to the transport's session", () => {
     a.sink.binding!('remote', 'sha-256 BB'); // the same again is fine
     a.sink.binding!('remote', 'sha-256 CC');
     expect(await a.closed).toMatchObject({ code: 'internal-error', message: 'the transport misbehaved: the transport reported a second remote binding' });
-  });
-});
-
-describe('webRtcBinding', () => {
-  const sdp = (...lines: string[]) => ['v=0', 'o=- 1 2 IN IP4 127.0.0.1', 's=-', ...lines, 'm=application 9 UDP/DTLS/SCTP webrtc-datachannel', 'a=mid:0', ''].join('\r\n');
-
-  it('reads the fingerprints a description declares, normalised and sorted', () => {
-    expect(webRtcBinding(sdp('a=fingerprint:SHA-256 ab:cd:ef'))).toBe('sha-256 AB:CD:EF');
-    expect(webRtcBinding(sdp('a=fingerprint:sha-256 AB:CD', 'a=fingerprint:sha-1 01:02'))).toBe('sha-1 01:02,sha-256 AB:CD');
-    // A fingerprint added by whoever relays the description changes the binding.
-    expect(webRtcBinding(sdp('a=fingerprint:sha-256 AB:CD', 'a=fingerprint:sha-256 EE:FF'))).not.toBe(webRtcBinding(sdp('a=fingerprint:sha-256 AB:CD')));
-  });
-
-  it('is undefined for a description without one', () => {
-    expect(webRtcBinding(sdp())).toBeUndefined();
   });
 });

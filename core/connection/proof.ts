@@ -128,10 +128,10 @@ export class Authenticator {
   readonly nonce = toBase64Url(this.#nonce);
   /** The remote as its hello (from the pipe, or checked ahead) says: its id, key and nonce. */
   #remote: { id: string; key?: Uint8Array; nonce?: string } | undefined;
-  /** The remote key whose proof we verified (or `null`: an unauthenticated remote, accepted). */
-  #verified: Uint8Array | null | undefined;
-  /** The remote's binding that proof was checked against. */
-  #verifiedBinding: string | undefined;
+  /** The remote's proof verified, with the remote binding it was checked against (or
+   * 'anonymous': an unauthenticated remote, accepted because proof is optional here). Reset
+   * whenever `#remote` changes. */
+  #verified: 'anonymous' | { binding: string | undefined } | undefined;
   /** The remote's last proof (in its hello or a PROOF frame) and the nonce it says it answers,
    * kept to check again if the remote's binding becomes known only after it arrived. */
   #remoteProof: { signature: Uint8Array; answers: string | undefined } | undefined;
@@ -208,7 +208,8 @@ export class Authenticator {
     const key = this.#remote?.key;
     const proof = this.#remoteProof;
     if (!key || !proof) return;
-    if (await this.#valid(key, proof.signature)) this.#verified = key;
+    const verified = await this.#check(key, proof.signature);
+    if (verified) this.#verified = verified;
     else if (proof.answers === this.nonce) throw this.#refusal();
   }
 
@@ -249,7 +250,7 @@ export class Authenticator {
     this.#verified = undefined;
     if (!auth?.key) {
       if (this.required) throw new ProofRefused(`the remote (${remoteId}) did not prove its identity`);
-      this.#verified = null; // an unauthenticated remote, accepted because proof is optional here
+      this.#verified = 'anonymous';
       return true;
     }
     if (!key || key.byteLength !== 32) throw new ProofRefused('the remote sent a malformed key');
@@ -257,10 +258,10 @@ export class Authenticator {
     const signature = auth.proof === undefined ? undefined : fromBase64Url(auth.proof);
     this.#remoteProof = signature && { signature, answers: auth.answers };
     if (!signature) return this.remoteVerified;
-    if (await this.#valid(key, signature)) this.#verified = key;
+    this.#verified = await this.#check(key, signature);
     // A proof for our nonce that fails is wrong (forged, or made for another connection: someone
     // relaying this one); one for another nonce is stale, and the prover follows with a PROOF frame.
-    else if (auth.answers === this.nonce) throw this.#refusal();
+    if (!this.#verified && auth.answers === this.nonce) throw this.#refusal();
     return this.remoteVerified;
   }
 
@@ -277,17 +278,19 @@ export class Authenticator {
     if (!key) throw new ProtocolError('a proof arrived from a remote that offered no key');
     if (this.remoteVerified) throw new ProtocolError('a second proof');
     this.#remoteProof = { signature, answers: this.nonce };
-    if (!(await this.#valid(key, signature))) throw this.#refusal();
-    this.#verified = key;
+    const verified = await this.#check(key, signature);
+    if (!verified) throw this.#refusal();
+    this.#verified = verified;
   }
 
   /** True once the remote's hello is checked and its proof verified (or proof is neither
    * required nor offered). */
   get remoteVerified(): boolean {
-    if (this.#verified === null) return true;
+    const verified = this.#verified;
+    if (verified === 'anonymous') return true;
     // Our end has a session, so the remote's proof must have been checked against its end.
     if (this.#binding.local !== undefined && this.#binding.remote === undefined) return false;
-    return this.#verified !== undefined && this.#verified === this.#remote?.key && this.#verifiedBinding === this.#binding.remote;
+    return verified !== undefined && verified.binding === this.#binding.remote;
   }
 
   /** Once the remote's hello is known: our proof for a PROOF frame (sent after our hello), if
@@ -326,13 +329,14 @@ export class Authenticator {
     return new ProofRefused(`the remote could not prove it is ${this.#remote!.id}${relayed}`);
   }
 
-  async #valid(key: Uint8Array, signature: Uint8Array): Promise<boolean> {
+  /** The remote's proof checked against the remote binding known now: what was verified, or
+   * undefined. */
+  async #check(key: Uint8Array, signature: Uint8Array): Promise<{ binding: string | undefined } | undefined> {
     const binding = this.#binding.remote;
     // Our end has a session, so the remote's does too: a proof checked without it proves too little.
-    if (binding === undefined && this.#binding.local !== undefined) return false;
+    if (binding === undefined && this.#binding.local !== undefined) return undefined;
     const valid = await this.suite.verify(key, transcript(this.#nonce, this.#remote!.id, this.localId, binding), signature);
-    if (valid) this.#verifiedBinding = binding;
-    return valid;
+    return valid ? { binding } : undefined;
   }
 }
 

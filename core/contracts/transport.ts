@@ -94,3 +94,13 @@ export interface Transport {
   readonly description: string;
   dial(options: DialOptions): Dial;
 }
+
+/** RFC 8841: the largest message the side whose description this is accepts on its data
+ * channels (`a=max-message-size`). Absent means 64 KiB; 0 means no limit of its own
+ * (undefined here: the transport's own setting applies). */
+export function webRtcMaxMessageSize(sdp: string): number | undefined {
+  const declared = /^a=max-message-size:(\d{1,12})\s*$/m.exec(sdp);
+  if (!declared) return 64 * 1024;
+  const size = Number(declared[1]);
+  return size > 0 ? size : undefined;
+}

@@ -46,7 +46,7 @@ interface ManagerEvents extends Record<string, unknown> {
 }
 
 /** A policy's decision, or the user's; `timedOut`: the user's silence until the deadline. */
-type UserOrPolicyDecision = ApprovalDecision & { timedOut?: true };
+type UserOrPolicyDecision = ApprovalDecision & { timedOut?: boolean };
 
 interface OpenConnection {
   record: ConnectionRecord;
@@ -239,7 +239,7 @@ export class ConnectionManager {
     if (policy) return policy;
     const user = await attempt.waitForApproval();
     if (user.approve) return { approve: true, by: 'user' };
-    return { approve: false, by: 'user', reason: user.reason ?? 'rejected', ...(user.timedOut && { timedOut: true as const }) };
+    return { approve: false, by: 'user', reason: user.reason ?? 'rejected', timedOut: user.timedOut };
   }
 
   async #connect(

@@ -40,7 +40,7 @@ export function parseEntryArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   };
 }
 
-function positiveInt(value: string | undefined, flag: string): number | undefined {
+export function positiveInt(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const number = Number(value);
   if (!Number.isInteger(number) || number <= 0) throw new Error(`${flag} takes a whole number of milliseconds, not "${value}"`);

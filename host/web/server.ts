@@ -8,6 +8,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { positiveInt } from '../service/options';
 import { startWebShell } from './shell';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -32,9 +33,11 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(2);
 }
 
-const approvalTimeoutMs = values['approval-timeout-ms'] === undefined ? undefined : Number(values['approval-timeout-ms']);
-if (approvalTimeoutMs !== undefined && !(Number.isInteger(approvalTimeoutMs) && approvalTimeoutMs > 0)) {
-  process.stderr.write(`--approval-timeout-ms must be a positive whole number of milliseconds, not "${values['approval-timeout-ms']}"\n`);
+let approvalTimeoutMs: number | undefined;
+try {
+  approvalTimeoutMs = positiveInt(values['approval-timeout-ms'], '--approval-timeout-ms');
+} catch (error) {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(2);
 }
 
@@ -49,7 +52,7 @@ const shell = await startWebShell({
   dev: values.dev,
   ...(values.name ? { name: values.name } : {}),
   ...(values.config ? { config: resolve(values.config) } : {}),
-  ...(approvalTimeoutMs ? { approvalTimeoutMs } : {}),
+  approvalTimeoutMs,
 }).catch((error: unknown) => {
   process.stderr.write(`[web] could not start: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);

@@ -51,7 +51,7 @@ export async function startWebShell(options: WebShellOptions): Promise<WebShell>
     dataDir: options.dataDir,
     ...(options.name ? { name: options.name } : {}),
     ...(options.config ? { config: options.config } : {}),
-    ...(options.approvalTimeoutMs ? { approvalTimeoutMs: options.approvalTimeoutMs } : {}),
+    approvalTimeoutMs: options.approvalTimeoutMs,
   }).catch(async (error: unknown) => {
     await render.close();
     throw error;

@@ -4,7 +4,7 @@
  * metadata; the broker itself may be anyone's), so it is parsed here before PeerJS sees it.
  */
 import { z } from 'zod';
-import { DisplayName, PeerId } from '../../core';
+import { DisplayName, HandshakeNonce, PeerId } from '../../core';
 
 /** PeerJS connection ids: `dc_` plus a random base-36 string; ours are `dc_` plus base32. */
 export const ConnectionId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
@@ -13,8 +13,8 @@ export const ConnectionId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
 const BrokerPeerId = z.string().min(1).max(128);
 
 /** A handshake nonce passed ahead through signalling so that each side's hello can carry its
- * proof (see core's proof.ts). Best effort: anything but a short string is dropped, not fatal. */
-const HandshakeNonceField = z.string().max(64).optional().catch(undefined);
+ * proof (see core's proof.ts). Best effort: a malformed one is dropped, not fatal. */
+const HandshakeNonceField = HandshakeNonce.optional().catch(undefined);
 
 const Sdp = (type: 'offer' | 'answer') => z.object({ type: z.literal(type), sdp: z.string().min(1).max(32 * 1024) });
 

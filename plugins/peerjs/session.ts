@@ -17,7 +17,7 @@
  *   because the remote's broker socket dropped.
  */
 import type { DataConnection, Peer, PeerError, PeerJSOption } from 'peerjs';
-import { RefusedByPeerError, TransportError, describe, webRtcBinding, type BindingSide, type PeerId, type PeerInfo } from '../../core';
+import { RefusedByPeerError, TransportError, describe, webRtcBinding, webRtcMaxMessageSize, type BindingSide, type PeerId, type PeerInfo } from '../../core';
 import {
   AnswerPayload,
   BrokerMessage,
@@ -490,7 +490,7 @@ export class BrokerSession implements SocketOwner {
     if (!this.#peer?.open || !socket) throw new TransportError('signaling', `Not registered on the PeerJS broker at ${this.url}.`);
     this.#held.delete(connectionId);
     const entry = this.#entry(connectionId, held.offer.remoteId, false, handshake);
-    entry.remoteMaxMessageSize = maxMessageSize(held.offer.sdp);
+    entry.remoteMaxMessageSize = webRtcMaxMessageSize(held.offer.sdp);
     const binding = webRtcBinding(held.offer.sdp);
     if (binding !== undefined) handshake?.binding('remote', binding);
     this.#capturing = connectionId;
@@ -526,8 +526,9 @@ export class BrokerSession implements SocketOwner {
   }
 
   #reportOurBinding(entry: Entry, sdp: string): void {
+    if (entry.boundLocal) return;
     const binding = webRtcBinding(sdp);
-    if (entry.boundLocal || binding === undefined) return;
+    if (binding === undefined) return;
     entry.boundLocal = true;
     entry.handshake?.binding('local', binding);
   }
@@ -542,7 +543,7 @@ export class BrokerSession implements SocketOwner {
     const entry = this.#entries.get(payload.data.connectionId);
     if (!entry?.outgoing || entry.answered || entry.remoteId !== message.src) return false;
     entry.answered = true;
-    entry.remoteMaxMessageSize = maxMessageSize(payload.data.sdp.sdp);
+    entry.remoteMaxMessageSize = webRtcMaxMessageSize(payload.data.sdp.sdp);
     const binding = webRtcBinding(payload.data.sdp.sdp);
     if (binding !== undefined) entry.handshake?.binding('remote', binding);
     const hello = payload.data.handshake;
@@ -594,15 +595,6 @@ export class BrokerSession implements SocketOwner {
       held.gone.abort(new TransportError('signaling', 'The remote peer left the broker.'));
     }
   }
-}
-
-/** RFC 8841: `a=max-message-size` in a data channel's SDP; absent means 64 KiB, 0 means no
- * limit (then the pipe's own setting applies). */
-export function maxMessageSize(sdp: string): number | undefined {
-  const declared = /^a=max-message-size:(\d{1,12})\s*$/m.exec(sdp);
-  if (!declared) return 64 * 1024;
-  const size = Number(declared[1]);
-  return size > 0 ? size : undefined;
 }
 
 /** An aborted registration, as a `TransportError` at stage 'signaling'. */

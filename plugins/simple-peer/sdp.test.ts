@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { candidateKey, countCandidates, maxMessageSizeOf, withCandidates, withoutTrickleOption } from './sdp';
+import { candidateKey, countCandidates, withCandidates, withoutTrickleOption } from './sdp';
 
 const sdp = [
   'v=0',
@@ -40,10 +40,5 @@ describe('sdp', () => {
   it('drops the trickle ICE option, keeping any other', () => {
     expect(withoutTrickleOption(sdp)).not.toContain('a=ice-options');
     expect(withoutTrickleOption('v=0\na=ice-options:trickle renomination\n')).toBe('v=0\r\na=ice-options:renomination\r\n');
-  });
-
-  it('reads the declared max-message-size', () => {
-    expect(maxMessageSizeOf(sdp)).toBe(262144);
-    expect(maxMessageSizeOf('v=0\r\n')).toBeUndefined();
   });
 });

@@ -77,10 +77,3 @@ export function withoutTrickleOption(sdp: string): string {
 export function countCandidates(sdp: string): number {
   return splitLines(sdp).filter((line) => line.startsWith('a=candidate:')).length;
 }
-
-/** The `a=max-message-size` the SDP declares: undefined when absent (RFC 8841 then says
- * 64 KiB), 0 meaning "no limit". */
-export function maxMessageSizeOf(sdp: string): number | undefined {
-  const match = /^a=max-message-size:(\d+)\s*$/m.exec(sdp);
-  return match ? Number(match[1]) : undefined;
-}

@@ -17,11 +17,10 @@
  * peer is destroyed anyway.
  */
 import SimplePeer from 'simple-peer';
-import { TransportError, describe, webRtcBinding, type BindingSide, type ConnectionStage, type DialOptions, type Pipe } from '../../core';
+import { TransportError, describe, webRtcBinding, webRtcMaxMessageSize, type BindingSide, type ConnectionStage, type DialOptions, type Pipe } from '../../core';
 import { loadDefaultEngine, type WebRtcEngine } from './engine';
 import { CompleteSignal } from './gathering';
 import { DataChannelPipe, type ChannelLike } from './pipe';
-import { maxMessageSizeOf } from './sdp';
 import { parseSignal, toWireSignal, type WireSignal } from './signals';
 
 export interface SessionConfig {
@@ -294,8 +293,7 @@ export class PeerSession {
     const pc = this.#pc as (RTCPeerConnection & { sctp?: { maxMessageSize?: number } | null }) | undefined;
     let remoteMax = pc?.sctp?.maxMessageSize;
     if (!(typeof remoteMax === 'number' && remoteMax > 0)) {
-      const declared = maxMessageSizeOf(pc?.remoteDescription?.sdp ?? '');
-      remoteMax = declared === undefined ? 64 * 1024 : declared === 0 ? Infinity : declared;
+      remoteMax = webRtcMaxMessageSize(pc?.remoteDescription?.sdp ?? '') ?? Infinity;
     }
     return Math.min(this.config.maxFrameSize, remoteMax);
   }

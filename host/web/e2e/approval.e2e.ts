@@ -5,7 +5,7 @@
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFrom, endEverything, FIXTURES, launchBrowser, openApp, screenshot, startShell, type OpenedPage, type Shell } from './harness';
+import { endEverything, FIXTURES, invite, launchBrowser, openApp, openLink, screenshot, startShell, type OpenedPage, type Shell } from './harness';
 
 const CONFIG = `${FIXTURES}manual-tcp.config.ts`;
 
@@ -31,10 +31,7 @@ describe('a request nobody answers', () => {
   });
 
   it('says the request timed out, not that it was declined', async () => {
-    await a.page.getByRole('button', { name: 'Create invite' }).click();
-    const link = await copyFrom(a.page, a.page.locator('[data-attempt]').first().getByRole('button', { name: 'Copy invite link' }));
-    await c.page.getByLabel('Invite link or code').fill(link);
-    await c.page.getByRole('button', { name: 'Open', exact: true }).click();
+    await openLink(c.page, await invite(a.page));
     const request = c.page.getByRole('region', { name: 'Request from Alice' });
     await request.getByRole('button', { name: 'Accept' }).waitFor();
     // Carol does nothing; the request is then an attempt that ended, and says why.

@@ -5,12 +5,12 @@
  * Chromium is Debian's (/usr/bin/chromium, or $CHROMIUM_PATH); nothing is downloaded.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { expect } from 'vitest';
+import { tempDir } from '../../service/testing/temp-dirs';
 
 const SERVER = fileURLToPath(new URL('../server.ts', import.meta.url));
 export const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
@@ -67,7 +67,7 @@ export interface ShellOptions {
 }
 
 export async function startShell(options: ShellOptions): Promise<Shell> {
-  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), `whatnext-e2e-${options.name.toLowerCase()}-`));
+  const dataDir = options.dataDir ?? tempDir(`whatnext-e2e-${options.name.toLowerCase()}-`);
   const args = ['--import', 'tsx', SERVER, '--port', '0', '--name', options.name, '--data-dir', dataDir];
   if (options.config) args.push('--config', options.config);
   if (options.approvalTimeoutMs) args.push('--approval-timeout-ms', String(options.approvalTimeoutMs));
@@ -108,7 +108,6 @@ export async function startShell(options: ShellOptions): Promise<Shell> {
         const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
         const code = await exited;
         clearTimeout(killer);
-        if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
         return code;
       })();
       return stopping;

@@ -25,7 +25,6 @@ import { ChannelConnectionHandler, type RemotePeer } from './channel-handler';
 import type { Epochs } from './epochs';
 import { filterMasterHandler } from './filtered-master';
 import { keepNewerThanOurs } from './pulled';
-import { PLAYLIST_FIELDS, TRACK_FIELDS } from '../model/documents';
 import { Lane } from './lane';
 import type { SyncStatus } from './status';
 
@@ -213,14 +212,13 @@ export class PeerLink {
         this.services.epochs.excluded(this.remote, Sharing.playlistOf(lane.collection, doc));
         return false;
       };
-      const fields = lane.collection === 'playlists' ? PLAYLIST_FIELDS : TRACK_FIELDS;
       const handler = new ChannelConnectionHandler(peer, (message) => lane.transmit(message));
       const pool = await replicateWebRTC<any, RemotePeer>({
         collection,
         // Names the fork's checkpoint: a new epoch starts from none (see epochs.ts).
         topic: `whatnext-e${epoch}`,
         connectionHandlerCreator: async () => handler,
-        pull: { batchSize, modifier: keepNewerThanOurs(collection, fields, remoteMaySee) },
+        pull: { batchSize, modifier: keepNewerThanOurs(collection, remoteMaySee) },
         push: { batchSize, modifier: (doc) => (visible(doc) ? doc : null) },
         requestTimeout: requestTimeoutMs,
         retryTime: retryTimeMs,

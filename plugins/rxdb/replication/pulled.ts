@@ -8,22 +8,18 @@
  * newer state and writes it over ours, so a newer local edit is lost. That was seen right
  * after an unshare: the owner's storage went back to the version still listing the removed peer.
  *
- * So a pulled version of such a document is merged with ours first, field by field, by their
- * stamps (the same merge as for conflicts), and can only bring what is newer. Documents the
+ * So a pulled version of such a document is merged with ours first by the collection's own
+ * conflict handler (field by field, by their stamps), and can only bring what is newer. Documents the
  * remote may see are pushed for real and go through RxDB's own conflict handling unchanged.
  */
 import { writeDocToDocState, type RxCollection } from 'rxdb';
-import { mergeVersions } from '../model/merge';
 
-export function keepNewerThanOurs<T extends { id: string }>(
-  collection: RxCollection<any>,
-  fields: readonly string[],
-  remoteMaySee: (doc: T) => boolean,
-): (doc: T) => Promise<T> {
+export function keepNewerThanOurs<T extends { id: string }>(collection: RxCollection<any>, remoteMaySee: (doc: T) => boolean): (doc: T) => Promise<T> {
   return async (pulled) => {
     if (remoteMaySee(pulled)) return pulled;
     const [ours] = await collection.storageInstance.findDocumentsById([pulled.id], true);
     if (!ours) return pulled;
-    return mergeVersions(writeDocToDocState(ours, false, false) as never, pulled as never, fields) as T;
+    const merged = await collection.conflictHandler.resolve({ realMasterState: writeDocToDocState(ours, false, false), newDocumentState: pulled as never }, 'pull');
+    return merged as T;
   };
 }

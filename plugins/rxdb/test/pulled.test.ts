@@ -1,7 +1,7 @@
 /** A pulled version of a document the remote may not see can only bring what is newer. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase, type OpenedDatabase } from '../storage/database';
-import { PLAYLIST_FIELDS, type PlaylistDoc } from '../model/documents';
+import type { PlaylistDoc } from '../model/documents';
 import { keepNewerThanOurs } from '../replication/pulled';
 import { tempDir } from '../../../host/service/testing/temp-dirs';
 
@@ -28,23 +28,23 @@ async function alicesPlaylists() {
 describe('a pulled version of a document the remote may not see', () => {
   it('cannot take back a newer local edit (the removed peer\'s older copy, served again)', async () => {
     const playlists = await alicesPlaylists();
-    const take = keepNewerThanOurs<PlaylistDoc>(playlists, PLAYLIST_FIELDS, () => false);
+    const take = keepNewerThanOurs<PlaylistDoc>(playlists, () => false);
     const kept = await take({ ...shared, _deleted: false } as PlaylistDoc);
     expect(kept).toMatchObject({ sharedWith: [], revoked: [BOB], clock: unshared.clock });
   });
 
   it('still brings what is newer, field by field', async () => {
     const playlists = await alicesPlaylists();
-    const take = keepNewerThanOurs<PlaylistDoc>(playlists, PLAYLIST_FIELDS, () => false);
+    const take = keepNewerThanOurs<PlaylistDoc>(playlists, () => false);
     const renamed = { ...shared, name: 'Mix, renamed', updatedAt: 3, clock: { ...shared.clock, name: stamp(3) }, _deleted: false } as PlaylistDoc;
     expect(await take(renamed)).toMatchObject({ name: 'Mix, renamed', sharedWith: [], revoked: [BOB], updatedAt: 3 });
   });
 
   it('leaves documents the remote may see, and ones unknown here, as they came', async () => {
     const playlists = await alicesPlaylists();
-    const seen = keepNewerThanOurs<PlaylistDoc>(playlists, PLAYLIST_FIELDS, () => true);
+    const seen = keepNewerThanOurs<PlaylistDoc>(playlists, () => true);
     expect(await seen({ ...shared })).toEqual(shared);
-    const unseen = keepNewerThanOurs<PlaylistDoc>(playlists, PLAYLIST_FIELDS, () => false);
+    const unseen = keepNewerThanOurs<PlaylistDoc>(playlists, () => false);
     const other = { ...shared, id: 'p2' };
     expect(await unseen(other)).toEqual(other);
   });

@@ -75,7 +75,7 @@ const CODES: Record<string, (info: ErrorInfo) => Omit<Problem, 'code' | 'detail'
   },
   rejected: (info) =>
     info.reason === APPROVAL_TIMED_OUT
-      ? { title: 'Nobody answered the request in time', hint: 'Requests wait 30 seconds. Try again when the other person is there.' }
+      ? { title: 'Nobody answered the request in time', hint: 'Try again when the other person is there.' }
       : { title: 'The request was declined', hint: 'Check with the other person, then send a new invite if they agree.' },
   refused_by_peer: () => ({ title: 'The other person declined the request', hint: 'Check with them, then try again if they agree.' }),
   invite_expired: () => ({ title: 'Nobody answered the invite in time', hint: 'Start a new invite and send it again.' }),
