@@ -88,9 +88,12 @@ describe('simple-peer: a relay in the middle of signalling', () => {
     // Opening (what an unbound handshake does here) fails the case at once.
     const outcome = (connection: Connection) => connection.opened.then(() => 'opened', () => 'refused');
     expect(await Promise.all([outcome(alice), outcome(bob)])).toEqual(['refused', 'refused']);
-    for (const reason of await Promise.all([alice.closed, bob.closed])) {
-      expect(reason).toMatchObject({ code: 'handshake-failed' });
-      expect(reason.message).toMatch(/could not prove it is [0-9a-z]{26} on this connection \(someone may be relaying it\)$/);
-    }
+    // Whoever checks first refuses; the relay then hangs up on the other, whose refusal may
+    // come first, or the dropped pipe.
+    const reasons = await Promise.all([alice.closed, bob.closed]);
+    const refusals = reasons.filter((reason) => reason.code === 'handshake-failed');
+    expect(refusals.length).toBeGreaterThan(0);
+    for (const reason of refusals) expect(reason.message).toMatch(/could not prove it is [0-9a-z]{26} on this connection \(someone may be relaying it\)$/);
+    for (const reason of reasons) expect(['handshake-failed', 'pipe-closed']).toContain(reason.code);
   });
 });
