@@ -119,12 +119,14 @@ export function createPeerjsMethod(config: PeerjsMethodConfig): PeerjsMethod {
     return session;
   };
 
-  /** Let go of a session on another broker once nothing runs through it. */
+  /** Let go of a session on another broker once nothing runs through it (and of the peer
+   * connection made ahead, once no session is left to use it). */
   const release = (session: BrokerSession) => {
     const identity = brokerIdentity(session.broker);
     if (identity === brokerIdentity(primary) || session.busy) return;
     if (sessions.get(identity) === session) sessions.delete(identity);
     session.destroy();
+    if (sessions.size === 0) void runtime?.then((loaded) => sessions.size === 0 && loaded.discardPrepared(), () => undefined);
   };
 
   /** Never throws: a connection that cannot be made is a rejected promise. */

@@ -9,12 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { TransportError, type IncomingAttempt, type SignalingServices } from '../../core';
 import { startBroker, type Broker } from './broker';
-import { loadDefaultEngine, type WebRtcEngine } from './engine';
 import { twoPeers, type TwoPeers } from './fixture';
 import { inviteParams } from './link';
 import { createPeerjsMethod } from './method';
 import { PeerjsOptions } from './options';
-import { ALICE, BOB, fakeAttempt } from './test-support';
+import { ALICE, BOB, CAROL, fakeAttempt, recordingEngine } from './test-support';
 
 const GLOBALS = ['RTCPeerConnection', 'RTCSessionDescription', 'RTCIceCandidate', 'RTCDataChannel', 'WebSocket', 'window', 'navigator', 'location'];
 const globalsAtStart = snapshotGlobals();
@@ -313,24 +312,62 @@ describe('peerjs method failures and lifecycle', () => {
     }
   });
 
+  it('makes the next peer connection ahead, once a connection carries data: setting up the next one makes none', async () => {
+    const { engine, created, createdCount } = await recordingEngine();
+    const peers = await twoPeers(ALICE, BOB, { engine });
+    try {
+      const first = await peers.pair();
+      // Per side: PeerJS's support probe, and the connection (made as the peer registered).
+      expect(created).toHaveLength(4);
+      first.a.send(Uint8Array.of(1));
+      first.b.send(Uint8Array.of(2));
+      await Promise.all([first.attemptA.sink.nextFrame(), first.attemptB.sink.nextFrame()]);
+      await createdCount(6); // each side's next, made once its connection carried data
+      const second = await peers.pair();
+      expect(created).toHaveLength(6);
+      // Both connections run on the ones made ahead, which are open and in use.
+      expect(created.slice(4).map((pc) => pc.connectionState)).toEqual(['connected', 'connected']);
+      second.b.send(Uint8Array.of(3));
+      expect(await second.attemptA.sink.nextFrame()).toEqual(Uint8Array.of(3));
+    } finally {
+      await peers.close();
+    }
+    expect(created.every((pc) => pc.signalingState === 'closed')).toBe(true);
+  });
+
+  it('lets go of the peer connection made ahead once no registration is left to use it', async () => {
+    // Carol listens nowhere (her own broker is never reached): she registers on Alice's broker
+    // only to answer Alice's link, and that registration ends with its connection.
+    const { engine, created, allClosed } = await recordingEngine();
+    const peers = await twoPeers(ALICE, BOB);
+    const options = PeerjsOptions.parse({ port: await closedPort(), iceServers: [], listen: false, engine });
+    const carol = createPeerjsMethod({ options, local: CAROL, log: () => {} });
+    try {
+      const attemptA = fakeAttempt(ALICE);
+      const inviting = peers.methodA.invite(attemptA.ctx);
+      const invite = await attemptA.invite;
+      const attemptC = fakeAttempt(CAROL, { inviteToken: invite.token });
+      const [a, c] = await Promise.all([inviting, carol.answer(carol.parseLink(invite.params), attemptC.ctx)]);
+      a.send(Uint8Array.of(1));
+      await attemptC.sink.nextFrame();
+      c.close();
+      await attemptA.sink.closed$;
+      await allClosed(); // the connection's, and the one made ahead for a next that has no broker
+    } finally {
+      await carol.shutdown();
+      await peers.close();
+    }
+    expect(created.length).toBeGreaterThanOrEqual(2);
+  });
+
   it('uses an injected engine, closes every peer connection at shutdown, and leaks no globals', async () => {
-    const wrtc = await loadDefaultEngine();
-    const created: RTCPeerConnection[] = [];
-    const engine: WebRtcEngine = {
-      RTCPeerConnection: class extends wrtc.RTCPeerConnection {
-        constructor(config?: RTCConfiguration) {
-          super(config);
-          created.push(this);
-        }
-      },
-      RTCSessionDescription: wrtc.RTCSessionDescription,
-      RTCIceCandidate: wrtc.RTCIceCandidate,
-    };
+    const { engine, created } = await recordingEngine();
     const peers = await twoPeers(ALICE, BOB, { engine });
     let closedEarly = false;
     try {
       const { attemptA, attemptB } = await peers.pair();
-      // Two per side: PeerJS's support probe (closed at once) and the connection.
+      // Two per side: PeerJS's support probe (closed at once) and the connection (made ahead,
+      // as the peer registered).
       expect(created.length).toBe(4);
       expect(created.filter((pc) => pc.connectionState !== 'closed')).toHaveLength(2);
       await Promise.all([peers.methodA.shutdown(), peers.methodB.shutdown()]);

@@ -87,8 +87,8 @@ export function loadPeerJs(globals: PeerJsGlobals): PeerJsModule {
 export interface PeerJsRuntime extends SessionRuntime {
   /** Broker sockets not yet closed. */
   readonly sockets: Set<BrokerSocket>;
-  /** Peer connections PeerJS created and has not closed. */
-  readonly peerConnections: Set<RTCPeerConnection>;
+  /** Close the peer connection made ahead, if any: no session is left to use it. */
+  discardPrepared(): void;
   /** Close whatever is still open (after the sessions were destroyed); resolves once the
    * broker sockets have actually closed, so nothing of ours outlives shutdown. */
   dispose(): Promise<void>;
@@ -97,10 +97,10 @@ export interface PeerJsRuntime extends SessionRuntime {
 export function createRuntime(engine: WebRtcEngine): PeerJsRuntime {
   const owners = new Map<string, SocketOwner>();
   const sockets = new Set<BrokerSocket>();
-  const peerConnections = new Set<RTCPeerConnection>();
   const describing = new WeakMap<RTCPeerConnection, (sdp: string) => void>();
+  const tracked = trackPeerConnections(engine, (pc, sdp) => describing.get(pc)?.(sdp));
   const peerjs = loadPeerJs({
-    RTCPeerConnection: trackPeerConnections(engine, peerConnections, (pc, sdp) => describing.get(pc)?.(sdp)),
+    RTCPeerConnection: tracked.RTCPeerConnection,
     RTCSessionDescription: engine.RTCSessionDescription,
     RTCIceCandidate: engine.RTCIceCandidate,
     WebSocket: createSocketClass(owners, sockets),
@@ -109,18 +109,13 @@ export function createRuntime(engine: WebRtcEngine): PeerJsRuntime {
     Peer: peerjs.Peer,
     owners,
     onLocalDescription: (pc, listener) => void describing.set(pc, listener),
+    prepareConnection: (config) => tracked.prepare(config),
+    discardPrepared: () => tracked.discardSpare(),
     sockets,
-    peerConnections,
     async dispose() {
       const open = [...sockets];
       for (const socket of open) socket.terminate();
-      for (const pc of [...peerConnections]) {
-        try {
-          pc.close();
-        } catch {
-          // already closing
-        }
-      }
+      tracked.closeAll();
       owners.clear();
       await Promise.all(open.map((socket) => socket.closed));
     },

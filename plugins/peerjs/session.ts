@@ -55,6 +55,8 @@ export interface SessionRuntime {
   owners: Map<string, SocketOwner>;
   /** Hear the descriptions `pc` creates, as soon as the engine has made them. */
   onLocalDescription(pc: RTCPeerConnection, listener: (sdp: string) => void): void;
+  /** Make a peer connection for `config` ahead, for the next connection PeerJS starts. */
+  prepareConnection(config: RTCConfiguration): void;
 }
 
 export interface SessionOptions {
@@ -176,10 +178,13 @@ export class BrokerSession implements SocketOwner {
   #held = new Map<string, Held>();
   #capturing: string | undefined;
   #captured: DataConnection | undefined;
+  /** What PeerJS creates its peer connections with (and a prepared one with). */
+  readonly #config: RTCConfiguration;
 
   constructor(private readonly options: SessionOptions) {
     this.url = brokerUrl(options.broker);
     this.broker = options.broker;
+    this.#config = { iceServers: options.iceServers };
   }
 
   get destroyed(): boolean {
@@ -335,7 +340,11 @@ export class BrokerSession implements SocketOwner {
         if (error) reject(error);
         else resolve();
       };
-      const onOpen = () => settle();
+      const onOpen = () => {
+        settle();
+        // At once, not later: `ready()` resumes after this, and a connect that follows takes it.
+        this.#prepareConnection();
+      };
       const onError = (error: PeerError<string>) => {
         // Errors of other connections on this peer (webrtc) do not concern the registration.
         if (!REGISTRATION_ERRORS.has(error.type)) return;
@@ -354,7 +363,7 @@ export class BrokerSession implements SocketOwner {
   }
 
   #createPeer(): Peer {
-    const { runtime, broker, local, iceServers, log } = this.options;
+    const { runtime, broker, local, log } = this.options;
     if (this.#token) runtime.owners.delete(this.#token);
     this.#token = randomBase32();
     runtime.owners.set(this.#token, this);
@@ -365,7 +374,7 @@ export class BrokerSession implements SocketOwner {
       key: broker.key,
       secure: broker.secure,
       token: this.#token,
-      config: { iceServers },
+      config: this.#config,
       debug: 2, // errors and warnings, routed to the plugin log below
       pingInterval: 5000,
       logFunction: (_level, ...rest) => log('debug', `PeerJS: ${rest.map((part) => (typeof part === 'string' ? part : describe(part))).join(' ')}`),
@@ -415,6 +424,11 @@ export class BrokerSession implements SocketOwner {
   }
 
   #sessionConnection(connectionId: string, remoteId: PeerId, conn: DataConnection, entry: Entry): SessionConnection {
+    // The next connection's peer connection is made once this one carries data or ends, not
+    // while it is negotiating. The first frame is core's hello, sent as each side's channel
+    // opens; with the hellos checked ahead (the usual case) core is open by then too.
+    const prepare = () => setImmediate(() => this.#prepareConnection());
+    conn.once('data', prepare);
     return {
       conn,
       remoteId,
@@ -423,9 +437,22 @@ export class BrokerSession implements SocketOwner {
         return entry.remoteMaxMessageSize;
       },
       end: () => {
-        if (this.#entries.get(connectionId) === entry) this.#entries.delete(connectionId);
+        conn.off('data', prepare);
+        if (this.#entries.get(connectionId) !== entry) return;
+        this.#entries.delete(connectionId);
+        prepare();
       },
     };
+  }
+
+  #prepareConnection(): void {
+    if (this.#destroyed) return;
+    try {
+      this.options.runtime.prepareConnection(this.#config);
+    } catch (error) {
+      // PeerJS constructs its own then, and reports the failure on that connection.
+      this.options.log('debug', `${this.url}: could not make a peer connection ahead: ${describe(error)}`);
+    }
   }
 
   #fail(entry: Entry, error: TransportError): void {

@@ -4,6 +4,7 @@
  */
 import type { AttemptContext, BindingSide, ConnectionStage, PeerInfo, PipeSink, RemoteClaim } from '../../core';
 import { randomToken } from '../../core/util/ids';
+import { loadDefaultEngine, type WebRtcEngine } from './engine';
 
 export interface RecordingSink extends PipeSink {
   readonly frames: Uint8Array[];
@@ -132,6 +133,42 @@ export function fakeAttempt(local: PeerInfo, options: { inviteToken?: string } =
   return { ctx, sink, stages, claims, handshake, controller, invite };
 }
 
-/** Two fixed identities. */
+/** Fixed identities. */
 export const ALICE: PeerInfo = { id: 'aaaaaaaaaaaaaaaaaaaaaaaaaa', name: 'Alice' };
 export const BOB: PeerInfo = { id: 'bbbbbbbbbbbbbbbbbbbbbbbbbb', name: 'Bob' };
+export const CAROL: PeerInfo = { id: 'cccccccccccccccccccccccccc', name: 'Carol' };
+
+/** The real engine (@roamhq/wrtc), recording every peer connection it makes, in order, and
+ * telling when some number were made or all are closed. */
+export async function recordingEngine() {
+  const wrtc = await loadDefaultEngine();
+  const created: RTCPeerConnection[] = [];
+  const waiters = new Set<() => void>();
+  const wake = () => waiters.forEach((check) => check());
+  const until = (done: () => boolean) =>
+    new Promise<void>((resolve) => {
+      const check = () => done() && (waiters.delete(check), resolve());
+      waiters.add(check);
+      check();
+    });
+  const engine: WebRtcEngine = {
+    ...wrtc,
+    RTCPeerConnection: class extends wrtc.RTCPeerConnection {
+      constructor(config?: RTCConfiguration) {
+        super(config);
+        created.push(this);
+        wake();
+      }
+      override close() {
+        super.close();
+        wake();
+      }
+    },
+  };
+  return {
+    engine,
+    created,
+    createdCount: (count: number) => until(() => created.length >= count),
+    allClosed: () => until(() => created.every((pc) => pc.signalingState === 'closed')),
+  };
+}
