@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { PeerCommand, PeerReply } from './connect-peer';
 import type { BrokerAddress } from './raw';
 import { bounded as boundedBy, forkPeer, type ForkedPeer } from './forked-peer';
+import { coolDown } from './stats';
 
 const PEER = fileURLToPath(new URL('./connect-peer.ts', import.meta.url));
 /** Any single wait longer than this fails the bench instead of hanging it. */
@@ -46,6 +47,7 @@ async function connectOnce({ inviter, answerer }: Pair): Promise<number> {
   const [invited, answered] = await Promise.all([bounded('opened', inviter.next('opened')), bounded('opened', answerer.next('opened'))]);
   answerer.send({ type: 'close' });
   await Promise.all([bounded('closed', inviter.next('closed')), bounded('closed', answerer.next('closed'))]);
+  await coolDown();
   return Math.max(invited.at, answered.at) - answered.started!;
 }
 

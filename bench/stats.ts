@@ -10,6 +10,15 @@ export async function repeat(times: number, once: () => Promise<number>): Promis
   return samples;
 }
 
+/** Between timed samples: the previous sample's teardown runs on after its close resolves (ours
+ * closes its data channel and peer connection in the background), and must not land in the
+ * next sample, ours or raw. Longer than any teardown here; taken alike after every sample. */
+export const COOL_DOWN_MS = 25;
+
+export function coolDown(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, COOL_DOWN_MS));
+}
+
 export async function timed(work: () => Promise<unknown>): Promise<number> {
   const began = performance.now();
   await work();
