@@ -8,9 +8,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { build } from 'esbuild';
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { createClient } from '../../core/protocol/client';
 import { childIpcPort } from '../service/ports';
+import { tempDir } from '../service/testing/temp-dirs';
 import { createContext, runInContext } from 'node:vm';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { ROOT, bundleOptions, externalImports, unexpectedExternals, type BundleName } from './build-config';
@@ -145,8 +145,8 @@ describe('the built service', () => {
     const cache = join(ROOT, 'node_modules', '.cache');
     mkdirSync(cache, { recursive: true });
     const out = mkdtempSync(join(cache, 'whatnext-service-bundle-'));
-    const dataDir = mkdtempSync(join(tmpdir(), 'whatnext-bundle-data-'));
-    folders.push(out, dataDir);
+    const dataDir = tempDir('whatnext-bundle-data-');
+    folders.push(out);
     await build({ ...bundleOptions('service', { sourcemap: false }), outfile: join(out, 'service.js') });
     writeFileSync(join(out, 'index.js'), SERVICE_ENTRY_SOURCE);
 

@@ -7,6 +7,7 @@ import type { RxDocument } from 'rxdb';
 import type { NewTrack, Playlist, Track } from '../../core/protocol/playlists';
 import { WhatNextError } from '../../core/errors';
 import { randomBase32 } from '../../core/util/ids';
+import { withoutUndefined } from '../../core/util/objects';
 import { HybridClock, stampTime } from './model/clock';
 import { members, type PlaylistDoc, type TrackDoc } from './model/documents';
 import { mergeVersions } from './model/merge';
@@ -144,8 +145,7 @@ export class PlaylistStore {
   }
 
   async updateTrack(trackId: string, changes: Partial<Pick<TrackDoc, 'title' | 'artist' | 'durationMs' | 'uri'>>): Promise<Track> {
-    const defined = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined));
-    const doc = await this.#edit(await this.#track(trackId), defined);
+    const doc = await this.#edit<TrackDoc>(await this.#track(trackId), withoutUndefined(changes));
     return toTrack(doc.toJSON() as TrackDoc);
   }
 
