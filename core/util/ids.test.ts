@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fromBase64Url, toBase64Url } from './ids';
+import { fromBase64Url, randomBytes, toBase64Url } from './ids';
 
 describe('base64url', () => {
   it('encodes as Node does, and decodes back', () => {
@@ -29,5 +29,23 @@ describe('base64url', () => {
       }),
     );
     expect(refused).toBeGreaterThan(0);
+  });
+});
+
+describe('randomBytes', () => {
+  it('hands out each random byte once, across refills of its pool and beyond its size', () => {
+    const seen = new Set<string>();
+    const sizes = [16, 1, 7, 1023, 16, 2048, 32];
+    for (let round = 0; round < 200; round++) {
+      for (const size of sizes) {
+        const bytes = randomBytes(size);
+        expect(bytes).toHaveLength(size);
+        if (size >= 16) seen.add(Buffer.from(bytes).toString('hex'));
+      }
+    }
+    // 128 bits or more each: any repeat means bytes were handed out twice.
+    expect(seen.size).toBe(200 * sizes.filter((size) => size >= 16).length);
+    // Not zeroed or constant: 512 random bytes take about 220 distinct values.
+    expect(new Set(randomBytes(512)).size).toBeGreaterThan(150);
   });
 });
