@@ -27,7 +27,7 @@
 import { z } from 'zod';
 import { HandshakeNonce } from '../contracts/signaling';
 import { ProtocolError } from '../errors';
-import { base32, fromBase64Url, randomBytes, toBase64Url } from '../util/ids';
+import { base32, fromBase64Url, secureRandomBytes, toBase64Url } from '../util/ids';
 
 /** What a peer proves itself with. The service keeps the private half. */
 export interface PeerIdentity {
@@ -123,7 +123,7 @@ interface EarlyProof {
  * and follows with a PROOF frame.
  */
 export class Authenticator {
-  readonly #nonce = randomBytes(16);
+  readonly #nonce = secureRandomBytes(16);
   /** Our nonce as sent: in the hello, and through signalling by methods that can. */
   readonly nonce = toBase64Url(this.#nonce);
   /** The remote as its hello (from the pipe, or checked ahead) says: its id, key and nonce. */

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
-import { fromBase64Url, randomBytes, toBase64Url } from './ids';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { fromBase64Url, secureRandomBytes, toBase64Url } from './ids';
 
 describe('base64url', () => {
   it('encodes as Node does, and decodes back', () => {
@@ -32,13 +32,47 @@ describe('base64url', () => {
   });
 });
 
-describe('randomBytes', () => {
-  it('hands out each random byte once, across refills of its pool and beyond its size', () => {
+describe('secureRandomBytes', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('cuts its pool in order, each byte once, and refills it only when a cut would not fit', () => {
+    // A stand-in CSPRNG counting up, with every fill kept, so each byte handed out is known.
+    let counter = 0;
+    const fills: Uint8Array[] = [];
+    vi.spyOn(crypto, 'getRandomValues').mockImplementation(<T extends ArrayBufferView | null>(array: T): T => {
+      const bytes = array as unknown as Uint8Array;
+      for (let i = 0; i < bytes.length; i++) bytes[i] = counter++ & 0xff;
+      fills.push(bytes.slice());
+      return array;
+    });
+    secureRandomBytes(1024); // uses up whatever the pool held before the stand-in
+    fills.length = 0;
+    const sizes = [16, 1, 7, 1000, 16, 2048, 32, 0, 1023, 1];
+    const out = sizes.map((size) => secureRandomBytes(size));
+    // What the contract says: a 1 KiB pool cut front to back, refilled when the next cut does not
+    // fit; a request larger than the pool is made on its own.
+    const expected: Uint8Array[] = [];
+    let pool: Uint8Array = new Uint8Array(0);
+    let used = 0;
+    let fill = 0;
+    for (const size of sizes) {
+      if (size > 1024) {
+        expected.push(fills[fill++]!);
+        continue;
+      }
+      if (used + size > pool.length) [pool, used] = [fills[fill++]!, 0];
+      expected.push(pool.slice(used, (used += size)));
+    }
+    expect(out).toEqual(expected);
+    expect(fills).toHaveLength(fill);
+  });
+
+  it('hands out no byte twice across refills (the real CSPRNG)', () => {
     const seen = new Set<string>();
     const sizes = [16, 1, 7, 1023, 16, 2048, 32];
     for (let round = 0; round < 200; round++) {
       for (const size of sizes) {
-        const bytes = randomBytes(size);
+        const bytes = secureRandomBytes(size);
         expect(bytes).toHaveLength(size);
         if (size >= 16) seen.add(Buffer.from(bytes).toString('hex'));
       }
@@ -46,6 +80,13 @@ describe('randomBytes', () => {
     // 128 bits or more each: any repeat means bytes were handed out twice.
     expect(seen.size).toBe(200 * sizes.filter((size) => size >= 16).length);
     // Not zeroed or constant: 512 random bytes take about 220 distinct values.
-    expect(new Set(randomBytes(512)).size).toBeGreaterThan(150);
+    expect(new Set(secureRandomBytes(512)).size).toBeGreaterThan(150);
+  });
+
+  it('refuses a count that is not a whole, non-negative number, and leaves its pool as it was', () => {
+    for (const count of [-4, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => secureRandomBytes(count), String(count)).toThrow(RangeError);
+    }
+    expect(secureRandomBytes(16).some((byte) => byte !== 0)).toBe(true);
   });
 });

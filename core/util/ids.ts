@@ -3,14 +3,15 @@ const BASE32 = '0123456789abcdefghjkmnpqrstvwxyz';
 
 /** Random bytes are cut from a pool the CSPRNG fills POOL_BYTES at a time: one call costs about
  * 30 µs when it has not run for a while (a connect needs a dozen ids and nonces, on the way to
- * open), a cut well under 1 µs. Each byte is handed out once and wiped from the pool. Node's own
- * `randomUUID` pools the same way. */
+ * open), a cut well under 1 µs. Each byte is handed out once and wiped from the pool as it goes.
+ * (Node's own `randomUUID` keeps such a pool too.) */
 const POOL_BYTES = 1024;
 let pool = new Uint8Array(0);
 let used = 0;
 
 /** `count` bytes from the platform's CSPRNG. */
-export function randomBytes(count: number): Uint8Array {
+export function secureRandomBytes(count: number): Uint8Array {
+  if (!Number.isSafeInteger(count) || count < 0) throw new RangeError(`cannot make ${count} random bytes`);
   if (count > POOL_BYTES) return crypto.getRandomValues(new Uint8Array(count));
   if (used + count > pool.length) {
     pool = crypto.getRandomValues(new Uint8Array(POOL_BYTES));
@@ -24,7 +25,7 @@ export function randomBytes(count: number): Uint8Array {
 
 /** 26 base32 characters from 128 random bits: the shape of a `PeerId`. */
 export function randomBase32(bytes = 16): string {
-  return base32(randomBytes(bytes));
+  return base32(secureRandomBytes(bytes));
 }
 
 /** Lowercase base32 (no i, l, o, u), no padding: 16 bytes give 26 characters. */
@@ -46,7 +47,7 @@ export function base32(data: Uint8Array): string {
 
 /** URL-safe token of `bytes` random bytes (base64url, no padding). */
 export function randomToken(bytes = 16): string {
-  return toBase64Url(randomBytes(bytes));
+  return toBase64Url(secureRandomBytes(bytes));
 }
 
 // base64url by table: nonces, keys and signatures are coded on every handshake, and atob/btoa
