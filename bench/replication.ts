@@ -67,15 +67,18 @@ export async function replicationBenchmarks(log: (m: Measurement) => void, optio
   const edits = options.edits ?? 30;
   const root = mkdtempSync(join(tmpdir(), 'whatnext-bench-replication-'));
   try {
-    // Alternated, each run on fresh databases: one sync on this shared machine can read half or
+    // Three runs, each on fresh databases: one sync on this shared machine can read half or
     // double its usual time; the median of RUNS does not.
     const ours: RunResult[] = [];
     const raw: RunResult[] = [];
     for (let run = 0; run < RUNS; run++) {
       const dir = join(root, `run-${run}`);
       mkdirSync(dir);
-      ours.push(await oursRun(dir, tracks, edits, options.batchSize ?? 500));
-      raw.push(await rawRun(dir, tracks, edits));
+      const runOurs = async () => void ours.push(await oursRun(dir, tracks, edits, options.batchSize ?? 500));
+      const runRaw = async () => void raw.push(await rawRun(dir, tracks, edits));
+      // Which goes first alternates, so neither always runs on a machine the other warmed.
+      for (const side of run % 2 === 0 ? [runOurs, runRaw] : [runRaw, runOurs]) await side();
+      rmSync(dir, { recursive: true, force: true });
     }
     const median = (results: RunResult[], of: (r: RunResult) => number) => percentile(results.map(of), 0.5);
     const editsOf = (results: RunResult[]) => results.flatMap((r) => r.editMs);

@@ -120,7 +120,7 @@ export function createPeerjsMethod(config: PeerjsMethodConfig): PeerjsMethod {
   };
 
   /** Let go of a session on another broker once nothing runs through it (and of the peer
-   * connection made ahead, once no session is left to use it). */
+   * connection made ahead, once no session at all is left to use it). */
   const release = (session: BrokerSession) => {
     const identity = brokerIdentity(session.broker);
     if (identity === brokerIdentity(primary) || session.busy) return;

@@ -335,10 +335,10 @@ describe('peerjs method failures and lifecycle', () => {
     expect(created.every((pc) => pc.signalingState === 'closed')).toBe(true);
   });
 
-  it('lets go of the peer connection made ahead once no registration is left to use it', async () => {
+  it('lets go of the peer connection made ahead once no broker session is left to use it', async () => {
     // Carol listens nowhere (her own broker is never reached): she registers on Alice's broker
     // only to answer Alice's link, and that registration ends with its connection.
-    const { engine, created, allClosed } = await recordingEngine();
+    const { engine, created, createdCount, allClosed } = await recordingEngine();
     const peers = await twoPeers(ALICE, BOB);
     const options = PeerjsOptions.parse({ port: await closedPort(), iceServers: [], listen: false, engine });
     const carol = createPeerjsMethod({ options, local: CAROL, log: () => {} });
@@ -350,14 +350,15 @@ describe('peerjs method failures and lifecycle', () => {
       const [a, c] = await Promise.all([inviting, carol.answer(carol.parseLink(invite.params), attemptC.ctx)]);
       a.send(Uint8Array.of(1));
       await attemptC.sink.nextFrame();
+      await createdCount(3); // PeerJS's support probe, the connection's, and the next one's
       c.close();
       await attemptA.sink.closed$;
-      await allClosed(); // the connection's, and the one made ahead for a next that has no broker
+      await allClosed(); // the next one's too: no broker session is left to use it
+      expect(created).toHaveLength(3);
     } finally {
       await carol.shutdown();
       await peers.close();
     }
-    expect(created.length).toBeGreaterThanOrEqual(2);
   });
 
   it('uses an injected engine, closes every peer connection at shutdown, and leaks no globals', async () => {
