@@ -26,6 +26,7 @@
  */
 import { z } from 'zod';
 import { HandshakeNonce } from '../contracts/signaling';
+import type { BindingSide } from '../contracts/transport';
 import { ProtocolError } from '../errors';
 import { base32, fromBase64Url, secureRandomBytes, toBase64Url } from '../util/ids';
 
@@ -187,7 +188,7 @@ export class Authenticator {
    * again (`recheck`). Throws when a side's binding changes, or ours after our hello went out:
    * one session has one binding, and the transport reports it before the first frame.
    */
-  setBinding(side: 'local' | 'remote', value: string): boolean {
+  setBinding(side: BindingSide, value: string): boolean {
     const known = this.#binding[side];
     if (known === value) return false;
     if (known !== undefined) throw new Error(`the transport reported a second ${side} binding`);

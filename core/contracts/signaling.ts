@@ -63,7 +63,8 @@ export interface AttemptContext {
    * bounded by the invite lifetime (10 min) instead of the 30 s connect timeout. */
   show(display: Display): void;
   /** Ask the user for text. `validate` runs when the answer arrives: if it throws, the user's
-   * request fails with that error and the question stays open for another try. */
+   * request fails with that error and the question stays open for another try. The promise
+   * resolves with the answer that passed `validate`, unchanged. */
   ask(question: Question, validate?: (answer: string) => void): Promise<string>;
   /** Tell core who the remote claims to be, as soon as it is known (before approval). */
   claimRemote(remote: RemoteClaim): void;

@@ -6,7 +6,8 @@
  * `register` interceptor can.
  */
 import type { Hook, HookMap } from 'tapable';
-import { PluginError, PluginTimeoutError, WhatNextError } from '../errors';
+import { PluginError, PluginTimeoutError } from '../errors';
+import { withTimeout } from '../util/timeout';
 
 export interface GuardPolicy {
   timeoutMs: number;
@@ -90,13 +91,4 @@ function wrapTap(tap: MutableTap, hookName: string, policy: GuardPolicy): void {
       );
     };
   }
-}
-
-/** Races `promise` against a timer; the timer never outlives the race. */
-export function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => WhatNextError): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -13,7 +13,8 @@ import { PluginConfigError, PluginError, PluginTimeoutError, WhatNextError, desc
 import { HOST_API_VERSION, PluginName, type PluginDefinition, type PluginInstance } from '../plugin';
 import { Emitter } from '../util/emitter';
 import type { Logger, PluginContext } from './context';
-import { guardHook, guardHookMap, withTimeout } from './guard';
+import { guardHook, guardHookMap } from './guard';
+import { withTimeout } from '../util/timeout';
 import { ISOLATED_HOOKS, createHooks, type HostHooks } from './hooks';
 import { Registry } from './registry';
 

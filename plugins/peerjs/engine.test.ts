@@ -101,9 +101,10 @@ describe('trackPeerConnections', () => {
   it('tells each description a connection creates, and closes everything at the end, the spare too', async () => {
     const { engine, created: made } = await recordingEngine();
     const described: [RTCPeerConnection, string][] = [];
-    tracked = trackPeerConnections(engine, (pc, sdp) => described.push([pc, sdp]));
+    tracked = trackPeerConnections(engine);
     tracked.prepare(CONFIG);
     const pc = new tracked.RTCPeerConnection(CONFIG);
+    tracked.onLocalDescription(pc, (sdp) => described.push([pc, sdp]));
     pc.createDataChannel('test');
     const offer = await pc.createOffer();
     expect(described).toEqual([[pc, offer.sdp]]);

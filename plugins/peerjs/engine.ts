@@ -68,6 +68,9 @@ export interface TrackedPeerConnections {
   discardSpare(): void;
   /** Close every connection, the spare too; `prepare` does nothing from then on. */
   closeAll(): void;
+  /** Hear each description `pc` creates (`createOffer`, `createAnswer`) as soon as the engine
+   * has made it, before PeerJS goes on to apply and send it. */
+  onLocalDescription(pc: RTCPeerConnection, listener: (sdp: string) => void): void;
 }
 
 /** Which constructions a spare may stand in for: one plain configuration (compared as JSON).
@@ -94,13 +97,13 @@ function closeQuietly(pc: RTCPeerConnection): void {
 
 /**
  * Wraps the engine's RTCPeerConnection so that every connection PeerJS creates is tracked until
- * it is closed, a spare made by `prepare` is handed out first, and `described(pc, sdp)` hears
- * each description a connection creates (`createOffer`, `createAnswer`) before PeerJS goes on
- * to apply and send it.
+ * it is closed, a spare made by `prepare` is handed out first, and the descriptions each
+ * connection creates can be heard (`onLocalDescription`).
  */
-export function trackPeerConnections(engine: WebRtcEngine, described: (pc: RTCPeerConnection, sdp: string) => void = () => {}): TrackedPeerConnections {
+export function trackPeerConnections(engine: WebRtcEngine): TrackedPeerConnections {
   const Base = engine.RTCPeerConnection;
   const open = new Set<RTCPeerConnection>();
+  const describing = new WeakMap<RTCPeerConnection, (sdp: string) => void>();
   let spare: Spare | undefined;
   let closed = false;
 
@@ -133,7 +136,7 @@ export function trackPeerConnections(engine: WebRtcEngine, described: (pc: RTCPe
         const made = create.apply(this, args);
         // Heard first: PeerJS's own continuation comes after this one.
         void made.then(
-          (description) => description?.sdp && described(pc, description.sdp),
+          (description) => description?.sdp && describing.get(pc)?.(description.sdp),
           () => undefined,
         );
         return made;
@@ -166,5 +169,6 @@ export function trackPeerConnections(engine: WebRtcEngine, described: (pc: RTCPe
       discardSpare();
       for (const pc of [...open]) closeQuietly(pc);
     },
+    onLocalDescription: (pc, listener) => void describing.set(pc, listener),
   };
 }

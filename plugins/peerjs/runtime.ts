@@ -97,8 +97,7 @@ export interface PeerJsRuntime extends SessionRuntime {
 export function createRuntime(engine: WebRtcEngine): PeerJsRuntime {
   const owners = new Map<string, SocketOwner>();
   const sockets = new Set<BrokerSocket>();
-  const describing = new WeakMap<RTCPeerConnection, (sdp: string) => void>();
-  const tracked = trackPeerConnections(engine, (pc, sdp) => describing.get(pc)?.(sdp));
+  const tracked = trackPeerConnections(engine);
   const peerjs = loadPeerJs({
     RTCPeerConnection: tracked.RTCPeerConnection,
     RTCSessionDescription: engine.RTCSessionDescription,
@@ -108,7 +107,7 @@ export function createRuntime(engine: WebRtcEngine): PeerJsRuntime {
   return {
     Peer: peerjs.Peer,
     owners,
-    onLocalDescription: (pc, listener) => void describing.set(pc, listener),
+    onLocalDescription: (pc, listener) => tracked.onLocalDescription(pc, listener),
     prepareConnection: (config) => tracked.prepare(config),
     discardPrepared: () => tracked.discardSpare(),
     sockets,

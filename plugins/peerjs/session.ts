@@ -30,6 +30,7 @@ import {
 } from './messages';
 import type { BrokerSocket, SocketOwner } from './socket';
 import { raceAbort } from '../../core/util/abort';
+import { withTimeout } from '../../core/util/timeout';
 import { randomBase32 } from '../../core/util/ids';
 
 export interface BrokerAddress {
@@ -275,18 +276,14 @@ export class BrokerSession implements SocketOwner {
     entry.helloDue = false;
     const sdp = message.payload?.sdp?.sdp;
     if (typeof sdp === 'string') this.#reportOurBinding(entry, sdp);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, HELLO_WAIT_MS, undefined)));
-    return Promise.race([handshake.hello(), late])
-      .then(
-        (hello) => {
-          if (hello === undefined) return data;
-          message.payload!.handshake = hello;
-          return JSON.stringify(message);
-        },
-        () => data,
-      )
-      .finally(() => clearTimeout(timer));
+    return withTimeout(handshake.hello(), HELLO_WAIT_MS, () => new Error('our hello was not ready in time')).then(
+      (hello) => {
+        if (hello === undefined) return data;
+        message.payload!.handshake = hello;
+        return JSON.stringify(message);
+      },
+      () => data, // it goes without; the pipe carries the handshake
+    );
   }
 
   inbound(message: BrokerMessage): boolean {
@@ -517,9 +514,7 @@ export class BrokerSession implements SocketOwner {
     if (!this.#peer?.open || !socket) throw new TransportError('signaling', `Not registered on the PeerJS broker at ${this.url}.`);
     this.#held.delete(connectionId);
     const entry = this.#entry(connectionId, held.offer.remoteId, false, handshake);
-    entry.remoteMaxMessageSize = webRtcMaxMessageSize(held.offer.sdp);
-    const binding = webRtcBinding(held.offer.sdp);
-    if (binding !== undefined) handshake?.binding('remote', binding);
+    this.#remoteDescription(entry, held.offer.sdp);
     this.#capturing = connectionId;
     this.#captured = undefined;
     try {
@@ -552,6 +547,13 @@ export class BrokerSession implements SocketOwner {
     });
   }
 
+  /** What the remote's offer or answer tells: its largest message, and its binding. */
+  #remoteDescription(entry: Entry, sdp: string): void {
+    entry.remoteMaxMessageSize = webRtcMaxMessageSize(sdp);
+    const binding = webRtcBinding(sdp);
+    if (binding !== undefined) entry.handshake?.binding('remote', binding);
+  }
+
   #reportOurBinding(entry: Entry, sdp: string): void {
     if (entry.boundLocal) return;
     const binding = webRtcBinding(sdp);
@@ -570,9 +572,7 @@ export class BrokerSession implements SocketOwner {
     const entry = this.#entries.get(payload.data.connectionId);
     if (!entry?.outgoing || entry.answered || entry.remoteId !== message.src) return false;
     entry.answered = true;
-    entry.remoteMaxMessageSize = webRtcMaxMessageSize(payload.data.sdp.sdp);
-    const binding = webRtcBinding(payload.data.sdp.sdp);
-    if (binding !== undefined) entry.handshake?.binding('remote', binding);
+    this.#remoteDescription(entry, payload.data.sdp.sdp);
     const hello = payload.data.handshake;
     // Checked once PeerJS has the ANSWER: the engine applies it meanwhile.
     if (hello !== undefined && entry.handshake?.remote) queueMicrotask(() => entry.handshake?.remote?.(hello));
