@@ -10,7 +10,7 @@
 import { fileURLToPath } from 'node:url';
 import type { PeerCommand, PeerReply } from './connect-peer';
 import type { BrokerAddress } from './raw';
-import { bounded as boundedBy, forkPeer, type ForkedPeer } from './forked-peer';
+import { forkPeer, type ForkedPeer } from './forked-peer';
 import { coolDown } from './stats';
 
 const PEER = fileURLToPath(new URL('./connect-peer.ts', import.meta.url));
@@ -21,7 +21,6 @@ type Kind = 'ours' | 'raw';
 
 type PeerProcess = ForkedPeer<PeerCommand, PeerReply>;
 
-const bounded = <T>(what: string, promise: Promise<T>): Promise<T> => boundedBy(`bench peer: ${what}`, promise, WAIT_MS);
 
 interface Pair {
   inviter: PeerProcess;
@@ -30,23 +29,23 @@ interface Pair {
 
 /** `started` collects the processes, so they are stopped even if starting fails. */
 async function startPair(kind: Kind, broker: BrokerAddress, started: PeerProcess[]): Promise<Pair> {
-  const start = (name: string) => forkPeer<PeerCommand, PeerReply>(PEER, name, { stop: { type: 'stop' }, stdout: 'inherit' });
+  const start = (name: string) => forkPeer<PeerCommand, PeerReply>(PEER, name, { stop: { type: 'stop' }, stdout: 'inherit', waitMs: WAIT_MS });
   const pair = { inviter: start(`${kind} inviter`), answerer: start(`${kind} answerer`) };
   started.push(pair.inviter, pair.answerer);
   pair.inviter.send({ type: 'start', kind, name: 'Alice', broker });
   pair.answerer.send({ type: 'start', kind, name: 'Bob', broker });
-  await Promise.all([bounded('started', pair.inviter.next('started')), bounded('started', pair.answerer.next('started'))]);
+  await Promise.all([pair.inviter.next('started'), pair.answerer.next('started')]);
   return pair;
 }
 
 /** One connect and close; returns the connect time in ms. */
 async function connectOnce({ inviter, answerer }: Pair): Promise<number> {
   inviter.send({ type: 'prepare' });
-  const { target } = await bounded('prepared', inviter.next('prepared'));
+  const { target } = await inviter.next('prepared');
   answerer.send({ type: 'connect', target });
-  const [invited, answered] = await Promise.all([bounded('opened', inviter.next('opened')), bounded('opened', answerer.next('opened'))]);
+  const [invited, answered] = await Promise.all([inviter.next('opened'), answerer.next('opened')]);
   answerer.send({ type: 'close' });
-  await Promise.all([bounded('closed', inviter.next('closed')), bounded('closed', answerer.next('closed'))]);
+  await Promise.all([inviter.next('closed'), answerer.next('closed')]);
   await coolDown();
   return Math.max(invited.at, answered.at) - answered.started!;
 }

@@ -7,7 +7,6 @@ import { simplePeer } from '../plugins/simple-peer';
 import { peerjs } from '../plugins/peerjs';
 import { startBroker, type Broker } from '../plugins/peerjs/broker';
 import { randomBase32 } from '../core/util/ids';
-import type { Connection } from '../core/connection/types';
 import { peerjsConnectsAcrossProcesses } from './connect-processes';
 import { closePair, connectManual, connectPeerjs, ourPeer, preparePeerjs, type OurPair, type OurPeer } from './ours';
 import { rawPeerJs, rawSimplePeer, type RawPair } from './raw';
@@ -112,7 +111,7 @@ async function compare(bench: string, log: (m: Measurement) => void, contest: Co
     const ourRates: number[] = [];
     const rawRates: number[] = [];
     for (let i = 0; i < TRANSFERS; i++) {
-      ourRates.push(await ourThroughput(pair.a, pair.b));
+      ourRates.push(await ourThroughput(pair));
       rawRates.push(await rawThroughput(rawPair));
     }
     log(measurement(bench, 'throughput', 'MB/s', percentile(ourRates, 0.5), percentile(rawRates, 0.5), { n: TRANSFERS, target: 'ratio ≥ 0.9' }));
@@ -150,20 +149,22 @@ async function rawPings(pair: RawPair): Promise<number[]> {
   }
 }
 
-/** MB/s for BULK_BYTES one way: `send` awaits core's backpressure. */
-async function ourThroughput(a: Connection, b: Connection): Promise<number> {
+/** MB/s for BULK_BYTES one way, in `chunkBytes` writes: `write` resolves when the sender may
+ * go on (ours: core's backpressure; raw: the library's own flow control), `listen` hears the
+ * byte count of each message arriving and returns a function that stops listening. */
+async function throughput(listen: (bytes: (count: number) => void) => () => void, write: (chunk: Uint8Array) => Promise<void>, chunkBytes: number): Promise<number> {
   let received = 0;
   let stop = () => {};
   const done = new Promise<void>((resolve) => {
-    stop = b.channel('bulk').onMessage((message) => {
-      received += (message as Uint8Array).byteLength;
+    stop = listen((count) => {
+      received += count;
       if (received >= BULK_BYTES) resolve();
     });
   });
-  const chunk = new Uint8Array(OUR_MESSAGE).fill(7);
+  const chunk = new Uint8Array(chunkBytes).fill(7);
   try {
     const ms = await timed(async () => {
-      for (let sent = 0; sent < BULK_BYTES; sent += chunk.byteLength) await a.channel('bulk').send(chunk);
+      for (let sent = 0; sent < BULK_BYTES; sent += chunk.byteLength) await write(chunk);
       await done;
     });
     return BULK_BYTES / 1e6 / (ms / 1000);
@@ -172,26 +173,10 @@ async function ourThroughput(a: Connection, b: Connection): Promise<number> {
   }
 }
 
-/** The same for the raw library, with its own flow control. */
-async function rawThroughput(pair: RawPair): Promise<number> {
-  let received = 0;
-  let stop = () => {};
-  const done = new Promise<void>((resolve) => {
-    stop = pair.onData('b', (data) => {
-      received += data.byteLength;
-      if (received >= BULK_BYTES) resolve();
-    });
-  });
-  const chunk = new Uint8Array(RAW_CHUNK).fill(7);
-  try {
-    const ms = await timed(async () => {
-      for (let sent = 0; sent < BULK_BYTES; sent += chunk.byteLength) await pair.write('a', chunk);
-      await done;
-    });
-    return BULK_BYTES / 1e6 / (ms / 1000);
-  } finally {
-    stop();
-  }
-}
+const ourThroughput = ({ a, b }: OurPair) =>
+  throughput((bytes) => b.channel('bulk').onMessage((message) => bytes((message as Uint8Array).byteLength)), (chunk) => a.channel('bulk').send(chunk), OUR_MESSAGE);
+
+const rawThroughput = (pair: RawPair) =>
+  throughput((bytes) => pair.onData('b', (data) => bytes(data.byteLength)), (chunk) => pair.write('a', chunk), RAW_CHUNK);
 
 export type { OurPeer };

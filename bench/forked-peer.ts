@@ -1,9 +1,11 @@
 /**
  * A benchmark peer in a child process (forked with `--import tsx`), driven over IPC: send it
  * commands, await its replies by type. A reply `{ type: 'error', message }`, or the child
- * exiting, fails every wait from then on.
+ * exiting, fails every wait from then on; so does a wait longer than `waitMs`, so that a lost
+ * message fails the bench instead of hanging it.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { withTimeout } from '../core/util/timeout';
 
 export interface ForkedPeer<Command, Reply extends { type: string }> {
   send(command: Command): void;
@@ -16,7 +18,7 @@ export interface ForkedPeer<Command, Reply extends { type: string }> {
 export function forkPeer<Command, Reply extends { type: string }>(
   script: string,
   name: string,
-  options: { stop: Command; stdout: 'inherit' | 'ignore' },
+  options: { stop: Command; stdout: 'inherit' | 'ignore'; waitMs: number },
 ): ForkedPeer<Command, Reply> {
   const child: ChildProcess = fork(script, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', options.stdout, 'inherit', 'ipc'] });
   const inbox: (Reply & { receivedAt: number })[] = [];
@@ -39,9 +41,10 @@ export function forkPeer<Command, Reply extends { type: string }>(
   });
   return {
     send: (command) => void child.send(command as never),
-    next: (type) =>
-      new Promise((resolve, reject) => {
-        const check = () => {
+    next: (type) => {
+      let check = () => {};
+      const reply = new Promise<never>((resolve, reject) => {
+        check = () => {
           const index = inbox.findIndex((m) => m.type === type);
           if (index >= 0) {
             waiters.delete(check);
@@ -54,7 +57,10 @@ export function forkPeer<Command, Reply extends { type: string }>(
         };
         waiters.add(check);
         check();
-      }),
+      });
+      // A wait that timed out takes no later reply meant for another.
+      return withTimeout(reply, options.waitMs, () => new Error(`bench peer ${name}: no "${type}" within ${options.waitMs} ms`)).finally(() => waiters.delete(check));
+    },
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       if (child.connected) child.send(options.stop as never);
@@ -68,7 +74,5 @@ export function forkPeer<Command, Reply extends { type: string }>(
 
 /** Rejects after `ms`, so a lost message fails the bench instead of hanging it. */
 export function bounded<T>(what: string, promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms)));
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  return withTimeout(promise, ms, () => new Error(`${what}: no answer within ${ms} ms`));
 }

@@ -190,7 +190,7 @@ async function oursRun(root: string, count: number, edits: number, batchSize: nu
 
 type RawPeer = ForkedPeer<RawCommand, RawReply>;
 
-const rawPeer = (name: string): RawPeer => forkPeer<RawCommand, RawReply>(RAW_PEER, name, { stop: { type: 'close' }, stdout: 'ignore' });
+const rawPeer = (name: string): RawPeer => forkPeer<RawCommand, RawReply>(RAW_PEER, name, { stop: { type: 'close' }, stdout: 'ignore', waitMs: WAIT_MS });
 
 async function rawRun(root: string, count: number, edits: number): Promise<RunResult> {
   // RxDB's signalling server logs every disconnect to stdout, where the JSON lines go.
@@ -214,12 +214,12 @@ async function rawRunQuiet(root: string, count: number, edits: number): Promise<
     peers.push(a, b);
     a.send({ type: 'open', dir: join(root, 'raw-a'), name: 'rawbencha', docs: count });
     b.send({ type: 'open', dir: join(root, 'raw-b'), name: 'rawbenchb', docs: 0 });
-    const [opened] = await bounded('raw: open', Promise.all([a.next('opened'), b.next('opened')]));
+    const [opened] = await Promise.all([a.next('opened'), b.next('opened')]);
 
     const began = performance.now();
     a.send({ type: 'replicate', signalingUrl });
     b.send({ type: 'replicate', signalingUrl, expect: count });
-    const synced = await bounded('raw: b holds every document', b.next('synced'));
+    const synced = await b.next('synced');
     const syncMs = synced.receivedAt - began;
 
     const editMs: number[] = [];
@@ -227,10 +227,10 @@ async function rawRunQuiet(root: string, count: number, edits: number): Promise<
       const id = opened.ids[(i * 331) % opened.ids.length]!;
       const title = `Edited ${i}`;
       b.send({ type: 'watch', id, title });
-      await bounded('raw: watch', b.next('watching'));
+      await b.next('watching');
       const began = performance.now();
       a.send({ type: 'edit', id, title, seq: i });
-      const [seen] = await bounded('raw: live edit', Promise.all([b.next('seen'), a.next('edited')]));
+      const [seen] = await Promise.all([b.next('seen'), a.next('edited')]);
       editMs.push(seen.receivedAt - began);
     }
     return { createMs: opened.insertMs, syncMs, editMs };

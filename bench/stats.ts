@@ -14,7 +14,7 @@ export async function repeat(times: number, once: () => Promise<number>): Promis
  * closes its data channel and peer connection in the background), and must not land in the
  * next sample, ours or raw. On loopback it takes a few milliseconds (traced: no close of ours
  * fell in a raw sample after this pause); taken alike after every sample. */
-export const COOL_DOWN_MS = 25;
+const COOL_DOWN_MS = 25;
 
 export function coolDown(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, COOL_DOWN_MS));

@@ -1,5 +1,5 @@
 /**
- * `npm run web -- --port 5173 --name Alice [--data-dir DIR] [--config PATH] [--host 127.0.0.1] [--dev]`
+ * `npm run web -- --port 5173 --name Alice [--data-dir DIR] [--config PATH] [--host 127.0.0.1] [--approval-timeout-ms MS] [--dev]`
  *
  * Starts the browser shell: its own service, the renderer and the WebSocket bridge. Prints
  * `WhatNext web shell listening on http://...` once a browser can open it. Exits 0 after a clean

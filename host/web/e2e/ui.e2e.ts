@@ -1,11 +1,12 @@
 /**
  * The app in real Chromium against two browser shells (Alice and Bob), each with its own real
  * service: the flows that need no open connection (views and empty states, invites, malformed
- * links, the request card, rejection, settings).
+ * links, the request card, rejection, a request nobody answers, settings). Carol's service gives
+ * a request half a second, so hers can run out while the test waits.
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { endEverything, FIXTURES, go, launchBrowser, openApp, screenshot, startShell, type OpenedPage, type Shell } from './harness';
+import { endEverything, FIXTURES, go, launchBrowser, openApp, openLink, screenshot, startShell, type OpenedPage, type Shell } from './harness';
 
 const CONFIG = `${FIXTURES}manual-tcp.config.ts`;
 
@@ -13,6 +14,7 @@ describe('the app, before anyone connects', () => {
   let browser: Browser;
   let alice: Shell;
   let bob: Shell;
+  let carol: Shell;
   const opened: OpenedPage[] = [];
 
   const open = async (shell: Shell, view?: string) => {
@@ -35,7 +37,12 @@ describe('the app, before anyone connects', () => {
   }
 
   beforeAll(async () => {
-    [alice, bob, browser] = await Promise.all([startShell({ name: 'Alice', config: CONFIG }), startShell({ name: 'Bob', config: CONFIG }), launchBrowser()]);
+    [alice, bob, carol, browser] = await Promise.all([
+      startShell({ name: 'Alice', config: CONFIG }),
+      startShell({ name: 'Bob', config: CONFIG }),
+      startShell({ name: 'Carol', config: CONFIG, approvalTimeoutMs: 500 }),
+      launchBrowser(),
+    ]);
   });
 
   afterAll(async () => {
@@ -137,6 +144,22 @@ describe('the app, before anyone connects', () => {
     const card = page.locator('[data-state="rejected"]');
     await card.getByRole('alert').filter({ hasText: 'You declined this request' }).waitFor();
     await screenshot(page, 'connect-rejected');
+  });
+
+  it('says a request nobody answered timed out, not that it was declined', async () => {
+    const inviter = await open(alice);
+    const link = await createInvite(inviter.page);
+    const { page } = await open(carol, 'connect');
+    await openLink(page, link);
+    const request = page.getByRole('region', { name: 'Request from Alice' });
+    await request.getByRole('button', { name: 'Accept' }).waitFor();
+    // Carol does nothing; the request is then an attempt that ended, and says why (her service
+    // marks the rejection with the reason `approval-timeout`).
+    const ended = page.getByRole('region', { name: "Answering Alice's invite" });
+    await ended.getByText('The request timed out').waitFor();
+    await ended.getByText('Timed out', { exact: true }).waitFor(); // the badge
+    expect(await ended.textContent()).not.toMatch(/declined/i);
+    await screenshot(page, 'request-timed-out', { fullPage: false });
   });
 
   it('switching the default method changes what the next invite uses', async () => {
