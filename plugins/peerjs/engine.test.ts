@@ -1,12 +1,18 @@
 /**
  * The engine wrapper on the real @roamhq/wrtc engine: peer connections made ahead (`prepare`)
- * are handed to the next matching `new RTCPeerConnection`, tracked, and closed at the end.
+ * are handed to the next matching `new RTCPeerConnection`, tracked, and closed at the end; a
+ * candidate arriving as its connection closes is dropped, not thrown at PeerJS.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { SPARE_MAX_AGE_MS, trackPeerConnections, type WebRtcEngine } from './engine';
-import { recordingEngine } from './test-support';
+import type { DataConnection, Peer } from 'peerjs';
+import { WebSocket } from 'ws';
+import { startBroker } from './broker';
+import { SPARE_MAX_AGE_MS, loadDefaultEngine, trackPeerConnections, type WebRtcEngine } from './engine';
+import { loadPeerJs } from './runtime';
+import { ALICE, BOB, recordingEngine } from './test-support';
 
 const CONFIG: RTCConfiguration = { iceServers: [] };
+const HOST_CANDIDATE: RTCIceCandidateInit = { candidate: 'candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host', sdpMid: '0', sdpMLineIndex: 0 };
 const OTHER: RTCConfiguration = { iceServers: [{ urls: 'stun:127.0.0.1:3478' }] };
 
 describe('trackPeerConnections', () => {
@@ -126,5 +132,75 @@ describe('trackPeerConnections', () => {
     expect(pc).toBeInstanceOf(Sub);
     expect(pc).not.toBe(made[0]);
     pc.close();
+  });
+
+  it('drops a candidate whose connection closes while it is being added; an open one still rejects', async () => {
+    const { engine } = await recordingEngine();
+    tracked = trackPeerConnections(engine);
+    const closing = new tracked.RTCPeerConnection(CONFIG);
+    const adding = closing.addIceCandidate(HOST_CANDIDATE); // no remote description: the engine rejects
+    closing.close();
+    await expect(adding).resolves.toBeUndefined();
+    const open = new tracked.RTCPeerConnection(CONFIG);
+    await expect(open.addIceCandidate(HOST_CANDIDATE)).rejects.toThrow();
+  });
+});
+
+/**
+ * PeerJS 1.5.5 hands a broker CANDIDATE message to `DataConnection.handleMessage` without awaiting
+ * it. When the connection closes while the candidate is being added, the rejection handler reads
+ * the provider close() cleared: a TypeError out of a promise nobody awaits, which ends a Node
+ * process. Driven here through that same entry point, on a real broker and engine.
+ */
+describe('PeerJS and a candidate that arrives as its connection closes', () => {
+  const handleCandidateThenClose = async (RTCPeerConnectionClass: typeof RTCPeerConnection): Promise<unknown> => {
+    const engine = await loadDefaultEngine();
+    const peerjs = loadPeerJs({ ...engine, RTCPeerConnection: RTCPeerConnectionClass, WebSocket: WebSocket as never });
+    const broker = await startBroker();
+    const peers: Peer[] = [];
+    try {
+      const register = (id: string) => {
+        const peer = new peerjs.Peer(id, { host: broker.host, port: broker.port, path: broker.path, key: broker.key, secure: false, config: CONFIG });
+        peers.push(peer);
+        return new Promise<Peer>((resolve, reject) => {
+          peer.once('open', () => resolve(peer));
+          peer.once('error', reject);
+        });
+      };
+      const [a, b] = await Promise.all([register(ALICE.id), register(BOB.id)]);
+      const incoming = new Promise<DataConnection>((resolve) => a.once('connection', resolve));
+      const out = b.connect(ALICE.id, { reliable: true, serialization: 'raw' });
+      const opened = (conn: DataConnection) => new Promise((resolve) => conn.once('open', () => resolve(undefined)));
+      await Promise.all([opened(out), incoming.then(opened)]);
+      const handling = (out as unknown as { handleMessage(message: unknown): Promise<void> }).handleMessage({
+        type: 'CANDIDATE',
+        payload: { candidate: HOST_CANDIDATE, connectionId: out.connectionId },
+      });
+      out.close();
+      return await handling.then(
+        () => 'handled',
+        (error: unknown) => error,
+      );
+    } finally {
+      for (const peer of peers) peer.destroy();
+      await broker.close();
+    }
+  };
+
+  it('is a TypeError on the bare engine (the PeerJS bug the wrapper stands in for)', async () => {
+    const { RTCPeerConnection } = await loadDefaultEngine();
+    const outcome = await handleCandidateThenClose(RTCPeerConnection);
+    expect(outcome).toBeInstanceOf(TypeError);
+    expect((outcome as TypeError).message).toMatch(/emitError/);
+  });
+
+  it('is handled quietly on the tracked engine', async () => {
+    const { engine } = await recordingEngine();
+    const tracked = trackPeerConnections(engine);
+    try {
+      expect(await handleCandidateThenClose(tracked.RTCPeerConnection)).toBe('handled');
+    } finally {
+      tracked.closeAll();
+    }
   });
 });

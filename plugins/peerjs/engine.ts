@@ -97,8 +97,9 @@ function closeQuietly(pc: RTCPeerConnection): void {
 
 /**
  * Wraps the engine's RTCPeerConnection so that every connection PeerJS creates is tracked until
- * it is closed, a spare made by `prepare` is handed out first, and the descriptions each
- * connection creates can be heard (`onLocalDescription`).
+ * it is closed, a spare made by `prepare` is handed out first, the descriptions each
+ * connection creates can be heard (`onLocalDescription`), and a candidate that arrives as its
+ * connection closes is dropped quietly.
  */
 export function trackPeerConnections(engine: WebRtcEngine): TrackedPeerConnections {
   const Base = engine.RTCPeerConnection;
@@ -130,6 +131,17 @@ export function trackPeerConnections(engine: WebRtcEngine): TrackedPeerConnectio
       open.delete(pc);
       return close.call(this);
     };
+    const addIceCandidate = pc.addIceCandidate as (...args: unknown[]) => Promise<void>;
+    pc.addIceCandidate = function (this: RTCPeerConnection, ...args: unknown[]) {
+      return addIceCandidate.apply(this, args).catch((error: unknown) => {
+        // A candidate for a connection closed meanwhile has nowhere to go. PeerJS 1.5.5's handler
+        // for this rejection reads the connection's provider, which its close() has already
+        // cleared, and throws out of a promise nobody awaits: an unhandled rejection, fatal to a
+        // Node process. So the rejection ends here; an open connection still gets it.
+        if (!open.has(pc) || pc.signalingState === 'closed') return;
+        throw error;
+      });
+    } as RTCPeerConnection['addIceCandidate'];
     for (const method of ['createOffer', 'createAnswer'] as const) {
       const create = pc[method] as (...args: unknown[]) => Promise<RTCSessionDescriptionInit>;
       pc[method] = function (this: RTCPeerConnection, ...args: unknown[]) {
