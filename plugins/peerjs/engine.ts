@@ -98,10 +98,10 @@ function closeQuietly(pc: RTCPeerConnection): void {
 /**
  * Wraps the engine's RTCPeerConnection so that every connection PeerJS creates is tracked until
  * it is closed, a spare made by `prepare` is handed out first, the descriptions each
- * connection creates can be heard (`onLocalDescription`), and a candidate that arrives as its
- * connection closes is dropped quietly.
+ * connection creates can be heard (`onLocalDescription`), and a remote candidate the engine
+ * refuses goes to `candidateRefused` (if its connection is still open) instead of to PeerJS.
  */
-export function trackPeerConnections(engine: WebRtcEngine): TrackedPeerConnections {
+export function trackPeerConnections(engine: WebRtcEngine, candidateRefused: (error: unknown) => void = () => {}): TrackedPeerConnections {
   const Base = engine.RTCPeerConnection;
   const open = new Set<RTCPeerConnection>();
   const describing = new WeakMap<RTCPeerConnection, (sdp: string) => void>();
@@ -133,13 +133,12 @@ export function trackPeerConnections(engine: WebRtcEngine): TrackedPeerConnectio
     };
     const addIceCandidate = pc.addIceCandidate as (...args: unknown[]) => Promise<void>;
     pc.addIceCandidate = function (this: RTCPeerConnection, ...args: unknown[]) {
+      // PeerJS 1.5.5's handler for a rejection here reads the connection's provider, which its
+      // close() clears, and throws out of a promise nobody awaits: an unhandled rejection, fatal
+      // to a Node process, whenever the connection closes before that handler runs. All it
+      // would do otherwise is report the refusal as a peer error; so the refusal ends here.
       return addIceCandidate.apply(this, args).catch((error: unknown) => {
-        // A candidate for a connection closed meanwhile has nowhere to go. PeerJS 1.5.5's handler
-        // for this rejection reads the connection's provider, which its close() has already
-        // cleared, and throws out of a promise nobody awaits: an unhandled rejection, fatal to a
-        // Node process. So the rejection ends here; an open connection still gets it.
-        if (!open.has(pc) || pc.signalingState === 'closed') return;
-        throw error;
+        if (open.has(pc) && pc.signalingState !== 'closed') candidateRefused(error);
       });
     } as RTCPeerConnection['addIceCandidate'];
     for (const method of ['createOffer', 'createAnswer'] as const) {

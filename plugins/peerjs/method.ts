@@ -89,7 +89,7 @@ export function createPeerjsMethod(config: PeerjsMethodConfig): PeerjsMethod {
   const getRuntime = (): Promise<PeerJsRuntime> => {
     runtime ??= (options.engine ? Promise.resolve(options.engine) : loadDefaultEngine()).then((engine) => {
       try {
-        return createRuntime(engine);
+        return createRuntime(engine, log);
       } catch (cause) {
         throw new TransportError('signaling', `Could not load the PeerJS client: ${describe(cause)}`, { cause });
       }
@@ -138,7 +138,7 @@ export function createPeerjsMethod(config: PeerjsMethodConfig): PeerjsMethod {
       release(session);
       throw error;
     }
-    return openPipe(connection, ctx, settings, () => release(session));
+    return openPipe(connection, ctx, settings, { onEnd: () => release(session), log });
   };
 
   /** Answer a held offer. Releasing it reports the offer's DTLS binding; the dialer's nonce

@@ -9,10 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { TransportError, type IncomingAttempt, type SignalingServices } from '../../core';
 import { startBroker, type Broker } from './broker';
+import type { WebRtcEngine } from './engine';
 import { twoPeers, type TwoPeers } from './fixture';
 import { inviteParams } from './link';
 import { createPeerjsMethod } from './method';
 import { PeerjsOptions } from './options';
+import { CHANNEL_BUFFER_LIMIT } from './pipe';
 import { ALICE, BOB, CAROL, fakeAttempt, recordingEngine } from './test-support';
 
 const GLOBALS = ['RTCPeerConnection', 'RTCSessionDescription', 'RTCIceCandidate', 'RTCDataChannel', 'WebSocket', 'window', 'navigator', 'location'];
@@ -309,6 +311,73 @@ describe('peerjs method failures and lifecycle', () => {
     } finally {
       await peers.close();
       await restarted?.close();
+    }
+  });
+
+  it('a channel that stops taking frames while some wait in the pipe ends the pipe, with nothing thrown from the drain timer', async () => {
+    const { engine, channels } = await recordingEngine();
+    const peers = await twoPeers(ALICE, BOB, { engine });
+    // Thrown from a timer, an engine error would end a service process; here it is counted.
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => uncaught.push(error);
+    process.on('uncaughtException', onUncaught);
+    try {
+      const { b, attemptA, attemptB } = await peers.pair();
+      // Bob dialed, so his side created the channel (PeerJS's support probes made the others).
+      const channel = channels.find((made) => made.readyState === 'open')!;
+      const frame = new Uint8Array(b.maxFrameSize);
+      const frames = Math.ceil((CHANNEL_BUFFER_LIMIT + 4 * 1024 * 1024) / frame.byteLength);
+      for (let i = 0; i < frames; i++) b.send(frame);
+      expect(b.bufferedAmount!()).toBeGreaterThan(CHANNEL_BUFFER_LIMIT); // some wait in the pipe
+      // Closed under the pipe: its state leaves 'open' at once, while the 'close' event waits for
+      // the channel's buffer to go out; a send in between throws. The drain timer ticks meanwhile.
+      channel.close();
+      expect(channel.readyState).toBe('closing');
+      await Promise.all([attemptB.sink.closed$, attemptA.sink.closed$]);
+      expect(uncaught).toEqual([]);
+      expect(() => b.send(frame)).toThrow(TransportError);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+      await peers.close();
+    }
+  });
+
+  it('a dial the engine cannot make a peer connection for fails at signaling, and the next dial connects', async () => {
+    const { engine } = await recordingEngine();
+    let refuse = false;
+    const flaky: WebRtcEngine = {
+      ...engine,
+      RTCPeerConnection: class extends engine.RTCPeerConnection {
+        constructor(config?: RTCConfiguration) {
+          if (refuse) throw new Error('engine out of resources');
+          super(config);
+        }
+      },
+    };
+    const peers = await twoPeers(ALICE, BOB, { engine: flaky });
+    try {
+      const first = await peers.pair(); // takes the connections made ahead as the peers registered
+      refuse = true;
+      const noSpare = peers.nextLog(/^Bob debug: .*could not make a peer connection ahead: .*engine out of resources/);
+      first.a.send(Uint8Array.of(1)); // once data comes in, Bob's side makes the next one ahead
+      await noSpare;
+
+      const attemptA = fakeAttempt(ALICE);
+      const inviting = peers.methodA.invite(attemptA.ctx);
+      const invite = await attemptA.invite;
+      const failed = await rejection(peers.methodB.answer(peers.methodB.parseLink(invite.params), fakeAttempt(BOB, { inviteToken: invite.token }).ctx));
+      expect(failed.stage).toBe('signaling');
+      expect(failed.message).toMatch(/Could not start a WebRTC peer connection: .*engine out of resources/);
+
+      refuse = false;
+      const attemptB = fakeAttempt(BOB, { inviteToken: invite.token });
+      const [a, b] = await Promise.all([inviting, peers.methodB.answer(peers.methodB.parseLink(invite.params), attemptB.ctx)]);
+      b.send(Uint8Array.of(2));
+      expect(Array.from(await attemptA.sink.nextFrame())).toEqual([2]);
+      a.close();
+      await attemptB.sink.closed$;
+    } finally {
+      await peers.close();
     }
   });
 

@@ -48,6 +48,13 @@ export interface PipeContext {
   abort: AbortSignal;
 }
 
+export interface PipeHooks {
+  /** Runs once the connection is finished with (failed, or closed and released). */
+  onEnd(): void;
+  /** Failures once nobody listens to the pipe any more (during its background close). */
+  log(level: 'debug' | 'warn', message: string): void;
+}
+
 /** Above this many bytes in the channel's buffer, frames wait in the pipe's own queue. */
 export const CHANNEL_BUFFER_LIMIT = 8 * 1024 * 1024;
 /** Bound on each step of a graceful close (buffer emptying, channel closing). */
@@ -62,12 +69,11 @@ const UNLIMITED = 65535;
 
 /**
  * Resolve with the pipe once the data channel is open; reject with a `TransportError` naming
- * the stage that failed. `onEnd` runs once the connection is finished with (failed, or closed
- * and released).
+ * the stage that failed.
  */
-export function openPipe(connection: SessionConnection, ctx: PipeContext, settings: PipeSettings, onEnd?: () => void): Promise<Pipe> {
+export function openPipe(connection: SessionConnection, ctx: PipeContext, settings: PipeSettings, hooks: PipeHooks): Promise<Pipe> {
   return new Promise<Pipe>((resolve, reject) => {
-    new DataConnectionPipe(connection, ctx, settings, onEnd ?? (() => {}), resolve, reject);
+    new DataConnectionPipe(connection, ctx, settings, hooks, resolve, reject);
   });
 }
 
@@ -94,7 +100,7 @@ class DataConnectionPipe implements Pipe {
     private readonly connection: SessionConnection,
     private readonly ctx: PipeContext,
     private readonly settings: PipeSettings,
-    private readonly onEnd: () => void,
+    private readonly hooks: PipeHooks,
     private readonly resolve: (pipe: Pipe) => void,
     private readonly reject: (error: TransportError) => void,
   ) {
@@ -144,7 +150,7 @@ class DataConnectionPipe implements Pipe {
       this.#overflow.push(copy);
       this.#overflowBytes += copy.byteLength;
     } else {
-      channel.send(frame as Uint8Array<ArrayBuffer>);
+      this.#write(channel, frame);
       this.#bufferedBound += frame.byteLength;
     }
     // Possibly above the low-water mark: the watch reads the real amount and drains if not.
@@ -153,6 +159,16 @@ class DataConnectionPipe implements Pipe {
 
   bufferedAmount(): number {
     return this.#channelBuffered() + this.#overflowBytes;
+  }
+
+  /** Hand a frame to the channel. Its readyState leaves 'open' a few milliseconds before its
+   * 'close' event comes, and `send` throws meanwhile: say so plainly. */
+  #write(channel: RTCDataChannel, frame: Uint8Array): void {
+    try {
+      channel.send(frame as Uint8Array<ArrayBuffer>);
+    } catch (error) {
+      throw new TransportError('channel', `The data channel is ${channel.readyState}: the frame was not sent (${describe(error)}).`, { cause: error });
+    }
   }
 
   /** The channel's real buffered amount (a blocking engine call); refreshes the bound. */
@@ -166,7 +182,7 @@ class DataConnectionPipe implements Pipe {
     this.#ended = true;
     this.#detach();
     this.ctx.sink.closed();
-    void this.#closeGracefully();
+    this.#closeGracefully().catch((error: unknown) => this.hooks.log('warn', `closing a PeerJS data connection failed: ${describe(error)}`));
   }
 
   // --- Opening -------------------------------------------------------------------------------
@@ -216,10 +232,15 @@ class DataConnectionPipe implements Pipe {
   #onLow = (): void => {
     const channel = this.#channel;
     if (!channel) return;
-    while (this.#overflow.length > 0 && this.#channelBuffered() + this.#overflow[0]!.byteLength <= CHANNEL_BUFFER_LIMIT) {
-      const frame = this.#overflow.shift()!;
-      this.#overflowBytes -= frame.byteLength;
-      channel.send(frame as Uint8Array<ArrayBuffer>);
+    try {
+      while (this.#overflow.length > 0 && this.#channelBuffered() + this.#overflow[0]!.byteLength <= CHANNEL_BUFFER_LIMIT) {
+        const frame = this.#overflow.shift()!;
+        this.#overflowBytes -= frame.byteLength;
+        this.#write(channel, frame);
+      }
+    } catch (error) {
+      // On a timer or an engine event: thrown from here it would end the process.
+      return this.#cannotSend(channel, error as TransportError);
     }
     const buffered = this.bufferedAmount();
     if (this.#flushed) {
@@ -231,6 +252,17 @@ class DataConnectionPipe implements Pipe {
       if (!this.#ended) this.ctx.sink.drain();
     }
   };
+
+  /** Queued frames can no longer go out. A channel on its way to closed ends the pipe with its
+   * 'close' (cleanly, if the remote closed it); one still open failed, and the pipe ends with
+   * that. A graceful close stops waiting for the queue either way. */
+  #cannotSend(channel: RTCDataChannel, error: TransportError): void {
+    this.#stopPolling();
+    this.#overflow = [];
+    this.#overflowBytes = 0;
+    if (this.#flushed) this.#flushed();
+    else if (channel.readyState === 'open') this.#fail(error);
+  }
 
   #stopPolling(): void {
     clearInterval(this.#poll);
@@ -327,6 +359,6 @@ class DataConnectionPipe implements Pipe {
     this.#overflowBytes = 0;
     this.connection.conn.close();
     this.connection.end();
-    this.onEnd();
+    this.hooks.onEnd();
   }
 }

@@ -31,6 +31,7 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import vm from 'node:vm';
 import type * as PeerJs from 'peerjs';
+import { describe } from '../../core';
 import { trackPeerConnections, type WebRtcEngine } from './engine';
 import type { SessionRuntime } from './session';
 import { createSocketClass, type BrokerSocket, type SocketOwner } from './socket';
@@ -94,10 +95,10 @@ export interface PeerJsRuntime extends SessionRuntime {
   dispose(): Promise<void>;
 }
 
-export function createRuntime(engine: WebRtcEngine): PeerJsRuntime {
+export function createRuntime(engine: WebRtcEngine, log: (level: 'debug', message: string) => void): PeerJsRuntime {
   const owners = new Map<string, SocketOwner>();
   const sockets = new Set<BrokerSocket>();
-  const tracked = trackPeerConnections(engine);
+  const tracked = trackPeerConnections(engine, (error) => log('debug', `the engine refused a remote ICE candidate: ${describe(error)}`));
   const peerjs = loadPeerJs({
     RTCPeerConnection: tracked.RTCPeerConnection,
     RTCSessionDescription: engine.RTCSessionDescription,

@@ -217,13 +217,20 @@ export class BrokerSession implements SocketOwner {
     // `connectionId` is honoured by PeerJS 1.5.5 (DataConnection reads options.connectionId)
     // though its typings omit it; knowing the id before the OFFER leaves lets the checkpoint
     // recognise the ANSWER and CANDIDATEs that come back.
-    const conn = peer.connect(remoteId, {
-      connectionId,
-      label: 'whatnext',
-      reliable: true,
-      serialization: 'raw',
-      metadata,
-    } as Parameters<Peer['connect']>[1]);
+    let conn: DataConnection;
+    try {
+      conn = peer.connect(remoteId, {
+        connectionId,
+        label: 'whatnext',
+        reliable: true,
+        serialization: 'raw',
+        metadata,
+      } as Parameters<Peer['connect']>[1]);
+    } catch (error) {
+      // PeerJS constructs the peer connection right here: an engine that cannot make one throws.
+      this.#entries.delete(connectionId);
+      throw new TransportError('signaling', `Could not start a WebRTC peer connection: ${describe(error)}`, { cause: error });
+    }
     this.#watchOurDescription(conn, entry);
     return this.#sessionConnection(connectionId, remoteId, conn, entry);
   }

@@ -138,11 +138,13 @@ export const ALICE: PeerInfo = { id: 'aaaaaaaaaaaaaaaaaaaaaaaaaa', name: 'Alice'
 export const BOB: PeerInfo = { id: 'bbbbbbbbbbbbbbbbbbbbbbbbbb', name: 'Bob' };
 export const CAROL: PeerInfo = { id: 'cccccccccccccccccccccccccc', name: 'Carol' };
 
-/** The real engine (@roamhq/wrtc), recording every peer connection it makes, in order, and
- * telling when some number were made or all are closed. */
+/** The real engine (@roamhq/wrtc), recording every peer connection it makes and every data
+ * channel they create (the dialer's side), in order, and telling when some number were made or
+ * all are closed. */
 export async function recordingEngine() {
   const wrtc = await loadDefaultEngine();
   const created: RTCPeerConnection[] = [];
+  const channels: RTCDataChannel[] = [];
   const waiters = new Set<() => void>();
   const wake = () => waiters.forEach((check) => check());
   const until = (done: () => boolean) =>
@@ -163,11 +165,17 @@ export async function recordingEngine() {
         super.close();
         wake();
       }
+      override createDataChannel(label: string, init?: RTCDataChannelInit) {
+        const channel = super.createDataChannel(label, init);
+        channels.push(channel);
+        return channel;
+      }
     },
   };
   return {
     engine,
     created,
+    channels,
     createdCount: (count: number) => until(() => created.length >= count),
     allClosed: () => until(() => created.every((pc) => pc.signalingState === 'closed')),
   };
