@@ -414,6 +414,7 @@ describe('untrusted input', () => {
     ['a second hello', () => [encodeHello({ protocol: 1, peer: REMOTE })], /second hello/, true],
     ['a malformed hello', () => [text.encode('\x01{"protocol":1}')], /hello frame is invalid at peer/, false],
     ['bad JSON in a message', () => [jsonStart('{"unterminated')], /does not parse/, true],
+    ['JSON nested 400 levels deep', () => [jsonStart('['.repeat(400) + ']'.repeat(400))], /nests deeper than 128 levels/, true],
     ['a message over maxMessageSize', () => [start(2000)], /2000 bytes exceeds the 1000 byte limit/, true],
     ['a chunk with no message', () => [Uint8Array.of(FrameKind.chunk, 1)], /no message in progress/, true],
     ['a message longer than declared', () => [start(2, Uint8Array.of(1)), Uint8Array.of(FrameKind.chunk, 1, 2)], /longer than the 2 bytes/, true],

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ProtocolError } from '../errors';
+import { MAX_JSON_DEPTH } from '../util/json-depth';
 import { Reassembler } from './reassembly';
 import {
   Encoding,
@@ -152,6 +153,17 @@ describe('wire: untrusted input', () => {
   it('rejects bodies that do not decode', () => {
     expect(() => decodeBody(Encoding.json, text.encode('{"a":'))).toThrow(/does not parse/);
     expect(() => decodeBody(Encoding.json, Uint8Array.of(0xc3, 0x28))).toThrow(/not valid UTF-8/);
+  });
+
+  it('carries JSON nested up to the limit, and refuses deeper both ways', () => {
+    const levels = (n: number) => '['.repeat(n) + ']'.repeat(n);
+    expect(decodeBody(Encoding.json, text.encode(levels(MAX_JSON_DEPTH)))).toEqual(JSON.parse(levels(MAX_JSON_DEPTH)));
+    // 5,000 levels is 10 KB: parsed, it would take any recursive reader past its stack.
+    const deep = text.encode(levels(5000));
+    expect(() => decodeBody(Encoding.json, deep)).toThrow(ProtocolError);
+    expect(() => decodeBody(Encoding.json, deep)).toThrow(`a JSON message nests deeper than ${MAX_JSON_DEPTH} levels`);
+    expect(() => encodeBody(JSON.parse(levels(MAX_JSON_DEPTH + 1)))).toThrow(TypeError);
+    expect(encodeBody(JSON.parse(levels(MAX_JSON_DEPTH))).body).toEqual(text.encode(levels(MAX_JSON_DEPTH)));
   });
 });
 

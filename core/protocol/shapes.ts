@@ -6,15 +6,28 @@ import { Display, Question } from '../contracts/signaling';
 import { ConnectionStage, ConnectionState } from '../contracts/stages';
 import { HostState, PluginStatus } from '../host/host';
 import { CloseReason, ConnectionStats } from '../connection/types';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../util/json-depth';
 
 export { HostState, PluginStatus };
 
-export const Json: z.ZodType<import('../connection/types').Json> = z.lazy(() =>
-  z.union([z.null(), z.boolean(), z.number(), z.string(), z.array(Json), z.record(z.string(), Json)]),
+const JsonTree: z.ZodType<import('../connection/types').Json> = z.lazy(() =>
+  z.union([z.null(), z.boolean(), z.number(), z.string(), z.array(JsonTree), z.record(z.string(), JsonTree)]),
 );
 
-/** An app message: bytes or JSON. */
-export const Message = z.union([z.custom<Uint8Array>((value) => value instanceof Uint8Array, 'expected bytes'), Json]);
+/** A JSON value, at most `MAX_JSON_DEPTH` levels deep: measured first, without recursion, since
+ * the recursive parse of a deeper one would throw (out of stack) instead of failing. */
+export const Json: z.ZodType<import('../connection/types').Json> = z
+  .unknown()
+  .refine((value) => !nestsDeeperThan(value, MAX_JSON_DEPTH), `nested deeper than ${MAX_JSON_DEPTH} levels`)
+  .pipe(JsonTree);
+
+/** An app message: bytes or JSON. Refused, it says why it is not JSON (the likelier intent). */
+export const Message = z.union([z.custom<Uint8Array>((value) => value instanceof Uint8Array, 'expected bytes'), Json], {
+  error: (issue) => {
+    const why = issue.code === 'invalid_union' ? issue.errors[1]?.[0] : undefined;
+    return why && `neither bytes nor JSON: ${why.path.length ? `at ${why.path.join('.')}: ` : ''}${why.message}`;
+  },
+});
 
 export const ErrorInfo = z.object({
   code: z.string(),

@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import type { Port } from '../../core/protocol/port';
 import { childIpcPort } from './ports';
 
-const ENTRY = fileURLToPath(new URL('./main.ts', import.meta.url));
+/** The service entry (run with `--import tsx`). */
+export const SERVICE_ENTRY = fileURLToPath(new URL('./main.ts', import.meta.url));
 /** The line the service prints once it serves requests. */
 export const READY_LINE = '[service info] ready:';
 
@@ -43,7 +44,7 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
   if (options.dev) args.push('--dev');
   if (options.approvalTimeoutMs) args.push('--approval-timeout-ms', String(options.approvalTimeoutMs));
   const log = options.log ?? ((chunk: string) => void process.stderr.write(chunk));
-  const child = fork(ENTRY, args, {
+  const child = fork(SERVICE_ENTRY, args, {
     execArgv: ['--import', 'tsx'],
     // Bytes (app messages) cross as Uint8Array.
     serialization: 'advanced',

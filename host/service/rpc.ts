@@ -12,7 +12,11 @@ import { describe } from '../../core/errors';
 export type Handlers = { [M in MethodName]: (params: z.output<Methods[M]['params']>) => Result<M> | Promise<Result<M>> };
 
 export function serveRequests(port: Port, handlers: Handlers, log: (message: string) => void): () => void {
-  return port.onMessage(async (raw) => {
+  // Whatever escapes answering one message is logged: thrown out of a port listener it would be
+  // an unhandled rejection, which ends the service.
+  return port.onMessage((raw) => void answer(raw).catch((error: unknown) => log(`a message on the port could not be answered: ${describe(error)}`)));
+
+  async function answer(raw: unknown): Promise<void> {
     const envelope = RequestEnvelope.safeParse(raw);
     if (!envelope.success) {
       const id = typeof raw === 'object' && raw !== null && 'id' in raw ? (raw as { id: unknown }).id : null;
@@ -41,7 +45,7 @@ export function serveRequests(port: Port, handlers: Handlers, log: (message: str
       log(`request ${method} failed: ${describe(error)}`);
       reply(port, { type: 'response', id, ok: false, error: errorInfo(error) });
     }
-  });
+  }
 }
 
 function reply(port: Port, message: unknown): void {

@@ -83,7 +83,17 @@ describe('manual codes', () => {
     expect(reason(() => decodeInvite(pack({ ...invite, extra: 1 })))).toBe('corrupted');
     expect(reason(() => decodeInvite(pack({ ...invite, h: 'short' })))).toBe('corrupted');
     expect(reason(() => decodeInvite(pack('just a string')))).toBe('corrupted');
-    expect(() => decodeInvite(pack({ ...invite, i: 'NOT-A-PEER-ID' }))).toThrow(/does not hold what a invite code holds \(i:/);
+    expect(() => decodeInvite(pack({ ...invite, i: 'NOT-A-PEER-ID' }))).toThrow(/does not hold what an invite code holds \(i:/);
+  });
+
+  it('refuses a code nested too deep to walk, before anything walks it', () => {
+    // 20,000 levels in the signal: 40 KB of JSON, deflated to a short code; JSON.stringify (the
+    // signal's size check) would run out of stack on it.
+    const json = JSON.stringify({ ...invite, s: { a: 0 } }).replace('"a":0', `"a":${'['.repeat(20_000)}${']'.repeat(20_000)}`);
+    const code = INVITE_PREFIX + deflateSync(Buffer.from(json)).toString('base64url');
+    expect(code.length).toBeLessThan(6000);
+    expect(reason(() => decodeInvite(code))).toBe('corrupted');
+    expect(() => decodeInvite(code)).toThrow('This invite code does not hold what an invite code holds (it nests deeper than 128 levels).');
   });
 
   it('random text never throws anything but LinkError', () => {

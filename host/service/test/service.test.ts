@@ -5,9 +5,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fork } from 'node:child_process';
+import { READY_LINE, SERVICE_ENTRY } from '../fork';
+import { childIpcPort } from '../ports';
 import { spawnService, type SpawnedService } from '../testing/spawn';
+import { tempDir } from '../testing/temp-dirs';
 
-import { ServiceError } from '../../../core/protocol/client';
+import { ServiceError, createClient } from '../../../core/protocol/client';
 
 const FAULTY = fileURLToPath(new URL('./fixtures/faulty.config.ts', import.meta.url));
 const running: SpawnedService[] = [];
@@ -55,6 +59,37 @@ describe('service process', () => {
     expect((await service.client.request('service.status', {})).state).toBe('running');
   });
 
+  it('keeps serving when its log has no reader any more, and exits 0 when its parent goes away', async () => {
+    const child = fork(SERVICE_ENTRY, ['--data-dir', tempDir('whatnext-service-'), '--config', FAULTY], {
+      execArgv: ['--import', 'tsx'],
+      serialization: 'advanced',
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
+    try {
+      let seen = '';
+      await new Promise<void>((resolve) =>
+        child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (seen += chunk).includes(READY_LINE) && resolve()),
+      );
+      // A parent that dies takes the read end of the service's stderr with it: from now on every
+      // log line the service writes fails (EPIPE).
+      child.stderr!.destroy();
+      const client = createClient(childIpcPort(child));
+      // A failing request is logged ...
+      const refused = await client.request('links.open', { link: 'whtnxt://connect?v=2&via=manual' }).catch((e: unknown) => e);
+      expect((refused as ServiceError).info.code).toBe('link_invalid');
+      // ... and the service is still there to answer the next one.
+      expect((await client.request('service.status', {})).state).toBe('running');
+      child.disconnect(); // the rest of a parent going away: the service shuts down
+      expect(await exited).toEqual({ code: 0, signal: null });
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    }
+  });
+
   it('answers invalid requests with an error response and keeps serving', async () => {
     const service = await start({ config: FAULTY });
     const raw: unknown[] = [];
@@ -62,7 +97,7 @@ describe('service process', () => {
     const off = port.onMessage((message) => raw.push(message));
     const responses = new Promise<void>((resolve) => {
       const check = port.onMessage(() => {
-        if (raw.filter((m) => (m as { type?: string }).type === 'response').length >= 4) {
+        if (raw.filter((m) => (m as { type?: string }).type === 'response').length >= 5) {
           check();
           resolve();
         }
@@ -72,6 +107,10 @@ describe('service process', () => {
     port.send({ type: 'request', id: 902, method: 'links.open', params: { link: 42 } });
     port.send('not even an object');
     port.send({ type: 'request', id: 904, method: 'settings.update', params: { displayName: '' } });
+    // 2,000 levels (4 KB): the IPC's structured clone carries it, but the recursive parse of the
+    // request schema would run out of stack and take the service down.
+    const deep = JSON.parse('['.repeat(2000) + ']'.repeat(2000));
+    port.send({ type: 'request', id: 905, method: 'connections.send', params: { connectionId: 'c1', channel: 'chat', message: deep } });
     await responses;
     off();
     const byId = (id: unknown) => raw.find((m) => (m as { id?: unknown }).id === id) as { ok: boolean; error: { code: string; message: string } };
@@ -80,6 +119,8 @@ describe('service process', () => {
     expect(byId(902).error.message).toMatch(/Invalid parameters for links\.open[\s\S]*link/);
     expect(byId(null)).toMatchObject({ ok: false, error: { code: 'bad_request' } });
     expect(byId(904).error.message).toContain('display name cannot be empty');
+    expect(byId(905)).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+    expect(byId(905).error.message).toMatch(/Invalid parameters for connections\.send[\s\S]*nested deeper than 128 levels/);
     expect((await service.client.request('service.status', {})).state).toBe('running');
   });
 
