@@ -18,6 +18,7 @@ describe('nestsDeeperThan', () => {
     expect(nestsDeeperThan({ a: [1, { b: 2 }] }, 2)).toBe(true);
     expect(nestsDeeperThan({ a: [1, { b: 2 }] }, 3)).toBe(false);
     expect(nestsDeeperThan([new Uint8Array(8)], 1)).toBe(false);
+    expect(nestsDeeperThan(new Uint8Array(8), 0)).toBe(false);
     expect(nestsDeeperThan(nested(MAX_JSON_DEPTH), MAX_JSON_DEPTH)).toBe(false);
     expect(nestsDeeperThan(nested(MAX_JSON_DEPTH + 1), MAX_JSON_DEPTH)).toBe(true);
   });
