@@ -9,12 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { TransportError, type IncomingAttempt, type SignalingServices } from '../../core';
 import { startBroker, type Broker } from './broker';
-import type { WebRtcEngine } from './engine';
+import { loadDefaultEngine, type WebRtcEngine } from './engine';
 import { twoPeers, type TwoPeers } from './fixture';
 import { inviteParams } from './link';
 import { createPeerjsMethod } from './method';
 import { PeerjsOptions } from './options';
 import { CHANNEL_BUFFER_LIMIT } from './pipe';
+import { loadPeerJs } from './runtime';
 import { ALICE, BOB, CAROL, fakeAttempt, recordingEngine } from './test-support';
 
 const GLOBALS = ['RTCPeerConnection', 'RTCSessionDescription', 'RTCIceCandidate', 'RTCDataChannel', 'WebSocket', 'window', 'navigator', 'location'];
@@ -187,6 +188,27 @@ describe('peerjs method through a local broker', () => {
     const error = await rejection(peers.methodA.answer(peers.methodA.parseLink(inviteParams(peers.broker, nobody)), attemptA.ctx));
     expect(error.stage).toBe('signaling');
     expect(error.message).toMatch(/not connected to the PeerJS broker/);
+  });
+
+  it('a dialer whose answering side starts with anything but ANSWERER_READY fails at the channel stage', async () => {
+    // A plain PeerJS client (not this plugin) answers, and starts with a frame instead.
+    const engine = await loadDefaultEngine();
+    const peerjs = loadPeerJs({ ...engine, WebSocket: WebSocket as never });
+    const plain = new peerjs.Peer(CAROL.id, { host: peers.broker.host, port: peers.broker.port, path: peers.broker.path, key: peers.broker.key, secure: false, config: { iceServers: [] } });
+    try {
+      await new Promise((resolve, reject) => {
+        plain.once('open', resolve);
+        plain.once('error', reject);
+      });
+      plain.on('connection', (conn) => conn.once('open', () => conn.dataChannel.send(Uint8Array.of(1, 2, 3))));
+      const attemptA = fakeAttempt(ALICE);
+      const error = await rejection(peers.methodA.answer(peers.methodA.parseLink(inviteParams(peers.broker, CAROL.id)), attemptA.ctx));
+      expect(error.stage).toBe('channel');
+      expect(error.message).toMatch(/did not start with the ready message/);
+      expect(attemptA.sink.frames).toEqual([]);
+    } finally {
+      plain.destroy();
+    }
   });
 
   it('the broker checkpoint refuses offers PeerJS would mishandle, and the peer keeps working', async () => {

@@ -100,6 +100,8 @@ const REGISTRATION_ERRORS: ReadonlySet<string> = new Set([
 export interface SessionConnection {
   readonly conn: DataConnection;
   readonly remoteId: PeerId;
+  /** We dialed: PeerJS made the data channel on our side (the remote's comes from our OFFER). */
+  readonly outgoing: boolean;
   /** Aborted with a `TransportError` when the broker says the attempt cannot go on. */
   readonly failure: AbortSignal;
   /** The largest message the remote accepts, from its SDP (`a=max-message-size`, RFC 8841):
@@ -436,6 +438,7 @@ export class BrokerSession implements SocketOwner {
     return {
       conn,
       remoteId,
+      outgoing: entry.outgoing,
       failure: entry.failure.signal,
       get remoteMaxMessageSize() {
         return entry.remoteMaxMessageSize;

@@ -10,6 +10,7 @@ import { RecordingSink, pattern, sameBytes } from '../../core/testing';
 import { simplePeer } from './index';
 import type { WebRtcEngine } from './engine';
 import { LOW_WATER_MARK } from './pipe';
+import { ANSWERER_READY } from './session';
 import { createSimplePeerTransport, type SimplePeerTransport } from './transport';
 
 const wrtc = createRequire(import.meta.url)('@roamhq/wrtc') as WebRtcEngine;
@@ -291,9 +292,10 @@ describe('simple-peer transport', () => {
     expect((error as Error).message).toContain('no WebRTC here');
   });
 
-  it('talks to a plain simple-peer peer (same signal shapes)', async () => {
+  it('talks to a plain simple-peer peer (same signal shapes) that starts with ANSWERER_READY', async () => {
     const sink = new RecordingSink();
     const remote = new SimplePeer({ wrtc: wrtc as never, config: { iceServers: [] } });
+    remote.once('connect', () => remote.send(ANSWERER_READY)); // all a plain answering peer adds
     const dial = transport.dial({
       initiator: true,
       sink,
@@ -309,10 +311,34 @@ describe('simple-peer transport', () => {
     expect([...(await received)]).toEqual([1, 2, 3]);
     remote.send(new Uint8Array([4, 5]));
     await sink.until(() => sink.frames.length === 1, 'a frame');
+    expect(sink.frames.map((frame) => [...frame])).toEqual([[4, 5]]); // ANSWERER_READY is not a frame
     remote.destroy();
     await Promise.all([sink.untilClosed(), remoteClosed]);
     expect(sink.closes).toEqual([undefined]);
     // Raw simple-peer never clears this 5 s timer (see README, "Clean exit").
+    clearTimeout((remote as unknown as { _iceCompleteTimer: ReturnType<typeof setTimeout> })._iceCompleteTimer);
+  });
+
+  it('an initiator whose answering side starts with anything but ANSWERER_READY fails at the channel stage', async () => {
+    const remote = new SimplePeer({ wrtc: wrtc as never, config: { iceServers: [] } });
+    remote.once('connect', () => remote.send(new Uint8Array([1, 2, 3]))); // a frame, not the ready message
+    const dial = transport.dial({
+      initiator: true,
+      sink: new RecordingSink(),
+      abort: new AbortController().signal,
+      stage: () => {},
+      sendSignal: (signal) => remote.signal(JSON.parse(JSON.stringify(signal))),
+    });
+    remote.on('signal', (signal) => dial.signal(JSON.parse(JSON.stringify(signal))));
+    const remoteClosed = new Promise((resolve) => remote.once('close', resolve));
+    const error = await dial.pipe.then(
+      () => new Error('expected the dial to fail'),
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(TransportError);
+    expect(error).toMatchObject({ stage: 'channel' });
+    expect((error as Error).message).toMatch(/did not start with the ready message/);
+    await remoteClosed; // failing, our side closed the peer connection
     clearTimeout((remote as unknown as { _iceCompleteTimer: ReturnType<typeof setTimeout> })._iceCompleteTimer);
   });
 
