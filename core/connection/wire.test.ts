@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ProtocolError } from '../errors';
-import { MAX_JSON_DEPTH } from '../util/json-depth';
+import { MAX_JSON_DEPTH } from '../util/json-shape';
 import { Reassembler } from './reassembly';
 import {
   Encoding,

@@ -27,7 +27,7 @@
 import { z } from 'zod';
 import { PeerInfo } from '../contracts/peer';
 import { ProtocolError } from '../errors';
-import { MAX_JSON_DEPTH, nestsDeeperThan } from '../util/json-depth';
+import { jsonShapeProblem } from '../util/json-shape';
 import type { Json, Message } from './types';
 import { HelloAuth } from './proof';
 
@@ -146,11 +146,12 @@ export function encodeClose(close: CloseInfo): Uint8Array {
 }
 
 /** A message's body as it travels: raw bytes, or JSON text. Throws a TypeError for a value
- * JSON cannot represent (undefined, a function, a BigInt, a cycle) or that nests deeper than
- * `MAX_JSON_DEPTH` (the remote would refuse it). */
+ * JSON cannot represent (undefined, a function, a BigInt, a cycle) or that is deeper or larger
+ * than core's bounds (`core/util/json-shape.ts`: the remote would refuse it). */
 export function encodeBody(message: Message): { encoding: Encoding; body: Uint8Array } {
   if (message instanceof Uint8Array) return { encoding: Encoding.bytes, body: message };
-  if (nestsDeeperThan(message, MAX_JSON_DEPTH)) throw new TypeError(`a JSON message may nest at most ${MAX_JSON_DEPTH} levels deep (and has no cycle)`);
+  const problem = jsonShapeProblem(message);
+  if (problem) throw new TypeError(`a JSON message that ${problem} cannot be sent`);
   const text = JSON.stringify(message);
   if (text === undefined) throw new TypeError('a message must be a Uint8Array or a JSON value');
   return { encoding: Encoding.json, body: encoder.encode(text) };
@@ -170,7 +171,8 @@ export function decodeBody(encoding: Encoding, body: Uint8Array): Message {
   } catch (cause) {
     throw new ProtocolError('a JSON message does not parse', { cause });
   }
-  if (nestsDeeperThan(value, MAX_JSON_DEPTH)) throw new ProtocolError(`a JSON message nests deeper than ${MAX_JSON_DEPTH} levels`);
+  const problem = jsonShapeProblem(value);
+  if (problem) throw new ProtocolError(`a JSON message ${problem}`);
   return value;
 }
 

@@ -6,7 +6,7 @@ import { Display, Question } from '../contracts/signaling';
 import { ConnectionStage, ConnectionState } from '../contracts/stages';
 import { HostState, PluginStatus } from '../host/host';
 import { CloseReason, ConnectionStats } from '../connection/types';
-import { MAX_JSON_DEPTH, nestsDeeperThan } from '../util/json-depth';
+import { jsonShapeProblem } from '../util/json-shape';
 
 export { HostState, PluginStatus };
 
@@ -14,11 +14,15 @@ const JsonTree: z.ZodType<import('../connection/types').Json> = z.lazy(() =>
   z.union([z.null(), z.boolean(), z.number(), z.string(), z.array(JsonTree), z.record(z.string(), JsonTree)]),
 );
 
-/** A JSON value, at most `MAX_JSON_DEPTH` levels deep: measured first, without recursion, since
- * the recursive parse of a deeper one would throw (out of stack) instead of failing. */
+/** A JSON value within core's depth and size bounds (`core/util/json-shape.ts`): measured
+ * first, without recursion, since the recursive parse of a deeper one would throw (out of stack)
+ * instead of failing, and that of a much-shared one would never end. */
 export const Json: z.ZodType<import('../connection/types').Json> = z
   .unknown()
-  .refine((value) => !nestsDeeperThan(value, MAX_JSON_DEPTH), `nested deeper than ${MAX_JSON_DEPTH} levels`)
+  .check((ctx) => {
+    const problem = jsonShapeProblem(ctx.value);
+    if (problem) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
+  })
   .pipe(JsonTree);
 
 /** An app message: bytes or JSON. Refused, it says why it is not JSON (the likelier intent). */

@@ -14,7 +14,7 @@
 import { deflateSync, inflateSync } from 'node:zlib';
 import { z } from 'zod';
 import { DisplayName, HandshakeNonce, LinkError, PeerId } from '../../core';
-import { MAX_JSON_DEPTH, nestsDeeperThan } from '../../core/util/json-depth';
+import { jsonShapeProblem } from '../../core/util/json-shape';
 
 export const INVITE_PREFIX = 'wno1.';
 export const REPLY_PREFIX = 'wna1.';
@@ -79,7 +79,8 @@ function unpack<S extends z.ZodType>(raw: string, prefix: string, schema: S, kin
   }
   const wrongContent = (what: string) => new LinkError('corrupted', `This ${kind} code does not hold what ${kind === 'invite' ? 'an' : 'a'} ${kind} code holds (${what}).`);
   // Checked before anything walks it recursively (the schema, JSON.stringify of the signal).
-  if (nestsDeeperThan(data, MAX_JSON_DEPTH)) throw wrongContent(`it nests deeper than ${MAX_JSON_DEPTH} levels`);
+  const problem = jsonShapeProblem(data);
+  if (problem) throw wrongContent(`it ${problem}`);
   const parsed = schema.safeParse(data);
   if (!parsed.success) throw wrongContent(`${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`);
   return parsed.data;

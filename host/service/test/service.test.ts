@@ -120,7 +120,7 @@ describe('service process', () => {
     expect(byId(null)).toMatchObject({ ok: false, error: { code: 'bad_request' } });
     expect(byId(904).error.message).toContain('display name cannot be empty');
     expect(byId(905)).toMatchObject({ ok: false, error: { code: 'bad_request' } });
-    expect(byId(905).error.message).toMatch(/Invalid parameters for connections\.send[\s\S]*nested deeper than 128 levels/);
+    expect(byId(905).error.message).toMatch(/Invalid parameters for connections\.send[\s\S]*nests deeper than 128 levels/);
     expect((await service.client.request('service.status', {})).state).toBe('running');
   });
 
