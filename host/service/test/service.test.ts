@@ -97,7 +97,7 @@ describe('service process', () => {
     const off = port.onMessage((message) => raw.push(message));
     const responses = new Promise<void>((resolve) => {
       const check = port.onMessage(() => {
-        if (raw.filter((m) => (m as { type?: string }).type === 'response').length >= 5) {
+        if (raw.filter((m) => (m as { type?: string }).type === 'response').length >= 6) {
           check();
           resolve();
         }
@@ -111,6 +111,11 @@ describe('service process', () => {
     // request schema would run out of stack and take the service down.
     const deep = JSON.parse('['.repeat(2000) + ']'.repeat(2000));
     port.send({ type: 'request', id: 905, method: 'connections.send', params: { connectionId: 'c1', channel: 'chat', message: deep } });
+    // 100 levels of [x, x]: the structured clone keeps the sharing, so a few hundred bytes stand
+    // for 2^100 arrays, and a walk of it would never end.
+    let shared: unknown[] = [];
+    for (let i = 0; i < 100; i++) shared = [shared, shared];
+    port.send({ type: 'request', id: 906, method: 'connections.send', params: { connectionId: 'c1', channel: 'chat', message: shared } });
     await responses;
     off();
     const byId = (id: unknown) => raw.find((m) => (m as { id?: unknown }).id === id) as { ok: boolean; error: { code: string; message: string } };
@@ -121,6 +126,7 @@ describe('service process', () => {
     expect(byId(904).error.message).toContain('display name cannot be empty');
     expect(byId(905)).toMatchObject({ ok: false, error: { code: 'bad_request' } });
     expect(byId(905).error.message).toMatch(/Invalid parameters for connections\.send[\s\S]*nests deeper than 128 levels/);
+    expect(byId(906).error.message).toMatch(/Invalid parameters for connections\.send[\s\S]*holds more than 1000000 arrays and objects/);
     expect((await service.client.request('service.status', {})).state).toBe('running');
   });
 
