@@ -10,6 +10,7 @@ import type { Logger } from '../../core/host/context';
 const parentPort = (process as unknown as { parentPort?: ElectronPortLike }).parentPort;
 // The log is a pipe to the parent. A parent that died took its read end along, and every write
 // then fails (EPIPE); unheard, that error would end the service before its graceful shutdown.
+// A log that cannot be written has nowhere to report its own failure, so every error is dropped.
 process.stderr.on('error', () => {});
 const log: Logger = (level, message) => void process.stderr.write(`[service ${level}] ${message}\n`);
 const { service, options, shutdown } = await bootService(process.argv.slice(2), log);

@@ -353,9 +353,20 @@ describe('peerjs method failures and lifecycle', () => {
       expect(b.bufferedAmount!()).toBeGreaterThan(CHANNEL_BUFFER_LIMIT); // some wait in the pipe
       // Closed under the pipe: its state leaves 'open' at once, while the 'close' event waits for
       // the channel's buffer to go out; a send in between throws. The drain timer ticks meanwhile.
+      const send = channel.send.bind(channel);
+      const refused: unknown[] = [];
+      channel.send = (data: never) => {
+        try {
+          send(data);
+        } catch (error) {
+          refused.push(error);
+          throw error;
+        }
+      };
       channel.close();
       expect(channel.readyState).toBe('closing');
       await Promise.all([attemptB.sink.closed$, attemptA.sink.closed$]);
+      expect(refused).toHaveLength(1); // the timer met the closing channel once, and stopped there
       expect(uncaught).toEqual([]);
       expect(() => b.send(frame)).toThrow(TransportError);
     } finally {

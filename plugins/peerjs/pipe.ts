@@ -24,7 +24,8 @@
  * - Received frames are the channel's `ArrayBuffer`s wrapped, not copied.
  * - Opening: @roamhq/wrtc can reorder the first messages the side that made the channel (the
  *   dialer) sends, those that arrive while the other side's channel object is still being made
- *   (measured: 20 of 300 connections on a loaded machine, on an ordered channel). So the
+ *   (18 and 20 of 300 connections in two runs of `bench/first-messages.ts` on a loaded
+ *   machine, on an ordered channel). So the
  *   answering side's first message is `ANSWERER_READY`, sent as its channel opens, and the
  *   dialer's pipe opens only once that message came (it is not a frame: the sink never sees it).
  * - `close()`: the local side is closed at once (`sink.closed()`); then, in the background,
@@ -89,7 +90,8 @@ class DataConnectionPipe implements Pipe {
   #maxFrameSize: number;
   #stage: ConnectionStage = 'signaling';
   #opened = false;
-  /** Dialer: the answering side's ANSWERER_READY has arrived. */
+  /** Dialer: the answering side's first message has arrived, and it was ANSWERER_READY. */
+  #answererSpoke = false;
   #answererReady = false;
   /** Dialer: the channel opened, and the pipe waits for ANSWERER_READY. */
   #openChannel: RTCDataChannel | undefined;
@@ -220,6 +222,7 @@ class DataConnectionPipe implements Pipe {
       } catch (error) {
         return this.#fail(error as TransportError);
       }
+      this.#bufferedBound += ANSWERER_READY.byteLength;
     } else if (!this.#answererReady) {
       this.#openChannel = dc; // the pipe opens when ANSWERER_READY comes
       return;
@@ -249,6 +252,7 @@ class DataConnectionPipe implements Pipe {
 
   /** Dialer: the answering side's first message, which may come before or after 'open'. */
   #onAnswererReady(data: unknown): void {
+    this.#answererSpoke = true;
     const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : undefined;
     if (bytes?.byteLength !== ANSWERER_READY.byteLength || bytes[0] !== ANSWERER_READY[0]) {
       return this.#fail(new TransportError('channel', 'The answering side did not start with the ready message a WhatNext PeerJS pipe sends first.'));
@@ -339,6 +343,10 @@ class DataConnectionPipe implements Pipe {
     this.#ended = true;
     this.#detach();
     this.#release();
+    // The channel opened and the dial still waits: the likeliest cause is a remote that does not send it.
+    if (this.#openChannel && !this.#answererSpoke) {
+      error = new TransportError(error.stage, `${error.message} (The channel was open, but the answering side never sent its ready message.)`, { cause: error });
+    }
     this.reject(error);
   }
 

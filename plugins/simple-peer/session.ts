@@ -11,8 +11,9 @@
  * trickle, `CompleteSignal` turns its trickled output into one complete description.
  *
  * Opening: @roamhq/wrtc can reorder the first messages the initiator sends (those that arrive
- * while the answering side's channel object is still being made: measured, 20 of 300
- * connections on a loaded machine, though the channel is ordered). So the answering side's first
+ * while the answering side's channel object is still being made: 18 and 20 of 300 connections
+ * in two runs of `bench/first-messages.ts` on a loaded machine, though the channel is ordered).
+ * So the answering side's first
  * message is `ANSWERER_READY`, sent once its channel is open and heard, and the initiator's pipe
  * opens only when that message arrives (it is not a frame: the sink never sees it).
  *
@@ -67,7 +68,8 @@ export class PeerSession {
   #pipe: DataChannelPipe | undefined;
   #gather: CompleteSignal | undefined;
   #remoteDescription = false;
-  /** Initiator: the answering side's ANSWERER_READY has arrived. */
+  /** Initiator: the answering side's first message has arrived, and it was ANSWERER_READY. */
+  #answererSpoke = false;
   #answererReady = false;
   /** Initiator: simple-peer connected, and the pipe waits for ANSWERER_READY. */
   #connected = false;
@@ -316,6 +318,7 @@ export class PeerSession {
 
   /** Initiator: the answering side's first message, which may come before or after 'connect'. */
   #onAnswererReady(data: Uint8Array): void {
+    this.#answererSpoke = true;
     if (data.byteLength !== ANSWERER_READY.byteLength || data[0] !== ANSWERER_READY[0]) {
       this.#fail('channel', 'the answering side did not start with the ready message a WhatNext simple-peer pipe sends first');
       return;
@@ -394,6 +397,8 @@ export class PeerSession {
   #fail(stage: ConnectionStage, message: string, cause?: unknown): void {
     if (this.#state !== 'dialing') return;
     this.#state = 'ended';
+    // Connected and still waiting: the likeliest cause is a remote that does not send it.
+    if (this.#connected && !this.#answererSpoke) message += ' (the channel was open, but the answering side never sent its ready message)';
     this.#rejectPipe(new TransportError(stage, `simple-peer: ${stage} failed: ${message}`, cause === undefined ? undefined : { cause }));
     this.#release();
   }
