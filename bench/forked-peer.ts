@@ -71,8 +71,3 @@ export function forkPeer<Command, Reply extends { type: string }>(
     },
   };
 }
-
-/** Rejects after `ms`, so a lost message fails the bench instead of hanging it. */
-export function bounded<T>(what: string, promise: Promise<T>, ms: number): Promise<T> {
-  return withTimeout(promise, ms, () => new Error(`${what}: no answer within ${ms} ms`));
-}

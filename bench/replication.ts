@@ -39,7 +39,8 @@ import type { Track } from '../core/protocol/playlists';
 import { spawnService, type SpawnedService } from '../host/service/testing/spawn';
 import { connectManual, Tracker } from '../host/service/testing/flows';
 import type { RawCommand, RawReply } from './raw-rxdb';
-import { bounded as boundedBy, forkPeer, type ForkedPeer } from './forked-peer';
+import { forkPeer, type ForkedPeer } from './forked-peer';
+import { withTimeout } from '../core/util/timeout';
 import { measurement, percentile, type Measurement } from './stats';
 
 const CONFIG = fileURLToPath(new URL('./fixtures/replication.config.ts', import.meta.url));
@@ -48,7 +49,8 @@ const RAW_PEER = fileURLToPath(new URL('./raw-rxdb-peer.ts', import.meta.url));
 const WAIT_MS = 300_000;
 /** Runs per side; sync and creation times are the median. */
 const RUNS = 3;
-const bounded = <T>(what: string, promise: Promise<T>): Promise<T> => boundedBy(what, promise, WAIT_MS);
+/** Rejects after WAIT_MS, so a lost message fails the bench instead of hanging it. */
+const bounded = <T>(what: string, promise: Promise<T>): Promise<T> => withTimeout(promise, WAIT_MS, () => new Error(`${what}: no answer within ${WAIT_MS} ms`));
 
 export interface ReplicationBenchOptions {
   tracks?: number;

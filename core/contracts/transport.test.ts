@@ -1,6 +1,6 @@
 /** What WebRTC transports read from session descriptions for core's contract. */
 import { describe, expect, it } from 'vitest';
-import { webRtcBinding, webRtcMaxMessageSize } from './transport';
+import { WEBRTC_ANSWERER_READY, isWebRtcAnswererReady, webRtcBinding, webRtcMaxMessageSize } from './transport';
 
 describe('webRtcBinding', () => {
   const sdp = (...lines: string[]) => ['v=0', 'o=- 1 2 IN IP4 127.0.0.1', 's=-', ...lines, 'm=application 9 UDP/DTLS/SCTP webrtc-datachannel', 'a=mid:0', ''].join('\r\n');
@@ -33,5 +33,16 @@ describe('the remote\'s largest message, from its SDP (RFC 8841)', () => {
   it('ignores a malformed attribute (and so assumes 64 KiB)', () => {
     expect(webRtcMaxMessageSize(sdp(['a=max-message-size:lots']))).toBe(65536);
     expect(webRtcMaxMessageSize(sdp(['a=max-message-size:-5']))).toBe(65536);
+  });
+});
+
+describe('isWebRtcAnswererReady', () => {
+  it('knows the ready byte as an ArrayBuffer or any view of it, and nothing else', () => {
+    expect(isWebRtcAnswererReady(WEBRTC_ANSWERER_READY.slice().buffer)).toBe(true);
+    expect(isWebRtcAnswererReady(Uint8Array.of(9, 0x52, 9).subarray(1, 2))).toBe(true);
+    expect(isWebRtcAnswererReady(Uint8Array.of(0x53))).toBe(false);
+    expect(isWebRtcAnswererReady(Uint8Array.of(0x52, 0))).toBe(false);
+    expect(isWebRtcAnswererReady(new ArrayBuffer(0))).toBe(false);
+    expect(isWebRtcAnswererReady('R')).toBe(false);
   });
 });

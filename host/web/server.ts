@@ -8,6 +8,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { describe } from '../../core/errors';
 import { positiveInt } from '../service/options';
 import { startWebShell } from './shell';
 
@@ -37,7 +38,7 @@ let approvalTimeoutMs: number | undefined;
 try {
   approvalTimeoutMs = positiveInt(values['approval-timeout-ms'], '--approval-timeout-ms');
 } catch (error) {
-  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`${describe(error)}\n`);
   process.exit(2);
 }
 
@@ -54,7 +55,7 @@ const shell = await startWebShell({
   ...(values.config ? { config: resolve(values.config) } : {}),
   approvalTimeoutMs,
 }).catch((error: unknown) => {
-  process.stderr.write(`[web] could not start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`[web] could not start: ${describe(error)}\n`);
   process.exit(1);
 });
 process.stdout.write(`WhatNext web shell listening on ${shell.url} (service pid ${shell.service.pid}, data ${dataDir})\n`);

@@ -23,11 +23,8 @@
  *   only when an upper bound (the last value read plus the bytes sent since) says it matters.
  * - Received frames are the channel's `ArrayBuffer`s wrapped, not copied.
  * - Opening: @roamhq/wrtc can reorder the first messages the side that made the channel (the
- *   dialer) sends, those that arrive while the other side's channel object is still being made
- *   (18 and 20 of 300 connections in two runs of `bench/first-messages.ts` on a loaded
- *   machine, on an ordered channel). So the
- *   answering side's first message is `ANSWERER_READY`, sent as its channel opens, and the
- *   dialer's pipe opens only once that message came (it is not a frame: the sink never sees it).
+ *   dialer) sends (see core's `WEBRTC_ANSWERER_READY`). So the answering side's first message
+ *   is that byte, sent as its channel opens, and the dialer's pipe opens only once it came.
  * - `close()`: the local side is closed at once (`sink.closed()`); then, in the background,
  *   the pipe lets the channel's send buffer empty (libwebrtc's `RTCDataChannel.close()`
  *   discards queued messages), closes the data channel (the remote sees a clean close, after
@@ -38,7 +35,7 @@
  *   frame, then waiting for the remote to close).
  */
 import type { DataConnection } from 'peerjs';
-import { TransportError, describe, type ConnectionStage, type Pipe, type PipeSink } from '../../core';
+import { TransportError, WEBRTC_ANSWERER_READY, describe, isWebRtcAnswererReady, type ConnectionStage, type Pipe, type PipeSink } from '../../core';
 import type { SessionConnection } from './session';
 
 export interface PipeSettings {
@@ -65,8 +62,6 @@ export interface PipeHooks {
 export const CHANNEL_BUFFER_LIMIT = 8 * 1024 * 1024;
 /** Bound on each step of a graceful close (buffer emptying, channel closing). */
 export const CLOSE_LINGER_MS = 5000;
-/** The answering side's first message on the channel: it hears the dialer now (see above). */
-export const ANSWERER_READY = Uint8Array.of(0x52);
 /** How often `bufferedAmount` is polled on engines without `bufferedamountlow`. */
 export const DRAIN_POLL_MS = 5;
 
@@ -89,12 +84,10 @@ class DataConnectionPipe implements Pipe {
   readonly lowWaterMark: number;
   #maxFrameSize: number;
   #stage: ConnectionStage = 'signaling';
-  #opened = false;
-  /** Dialer: the answering side's first message has arrived, and it was ANSWERER_READY. */
-  #answererSpoke = false;
-  #answererReady = false;
-  /** Dialer: the channel opened, and the pipe waits for ANSWERER_READY. */
-  #openChannel: RTCDataChannel | undefined;
+  /** Dialer: the answering side's first message has come (a wrong one failed the dial). */
+  #answererHeard = false;
+  /** Dialer: the channel opened, and the pipe on it waits for that message. */
+  #waitingChannel: RTCDataChannel | undefined;
   /** No more frames in or out: closed locally, by the remote, or failed. */
   #ended = false;
   #released = false;
@@ -146,6 +139,11 @@ class DataConnectionPipe implements Pipe {
   }
 
   // --- Pipe ----------------------------------------------------------------------------------
+
+  /** The pipe was handed out: from then on a failure ends it rather than the dial. */
+  get #opened(): boolean {
+    return this.#channel !== undefined;
+  }
 
   get maxFrameSize(): number {
     return this.#maxFrameSize;
@@ -218,13 +216,13 @@ class DataConnectionPipe implements Pipe {
     }
     if (!this.connection.outgoing) {
       try {
-        this.#write(dc, ANSWERER_READY);
+        this.#write(dc, WEBRTC_ANSWERER_READY);
       } catch (error) {
         return this.#fail(error as TransportError);
       }
-      this.#bufferedBound += ANSWERER_READY.byteLength;
-    } else if (!this.#answererReady) {
-      this.#openChannel = dc; // the pipe opens when ANSWERER_READY comes
+      this.#bufferedBound += WEBRTC_ANSWERER_READY.byteLength;
+    } else if (!this.#answererHeard) {
+      this.#waitingChannel = dc;
       return;
     }
     this.#ready(dc);
@@ -238,13 +236,12 @@ class DataConnectionPipe implements Pipe {
       dc.bufferedAmountLowThreshold = this.lowWaterMark;
       dc.addEventListener('bufferedamountlow', this.#onLow);
     }
-    this.#opened = true;
     this.resolve(this);
   }
 
   #receive(data: unknown): void {
     if (this.#ended) return;
-    if (this.connection.outgoing && !this.#answererReady) return this.#onAnswererReady(data);
+    if (this.connection.outgoing && !this.#answererHeard) return this.#onAnswererReady(data);
     if (data instanceof ArrayBuffer) this.ctx.sink.frame(new Uint8Array(data));
     else if (ArrayBuffer.isView(data)) this.ctx.sink.frame(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     else this.#fail(new TransportError('channel', 'The remote sent a text message; this pipe carries binary frames only.'));
@@ -252,13 +249,13 @@ class DataConnectionPipe implements Pipe {
 
   /** Dialer: the answering side's first message, which may come before or after 'open'. */
   #onAnswererReady(data: unknown): void {
-    this.#answererSpoke = true;
-    const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : undefined;
-    if (bytes?.byteLength !== ANSWERER_READY.byteLength || bytes[0] !== ANSWERER_READY[0]) {
+    this.#answererHeard = true;
+    const channel = this.#waitingChannel;
+    this.#waitingChannel = undefined;
+    if (!isWebRtcAnswererReady(data)) {
       return this.#fail(new TransportError('channel', 'The answering side did not start with the ready message a WhatNext PeerJS pipe sends first.'));
     }
-    this.#answererReady = true;
-    if (this.#openChannel) this.#ready(this.#openChannel);
+    if (channel) this.#ready(channel);
   }
 
   // --- Backpressure --------------------------------------------------------------------------
@@ -344,7 +341,7 @@ class DataConnectionPipe implements Pipe {
     this.#detach();
     this.#release();
     // The channel opened and the dial still waits: the likeliest cause is a remote that does not send it.
-    if (this.#openChannel && !this.#answererSpoke) {
+    if (this.#waitingChannel) {
       error = new TransportError(error.stage, `${error.message} (The channel was open, but the answering side never sent its ready message.)`, { cause: error });
     }
     this.reject(error);

@@ -431,8 +431,8 @@ export class BrokerSession implements SocketOwner {
 
   #sessionConnection(connectionId: string, remoteId: PeerId, conn: DataConnection, entry: Entry): SessionConnection {
     // The next connection's peer connection is made once this one carries data or ends, not
-    // while it is negotiating. The first frame is core's hello, sent as each side's channel
-    // opens; with the hellos checked ahead (the usual case) core is open by then too.
+    // while it is negotiating. The first message is the answering side's ready byte (on the
+    // dialer) or the dialer's hello (on the answering side): negotiation is over by then.
     const prepare = () => setImmediate(() => this.#prepareConnection());
     conn.once('data', prepare);
     return {

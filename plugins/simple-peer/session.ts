@@ -10,12 +10,9 @@
  * a path (DTLS and the data channel follow). simple-peer always runs with trickle on; without
  * trickle, `CompleteSignal` turns its trickled output into one complete description.
  *
- * Opening: @roamhq/wrtc can reorder the first messages the initiator sends (those that arrive
- * while the answering side's channel object is still being made: 18 and 20 of 300 connections
- * in two runs of `bench/first-messages.ts` on a loaded machine, though the channel is ordered).
- * So the answering side's first
- * message is `ANSWERER_READY`, sent once its channel is open and heard, and the initiator's pipe
- * opens only when that message arrives (it is not a frame: the sink never sees it).
+ * Opening: @roamhq/wrtc can reorder the first messages the initiator sends (see core's
+ * `WEBRTC_ANSWERER_READY`). So the answering side's first message is that byte, sent once its
+ * channel is open and heard, and the initiator's pipe opens only when it arrives.
  *
  * Closing: `close()` closes the data channel (an SCTP stream reset the remote sees as a plain
  * channel close) and lets simple-peer tear the peer connection down when the channel reports
@@ -24,7 +21,7 @@
  * peer is destroyed anyway.
  */
 import SimplePeer from 'simple-peer';
-import { TransportError, describe, webRtcBinding, webRtcMaxMessageSize, type BindingSide, type ConnectionStage, type DialOptions, type Pipe } from '../../core';
+import { TransportError, WEBRTC_ANSWERER_READY, describe, isWebRtcAnswererReady, webRtcBinding, webRtcMaxMessageSize, type BindingSide, type ConnectionStage, type DialOptions, type Pipe } from '../../core';
 import { loadDefaultEngine, type WebRtcEngine } from './engine';
 import { CompleteSignal } from './gathering';
 import { DataChannelPipe, type ChannelLike } from './pipe';
@@ -41,8 +38,6 @@ export interface SessionConfig {
 export const MAX_REMOTE_CANDIDATES = 256;
 /** How long a local close waits for the remote to confirm the data channel's close. */
 export const CLOSE_TIMEOUT_MS = 1_000;
-/** The answering side's first message on the channel: it hears the initiator now (see above). */
-export const ANSWERER_READY = Uint8Array.of(0x52);
 /** Period of the peer connection state re-read (see #start). */
 export const STATE_POLL_MS = 250;
 
@@ -68,11 +63,10 @@ export class PeerSession {
   #pipe: DataChannelPipe | undefined;
   #gather: CompleteSignal | undefined;
   #remoteDescription = false;
-  /** Initiator: the answering side's first message has arrived, and it was ANSWERER_READY. */
-  #answererSpoke = false;
-  #answererReady = false;
-  /** Initiator: simple-peer connected, and the pipe waits for ANSWERER_READY. */
-  #connected = false;
+  /** Initiator: the answering side's first message has come (a wrong one failed the dial). */
+  #answererHeard = false;
+  /** Initiator: simple-peer connected, and the pipe on this channel waits for that message. */
+  #waitingChannel: (RTCDataChannel & ChannelLike) | undefined;
   #remoteCandidates = 0;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
   #statePoll: ReturnType<typeof setInterval> | undefined;
@@ -298,13 +292,13 @@ export class PeerSession {
     this.#advance('channel');
     if (!this.options.initiator) {
       try {
-        channel.send(ANSWERER_READY);
+        channel.send(WEBRTC_ANSWERER_READY);
       } catch (error) {
         this.#fail('channel', `the data channel refused our first message: ${describe(error)}`, error);
         return;
       }
-    } else if (!this.#answererReady) {
-      this.#connected = true; // the pipe opens when ANSWERER_READY comes
+    } else if (!this.#answererHeard) {
+      this.#waitingChannel = channel;
       return;
     }
     this.#openPipe(channel);
@@ -318,13 +312,14 @@ export class PeerSession {
 
   /** Initiator: the answering side's first message, which may come before or after 'connect'. */
   #onAnswererReady(data: Uint8Array): void {
-    this.#answererSpoke = true;
-    if (data.byteLength !== ANSWERER_READY.byteLength || data[0] !== ANSWERER_READY[0]) {
+    this.#answererHeard = true;
+    const channel = this.#waitingChannel;
+    this.#waitingChannel = undefined;
+    if (!isWebRtcAnswererReady(data)) {
       this.#fail('channel', 'the answering side did not start with the ready message a WhatNext simple-peer pipe sends first');
       return;
     }
-    this.#answererReady = true;
-    if (this.#connected) this.#openPipe(this.#peer!._channel!);
+    if (channel) this.#openPipe(channel);
   }
 
   /** The configured frame size, lowered to the largest message the remote accepts. */
@@ -338,7 +333,7 @@ export class PeerSession {
   }
 
   #onData(data: Uint8Array): void {
-    if (this.options.initiator && !this.#answererReady) {
+    if (this.options.initiator && !this.#answererHeard) {
       if (this.#state === 'dialing') this.#onAnswererReady(data);
       return;
     }
@@ -398,7 +393,7 @@ export class PeerSession {
     if (this.#state !== 'dialing') return;
     this.#state = 'ended';
     // Connected and still waiting: the likeliest cause is a remote that does not send it.
-    if (this.#connected && !this.#answererSpoke) message += ' (the channel was open, but the answering side never sent its ready message)';
+    if (this.#waitingChannel) message += ' (the channel was open, but the answering side never sent its ready message)';
     this.#rejectPipe(new TransportError(stage, `simple-peer: ${stage} failed: ${message}`, cause === undefined ? undefined : { cause }));
     this.#release();
   }

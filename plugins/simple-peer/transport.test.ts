@@ -5,12 +5,11 @@
 import { createRequire } from 'node:module';
 import SimplePeer from 'simple-peer';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { PluginHost, TransportError, type ConnectionStage, type Pipe, type Signal } from '../../core';
+import { PluginHost, TransportError, WEBRTC_ANSWERER_READY, type ConnectionStage, type Pipe, type Signal } from '../../core';
 import { RecordingSink, pattern, sameBytes } from '../../core/testing';
 import { simplePeer } from './index';
 import type { WebRtcEngine } from './engine';
 import { LOW_WATER_MARK } from './pipe';
-import { ANSWERER_READY } from './session';
 import { createSimplePeerTransport, type SimplePeerTransport } from './transport';
 
 const wrtc = createRequire(import.meta.url)('@roamhq/wrtc') as WebRtcEngine;
@@ -295,7 +294,7 @@ describe('simple-peer transport', () => {
   it('talks to a plain simple-peer peer (same signal shapes) that starts with ANSWERER_READY', async () => {
     const sink = new RecordingSink();
     const remote = new SimplePeer({ wrtc: wrtc as never, config: { iceServers: [] } });
-    remote.once('connect', () => remote.send(ANSWERER_READY)); // all a plain answering peer adds
+    remote.once('connect', () => remote.send(WEBRTC_ANSWERER_READY)); // all a plain answering peer adds
     const dial = transport.dial({
       initiator: true,
       sink,
