@@ -100,6 +100,16 @@ export class ProtocolError extends WhatNextError {
 }
 
 export function describe(error: unknown): string {
+  const denied = accessDenied(error);
+  if (denied) return `the process is not permitted to do this (permission ${denied.permission || 'unnamed'}${denied.resource ? `, ${denied.resource}` : ''})`;
   if (error instanceof Error) return error.message;
   return String(error);
+}
+
+/** Node's permission model refused something (`ERR_ACCESS_DENIED`): which permission, on what.
+ * Its own message ("Access to this API has been restricted") names neither. */
+function accessDenied(error: unknown): { permission: string; resource: string } | undefined {
+  if (!(error instanceof Error) || (error as { code?: unknown }).code !== 'ERR_ACCESS_DENIED') return undefined;
+  const { permission, resource } = error as { permission?: unknown; resource?: unknown };
+  return { permission: typeof permission === 'string' ? permission : '', resource: typeof resource === 'string' ? resource : '' };
 }

@@ -32,7 +32,7 @@ async function openPair() {
 
 describe('heartbeat', () => {
   it('pings on the interval and measures the round trip', async () => {
-    const { a, b, tapA, pipes } = await openPair();
+    const { a, b, tapA } = await openPair();
     expect(a.stats().rttMs).toBeUndefined();
     const pong = tapA.next((frame) => frame[0] === FrameKind.pong);
     vi.advanceTimersByTime(1000);

@@ -12,7 +12,7 @@ export const DisplayName = z
   .string()
   .trim()
   .min(1, 'a display name cannot be empty')
-  .max(64, 'a display name is at most 64 characters')
+  .max(64, { abort: true, message: 'a display name is at most 64 characters' })
   .regex(/^[^\p{Cc}]*$/u, 'a display name cannot contain control characters')
   // Bidi overrides let a name display as something else ("Alice" spelt backwards, say).
   .regex(/^[^\u202A-\u202E\u2066-\u2069]*$/u, 'a display name cannot contain text-direction overrides');

@@ -32,6 +32,12 @@ export interface ConnectionManagerOptions {
   connectTimeoutMs?: number;
   /** How long an invite waits for an answer (ms). Default 10 minutes. */
   inviteTtlMs?: number;
+  /** Invites waiting for an answer at once (each may hold a native peer connection for its
+   * lifetime). Default 20. */
+  maxPendingInvites?: number;
+  /** Incoming requests waiting for the user at once, whoever they claim to be; more are refused
+   * before anyone is asked. Default 5. */
+  maxPendingApprovals?: number;
   /** Link schemes accepted (`whtnxt`, plus `whtnxt-dev` in development). */
   linkSchemes?: readonly string[];
   /** Scheme of the links invites produce. */
@@ -56,6 +62,8 @@ interface OpenConnection {
 export class ConnectionManager {
   #attempts = new Map<string, Attempt>();
   #connections = new Map<string, OpenConnection>();
+  /** Incoming attempts whose approval is up to the user now (policies did not decide). */
+  #incomingAsked = new Set<Attempt>();
   #events = new Emitter<ManagerEvents>((error) => this.host.log('error', `listener failed: ${describe(error)}`));
   #options: Required<Omit<ConnectionManagerOptions, 'connection'>> & Pick<ConnectionManagerOptions, 'connection'>;
   #stopped = false;
@@ -68,6 +76,8 @@ export class ConnectionManager {
       approvalTimeoutMs: options.approvalTimeoutMs ?? 30_000,
       connectTimeoutMs: options.connectTimeoutMs ?? 30_000,
       inviteTtlMs: options.inviteTtlMs ?? 10 * 60_000,
+      maxPendingInvites: options.maxPendingInvites ?? 20,
+      maxPendingApprovals: options.maxPendingApprovals ?? 5,
       linkSchemes: options.linkSchemes ?? ['whtnxt'],
       inviteScheme: options.inviteScheme ?? options.linkSchemes?.[0] ?? 'whtnxt',
       connection: options.connection,
@@ -108,6 +118,10 @@ export class ConnectionManager {
   invite(methodName: string): AttemptSummary {
     this.#assertRunning();
     const method = this.host.signaling.get(methodName);
+    const { maxPendingInvites } = this.#options;
+    if (this.#count((a) => a.role === 'inviter' && a.state !== 'open') >= maxPendingInvites) {
+      throw new WhatNextError('too_many_invites', `${maxPendingInvites} invites are already waiting for an answer: cancel one, or wait until one is answered or expires.`);
+    }
     const attempt = this.#newAttempt(method.name, 'inviter', {});
     attempt.inviteToken = randomToken();
     this.#waitForHuman(attempt);
@@ -236,8 +250,18 @@ export class ConnectionManager {
 
   async #decide(attempt: Attempt, request: Pick<ApprovalRequest, 'direction' | 'invited'>): Promise<UserOrPolicyDecision> {
     const policy = await this.host.hooks.approve.promise({ attemptId: attempt.id, method: attempt.method, remote: { ...attempt.remote }, ...request });
-    if (policy) return policy;
-    const user = await attempt.waitForApproval();
+    // A link names its peer and its server; approving it without the user would let any link
+    // make us contact a server of its choosing (see ApprovalRequest).
+    if (policy && (!policy.approve || request.direction === 'incoming')) return policy;
+    if (policy) this.host.log('debug', `${policy.by} approved an outgoing link; outgoing links are approved by the user only`);
+    const { maxPendingApprovals } = this.#options;
+    if (request.direction === 'incoming') {
+      if (this.#incomingAsked.size >= maxPendingApprovals) {
+        return { approve: false, by: 'host', reason: `too many requests are waiting for an answer (at most ${maxPendingApprovals}); try again later` };
+      }
+      this.#incomingAsked.add(attempt);
+    }
+    const user = await attempt.waitForApproval().finally(() => this.#incomingAsked.delete(attempt));
     if (user.approve) return { approve: true, by: 'user' };
     return { approve: false, by: 'user', reason: user.reason ?? 'rejected', timedOut: user.timedOut };
   }
@@ -371,6 +395,12 @@ export class ConnectionManager {
     this.#attempts.set(attempt.id, attempt);
     this.#events.emit('attempt', attempt.summary());
     return attempt;
+  }
+
+  #count(predicate: (attempt: Attempt) => boolean): number {
+    let count = 0;
+    for (const attempt of this.#attempts.values()) if (predicate(attempt)) count++;
+    return count;
   }
 
   #attempt(id: string): Attempt {

@@ -10,7 +10,9 @@ import type { CloseReason, Connection } from '../connection/types';
 import type { ParsedLink } from '../link';
 
 /** Asked before any connection opens. Policies (known peers, rate limits) tap `approve`; when no
- * tap decides, the user is asked. */
+ * tap decides, the user is asked. An outgoing attempt (a link the user opened) goes where the link
+ * claims, and a link can claim anything: a policy may refuse one, but only the user approves one
+ * (an approval by a policy is ignored and the user is asked). */
 export interface ApprovalRequest {
   attemptId: string;
   method: string;

@@ -5,6 +5,7 @@
  */
 import { WhatNextError } from '../errors';
 import { Emitter } from '../util/emitter';
+import { jsonShapeProblem } from '../util/json-shape';
 import { ServiceMessage, methods, type EventData, type EventName, type MethodName, type Params, type Result } from './index';
 import type { Port } from './port';
 import type { ErrorInfo } from './shapes';
@@ -61,6 +62,9 @@ export function createClient(port: Port, options: { onInvalidMessage?: (error: u
   return {
     request(method, params) {
       if (closed) return Promise.reject(new WhatNextError('disconnected', 'the service connection is closed'));
+      // The service would refuse it, or, nested deeply enough, never read it at all.
+      const problem = jsonShapeProblem(params);
+      if (problem) return Promise.reject(new WhatNextError('bad_request', `Not sent: the parameters of ${method} ${problem}.`));
       const id = nextId++;
       return new Promise((resolve, reject) => {
         pending.set(id, { method, resolve: resolve as (value: unknown) => void, reject });

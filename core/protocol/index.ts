@@ -22,6 +22,7 @@ import {
   PluginStatus,
   ServiceStatus,
   Settings,
+  shaped,
 } from './shapes';
 import { playlistEvents, playlistMethods } from './playlists';
 
@@ -89,8 +90,9 @@ export type RequestId = z.infer<typeof RequestId>;
 const methodNames = Object.keys(methods) as [MethodName, ...MethodName[]];
 const eventNames = Object.keys(events) as [EventName, ...EventName[]];
 
-/** Just enough of a request to answer it, even when the rest is invalid. */
-export const RequestEnvelope = z.object({ type: z.literal('request'), id: RequestId, method: z.enum(methodNames), params: z.unknown() });
+/** Just enough of a request to answer it, even when the rest is invalid. A message that crossed
+ * a structured clone is checked for shape first: nothing after it walks an unbounded value. */
+export const RequestEnvelope = shaped(z.object({ type: z.literal('request'), id: RequestId, method: z.enum(methodNames), params: z.unknown() }));
 
 export const Request = z.discriminatedUnion(
   'method',
@@ -112,8 +114,8 @@ export const Event = z.discriminatedUnion(
 ) as z.ZodType<{ [E in EventName]: { type: 'event'; event: E; data: EventData<E> } }[EventName]>;
 export type Event = z.infer<typeof Event>;
 
-/** Anything the service may send. */
-export const ServiceMessage = z.union([Response, Event]);
+/** Anything the service may send (checked for shape first, as requests are). */
+export const ServiceMessage = shaped(z.union([Response, Event]));
 export type ServiceMessage = z.infer<typeof ServiceMessage>;
 
 export const isMethodName = (name: string): name is MethodName => Object.hasOwn(methods, name);

@@ -14,16 +14,24 @@ const JsonTree: z.ZodType<import('../connection/types').Json> = z.lazy(() =>
   z.union([z.null(), z.boolean(), z.number(), z.string(), z.array(JsonTree), z.record(z.string(), JsonTree)]),
 );
 
-/** A JSON value within core's depth and size bounds (`core/util/json-shape.ts`): measured
- * first, without recursion, since the recursive parse of a deeper one would throw (out of stack)
- * instead of failing, and that of a much-shared one would never end. */
-export const Json: z.ZodType<import('../connection/types').Json> = z
-  .unknown()
-  .check((ctx) => {
-    const problem = jsonShapeProblem(ctx.value);
-    if (problem) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
-  })
-  .pipe(JsonTree);
+/**
+ * `schema`, after a check of the value's shape within core's bounds (`core/util/json-shape.ts`):
+ * depth, holes, and what a walk would cost. Measured first, without recursion, since the
+ * recursive parse of a deeper value would throw (out of stack) instead of failing, that of a
+ * much-shared one would never end, and that of a sparse array visits every index it claims.
+ */
+export function shaped<T extends z.ZodType>(schema: T) {
+  return z
+    .unknown()
+    .check((ctx) => {
+      const problem = jsonShapeProblem(ctx.value);
+      if (problem) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
+    })
+    .pipe(schema);
+}
+
+/** A JSON value within core's bounds. */
+export const Json: z.ZodType<import('../connection/types').Json> = shaped(JsonTree);
 
 /** An app message: bytes or JSON. Refused, it says why it is not JSON (the likelier intent). */
 export const Message = z.union([z.custom<Uint8Array>((value) => value instanceof Uint8Array, 'expected bytes'), Json], {
@@ -117,6 +125,9 @@ export const ServiceStatus = z.object({
   local: PeerInfo,
   dataDir: z.string(),
   pid: z.number(),
+  /** Whether the service runs with least privilege (Node's permission model), and what of the
+   * checked abilities it has: ideally only writing its data folder. */
+  permissions: z.object({ enforced: z.boolean(), allowed: z.array(z.string()) }),
 });
 export type ServiceStatus = z.infer<typeof ServiceStatus>;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Json } from '../protocol/shapes';
-import { MAX_JSON_CONTAINERS, MAX_JSON_DEPTH, jsonShapeProblem } from './json-shape';
+import { MAX_JSON_DEPTH, MAX_JSON_VALUES, jsonShapeProblem } from './json-shape';
 
 /** `levels` objects and arrays, one inside the other, around `leaf`. */
 function nested(levels: number, leaf: unknown = 1): unknown {
@@ -37,14 +37,42 @@ describe('jsonShapeProblem', () => {
     expect(jsonShapeProblem(cycle)).toBe(DEEPER);
   });
 
-  it('counts containers, a shared one wherever it appears, and stops at the limit', () => {
-    expect(jsonShapeProblem([[], [], []], 8, 4)).toBeUndefined();
-    expect(jsonShapeProblem([[], [], [], []], 8, 4)).toMatch(/^holds more than 4 arrays and objects/);
+  const TOO_COSTLY = /^holds more than \d+ values to walk/;
+  /** An array of `length` places and no elements. */
+  const holes = (length: number) => Object.assign([], { length });
+
+  it('counts what a walk visits: containers, elements and keys, a shared container wherever it appears', () => {
+    // The outer array and its 3 elements, then each inner array: 7.
+    expect(jsonShapeProblem([[], [], []], 8, 7)).toBeUndefined();
+    expect(jsonShapeProblem([[], [], []], 8, 6)).toMatch(TOO_COSTLY);
+    // An object, its 2 keys, and the array under one of them with its 1 element: 5.
+    expect(jsonShapeProblem({ a: 1, b: [2] }, 8, 5)).toBeUndefined();
+    expect(jsonShapeProblem({ a: 1, b: [2] }, 8, 4)).toMatch(TOO_COSTLY);
     // 100 levels, each holding the one below twice: a few hundred bytes through a structured
-    // clone, 2^100 containers to any walk. Refused after MAX_JSON_CONTAINERS of them.
+    // clone, 2^100 containers to any walk.
     let shared: unknown[] = [];
     for (let i = 0; i < 100; i++) shared = [shared, shared];
-    expect(jsonShapeProblem(shared)).toBe(`holds more than ${MAX_JSON_CONTAINERS} arrays and objects (a shared one counted wherever it appears)`);
+    expect(jsonShapeProblem(shared)).toMatch(TOO_COSTLY);
+  });
+
+  it('refuses an array by the length it claims, before reading any index', () => {
+    const claims = new Proxy([] as unknown[], {
+      get: (target, key) => (key === 'length' ? MAX_JSON_VALUES : Reflect.get(target, key)),
+      has: () => {
+        throw new Error('an index was read');
+      },
+    });
+    expect(jsonShapeProblem(claims)).toMatch(TOO_COSTLY);
+    // As a structured clone carries it: 13 bytes for five million empty places.
+    expect(jsonShapeProblem(structuredClone({ message: holes(5_000_000) }))).toMatch(TOO_COSTLY);
+  });
+
+  it('refuses holes, which JSON cannot hold, but not undefined elements (JSON.stringify writes null)', () => {
+    const sparse = [1, 2];
+    sparse[5] = 3;
+    expect(jsonShapeProblem({ list: sparse })).toBe('has a hole at index 2 (a sparse array, which JSON cannot hold)');
+    expect(jsonShapeProblem(structuredClone(holes(10)))).toBe('has a hole at index 0 (a sparse array, which JSON cannot hold)');
+    expect(jsonShapeProblem([1, undefined, 3])).toBeUndefined();
   });
 });
 

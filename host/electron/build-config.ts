@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { serviceBuildOptions } from '../service/bundle';
 import { MAIN_BUNDLE, PRELOAD_BUNDLE, SERVICE_BUNDLE } from './layout';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -39,7 +40,8 @@ export function bundleOptions(name: BundleName, options: { sourcemap?: boolean }
     case 'main':
       return { ...node, entryPoints: ['host/electron/main.ts'], outfile: MAIN_BUNDLE };
     case 'service':
-      return { ...node, entryPoints: ['host/service/main.ts'], outfile: SERVICE_BUNDLE };
+      // The same bundle the tests and the browser shell run (host/service/bundle.ts).
+      return { ...serviceBuildOptions({ target: 'node22' }), metafile: true, sourcemap, outfile: SERVICE_BUNDLE };
     case 'preload':
       return {
         ...common,

@@ -15,7 +15,7 @@ import { createContext, runInContext } from 'node:vm';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { ROOT, bundleOptions, externalImports, unexpectedExternals, type BundleName } from './build-config';
 import { HELLO_CHANNEL, PORT_CHANNEL, SERVICE_CHANNEL } from './shell-channels';
-import { MAIN_BUNDLE, PRELOAD_BUNDLE, RENDERER_DIR, SERVICE_ENTRY, SERVICE_ENTRY_SOURCE, bundlePaths, serviceArgs } from './layout';
+import { MAIN_BUNDLE, PRELOAD_BUNDLE, RENDERER_DIR, SERVICE_ENTRY, SERVICE_ENTRY_SOURCE, bundlePaths, serviceArgs, serviceExecArgv } from './layout';
 import { dirname, join } from 'node:path';
 import type { WhatNextApi } from '../../core/protocol/api';
 
@@ -110,7 +110,7 @@ describe('bundles', () => {
         type: 'response',
         id: message.id,
         ok: true,
-        result: { state: 'running', local: { id: '0123456789abcdefghijklmnop', name: 'Alice' }, dataDir: '/d', pid: 7 },
+        result: { state: 'running', local: { id: '0123456789abcdefghijklmnop', name: 'Alice' }, dataDir: '/d', pid: 7, permissions: { enforced: false, allowed: [] } },
       }),
     );
     listeners.get(PORT_CHANNEL)!({ ports: [port2], sender: 'an Electron event the page must never see' });
@@ -151,8 +151,9 @@ describe('the built service', () => {
     writeFileSync(join(out, 'index.js'), SERVICE_ENTRY_SOURCE);
 
     // The launcher is the process entry, as under utilityProcess.fork (Node IPC stands in for
-    // the parent port here: the service entry supports both).
-    const child = fork(join(out, 'index.js'), serviceArgs({ dataDir, dev: false }), { serialization: 'advanced', stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    // the parent port here: the service entry supports both), with the flags main passes.
+    const execArgv = serviceExecArgv({ appPath: ROOT, dataDir, nodeVersion: process.versions.node });
+    const child = fork(join(out, 'index.js'), serviceArgs({ dataDir, dev: false }), { execArgv, serialization: 'advanced', stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     children.push(child);
     let stderr = '';
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
@@ -165,7 +166,7 @@ describe('the built service', () => {
     });
     await ready;
     const client = createClient(childIpcPort(child));
-    expect(await client.request('service.status', {})).toMatchObject({ state: 'running', dataDir, pid: child.pid });
+    expect(await client.request('service.status', {})).toMatchObject({ state: 'running', dataDir, pid: child.pid, permissions: { enforced: true, allowed: ['write its data folder'] } });
     const plugins = await client.request('plugins.list', {});
     expect(plugins.map((p) => p.name)).toEqual(expect.arrayContaining(['rate-limit', 'known-peers', 'manual']));
     await client.request('service.shutdown', {});

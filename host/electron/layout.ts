@@ -12,6 +12,7 @@
  *   out/renderer/             the Vue app, served as app://whatnext/
  */
 import { join } from 'node:path';
+import { permissionArgs } from '../service/permissions';
 
 export const OUT_DIR = 'out';
 export const MAIN_BUNDLE = 'out/main/main.js';
@@ -28,6 +29,17 @@ export function bundlePaths(mainDir: string) {
     service: join(mainDir, '..', 'service', 'index.js'),
     renderer: join(mainDir, '..', 'renderer'),
   };
+}
+
+/**
+ * Node flags for the service's least privilege (host/service/permissions.ts): read the app's own
+ * files (the asar archive and its unpacked native modules) and its data folder, write only the
+ * data folder, no child processes, no workers. Electron's utility process is not known to apply
+ * them (the service logs and reports what is in effect); they are passed so that the service
+ * gets least privilege wherever the runtime honours them.
+ */
+export function serviceExecArgv(options: { appPath: string; dataDir: string; nodeVersion: string }): string[] {
+  return permissionArgs({ read: [options.appPath, `${options.appPath}.unpacked`, options.dataDir], write: [options.dataDir] }, options.nodeVersion);
 }
 
 /** Arguments for the service entry (host/service/options.ts): its data in the app's userData

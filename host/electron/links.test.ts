@@ -42,7 +42,7 @@ describe('links through main', () => {
     await carol.client.request('links.open', { link });
 
     // The Electron path: argv with Chromium's switches, before the service even started.
-    const h = startHarness();
+    const h = await startHarness();
     harnesses.push(h);
     const viaMain = new Promise<AttemptSummary>((resolve) => h.api.on('attempt.updated', (a) => a.state === 'awaiting-approval' && resolve(a)));
     expect(h.shell.handleArgv(['/opt/WhatNext/whatnext', '--allow-file-access-from-files', link, '--original-process-start-time=13350000000000000'])).toEqual([link]);
@@ -62,7 +62,7 @@ describe('links through main', () => {
     const viaCli = carol.client.waitFor('link.rejected');
     await carol.client.request('links.open', { link: bad }).catch(() => undefined);
 
-    const h = startHarness();
+    const h = await startHarness();
     harnesses.push(h);
     h.shell.start();
     await h.status('running');

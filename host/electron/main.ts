@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { appImageDesktopEntry, userDesktopEntryPath } from './appimage';
 import { createAppProtocolHandler } from './app-protocol';
-import { bundlePaths, serviceArgs } from './layout';
+import { bundlePaths, serviceArgs, serviceExecArgv } from './layout';
 import { createLog } from './logger';
 import { createMainWindow } from './main-window';
 import { createQuitGuard } from './quit-guard';
@@ -59,6 +59,7 @@ if (!app.requestSingleInstanceLock()) {
       utilityProcess.fork(paths.service, serviceArgs({ dataDir: app.getPath('userData'), dev: !packaged }), {
         serviceName: 'WhatNext service',
         stdio: 'pipe',
+        execArgv: serviceExecArgv({ appPath: app.getAppPath(), dataDir: app.getPath('userData'), nodeVersion: process.versions.node }),
       }),
     createChannel: () => new MessageChannelMain(),
     deliverPort: (port) => {

@@ -6,8 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from './testing/harness';
 
 const harnesses: Harness[] = [];
-const harness = (...args: Parameters<typeof startHarness>) => {
-  const h = startHarness(...args);
+const harness = async (...args: Parameters<typeof startHarness>) => {
+  const h = await startHarness(...args);
   harnesses.push(h);
   return h;
 };
@@ -24,7 +24,7 @@ const exitOf = (h: Harness, index: number) =>
 
 describe('service supervisor (real service process)', () => {
   it('starts the service, hands the renderer a port, pipes its logs, and stops it cleanly', async () => {
-    const h = harness();
+    const h = await harness();
     h.shell.start();
     const running = await h.status('running');
     expect(running).toEqual({ state: 'running', pid: h.processes[0]!.pid, restarts: 0 });
@@ -45,7 +45,7 @@ describe('service supervisor (real service process)', () => {
   });
 
   it('restarts a SIGKILLed service with backoff, re-issues the renderer port, and lets queued links through', async () => {
-    const h = harness({ policy: { initialDelayMs: 20, factor: 4, maxDelayMs: 1000, maxCrashes: 5, windowMs: 60_000 } });
+    const h = await harness({ policy: { initialDelayMs: 20, factor: 4, maxDelayMs: 1000, maxCrashes: 5, windowMs: 60_000 } });
     const states: string[] = [];
     h.api.on('host.state', (state) => states.push(state));
     h.shell.start();
@@ -81,7 +81,7 @@ describe('service supervisor (real service process)', () => {
   });
 
   it('gives up after repeated crashes within the window and reports it instead of looping', async () => {
-    const h = harness({ policy: { initialDelayMs: 20, maxCrashes: 2, windowMs: 60_000 } });
+    const h = await harness({ policy: { initialDelayMs: 20, maxCrashes: 2, windowMs: 60_000 } });
     const states: string[] = [];
     h.api.on('host.state', (state) => states.push(state));
     h.shell.start();

@@ -1,5 +1,5 @@
 /** Builds a Service from command-line options, with one graceful shutdown path for requests,
- * SIGTERM and SIGINT. Shared by the service entry and the CLI peer. */
+ * SIGTERM and SIGINT. */
 import type { Logger } from '../../core/host/context';
 import { Service } from './service';
 import { linkSchemes, loadConfig, parseEntryArgs, type EntryOptions } from './options';
@@ -8,14 +8,15 @@ import { exitAfterShutdown } from './shutdown';
 export interface BootedService {
   service: Service;
   options: EntryOptions;
-  /** Stop everything, then exit 0 (1 if stopping failed). Idempotent. */
-  shutdown(): Promise<void>;
+  /** Stop everything, then exit with `code` (1 if stopping failed). Idempotent: the first call
+   * decides. */
+  shutdown(code?: number): Promise<void>;
 }
 
 export async function bootService(argv: string[], logger: Logger): Promise<BootedService> {
   const options = parseEntryArgs(argv);
   let stopping: Promise<void> | undefined;
-  const shutdown = () => (stopping ??= exitAfterShutdown(() => service.stop(), logger));
+  const shutdown = (code = 0) => (stopping ??= exitAfterShutdown(() => service.stop(), logger, code));
   const service = new Service({
     dataDir: options.dataDir,
     config: await loadConfig(options.configPath),

@@ -8,21 +8,49 @@
  *   answer <attempt> <text>      answer a pending question (e.g. paste a reply code)
  *   send <connection> <channel> <text>
  *   list | quit
+ *
+ * The peer's service runs in its own process, as the app's does (fork.ts: bundled, with least
+ * privilege); this process is a client of it, like the app's window.
  */
 import { createInterface } from 'node:readline';
 import { createClient } from '../../core/protocol/client';
-import { createPortPair } from '../../core/protocol/port';
 import { describe } from '../../core/errors';
-import { bootService } from './boot';
+import { startServiceProcess } from './fork';
+import { parseEntryArgs } from './options';
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
-const { service, options, shutdown: quit } = await bootService(process.argv.slice(2), (level, message) => {
-  if (level !== 'debug') process.stderr.write(`[${level}] ${message}\n`);
+const options = parseEntryArgs(process.argv.slice(2));
+let partial = '';
+const service = await startServiceProcess({
+  dataDir: options.dataDir,
+  ...(options.name ? { name: options.name } : {}),
+  ...(options.configPath ? { config: options.configPath } : {}),
+  dev: options.dev,
+  ...(options.approvalTimeoutMs ? { approvalTimeoutMs: options.approvalTimeoutMs } : {}),
+  // The service's log, without its debug lines, as `[level] message`.
+  log: (chunk) => {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop()!;
+    for (const line of lines) if (!line.startsWith('[service debug]')) process.stderr.write(`${line.replace(/^\[service (\w+)\]/, '[$1]')}\n`);
+  },
 });
-const [servicePort, clientPort] = createPortPair();
-service.serve(servicePort);
-const client = createClient(clientPort);
-await service.start();
+const client = createClient(service.port);
+
+let quitting: Promise<never> | undefined;
+/** Ask the service to stop (it closes its connections), then exit with its exit code. */
+const quit = () =>
+  (quitting ??= (async () => {
+    const asked = await client.request('service.shutdown', {}).then(() => true, () => false);
+    const code = await service.stop(10_000, { signal: !asked });
+    process.exit(code ?? 1);
+  })());
+process.once('SIGTERM', () => void quit());
+process.once('SIGINT', () => void quit());
+void service.exited.then(({ code, signal }) => {
+  if (quitting) return;
+  process.stderr.write(`[error] the service stopped (code ${code}, signal ${signal})\n`);
+  process.exit(1);
+});
 
 const status = await client.request('service.status', {});
 print(`peer ${status.local.name} ${status.local.id}`);

@@ -1,21 +1,44 @@
 /**
  * Starts the real service entry (host/service/main.ts) as a Node child process, as Electron's
- * main starts it with utilityProcess.fork. Used by the browser shell, the tests and the
- * benchmarks alike.
+ * main starts it with utilityProcess.fork: bundled with its plugins config (bundle.ts) and run
+ * with least privilege (permissions.ts). Used by the browser shell, the CLI peer, the tests and
+ * the benchmarks alike.
  */
 import { fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync } from 'node:fs';
 import type { Port } from '../../core/protocol/port';
+import { NODE_MODULES, serviceBundle } from './bundle';
+import { permissionArgs } from './permissions';
 import { childIpcPort } from './ports';
 
-/** The service entry (run with `--import tsx`). */
-export const SERVICE_ENTRY = fileURLToPath(new URL('./main.ts', import.meta.url));
 /** The line the service prints once it serves requests. */
 export const READY_LINE = '[service info] ready:';
+
+export interface ServiceLaunch {
+  /** The bundled entry to fork. */
+  entry: string;
+  /** Node flags: the permission model scoped to the data folder, and source maps for stacks. */
+  execArgv: string[];
+}
+
+/**
+ * How to start a service on `dataDir` running `config` (plugins.config.ts by default), from
+ * `entry` (host/service/main.ts by default): the data folder is made first, since the service
+ * may write nothing outside it, not even its parent.
+ */
+export async function serviceLaunch(options: { dataDir: string; config?: string; entry?: string }): Promise<ServiceLaunch> {
+  mkdirSync(options.dataDir, { recursive: true });
+  const entry = await serviceBundle({ ...(options.config ? { config: options.config } : {}), ...(options.entry ? { entry: options.entry } : {}) });
+  return {
+    entry,
+    execArgv: ['--enable-source-maps', ...permissionArgs({ read: [NODE_MODULES, options.dataDir], write: [options.dataDir] })],
+  };
+}
 
 export interface ServiceProcessOptions {
   dataDir: string;
   name?: string;
+  /** A plugins config (TypeScript or JavaScript), compiled into the service. */
   config?: string;
   dev?: boolean;
   approvalTimeoutMs?: number;
@@ -40,12 +63,12 @@ export interface ServiceProcess {
 export async function startServiceProcess(options: ServiceProcessOptions): Promise<ServiceProcess> {
   const args = ['--data-dir', options.dataDir];
   if (options.name) args.push('--name', options.name);
-  if (options.config) args.push('--config', options.config);
   if (options.dev) args.push('--dev');
   if (options.approvalTimeoutMs) args.push('--approval-timeout-ms', String(options.approvalTimeoutMs));
   const log = options.log ?? ((chunk: string) => void process.stderr.write(chunk));
-  const child = fork(SERVICE_ENTRY, args, {
-    execArgv: ['--import', 'tsx'],
+  const launch = await serviceLaunch(options);
+  const child = fork(launch.entry, args, {
+    execArgv: launch.execArgv,
     // Bytes (app messages) cross as Uint8Array.
     serialization: 'advanced',
     stdio: ['ignore', 'inherit', 'pipe', 'ipc'],

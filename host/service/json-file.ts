@@ -1,8 +1,10 @@
 /**
  * A small JSON document on disk, validated with zod on every read and written atomically
- * (write a temporary file, fsync, rename) so a crash never leaves half a file.
+ * (write a temporary file opened with O_SYNC, then rename) so a crash never leaves half a file.
+ * O_SYNC rather than fsync: Node's permission model, under which the service runs, refuses
+ * fsync (and the other descriptor-only calls) outright.
  */
-import { mkdirSync, openSync, readFileSync, renameSync, writeSync, fsyncSync, closeSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { z } from 'zod';
 
@@ -31,10 +33,10 @@ export class JsonFile<S extends z.ZodType> {
     const data = this.schema.parse(value);
     mkdirSync(dirname(this.path), { recursive: true });
     const temporary = `${this.path}.${process.pid}.tmp`;
-    const fd = openSync(temporary, 'w');
+    // O_SYNC: each write returns once its data is on disk.
+    const fd = openSync(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_SYNC);
     try {
       writeSync(fd, JSON.stringify(data, null, 2));
-      fsyncSync(fd);
     } finally {
       closeSync(fd);
     }

@@ -1,7 +1,8 @@
 /**
  * Approval policy backed by the service's known peers: remembers every peer whose connection
- * opened (it was approved to get there) and, when the setting says so, approves requests from
- * known peers without asking.
+ * opened (it was approved to get there) and, when the setting says so, approves incoming
+ * requests from known peers without asking. Never outgoing ones: a link only claims its peer's
+ * id, and would lead us to whatever server it names (the handshake proves the id only later).
  */
 import { definePlugin, type PluginInstance } from '../../core/plugin';
 import type { ServiceState } from './state';
@@ -14,7 +15,7 @@ export function knownPeersPolicy(state: ServiceState): PluginInstance {
     description: 'Remembers approved peers and, if enabled in settings, accepts them without asking.',
     setup(ctx) {
       ctx.hooks.approve.tap(ctx.name, (request) =>
-        state.settings.autoAcceptKnownPeers && state.isKnown(request.remote.id) ? { approve: true, by: ctx.name } : undefined,
+        request.direction === 'incoming' && state.settings.autoAcceptKnownPeers && state.isKnown(request.remote.id) ? { approve: true, by: ctx.name } : undefined,
       );
       ctx.hooks.connectionOpened.tap(ctx.name, (record) => state.remember(record.remote, record.method));
     },

@@ -5,6 +5,8 @@
  */
 import { electronPort, nodeIpcPort, type ElectronPortLike } from './ports';
 import { bootService } from './boot';
+import { PERMISSION_CHECKS as LEAST, permissionsInEffect } from './permissions';
+import { guardProcess } from './process-guards';
 import type { Logger } from '../../core/host/context';
 
 const parentPort = (process as unknown as { parentPort?: ElectronPortLike }).parentPort;
@@ -14,6 +16,7 @@ const parentPort = (process as unknown as { parentPort?: ElectronPortLike }).par
 process.stderr.on('error', () => {});
 const log: Logger = (level, message) => void process.stderr.write(`[service ${level}] ${message}\n`);
 const { service, options, shutdown } = await bootService(process.argv.slice(2), log);
+guardProcess({ log: (message) => log('error', message), fatal: () => void shutdown(1) });
 
 if (parentPort) {
   // Electron: main talks on parentPort and hands over one MessagePort per renderer.
@@ -31,4 +34,11 @@ if (parentPort) {
 }
 
 await service.start();
+const permissions = permissionsInEffect(options.dataDir);
+log(
+  permissions.enforced ? 'info' : 'warn',
+  permissions.enforced
+    ? `least privilege (Node's permission model): may ${permissions.allowed.join(', ') || 'do none of the checked things'}, and not ${LEAST.filter((l) => !permissions.allowed.includes(l)).join(', ')}`
+    : "no least privilege: Node's permission model is not in effect, so plugins may write anywhere and start processes",
+);
 log('info', `ready: ${service.state.local.name} (${service.state.peerId}) in ${options.dataDir}`);

@@ -16,6 +16,7 @@ import { playlistHandlers, relayPlaylistEvents } from './playlists';
 import { serveRequests, type Handlers } from './rpc';
 import { ServiceState } from './state';
 import { nodeProofSuite } from './identity';
+import { permissionsInEffect } from './permissions';
 
 export interface ServiceOptions {
   dataDir: string;
@@ -99,7 +100,13 @@ export class Service {
 
   #handlers: Handlers = {
     ...playlistHandlers(() => this.host),
-    'service.status': () => ({ state: this.host.state, local: this.state.local, dataDir: this.options.dataDir, pid: process.pid }),
+    'service.status': () => ({
+      state: this.host.state,
+      local: this.state.local,
+      dataDir: this.options.dataDir,
+      pid: process.pid,
+      permissions: permissionsInEffect(this.options.dataDir),
+    }),
     'service.shutdown': () => {
       // Answer first; the caller then sees the process exit.
       queueMicrotask(() => this.options.onShutdownRequested?.());

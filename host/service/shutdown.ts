@@ -8,8 +8,7 @@
  */
 import type { Logger } from '../../core/host/context';
 
-export async function exitAfterShutdown(stop: () => Promise<void>, log: Logger): Promise<void> {
-  let code = 0;
+export async function exitAfterShutdown(stop: () => Promise<void>, log: Logger, code = 0): Promise<void> {
   try {
     await stop();
   } catch (error) {

@@ -8,7 +8,8 @@ import { API_GLOBAL, type WhatNextApi } from '../../core/protocol/api';
 import { createClient } from '../../core/protocol/client';
 import type { Port } from '../../core/protocol/port';
 import { SOCKET_PATH } from './socket-path';
-import { decodeWire, encodeWire } from './wire';
+import { WhatNextError } from '../../core/errors';
+import { decodeWire, encodeWire, wireLimitProblem } from './wire';
 
 // The page's policy forbids eval; tell zod not to try compiling validators with `new Function`.
 z.config({ jitless: true });
@@ -22,6 +23,9 @@ function webSocketPort(url: string): Port {
   return {
     send(message) {
       const text = encodeWire(message);
+      // The shell closes a socket that sends more than it accepts; refuse this one request instead.
+      const tooLarge = wireLimitProblem(text);
+      if (tooLarge) throw new WhatNextError('too_large', `Not sent: ${tooLarge}.`);
       if (socket.readyState === WebSocket.OPEN) socket.send(text);
       else if (socket.readyState === WebSocket.CONNECTING) queued.push(text);
       else throw new Error('the connection to the WhatNext service is closed');

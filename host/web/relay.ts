@@ -6,12 +6,16 @@
  *
  * Every page numbers its own requests, so ids are remapped on the way in and restored on the
  * way out; a response goes back only to the page that asked; events go to every page.
+ *
+ * A page's socket is untrusted: a frame `ws` cannot accept (malformed, oversized, invalid
+ * UTF-8) ends that socket with its close code and a log line, never the shell.
  */
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import { Request, RequestEnvelope, ServiceMessage, type RequestId } from '../../core/protocol';
 import type { Port } from '../../core/protocol/port';
-import { decodeWire, encodeWire } from './wire';
+import { describe } from '../../core/errors';
+import { decodeWire, encodeWire, wireLimitProblem } from './wire';
 
 interface Pending {
   socket: WebSocket;
@@ -33,7 +37,14 @@ export function createRelay(service: Port, log: (message: string) => void): Rela
   let nextId = 1;
 
   const send = (socket: WebSocket, message: unknown) => {
-    if (socket.readyState === socket.OPEN) socket.send(encodeWire(message));
+    if (socket.readyState !== socket.OPEN) return;
+    const text = encodeWire(message);
+    const tooLarge = wireLimitProblem(text);
+    if (!tooLarge) return socket.send(text);
+    log(`did not send a message to a page: ${tooLarge}`);
+    // The page waits for its answer: tell it why there is none.
+    const { type, id } = message as { type?: unknown; id?: unknown };
+    if (type === 'response') socket.send(encodeWire({ type, id, ok: false, error: { code: 'too_large', message: `The answer could not be sent: ${tooLarge}.` } }));
   };
 
   const stopService = service.onMessage((raw) => {
@@ -54,8 +65,8 @@ export function createRelay(service: Port, log: (message: string) => void): Rela
     let raw: unknown;
     try {
       raw = decodeWire(text);
-    } catch {
-      return send(socket, refusal(null, 'Not a valid request: the message is not JSON.'));
+    } catch (error) {
+      return send(socket, refusal(readableId(text), `Not a valid request: ${describe(error)}.`));
     }
     const envelope = RequestEnvelope.safeParse(raw);
     if (!envelope.success) {
@@ -86,8 +97,15 @@ export function createRelay(service: Port, log: (message: string) => void): Rela
       sockets.add(socket);
       socket.on('message', (data, isBinary) => {
         if (isBinary) return send(socket, refusal(null, 'Not a valid request: expected a text message.'));
-        fromPage(socket, data.toString());
+        try {
+          fromPage(socket, data.toString());
+        } catch (error) {
+          log(`a message from a page could not be relayed: ${describe(error)}`);
+        }
       });
+      // ws closes the socket itself after an error (with 1002, 1007 or 1009); unheard, the error
+      // would end the shell.
+      socket.on('error', (error) => log(`closed a page's socket: ${error.message}`));
       socket.once('close', () => detach(socket));
     },
     get size() {
@@ -108,4 +126,19 @@ function refusal(id: RequestId | null, message: string) {
 
 function requestIdOrNull(value: unknown): RequestId | null {
   return typeof value === 'string' || typeof value === 'number' ? value : null;
+}
+
+/** The id of a request that could not be decoded, where it can still be read, so the page's
+ * pending request settles: from the plain JSON (a byte tag may be what failed), else from the
+ * start of the text, where the page's client writes it. */
+function readableId(text: string): RequestId | null {
+  try {
+    const plain: unknown = JSON.parse(text);
+    if (typeof plain === 'object' && plain !== null) return requestIdOrNull((plain as { id?: unknown }).id);
+  } catch {
+    // Not JSON at all: look where the client puts the id.
+  }
+  const match = /^\{"type":"request","id":(?:(\d{1,15})|"([\w-]{1,64})")[,}]/.exec(text);
+  if (!match) return null;
+  return match[1] !== undefined ? Number(match[1]) : match[2]!;
 }

@@ -1,5 +1,5 @@
 /**
- * `npm run web -- --port 5173 --name Alice [--data-dir DIR] [--config PATH] [--host 127.0.0.1] [--approval-timeout-ms MS] [--dev]`
+ * `npm run web -- --port 5173 --name Alice [--data-dir DIR] [--config PATH] [--host 127.0.0.1] [--approval-timeout-ms MS] [--dist DIR] [--dev]`
  *
  * Starts the browser shell: its own service, the renderer and the WebSocket bridge. Prints
  * `WhatNext web shell listening on http://...` once a browser can open it. Exits 0 after a clean
@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { describe } from '../../core/errors';
 import { positiveInt } from '../service/options';
+import { guardProcess } from '../service/process-guards';
 import { startWebShell } from './shell';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -23,6 +24,7 @@ const { values } = parseArgs({
     'data-dir': { type: 'string' },
     config: { type: 'string' },
     'approval-timeout-ms': { type: 'string' },
+    dist: { type: 'string' },
     dev: { type: 'boolean', default: false },
   },
   strict: true,
@@ -53,6 +55,7 @@ const shell = await startWebShell({
   dev: values.dev,
   ...(values.name ? { name: values.name } : {}),
   ...(values.config ? { config: resolve(values.config) } : {}),
+  ...(values.dist ? { distDir: resolve(values.dist) } : {}),
   approvalTimeoutMs,
 }).catch((error: unknown) => {
   process.stderr.write(`[web] could not start: ${describe(error)}\n`);
@@ -67,6 +70,7 @@ async function stop(code: number): Promise<void> {
   await shell.close().catch((error: unknown) => process.stderr.write(`[web] stopping failed: ${String(error)}\n`));
   process.exit(code);
 }
+guardProcess({ log: (message) => process.stderr.write(`[web] ${message}\n`), fatal: () => void stop(1) });
 process.once('SIGTERM', () => void stop(0));
 process.once('SIGINT', () => void stop(0));
 void shell.serviceLost.then(({ code, signal }) => {

@@ -74,7 +74,11 @@ export async function startWebShell(options: WebShellOptions): Promise<WebShell>
     noServer: true,
     maxPayload: MAX_WIRE_MESSAGE,
   });
+  // Past the handshake, ws listens for errors on each page's socket (relay.ts); these are the
+  // ones before it: a page that drops its connection mid-upgrade, a server that cannot accept.
+  sockets.on('error', (error) => log(`the page socket server failed: ${error.message}`));
   server.on('upgrade', (request, socket, head) => {
+    socket.on('error', (error) => log(`a page's socket failed during the upgrade: ${error.message}`));
     const path = new URL(request.url ?? '/', 'http://shell').pathname;
     // Vite's dev server answers its own hot-reload socket on this server.
     if (path !== SOCKET_PATH) return options.dev ? undefined : socket.destroy();
@@ -91,6 +95,7 @@ export async function startWebShell(options: WebShellOptions): Promise<WebShell>
     await Promise.all([service.stop(), render.close()]);
     throw error;
   });
+  server.on('error', (error) => log(`the server failed: ${error.message}`));
   const { port } = server.address() as AddressInfo;
   allowedHosts = new Set([`${bindHost}:${port}`, ...(bindHost === '127.0.0.1' ? [`localhost:${port}`] : [])]);
 

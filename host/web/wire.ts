@@ -7,8 +7,23 @@
 /** The key a byte array is tagged with. Long and odd so an app message never means it by chance. */
 export const BYTES_TAG = '$whatnext:bytes';
 
-/** Largest text frame either end accepts (a link is at most 32 KiB; a playlist sync chunk less). */
-export const MAX_WIRE_MESSAGE = 4 * 1024 * 1024;
+/**
+ * Largest message, in UTF-8 bytes once encoded, that either end sends and the shell accepts. Room
+ * for what the README promises, a 5 MiB app message, in any encoding it can take: bytes grow by a
+ * third as base64, text with many non-ASCII characters up to three times.
+ */
+export const MAX_WIRE_MESSAGE = 16 * 1024 * 1024;
+
+/** Why the encoded `text` cannot travel (too many UTF-8 bytes), or undefined if it can. */
+export function wireLimitProblem(text: string): string | undefined {
+  // Each UTF-16 unit is at most 3 UTF-8 bytes: most messages need no counting.
+  if (text.length * 3 <= MAX_WIRE_MESSAGE) return undefined;
+  const size = new TextEncoder().encode(text).byteLength;
+  if (size <= MAX_WIRE_MESSAGE) return undefined;
+  return `the message is ${mib(size)} once encoded; the browser shell carries at most ${mib(MAX_WIRE_MESSAGE)} per message`;
+}
+
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
 export function encodeWire(message: unknown): string {
   return JSON.stringify(message, (_key, value: unknown) => (value instanceof Uint8Array ? { [BYTES_TAG]: toBase64(value) } : value));

@@ -124,20 +124,27 @@ describe('ConnectionManager over manual signalling', () => {
     expect(rejected.error!.message).toMatch(/^no answer within \d+ s$/);
   });
 
-  it('a policy plugin decides before the user is asked', async () => {
-    const trusting = definePlugin({
-      name: 'trusting',
-      version: '1.0.0',
-      api: '^1.0.0',
-      setup: (ctx) => ctx.hooks.approve.tap(ctx.name, () => ({ approve: true, by: ctx.name })),
-    });
+  it('a policy may refuse a link the user opened before the user is asked, but never approve one', async () => {
+    const policy = (name: string, approve: boolean) =>
+      definePlugin({
+        name,
+        version: '1.0.0',
+        api: '^1.0.0',
+        setup: (ctx) => ctx.hooks.approve.tap(ctx.name, () => (approve ? { approve, by: ctx.name } : { approve, by: ctx.name, reason: 'not today' })),
+      })();
     const alice = await peer('Alice', ALICE.slice(-26));
-    const bob = await peer('Bob', BOB.slice(-26), [trusting()]);
-    const invite = alice.manager.invite('manual');
-    const presented = await alice.next((a) => a.id === invite.id && !!a.invite);
-    const request = bob.manager.openLink(presented.invite!.link);
-    const replied = await bob.next((a) => a.id === request.id && a.displays.length > 0);
-    expect(replied.decidedBy).toBe('trusting');
+    const wary = await peer('Bob', BOB.slice(-26), [policy('wary', false)]);
+    const first = alice.manager.invite('manual');
+    const refused = wary.manager.openLink((await alice.next((a) => a.id === first.id && !!a.invite)).invite!.link);
+    expect(await wary.next((a) => a.id === refused.id && a.state === 'rejected')).toMatchObject({ decidedBy: 'wary', error: { message: 'not today' } });
+
+    // A link claims its peer and its server: only the user says yes to it.
+    const trusting = await peer('Carol', BOB.slice(-26), [policy('trusting', true)]);
+    const second = alice.manager.invite('manual');
+    const asked = trusting.manager.openLink((await alice.next((a) => a.id === second.id && !!a.invite)).invite!.link);
+    expect(asked.state).toBe('awaiting-approval');
+    trusting.manager.approve(asked.id);
+    expect(await trusting.next((a) => a.id === asked.id && a.displays.length > 0)).toMatchObject({ decidedBy: 'user' });
   });
 
   it('refuses a reply to another invite, keeps the question open, then accepts the right one', async () => {

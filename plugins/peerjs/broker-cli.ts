@@ -6,6 +6,9 @@
 import { parseArgs } from 'node:util';
 import { BrokerOptions, startBroker } from './broker';
 
+/** Where the app's default peerjs options look for a development broker. */
+const DEFAULT_PORT = 9000;
+
 async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
@@ -22,7 +25,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const options = BrokerOptions.safeParse({
-    ...(values.port !== undefined && { port: Number(values.port) }),
+    port: values.port !== undefined ? Number(values.port) : DEFAULT_PORT,
     ...(values.host !== undefined && { host: values.host }),
     ...(values.path !== undefined && { path: values.path }),
     ...(values.key !== undefined && { key: values.key }),

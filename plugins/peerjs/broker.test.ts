@@ -32,6 +32,12 @@ function firstMessage(broker: { port: number }, query: string): Promise<{ type: 
 }
 
 describe('startBroker', () => {
+  it('binds a free port unless told one, never the port of a developer\'s own broker (9000)', async () => {
+    const broker = await started(undefined);
+    expect(broker.port).toBeGreaterThan(0);
+    expect(broker.port).not.toBe(9000);
+  });
+
   it('listens on a free loopback port, speaks the PeerJS protocol, and stops on close()', async () => {
     const broker = await started({ port: 0 });
     expect(broker).toMatchObject({ host: '127.0.0.1', path: '/whatnext', key: 'peerjs', secure: false });

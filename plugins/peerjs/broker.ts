@@ -14,8 +14,9 @@ import { z } from 'zod';
 import { BrokerHost, BrokerKey, BrokerPath } from './options';
 
 export const BrokerOptions = z.object({
-  /** 0 picks a free port. */
-  port: z.number().int().min(0).max(65535).default(9000),
+  /** 0, the default, picks a free port: a broker started by code (a test, the bench) never takes
+   * the port a developer's own broker listens on. `npm run broker` asks for 9000. */
+  port: z.number().int().min(0).max(65535).default(0),
   /** The address to bind: loopback unless told otherwise. */
   host: BrokerHost.default('127.0.0.1'),
   path: BrokerPath.default('/whatnext'),

@@ -1,9 +1,10 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LinkError, PluginError, PluginHost } from '../../core';
 import { parseLink } from '../../core/link';
 import { peerjs } from './index';
 import { PARAM, inviteParams, parsePeerjsLink } from './link';
-import { PeerjsOptions } from './options';
+import { BrokerPath, PeerjsOptions } from './options';
 
 const ID = '0123456789abcdefghjkmnpqrs';
 const broker = { host: '127.0.0.1', port: 9000, path: '/whatnext', key: 'peerjs', secure: false };
@@ -75,6 +76,30 @@ describe('peerjs link parameters', () => {
 
   it('names every parameter it documents', () => {
     expect(Object.values(PARAM).sort()).toEqual(['h', 'hn', 'id', 'k', 'p', 'pt', 's']);
+  });
+});
+
+describe('broker path', () => {
+  // The pattern before issue 12: right, but it backtracks exponentially on a long run of
+  // segment characters followed by one it refuses.
+  // oxlint-disable-next-line regexp/no-super-linear-backtracking -- the faulty pattern itself, to compare against
+  const BACKTRACKING = /^\/(?:[A-Za-z0-9_~-][A-Za-z0-9._~-]*\/?)*$/;
+
+  it('accepts exactly what the backtracking pattern accepted (strings short enough for it)', () => {
+    const char = fc.constantFrom('/', '.', 'a', 'Z', '0', '_', '~', '-', '!', ' ', '%');
+    fc.assert(
+      fc.property(fc.string({ unit: char, maxLength: 14 }), (path) => {
+        expect(BrokerPath.safeParse(path).success).toBe(BACKTRACKING.test(path));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('refuses the freezing path of issue 12 at once, and a long one before any pattern runs', () => {
+    const frozen = `/${'a'.repeat(120)}!`;
+    expect(BrokerPath.safeParse(frozen).error?.issues.map((i) => i.message)).toEqual([expect.stringContaining('a broker path starts with "/"')]);
+    // Over the length bound, the length is the only complaint: the pattern never ran.
+    expect(BrokerPath.safeParse(`/${'a'.repeat(4000)}!`).error?.issues.map((i) => i.message)).toEqual(['a broker path is at most 128 characters']);
   });
 });
 

@@ -13,7 +13,7 @@ const IPV6_LITERAL = /^\[[0-9A-Fa-f:.]{2,45}\]$/;
  */
 export const BrokerHost = z
   .string()
-  .max(253, 'a broker host is at most 253 characters')
+  .max(253, { abort: true, message: 'a broker host is at most 253 characters' })
   .refine((host) => HOSTNAME.test(host) || IPV6_LITERAL.test(host), {
     message: 'a broker host is a host name, an IPv4 address or an IPv6 address in brackets ([::1])',
   })
@@ -31,11 +31,13 @@ export const BrokerHost = z
 export const BrokerPort = z.number().int().min(1).max(65535);
 
 /** Where the broker is mounted: `/` or slash-separated segments of URL-safe characters, no
- * `.`/`..` segments. */
+ * `.`/`..` segments. Each segment but the last ends in its slash, so the pattern matches in one
+ * pass (a segment that may or may not end in a slash backtracks exponentially); the length is
+ * checked first and stops the parse. */
 export const BrokerPath = z
   .string()
-  .max(128, 'a broker path is at most 128 characters')
-  .regex(/^\/(?:[A-Za-z0-9_~-][A-Za-z0-9._~-]*\/?)*$/, 'a broker path starts with "/" and holds letters, digits, ".", "_", "~", "-" and "/"');
+  .max(128, { abort: true, message: 'a broker path is at most 128 characters' })
+  .regex(/^\/(?:[\w~-][\w.~-]*\/)*(?:[\w~-][\w.~-]*)?$/, 'a broker path starts with "/" and holds letters, digits, ".", "_", "~", "-" and "/"');
 
 /** PeerJS puts the key into the socket URL unescaped, so it is held to URL-safe characters. */
 export const BrokerKey = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a broker key is 1 to 64 letters, digits, "_" or "-"');

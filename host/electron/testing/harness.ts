@@ -12,7 +12,7 @@ import { createRendererApi } from '../renderer-api';
 import type { RestartPolicy } from '../restart-policy';
 import { createShell } from '../shell';
 import type { ServiceLifecycle } from '../shell-channels';
-import { NodeUtilityProcess } from './node-utility-process';
+import { NodeUtilityProcess, nodeServiceLaunch } from './node-utility-process';
 
 export const MANUAL_MEMORY_CONFIG = fileURLToPath(new URL('../test/fixtures/manual-memory.config.ts', import.meta.url));
 
@@ -22,7 +22,7 @@ export interface HarnessOptions {
   packaged?: boolean;
 }
 
-export function startHarness(options: HarnessOptions = {}) {
+export async function startHarness(options: HarnessOptions = {}) {
   const dataDir = tempDir('whatnext-electron-');
   const processes: NodeUtilityProcess[] = [];
   const ports: MessagePort[] = [];
@@ -30,11 +30,12 @@ export function startHarness(options: HarnessOptions = {}) {
   const logs: string[] = [];
   const renderer = createRendererApi();
   const config = options.config ?? MANUAL_MEMORY_CONFIG;
+  const launch = await nodeServiceLaunch({ dataDir, config });
 
   const shell = createShell<MessagePort>({
     packaged: options.packaged ?? false,
     fork: () => {
-      const child = new NodeUtilityProcess({ args: [...serviceArgs({ dataDir, dev: !(options.packaged ?? false) }), '--config', config] });
+      const child = new NodeUtilityProcess({ launch, args: serviceArgs({ dataDir, dev: !(options.packaged ?? false) }) });
       processes.push(child);
       return child;
     },
@@ -86,4 +87,4 @@ export function startHarness(options: HarnessOptions = {}) {
   return { shell, renderer, api: renderer.api, statuses, processes, ports, logs, dataDir, status, dispose };
 }
 
-export type Harness = ReturnType<typeof startHarness>;
+export type Harness = Awaited<ReturnType<typeof startHarness>>;

@@ -1,6 +1,7 @@
 /**
  * A Node stand-in for Electron's `utilityProcess.fork`: forks the real service entry through
- * parent-port-entry.ts and offers the `UtilityProcess` surface the supervisor uses, including
+ * parent-port-entry.ts (bundled, with least privilege: `nodeServiceLaunch`) and offers the
+ * `UtilityProcess` surface the supervisor uses, including
  * `postMessage(message, [port])` with worker_threads MessagePorts (bridged over IPC, since Node
  * cannot transfer a port to another process). Tests use it with `new MessageChannel()` as the
  * channel factory, so the renderer side is a real MessagePort.
@@ -10,11 +11,18 @@ import { EventEmitter } from 'node:events';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { MessagePort } from 'node:worker_threads';
+import { serviceLaunch, type ServiceLaunch } from '../../service/fork';
 import type { ServiceProcess } from '../supervisor';
 
 const ENTRY = fileURLToPath(new URL('./parent-port-entry.ts', import.meta.url));
 
+/** The service as this stand-in runs it: parent-port-entry.ts bundled with `config`. */
+export function nodeServiceLaunch(options: { dataDir: string; config: string }): Promise<ServiceLaunch> {
+  return serviceLaunch({ ...options, entry: ENTRY });
+}
+
 export interface NodeServiceOptions {
+  launch: ServiceLaunch;
   args: string[];
   env?: NodeJS.ProcessEnv;
 }
@@ -28,8 +36,8 @@ export class NodeUtilityProcess extends EventEmitter implements ServiceProcess<M
 
   constructor(options: NodeServiceOptions) {
     super();
-    this.child = fork(ENTRY, options.args, {
-      execArgv: ['--import', 'tsx'],
+    this.child = fork(options.launch.entry, options.args, {
+      execArgv: options.launch.execArgv,
       serialization: 'advanced',
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       env: { ...process.env, ...options.env },

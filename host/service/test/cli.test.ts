@@ -13,6 +13,8 @@ interface CliPeer {
   /** The first output line (from now or already printed) matching `pattern`. */
   line(pattern: RegExp): Promise<RegExpMatchArray>;
   exited: Promise<number | null>;
+  /** What it wrote to stderr (the service's log) so far. */
+  stderr(): string;
 }
 
 const peers: CliPeer[] = [];
@@ -26,6 +28,8 @@ function startCli(name: string): CliPeer {
     stdio: 'pipe',
   });
   const lines: string[] = [];
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const waiters = new Set<() => void>();
   let partial = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -55,6 +59,7 @@ function startCli(name: string): CliPeer {
         check();
       }),
     exited,
+    stderr: () => stderr,
   };
   peers.push(peer);
   return peer;
@@ -66,6 +71,8 @@ describe('npm run peer', () => {
     const bob = startCli('Bob');
     const [, aliceId] = await alice.line(/^peer Alice ([0-9a-z]{26})$/);
     await bob.line(/^peer Bob [0-9a-z]{26}$/);
+    // Its service runs in a process of its own, with least privilege.
+    expect(alice.stderr()).toContain("[info] least privilege (Node's permission model): may write its data folder, and not write elsewhere");
 
     alice.send('invite manual');
     const [, inviteId, link] = await alice.line(/^invite (\S+) (whtnxt:\/\/connect\?\S+)$/);

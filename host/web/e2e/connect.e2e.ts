@@ -136,15 +136,17 @@ describe('connecting two people with copy & paste', () => {
     await b.page.getByRole('list', { name: 'Ended connections' }).getByText('You disconnected').waitFor();
   });
 
-  it('accepts a known peer without asking once the setting is on', async () => {
+  it('still asks about a link from a known peer with "accept known peers" on: a link can claim anyone', async () => {
     await go(b.page, 'Settings');
     await b.page.getByLabel('Accept known peers automatically').check();
     await expect.poll(() => b.page.getByLabel('Accept known peers automatically').isChecked()).toBe(true);
+    await screenshot(b.page, 'settings-requests');
     await go(a.page, 'Connect');
     await go(b.page, 'Connect');
 
-    await connect({ expectRequest: false });
+    await connect({ expectRequest: true });
     const answer = b.page.locator('[data-attempt]').first();
-    await answer.getByText('Accepted automatically: a peer you approved before').waitFor();
+    await answer.getByText('Connected to Alice.').waitFor();
+    expect(await answer.textContent()).not.toContain('Accepted automatically');
   });
 });

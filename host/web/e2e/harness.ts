@@ -4,15 +4,14 @@
  *
  * Chromium is Debian's (/usr/bin/chromium, or $CHROMIUM_PATH); nothing is downloaded.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { tempDir } from '../../service/testing/temp-dirs';
+import { startShellProcess, type Shell, type ShellProcessOptions } from '../testing/shell-process';
 
-const SERVER = fileURLToPath(new URL('../server.ts', import.meta.url));
 export const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 export const SCREENSHOTS = fileURLToPath(new URL('../../../screenshots/', import.meta.url));
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -42,78 +41,25 @@ export async function endEverything(): Promise<void> {
   }
 }
 
-export interface Shell {
-  name: string;
-  url: string;
-  child: ChildProcess;
-  dataDir: string;
-  servicePid: number;
-  /** Everything the shell (and its service) wrote so far. */
-  output(): string;
-  /** Resolves with the exit code once the shell has exited, however it ended. */
-  exited: Promise<number | null>;
-  /** SIGTERM; resolves with the exit code (SIGKILL after 15 s). */
-  stop(): Promise<number | null>;
-}
+export type { Shell };
 
-export interface ShellOptions {
-  name: string;
-  config?: string;
+export interface ShellOptions extends Omit<ShellProcessOptions, 'dataDir' | 'onOutput' | 'onSpawn'> {
   dataDir?: string;
-  /** Extra environment for the shell and its service (a fixture config may read it). */
-  env?: Record<string, string>;
-  /** How long a connection request waits for the user (ms). */
-  approvalTimeoutMs?: number;
 }
 
+/** A shell process (its own service) that `endEverything()` ends, even if it never got ready. */
 export async function startShell(options: ShellOptions): Promise<Shell> {
   const dataDir = options.dataDir ?? tempDir(`whatnext-e2e-${options.name.toLowerCase()}-`);
-  const args = ['--import', 'tsx', SERVER, '--port', '0', '--name', options.name, '--data-dir', dataDir];
-  if (options.config) args.push('--config', options.config);
-  if (options.approvalTimeoutMs) args.push('--approval-timeout-ms', String(options.approvalTimeoutMs));
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
-  let output = '';
-  const collect = (chunk: Buffer) => {
-    output += chunk.toString();
-    if (process.env.WHATNEXT_TEST_VERBOSE) process.stderr.write(`[${options.name}] ${chunk.toString()}`);
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const endEarly = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await exited;
-  };
-  onCleanup(endEarly);
-  const ready = await new Promise<{ url: string; pid: number }>((resolve, reject) => {
-    const check = () => {
-      const match = /listening on (http:\/\/[^\s]+) \(service pid (\d+)/.exec(output);
-      if (match) resolve({ url: match[1]!, pid: Number(match[2]) });
-    };
-    child.stdout?.on('data', check);
-    void exited.then((code) => reject(new Error(`the ${options.name} shell exited (${code}) before it was ready:\n${output}`)));
-  });
-  let stopping: Promise<number | null> | undefined;
-  const shell: Shell = {
-    name: options.name,
-    url: ready.url,
-    child,
+  let endEarly: (() => Promise<unknown>) | undefined;
+  const shell = await startShellProcess({
+    ...options,
     dataDir,
-    servicePid: ready.pid,
-    exited,
-    output: () => output,
-    stop() {
-      stopping ??= (async () => {
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-        const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-        const code = await exited;
-        clearTimeout(killer);
-        return code;
-      })();
-      return stopping;
+    onOutput: (chunk) => {
+      if (process.env.WHATNEXT_TEST_VERBOSE) process.stderr.write(`[${options.name}] ${chunk}`);
     },
-  };
-  running.delete(endEarly);
+    onSpawn: (kill) => onCleanup((endEarly = kill)),
+  });
+  if (endEarly) running.delete(endEarly);
   onCleanup(() => shell.stop());
   return shell;
 }

@@ -2,11 +2,13 @@
  * The browser shell as a process: what it serves, who may use its socket, how it relays and
  * validates, and that it exits 0 and ends its service on SIGTERM.
  */
+import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { decodeWire, encodeWire } from '../wire';
-import { endEverything, FIXTURES, isAlive, startShell, type Shell } from './harness';
+import { MAX_WIRE_MESSAGE, decodeWire, encodeWire } from '../wire';
+import { endEverything, FIXTURES, isAlive, launchBrowser, openApp, startShell, type Shell } from './harness';
 
 const SOCKET_PATH = '/__whatnext/ws';
 
@@ -42,6 +44,54 @@ function nextResponse(socket: WebSocket, id: unknown): Promise<Record<string, un
     socket.on('message', onMessage);
   });
 }
+
+/** A socket upgraded by hand, so a test can write frames no WebSocket client would. */
+function rawSocket(shell: Shell): Promise<Socket> {
+  const { hostname, port, host } = new URL(shell.url);
+  const socket = connect(Number(port), hostname);
+  socket.write(
+    [
+      `GET ${SOCKET_PATH} HTTP/1.1`,
+      `Host: ${host}`,
+      `Origin: ${new URL(shell.url).origin}`,
+      'Upgrade: websocket',
+      'Connection: Upgrade',
+      `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`,
+      'Sec-WebSocket-Version: 13',
+      '',
+      '',
+    ].join('\r\n'),
+  );
+  return new Promise((resolve, reject) => {
+    let head = '';
+    const onData = (chunk: Buffer) => {
+      head += chunk.toString('latin1');
+      if (!head.includes('\r\n\r\n')) return;
+      socket.off('data', onData);
+      if (head.startsWith('HTTP/1.1 101')) resolve(socket);
+      else reject(new Error(`upgrade refused: ${head.split('\r\n')[0]}`));
+    };
+    socket.on('data', onData);
+    socket.once('error', reject);
+  });
+}
+
+const MASK = Buffer.alloc(4); // a zero mask leaves the payload as written
+const hi = Buffer.from('hi');
+const longLength = Buffer.alloc(8);
+longLength.writeBigUInt64BE(BigInt(MAX_WIRE_MESSAGE + 1));
+
+/** Frames `ws` refuses: each must end that page's socket, never the shell. */
+const MALFORMED_FRAMES: [string, Buffer][] = [
+  ['larger than the limit', Buffer.concat([Buffer.from([0x81, 0x80 | 127]), longLength, MASK])],
+  ['text that is not UTF-8', Buffer.concat([Buffer.from([0x81, 0x80 | 2]), MASK, Buffer.from([0xff, 0xfe])])],
+  ['unmasked', Buffer.concat([Buffer.from([0x81, 2]), hi])],
+  ['RSV1 set without an extension', Buffer.concat([Buffer.from([0xc1, 0x80 | 2]), MASK, hi])],
+  ['opcode 3', Buffer.concat([Buffer.from([0x83, 0x80 | 2]), MASK, hi])],
+  ['close code 999', Buffer.concat([Buffer.from([0x88, 0x80 | 2]), MASK, Buffer.from([0x03, 0xe7])])],
+  ['a fragmented ping', Buffer.concat([Buffer.from([0x09, 0x80]), MASK])],
+  ['a continuation with nothing to continue', Buffer.concat([Buffer.from([0x80, 0x80 | 2]), MASK, hi])],
+];
 
 describe('browser shell process', () => {
   let shell: Shell;
@@ -104,9 +154,58 @@ describe('browser shell process', () => {
       const notJson = nextResponse(socket, null);
       socket.send('{not json');
       expect(await notJson).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+
+      // A byte tag that does not decode: still answered with the request's own id, so the page's
+      // pending request settles.
+      const badBytes = nextResponse(socket, 9);
+      socket.send('{"type":"request","id":9,"method":"connections.send","params":{"connectionId":"c","channel":"x","message":{"$whatnext:bytes":"!!"}}}');
+      expect(await badBytes).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+      const truncated = nextResponse(socket, 10);
+      socket.send('{"type":"request","id":10,"method":"service.status","params":{');
+      expect(await truncated).toMatchObject({ ok: false, error: { code: 'bad_request' } });
     } finally {
       socket.close();
     }
+  });
+
+  it('ends a page socket that sends a malformed frame, and keeps serving the others', async () => {
+    for (const [fault, frame] of MALFORMED_FRAMES) {
+      const socket = await rawSocket(shell);
+      const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      socket.on('error', () => {}); // the shell may reset it
+      socket.write(frame);
+      await closed;
+      const healthy = await openSocket(shell);
+      try {
+        const answer = nextResponse(healthy, 1);
+        healthy.send(encodeWire({ type: 'request', id: 1, method: 'service.status', params: {} }));
+        expect(await answer, `after a frame ${fault}`).toMatchObject({ ok: true, result: { state: 'running' } });
+      } finally {
+        healthy.close();
+      }
+    }
+    expect(isAlive(shell.child.pid!)).toBe(true);
+    expect(shell.output()).toContain("closed a page's socket");
+  });
+
+  it('carries a 5 MiB message from the page, and refuses a larger one there with a typed error', async () => {
+    const browser = await launchBrowser();
+    const { page } = await openApp(browser, shell);
+    const attempt = (size: number) =>
+      page.evaluate(async (length) => {
+        try {
+          await window.whatnext!.request('connections.send', { connectionId: 'nobody', channel: 'chat', message: 'x'.repeat(length) });
+          return 'sent';
+        } catch (error) {
+          return `${(error as { code?: string }).code}: ${(error as Error).message}`;
+        }
+      }, size);
+    // The service got it whole: it answers that no such connection is open.
+    expect(await attempt(5 * 2 ** 20)).toMatch(/^unknown_connection: /);
+    expect(await attempt(MAX_WIRE_MESSAGE + 1)).toMatch(/^too_large: Not sent: the message is 16\.0 MiB once encoded; the browser shell carries at most 16\.0 MiB per message\.$/);
+    // The page's socket is still open.
+    expect(await page.evaluate(async () => (await window.whatnext!.request('service.status', {})).state)).toBe('running');
+    await browser.close();
   });
 
   it('sends service events to every page', async () => {

@@ -221,8 +221,8 @@ export function fieldErrorsFromMessage(message: string): { fields: Record<string
     current = undefined;
   };
   for (const line of message.split('\n')) {
-    const issue = /^\s*✖\s*(.*)$/.exec(line);
-    const at = /^\s*→\s*at\s+(.*)$/.exec(line);
+    const issue = /^\s*✖\s*(\S.*)?$/.exec(line);
+    const at = /^\s*→\s*at\s+(\S.*)$/.exec(line);
     if (issue) {
       flush(undefined);
       current = sentence(issue[1] ?? '');

@@ -1,0 +1,101 @@
+/**
+ * The service as one ESM file, with the plugins config it runs compiled in. The desktop build
+ * writes it once (host/electron/build.ts); outside Electron (tests, the browser shell, the CLI
+ * peer) `serviceBundle` builds it on first use, because a process under Node's permission model
+ * cannot run a TypeScript loader: tsx needs a worker thread and esbuild's binary, a child
+ * process. npm packages stay external and load from node_modules, as in the packaged app.
+ */
+import type { BuildOptions, Plugin } from 'esbuild';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** Built bundles, named by their content: inside the repository so that their imports of npm
+ * packages resolve from its node_modules. */
+export const BUNDLE_CACHE = join(ROOT, 'node_modules', '.cache', 'whatnext-service');
+/** The app's node_modules, which a bundle reads its packages from. */
+export const NODE_MODULES = join(ROOT, 'node_modules');
+
+export const SERVICE_SOURCE = join(ROOT, 'host', 'service', 'main.ts');
+const DEFAULT_CONFIG = join(ROOT, 'plugins.config.ts');
+/** How host/service/options.ts imports the default config. */
+const CONFIG_IMPORT = '../../plugins.config';
+
+export interface ServiceBundleOptions {
+  /** The module to start from. Default host/service/main.ts. */
+  entry?: string;
+  /** The plugins config compiled in. Default plugins.config.ts. */
+  config?: string;
+  /** esbuild target; the desktop app's Node is newer than the one tests run on. */
+  target?: string;
+}
+
+/** esbuild options for the service bundle (shared with the desktop build). */
+export function serviceBuildOptions(options: ServiceBundleOptions = {}): BuildOptions {
+  const config = resolve(options.config ?? DEFAULT_CONFIG);
+  return {
+    absWorkingDir: ROOT,
+    entryPoints: [resolve(options.entry ?? SERVICE_SOURCE)],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: options.target ?? 'node20',
+    packages: 'external',
+    logLevel: 'warning',
+    plugins: [pluginsConfig(config)],
+  };
+}
+
+/** The config the service loads when it is given none, swapped for `config`. */
+function pluginsConfig(config: string): Plugin {
+  return {
+    name: 'whatnext-plugins-config',
+    setup(build) {
+      build.onResolve({ filter: /plugins\.config$/ }, (args) => (args.path === CONFIG_IMPORT ? { path: config } : undefined));
+    },
+  };
+}
+
+const built = new Map<string, Promise<string>>();
+
+/** Build (once per process and set of options) and return the bundle's path. Bundles are
+ * written under their content's hash, so concurrent builds of the same code (test files run in
+ * parallel) agree, and a changed source never runs stale code. */
+export function serviceBundle(options: ServiceBundleOptions = {}): Promise<string> {
+  const key = JSON.stringify([options.entry, options.config, options.target]);
+  let bundle = built.get(key);
+  if (!bundle) {
+    bundle = build(options);
+    built.set(key, bundle);
+    bundle.catch(() => built.delete(key));
+  }
+  return bundle;
+}
+
+async function build(options: ServiceBundleOptions): Promise<string> {
+  const { build: esbuild } = await import('esbuild');
+  const result = await esbuild({ ...serviceBuildOptions(options), write: false, outfile: join(BUNDLE_CACHE, 'service.mjs'), sourcemap: 'inline' });
+  const text = result.outputFiles[0]!.contents;
+  const path = join(BUNDLE_CACHE, `service-${createHash('sha256').update(text).digest('hex').slice(0, 16)}.mjs`);
+  if (!existsSync(path)) {
+    mkdirSync(BUNDLE_CACHE, { recursive: true });
+    const partial = `${path}.${process.pid}.tmp`;
+    writeFileSync(partial, text);
+    renameSync(partial, path);
+    pruneStale(path);
+  }
+  return path;
+}
+
+/** Bundles of code that changed since: nothing starts them any more (a run started within the
+ * hour may still, so those stay). */
+function pruneStale(keep: string): void {
+  const hourAgo = Date.now() - 3_600_000;
+  for (const name of readdirSync(BUNDLE_CACHE)) {
+    const path = join(BUNDLE_CACHE, name);
+    const modified = statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? Date.now();
+    if (path !== keep && name.startsWith('service-') && modified < hourAgo) rmSync(path, { force: true });
+  }
+}
