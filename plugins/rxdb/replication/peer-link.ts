@@ -26,6 +26,7 @@ import type { Epochs } from './epochs';
 import { filterMasterHandler } from './filtered-master';
 import { keepNewerThanOurs } from './pulled';
 import { Lane } from './lane';
+import { poolView, type PoolView } from './pool-view';
 import type { SyncStatus } from './status';
 
 export const CHANNELS = { playlists: 'rxdb.playlists', tracks: 'rxdb.tracks', control: 'rxdb.control' } as const;
@@ -70,6 +71,7 @@ interface RunningLane {
   lane: Lane;
   handler: ChannelConnectionHandler;
   pool: RxWebRTCReplicationPool<any, RemotePeer>;
+  view: PoolView<any>;
   subscriptions: Subscription[];
   /** Which side of RxDB's master/fork pair this peer plays, once the handshake decided. */
   role: 'unknown' | 'master' | 'fork';
@@ -213,8 +215,10 @@ export class PeerLink {
         return false;
       };
       const handler = new ChannelConnectionHandler(peer, (message) => lane.transmit(message));
+      // RxDB's close hooks for this pool go with the view, not onto the collection (pool-view.ts).
+      const view = poolView<any>(collection);
       const pool = await replicateWebRTC<any, RemotePeer>({
-        collection,
+        collection: view.collection,
         // Names the fork's checkpoint: a new epoch starts from none (see epochs.ts).
         topic: `whatnext-e${epoch}`,
         connectionHandlerCreator: async () => handler,
@@ -222,9 +226,12 @@ export class PeerLink {
         push: { batchSize, modifier: (doc) => (visible(doc) ? doc : null) },
         requestTimeout: requestTimeoutMs,
         retryTime: retryTimeMs,
+      }).catch((error: unknown) => {
+        view.release();
+        throw error;
       });
       filterMasterHandler(pool, collection, visible);
-      const entry: RunningLane = { lane, handler, pool, subscriptions: [], role: 'unknown', initialDone: false, active: false };
+      const entry: RunningLane = { lane, handler, pool, view, subscriptions: [], role: 'unknown', initialDone: false, active: false };
       running.lanes.push(entry);
       this.#watch(entry, peer);
       lane.attach(handler);
@@ -284,7 +291,11 @@ export class PeerLink {
       for (const subscription of entry.subscriptions) subscription.unsubscribe();
       // Close first: requests in flight fail now instead of at their timeout.
       await entry.handler.close();
-      await entry.pool.cancel();
+      try {
+        await entry.pool.cancel();
+      } finally {
+        entry.view.release();
+      }
     }
   }
 
