@@ -120,8 +120,6 @@ class Targets {
   #pageAnswers = new Map<number, (message: unknown) => void>();
   #ipcAnswers = new Map<number, (message: unknown) => void>();
   #nextId = 1;
-  #serviceExits = 0;
-  #shellExits = 0;
 
   constructor(
     private readonly workDir: string,
@@ -159,17 +157,16 @@ class Targets {
     const serviceDead = this.service.child.pid > 0 && !alive(this.service.child.pid);
     const shellDead = this.shell.child.exitCode !== null || this.shell.child.signalCode !== null;
     if (serviceDead) {
-      this.#serviceExits++;
       const { code, signal } = await this.service.exited;
       const log = this.service.stderr().slice(-1500);
       await this.#startService();
       return { kind: 'crashed', what: `the service process ended (code ${code}, signal ${signal}); its log ended with:\n${log}` };
     }
     if (shellDead) {
-      this.#shellExits++;
-      await this.shell.stop();
+      const code = await this.shell.exited;
+      const log = this.shell.output().slice(-1500);
       await this.#startShell();
-      return { kind: 'crashed', what: `the browser shell ended (exit ${this.#shellExits}): ${this.shell.output().slice(-300)}` };
+      return { kind: 'crashed', what: `the browser shell ended (code ${code}); its log ended with:\n${log}` };
     }
     return 'ok';
   }
