@@ -12,7 +12,7 @@ export function knownPeersPolicy(state: ServiceState): PluginInstance {
     name: 'known-peers',
     version: '1.0.0',
     api: '^1.0.0',
-    description: 'Remembers approved peers and, if enabled in settings, accepts them without asking.',
+    description: 'Remembers approved peers and, if enabled in settings, accepts their incoming requests without asking.',
     setup(ctx) {
       ctx.hooks.approve.tap(ctx.name, (request) =>
         request.direction === 'incoming' && state.settings.autoAcceptKnownPeers && state.isKnown(request.remote.id) ? { approve: true, by: ctx.name } : undefined,
