@@ -5,6 +5,7 @@ import type { PeerInfo } from '../../core/contracts/peer';
 import type { PeerIdentity } from '../../core/connection/proof';
 import { KnownPeer, Settings } from '../../core/protocol';
 import { JsonFile } from './json-file';
+import { withoutUndefined } from '../../core/util/objects';
 import { StoredIdentity, newIdentity, peerIdOf, signerOf } from './identity';
 
 const KnownPeers = z.array(KnownPeer);
@@ -49,7 +50,8 @@ export class ServiceState {
   }
 
   updateSettings(change: Partial<Settings>): Settings {
-    this.#settingsValue = Settings.parse({ ...this.#settingsValue, ...change });
+    // A field given as undefined (a structured clone carries it) is a field not given.
+    this.#settingsValue = Settings.parse({ ...this.#settingsValue, ...withoutUndefined(change) });
     this.#settings.write(this.#settingsValue);
     return this.settings;
   }

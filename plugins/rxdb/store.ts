@@ -15,6 +15,7 @@ import { comparePositions, keyAt, keysAt } from './model/positions';
 import type { Sharing } from './model/sharing';
 import type { MembershipNotice } from './replication/peer-link';
 import type { PlaylistCollections } from './storage/database';
+import { documentChanges } from './storage/changes';
 
 export interface StoreEvents {
   playlists(playlists: Playlist[]): void;
@@ -38,9 +39,9 @@ export class PlaylistStore {
   ) {
     this.#clock = new HybridClock(local, now);
     this.#subscriptions.push(
-      collections.playlists.$.subscribe((event) => this.#queue('playlists', event.documentData.id, toPlaylist(event.documentData, !this.#visible(event.documentData)))),
-      collections.tracks.$.subscribe((event) => {
-        if (this.sharing.isMember(event.documentData.playlist, this.local)) this.#queue('tracks', event.documentData.id, toTrack(event.documentData));
+      documentChanges(collections.playlists).subscribe((doc) => this.#queue('playlists', doc.id, toPlaylist(doc, !this.#visible(doc)))),
+      documentChanges(collections.tracks).subscribe((doc) => {
+        if (this.sharing.isMember(doc.playlist, this.local)) this.#queue('tracks', doc.id, toTrack(doc));
       }),
     );
   }

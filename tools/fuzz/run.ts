@@ -28,7 +28,7 @@ try {
     concurrency: Math.max(1, count('concurrency', values.concurrency)),
     workDir,
     onProgress: (done, r) => {
-      if (done % 5000 === 0) process.stderr.write(`${done}/${inputs} inputs: ${r.crashed} crashed, ${r.hung} hung, ${r.untyped} untyped (${Math.round((Date.now() - started) / 1000)} s)\n`);
+      if (done % 1000 === 0) process.stderr.write(`${done}/${inputs} inputs: ${r.crashed} crashed, ${r.hung} hung, ${r.untyped} untyped (${Math.round((Date.now() - started) / 1000)} s)\n`);
     },
   });
   const { rss } = report;

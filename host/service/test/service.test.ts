@@ -99,7 +99,7 @@ describe('service process', () => {
     const off = port.onMessage((message) => raw.push(message));
     const responses = new Promise<void>((resolve) => {
       const check = port.onMessage(() => {
-        if (raw.filter((m) => (m as { type?: string }).type === 'response').length >= 8) {
+        if (raw.filter((m) => (m as { type?: string }).type === 'response').length >= 9) {
           check();
           resolve();
         }
@@ -109,6 +109,8 @@ describe('service process', () => {
     port.send({ type: 'request', id: 902, method: 'links.open', params: { link: 42 } });
     port.send('not even an object');
     port.send({ type: 'request', id: 904, method: 'settings.update', params: { displayName: '' } });
+    // Undefined crosses a structured clone: the field is absent, and the settings stay whole.
+    port.send({ type: 'request', id: 909, method: 'settings.update', params: { displayName: undefined } });
     // 2,000 levels (4 KB): the IPC's structured clone carries it, but the recursive parse of the
     // request schema would run out of stack and take the service down.
     const deep = JSON.parse('['.repeat(2000) + ']'.repeat(2000));
@@ -135,6 +137,7 @@ describe('service process', () => {
     expect(byId(902).error.message).toMatch(/Invalid parameters for links\.open[\s\S]*link/);
     expect(byId(null)).toMatchObject({ ok: false, error: { code: 'bad_request' } });
     expect(byId(904).error.message).toContain('display name cannot be empty');
+    expect(byId(909)).toMatchObject({ ok: true, result: { displayName: expect.any(String) } });
     expect(byId(905)).toMatchObject({ ok: false, error: { code: 'bad_request' } });
     expect(byId(905).error.message).toContain('nests deeper than 128 levels');
     expect(byId(906)).toMatchObject({ ok: false, error: { code: 'bad_request', message: expect.stringContaining('holds more than 4000000 values to walk') } });

@@ -11,6 +11,7 @@
 import { getChangedDocumentsSince, type RxCollection } from 'rxdb';
 import type { Subscription } from 'rxjs';
 import { members, type PlaylistDoc } from './documents';
+import { documentChanges } from '../storage/changes';
 
 interface Membership {
   owner: string;
@@ -30,7 +31,7 @@ export class Sharing {
   /** Load every playlist (deleted ones too) and follow changes. */
   async start(collection: RxCollection<PlaylistDoc>): Promise<void> {
     // Subscribe first so no change slips between the read and the subscription.
-    this.#subscription = collection.$.subscribe((event) => this.#set(event.documentData));
+    this.#subscription = documentChanges(collection).subscribe((doc) => this.#set(doc));
     // Straight from storage: queries leave out deleted documents, and their members matter.
     const { documents } = await getChangedDocumentsSince(collection.storageInstance, Number.MAX_SAFE_INTEGER, undefined);
     for (const doc of documents as PlaylistDoc[]) if (!this.#playlists.has(doc.id)) this.#set(doc, false);
