@@ -50,11 +50,17 @@ export async function connectRaw(a: LabHost, b: LabHost, config: RTCConfiguratio
   }
 }
 
-const side = (c: CandidateInfo) => (c.type === 'relay' ? `relay(${c.relayProtocol ?? '?'})` : `${c.type}/${c.protocol}`);
+const describe = (c: CandidateInfo, local: boolean) => (c.type === 'relay' ? (local ? `relay(${c.relayProtocol ?? '?'})` : 'relay') : `${c.type}/${c.protocol}`);
 
-/** "direct" when neither side's local candidate is a relay, else "relay"; with each side's
- * local candidate, e.g. `relay: relay(tcp) ↔ srflx/udp`. */
+/**
+ * "relay" when any candidate of either selected pair is a relay, else "direct". A relay may
+ * be on the remote end only: each side may send straight to the other's relay address, which
+ * is still a relayed path. The label gives each side's pair as local → remote (a remote
+ * relay's protocol to its server is known to its owner only).
+ */
 export function pathOf(connection: RawConnection): { kind: 'direct' | 'relay'; label: string } {
-  const kind = connection.a.local.type === 'relay' || connection.b.local.type === 'relay' ? 'relay' : 'direct';
-  return { kind, label: `${kind}: ${side(connection.a.local)} ↔ ${side(connection.b.local)}` };
+  const { a, b } = connection;
+  const kind = [a.local, a.remote, b.local, b.remote].some((c) => c.type === 'relay') ? 'relay' : 'direct';
+  const pair = (p: SelectedPair) => `${describe(p.local, true)} → ${describe(p.remote, false)}`;
+  return { kind, label: `${kind.padEnd(6)} a ${pair(a).padEnd(26)} b ${pair(b)}` };
 }

@@ -14,12 +14,16 @@ import { describeLab } from './support';
 const USER = { username: 'lab-user', credential: 'lab-password' };
 const CONNECT_MS = 20_000;
 
-/** What each pair must do. A direct path exists unless one side is udp-blocked or the pair
- * has no endpoint-independent side to punch through to (symmetric with cone or symmetric). */
-function expected(x: RouterKind, y: RouterKind): 'direct' | 'relay' {
-  if (x === 'udp-blocked' || y === 'udp-blocked') return 'relay';
-  if (x === 'none' || y === 'none') return 'direct';
-  return x === 'symmetric' || y === 'symmetric' ? 'relay' : 'direct';
+/** The paths a pair may take. A direct path over UDP exists unless one side is udp-blocked or
+ * neither side maps endpoint-independently towards the other (symmetric with cone or
+ * symmetric). A udp-blocked host may still reach a public host directly over ICE-TCP (its
+ * active TCP candidate to the other's passive one); libwebrtc has preferred the TURN/TCP
+ * relay in every run so far, but both are paths through a UDP-blocking router. */
+function expected(x: RouterKind, y: RouterKind): ('direct' | 'relay')[] {
+  const kinds = new Set([x, y]);
+  if (kinds.has('udp-blocked')) return kinds.has('none') ? ['relay', 'direct'] : ['relay'];
+  if (kinds.has('none')) return ['direct'];
+  return kinds.has('symmetric') ? ['relay'] : ['direct'];
 }
 
 describeLab('netlab raw WebRTC', () => {
@@ -38,7 +42,7 @@ describeLab('netlab raw WebRTC', () => {
   });
 
   afterAll(async () => {
-    if (matrix.length > 0) console.log(`[netlab] raw @roamhq/wrtc paths (a's local ↔ b's local candidate):\n${matrix.join('\n')}`);
+    if (matrix.length > 0) console.log(`[netlab] raw @roamhq/wrtc selected pairs (each side's local → remote candidate):\n${matrix.join('\n')}`);
     await lab?.close();
   });
 
@@ -55,12 +59,12 @@ describeLab('netlab raw WebRTC', () => {
   const pairs = ROUTER_KINDS.flatMap((x, i) => ROUTER_KINDS.slice(i).map((y) => [x, y] as const));
 
   for (const [x, y] of pairs) {
-    it(`${x} ↔ ${y} (STUN + TURN): ${expected(x, y)}`, async () => {
+    it(`${x} ↔ ${y} (STUN + TURN): ${expected(x, y).join(' or ')}`, async () => {
       const a = hosts.get(`${x}#1`)!;
       const b = hosts.get(`${y}#2`)!;
       const connection = await connectRaw(a, b, allServers(), CONNECT_MS);
       const path = record(`${x} ↔ ${y}`, connection);
-      expect(path.kind, path.label).toBe(expected(x, y));
+      expect(expected(x, y), path.label).toContain(path.kind);
       const sides = [
         [x, connection.a.local],
         [y, connection.b.local],
