@@ -35,7 +35,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startSignalingServerSimplePeer } from 'rxdb/plugins/replication-webrtc';
-import type { Track } from '../core/protocol/playlists';
+import { playlistsProtocol, type Track, type WithPlaylists } from '../plugins/rxdb/protocol';
 import { spawnService, type SpawnedService } from '../host/service/testing/spawn';
 import { connectManual, Tracker } from '../host/service/testing/flows';
 import type { RawCommand, RawReply } from './raw-rxdb';
@@ -102,7 +102,7 @@ async function oursRun(root: string, count: number, edits: number, batchSize: nu
   const start = async (name: string) => {
     const dataDir = join(root, `ours-${name.toLowerCase()}`);
     mkdirSync(dataDir, { recursive: true });
-    const service = await spawnService({ name, config: CONFIG, dataDir, env: { WHATNEXT_BENCH_BATCH_SIZE: String(batchSize) } });
+    const service = await spawnService<WithPlaylists>({ name, config: CONFIG, dataDir, protocols: [playlistsProtocol], env: { WHATNEXT_BENCH_BATCH_SIZE: String(batchSize) } });
     services.push(service);
     return service;
   };

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { PluginContext } from './host/context';
+import type { ProtocolSpec } from './protocol/define';
 
 /** The host API version plugins declare a range against (`api: '^1.0.0'`). */
 export const HOST_API_VERSION = '1.0.0';
@@ -13,7 +14,10 @@ export const PluginName = z
   .string()
   .regex(/^[a-z][a-z0-9-]{0,63}$/, 'a plugin name is lowercase letters, digits and dashes, starting with a letter');
 
-export interface PluginDefinition<Schema extends z.ZodType = z.ZodType> {
+/** A plugin that adds nothing to the protocol. */
+export type NoProtocol = { readonly methods: {}; readonly events: {} };
+
+export interface PluginDefinition<Schema extends z.ZodType = z.ZodType, P extends ProtocolSpec = ProtocolSpec> {
   /** Unique among loaded plugins; tags every error the plugin raises. */
   name: string;
   /** The plugin's own version (semver). */
@@ -23,25 +27,33 @@ export interface PluginDefinition<Schema extends z.ZodType = z.ZodType> {
   description?: string;
   /** Options schema. Also turned into JSON Schema for the settings form. */
   options?: Schema;
+  /** Plugins this one needs, by name: they are set up and started before it, and their services
+   * are what `ctx.use` returns. One that is missing or failed fails this one, naming it. */
+  dependencies?: readonly string[];
+  /** Methods and events this plugin adds to the service protocol (`defineProtocol`, in a module
+   * of its own a UI can import). The service validates both ways and routes requests to the
+   * handlers the plugin registers with `ctx.handle`. */
+  protocol?: P;
   /** Tap hooks and register what the plugin provides. May be async. */
-  setup(context: PluginContext, options: z.output<Schema>): void | Promise<void>;
+  setup(context: PluginContext<P>, options: z.output<Schema>): void | Promise<void>;
 }
 
-/** A definition bound to the raw (not yet validated) options the config passed. */
-export interface PluginInstance {
-  readonly definition: PluginDefinition;
+/** A definition bound to the raw (not yet validated) options the config passed. `P` is its
+ * protocol, carried in the type so that a config's protocol can be read off it (`ProtocolOf`). */
+export interface PluginInstance<P extends ProtocolSpec = ProtocolSpec> {
+  readonly definition: PluginDefinition<z.ZodType, P>;
   readonly rawOptions: unknown;
 }
 
 /** Options may be omitted when the schema accepts an empty object. */
-export type PluginFactory<Schema extends z.ZodType> = {} extends z.input<Schema>
-  ? (options?: z.input<Schema>) => PluginInstance
-  : (options: z.input<Schema>) => PluginInstance;
+export type PluginFactory<Schema extends z.ZodType, P extends ProtocolSpec = NoProtocol> = {} extends z.input<Schema>
+  ? (options?: z.input<Schema>) => PluginInstance<P>
+  : (options: z.input<Schema>) => PluginInstance<P>;
 
-export function definePlugin<Schema extends z.ZodType = z.ZodObject<{}>>(
-  definition: PluginDefinition<Schema>,
-): PluginFactory<Schema> {
-  const frozen = Object.freeze({ ...definition }) as PluginDefinition;
-  const factory = (rawOptions?: unknown): PluginInstance => Object.freeze({ definition: frozen, rawOptions });
-  return factory as PluginFactory<Schema>;
+export function definePlugin<Schema extends z.ZodType = z.ZodObject<{}>, P extends ProtocolSpec = NoProtocol>(
+  definition: PluginDefinition<Schema, P>,
+): PluginFactory<Schema, P> {
+  const frozen = Object.freeze({ ...definition, ...(definition.dependencies ? { dependencies: Object.freeze([...definition.dependencies]) } : {}) });
+  const factory = (rawOptions?: unknown): PluginInstance<P> => Object.freeze({ definition: frozen as unknown as PluginDefinition<z.ZodType, P>, rawOptions });
+  return factory as PluginFactory<Schema, P>;
 }

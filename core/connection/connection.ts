@@ -1,23 +1,25 @@
 /**
  * `createConnection`: what core builds on any transport pipe. It ties together the wire format
- * (wire.ts), reassembly, the send queue with backpressure (outbox.ts), channels, pending
- * requests, the heartbeat and the state machine, and turns every way a connection can end into
- * one `CloseReason`.
+ * (wire.ts), the handshake (handshake.ts), reassembly, the send queue with backpressure
+ * (outbox.ts), channels, pending requests, the heartbeat and the state machine, and turns every
+ * way a connection can end into one `CloseReason`.
  *
  * Closing is a small handshake, as in WebSocket: `close()` sends a CLOSE frame and waits for
  * the remote to close the pipe (it does so on reading the frame), closing it itself after
  * `closeTimeoutMs`. Closing the pipe right after the frame would lose the frame on transports
  * that drop buffered data when closed.
  */
-import type { PeerInfo } from '../contracts/peer';
+import type { PeerId, PeerInfo } from '../contracts/peer';
 import { PeerInfo as PeerInfoSchema } from '../contracts/peer';
+import type { HandshakeAhead } from '../contracts/signaling';
 import type { ConnectionStage, ConnectionState } from '../contracts/stages';
-import type { BindingSide, Pipe, PipeSink } from '../contracts/transport';
+import type { Pipe, PipeSink } from '../contracts/transport';
 import { ProtocolError, describe } from '../errors';
 import { Channels, type RequestOutcome } from './channels';
 import { ConnectionClosedError } from './errors';
 import { Emitter } from '../util/emitter';
 import { withoutUndefined } from '../util/objects';
+import { Handshake } from './handshake';
 import { Heartbeat } from './heartbeat';
 import { Outbox } from './outbox';
 import { Reassembler, type AssembledMessage } from './reassembly';
@@ -36,21 +38,16 @@ import type {
 import {
   MAX_USED_FRAME_SIZE,
   MIN_FRAME_SIZE,
-  PROTOCOL_VERSION,
   channelNameBytes,
   decodeBody,
   decodeFrame,
   encodeBody,
   encodeClose,
-  encodeHello,
-  encodeProof,
   encodePing,
   encodePong,
   type Frame,
-  Hello,
   type MessageType,
 } from './wire';
-import { Authenticator, ProofRefused, type HelloAuth } from './proof';
 
 export const CONNECTION_DEFAULTS = Object.freeze({
   heartbeatIntervalMs: 5000,
@@ -66,7 +63,23 @@ export const CONNECTION_DEFAULTS = Object.freeze({
 type Optional = 'expectedRemote' | 'identity' | 'requireProof' | 'proofSuite';
 type Settings = Omit<Required<ConnectionOptions>, Optional> & Pick<ConnectionOptions, Optional>;
 
-export function createConnection(options: ConnectionOptions): Connection {
+/** A connection as its maker holds it. Not exported from core's index: only core/host (and the
+ * test kit, narrowed) hand it out, and plugins get the `Connection` it extends. */
+export interface UpgradingConnection extends Connection {
+  /** The sink to hand to the transport before dialling. */
+  readonly sink: PipeSink;
+  /** A stage the transport or signalling reached (ignored once a pipe is attached). */
+  setStage(stage: ConnectionStage): void;
+  /** The transport delivered a pipe: run the handshake and open. */
+  attach(pipe: Pipe): void;
+  /** The attempt failed before a pipe existed. */
+  fail(stage: ConnectionStage, error: unknown): void;
+  /** What of the handshake signalling can carry, for one attempt (`AttemptContext.handshake`);
+   * `claimedRemote`: who signalling says the remote is, when its nonce arrives. */
+  handshakeAhead(claimedRemote: () => PeerId | undefined): HandshakeAhead;
+}
+
+export function createConnection(options: ConnectionOptions): UpgradingConnection {
   return new CoreConnection(resolveOptions(options));
 }
 
@@ -85,7 +98,7 @@ function isAbort(error: unknown): boolean {
   return error instanceof Error && error.name === 'AbortError';
 }
 
-class CoreConnection implements Connection {
+class CoreConnection implements UpgradingConnection {
   readonly id = globalThis.crypto.randomUUID();
   readonly sink: PipeSink;
   readonly opened: Promise<void>;
@@ -94,23 +107,11 @@ class CoreConnection implements Connection {
   private readonly machine = new StateMachine((state) => this.emit('state', state));
   private currentStage: ConnectionStage = 'signaling';
   private pipe: Pipe | undefined;
-  private remotePeer: PeerInfo | undefined;
   private reason: CloseReason | undefined;
   /** Set by `close()`: the reason we end with once the closing handshake completes. */
   private closingReason: CloseReason | undefined;
   private closeTimer: ReturnType<typeof setTimeout> | undefined;
-  private helloSent = false;
-  /** The remote's hello frame arrived on the pipe. */
-  private helloFrameReceived = false;
-  /** The remote's hello as it came through signalling, if it did (see acceptSignalledHello). */
-  private signalled: Hello | undefined;
-  /** Our PROOF frame, made before we had a pipe (the remote's hello came first): sent after our hello. */
-  private pendingProof: Uint8Array | undefined;
-  private readonly auth: Authenticator;
-  /** Proof work runs in order: a proof frame waits for the hello it answers. */
-  private authWork: Promise<void> = Promise.resolve();
-  /** Message frames that arrive while the remote's proof is still being checked. */
-  private held: Frame[] = [];
+  private readonly handshake: Handshake;
   private readonly counters = { bytesSent: 0, bytesReceived: 0, messagesSent: 0, messagesReceived: 0 };
   private rttMs: number | undefined;
   private readonly events = new Emitter<ConnectionEvents>(reportListenerError);
@@ -131,7 +132,12 @@ class CoreConnection implements Connection {
     // Nobody has to await `opened`: a failure is also reported through `closed`.
     this.opened.catch(() => {});
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
-    this.auth = new Authenticator(settings.local.id, settings.identity, settings.requireProof ?? settings.identity !== undefined, settings.proofSuite);
+    this.handshake = new Handshake(settings, {
+      send: (frame) => this.sendFrame(frame),
+      open: (held) => this.open(held),
+      fail: (reason) => this.abort(reason),
+      ended: () => this.machine.ended,
+    });
     this.outbox = new Outbox(settings.highWaterMark);
     this.reassembler = new Reassembler(settings.maxMessageSize);
     this.channels = new Channels(
@@ -159,7 +165,7 @@ class CoreConnection implements Connection {
         pipeEnded = true;
         this.onPipeClosed(error);
       },
-      binding: (side, value) => this.setBinding(side, value),
+      binding: (side, value) => this.handshake.binding(side, value),
     };
   }
 
@@ -170,7 +176,7 @@ class CoreConnection implements Connection {
     return this.currentStage;
   }
   get remote(): PeerInfo | undefined {
-    return this.remotePeer;
+    return this.handshake.remote;
   }
   get closeReason(): CloseReason | undefined {
     return this.reason;
@@ -196,68 +202,11 @@ class CoreConnection implements Connection {
     }
     this.enterStage('handshake');
     this.heartbeat.watch();
-    if (!this.sendFrame(encodeHello(this.hello(this.auth.helloAuth())))) return;
-    this.helloSent = true;
-    const made = this.pendingProof;
-    this.pendingProof = undefined;
-    if (made && this.sendFrame(encodeProof(made))) this.auth.proofFrameSent();
-    // The remote's hello may be known already (it came ahead, or before our pipe): our proof
-    // follows now if our hello did not carry it.
-    this.prove(() => this.sendProofFrame());
+    this.handshake.start();
   }
 
-  get handshakeNonce(): string {
-    return this.auth.nonce;
-  }
-
-  presign(remoteId: string, nonce: string): void {
-    if (!this.helloSent && !this.machine.ended) this.auth.presign(remoteId, nonce);
-  }
-
-  async signalledHello(): Promise<Hello | undefined> {
-    const auth = await this.auth.signalledAuth();
-    return auth && this.hello(auth);
-  }
-
-  private hello(auth: HelloAuth): Hello {
-    return { protocol: PROTOCOL_VERSION, peer: this.settings.local, auth };
-  }
-
-  /** The transport reported one side of its secure session (`PipeSink.binding`). */
-  private setBinding(side: BindingSide, value: string): void {
-    if (this.machine.ended) return;
-    let recheck: boolean;
-    try {
-      recheck = this.auth.setBinding(side, value);
-    } catch (error) {
-      return this.abort({ by: 'error', code: 'internal-error', stage: 'handshake', message: `the transport misbehaved: ${describe(error)}` });
-    }
-    // A hello set aside is forgotten (`forgetRemote`), so only one we took is checked again.
-    if (recheck) this.prove(() => this.auth.recheck());
-  }
-
-  acceptSignalledHello(input: unknown): void {
-    // Untrusted and optional: anything that cannot be checked ahead is left to the pipe, which
-    // still carries the whole handshake. Once the remote's hello came on the pipe, it decides.
-    if (this.helloFrameReceived || this.signalled || this.machine.ended) return;
-    const parsed = Hello.safeParse(input);
-    if (!parsed.success || !parsed.data.auth?.proof || this.helloRefusal(parsed.data)) return;
-    const hello = parsed.data;
-    const auth = parsed.data.auth;
-    this.presign(hello.peer.id, auth.nonce); // our proof answers the nonce this hello names
-    this.prove(async () => {
-      if (this.helloFrameReceived || this.signalled) return;
-      const proven = await this.auth.checkRemote(hello.peer.id, auth).catch((error: unknown) => {
-        if (error instanceof ProofRefused) return false; // the pipe's hello will be checked on its own
-        throw error;
-      });
-      // Set aside: its remote is forgotten, so no PROOF frame of ours answers its nonce (a proof
-      // for it made ahead may still ride in our hello; the remote sets that aside in turn).
-      if (!proven) return this.auth.forgetRemote();
-      this.signalled = hello;
-      this.remotePeer = hello.peer;
-      await this.sendProofFrame();
-    });
+  handshakeAhead(claimedRemote: () => PeerId | undefined): HandshakeAhead {
+    return this.handshake.ahead(claimedRemote);
   }
 
   fail(stage: ConnectionStage, error: unknown): void {
@@ -341,16 +290,7 @@ class CoreConnection implements Connection {
     if (frame.kind === 'close') {
       return this.end({ by: 'remote', code: frame.close.code, message: frame.close.message });
     }
-    if (frame.kind === 'hello') return this.onHelloFrame(frame.hello);
-    if (!this.helloFrameReceived) {
-      throw new ProtocolError(`a ${frame.kind === 'start' ? frame.type : frame.kind} frame arrived before the hello`);
-    }
-    if (frame.kind === 'proof') return this.prove(() => this.auth.onProof(frame.signature));
-    // The remote may open (it checked our proof) before we have checked its: hold its messages.
-    if ((frame.kind === 'start' || frame.kind === 'chunk') && this.state === 'connecting') {
-      this.held.push(frame);
-      return;
-    }
+    if (this.handshake.receive(frame)) return;
     switch (frame.kind) {
       case 'ping':
         this.sendFrame(encodePong(frame.nonce));
@@ -369,85 +309,16 @@ class CoreConnection implements Connection {
     }
   }
 
-  private onHelloFrame(hello: Hello): void {
-    if (this.helloFrameReceived) throw new ProtocolError('a second hello');
-    this.helloFrameReceived = true;
-    // After any check of a hello that came ahead, which decides what this one must be.
-    this.prove(async () => {
-      const signalled = this.signalled;
-      if (signalled) {
-        // The hello checked ahead names the peer, key and nonce our proof answers: the pipe's
-        // must name the same.
-        if (hello.peer.id !== signalled.peer.id || hello.auth?.key !== signalled.auth?.key || hello.auth?.nonce !== signalled.auth?.nonce) {
-          throw new ProofRefused("the remote's hello on the connection differs from the one it sent while signalling");
-        }
-        return;
-      }
-      const refusal = this.helloRefusal(hello);
-      if (refusal) throw new ProofRefused(refusal);
-      this.remotePeer = hello.peer;
-      // checkRemote records the remote's nonce at once: our proof is signed while its key is checked.
-      await Promise.all([this.auth.checkRemote(hello.peer.id, hello.auth), this.sendProofFrame()]);
-    });
-  }
-
-  /** Why a hello is refused before any key is looked at, if it is. */
-  private helloRefusal(hello: Hello): string | undefined {
-    if (hello.protocol !== PROTOCOL_VERSION) return `the remote speaks connection protocol ${hello.protocol}; this side speaks ${PROTOCOL_VERSION}`;
-    const expected = this.settings.expectedRemote;
-    if (expected !== undefined && hello.peer.id !== expected) return `expected peer ${expected}, but the remote is ${hello.peer.id}`;
-    return undefined;
-  }
-
-  private refuseHandshake(message: string): void {
-    this.abort({ by: 'error', code: 'handshake-failed', stage: 'handshake', message });
-  }
-
-  /** Our PROOF frame, once the remote's hello is known, unless our hello carries the proof. It
-   * must follow our hello: the remote's hello can come before our pipe (simple-peer's responder
-   * gets the remote's frames before its 'connect'), and then waits in `pendingProof`. */
-  private async sendProofFrame(): Promise<void> {
-    const proof = this.auth.proofFrame();
-    if (!proof) return;
-    let signature: Uint8Array;
-    try {
-      signature = await proof;
-    } catch (error) {
-      // Our own key failed us: not the remote's doing.
-      return this.abort({ by: 'error', code: 'internal-error', stage: 'handshake', message: `could not sign our proof: ${describe(error)}` });
-    }
-    if (this.machine.ended) return;
-    if (!this.helloSent) this.pendingProof = signature;
-    else if (this.sendFrame(encodeProof(signature))) this.auth.proofFrameSent();
-  }
-
-  /** Run a step of the proof exchange after the previous one; a refusal fails the handshake. */
-  private prove(step: () => Promise<void>): void {
-    this.authWork = this.authWork
-      .then(async () => {
-        if (this.machine.ended) return;
-        await step();
-        this.openIfReady();
-      })
-      .catch((error: unknown) => {
-        if (error instanceof ProofRefused) {
-          this.refuseHandshake(error.message);
-        } else {
-          this.abort({ by: 'error', code: 'protocol-error', message: describe(error) });
-        }
-      });
-  }
-
-  private openIfReady(): void {
-    // `remotePeer` is set once the remote's hello is known (from the pipe, or checked ahead).
-    if (!this.helloSent || !this.remotePeer || !this.auth.ourProofDone || !this.auth.remoteVerified || this.state !== 'connecting') return;
+  /** The handshake is done: open, then handle the messages it held meanwhile. */
+  private open(held: Frame[]): void {
+    if (this.state !== 'connecting') return;
     this.machine.transition('open');
     this.enterStage('open');
     this.heartbeat.startPinging();
     const pipe = this.pipe!;
     this.outbox.start(pipe, Math.min(pipe.maxFrameSize, MAX_USED_FRAME_SIZE), (frame) => this.sendFrame(frame));
     this.resolveOpened();
-    for (const frame of this.held.splice(0)) this.handleHeld(frame);
+    for (const frame of held) this.handleHeld(frame);
   }
 
   private dispatch(message: AssembledMessage): void {

@@ -5,12 +5,14 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryPipePair, type MemoryPipe } from '../testing/memory-transport';
 import { nextTurns } from '../testing/helpers';
-import { createConnection } from './connection';
+import { createConnection, type UpgradingConnection } from './connection';
 import { generateIdentity, loadIdentity, peerIdFromKey, webCryptoSuite, type PeerIdentity, type ProofSuite } from './proof';
 import { decodeFrame, encodeHello, encodeProof, type Frame, type Hello } from './wire';
 import { fromBase64Url } from '../util/ids';
 import { SinkTap, rawRemote } from './test-support';
-import type { Connection, ConnectionOptions } from './types';
+import type { ConnectionOptions } from './types';
+import type { PeerId } from '../contracts/peer';
+import type { HandshakeAhead } from '../contracts/signaling';
 import type { Pipe, PipeSink } from '../contracts/transport';
 
 async function person(name: string) {
@@ -144,16 +146,22 @@ function watched(identity: PeerIdentity): { identity: PeerIdentity; signed: () =
   };
 }
 
+/** What a signalling method gets of the connection's handshake (`AttemptContext.handshake`),
+ * with signalling saying the remote is `remoteId`. */
+function signalling(connection: UpgradingConnection, remoteId?: PeerId): HandshakeAhead {
+  return connection.handshakeAhead(() => remoteId);
+}
+
 /** The connection's hello for signalling, once `signed` says its proof exists. */
-async function helloAhead(connection: Connection, signed: () => Promise<void>): Promise<Hello> {
+async function helloAhead(connection: UpgradingConnection, signed: () => Promise<void>): Promise<Hello> {
   await signed();
-  const hello = await connection.signalledHello();
+  const hello = await signalling(connection).hello();
   expect(hello).toBeDefined();
   return hello as Hello;
 }
 
 /** Attach both over a memory pipe pair and wait until both are open. */
-async function attachAndOpen(a: Connection, b: Connection): Promise<void> {
+async function attachAndOpen(a: UpgradingConnection, b: UpgradingConnection): Promise<void> {
   const pipes = createMemoryPipePair(a.sink, b.sink);
   a.attach(pipes.a);
   b.attach(pipes.b);
@@ -161,14 +169,14 @@ async function attachAndOpen(a: Connection, b: Connection): Promise<void> {
 }
 
 /** A sink that also records the kind of every frame. */
-function kinds(sink: Connection['sink']): { sink: Connection['sink']; seen: Frame['kind'][] } {
+function kinds(sink: PipeSink): { sink: PipeSink; seen: Frame['kind'][] } {
   const seen: Frame['kind'][] = [];
   return { seen, sink: { ...sink, frame: (data) => (seen.push(decodeFrame(data).kind), sink.frame(data)) } };
 }
 
 /** Attach both over a memory pipe pair, recording the kind of each frame each side receives;
  * resolves once both are open. */
-async function openRecorded(a: Connection, b: Connection): Promise<{ atA: Frame['kind'][]; atB: Frame['kind'][] }> {
+async function openRecorded(a: UpgradingConnection, b: UpgradingConnection): Promise<{ atA: Frame['kind'][]; atB: Frame['kind'][] }> {
   const [tapA, tapB] = [kinds(a.sink), kinds(b.sink)];
   const pipes = createMemoryPipePair(tapA.sink, tapB.sink);
   a.attach(pipes.a);
@@ -215,11 +223,11 @@ async function aliceAndBob() {
  * an offer), Alice's hello goes ahead back (as in an answer). */
 async function ahead() {
   const { alice, bob, aliceSigns, bobSigns, a, b } = await aliceAndBob();
-  b.presign(alice.peer.id, a.handshakeNonce);
+  signalling(b, alice.peer.id).remoteNonce(signalling(a).nonce);
   const bobHello = await helloAhead(b, bobSigns.signed);
-  a.acceptSignalledHello(bobHello); // also signs Bob's nonce, from his hello
+  signalling(a).remoteHello(bobHello); // also signs Bob's nonce, from his hello
   const aliceHello = await helloAhead(a, aliceSigns.signed);
-  b.acceptSignalledHello(aliceHello);
+  signalling(b).remoteHello(aliceHello);
   const tapA = kinds(a.sink);
   const tapB = kinds(b.sink);
   const pipes = createMemoryPipePair(tapA.sink, tapB.sink);
@@ -251,8 +259,8 @@ describe('identity proof, partly ahead through signalling', () => {
     // and his hello reaches Alice before her pipe is attached (as a data channel may deliver
     // its first message with its open event): her proof still goes in her hello, once.
     const { bob, aliceSigns, bobSigns, a, b } = await aliceAndBob();
-    a.presign(bob.peer.id, b.handshakeNonce);
-    b.acceptSignalledHello(await helloAhead(a, aliceSigns.signed));
+    signalling(a, bob.peer.id).remoteNonce(signalling(b).nonce);
+    signalling(b).remoteHello(await helloAhead(a, aliceSigns.signed));
     await bobSigns.signed(); // his proof for her nonce, from her hello
     const tapA = new SinkTap(kinds(a.sink).sink);
     const tapB = kinds(b.sink);
@@ -273,7 +281,7 @@ describe('identity proof, partly ahead through signalling', () => {
 
   it('with only the nonce ahead, the proof rides in the hello and no PROOF frame follows', async () => {
     const { bob, aliceSigns, a, b } = await aliceAndBob();
-    a.presign(bob.peer.id, b.handshakeNonce);
+    signalling(a, bob.peer.id).remoteNonce(signalling(b).nonce);
     await helloAhead(a, aliceSigns.signed);
     const { atA, atB } = await openRecorded(a, b);
     expect(atB).toEqual(['hello']); // Alice's proof was in her hello
@@ -289,7 +297,7 @@ describe('identity proof, partly ahead through signalling', () => {
     const slow: PeerIdentity = { publicKey: alice.identity.publicKey, sign: async (data) => (await gate, alice.identity.sign(data)) };
     const a = createConnection({ local: alice.peer, identity: slow });
     const b = createConnection({ local: bob.peer, identity: bob.identity });
-    a.presign(bob.peer.id, b.handshakeNonce);
+    signalling(a, bob.peer.id).remoteNonce(signalling(b).nonce);
     const opening = openRecorded(a, b); // attaches both at once
     release();
     const { atB } = await opening;
@@ -304,7 +312,7 @@ describe('identity proof, partly ahead through signalling', () => {
     // her connection, and a proof that does not verify fails it.
     const fresh = await person('Carol');
     const remote = rawRemote({ local: fresh.peer, identity: fresh.identity });
-    remote.connection.acceptSignalledHello(aliceHello);
+    signalling(remote.connection).remoteHello(aliceHello);
     const states: string[] = [];
     remote.connection.on('state', (state) => states.push(state));
     await remote.deliver(encodeHello({ ...aliceHello, auth: { nonce: aliceHello.auth!.nonce, key: aliceHello.auth!.key } }));
@@ -329,9 +337,9 @@ describe('identity proof, partly ahead through signalling', () => {
     const bob = await person('Bob');
     const a = createConnection({ local: alice.peer, identity: alice.identity });
     const b = createConnection({ local: bob.peer, identity: bob.identity });
-    for (const junk of [undefined, null, 42, 'hello', { protocol: 1 }, { protocol: 1, peer: bob.peer, auth: { nonce: '!' } }]) a.acceptSignalledHello(junk);
-    a.presign(bob.peer.id, 'not a nonce');
-    expect(await a.signalledHello()).toBeUndefined();
+    for (const junk of [undefined, null, 42, 'hello', { protocol: 1 }, { protocol: 1, peer: bob.peer, auth: { nonce: '!' } }]) signalling(a).remoteHello(junk);
+    signalling(a, bob.peer.id).remoteNonce('not a nonce');
+    expect(await signalling(a).hello()).toBeUndefined();
     await attachAndOpen(a, b);
     expect(a.remote).toEqual(bob.peer);
     await a.close();
@@ -340,7 +348,7 @@ describe('identity proof, partly ahead through signalling', () => {
   it('a proof made for another nonce (a link whose invite is gone) is set aside, and a PROOF frame follows', async () => {
     const { alice, bob, aliceSigns, a, b } = await aliceAndBob();
     const gone = createConnection({ local: bob.peer, identity: bob.identity }); // the invite's
-    a.presign(bob.peer.id, gone.handshakeNonce);
+    signalling(a, bob.peer.id).remoteNonce(signalling(gone).nonce);
     await helloAhead(a, aliceSigns.signed);
     const { atA, atB } = await openRecorded(a, b);
     expect(a.remote).toEqual(bob.peer);
@@ -421,11 +429,11 @@ describe("identity proof bound to the transport's session", () => {
 
   it('a proof made ahead before our binding was known is made again for it, and still goes ahead', async () => {
     const { alice, bob, bobSigns, a, b } = await aliceAndBob();
-    b.presign(alice.peer.id, a.handshakeNonce); // the link's nonce, before Bob's session exists
+    signalling(b, alice.peer.id).remoteNonce(signalling(a).nonce); // the link's nonce, before Bob's session exists
     b.sink.binding!('local', 'sha-256 BB'); // his offer is made: the proof is made again
     a.sink.binding!('remote', 'sha-256 BB'); // Alice applies that offer
     const bobHello = await helloAhead(b, bobSigns.signed);
-    a.acceptSignalledHello(bobHello);
+    signalling(a).remoteHello(bobHello);
     a.sink.binding!('local', 'sha-256 AA');
     b.sink.binding!('remote', 'sha-256 AA');
     const { atA } = await openRecorded(a, b);
@@ -437,8 +445,8 @@ describe("identity proof bound to the transport's session", () => {
   it('a hello accepted ahead is checked again when the remote binding becomes known, and a wrong one refuses it', async () => {
     // Bob's proof names no session, and Alice, knowing none yet, accepts it ahead.
     const { alice, bob, bobSigns, aliceChecks, a, b } = await aliceAndBob();
-    b.presign(alice.peer.id, a.handshakeNonce);
-    a.acceptSignalledHello(await helloAhead(b, bobSigns.signed));
+    signalling(b, alice.peer.id).remoteNonce(signalling(a).nonce);
+    signalling(a).remoteHello(await helloAhead(b, bobSigns.signed));
     await aliceChecks.checked();
     expect(a.remote).toEqual(bob.peer); // accepted
     // Then her transport says which session she holds: Bob's proof is not for it.
@@ -456,8 +464,8 @@ describe("identity proof bound to the transport's session", () => {
     const { alice, bob, a } = await aliceAndBob();
     const elsewhere = createConnection({ local: bob.peer, identity: bob.identity });
     elsewhere.sink.binding!('local', 'sha-256 XX');
-    elsewhere.presign(alice.peer.id, a.handshakeNonce);
-    a.acceptSignalledHello(await elsewhere.signalledHello());
+    signalling(elsewhere, alice.peer.id).remoteNonce(signalling(a).nonce);
+    signalling(a).remoteHello(await signalling(elsewhere).hello());
     // Bob on the pipe, in the session Alice holds, proves himself with a PROOF frame.
     const b = createConnection({ local: bob.peer, identity: bob.identity });
     a.sink.binding!('remote', 'sha-256 BB');
@@ -476,15 +484,15 @@ describe("identity proof bound to the transport's session", () => {
     // our own description, and so our binding, a moment later.
     const { alice, bob, bobSigns, aliceChecks, a, b } = await aliceAndBob();
     b.sink.binding!('local', 'sha-256 BB');
-    b.presign(alice.peer.id, a.handshakeNonce);
+    signalling(b, alice.peer.id).remoteNonce(signalling(a).nonce);
     const bobHello = await helloAhead(b, bobSigns.signed);
     a.sink.binding!('remote', 'sha-256 BB');
-    a.presign(bob.peer.id, bobHello.auth!.nonce); // waits for Alice's binding
-    a.acceptSignalledHello(bobHello);
+    signalling(a, bob.peer.id).remoteNonce(bobHello.auth!.nonce); // waits for Alice's binding
+    signalling(a).remoteHello(bobHello);
     await aliceChecks.checked();
     expect(a.remote).toEqual(bob.peer);
     a.sink.binding!('local', 'sha-256 AA'); // her answer exists: her proof is made now
-    b.acceptSignalledHello(await a.signalledHello());
+    signalling(b).remoteHello(await signalling(a).hello());
     b.sink.binding!('remote', 'sha-256 AA');
     const { atA, atB } = await openRecorded(a, b);
     expect(atB).toEqual(['hello']);
@@ -501,15 +509,15 @@ describe("identity proof bound to the transport's session", () => {
       c.sink.binding!('local', local);
       c.sink.binding!('remote', remote);
     }
-    b.presign(alice.peer.id, a.handshakeNonce);
-    await b.signalledHello(); // his proof is made: it rides in his hello
+    signalling(b, alice.peer.id).remoteNonce(signalling(a).nonce);
+    await signalling(b).hello(); // his proof is made: it rides in his hello
     const sent: Uint8Array[] = [];
     b.attach({ maxFrameSize: 64 * 1024, send: (frame) => void sent.push(frame), close() {} });
     for (const frame of sent.splice(0)) a.sink.frame(frame); // his hello, before her pipe
     await Promise.all([aliceChecks.checked(), aliceSigns.signed()]); // checked; her PROOF frame signed
     await nextTurns(1);
-    a.presign(bob.peer.id, b.handshakeNonce); // late
-    await a.signalledHello(); // a proof made for it, if any, would be ready for her hello
+    signalling(a, bob.peer.id).remoteNonce(signalling(b).nonce); // late
+    await signalling(a).hello(); // a proof made for it, if any, would be ready for her hello
     const toBob: Uint8Array[] = [];
     a.attach({ maxFrameSize: 64 * 1024, send: (frame) => void toBob.push(frame), close() {} });
     const hello = decodeFrame(toBob[0]!);

@@ -6,8 +6,8 @@ import type { PeerInfo } from '../contracts/peer';
 import type { Pipe, PipeSink } from '../contracts/transport';
 import { createMemoryPipePair, type MemoryPipeOptions } from '../testing/memory-transport';
 import { RecordingSink } from '../testing/helpers';
-import { createConnection } from './connection';
-import type { Connection, ConnectionOptions } from './types';
+import { createConnection, type UpgradingConnection } from './connection';
+import type { ConnectionOptions } from './types';
 import { PROTOCOL_VERSION, decodeFrame, encodeHello, type Frame } from './wire';
 
 export const LOCAL: PeerInfo = { id: 'llllllllllllllllllllllllll', name: 'Local' };
@@ -34,7 +34,7 @@ export class SinkTap implements PipeSink {
 }
 
 export interface RawRemote {
-  connection: Connection;
+  connection: UpgradingConnection;
   /** What the connection's sink receives, observable. */
   tap: SinkTap;
   /** The remote's end of the pipe: the test sends raw frames with it. */

@@ -1,10 +1,10 @@
 /**
- * The connection core builds on any pipe. Public API only; the implementation lives beside it.
+ * The connection core builds on any pipe. Public API only; the implementation lives beside it
+ * (connection.ts, whose `UpgradingConnection` adds what only the host's ConnectionManager uses).
  */
 import { z } from 'zod';
 import { ConnectionStage, type ConnectionState } from '../contracts/stages';
 import type { PeerId, PeerInfo } from '../contracts/peer';
-import type { Pipe, PipeSink } from '../contracts/transport';
 import type { PeerIdentity, ProofSuite } from './proof';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -91,6 +91,7 @@ export interface ConnectionEvents extends Record<string, unknown> {
   close: CloseReason;
 }
 
+/** A connection as plugins see it. */
 export interface Connection {
   readonly id: string;
   readonly state: ConnectionState;
@@ -99,34 +100,10 @@ export interface Connection {
   readonly remote: PeerInfo | undefined;
   /** Set once closed or failed. */
   readonly closeReason: CloseReason | undefined;
-  /** The sink to hand to the transport before dialling. */
-  readonly sink: PipeSink;
   /** Resolves when open; rejects (with the close reason as an error) if it closes first. */
   readonly opened: Promise<void>;
   /** Resolves when closed or failed. */
   readonly closed: Promise<CloseReason>;
-  setStage(stage: ConnectionStage): void;
-  /** This side's handshake nonce. A signalling method that carries it to the remote ahead of
-   * the transport (in an offer, a reply code) lets the remote prove itself in its hello. */
-  readonly handshakeNonce: string;
-  /** The remote's handshake nonce and claimed id, as they came through signalling: our proof
-   * is made now and travels in our hello, saving the handshake a round trip. Untrusted and
-   * best effort: ignored once our hello is out or when malformed; a wrong one only makes the
-   * remote refuse our proof. */
-  presign(remoteId: PeerId, nonce: string): void;
-  /** Our hello with the proof made by `presign`, to send through signalling (JSON), once that
-   * proof is made; undefined if none is being made. */
-  signalledHello(): Promise<unknown>;
-  /** The remote's hello as it came through signalling (untrusted). One with a proof is checked
-   * now, as a hello on the pipe would be; if it checks out the connection opens as soon as the
-   * pipe does, and the remote's hello on the pipe must then name the same peer, key and nonce.
-   * One that is malformed or does not check out (a proof for another nonce, say) is set aside:
-   * the handshake on the pipe does all the work. Ignored once the remote's hello came on the pipe. */
-  acceptSignalledHello(hello: unknown): void;
-  /** The transport delivered a pipe: run the handshake and open. */
-  attach(pipe: Pipe): void;
-  /** The attempt failed before a pipe existed. */
-  fail(stage: ConnectionStage, error: unknown): void;
   channel(name: string): Channel;
   /** Close with a reason the remote receives; resolves when closed. */
   close(message?: string): Promise<void>;

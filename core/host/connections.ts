@@ -13,7 +13,7 @@ import type { PeerInfo } from '../contracts/peer';
 import type { AttemptContext, IncomingAttempt, LinkTarget, SignalingMethod } from '../contracts/signaling';
 import type { Pipe } from '../contracts/transport';
 import type { ConnectionStage } from '../contracts/stages';
-import { createConnection } from '../connection';
+import { createConnection, type UpgradingConnection } from '../connection/connection';
 import type { CloseReason, Connection, ConnectionOptions } from '../connection/types';
 import { LinkError, PluginError, TransportError, WhatNextError, describe } from '../errors';
 import { encodeLink, parseLink, type ParsedLink } from '../link';
@@ -303,7 +303,7 @@ export class ConnectionManager {
     this.#opened(attempt, connection, method, direction);
   }
 
-  #context(attempt: Attempt, method: SignalingMethod, connection: Connection): AttemptContext {
+  #context(attempt: Attempt, method: SignalingMethod, connection: UpgradingConnection): AttemptContext {
     return {
       attemptId: attempt.id,
       local: this.host.local,
@@ -332,15 +332,7 @@ export class ConnectionManager {
       },
       ask: (question, validate) => attempt.ask(question, validate),
       claimRemote: (remote) => attempt.update({ remote: { ...attempt.remote, ...remote } }),
-      handshake: {
-        nonce: connection.handshakeNonce,
-        remoteNonce: (nonce) => {
-          const claimed = attempt.remote.id;
-          if (claimed && typeof nonce === 'string') connection.presign(claimed, nonce);
-        },
-        hello: () => connection.signalledHello(),
-        remoteHello: (hello) => connection.acceptSignalledHello(hello),
-      },
+      handshake: connection.handshakeAhead(() => attempt.remote.id),
     };
   }
 

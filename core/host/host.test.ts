@@ -31,7 +31,7 @@ describe('PluginHost', () => {
       api: '^1.0.0',
       setup(ctx) {
         order.push('setup a');
-        ctx.hooks.init.tapPromise(ctx.name, async () => void order.push('init a'));
+        ctx.hooks.init.tapPromise(async () => void order.push('init a'));
       },
     });
     const b = definePlugin({
@@ -41,8 +41,8 @@ describe('PluginHost', () => {
       setup(ctx) {
         order.push('setup b');
         ctx.registerTransport(fakeTransport('tb'));
-        ctx.hooks.init.tap(ctx.name, () => void order.push('init b'));
-        ctx.hooks.shutdown.tapPromise(ctx.name, async () => void order.push('shutdown b'));
+        ctx.hooks.init.tap(() => void order.push('init b'));
+        ctx.hooks.shutdown.tapPromise(async () => void order.push('shutdown b'));
       },
     });
     const { host } = hostWith(a(), b());
@@ -72,10 +72,10 @@ describe('PluginHost', () => {
       api: '^1.0.0',
       setup(ctx) {
         ctx.registerTransport(fakeTransport('bt'));
-        ctx.hooks.init.tapPromise(ctx.name, async () => {
+        ctx.hooks.init.tapPromise(async () => {
           throw cause;
         });
-        ctx.hooks.shutdown.tap(ctx.name, () => {
+        ctx.hooks.shutdown.tap(() => {
           throw new Error('must be skipped: the plugin failed');
         });
       },
@@ -85,7 +85,7 @@ describe('PluginHost', () => {
       name: 'healthy',
       version: '1.0.0',
       api: '^1.0.0',
-      setup: (ctx) => ctx.hooks.init.tap(ctx.name, () => void (healthyInit = true)),
+      setup: (ctx) => ctx.hooks.init.tap(() => void (healthyInit = true)),
     });
     const { host, errors } = hostWith(broken(), healthy());
     await host.start();
@@ -105,7 +105,7 @@ describe('PluginHost', () => {
       name: 'hangs',
       version: '1.0.0',
       api: '^1.0.0',
-      setup: (ctx) => ctx.hooks.init.tapPromise(ctx.name, () => new Promise<void>(() => {})),
+      setup: (ctx) => ctx.hooks.init.tapPromise(() => new Promise<void>(() => {})),
     });
     const { host, errors } = hostWith(hangs());
     await host.start();
@@ -122,7 +122,7 @@ describe('PluginHost', () => {
       version: '1.0.0',
       api: '^1.0.0',
       setup: (ctx) =>
-        ctx.hooks.approve.tapPromise(ctx.name, async () => {
+        ctx.hooks.approve.tapPromise(async () => {
           throw cause;
         }),
     });
@@ -140,7 +140,7 @@ describe('PluginHost', () => {
       name: 'cb',
       version: '1.0.0',
       api: '^1.0.0',
-      setup: (ctx) => ctx.hooks.init.tapAsync(ctx.name, (done) => done(new Error('callback failure'))),
+      setup: (ctx) => ctx.hooks.init.tapAsync((done) => done(new Error('callback failure'))),
     });
     const { host, errors } = hostWith(cb());
     await host.start();

@@ -1,8 +1,13 @@
 /**
- * PluginHost: loads plugins in config order, runs their setup and the init hook, keeps a status
- * per plugin, and stops them on shutdown. One plugin failing (bad options, incompatible API,
- * a throwing or hanging hook) marks that plugin failed and withdraws what it registered; the
- * host stays up.
+ * PluginHost: loads plugins in config order (a plugin after those it depends on), runs their
+ * setup and the init hook, keeps a status per plugin, and stops them on shutdown. One plugin
+ * failing (bad options, incompatible API, a missing dependency, a throwing or hanging hook)
+ * marks that plugin failed, and the plugins that depend on it, and withdraws what they
+ * registered; the host stays up.
+ *
+ * Plugins extend the service protocol (`protocol`, `ctx.handle`, `ctx.emit`; served through
+ * `call` and the `plugin-event` event) and offer services to the plugins that depend on them
+ * (`ctx.provide`, `ctx.use`).
  */
 import semver from 'semver';
 import { z } from 'zod';
@@ -11,11 +16,13 @@ import type { SignalingMethod } from '../contracts/signaling';
 import type { Transport } from '../contracts/transport';
 import { PluginConfigError, PluginError, PluginTimeoutError, WhatNextError, describe } from '../errors';
 import { HOST_API_VERSION, PluginName, type PluginDefinition, type PluginInstance } from '../plugin';
+import type { MethodDef } from '../protocol/define';
+import { orderByDependencies } from './dependencies';
 import { Emitter } from '../util/emitter';
 import type { Logger, PluginContext } from './context';
 import { guardHook, guardHookMap } from './guard';
 import { withTimeout } from '../util/timeout';
-import { ISOLATED_HOOKS, createHooks, type HostHooks } from './hooks';
+import { HOOKS, createHooks, pluginHooks, type HostHooks, type HookName } from './hooks';
 import { Registry } from './registry';
 
 export const HostState = z.enum(['idle', 'starting', 'running', 'stopping', 'stopped']);
@@ -33,6 +40,11 @@ export const PluginStatus = z.object({
   error: PluginFailure.optional(),
   transports: z.array(z.string()),
   signaling: z.array(z.string()),
+  /** Protocol methods and events the plugin adds (`protocol`). */
+  methods: z.array(z.string()),
+  events: z.array(z.string()),
+  /** Plugins it depends on. */
+  dependencies: z.array(z.string()),
   /** JSON Schema of the plugin's options (for a generated settings form). */
   optionsSchema: z.record(z.string(), z.unknown()).optional(),
   /** Current options, as far as JSON can show them. */
@@ -49,12 +61,23 @@ export interface HostOptions {
   pluginTimeoutMs?: number;
   /** Root of the plugins' data folders (`<dataDir>/plugins/<name>`). */
   dataDir?: string;
+  /** Method and event names a plugin's protocol may not take (the service's own). */
+  reservedNames?: ReadonlySet<string>;
   logger?: Logger;
 }
 
 interface HostEvents extends Record<string, unknown> {
   state: HostState;
   'plugin-error': { plugin: string; error: PluginFailure };
+  /** A plugin emitted one of its protocol events (data already checked against its schema). */
+  'plugin-event': { plugin: string; event: string; data: unknown };
+}
+
+/** A protocol method a plugin declared, and its handler once the plugin registered one. */
+interface PluginMethod {
+  plugin: string;
+  def: MethodDef;
+  handler?: (params: unknown) => unknown;
 }
 
 export const DEFAULT_PLUGIN_TIMEOUT_MS = 10_000;
@@ -68,6 +91,8 @@ export class PluginHost {
 
   #state: HostState = 'idle';
   #plugins = new Map<string, { definition: PluginDefinition; status: PluginStatus; options: unknown }>();
+  #methods = new Map<string, PluginMethod>();
+  #services = new Map<string, unknown>();
   #events = new Emitter<HostEvents>((error) => this.log('error', `event listener failed: ${describe(error)}`));
   #options: HostOptions;
 
@@ -81,10 +106,10 @@ export class PluginHost {
       isFailed: (plugin: string) => this.#plugins.get(plugin)?.status.state === 'failed',
       report: (error: PluginError | PluginTimeoutError) => this.#fail(error.plugin, error),
     });
-    for (const [name, hook] of Object.entries(this.hooks)) {
-      if (name === 'resolveLink') guardHookMap(hook as never, name, policy(false));
-      else if (name === 'optionsChanged') guardHookMap(hook as never, name, policy(true));
-      else guardHook(hook as never, name, policy(ISOLATED_HOOKS.has(name)));
+    for (const name of Object.keys(HOOKS) as HookName[]) {
+      const { keyed, isolated } = HOOKS[name];
+      if (keyed) guardHookMap(this.hooks[name] as never, name, policy(isolated));
+      else guardHook(this.hooks[name] as never, name, policy(isolated));
     }
   }
 
@@ -103,6 +128,34 @@ export class PluginHost {
       transports: status.state === 'failed' ? [] : this.transports.namesBy(definition.name),
       signaling: status.state === 'failed' ? [] : this.signaling.namesBy(definition.name),
     }));
+  }
+
+  /** Whether a plugin declared a protocol method of that name. */
+  hasMethod(method: string): boolean {
+    return this.#methods.has(method);
+  }
+
+  /** Serve a request for a plugin's method: params checked against its schema, the handler
+   * run, its result checked before it is returned. A plugin's `WhatNextError` comes out as it
+   * is (it is for the caller); anything else as a `PluginError` naming plugin and method. */
+  async call(method: string, rawParams: unknown): Promise<unknown> {
+    const entry = this.#methods.get(method);
+    if (!entry) throw new WhatNextError('unknown_method', `No plugin offers a method named "${method}".`);
+    const { plugin, def, handler } = entry;
+    const status = this.#plugins.get(plugin)?.status;
+    if (status?.state === 'failed') throw new WhatNextError('plugin_unavailable', `${method} is not available: the ${plugin} plugin failed (${status.error?.message}).`);
+    if (!handler) throw new WhatNextError('plugin_unavailable', `${method} is not available yet: the ${plugin} plugin has not started it.`);
+    const params = def.params.safeParse(rawParams);
+    if (!params.success) throw new WhatNextError('bad_request', `Invalid parameters for ${method}: ${z.prettifyError(params.error)}`);
+    let result: unknown;
+    try {
+      result = await handler(params.data);
+    } catch (error) {
+      throw error instanceof WhatNextError ? error : new PluginError(plugin, `method ${method}`, error);
+    }
+    const checked = def.result.safeParse(result);
+    if (!checked.success) throw new PluginError(plugin, `method ${method}`, new Error(`it returned an invalid result: ${z.prettifyError(checked.error)}`));
+    return checked.data;
   }
 
   /** Validated options of a loaded plugin. */
@@ -126,7 +179,12 @@ export class PluginHost {
   async start(): Promise<void> {
     if (this.#state !== 'idle') throw new WhatNextError('host_state', `cannot start a host that is ${this.#state}`);
     this.#setState('starting');
-    for (const instance of this.#options.plugins) await this.#load(instance);
+    const { ordered, cycles } = orderByDependencies(this.#options.plugins);
+    for (const instance of ordered) await this.#load(instance);
+    for (const { instance, cycle } of cycles) {
+      const name = String(instance.definition?.name);
+      this.#refuse(name, this.#statusOf(instance.definition), `depends on itself through ${cycle.join(' → ')}`);
+    }
     await this.hooks.init.promise();
     this.#setState('running');
   }
@@ -143,19 +201,26 @@ export class PluginHost {
     this.#options.logger?.(level, message);
   }
 
-  async #load(instance: PluginInstance): Promise<void> {
-    const definition = instance.definition;
-    const name = String(definition?.name);
-    const status: PluginStatus = {
-      name,
+  #statusOf(definition: PluginDefinition | undefined): PluginStatus {
+    return {
+      name: String(definition?.name),
       version: String(definition?.version),
       api: String(definition?.api),
       description: definition?.description ?? '',
       state: 'loading',
       transports: [],
       signaling: [],
+      methods: Object.keys(definition?.protocol?.methods ?? {}),
+      events: Object.keys(definition?.protocol?.events ?? {}),
+      dependencies: [...(definition?.dependencies ?? [])],
       optionsSchema: optionsJsonSchema(definition?.options),
     };
+  }
+
+  async #load(instance: PluginInstance): Promise<void> {
+    const definition = instance.definition;
+    const name = String(definition?.name);
+    const status = this.#statusOf(definition);
     const nameCheck = PluginName.safeParse(name);
     if (!nameCheck.success) return this.#refuse(name, status, `has an invalid name: ${nameCheck.error.issues[0]?.message}`);
     if (this.#plugins.has(name)) {
@@ -184,6 +249,10 @@ export class PluginHost {
     }
     if (!parsed.success) return this.#refuse(name, status, `has invalid options:\n${z.prettifyError(parsed.error)}`, parsed.error);
     this.#plugins.get(name)!.options = parsed.data;
+    const unmet = this.#unmetDependency(definition);
+    if (unmet) return this.#refuse(name, status, unmet);
+    const clash = this.#declareProtocol(name, definition);
+    if (clash) return this.#refuse(name, status, clash);
 
     try {
       await withTimeout(
@@ -197,11 +266,39 @@ export class PluginHost {
     }
   }
 
+  /** Why a plugin's dependencies are not there for it, if they are not. */
+  #unmetDependency(definition: PluginDefinition): string | undefined {
+    for (const dependency of definition.dependencies ?? []) {
+      const entry = this.#plugins.get(dependency);
+      if (!entry) return `depends on plugin ${dependency}, which is not in the config`;
+      if (entry.status.state === 'failed') return `depends on plugin ${dependency}, which failed: ${entry.status.error?.message}`;
+    }
+    return undefined;
+  }
+
+  /** Take the plugin's method and event names, or say which it may not have. */
+  #declareProtocol(plugin: string, definition: PluginDefinition): string | undefined {
+    const reserved = this.#options.reservedNames ?? new Set<string>();
+    const names = [...Object.keys(definition.protocol?.methods ?? {}), ...Object.keys(definition.protocol?.events ?? {})];
+    for (const name of names) {
+      if (reserved.has(name)) return `declares "${name}", which is the service's own`;
+      const owner = this.#methods.get(name)?.plugin ?? [...this.#plugins.values()].find((p) => p.definition.name !== plugin && p.status.state !== 'failed' && p.status.events.includes(name))?.definition.name;
+      if (owner) return `declares "${name}", which plugin ${owner} declares too`;
+    }
+    for (const [method, def] of Object.entries(definition.protocol?.methods ?? {})) this.#methods.set(method, { plugin, def });
+    return undefined;
+  }
+
   #context(plugin: string): PluginContext {
     const dataDir = this.#options.dataDir;
+    const definition = this.#plugins.get(plugin)!.definition;
+    const declared = (kind: 'method' | 'event', name: string) => {
+      const own = kind === 'method' ? definition.protocol?.methods : definition.protocol?.events;
+      if (!own || !Object.hasOwn(own, name)) throw new PluginConfigError(plugin, `has no ${kind} "${name}" in its protocol`);
+    };
     return Object.freeze({
       name: plugin,
-      hooks: this.hooks,
+      hooks: pluginHooks(this.hooks, plugin),
       local: this.local,
       dataDir: dataDir === undefined ? undefined : `${dataDir}/plugins/${plugin}`,
       registerTransport: (transport: Transport) => this.transports.register(plugin, transport),
@@ -209,6 +306,29 @@ export class PluginHost {
         this.signaling.register(plugin, method);
         // A method validates its own links through the keyed link hook.
         this.hooks.resolveLink.for(method.name).tap(plugin, (link) => method.parseLink(link.params));
+      },
+      handle: (method: string, handler: (params: never) => unknown) => {
+        declared('method', method);
+        this.#methods.get(method)!.handler = handler as (params: unknown) => unknown;
+      },
+      emit: (event: string, data: unknown) => {
+        declared('event', event);
+        if (this.#plugins.get(plugin)?.status.state === 'failed') return;
+        const checked = definition.protocol!.events[event]!.safeParse(data);
+        if (!checked.success) return this.log('error', `[plugin ${plugin}] emitted an invalid "${event}" event, not sent: ${z.prettifyError(checked.error)}`);
+        this.#events.emit('plugin-event', { plugin, event, data: checked.data });
+      },
+      provide: (service: unknown) => {
+        if (this.#services.has(plugin)) throw new PluginConfigError(plugin, 'provides a service twice');
+        this.#services.set(plugin, service);
+      },
+      use: <T>(dependency: string): T => {
+        if (!definition.dependencies?.includes(dependency)) throw new PluginConfigError(plugin, `uses plugin ${dependency}, which it does not list in its dependencies`);
+        if (!this.#services.has(dependency)) {
+          const failed = this.#plugins.get(dependency)?.status.state === 'failed';
+          throw new WhatNextError('plugin_unavailable', `[plugin ${plugin}] needs the service of plugin ${dependency}, which ${failed ? 'failed' : 'provides none (yet)'}`);
+        }
+        return this.#services.get(dependency) as T;
       },
       log: (level: Parameters<Logger>[0], message: string) => this.log(level, `[${plugin}] ${message}`),
     });
@@ -221,14 +341,23 @@ export class PluginHost {
 
   #fail(plugin: string, error: WhatNextError): void {
     const entry = this.#plugins.get(plugin);
+    if (entry?.status.state === 'failed') return;
     if (entry) {
       entry.status.state = 'failed';
       entry.status.error = failure(error);
     }
     this.transports.withdraw(plugin);
     this.signaling.withdraw(plugin);
+    this.#services.delete(plugin);
+    for (const [method, declared] of this.#methods) if (declared.plugin === plugin) delete this.#methods.get(method)!.handler;
     this.log('error', error.message);
     this.#events.emit('plugin-error', { plugin, error: failure(error) });
+    // What needs it cannot work without it.
+    for (const [name, other] of this.#plugins) {
+      if (other.status.state !== 'failed' && other.definition.dependencies?.includes(plugin)) {
+        this.#fail(name, new PluginConfigError(name, `depends on plugin ${plugin}, which failed: ${error.message}`));
+      }
+    }
   }
 
   #setState(state: HostState): void {

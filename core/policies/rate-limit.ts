@@ -18,7 +18,7 @@ export const rateLimit = definePlugin({
     .strict(),
   setup(ctx, { perMinute }) {
     const seen = new Map<string, number[]>();
-    ctx.hooks.approve.tap(ctx.name, (request) => {
+    ctx.hooks.approve.tap((request) => {
       if (request.direction !== 'incoming') return undefined;
       const key = request.remote.id ?? `anonymous:${request.method}`;
       const now = Date.now();

@@ -6,7 +6,8 @@
 import { WhatNextError } from '../errors';
 import { Emitter } from '../util/emitter';
 import { jsonShapeProblem } from '../util/json-shape';
-import { ServiceMessage, methods, type EventData, type EventName, type MethodName, type Params, type Result } from './index';
+import { ServiceMessage, events, methods, type CoreProtocol } from './index';
+import type { EventDataOf, EventNameOf, MethodNameOf, ParamsOf, ProtocolSpec, ResultOf } from './define';
 import type { Port } from './port';
 import type { ErrorInfo } from './shapes';
 
@@ -18,33 +19,47 @@ export class ServiceError extends WhatNextError {
   }
 }
 
-export interface ServiceClient {
-  request<M extends MethodName>(method: M, params: Params<M>): Promise<Result<M>>;
-  on<E extends EventName>(event: E, listener: (data: EventData<E>) => void): () => void;
+export interface ServiceClient<P extends ProtocolSpec = CoreProtocol> {
+  request<M extends MethodNameOf<P>>(method: M, params: ParamsOf<P, M>): Promise<ResultOf<P, M>>;
+  on<E extends EventNameOf<P>>(event: E, listener: (data: EventDataOf<P, E>) => void): () => void;
   /** Resolves with the first event of that kind `predicate` accepts. */
-  waitFor<E extends EventName>(event: E, predicate?: (data: EventData<E>) => boolean): Promise<EventData<E>>;
+  waitFor<E extends EventNameOf<P>>(event: E, predicate?: (data: EventDataOf<P, E>) => boolean): Promise<EventDataOf<P, E>>;
   /** Reject pending requests and stop listening. */
   close(reason?: string): void;
 }
 
-type EventMap = { [E in EventName]: EventData<E> };
+export interface ClientOptions {
+  /** Protocols of plugins whose answers and events this client checks too (core's always). An
+   * answer of a method it has no schema for is taken as the service checked it. */
+  protocols?: readonly ProtocolSpec[];
+  onInvalidMessage?: (error: unknown) => void;
+}
 
-export function createClient(port: Port, options: { onInvalidMessage?: (error: unknown) => void } = {}): ServiceClient {
+/** A client typed with `P`: core's protocol, or a config's (`ProtocolOf`). */
+export function createClient<P extends ProtocolSpec = CoreProtocol>(port: Port, options: ClientOptions = {}): ServiceClient<P> {
   let nextId = 1;
-  const pending = new Map<number, { method: MethodName; resolve(value: unknown): void; reject(error: Error): void }>();
-  const emitter = new Emitter<EventMap>();
+  const known: ProtocolSpec[] = [{ methods, events }, ...(options.protocols ?? [])];
+  const methodDef = (name: string) => known.find((p) => Object.hasOwn(p.methods, name))?.methods[name];
+  const eventSchema = (name: string) => known.find((p) => Object.hasOwn(p.events, name))?.events[name];
+  const pending = new Map<number, { method: string; resolve(value: unknown): void; reject(error: Error): void }>();
+  const emitter = new Emitter<Record<string, unknown>>();
   let closed = false;
 
   const stop = port.onMessage((raw) => {
     const parsed = ServiceMessage.safeParse(raw);
     if (!parsed.success) return options.onInvalidMessage?.(parsed.error);
     const message = parsed.data;
-    if (message.type === 'event') return emitter.emit(message.event, message.data as never);
+    if (message.type === 'event') {
+      const schema = eventSchema(message.event);
+      const data = schema ? schema.safeParse(message.data) : { success: true as const, data: message.data };
+      if (!data.success) return options.onInvalidMessage?.(data.error);
+      return emitter.emit(message.event, data.data);
+    }
     const entry = typeof message.id === 'number' ? pending.get(message.id) : undefined;
     if (!entry) return;
     pending.delete(message.id as number);
     if (!message.ok) return entry.reject(new ServiceError(message.error));
-    const result = methods[entry.method].result.safeParse(message.result);
+    const result = methodDef(entry.method)?.result.safeParse(message.result) ?? { success: true as const, data: message.result };
     if (result.success) entry.resolve(result.data);
     else entry.reject(new WhatNextError('bad_response', `invalid ${entry.method} response: ${result.error.message}`));
   });
@@ -76,17 +91,16 @@ export function createClient(port: Port, options: { onInvalidMessage?: (error: u
         }
       });
     },
-    on: (event, listener) => emitter.on(event, listener),
+    on: (event, listener) => emitter.on(event, listener as (data: unknown) => void),
     waitFor(event, predicate) {
       return new Promise((resolve) => {
         const off = emitter.on(event, (data) => {
-          if (predicate && !predicate(data)) return;
+          if (predicate && !predicate(data as never)) return;
           off();
-          resolve(data);
+          resolve(data as never);
         });
       });
     },
     close,
   };
 }
-

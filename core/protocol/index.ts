@@ -7,7 +7,9 @@
  *   event     { type: 'event', event, data }                   service → every client
  *
  * `methods` and `events` are maps from name to zod schemas; the unions, the types and the
- * preload's typed API are all derived from them.
+ * preload's typed API are all derived from them. These are core's own; plugins add theirs
+ * (`defineProtocol`, a plugin's `protocol`), which the service serves and validates as it does
+ * these, and a client is typed with (`ProtocolOf` a config).
  */
 import { z } from 'zod';
 import { LINK_MAX_LENGTH } from '../link';
@@ -24,12 +26,11 @@ import {
   Settings,
   shaped,
 } from './shapes';
-import { playlistEvents, playlistMethods } from './playlists';
-
-import { Empty, def } from './define';
+import { Empty, ProtocolName, def, type EventDataOf, type EventNameOf, type MethodNameOf, type ParamsOf, type ResultOf } from './define';
+import { Json } from './shapes';
 
 export * from './shapes';
-export * from './playlists';
+export * from './define';
 
 const Id = z.string().min(1).max(64);
 const ChannelName = z.string().min(1).max(64);
@@ -61,7 +62,6 @@ export const methods = {
   'settings.update': def(Settings.omit({ pluginOptions: true }).partial().strict(), Settings),
   /** Validate and save a plugin's options; applied to new connections without a restart. */
   'plugins.configure': def(z.object({ plugin: z.string().max(64), options: z.record(z.string(), z.unknown()) }).strict(), PluginStatus),
-  ...playlistMethods,
 } as const;
 
 export const events = {
@@ -73,16 +73,17 @@ export const events = {
   'link.rejected': z.object({ link: z.string(), error: ErrorInfo }),
   'settings.changed': Settings,
   'plugins.changed': z.array(PluginStatus),
-  ...playlistEvents,
 } as const;
 
-export type Methods = typeof methods;
-export type MethodName = keyof Methods;
-export type Params<M extends MethodName> = z.input<Methods[M]['params']>;
-export type Result<M extends MethodName> = z.output<Methods[M]['result']>;
-export type Events = typeof events;
-export type EventName = keyof Events;
-export type EventData<E extends EventName> = z.output<Events[E]>;
+/** Core's protocol; a plugin's joins it (`Merged`, `ProtocolOf` in ../config.ts). */
+export type CoreProtocol = { readonly methods: typeof methods; readonly events: typeof events };
+export type Methods = CoreProtocol['methods'];
+export type MethodName = MethodNameOf<CoreProtocol>;
+export type Params<M extends MethodName> = ParamsOf<CoreProtocol, M>;
+export type Result<M extends MethodName> = ResultOf<CoreProtocol, M>;
+export type Events = CoreProtocol['events'];
+export type EventName = EventNameOf<CoreProtocol>;
+export type EventData<E extends EventName> = EventDataOf<CoreProtocol, E>;
 
 export const RequestId = z.union([z.string().min(1).max(64), z.number().int().nonnegative()]);
 export type RequestId = z.infer<typeof RequestId>;
@@ -90,9 +91,11 @@ export type RequestId = z.infer<typeof RequestId>;
 const methodNames = Object.keys(methods) as [MethodName, ...MethodName[]];
 const eventNames = Object.keys(events) as [EventName, ...EventName[]];
 
-/** Just enough of a request to answer it, even when the rest is invalid. A message that crossed
- * a structured clone is checked for shape first: nothing after it walks an unbounded value. */
-export const RequestEnvelope = shaped(z.object({ type: z.literal('request'), id: RequestId, method: z.enum(methodNames), params: z.unknown() }));
+/** Just enough of a request to answer it, even when the rest is invalid: core's method, or a
+ * name a plugin's method may have (the service knows which plugin methods there are). A message
+ * that crossed a structured clone is checked for shape first: nothing after it walks an
+ * unbounded value. */
+export const RequestEnvelope = shaped(z.object({ type: z.literal('request'), id: RequestId, method: ProtocolName, params: z.unknown() }));
 
 export const Request = z.discriminatedUnion(
   'method',
@@ -114,8 +117,17 @@ export const Event = z.discriminatedUnion(
 ) as z.ZodType<{ [E in EventName]: { type: 'event'; event: E; data: EventData<E> } }[EventName]>;
 export type Event = z.infer<typeof Event>;
 
+/** An event of a plugin's: JSON as far as core can tell (the service checked it against the
+ * plugin's schema; a client that knows the plugin's protocol checks it again). */
+export const PluginEvent = z.object({
+  type: z.literal('event'),
+  event: ProtocolName.refine((name) => !isEventName(name), 'core events carry their own data'),
+  data: Json,
+});
+export type PluginEvent = z.infer<typeof PluginEvent>;
+
 /** Anything the service may send (checked for shape first, as requests are). */
-export const ServiceMessage = shaped(z.union([Response, Event]));
+export const ServiceMessage = shaped(z.union([Response, Event, PluginEvent]));
 export type ServiceMessage = z.infer<typeof ServiceMessage>;
 
 export const isMethodName = (name: string): name is MethodName => Object.hasOwn(methods, name);

@@ -14,8 +14,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { PeerInfo } from '../contracts/peer';
 import type { Pipe, PipeSink, Transport } from '../contracts/transport';
 import { TransportError } from '../errors';
-import { createConnection } from '../connection/connection';
 import type { Connection, ConnectionOptions, Message } from '../connection/types';
+import { createTestConnection } from './connection';
 import {
   BufferProbe,
   RecordingSink,
@@ -448,8 +448,8 @@ async function openConnections(
   options: { a?: Partial<ConnectionOptions>; b?: Partial<ConnectionOptions> } = {},
   wrapA: (pipe: Pipe) => Pipe = (pipe) => pipe,
 ): Promise<OpenConnections> {
-  const a = createConnection({ ...options.a, local: PEER_A, expectedRemote: PEER_B.id });
-  const b = createConnection({ ...options.b, local: PEER_B, expectedRemote: PEER_A.id });
+  const a = createTestConnection({ ...options.a, local: PEER_A, expectedRemote: PEER_B.id });
+  const b = createTestConnection({ ...options.b, local: PEER_B, expectedRemote: PEER_A.id });
   const stagesA: string[] = [];
   a.on('stage', (stage) => stagesA.push(stage));
   // Tap the sinks to know when the pipes themselves are done, not just the connections.

@@ -17,4 +17,5 @@ export {
   type ConformanceFixture,
   type TransportFixtureOptions,
 } from './conformance';
+export { createTestConnection, type TestConnection } from './connection';
 export { RecordingSink, BufferProbe, pattern, sameBytes } from './helpers';

@@ -5,10 +5,12 @@
  */
 import { contextBridge, ipcRenderer } from 'electron';
 import { API_GLOBAL } from '../../core/protocol/api';
+import type { ProtocolSpec } from '../../core/protocol/define';
 import { bridgeable, createRendererApi } from './renderer-api';
 import { HELLO_CHANNEL, PORT_CHANNEL, SERVICE_CHANNEL, ServiceLifecycle } from './shell-channels';
 
-const renderer = createRendererApi({ log: (message) => console.warn(`[whatnext] ${message}`) });
+// Any page's protocol: names and data are checked at run time, and by the service.
+const renderer = createRendererApi<ProtocolSpec>({ log: (message) => console.warn(`[whatnext] ${message}`) });
 
 // A new port after each service (re)start or page reload replaces the previous one.
 ipcRenderer.on(PORT_CHANNEL, (event) => {

@@ -8,10 +8,12 @@
  * - Event subscriptions belong to the API, not to a port, so they survive restarts.
  * - The page also learns about restarts through `host.state` events: `starting` while the
  *   service restarts, the new service's state once its port arrives, `stopped` if main gave up.
+ * - Method and event names are checked for their form here; which exist is the service's to say
+ *   (plugins add their own), so a well-formed unknown method is refused by the service.
  */
 import { ServiceError, createClient, type ServiceClient } from '../../core/protocol/client';
 import { describe } from '../../core/errors';
-import { events as eventSchemas, isEventName, isMethodName, type EventData, type EventName, type MethodName, type Params, type Result } from '../../core/protocol';
+import { PROTOCOL_NAME, events as eventSchemas, type CoreProtocol, type ProtocolSpec } from '../../core/protocol';
 import type { WhatNextApi } from '../../core/protocol/api';
 import type { Port } from '../../core/protocol/port';
 import type { ErrorInfo } from '../../core/protocol/shapes';
@@ -33,8 +35,9 @@ export interface RendererApiOptions {
   log?: (message: string) => void;
 }
 
-export interface RendererApi {
-  readonly api: WhatNextApi;
+export interface RendererApi<P extends ProtocolSpec = CoreProtocol> {
+  /** Typed with `P`: the page's protocol (the preload, serving any page, gives `ProtocolSpec`). */
+  readonly api: WhatNextApi<P>;
   /** A new port from main: replaces the current one. */
   attach(port: RendererPort): void;
   /** The supervisor's status, from main. */
@@ -42,17 +45,25 @@ export interface RendererApi {
   readonly connected: boolean;
 }
 
-type EventMap = { [E in EventName]: EventData<E> };
-type Waiting = { method: MethodName; params: unknown; resolve(value: unknown): void; reject(error: unknown): void };
 
-const EVENT_NAMES = Object.keys(eventSchemas) as EventName[];
+type Waiting = { method: string; params: unknown; resolve(value: unknown): void; reject(error: unknown): void };
 
-export function createRendererApi(options: RendererApiOptions = {}): RendererApi {
+const wellFormed = (name: unknown): name is string => typeof name === 'string' && PROTOCOL_NAME.test(name);
+const chain = (first: () => void, second: () => void) => () => {
+  first();
+  second();
+};
+
+const CORE_EVENTS = Object.keys(eventSchemas);
+
+export function createRendererApi<P extends ProtocolSpec = CoreProtocol>(options: RendererApiOptions = {}): RendererApi<P> {
   const log = options.log ?? (() => {});
   const queueLimit = options.queueLimit ?? 256;
-  const emitter = new Emitter<EventMap>((error) => log(`a whatnext event listener threw: ${describe(error)}`));
+  const emitter = new Emitter<Record<string, unknown>>((error) => log(`a whatnext event listener threw: ${describe(error)}`));
+  /** Events forwarded from every port: core's, and those the page subscribed to since. */
+  const forwarded = new Set(CORE_EVENTS);
   const waiting: Waiting[] = [];
-  let current: { port: RendererPort; client: ServiceClient; stop: () => void } | undefined;
+  let current: { port: RendererPort; client: ServiceClient<ProtocolSpec>; stop: () => void } | undefined;
   let failure: ErrorInfo | undefined;
 
   function detach(reason: string): void {
@@ -67,8 +78,8 @@ export function createRendererApi(options: RendererApiOptions = {}): RendererApi
   function attach(port: RendererPort): void {
     detach('replaced by a newer service connection');
     failure = undefined;
-    const client = createClient(domPort(port), { onInvalidMessage: (error) => log(`invalid message from the service: ${describe(error)}`) });
-    const offs = EVENT_NAMES.map((name) => client.on(name, (data) => emitter.emit(name, data as never)));
+    const client = createClient<ProtocolSpec>(domPort(port), { onInvalidMessage: (error) => log(`invalid message from the service: ${describe(error)}`) });
+    const offs = [...forwarded].map((name) => forward(client, name));
     const offClose = domPort(port).onClose!(() => {
       if (current?.client !== client) return;
       detach('the service connection closed');
@@ -76,10 +87,14 @@ export function createRendererApi(options: RendererApiOptions = {}): RendererApi
     current = { port, client, stop: () => [...offs, offClose].forEach((off) => off()) };
     // The new service announced its state before this port existed: say it again.
     client.request('service.status', {}).then(
-      (status) => current?.client === client && emitter.emit('host.state', status.state),
+      (status) => current?.client === client && emitter.emit('host.state', (status as { state: string }).state),
       () => {},
     );
-    for (const entry of waiting.splice(0)) client.request(entry.method, entry.params as never).then(entry.resolve, entry.reject);
+    for (const entry of waiting.splice(0)) client.request(entry.method, entry.params).then(entry.resolve, entry.reject);
+  }
+
+  function forward(client: ServiceClient<ProtocolSpec>, event: string): () => void {
+    return client.on(event, (data) => emitter.emit(event, data));
   }
 
   function setLifecycle(status: ServiceLifecycle): void {
@@ -107,25 +122,30 @@ export function createRendererApi(options: RendererApiOptions = {}): RendererApi
     }
   }
 
-  const api: WhatNextApi = {
-    request<M extends MethodName>(method: M, params: Params<M>): Promise<Result<M>> {
-      if (!isMethodName(method)) return Promise.reject(new ServiceError({ code: 'bad_request', message: `There is no method named "${String(method)}".` }));
+  const api: WhatNextApi<ProtocolSpec> = {
+    request(method: string, params: unknown): Promise<unknown> {
+      if (!wellFormed(method)) return Promise.reject(new ServiceError({ code: 'bad_request', message: `There is no method named "${String(method)}".` }));
       if (current) return current.client.request(method, params);
       if (failure) return Promise.reject(new ServiceError(failure));
       if (waiting.length >= queueLimit) {
         return Promise.reject(new ServiceError({ code: 'busy', message: 'Too many requests are waiting for the service to start.' }));
       }
-      return new Promise<Result<M>>((resolve, reject) => waiting.push({ method, params, resolve: resolve as (value: unknown) => void, reject }));
+      return new Promise((resolve, reject) => waiting.push({ method, params, resolve, reject }));
     },
-    on<E extends EventName>(event: E, listener: (data: EventData<E>) => void): () => void {
-      if (!isEventName(event)) throw new TypeError(`There is no event named "${String(event)}".`);
+    on(event: string, listener: (data: unknown) => void): () => void {
+      if (!wellFormed(event)) throw new TypeError(`There is no event named "${String(event)}".`);
       if (typeof listener !== 'function') throw new TypeError('The listener must be a function.');
-      return emitter.on(event, listener as never);
+      if (!forwarded.has(event)) {
+        forwarded.add(event);
+        if (current) current.stop = chain(current.stop, forward(current.client, event));
+      }
+      return emitter.on(event, listener);
     },
   };
 
   return {
-    api,
+    // One implementation for every protocol: names and data are checked at run time.
+    api: api as unknown as WhatNextApi<P>,
     attach,
     setLifecycle,
     get connected() {
@@ -139,7 +159,7 @@ export function createRendererApi(options: RendererApiOptions = {}): RendererApi
  * other fields, so rejections cross as plain objects with the same fields a `ServiceError`
  * has (`name`, `code`, `message`, `info`), and listeners get the event data only.
  */
-export function bridgeable(api: WhatNextApi): WhatNextApi {
+export function bridgeable(api: WhatNextApi<ProtocolSpec>): WhatNextApi<ProtocolSpec> {
   return {
     request: (method, params) => api.request(method, params).catch((error: unknown) => Promise.reject(plainError(error))),
     on: (event, listener) => {

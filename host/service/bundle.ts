@@ -7,16 +7,17 @@
  */
 import type { BuildOptions, Plugin } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-/** Built bundles, named by their content: inside the repository so that their imports of npm
- * packages resolve from its node_modules. */
-export const BUNDLE_CACHE = join(ROOT, 'node_modules', '.cache', 'whatnext-service');
-/** The app's node_modules, which a bundle reads its packages from. */
-export const NODE_MODULES = join(ROOT, 'node_modules');
+/** The app's node_modules, which a bundle reads its packages from: its real path, which is what
+ * Node's permission model checks (a symlinked node_modules, in a git worktree say, is not). */
+export const NODE_MODULES = realpathSync(join(ROOT, 'node_modules'));
+/** Built bundles, named by their content: inside node_modules so that their imports of npm
+ * packages resolve from it. */
+export const BUNDLE_CACHE = join(NODE_MODULES, '.cache', 'whatnext-service');
 
 export const SERVICE_SOURCE = join(ROOT, 'host', 'service', 'main.ts');
 const DEFAULT_CONFIG = join(ROOT, 'plugins.config.ts');

@@ -14,10 +14,10 @@ export function knownPeersPolicy(state: ServiceState): PluginInstance {
     api: '^1.0.0',
     description: 'Remembers approved peers and, if enabled in settings, accepts their incoming requests without asking.',
     setup(ctx) {
-      ctx.hooks.approve.tap(ctx.name, (request) =>
+      ctx.hooks.approve.tap((request) =>
         request.direction === 'incoming' && state.settings.autoAcceptKnownPeers && state.isKnown(request.remote.id) ? { approve: true, by: ctx.name } : undefined,
       );
-      ctx.hooks.connectionOpened.tap(ctx.name, (record) => state.remember(record.remote, record.method));
+      ctx.hooks.connectionOpened.tap((record) => state.remember(record.remote, record.method));
     },
   })();
 }

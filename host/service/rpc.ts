@@ -1,17 +1,25 @@
 /**
  * Serves the protocol on a port: every request is validated with zod before a handler sees it;
- * an invalid request gets an error response naming what was wrong, never a crash.
+ * an invalid request gets an error response naming what was wrong, never a crash. Core's methods
+ * go to the service's handlers; a plugin's to the plugin host, which validates them against the
+ * plugin's own schemas.
  */
 import { z } from 'zod';
 import { errorInfo } from '../../core/host/connections';
-import { Request, RequestEnvelope, type MethodName, type Methods, type Result } from '../../core/protocol';
+import { Request, RequestEnvelope, isMethodName, type MethodName, type Methods, type Result } from '../../core/protocol';
 import type { Port } from '../../core/protocol/port';
 import { describe } from '../../core/errors';
 
 /** One handler per protocol method, typed from the method's schemas. */
 export type Handlers = { [M in MethodName]: (params: z.output<Methods[M]['params']>) => Result<M> | Promise<Result<M>> };
 
-export function serveRequests(port: Port, handlers: Handlers, log: (message: string) => void): () => void {
+/** Who answers what: core's methods, and the methods plugins declared. */
+export interface Answerers {
+  core: Handlers;
+  plugins: { hasMethod(method: string): boolean; call(method: string, params: unknown): Promise<unknown> };
+}
+
+export function serveRequests(port: Port, answerers: Answerers, log: (message: string) => void): () => void {
   // Whatever escapes answering one message is logged: thrown out of a port listener it would be
   // an unhandled rejection, which ends the service.
   return port.onMessage((raw) => void answer(raw).catch((error: unknown) => log(`a message on the port could not be answered: ${describe(error)}`)));
@@ -27,24 +35,28 @@ export function serveRequests(port: Port, handlers: Handlers, log: (message: str
         error: { code: 'bad_request', message: `Not a valid request: ${z.prettifyError(envelope.error)}` },
       });
     }
-    const request = Request.safeParse(raw);
-    if (!request.success) {
-      return reply(port, {
-        type: 'response',
-        id: envelope.data.id,
-        ok: false,
-        error: { code: 'bad_request', message: `Invalid parameters for ${envelope.data.method}: ${z.prettifyError(request.error)}` },
-      });
+    const { id, method } = envelope.data;
+    let answer: () => unknown;
+    if (isMethodName(method)) {
+      const request = Request.safeParse(raw);
+      if (!request.success) return refuse(id, `Invalid parameters for ${method}: ${z.prettifyError(request.error)}`);
+      answer = () => (answerers.core[method] as (params: unknown) => unknown)(request.data.params);
+    } else if (answerers.plugins.hasMethod(method)) {
+      answer = () => answerers.plugins.call(method, envelope.data.params);
+    } else {
+      return refuse(id, `Not a valid request: there is no method "${method}".`);
     }
-    const { id, method, params } = request.data;
     try {
-      const handler = handlers[method] as (params: unknown) => unknown;
-      const result = await handler(params);
+      const result = await answer();
       reply(port, { type: 'response', id, ok: true, result: result ?? {} });
     } catch (error) {
       log(`request ${method} failed: ${describe(error)}`);
       reply(port, { type: 'response', id, ok: false, error: errorInfo(error) });
     }
+  }
+
+  function refuse(id: unknown, message: string): void {
+    reply(port, { type: 'response', id, ok: false, error: { code: 'bad_request', message } });
   }
 }
 

@@ -8,11 +8,10 @@ import { ConnectionManager } from '../../core/host/connections';
 import { PluginHost } from '../../core/host/host';
 import type { Logger } from '../../core/host/context';
 import { WhatNextError } from '../../core/errors';
-import type { EventData, EventName } from '../../core/protocol';
+import { events, methods, type EventData, type EventName } from '../../core/protocol';
 import type { Port } from '../../core/protocol/port';
 import { rateLimit } from '../../core/policies/rate-limit';
 import { knownPeersPolicy } from './known-peers-policy';
-import { playlistHandlers, relayPlaylistEvents } from './playlists';
 import { serveRequests, type Handlers } from './rpc';
 import { ServiceState } from './state';
 import { nodeProofSuite } from './identity';
@@ -38,7 +37,6 @@ export class Service {
   readonly connections: ConnectionManager;
   #ports = new Set<Port>();
   #relayed = new Set<string>();
-  #stopPlaylistEvents: () => void = () => {};
 
   constructor(private readonly options: ServiceOptions) {
     const state = (this.state = new ServiceState(options.dataDir, options.name));
@@ -49,6 +47,8 @@ export class Service {
       local: { get id() { return state.peerId; }, get name() { return state.settings.displayName; } },
       savedOptions: this.state.settings.pluginOptions ?? {},
       dataDir: options.dataDir,
+      // Plugins add methods and events of their own, never one of the service's.
+      reservedNames: new Set([...Object.keys(methods), ...Object.keys(events)]),
       ...(options.config.pluginTimeoutMs !== undefined ? { pluginTimeoutMs: options.config.pluginTimeoutMs } : {}),
       ...(options.logger ? { logger: options.logger } : {}),
     });
@@ -61,6 +61,7 @@ export class Service {
     });
     this.host.on('state', (state) => this.#broadcast('host.state', state));
     this.host.on('plugin-error', ({ plugin, error }) => this.#broadcast('plugin.error', { plugin, error: { ...error, plugin } }));
+    this.host.on('plugin-event', ({ event, data }) => this.#send({ type: 'event', event, data }));
     this.connections.on('attempt', (attempt) => this.#broadcast('attempt.updated', attempt));
     this.connections.on('connection', (connection) => this.#broadcast('connection.updated', connection));
     this.connections.on('link-rejected', (rejection) => this.#broadcast('link.rejected', rejection));
@@ -68,12 +69,10 @@ export class Service {
 
   async start(): Promise<void> {
     await this.host.start();
-    this.#stopPlaylistEvents = relayPlaylistEvents(this.host, (event, data) => this.#broadcast(event, data));
     await this.connections.start();
   }
 
   async stop(): Promise<void> {
-    this.#stopPlaylistEvents();
     await this.connections.stop();
     await this.host.stop();
   }
@@ -81,7 +80,7 @@ export class Service {
   /** Serve the protocol on a client port until it closes. */
   serve(port: Port): void {
     this.#ports.add(port);
-    const stop = serveRequests(port, this.#handlers, (message) => this.options.logger?.('warn', message));
+    const stop = serveRequests(port, { core: this.#handlers, plugins: this.host }, (message) => this.options.logger?.('warn', message));
     port.onClose?.(() => {
       stop();
       this.#ports.delete(port);
@@ -89,9 +88,14 @@ export class Service {
   }
 
   #broadcast<E extends EventName>(event: E, data: EventData<E>): void {
+    this.#send({ type: 'event', event, data });
+  }
+
+  /** To every client. */
+  #send(message: unknown): void {
     for (const port of this.#ports) {
       try {
-        port.send({ type: 'event', event, data });
+        port.send(message);
       } catch {
         this.#ports.delete(port); // a closed port: stop sending to it
       }
@@ -99,7 +103,6 @@ export class Service {
   }
 
   #handlers: Handlers = {
-    ...playlistHandlers(() => this.host),
     'service.status': () => ({
       state: this.host.state,
       local: this.state.local,

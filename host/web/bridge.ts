@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { API_GLOBAL, type WhatNextApi } from '../../core/protocol/api';
+import type { ProtocolSpec } from '../../core/protocol/define';
 import { createClient } from '../../core/protocol/client';
 import type { Port } from '../../core/protocol/port';
 import { SOCKET_PATH } from './socket-path';
@@ -52,8 +53,9 @@ function webSocketPort(url: string): Port {
 }
 
 const url = `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}${SOCKET_PATH}`;
-const client = createClient(webSocketPort(url), {
+// Typed for any protocol: the app types it with the protocol of its plugins (renderer api.ts).
+const client = createClient<ProtocolSpec>(webSocketPort(url), {
   onInvalidMessage: (error) => console.warn('whatnext: ignored an invalid message from the service', error),
 });
-const api: WhatNextApi = Object.freeze({ request: client.request, on: client.on });
+const api: WhatNextApi<ProtocolSpec> = Object.freeze({ request: client.request, on: client.on });
 Object.defineProperty(window, API_GLOBAL, { value: api, enumerable: true });

@@ -130,7 +130,7 @@ describe('ConnectionManager over manual signalling', () => {
         name,
         version: '1.0.0',
         api: '^1.0.0',
-        setup: (ctx) => ctx.hooks.approve.tap(ctx.name, () => (approve ? { approve, by: ctx.name } : { approve, by: ctx.name, reason: 'not today' })),
+        setup: (ctx) => ctx.hooks.approve.tap(() => (approve ? { approve, by: ctx.name } : { approve, by: ctx.name, reason: 'not today' })),
       })();
     const alice = await peer('Alice', ALICE.slice(-26));
     const wary = await peer('Bob', BOB.slice(-26), [policy('wary', false)]);

@@ -17,7 +17,7 @@ export const peerjs = definePlugin({
   setup(ctx, options) {
     const method = createPeerjsMethod({ options, local: ctx.local, log: (level, message) => ctx.log(level, message) });
     ctx.registerSignaling(method);
-    ctx.hooks.shutdown.tapPromise(ctx.name, () => method.shutdown());
+    ctx.hooks.shutdown.tapPromise(() => method.shutdown());
   },
 });
 

@@ -1,12 +1,14 @@
 /**
  * The rxdb plugin: playlists in an RxDB database in the plugin's data folder, replicated with
- * RxDB's replicateWebRTC over every core connection, whatever transport carries it.
- * See README.md for the storage, sharing and merge rules.
+ * RxDB's replicateWebRTC over every core connection, whatever transport carries it. It brings
+ * its own part of the service protocol (protocol.ts): the playlist, track and sync methods it
+ * answers and the events it sends. See README.md for the storage, sharing and merge rules.
  */
 import { z } from 'zod';
 import { definePlugin } from '../../core/plugin';
-import type { HostHooks } from '../../core/host/hooks';
-import { describe } from '../../core/errors';
+import type { PluginContext } from '../../core/host/context';
+import { WhatNextError, describe } from '../../core/errors';
+import { playlistsProtocol, type PlaylistsProtocol } from './protocol';
 import { startRuntime, type PlaylistRuntime } from './runtime';
 
 export const RxdbOptions = z
@@ -19,12 +21,8 @@ export const RxdbOptions = z
   .strict();
 export type RxdbOptions = z.output<typeof RxdbOptions>;
 
-const runtimes = new WeakMap<HostHooks, PlaylistRuntime>();
-
-/** The playlists of a host that loaded this plugin (undefined before init or without it). */
-export function playlistsOf(host: { readonly hooks: HostHooks }): PlaylistRuntime | undefined {
-  return runtimes.get(host.hooks);
-}
+/** Sync status events at most this often: a large sync changes the counts on every batch. */
+const SYNC_EVENT_INTERVAL_MS = 200;
 
 export const rxdb = definePlugin({
   name: 'rxdb',
@@ -32,22 +30,75 @@ export const rxdb = definePlugin({
   api: '^1.0.0',
   description: 'Playlists stored on this device and replicated with the peers you share them with.',
   options: RxdbOptions,
+  protocol: playlistsProtocol,
   setup(ctx, options) {
-    ctx.hooks.init.tapPromise(ctx.name, async () => {
-      runtimes.set(ctx.hooks, await startRuntime(ctx, options));
+    let runtime: PlaylistRuntime | undefined;
+    let stopEvents = () => {};
+    const running = (): PlaylistRuntime => {
+      if (!runtime) throw new WhatNextError('playlists_unavailable', 'Playlists are not available yet: the playlist database is still opening.');
+      return runtime;
+    };
+    serve(ctx, running);
+    ctx.hooks.init.tapPromise(async () => {
+      runtime = await startRuntime(ctx, options);
+      stopEvents = relayEvents(ctx, runtime);
     });
-    ctx.hooks.connectionOpened.tapPromise(ctx.name, async (record) => {
-      runtimes.get(ctx.hooks)?.replicator.opened(record);
+    ctx.hooks.connectionOpened.tapPromise(async (record) => {
+      runtime?.replicator.opened(record);
     });
-    ctx.hooks.connectionClosed.tap(ctx.name, (record) => {
-      runtimes.get(ctx.hooks)?.replicator.closed(record);
+    ctx.hooks.connectionClosed.tap((record) => {
+      runtime?.replicator.closed(record);
     });
-    ctx.hooks.shutdown.tapPromise(ctx.name, async () => {
-      const runtime = runtimes.get(ctx.hooks);
-      runtimes.delete(ctx.hooks);
-      await runtime?.stop().catch((error: unknown) => ctx.log('error', `closing the playlist database failed: ${describe(error)}`));
+    ctx.hooks.shutdown.tapPromise(async () => {
+      stopEvents();
+      const stopping = runtime;
+      runtime = undefined;
+      await stopping?.stop().catch((error: unknown) => ctx.log('error', `closing the playlist database failed: ${describe(error)}`));
     });
   },
 });
 
-export type { PlaylistRuntime };
+/** The plugin's methods, answered by the store (and the replicator, for sync status). */
+function serve(ctx: PluginContext<PlaylistsProtocol>, runtime: () => PlaylistRuntime): void {
+  const store = () => runtime().store;
+  ctx.handle('playlists.list', () => store().list());
+  ctx.handle('playlists.get', ({ playlistId }) => store().get(playlistId));
+  ctx.handle('playlists.create', ({ name }) => store().create(name));
+  ctx.handle('playlists.rename', ({ playlistId, name }) => store().rename(playlistId, name));
+  ctx.handle('playlists.delete', async ({ playlistId }) => {
+    await store().delete(playlistId);
+    return {};
+  });
+  ctx.handle('playlists.share', ({ playlistId, peerId }) => store().share(playlistId, peerId));
+  ctx.handle('playlists.unshare', ({ playlistId, peerId }) => store().unshare(playlistId, peerId));
+  ctx.handle('tracks.add', ({ playlistId, tracks, index }) => store().addTracks(playlistId, tracks, index));
+  ctx.handle('tracks.move', ({ trackId, index }) => store().moveTrack(trackId, index));
+  ctx.handle('tracks.update', ({ trackId, ...changes }) => store().updateTrack(trackId, changes));
+  ctx.handle('tracks.remove', async ({ trackId }) => {
+    await store().removeTrack(trackId);
+    return {};
+  });
+  ctx.handle('sync.status', () => runtime().syncStatus());
+}
+
+/** Playlist, track and sync changes, as the plugin's events. */
+function relayEvents(ctx: PluginContext<PlaylistsProtocol>, runtime: PlaylistRuntime): () => void {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const offs = [
+    runtime.store.on('playlists', (playlists) => ctx.emit('playlists.changed', { playlists })),
+    runtime.store.on('tracks', (tracks) => ctx.emit('tracks.changed', { tracks })),
+    runtime.onSyncChange(() => {
+      timer ??= setTimeout(() => {
+        timer = undefined;
+        ctx.emit('sync.changed', { entries: runtime.syncStatus() });
+      }, SYNC_EVENT_INTERVAL_MS);
+      timer.unref?.();
+    }),
+  ];
+  return () => {
+    clearTimeout(timer);
+    for (const off of offs) off();
+  };
+}
+
+export { playlistsProtocol, type PlaylistsProtocol };

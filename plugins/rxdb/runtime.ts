@@ -1,6 +1,6 @@
 /**
  * What the plugin runs once the host is up: the database, the membership view, the playlist
- * store and replication. The service reaches it through `playlistsOf(host)` (index.ts).
+ * store and replication. index.ts serves the plugin's protocol from it.
  */
 import type { PluginContext } from '../../core/host/context';
 import { describe } from '../../core/errors';

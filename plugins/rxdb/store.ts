@@ -4,7 +4,7 @@
  * an edit racing a replicated write is applied on top of it rather than lost.
  */
 import type { RxDocument } from 'rxdb';
-import type { NewTrack, Playlist, Track } from '../../core/protocol/playlists';
+import type { NewTrack, Playlist, Track } from './protocol';
 import { WhatNextError } from '../../core/errors';
 import { randomBase32 } from '../../core/util/ids';
 import { withoutUndefined } from '../../core/util/objects';

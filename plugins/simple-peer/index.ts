@@ -23,7 +23,7 @@ export const simplePeer = definePlugin({
     const transport = new SimplePeerTransport(options);
     ctx.registerTransport(transport);
     // Open peer connections keep the process alive: close them all when the host stops.
-    ctx.hooks.shutdown.tapPromise(ctx.name, () => transport.dispose());
+    ctx.hooks.shutdown.tapPromise(() => transport.dispose());
   },
 });
 

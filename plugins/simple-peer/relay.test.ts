@@ -6,10 +6,9 @@
  * WebRTC, real identities, both sides refuse.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Pipe, PipeSink, Signal } from '../../core';
-import { createConnection } from '../../core/connection';
+import type { Connection, Pipe, PipeSink, Signal } from '../../core';
 import { generateIdentity } from '../../core/connection/proof';
-import type { Connection } from '../../core/connection/types';
+import { createTestConnection, type TestConnection } from '../../core/testing';
 import { createSimplePeerTransport, type SimplePeerTransport } from './transport';
 
 let transport: SimplePeerTransport;
@@ -17,9 +16,9 @@ afterEach(async () => {
   await transport.dispose();
 });
 
-async function person(name: string): Promise<Connection> {
+async function person(name: string): Promise<TestConnection> {
   const { id, identity } = await generateIdentity();
-  return createConnection({ local: { id, name }, identity });
+  return createTestConnection({ local: { id, name }, identity });
 }
 
 type Dial = ReturnType<SimplePeerTransport['dial']>;

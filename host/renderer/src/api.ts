@@ -1,25 +1,19 @@
 /**
  * The renderer's only door to the service: `window.whatnext` (made by Electron's preload or the
- * browser shell's bridge). Everything here is typed from the protocol; nothing else is imported
- * from outside the renderer at run time.
+ * browser shell's bridge). Everything here is typed from the protocol the app's plugins.config
+ * makes (core's and each plugin's: a plugin added there is typed here too); nothing else is
+ * imported from outside the renderer at run time.
  */
 import type { WhatNextApi } from '../../../core/protocol/api';
-import type { APPROVAL_TIMEOUT, EventData, EventName, MethodName, Params, Result } from '../../../core/protocol';
+import type { APPROVAL_TIMEOUT, EventDataOf, EventNameOf, MethodNameOf, ParamsOf, ResultOf } from '../../../core/protocol';
+import type { ProtocolOf } from '../../../core/config';
+import type appConfig from '../../../plugins.config';
 
-export type {
-  AttemptSummary,
-  ConnectionSummary,
-  ErrorInfo,
-  KnownPeer,
-  MethodInfo,
-  NewTrack,
-  Playlist,
-  PluginStatus,
-  ServiceStatus,
-  Settings,
-  SyncEntry,
-  Track,
-} from '../../../core/protocol';
+/** What the service speaks with the app's plugins loaded. */
+export type AppProtocol = ProtocolOf<typeof appConfig>;
+
+export type { AttemptSummary, ConnectionSummary, ErrorInfo, KnownPeer, MethodInfo, PluginStatus, ServiceStatus, Settings } from '../../../core/protocol';
+export type { NewTrack, Playlist, SyncEntry, Track } from '../../../plugins/rxdb/protocol';
 
 /** `ErrorInfo.reason` of a request nobody approved in time (checked against core's constant). */
 export const APPROVAL_TIMED_OUT: typeof APPROVAL_TIMEOUT = 'approval-timeout';
@@ -31,17 +25,18 @@ export class MissingApiError extends Error {
   }
 }
 
-function api(): WhatNextApi {
+function api(): WhatNextApi<AppProtocol> {
   const found = window.whatnext;
   if (!found) throw new MissingApiError();
-  return found;
+  // The preload and the bridge give a client of any protocol; this app's is AppProtocol.
+  return found as unknown as WhatNextApi<AppProtocol>;
 }
 
 export function hasApi(): boolean {
   return window.whatnext !== undefined;
 }
 
-export function call<M extends MethodName>(method: M, params: Params<M>): Promise<Result<M>> {
+export function call<M extends MethodNameOf<AppProtocol>>(method: M, params: ParamsOf<AppProtocol, M>): Promise<ResultOf<AppProtocol, M>> {
   try {
     return api().request(method, params);
   } catch (error) {
@@ -49,6 +44,6 @@ export function call<M extends MethodName>(method: M, params: Params<M>): Promis
   }
 }
 
-export function subscribe<E extends EventName>(event: E, listener: (data: EventData<E>) => void): () => void {
+export function subscribe<E extends EventNameOf<AppProtocol>>(event: E, listener: (data: EventDataOf<AppProtocol, E>) => void): () => void {
   return api().on(event, listener);
 }

@@ -1,13 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { loadIdentity, peerIdFromKey, webCryptoSuite, type ProofSuite } from '../../../core/connection/proof';
-import { createConnection } from '../../../core/connection';
-import { createMemoryPipePair } from '../../../core/testing';
+import { createMemoryPipePair, createTestConnection } from '../../../core/testing';
 import { newIdentity, nodeProofSuite, signerOf, type StoredIdentity } from '../identity';
 
 /** Two service identities connected over the in-memory pipe, proving themselves. */
 async function connect(alice: StoredIdentity, bob: StoredIdentity, proofSuite?: ProofSuite) {
-  const a = createConnection({ local: { id: alice.id, name: alice.name }, identity: signerOf(alice), ...(proofSuite ? { proofSuite } : {}) });
-  const b = createConnection({ local: { id: bob.id, name: bob.name }, identity: signerOf(bob), ...(proofSuite ? { proofSuite } : {}) });
+  const a = createTestConnection({ local: { id: alice.id, name: alice.name }, identity: signerOf(alice), ...(proofSuite ? { proofSuite } : {}) });
+  const b = createTestConnection({ local: { id: bob.id, name: bob.name }, identity: signerOf(bob), ...(proofSuite ? { proofSuite } : {}) });
   const pipes = createMemoryPipePair(a.sink, b.sink);
   a.attach(pipes.a);
   b.attach(pipes.b);

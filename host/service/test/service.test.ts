@@ -12,6 +12,9 @@ import { spawnService, type SpawnedService } from '../testing/spawn';
 import { tempDir } from '../testing/temp-dirs';
 
 import { ServiceError, createClient } from '../../../core/protocol/client';
+import type { ProtocolOf } from '../../../core/config';
+import type featureConfig from './fixtures/feature.config';
+import { echoProtocol } from './fixtures/echo-plugin';
 
 const FAULTY = fileURLToPath(new URL('./fixtures/faulty.config.ts', import.meta.url));
 const running: SpawnedService[] = [];
@@ -160,6 +163,24 @@ describe('service process', () => {
     // A client refuses to send it at all.
     const refused = await service.client.request('connections.send', { connectionId: 'c', channel: 'x', message: deep as never }).catch((e: unknown) => e);
     expect(refused).toMatchObject({ code: 'bad_request', message: expect.stringContaining('nests deeper than 128 levels') });
+  });
+
+  it('serves a feature plugin\'s own method and event, typed from the config, with nothing else changed', async () => {
+    const service = await start({ config: fileURLToPath(new URL('./fixtures/feature.config.ts', import.meta.url)) });
+    const client = createClient<ProtocolOf<typeof featureConfig>>(service.port, { protocols: [echoProtocol] });
+    try {
+      const said = client.waitFor('echo.said');
+      const answer = await client.request('echo.say', { text: 'hello' });
+      expect(answer).toEqual({ said: 'hello', count: 1 });
+      expect(await said).toEqual({ text: 'hello' });
+      // Checked against the plugin's schema by the service.
+      await expect(client.request('echo.say', { text: '' })).rejects.toMatchObject({ info: { code: 'bad_request', message: expect.stringContaining('Invalid parameters for echo.say') } });
+      await expect(client.request('echo.whisper' as 'echo.say', { text: 'x' })).rejects.toMatchObject({ info: { code: 'bad_request', message: expect.stringContaining('there is no method "echo.whisper"') } });
+      const plugins = await client.request('plugins.list', {});
+      expect(plugins.find((p) => p.name === 'echo')).toMatchObject({ state: 'active', methods: ['echo.say'], events: ['echo.said'] });
+    } finally {
+      client.close();
+    }
   });
 
   it('rejects a malformed link with a typed error and an event, and connects nothing', async () => {

@@ -3,16 +3,17 @@
  * here is ended by `stop()`.
  */
 import { createClient, type ServiceClient } from '../../../core/protocol/client';
+import type { CoreProtocol, ProtocolSpec } from '../../../core/protocol';
 import type { Port } from '../../../core/protocol/port';
 import { startServiceProcess, type ServiceProcessOptions } from '../fork';
 import { tempDir } from './temp-dirs';
 
-export interface SpawnedService {
+export interface SpawnedService<P extends ProtocolSpec = CoreProtocol> {
   /** The process: its pid, and `kill` for crash tests. */
   child: { pid: number; kill(signal: NodeJS.Signals): void };
   /** The raw IPC port (tests that send malformed messages use it). */
   port: Port;
-  client: ServiceClient;
+  client: ServiceClient<P>;
   dataDir: string;
   /** Everything the service wrote to stderr so far. */
   stderr(): string;
@@ -22,9 +23,12 @@ export interface SpawnedService {
   stop(): Promise<number | null>;
 }
 
-export type SpawnOptions = Partial<Omit<ServiceProcessOptions, 'log'>>;
+export type SpawnOptions = Partial<Omit<ServiceProcessOptions, 'log'>> & {
+  /** Protocols of the config's plugins, for the client to check their answers too. */
+  protocols?: readonly ProtocolSpec[];
+};
 
-export async function spawnService(options: SpawnOptions = {}): Promise<SpawnedService> {
+export async function spawnService<P extends ProtocolSpec = CoreProtocol>(options: SpawnOptions = {}): Promise<SpawnedService<P>> {
   const dataDir = options.dataDir ?? tempDir('whatnext-service-');
   let stderr = '';
   const service = await startServiceProcess({
@@ -35,7 +39,7 @@ export async function spawnService(options: SpawnOptions = {}): Promise<SpawnedS
       if (process.env.WHATNEXT_TEST_VERBOSE) process.stderr.write(chunk);
     },
   });
-  const client = createClient(service.port);
+  const client = createClient<P>(service.port, { ...(options.protocols ? { protocols: options.protocols } : {}) });
   let done = false;
   void service.exited.then(() => (done = true));
   return {
@@ -47,7 +51,8 @@ export async function spawnService(options: SpawnOptions = {}): Promise<SpawnedS
     exited: service.exited,
     async stop() {
       // Ask first (the path a UI takes); signal only if the request could not be made.
-      const asked = !done && (await client.request('service.shutdown', {}).then(() => true, () => false));
+      // Core's method, whatever protocol the client is typed with.
+      const asked = !done && (await (client as unknown as ServiceClient).request('service.shutdown', {}).then(() => true, () => false));
       const code = asked ? await service.stop(10_000, { signal: false }) : await service.stop();
       client.close();
       return code;

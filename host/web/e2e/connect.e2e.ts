@@ -108,7 +108,7 @@ describe('connecting two people with copy & paste', () => {
     await createPlaylist(a.page, 'Everything');
     // Setting up 1500 tracks by hand would take all day: add them through the page's API.
     await a.page.evaluate(async () => {
-      const { playlists } = { playlists: await window.whatnext!.request('playlists.list', {}) };
+      const playlists = (await window.whatnext!.request('playlists.list', {})) as { id: string; name: string }[];
       const target = playlists.find((p) => p.name === 'Everything')!;
       const tracks = Array.from({ length: 1500 }, (_, i) => ({ title: `Track ${i + 1}`, artist: 'Various', durationMs: 180_000 }));
       await window.whatnext!.request('tracks.add', { playlistId: target.id, tracks });

@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
@@ -204,8 +205,31 @@ describe('browser shell process', () => {
     expect(await attempt(5 * 2 ** 20)).toMatch(/^unknown_connection: /);
     expect(await attempt(MAX_WIRE_MESSAGE + 1)).toMatch(/^too_large: Not sent: the message is 16\.0 MiB once encoded; the browser shell carries at most 16\.0 MiB per message\.$/);
     // The page's socket is still open.
-    expect(await page.evaluate(async () => (await window.whatnext!.request('service.status', {})).state)).toBe('running');
+    expect(await page.evaluate(async () => ((await window.whatnext!.request('service.status', {})) as { state: string }).state)).toBe('running');
     await browser.close();
+  });
+
+  it('relays a feature plugin\'s own method and event, which only the service knows', async () => {
+    const featured = await startShell({ name: 'Featured', config: fileURLToPath(new URL('../../service/test/fixtures/feature.config.ts', import.meta.url)) });
+    const socket = await openSocket(featured);
+    try {
+      const said = new Promise<Record<string, unknown>>((resolve) =>
+        socket.on('message', (data: Buffer) => {
+          const message = decodeWire(data.toString()) as Record<string, unknown>;
+          if (message.type === 'event' && message.event === 'echo.said') resolve(message);
+        }),
+      );
+      const answer = nextResponse(socket, 1);
+      socket.send(encodeWire({ type: 'request', id: 1, method: 'echo.say', params: { text: 'over the shell' } }));
+      expect(await answer).toMatchObject({ ok: true, result: { said: 'over the shell', count: 1 } });
+      expect(await said).toMatchObject({ data: { text: 'over the shell' } });
+      const refused = nextResponse(socket, 2);
+      socket.send(encodeWire({ type: 'request', id: 2, method: 'echo.say', params: { text: 7 } }));
+      expect(await refused).toMatchObject({ ok: false, error: { code: 'bad_request', message: expect.stringContaining('Invalid parameters for echo.say') } });
+    } finally {
+      socket.close();
+      await featured.stop();
+    }
   });
 
   it('sends service events to every page', async () => {

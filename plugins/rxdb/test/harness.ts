@@ -11,13 +11,14 @@ import { Service } from '../../../host/service/service';
 import { Tracker, connectBroker, connectManual, type Connected } from '../../../host/service/testing/flows';
 import { manual } from '../../manual';
 import { rxdb, type RxdbOptions } from '../index';
+import { playlistsProtocol, type WithPlaylists } from '../protocol';
 import { tempDir } from '../../../host/service/testing/temp-dirs';
 
 export interface TestPeer {
   name: string;
   id: string;
   dataDir: string;
-  client: ServiceClient;
+  client: ServiceClient<WithPlaylists>;
   stop(): Promise<void>;
 }
 
@@ -41,7 +42,7 @@ export async function startInProcess(name: string, options: { dataDir?: string; 
   });
   const [servicePort, clientPort] = createPortPair();
   service.serve(servicePort);
-  const client = createClient(clientPort);
+  const client = createClient<WithPlaylists>(clientPort, { protocols: [playlistsProtocol] });
   await service.start();
   const status = await client.request('service.status', {});
   let stopped = false;
@@ -75,11 +76,11 @@ export async function connect(inviter: { client: ServiceClient }, answerer: { cl
 }
 
 /** Clients whose events wake `eventually`. */
-const watched = new Set<ServiceClient>();
+const watched = new Set<ServiceClient<WithPlaylists>>();
 const WAKING_EVENTS = ['playlists.changed', 'tracks.changed', 'sync.changed', 'connection.updated', 'attempt.updated'] as const;
 
 /** Let this client's events wake `eventually` (peers made here are watched already). */
-export function watch<C extends { client: ServiceClient }>(peer: C): C {
+export function watch<C extends { client: ServiceClient<WithPlaylists> }>(peer: C): C {
   watched.add(peer.client);
   return peer;
 }
@@ -128,7 +129,7 @@ export async function eventually<T>(check: () => Promise<T> | T, options: { time
 }
 
 /** A playlist's content as a user sees it: names and track titles in order. */
-export async function snapshot(client: ServiceClient, playlistId: string) {
+export async function snapshot(client: ServiceClient<WithPlaylists>, playlistId: string) {
   const { playlist, tracks } = await client.request('playlists.get', { playlistId });
   return { name: playlist.name, sharedWith: playlist.sharedWith, tracks: tracks.map((t) => `${t.title}|${t.artist}|${t.position}`) };
 }

@@ -8,14 +8,15 @@ import { WhatNextError } from '../../../core';
 import { startBroker, type Broker } from '../../peerjs';
 import { spawnService, type SpawnedService, type SpawnOptions } from '../../../host/service/testing/spawn';
 import { connect, eventually, snapshot, songs, watch } from './harness';
+import { playlistsProtocol, type WithPlaylists } from '../protocol';
 
 const CONFIG = fileURLToPath(new URL('./fixtures/p2p.config.ts', import.meta.url));
 
 let broker: Broker;
-const running: SpawnedService[] = [];
+const running: SpawnedService<WithPlaylists>[] = [];
 
-async function start(name: string, options: SpawnOptions = {}): Promise<SpawnedService & { id: string }> {
-  const service = await spawnService({ name, config: CONFIG, ...options, env: { WHATNEXT_TEST_BROKER_PORT: String(broker.port), ...options.env } });
+async function start(name: string, options: SpawnOptions = {}): Promise<SpawnedService<WithPlaylists> & { id: string }> {
+  const service = await spawnService<WithPlaylists>({ name, config: CONFIG, protocols: [playlistsProtocol], ...options, env: { WHATNEXT_TEST_BROKER_PORT: String(broker.port), ...options.env } });
   running.push(service);
   const id = (await service.client.request('service.status', {})).local.id;
   return watch(Object.assign(service, { id }));

@@ -1,0 +1,102 @@
+/**
+ * The playlist methods and events the rxdb plugin adds to the service protocol. Schemas only (zod
+ * and core's protocol helpers, nothing of Node): the renderer imports this module too.
+ */
+import { z } from 'zod';
+import { PeerId } from '../../core/contracts/peer';
+import { Empty, def, defineProtocol, type Merged } from '../../core/protocol/define';
+import type { CoreProtocol } from '../../core/protocol';
+
+/** Playlist and track ids: random base-32 (see core/util/ids). */
+export const DocId = z.string().regex(/^[0-9a-z]{1,32}$/, 'an id is 1 to 32 lowercase letters or digits');
+const Name = z.string().trim().min(1, 'a playlist name cannot be empty').max(200);
+const Text = z.string().trim().min(1).max(500);
+/** Where to play the track from: a URL, a file path, a service URI. */
+const Uri = z.string().trim().min(1).max(2048);
+
+export const Playlist = z.object({
+  id: DocId,
+  name: z.string(),
+  owner: PeerId,
+  sharedWith: z.array(PeerId),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+  /** Set in change events when the playlist was deleted. */
+  deleted: z.boolean().optional(),
+});
+export type Playlist = z.infer<typeof Playlist>;
+
+export const Track = z.object({
+  id: DocId,
+  playlistId: DocId,
+  title: z.string(),
+  artist: z.string(),
+  durationMs: z.number().int().nonnegative(),
+  uri: z.string().optional(),
+  /** Fractional index key: tracks sort by (position, id). */
+  position: z.string(),
+  addedBy: PeerId,
+  addedAt: z.number(),
+  updatedAt: z.number(),
+  /** Set in change events when the track was removed. */
+  removed: z.boolean().optional(),
+});
+export type Track = z.infer<typeof Track>;
+
+export const NewTrack = z
+  .object({
+    title: Text,
+    artist: Text,
+    durationMs: z.number().int().nonnegative().max(1e10),
+    uri: Uri.optional(),
+  })
+  .strict();
+export type NewTrack = z.infer<typeof NewTrack>;
+
+export const SyncEntry = z.object({
+  peerId: PeerId,
+  playlistId: DocId,
+  state: z.enum(['syncing', 'in-sync', 'paused', 'error']),
+  /** Documents sent to and received from that peer for that playlist (each transfer counts). */
+  sent: z.number().int().nonnegative(),
+  received: z.number().int().nonnegative(),
+  error: z.string().optional(),
+});
+export type SyncEntry = z.infer<typeof SyncEntry>;
+
+const PlaylistRef = z.object({ playlistId: DocId }).strict();
+const Index = z.number().int().nonnegative();
+
+export const playlistsProtocol = defineProtocol({
+  methods: {
+    /** Playlists this peer is a member of (owner or shared with). */
+    'playlists.list': def(Empty, z.array(Playlist)),
+    'playlists.get': def(PlaylistRef, z.object({ playlist: Playlist, tracks: z.array(Track) })),
+    'playlists.create': def(z.object({ name: Name }).strict(), Playlist),
+    'playlists.rename': def(z.object({ playlistId: DocId, name: Name }).strict(), Playlist),
+    /** Owner only. Deletion wins over concurrent edits. */
+    'playlists.delete': def(PlaylistRef, Empty),
+    /** Owner only. */
+    'playlists.share': def(z.object({ playlistId: DocId, peerId: PeerId }).strict(), Playlist),
+    /** Owner only: that peer gets no further updates. */
+    'playlists.unshare': def(z.object({ playlistId: DocId, peerId: PeerId }).strict(), Playlist),
+    /** Insert tracks at `index` (default: the end), in the given order. */
+    'tracks.add': def(z.object({ playlistId: DocId, tracks: z.array(NewTrack).min(1).max(10_000), index: Index.optional() }).strict(), z.array(Track)),
+    /** Move a track so it ends up at `index` of the playlist. */
+    'tracks.move': def(z.object({ trackId: DocId, index: Index }).strict(), Track),
+    'tracks.update': def(NewTrack.partial().extend({ trackId: DocId }), Track),
+    'tracks.remove': def(z.object({ trackId: DocId }).strict(), Empty),
+    /** Replication state per peer and shared playlist. */
+    'sync.status': def(Empty, z.array(SyncEntry)),
+  },
+  events: {
+    /** Playlists that changed here or arrived from a peer (deleted ones flagged). */
+    'playlists.changed': z.object({ playlists: z.array(Playlist) }),
+    /** Tracks that changed (removed ones flagged). */
+    'tracks.changed': z.object({ tracks: z.array(Track) }),
+    'sync.changed': z.object({ entries: z.array(SyncEntry) }),
+  },
+});
+export type PlaylistsProtocol = typeof playlistsProtocol;
+/** What a service with this plugin speaks: core's protocol and this one (a client's type). */
+export type WithPlaylists = Merged<CoreProtocol | PlaylistsProtocol>;
