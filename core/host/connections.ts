@@ -152,7 +152,7 @@ export class ConnectionManager {
     const method = this.host.signaling.get(target.method);
     const attempt = this.#newAttempt(method.name, 'answerer', target.remote);
     attempt.inviteToken = token;
-    void this.#approveThenConnect(attempt, method, target.remote.id, { direction: 'outgoing', invited: false }, (ctx) => method.answer(target, ctx));
+    void this.#approveThenConnect(attempt, method, target.remote.id, { direction: 'outgoing' }, (ctx) => method.answer(target, ctx));
     return attempt.summary();
   }
 
@@ -214,7 +214,7 @@ export class ConnectionManager {
     }
     const attempt = this.#newAttempt(method.name, 'incoming', incoming.remote);
     attempt.inviteToken = incoming.token;
-    void this.#approveThenConnect(attempt, method, incoming.remote.id, { direction: 'incoming', invited: false }, (ctx) => incoming.accept(ctx), (reason) =>
+    void this.#approveThenConnect(attempt, method, incoming.remote.id, { direction: 'incoming' }, (ctx) => incoming.accept(ctx), (reason) =>
       incoming.reject(reason),
     );
   }
@@ -223,7 +223,7 @@ export class ConnectionManager {
     attempt: Attempt,
     method: SignalingMethod,
     expectedRemote: string | undefined,
-    request: Pick<ApprovalRequest, 'direction' | 'invited'>,
+    request: Pick<ApprovalRequest, 'direction'>,
     open: (ctx: AttemptContext) => Promise<Pipe>,
     refuse?: (reason: string) => void,
   ): Promise<void> {
@@ -248,7 +248,7 @@ export class ConnectionManager {
     await this.#connect(attempt, method, expectedRemote, open, request.direction);
   }
 
-  async #decide(attempt: Attempt, request: Pick<ApprovalRequest, 'direction' | 'invited'>): Promise<UserOrPolicyDecision> {
+  async #decide(attempt: Attempt, request: Pick<ApprovalRequest, 'direction'>): Promise<UserOrPolicyDecision> {
     const policy = await this.host.hooks.approve.promise({ attemptId: attempt.id, method: attempt.method, remote: { ...attempt.remote }, ...request });
     // A link names its peer and its server; approving it without the user would let any link
     // make us contact a server of its choosing (see ApprovalRequest).

@@ -23,8 +23,6 @@ export interface ApprovalRequest {
   /** 'outgoing': the local user opened a link; 'incoming': a remote reached us. */
   direction: 'incoming' | 'outgoing';
   remote: RemoteClaim;
-  /** True when an incoming attempt presented the token of an invite we made (single use). */
-  invited: boolean;
 }
 
 export type ApprovalDecision = { approve: true; by: string } | { approve: false; by: string; reason: string };

@@ -128,7 +128,7 @@ describe('PluginHost', () => {
     });
     const { host } = hostWith(policy());
     await host.start();
-    const request = { attemptId: 'x', method: 'm', direction: 'incoming' as const, remote: {}, invited: false };
+    const request = { attemptId: 'x', method: 'm', direction: 'incoming' as const, remote: {} };
     const error = await host.hooks.approve.promise(request).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PluginError);
     expect(error).toMatchObject({ plugin: 'policy', hook: 'approve', cause });

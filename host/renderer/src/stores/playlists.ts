@@ -121,6 +121,12 @@ export const usePlaylistsStore = defineStore('playlists', () => {
     /** `local` is this peer's id (to tell own changes and ownership). */
     async load(local?: string) {
       localPeerId = local ?? localPeerId;
+      // Playlists come from a plugin (rxdb): without an active one that offers them, say so.
+      const plugins = await call('plugins.list', {});
+      if (!plugins.some((plugin) => plugin.state === 'active' && plugin.methods.includes('playlists.list'))) {
+        available.value = false;
+        return;
+      }
       try {
         const [list, entries] = await Promise.all([call('playlists.list', {}), call('sync.status', {})]);
         byId.value = Object.fromEntries(list.map((p) => [p.id, p]));
@@ -128,7 +134,8 @@ export const usePlaylistsStore = defineStore('playlists', () => {
         available.value = true;
         if (selectedId.value) await loadTracks(selectedId.value);
       } catch (error) {
-        if (errorInfoOf(error).code !== 'playlists_unavailable') throw error;
+        // It failed, or is still opening its database.
+        if (!['plugin_unavailable', 'playlists_unavailable'].includes(errorInfoOf(error).code)) throw error;
         available.value = false;
       }
     },
