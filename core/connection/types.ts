@@ -15,7 +15,7 @@ export type Message = Uint8Array | Json;
  * (A schema, because it crosses process boundaries in the protocol.) */
 export const CloseReason = z.object({
   by: z.enum(['local', 'remote', 'error']),
-  /** Stable tag: 'closed', 'peer-timeout', 'pipe-closed', 'handshake-failed', 'transport-failed', 'aborted', ... */
+  /** Stable tag: one of core's (close-codes.ts), or whatever a remote sent. */
   code: z.string(),
   /** Human-readable. */
   message: z.string(),

@@ -1,11 +1,16 @@
 /** A named registry of things plugins provide (transports, signalling methods), remembering
  * which plugin provided each so a failed plugin's entries can be withdrawn. */
+import type { ErrorCode } from '../error-codes';
 import { PluginConfigError, WhatNextError } from '../errors';
 
 export class Registry<T extends { readonly name: string }> {
   #entries = new Map<string, { value: T; plugin: string }>();
 
-  constructor(private readonly kind: string) {}
+  constructor(
+    private readonly kind: string,
+    /** The code of the error for a name nobody registered. */
+    private readonly unknownCode: ErrorCode,
+  ) {}
 
   register(plugin: string, value: T): void {
     const existing = this.#entries.get(value.name);
@@ -24,7 +29,7 @@ export class Registry<T extends { readonly name: string }> {
     const entry = this.#entries.get(name);
     if (!entry) {
       const known = [...this.#entries.keys()].join(', ') || 'none';
-      throw new WhatNextError(`unknown_${this.kind.replace(/\W+/g, '_')}`, `No ${this.kind} named "${name}" is installed (installed: ${known}).`);
+      throw new WhatNextError(this.unknownCode, `No ${this.kind} named "${name}" is installed (installed: ${known}).`);
     }
     return entry.value;
   }

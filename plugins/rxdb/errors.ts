@@ -1,0 +1,12 @@
+/** The rxdb plugin's error codes (core's are in core/error-codes.ts). */
+import { defineErrorCodes } from '../../core/error-codes';
+
+export const RXDB_ERROR_CODES = defineErrorCodes({
+  playlists_unavailable: 'The playlist database is still opening.',
+  unknown_playlist: 'No playlist of that id, or not one this peer is a member of.',
+  unknown_track: 'No track of that id in a playlist this peer is a member of.',
+  deleted: 'The playlist was deleted.',
+  not_owner: 'Only the playlist owner may do that.',
+  invalid_peer: 'That is not a peer this can be shared with (yourself, say).',
+  write_failed: 'The database refused the write.',
+});
