@@ -81,17 +81,18 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
         const index = next++;
         const input = nextInput(random, seeds);
         const outcome = await targets.send(input, answerTimeoutMs);
-        report.inputs++;
+        const done = ++report.inputs;
         if (outcome !== 'ok') {
           report[outcome.kind]++;
           find({ input: index, kind: input.kind, what: outcome.what });
         }
-        if (report.inputs % 250 === 0) {
+        if (done % 250 === 0) {
           for (const lost of await targets.checkAlive(answerTimeoutMs)) {
             report[lost.kind]++;
             find({ input: index, kind: input.kind, what: lost.what });
           }
-          options.onProgress?.(report.inputs, report);
+          // The count this worker reached: the others went on meanwhile.
+          options.onProgress?.(done, report);
         }
       }
     };
