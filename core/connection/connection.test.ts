@@ -217,6 +217,22 @@ describe('messages and channels', () => {
     expect(b.stats().bytesReceived).toBe(a.stats().bytesSent);
     await a.close();
   });
+
+  it('reports the path its transport reports, each time it changes, and ignores a malformed one', async () => {
+    const remote = rawRemote();
+    await remote.handshake();
+    const seen: unknown[] = [];
+    remote.connection.on('path', (path) => seen.push(path));
+    expect(remote.connection.stats().path).toBeUndefined();
+    remote.connection.sink.path?.({ kind: 'direct', local: 'srflx', remote: 'host' });
+    remote.connection.sink.path?.({ kind: 'relayed', relayProtocol: 'tcp', local: 'relay', remote: 'srflx' });
+    remote.connection.sink.path?.({ kind: 'teleported' } as never);
+    expect(seen).toEqual([
+      { kind: 'direct', local: 'srflx', remote: 'host' },
+      { kind: 'relayed', relayProtocol: 'tcp', local: 'relay', remote: 'srflx' },
+    ]);
+    expect(remote.connection.stats().path).toEqual({ kind: 'relayed', relayProtocol: 'tcp', local: 'relay', remote: 'srflx' });
+  });
 });
 
 describe('requests', () => {

@@ -13,7 +13,7 @@ import type { PeerId, PeerInfo } from '../contracts/peer';
 import { PeerInfo as PeerInfoSchema } from '../contracts/peer';
 import type { HandshakeAhead } from '../contracts/signaling';
 import type { ConnectionStage, ConnectionState } from '../contracts/stages';
-import type { Pipe, PipeSink } from '../contracts/transport';
+import { ConnectionPath, type Pipe, type PipeSink } from '../contracts/transport';
 import { ProtocolError, describe } from '../errors';
 import { Channels, type RequestOutcome } from './channels';
 import { ConnectionClosedError } from './errors';
@@ -114,6 +114,7 @@ class CoreConnection implements UpgradingConnection {
   private readonly handshake: Handshake;
   private readonly counters = { bytesSent: 0, bytesReceived: 0, messagesSent: 0, messagesReceived: 0 };
   private rttMs: number | undefined;
+  private currentPath: ConnectionPath | undefined;
   private readonly events = new Emitter<ConnectionEvents>(reportListenerError);
   private readonly outbox: Outbox;
   private readonly requests = new PendingRequests();
@@ -166,6 +167,7 @@ class CoreConnection implements UpgradingConnection {
         this.onPipeClosed(error);
       },
       binding: (side, value) => this.handshake.binding(side, value),
+      path: (path) => this.setPath(path),
     };
   }
 
@@ -242,6 +244,7 @@ class CoreConnection implements UpgradingConnection {
   stats(): ConnectionStats {
     const stats: ConnectionStats = { ...this.counters, droppedMessages: this.channels.dropped };
     if (this.rttMs !== undefined) stats.rttMs = this.rttMs;
+    if (this.currentPath) stats.path = { ...this.currentPath };
     return stats;
   }
 
@@ -440,6 +443,16 @@ class CoreConnection implements UpgradingConnection {
     this.rejectOpened(error);
     this.resolveClosed(final);
     this.emit('close', final);
+  }
+
+  /** Untrusted in shape (a third party's transport reports it): checked, and a malformed one
+   * is ignored rather than shown. */
+  private setPath(path: ConnectionPath): void {
+    if (this.machine.ended) return;
+    const parsed = ConnectionPath.safeParse(path);
+    if (!parsed.success) return reportListenerError(new TypeError(`the transport reported a malformed path: ${parsed.error.message}`));
+    this.currentPath = parsed.data;
+    this.emit('path', parsed.data);
   }
 
   private enterStage(stage: ConnectionStage): void {

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { ConnectionStage, type ConnectionState } from '../contracts/stages';
 import type { PeerId, PeerInfo } from '../contracts/peer';
+import { ConnectionPath } from '../contracts/transport';
 import type { PeerIdentity, ProofSuite } from './proof';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -34,6 +35,8 @@ export const ConnectionStats = z.object({
   /** Messages and requests received for a channel whose buffer was full or that no longer has
    * a listener (see `maxBufferedMessages`). */
   droppedMessages: z.number(),
+  /** The network path, as the transport last reported it. */
+  path: ConnectionPath.optional(),
 });
 export type ConnectionStats = z.infer<typeof ConnectionStats>;
 
@@ -88,6 +91,8 @@ export interface Channel {
 export interface ConnectionEvents extends Record<string, unknown> {
   state: ConnectionState;
   stage: ConnectionStage;
+  /** The transport reported the path (again). */
+  path: ConnectionPath;
   close: CloseReason;
 }
 

@@ -6,7 +6,25 @@
  * `send` awaits, heartbeats, close reasons) is built on top by core's connection
  * (`core/connection`), so every transport gets the same behaviour.
  */
+import { z } from 'zod';
 import type { ConnectionStage } from './stages';
+
+/**
+ * The network path a pipe takes, as its transport sees it (WebRTC: the selected ICE candidate
+ * pair). A UI shows it as Syncthing shows Direct/Relayed: a relayed path works everywhere, but
+ * through someone's server and usually slower.
+ */
+export const ConnectionPath = z.object({
+  /** 'direct': the peers reach each other's addresses (local, or as a NAT maps them);
+   * 'relayed': through a relay server (TURN). */
+  kind: z.enum(['direct', 'relayed']),
+  /** How this side reaches the relay, for a relayed path. */
+  relayProtocol: z.enum(['udp', 'tcp', 'tls']).optional(),
+  /** What each end is, in the transport's terms (ICE candidate types: host, srflx, prflx, relay). */
+  local: z.string().max(16).optional(),
+  remote: z.string().max(16).optional(),
+});
+export type ConnectionPath = z.infer<typeof ConnectionPath>;
 
 /** Where a pipe reports what happens to it. Core creates the sink before dialling, so frames
  * that arrive before `dial(...).pipe` resolves are not lost. */
@@ -26,6 +44,9 @@ export interface PipeSink {
    * middle. Core's sink implements it; a transport without such a session never calls it.
    */
   binding?(side: BindingSide, value: string): void;
+  /** The path the pipe takes, once known, and again whenever it changes (an ICE restart, say).
+   * Optional: a transport that cannot tell never calls it. */
+  path?(path: ConnectionPath): void;
 }
 
 /** Ours or the remote's end of a transport's secure session. */

@@ -354,6 +354,7 @@ export class ConnectionManager {
     };
     connection.on('state', emit);
     connection.on('stage', emit);
+    connection.on('path', emit);
     void connection.closed.then((reason: CloseReason) => {
       emit();
       this.#connections.delete(connection.id);

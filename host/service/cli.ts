@@ -66,7 +66,16 @@ client.on('attempt.updated', async (a) => {
   }
   if (a.error) print(`attempt ${a.id} ${a.state} at ${a.error.stage ?? a.stage}: ${a.error.message}`);
 });
-client.on('connection.updated', (c) => print(`connection ${c.id} ${c.state} ${c.remote.name} (${c.remote.id}) via ${c.method}/${c.transport}${c.closeReason ? `: ${c.closeReason.message}` : ''}`));
+/** What was last printed of each connection: its state, and its path. */
+const shown = new Map<string, { state: string; path: string }>();
+client.on('connection.updated', (c) => {
+  const before = shown.get(c.id);
+  const path = c.stats.path ? `${c.stats.path.kind}${c.stats.path.relayProtocol ? ` over ${c.stats.path.relayProtocol}` : ''}${c.stats.path.local ? ` (${c.stats.path.local} ↔ ${c.stats.path.remote})` : ''}` : '';
+  if (before?.state !== c.state) print(`connection ${c.id} ${c.state} ${c.remote.name} (${c.remote.id}) via ${c.method}/${c.transport}${c.closeReason ? `: ${c.closeReason.message}` : ''}`);
+  if (path && before?.path !== path && c.state === 'open') print(`path ${c.id} ${path}`);
+  if (c.state === 'closed' || c.state === 'failed') shown.delete(c.id);
+  else shown.set(c.id, { state: c.state, path });
+});
 client.on('connection.message', (m) => print(`message ${m.connectionId} ${m.channel} ${typeof m.message === 'string' ? m.message : JSON.stringify(m.message)}`));
 client.on('plugin.error', (e) => print(`plugin-error ${e.plugin}: ${e.error.message}`));
 
