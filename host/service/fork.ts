@@ -31,7 +31,15 @@ export async function serviceLaunch(options: { dataDir: string; config?: string;
   const entry = await serviceBundle({ ...(options.config ? { config: options.config } : {}), ...(options.entry ? { entry: options.entry } : {}) });
   return {
     entry,
-    execArgv: ['--enable-source-maps', ...permissionArgs({ read: [NODE_MODULES, options.dataDir], write: [options.dataDir] })],
+    execArgv: [
+      '--enable-source-maps',
+      // Node reads IPC messages with V8's recursive deserializer, which needs more stack per
+      // level than the serializer: with about twice the default (984 KB, far under the 8 MB a
+      // process's main thread has) the service reads whatever a sender with the default stack
+      // can write, and refuses it by its shape instead of dropping it unread (process-guards.ts).
+      '--stack-size=3000',
+      ...permissionArgs({ read: [NODE_MODULES, options.dataDir], write: [options.dataDir] }),
+    ],
   };
 }
 

@@ -24,8 +24,10 @@ export function guardProcess(options: { log: (message: string) => void; fatal: (
  * channel's read callback, before any code of ours sees them: an object nested two thousand
  * levels deep overflows the stack there. By then Node has taken the message off the channel's
  * buffer (node:internal/child_process/serialization), so the channel stays consistent; messages
- * that arrived in the same read wait for the next data on the channel. Clients refuse such values
- * before sending (core/protocol/client.ts); this is for one that does not.
+ * that arrived in the same read wait for the next data on the channel. It cannot come to that
+ * from a sender with Node's default stack: the service runs with a larger one (fork.ts), enough
+ * to read whatever such a sender can write, and clients refuse deep values before sending
+ * (core/protocol/client.ts). This is for a sender with a bigger stack still.
  */
 function isUnreadableIpcMessage(error: unknown): boolean {
   return error instanceof RangeError && /\bparseChannelMessages\b/.test(error.stack ?? '');

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fork } from 'node:child_process';
+import { serialize } from 'node:v8';
 import { READY_LINE, serviceLaunch } from '../fork';
 import { childIpcPort } from '../ports';
 import { spawnService, type SpawnedService } from '../testing/spawn';
@@ -17,6 +18,21 @@ import type featureConfig from './fixtures/feature.config';
 import { echoProtocol } from './fixtures/echo-plugin';
 
 const FAULTY = fileURLToPath(new URL('./fixtures/faulty.config.ts', import.meta.url));
+
+/** The most deeply nested object V8 can serialize here (objects nest less deep than arrays). */
+function deepestSerializable(): unknown {
+  for (let depth = 6000; depth > 0; depth -= 100) {
+    let deep: unknown = 'bottom';
+    for (let i = 0; i < depth; i++) deep = { d: deep };
+    try {
+      serialize(deep);
+      return deep;
+    } catch {
+      // too deep to write: try less
+    }
+  }
+  throw new Error('could not serialize any nesting');
+}
 const running: SpawnedService[] = [];
 const start = async (...args: Parameters<typeof spawnService>) => {
   const service = await spawnService(...args);
@@ -149,20 +165,37 @@ describe('service process', () => {
     expect((await service.client.request('service.status', {})).state).toBe('running');
   });
 
-  it('drops a message its IPC cannot read back (nested too deep for V8), and keeps serving', async () => {
+  it('reads a message as deep as a sender can write and refuses it by its depth; a client will not send it', async () => {
     const service = await start({ config: FAULTY });
-    // V8 serializes an object nested 2,500 levels deep, but its recursive deserializer runs out of
-    // stack reading it: in Node's IPC code, before any code of the service runs.
-    let deep: unknown = 'bottom';
-    for (let i = 0; i < 2500; i++) deep = { d: deep };
+    // The deepest object this process can serialize: V8's deserializer needs more stack per level
+    // than its serializer, and the service is started with enough to read it.
+    const deep = deepestSerializable();
+    const answer = new Promise<{ ok: boolean; error?: { code: string; message: string } }>((resolve) => {
+      const off = service.port.onMessage((message) => {
+        if ((message as { id?: unknown }).id !== 1) return;
+        off();
+        resolve(message as never);
+      });
+    });
     service.port.send({ type: 'request', id: 1, method: 'connections.send', params: { connectionId: 'c', channel: 'x', message: deep } });
-    await expect.poll(() => service.stderr()).toContain('dropped a message from the parent process that could not be read: it nests too deeply');
-    // Messages that came in the same read as the dropped one are read with the next data; this
-    // one comes after it.
-    expect((await service.client.request('service.status', {})).state).toBe('running');
-    // A client refuses to send it at all.
+    expect(await answer).toMatchObject({ ok: false, error: { code: 'bad_request', message: expect.stringContaining('nests deeper than 128 levels') } });
     const refused = await service.client.request('connections.send', { connectionId: 'c', channel: 'x', message: deep as never }).catch((e: unknown) => e);
     expect(refused).toMatchObject({ code: 'bad_request', message: expect.stringContaining('nests deeper than 128 levels') });
+  });
+
+  it('drops a message it cannot read back (from a sender with a bigger stack), and keeps serving', async () => {
+    const dataDir = tempDir('whatnext-service-');
+    const launch = await serviceLaunch({ dataDir, config: FAULTY });
+    // A parent with four times the stack writes what the service's deserializer cannot read.
+    const sender = fork(fileURLToPath(new URL('./fixtures/deep-sender.mjs', import.meta.url)), [JSON.stringify({ ...launch, args: ['--data-dir', dataDir] })], {
+      execArgv: ['--stack-size=12000'],
+      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    });
+    const report = await new Promise<{ dropped: boolean; state: string; code: number | null }>((resolve, reject) => {
+      sender.once('message', (message) => resolve(message as never));
+      sender.once('exit', (code) => reject(new Error(`the sender exited (${code}) before it reported`)));
+    });
+    expect(report).toEqual({ dropped: true, state: 'running', code: 0 });
   });
 
   it('serves a feature plugin\'s own method and event, typed from the config, with nothing else changed', async () => {
