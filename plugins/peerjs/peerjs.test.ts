@@ -392,7 +392,7 @@ describe('peerjs method failures and lifecycle', () => {
       const first = await peers.pair(); // takes the connections made ahead as the peers registered
       refuse = true;
       const noSpare = peers.nextLog(/^Bob debug: .*could not make a peer connection ahead: .*engine out of resources/);
-      first.a.send(Uint8Array.of(1)); // once data comes in, Bob's side makes the next one ahead
+      first.a.close(); // once it ends, Bob's side makes the next one ahead
       await noSpare;
 
       const attemptA = fakeAttempt(ALICE);
@@ -414,7 +414,7 @@ describe('peerjs method failures and lifecycle', () => {
     }
   });
 
-  it('makes the next peer connection ahead, once a connection carries data: setting up the next one makes none', async () => {
+  it('makes the next peer connection ahead, once a connection ended: setting up the next one makes none', async () => {
     const { engine, created, createdCount } = await recordingEngine();
     const peers = await twoPeers(ALICE, BOB, { engine });
     try {
@@ -422,9 +422,11 @@ describe('peerjs method failures and lifecycle', () => {
       // Per side: PeerJS's support probe, and the connection (made as the peer registered).
       expect(created).toHaveLength(4);
       first.a.send(Uint8Array.of(1));
-      first.b.send(Uint8Array.of(2));
-      await Promise.all([first.attemptA.sink.nextFrame(), first.attemptB.sink.nextFrame()]);
-      await createdCount(6); // each side's next, made once its connection carried data
+      await first.attemptB.sink.nextFrame();
+      expect(created).toHaveLength(4); // none while a connection is being set up or in use
+      first.a.close();
+      await first.attemptB.sink.closed$;
+      await createdCount(6); // each side's next, made once its connection ended
       const second = await peers.pair();
       expect(created).toHaveLength(6);
       // Both connections run on the ones made ahead, which are open and in use.
@@ -449,17 +451,17 @@ describe('peerjs method failures and lifecycle', () => {
       first.a.close();
       await first.attemptB.sink.closed$;
       peers.webrtcB.configure(WebRtcOptions.parse({ engine, iceServers: [stun] }));
-      await peers.pair(); // Bob's connection made ahead has the old servers: a new one is made
+      await peers.pair(); // made ahead before the change or after, Bob's next one has the new servers
       expect(inUse().map(servers).sort()).toEqual(['[]', JSON.stringify([stun])].sort());
     } finally {
       await peers.close();
     }
   });
 
-  it('lets go of the peer connection made ahead once no broker session is left to use it', async () => {
+  it('keeps no peer connection made ahead once no broker session is left to use it', async () => {
     // Carol listens nowhere (her own broker is never reached): she registers on Alice's broker
     // only to answer Alice's link, and that registration ends with its connection.
-    const { engine, created, createdCount, allClosed } = await recordingEngine();
+    const { engine, created, allClosed } = await recordingEngine();
     const peers = await twoPeers(ALICE, BOB);
     const options = PeerjsOptions.parse({ port: await closedPort(), listen: false });
     const carol = createPeerjsMethod({ options, webrtc: createWebRtc({ engine }), local: CAROL, log: () => {} });
@@ -471,11 +473,15 @@ describe('peerjs method failures and lifecycle', () => {
       const [a, c] = await Promise.all([inviting, carol.answer(carol.parseLink(invite.params), attemptC.ctx)]);
       a.send(Uint8Array.of(1));
       await attemptC.sink.nextFrame();
-      await createdCount(3); // PeerJS's support probe, the connection's, and the next one's
+      // PeerJS's support probe, and the connection's (made ahead as she registered).
+      expect(created).toHaveLength(2);
       c.close();
       await attemptA.sink.closed$;
-      await allClosed(); // the next one's too: no broker session is left to use it
-      expect(created).toHaveLength(3);
+      await allClosed();
+      // No next one: her only broker session ended with the connection. (The end queued its
+      // making ahead with setImmediate before this one: it has had its turn.)
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(created).toHaveLength(2);
     } finally {
       await carol.shutdown();
       await peers.close();

@@ -98,8 +98,6 @@ const REGISTRATION_ERRORS: ReadonlySet<string> = new Set([
 export interface SessionConnection {
   readonly conn: DataConnection;
   readonly remoteId: PeerId;
-  /** We dialed: PeerJS made the data channel on our side (the remote's comes from our OFFER). */
-  readonly outgoing: boolean;
   /** Aborted with a `TransportError` when the broker says the attempt cannot go on. */
   readonly failure: AbortSignal;
   /** Forget the connection (call once it closed or failed). */
@@ -366,21 +364,17 @@ export class BrokerSession implements SocketOwner {
   }
 
   #sessionConnection(connectionId: string, remoteId: PeerId, conn: DataConnection, entry: Entry): SessionConnection {
-    // The next connection's peer connection is made once this one carries data or ends, not
-    // while it is negotiating. The first message is the answering side's ready byte (on the
-    // dialer) or the dialer's hello (on the answering side): negotiation is over by then.
-    const prepare = () => setImmediate(() => this.#prepareConnection());
-    conn.once('data', prepare);
     return {
       conn,
       remoteId,
-      outgoing: entry.outgoing,
       failure: entry.failure.signal,
       end: () => {
-        conn.off('data', prepare);
         if (this.#entries.get(connectionId) !== entry) return;
         this.#entries.delete(connectionId);
-        prepare();
+        // The next connection's peer connection is made now, as at registration, rather than
+        // as this one's first messages come: those are its handshake, and making one blocks
+        // the thread for a millisecond or more.
+        setImmediate(() => this.#prepareConnection());
       },
     };
   }

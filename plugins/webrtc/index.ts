@@ -13,7 +13,7 @@ import { definePlugin } from '../../core';
 import { loadDefaultEngine } from './engine';
 import { WebRtcOptions, type WebRtcOptionsInput } from './options';
 import { DataChannelPipe } from './pipe';
-import type { WebRtcEngine, WebRtcService } from './service';
+import type { DataChannelPipeOptions, WebRtcEngine, WebRtcService } from './service';
 
 /** The service, for use without a host too (tests, benchmarks); `configure` applies new
  * options (the plugin does on `optionsChanged`). */
@@ -36,7 +36,7 @@ export class WebRtc implements WebRtcService {
     return { iceServers: this.#options.iceServers };
   }
 
-  pipe(options: ConstructorParameters<typeof DataChannelPipe>[0]): DataChannelPipe {
+  pipe(options: DataChannelPipeOptions): DataChannelPipe {
     return new DataChannelPipe(options);
   }
 }
