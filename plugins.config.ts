@@ -4,6 +4,7 @@
  */
 import { defineConfig } from './core/config';
 import { manual } from './plugins/manual';
+import { webrtc } from './plugins/webrtc';
 import { simplePeer } from './plugins/simple-peer';
 import { peerjs } from './plugins/peerjs';
 import { rxdb } from './plugins/rxdb';
@@ -11,7 +12,9 @@ import { rxdb } from './plugins/rxdb';
 export default defineConfig({
   plugins: [
     manual(),
-    simplePeer({ iceServers: [] }),
+    // What the WebRTC plugins share: the engine and the ICE servers (none: loopback and LAN).
+    webrtc({ iceServers: [] }),
+    simplePeer(),
     // A local broker (`npm run broker`) by default; point it at your own PeerServer in settings.
     peerjs({ host: '127.0.0.1', port: 9000, path: '/whatnext', key: 'peerjs' }),
     // Playlists: stored in the data folder, replicated over every connection, whatever carries it.

@@ -9,6 +9,7 @@
  */
 import type { DataConnection, Peer } from 'peerjs';
 import { peerjs } from '../plugins/peerjs';
+import { webrtc } from '../plugins/webrtc';
 import { ourPeer, type OurPeer } from './ours';
 import { RAW_CONNECT_OPTIONS, rawPeerJsPeer, type BrokerAddress } from './raw';
 
@@ -104,7 +105,7 @@ async function handle(command: PeerCommand): Promise<void> {
   if (command.type === 'start') {
     side =
       command.kind === 'ours'
-        ? oursSide(await ourPeer(command.name, [peerjs(command.broker)]))
+        ? oursSide(await ourPeer(command.name, [webrtc(), peerjs(command.broker)]))
         : rawSide(await rawPeerJsPeer(command.broker, `${command.name.toLowerCase()}${process.pid}`));
     return reply({ type: 'started' });
   }

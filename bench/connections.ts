@@ -5,6 +5,7 @@
 import { manual } from '../plugins/manual';
 import { simplePeer } from '../plugins/simple-peer';
 import { peerjs } from '../plugins/peerjs';
+import { webrtc } from '../plugins/webrtc';
 import { startBroker, type Broker } from '../plugins/peerjs/broker';
 import { randomBase32 } from '../core/util/ids';
 import { peerjsConnectsAcrossProcesses } from './connect-processes';
@@ -32,8 +33,8 @@ export async function connectionBenchmarks(log: (m: Measurement) => void): Promi
 }
 
 async function manualVersusSimplePeer(log: (m: Measurement) => void): Promise<void> {
-  const a = await ourPeer('Alice', [manual(), simplePeer()]);
-  const b = await ourPeer('Bob', [manual(), simplePeer()]);
+  const a = await ourPeer('Alice', [manual(), webrtc(), simplePeer()]);
+  const b = await ourPeer('Bob', [manual(), webrtc(), simplePeer()]);
   try {
     await compare('manual + simple-peer', log, {
       ours: () => connectManual(a, b),
@@ -48,8 +49,8 @@ async function manualVersusSimplePeer(log: (m: Measurement) => void): Promise<vo
 
 async function peerjsVersusRaw(broker: Broker, log: (m: Measurement) => void): Promise<void> {
   const plugin = () => peerjs({ host: broker.host, port: broker.port, path: broker.path, key: broker.key });
-  const a = await ourPeer('Alice', [plugin()]);
-  const b = await ourPeer('Bob', [plugin()]);
+  const a = await ourPeer('Alice', [webrtc(), plugin()]);
+  const b = await ourPeer('Bob', [webrtc(), plugin()]);
   const raw = await rawPeerJs(broker, [randomBase32(), randomBase32()]);
   try {
     await closePair(await connectPeerjs(a, b)); // registers both on the broker, as raw's peers are

@@ -4,7 +4,9 @@
  * - core/ is what plugin authors import: nothing from host/ or plugins/, no Electron, Vue or Node
  *   built-ins (tests aside), so it runs in any runtime;
  * - a plugin imports core and its own files, never host/ and never another plugin (a plugin's
- *   tests may compose it with others);
+ *   tests may compose it with others), save types (`import type`) from the public `index.ts` or
+ *   `service.ts` of a plugin it lists in `dependencies`: what it runs of that plugin comes from
+ *   `ctx.use`;
  * - the service (host/service) composes plugins through a config and imports none itself, so a
  *   feature plugin needs no edit outside its folder and plugins.config.ts;
  * - the renderer reaches the rest only through its typed API: types of core's protocol and of
@@ -50,6 +52,29 @@ const isTest = (file: string) => /\.(test|e2e)\.ts$|\/(test|fixtures|e2e|testing
 const all = sources(ROOT).flatMap(imports);
 const offences = (keep: (i: Import) => boolean) => all.filter(keep).map((i) => `${i.file} → ${i.specifier}`);
 
+/** The plugins a plugin lists in `dependencies` (read from its index.ts). */
+function declaredDependencies(plugin: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(join(ROOT, 'plugins', plugin, 'index.ts'), 'utf8');
+  } catch {
+    return [];
+  }
+  const list = /\bdependencies:\s*\[([^\]]*)\]/.exec(text)?.[1] ?? '';
+  return [...list.matchAll(/'([^']+)'/g)].map((m) => m[1]!);
+}
+
+/** Whether an import breaks the plugin rule, given who depends on whom. */
+function pluginOffence(i: Import, dependenciesOf: (plugin: string) => string[]): boolean {
+  const own = /^plugins\/([^/]+)\//.exec(i.file)?.[1];
+  if (!own || isTest(i.file) || !i.target) return false;
+  if (i.target.startsWith('host/')) return true;
+  const other = /^plugins\/([^/]+)(?:\/(.+))?$/.exec(i.target);
+  if (!other || other[1] === own) return false;
+  const publicModule = other[2] === undefined || other[2] === 'index' || other[2] === 'service';
+  return !(i.typeOnly && publicModule && dependenciesOf(own).includes(other[1]!));
+}
+
 describe('layers', () => {
   it('finds the imports it checks', () => {
     expect(all.filter((i) => i.file.startsWith('core/')).length).toBeGreaterThan(100);
@@ -61,14 +86,26 @@ describe('layers', () => {
     ).toEqual([]);
   });
 
-  it('a plugin imports neither host/ nor another plugin (outside its tests)', () => {
-    expect(
-      offences((i) => {
-        const own = /^plugins\/([^/]+)\//.exec(i.file)?.[1];
-        if (!own || isTest(i.file) || !i.target) return false;
-        return i.target.startsWith('host/') || (i.target.startsWith('plugins/') && !i.target.startsWith(`plugins/${own}/`) && i.target !== `plugins/${own}`);
-      }),
-    ).toEqual([]);
+  it('a plugin imports neither host/ nor another plugin (outside its tests), save types of a dependency\'s index.ts or service.ts', () => {
+    expect(offences((i) => pluginOffence(i, declaredDependencies))).toEqual([]);
+    // The exception is used (simple-peer and peerjs take the webrtc service's types)...
+    expect(all.filter((i) => i.file.startsWith('plugins/simple-peer/') && i.target === 'plugins/webrtc/service' && !isTest(i.file)).length).toBeGreaterThan(0);
+    expect(declaredDependencies('peerjs')).toEqual(['webrtc']);
+  });
+
+  it('the plugin rule refuses anything past that exception', () => {
+    const from = (file: string, target: string, typeOnly: boolean): Import => ({ file, specifier: `../${target}`, typeOnly, target });
+    const deps = (plugin: string) => (plugin === 'mine' ? ['dep'] : []);
+    const verdict = (i: Import) => pluginOffence(i, deps);
+    expect(verdict(from('plugins/mine/index.ts', 'plugins/dep/service', true))).toBe(false);
+    expect(verdict(from('plugins/mine/a.ts', 'plugins/dep', true))).toBe(false);
+    expect(verdict(from('plugins/mine/a.ts', 'plugins/dep/index', true))).toBe(false);
+    expect(verdict(from('plugins/mine/a.ts', 'plugins/dep/service', false))).toBe(true); // at run time
+    expect(verdict(from('plugins/mine/a.ts', 'plugins/dep/pipe', true))).toBe(true); // not its public face
+    expect(verdict(from('plugins/mine/a.ts', 'plugins/other/service', true))).toBe(true); // not a dependency
+    expect(verdict(from('plugins/dep/a.ts', 'plugins/mine/service', true))).toBe(true); // the other way round
+    expect(verdict(from('plugins/mine/a.ts', 'host/service/fork', true))).toBe(true);
+    expect(verdict(from('plugins/mine/a.test.ts', 'plugins/other/pipe', false))).toBe(false); // tests compose
   });
 
   it('the service imports no plugin: plugins come through the config', () => {

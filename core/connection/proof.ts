@@ -8,11 +8,12 @@
  *          "whatnext/proof/v2" | the receiver's nonce | sender id | receiver id | binding
  *
  * `binding` is the sender's end of the transport's secure session (WebRTC: its DTLS certificate
- * fingerprints, see `webRtcBinding`), when the transport reports one. The sender signs its own;
- * the receiver checks against the one its transport saw for the remote. Someone in the middle
- * terminates each side's session with a certificate of its own, so the proofs it relays name
- * sessions that are not the ones the receivers hold, and fail. Without a binding (a transport
- * with no session of its own) a proof only shows the key holder answered at that moment.
+ * fingerprints, the webrtc plugin's `webRtcBinding`), when the transport reports one. The sender
+ * signs its own; the receiver checks against the one its transport saw for the remote. Someone
+ * in the middle terminates each side's session with a certificate of its own, so the proofs it
+ * relays name sessions that are not the ones the receivers hold, and fail. Without a binding (a
+ * transport with no session of its own) a proof only shows the key holder answered at that
+ * moment.
  *
  * A side with an identity answers the remote's nonce with a proof; a side that requires proof
  * opens only after verifying the remote's. On the pipe alone that takes two trips: hellos, then

@@ -38,10 +38,11 @@ export interface PipeSink {
   closed(error?: Error): void;
   /**
    * For a transport with its own secure session (WebRTC's DTLS): what identifies one side of
-   * it, as the session descriptions say (see `webRtcBinding`). Report each side once, as soon
-   * as it is known and before the first frame: core's handshake then binds each peer's proof of
-   * identity to that session, so whoever relays signalling (a broker, say) cannot sit in the
-   * middle. Core's sink implements it; a transport without such a session never calls it.
+   * it (for WebRTC, the certificate fingerprints its session description declares: the webrtc
+   * plugin's `webRtcBinding`). Report each side once, as soon as it is known and before the
+   * first frame: core's handshake then binds each peer's proof of identity to that session, so
+   * whoever relays signalling (a broker, say) cannot sit in the middle. Core's sink implements
+   * it; a transport without such a session never calls it.
    */
   binding?(side: BindingSide, value: string): void;
   /** The path the pipe takes, once known, and again whenever it changes (an ICE restart, say).
@@ -51,21 +52,6 @@ export interface PipeSink {
 
 /** Ours or the remote's end of a transport's secure session. */
 export type BindingSide = 'local' | 'remote';
-
-/**
- * The binding of one side of a WebRTC connection: the DTLS certificate fingerprints its session
- * description declares (`a=fingerprint`, RFC 8122), normalised and sorted. The engine accepts a
- * DTLS peer only with a certificate matching the remote description's fingerprint, so a proof
- * over this value is a proof over the certificate the remote actually holds. Undefined if the
- * description declares none.
- */
-export function webRtcBinding(sdp: string): string | undefined {
-  const fingerprints = new Set<string>();
-  for (const match of sdp.matchAll(/^a=fingerprint:(\S+) ([0-9A-Fa-f:]+)\s*$/gm)) {
-    fingerprints.add(`${match[1]!.toLowerCase()} ${match[2]!.toUpperCase()}`);
-  }
-  return fingerprints.size > 0 ? [...fingerprints].sort().join(',') : undefined;
-}
 
 /** An open byte pipe. */
 export interface Pipe {
@@ -114,30 +100,4 @@ export interface Transport {
   readonly name: string;
   readonly description: string;
   dial(options: DialOptions): Dial;
-}
-
-/**
- * The first message the answering side of a WebRTC data channel sends; the side that made the
- * channel sends nothing before it has this. @roamhq/wrtc replays messages that reach the
- * answering side while it is still making its channel object after newer ones, so the creator's
- * first messages can arrive out of order on an ordered channel: `npx tsx
- * bench/first-messages.ts 300` counted 17 to 22 of 300–400 connections when sent as the channel
- * opens, none once the answering side had spoken. Not a frame: no pipe hands it to its sink.
- */
-export const WEBRTC_ANSWERER_READY = Uint8Array.of(0x52);
-
-/** Whether a data-channel message (an ArrayBuffer or a view of one) is WEBRTC_ANSWERER_READY. */
-export function isWebRtcAnswererReady(data: unknown): boolean {
-  const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : undefined;
-  return bytes?.byteLength === WEBRTC_ANSWERER_READY.byteLength && bytes[0] === WEBRTC_ANSWERER_READY[0];
-}
-
-/** RFC 8841: the largest message the side whose description this is accepts on its data
- * channels (`a=max-message-size`). Absent means 64 KiB; 0 means no limit of its own
- * (undefined here: the transport's own setting applies). */
-export function webRtcMaxMessageSize(sdp: string): number | undefined {
-  const declared = /^a=max-message-size:(\d{1,12})\s*$/m.exec(sdp);
-  if (!declared) return 64 * 1024;
-  const size = Number(declared[1]);
-  return size > 0 ? size : undefined;
 }

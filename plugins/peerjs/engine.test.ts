@@ -6,10 +6,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { DataConnection, Peer } from 'peerjs';
 import { WebSocket } from 'ws';
+import { loadDefaultEngine, type WebRtcEngine } from '../webrtc';
 import { startBroker } from './broker';
-import { SPARE_MAX_AGE_MS, loadDefaultEngine, trackPeerConnections, type WebRtcEngine } from './engine';
+import { SPARE_MAX_AGE_MS, trackPeerConnections } from './engine';
+import { ALICE, BOB, recordingEngine } from './fixtures/test-support';
 import { loadPeerJs } from './runtime';
-import { ALICE, BOB, recordingEngine } from './test-support';
 
 const CONFIG: RTCConfiguration = { iceServers: [] };
 const HOST_CANDIDATE: RTCIceCandidateInit = { candidate: 'candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host', sdpMid: '0', sdpMLineIndex: 0 };
@@ -158,7 +159,7 @@ describe('trackPeerConnections', () => {
  */
 describe('PeerJS and a candidate that arrives as its connection closes', () => {
   const handleCandidateThenClose = async (RTCPeerConnectionClass: typeof RTCPeerConnection): Promise<unknown> => {
-    const engine = await loadDefaultEngine();
+    const engine = loadDefaultEngine();
     const peerjs = loadPeerJs({ ...engine, RTCPeerConnection: RTCPeerConnectionClass, WebSocket: WebSocket as never });
     const broker = await startBroker();
     const peers: Peer[] = [];
@@ -192,7 +193,7 @@ describe('PeerJS and a candidate that arrives as its connection closes', () => {
   };
 
   it('is a TypeError on the bare engine (the PeerJS bug the wrapper stands in for)', async () => {
-    const { RTCPeerConnection } = await loadDefaultEngine();
+    const { RTCPeerConnection } = loadDefaultEngine();
     const outcome = await handleCandidateThenClose(RTCPeerConnection);
     expect(outcome).toBeInstanceOf(TypeError);
     expect((outcome as TypeError).message).toMatch(/emitError/);

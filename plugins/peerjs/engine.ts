@@ -1,51 +1,9 @@
 /**
- * The WebRTC engine PeerJS runs on. Node has no WebRTC, so the plugin takes an engine object
- * (the same shape as the simple-peer plugin's): `RTCPeerConnection`, `RTCSessionDescription`
- * and `RTCIceCandidate` constructors. The default is `@roamhq/wrtc`, loaded on first use so a
- * host that never connects through PeerJS never loads the native module.
+ * The engine's RTCPeerConnection as the plugin's PeerJS copy gets it (runtime.ts): every
+ * connection tracked until closed (an open one keeps a Node process alive), one made ahead of
+ * need, the descriptions each one makes heard, and a remote candidate's refusal kept from PeerJS.
  */
-import { z } from 'zod';
-import { TransportError, describe } from '../../core';
-
-export interface WebRtcEngine {
-  RTCPeerConnection: typeof RTCPeerConnection;
-  RTCSessionDescription: typeof RTCSessionDescription;
-  RTCIceCandidate: typeof RTCIceCandidate;
-}
-
-const isConstructor = (value: unknown): boolean => typeof value === 'function';
-
-/** Options schema for an injected engine: checked by shape, kept by reference. */
-export const WebRtcEngineOption = z.custom<WebRtcEngine>(
-  (value) =>
-    typeof value === 'object' &&
-    value !== null &&
-    isConstructor((value as Record<string, unknown>).RTCPeerConnection) &&
-    isConstructor((value as Record<string, unknown>).RTCSessionDescription) &&
-    isConstructor((value as Record<string, unknown>).RTCIceCandidate),
-  { message: 'an engine is an object with the RTCPeerConnection, RTCSessionDescription and RTCIceCandidate constructors' },
-);
-
-let defaultEngine: Promise<WebRtcEngine> | undefined;
-
-/** `@roamhq/wrtc`, imported once per process on first call. */
-export function loadDefaultEngine(): Promise<WebRtcEngine> {
-  defaultEngine ??= import('@roamhq/wrtc').then(
-    (module) => {
-      const wrtc = ((module as { default?: unknown }).default ?? module) as WebRtcEngine;
-      return {
-        RTCPeerConnection: wrtc.RTCPeerConnection,
-        RTCSessionDescription: wrtc.RTCSessionDescription,
-        RTCIceCandidate: wrtc.RTCIceCandidate,
-      };
-    },
-    (cause: unknown) => {
-      defaultEngine = undefined;
-      throw new TransportError('signaling', `could not load the WebRTC engine @roamhq/wrtc: ${describe(cause)}`, { cause });
-    },
-  );
-  return defaultEngine;
-}
+import type { WebRtcEngine } from '../webrtc/service';
 
 /** A spare older than this is not handed out (it is closed when next needed or replaced): its
  * DTLS certificate ages (libwebrtc's last 30 days), and nothing is gained by keeping one long. */

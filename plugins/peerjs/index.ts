@@ -1,10 +1,12 @@
 /**
  * WhatNext plugin: signalling through a PeerJS broker, with the PeerJS data connection as the
- * transport. See README.md.
+ * transport. The engine, the ICE servers and the pipe are the webrtc plugin's, a dependency.
+ * See README.md.
  *
- *   defineConfig({ plugins: [peerjs({ host: '127.0.0.1', port: 9000, path: '/whatnext' })] })
+ *   defineConfig({ plugins: [webrtc(), peerjs({ host: '127.0.0.1', port: 9000, path: '/whatnext' })] })
  */
 import { definePlugin } from '../../core';
+import type { WebRtcService } from '../webrtc/service';
 import { createPeerjsMethod } from './method';
 import { PeerjsOptions } from './options';
 
@@ -14,8 +16,9 @@ export const peerjs = definePlugin({
   api: '^1.0.0',
   description: 'Signalling through a PeerJS broker; its WebRTC data connection is the transport.',
   options: PeerjsOptions,
+  dependencies: ['webrtc'],
   setup(ctx, options) {
-    const method = createPeerjsMethod({ options, local: ctx.local, log: (level, message) => ctx.log(level, message) });
+    const method = createPeerjsMethod({ options, webrtc: ctx.use<WebRtcService>('webrtc'), local: ctx.local, log: (level, message) => ctx.log(level, message) });
     ctx.registerSignaling(method);
     ctx.hooks.shutdown.tapPromise(() => method.shutdown());
   },
@@ -25,5 +28,4 @@ export default peerjs;
 export { PeerjsOptions } from './options';
 export { createPeerjsMethod, type PeerjsMethod, type PeerjsMethodConfig } from './method';
 export { parsePeerjsLink, inviteParams, PARAM as PEERJS_LINK_PARAMS, type PeerjsLinkParams } from './link';
-export type { WebRtcEngine } from './engine';
 export { startBroker, type Broker, type BrokerOptions } from './broker';

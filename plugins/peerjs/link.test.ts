@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LinkError, PluginError, PluginHost } from '../../core';
 import { parseLink } from '../../core/link';
+import { webrtc } from '../webrtc';
 import { peerjs } from './index';
 import { PARAM, inviteParams, parsePeerjsLink } from './link';
 import { BrokerPath, PeerjsOptions } from './options';
@@ -104,32 +105,25 @@ describe('broker path', () => {
 });
 
 describe('peerjs options', () => {
-  it('has development defaults: a loopback broker and no third-party ICE servers', () => {
+  it('has development defaults: a loopback broker (the ICE servers are the webrtc plugin\'s, none by default)', () => {
     expect(PeerjsOptions.parse(undefined)).toEqual({
       host: '127.0.0.1',
       port: 9000,
       path: '/whatnext',
       key: 'peerjs',
       secure: false,
-      iceServers: [],
       listen: true,
       maxFrameSize: 65536,
       lowWaterMark: 262144,
     });
   });
 
-  it('refuses an engine without the WebRTC constructors, naming the field', () => {
-    const result = PeerjsOptions.safeParse({ engine: { RTCPeerConnection: class {} } });
-    expect(result.success).toBe(false);
-    expect(result.error?.issues[0]?.path).toEqual(['engine']);
-  });
-
   it('loads in the host: options schema published, links resolved through the hook, bad links tagged', async () => {
-    const host = new PluginHost({ plugins: [peerjs({ port: 9999, listen: false })], local: { id: ID, name: 'Host' } });
+    const host = new PluginHost({ plugins: [webrtc(), peerjs({ port: 9999, listen: false })], local: { id: ID, name: 'Host' } });
     await host.start();
     try {
-      const [status] = host.plugins();
-      expect(status).toMatchObject({ name: 'peerjs', state: 'active', signaling: ['peerjs'] });
+      const status = host.plugins().find((p) => p.name === 'peerjs');
+      expect(status).toMatchObject({ name: 'peerjs', state: 'active', signaling: ['peerjs'], dependencies: ['webrtc'] });
       expect(status!.optionsSchema).toMatchObject({ properties: { host: { type: 'string' }, port: { type: 'integer' } } });
       const link = parseLink(`whtnxt://connect?v=1&via=peerjs&${new URLSearchParams(good)}`);
       expect(host.hooks.resolveLink.for('peerjs').call(link)).toMatchObject({ method: 'peerjs', remote: { id: ID } });
@@ -148,7 +142,7 @@ describe('peerjs options', () => {
   });
 
   it('refuses bad options at start, naming the plugin and the field', async () => {
-    const host = new PluginHost({ plugins: [peerjs({ host: 'not a host' })], local: { id: ID, name: 'Host' } });
+    const host = new PluginHost({ plugins: [webrtc(), peerjs({ host: 'not a host' })], local: { id: ID, name: 'Host' } });
     const errors: string[] = [];
     host.on('plugin-error', (e) => errors.push(e.error.message));
     await host.start();

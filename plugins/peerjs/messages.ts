@@ -27,7 +27,8 @@ export const Metadata = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]{8,64}$/)
     .optional(),
-  /** The dialer's handshake nonce (core checks it; a bad one only costs a round trip). */
+  /** The dialer's handshake nonce, so the answering side's proof rides in its first hello (core
+   * checks it; a bad one only costs a round trip). */
   nonce: HandshakeNonceField,
 });
 export type Metadata = z.infer<typeof Metadata>;
@@ -44,14 +45,10 @@ export const OfferPayload = z.object({
   serialization: z.literal('raw'),
   reliable: z.literal(true),
   metadata: z.unknown(),
-  /** A WhatNext dialer's handshake hello (core checks it). */
-  handshake: z.unknown().optional(),
 });
 export type OfferPayload = z.infer<typeof OfferPayload>;
 
-/** An ANSWER; WhatNext peers add the answerer's handshake hello (plain PeerJS ignores it; core
- * checks it). */
-export const AnswerPayload = z.object({ sdp: Sdp('answer'), type: z.literal('data'), connectionId: ConnectionId, handshake: z.unknown().optional() });
+export const AnswerPayload = z.object({ sdp: Sdp('answer'), type: z.literal('data'), connectionId: ConnectionId });
 
 export const CandidatePayload = z.object({
   type: z.literal('data'),

@@ -9,12 +9,14 @@
  *   connects to the inviter with `{ id, name, token }` as metadata.
  * - `listen` keeps us registered on the configured broker and reports connection requests that
  *   carry no token of a pending invite; the host decides, and only then does PeerJS answer.
- * - Core's handshake runs partly through the broker (see `HandshakeAhead`): the invite link
- *   carries the inviter's nonce, the OFFER the dialer's hello (proof included) and nonce, the
- *   ANSWER the answerer's hello. Each side has then checked the other before the data channel
- *   opens, and opens with it. A link whose invite is spent (it arrives as a request) carries a
- *   nonce no connection uses any more: the answerer sets the dialer's proof for it aside, and
- *   the pipe finishes the handshake, one trip later.
+ * - Core's handshake moves its nonces ahead (see `HandshakeAhead`): the invite link carries the
+ *   inviter's, the connection's metadata (PeerJS's public way to say something with a request)
+ *   the dialer's. Each side's proof over the other's nonce is then made while the data channel
+ *   connects and rides in its first hello on the pipe: the handshake takes one trip there. (A
+ *   hello of its own cannot go ahead: its proof names the DTLS session of a description PeerJS
+ *   only makes after taking the metadata.) A link whose invite is spent (it arrives as a
+ *   request) carries a nonce no connection uses any more: the answerer sets the dialer's proof
+ *   for it aside, and the pipe finishes the handshake, one trip later.
  */
 import { timingSafeEqual } from 'node:crypto';
 import {
@@ -28,16 +30,18 @@ import {
   type SignalingMethod,
   type SignalingServices,
 } from '../../core';
-import { loadDefaultEngine } from './engine';
+import type { WebRtcService } from '../webrtc/service';
 import { METHOD, inviteParams, parsePeerjsLink, type PeerjsLinkParams } from './link';
 import type { Metadata } from './messages';
 import type { PeerjsOptions } from './options';
-import { openPipe, type PipeSettings } from './pipe';
+import { openPipe, type PipeContext, type PipeSettings } from './pipe';
 import { createRuntime, type PeerJsRuntime } from './runtime';
-import { BrokerSession, brokerIdentity, type BrokerAddress, type HeldOffer, type SessionHandshake } from './session';
+import { BrokerSession, brokerIdentity, type BrokerAddress, type DescriptionListener, type HeldOffer, type SessionConnection } from './session';
 
 export interface PeerjsMethodConfig {
   options: PeerjsOptions;
+  /** The webrtc plugin's service: the engine, the ICE servers, the pipe. */
+  webrtc: WebRtcService;
   local: PeerInfo;
   log(level: 'debug' | 'info' | 'warn' | 'error', message: string): void;
 }
@@ -57,49 +61,65 @@ interface PendingInvite {
 const RETRY_MIN_MS = 1000;
 const RETRY_MAX_MS = 60_000;
 
-/** Core's handshake and sink as the session uses them. `remoteNonce` (the inviter's, from the
- * link) goes to core once our binding is known, so our proof for it is made once, for that. */
-function sessionHandshake(ctx: AttemptContext, remoteNonce?: string): SessionHandshake {
+/** The attempt as the pipe reports to it. Its sink also hands `remoteNonce` (the inviter's, from
+ * the link; the dialer's, from its metadata) to core once our binding is reported: our proof
+ * for it is then made once, over our DTLS session, while the channel connects. */
+function presigning(ctx: AttemptContext, remoteNonce: string | undefined): PipeContext {
   let nonce = remoteNonce;
-  const presign = () => {
-    if (nonce !== undefined) ctx.handshake.remoteNonce(nonce);
-    nonce = undefined;
-  };
+  const { sink } = ctx;
   return {
-    hello: () => (presign(), ctx.handshake.hello()),
-    remote: (hello) => ctx.handshake.remoteHello(hello),
-    binding: (side, value) => {
-      ctx.sink.binding?.(side, value);
-      if (side === 'local') presign();
+    abort: ctx.abort,
+    stage: (stage) => ctx.stage(stage),
+    sink: {
+      frame: (data) => sink.frame(data),
+      drain: () => sink.drain(),
+      closed: (error) => sink.closed(error),
+      binding: (side, value) => {
+        sink.binding?.(side, value);
+        if (side !== 'local' || nonce === undefined) return;
+        ctx.handshake.remoteNonce(nonce);
+        nonce = undefined;
+      },
     },
   };
 }
 
 export function createPeerjsMethod(config: PeerjsMethodConfig): PeerjsMethod {
-  const { options, local, log } = config;
+  const { options, webrtc, local, log } = config;
   const primary: BrokerAddress = { host: options.host, port: options.port, path: options.path, key: options.key, secure: options.secure };
   const settings: PipeSettings = { maxFrameSize: options.maxFrameSize, lowWaterMark: options.lowWaterMark };
+  /** PeerJS hands its `config` to every peer connection it makes: read at each, it carries the
+   * ICE servers as the webrtc plugin's settings say then. */
+  const configuration: RTCConfiguration = {
+    get iceServers() {
+      return webrtc.configuration().iceServers;
+    },
+  };
   const sessions = new Map<string, BrokerSession>();
   const invites = new Set<PendingInvite>();
-  let runtime: Promise<PeerJsRuntime> | undefined;
+  let runtime: PeerJsRuntime | undefined;
   let services: SignalingServices | undefined;
   let stopped = false;
   let retry: { timer: ReturnType<typeof setTimeout> | undefined; delay: number } = { timer: undefined, delay: RETRY_MIN_MS };
 
-  const getRuntime = (): Promise<PeerJsRuntime> => {
-    runtime ??= (options.engine ? Promise.resolve(options.engine) : loadDefaultEngine()).then((engine) => {
-      try {
-        return createRuntime(engine, log);
-      } catch (cause) {
-        throw new TransportError('signaling', `Could not load the PeerJS client: ${describe(cause)}`, { cause });
-      }
-    });
-    runtime.catch(() => (runtime = undefined));
+  const getRuntime = (): PeerJsRuntime => {
+    if (runtime) return runtime;
+    let engine;
+    try {
+      engine = webrtc.engine();
+    } catch (cause) {
+      throw new TransportError('signaling', `Could not load the WebRTC engine: ${describe(cause)}`, { cause });
+    }
+    try {
+      runtime = createRuntime(engine, log);
+    } catch (cause) {
+      throw new TransportError('signaling', `Could not load the PeerJS client: ${describe(cause)}`, { cause });
+    }
     return runtime;
   };
 
   const sessionFor = async (broker: BrokerAddress): Promise<BrokerSession> => {
-    const loaded = await getRuntime();
+    const loaded = getRuntime();
     if (stopped) throw new TransportError('signaling', 'The peerjs plugin is shutting down.');
     const identity = brokerIdentity(broker);
     let session = sessions.get(identity);
@@ -108,7 +128,7 @@ export function createPeerjsMethod(config: PeerjsMethodConfig): PeerjsMethod {
       session = new BrokerSession({
         broker,
         local,
-        iceServers: options.iceServers,
+        configuration,
         runtime: loaded,
         log,
         offer: isPrimary ? onOffer : (offer) => offer.refuse('this peer takes no connection requests on this broker'),
@@ -126,31 +146,29 @@ export function createPeerjsMethod(config: PeerjsMethodConfig): PeerjsMethod {
     if (identity === brokerIdentity(primary) || session.busy) return;
     if (sessions.get(identity) === session) sessions.delete(identity);
     session.destroy();
-    if (sessions.size === 0) void runtime?.then((loaded) => sessions.size === 0 && loaded.discardPrepared(), () => undefined);
+    if (sessions.size === 0) runtime?.discardPrepared();
   };
 
-  /** Never throws: a connection that cannot be made is a rejected promise. */
-  const pipeFor = async (session: BrokerSession, connect: () => ReturnType<BrokerSession['connect']>, ctx: AttemptContext): Promise<Pipe> => {
-    let connection;
+  /** Never throws: a connection that cannot be made is a rejected promise. `remoteNonce` is
+   * the remote's, answered by our proof once our description exists. */
+  const pipeFor = async (
+    session: BrokerSession,
+    outgoing: boolean,
+    connect: (descriptions: DescriptionListener) => SessionConnection,
+    ctx: AttemptContext,
+    remoteNonce: string | undefined,
+  ): Promise<Pipe> => {
     try {
-      connection = connect();
+      return await openPipe(webrtc, presigning(ctx, remoteNonce), settings, { onEnd: () => release(session), log }, outgoing, connect);
     } catch (error) {
       release(session);
       throw error;
     }
-    return openPipe(connection, ctx, settings, { onEnd: () => release(session), log });
   };
 
-  /** Answer a held offer. Releasing it reports the offer's DTLS binding; the dialer's nonce
-   * (from its metadata) is then answered by our proof once our answer exists (core waits for
-   * our binding), and rides in the ANSWER with our hello. The dialer's own hello (sent when our
-   * invite link gave it our nonce) is checked while PeerJS answers. */
-  function answerOffer(offer: HeldOffer, ctx: AttemptContext) {
-    const connection = offer.release(sessionHandshake(ctx)); // reports the offer's binding
-    if (offer.metadata.nonce !== undefined) ctx.handshake.remoteNonce(offer.metadata.nonce);
-    if (offer.handshake !== undefined) ctx.handshake.remoteHello(offer.handshake);
-    return connection;
-  }
+  /** Answer a held offer: releasing it hands the offer's description to the pipe. */
+  const answerOffer = (session: BrokerSession, offer: HeldOffer, ctx: AttemptContext): Promise<Pipe> =>
+    pipeFor(session, false, (descriptions) => offer.release(descriptions), ctx, offer.metadata.nonce);
 
   function findInvite(token: string): PendingInvite | undefined {
     const presented = Buffer.from(token);
@@ -173,7 +191,7 @@ export function createPeerjsMethod(config: PeerjsMethodConfig): PeerjsMethod {
       accept: async (ctx) => {
         ctx.stage('signaling');
         const session = await sessionFor(primary);
-        return pipeFor(session, () => answerOffer(offer, ctx), ctx);
+        return answerOffer(session, offer, ctx);
       },
       reject: (reason) => offer.refuse(reason),
     };
@@ -233,7 +251,7 @@ export function createPeerjsMethod(config: PeerjsMethodConfig): PeerjsMethod {
             invites.delete(invite);
             ctx.abort.removeEventListener('abort', onAbort);
             ctx.claimRemote({ id: offer.remoteId, ...(offer.metadata.name !== undefined && { name: offer.metadata.name }) });
-            pipeFor(session, () => answerOffer(offer, ctx), ctx).then(resolve, reject);
+            answerOffer(session, offer, ctx).then(resolve, reject);
           },
           fail: (error) => {
             invites.delete(invite);
@@ -265,8 +283,8 @@ export function createPeerjsMethod(config: PeerjsMethodConfig): PeerjsMethod {
         ...(ctx.inviteToken !== undefined && { token: ctx.inviteToken }),
       };
       // Our proof for the inviter's nonce (from the link) is made once our offer exists (it
-      // names our DTLS session), while the engine applies it, and rides in the OFFER.
-      return pipeFor(session, () => session.connect(id, metadata, sessionHandshake(ctx, nonce)), ctx);
+      // names our DTLS session), while the channel connects, and rides in our first hello.
+      return pipeFor(session, true, (descriptions) => session.connect(id, metadata, descriptions), ctx, nonce);
     },
 
     listen(listener: SignalingServices): void {
@@ -282,8 +300,7 @@ export function createPeerjsMethod(config: PeerjsMethodConfig): PeerjsMethod {
       for (const invite of [...invites]) invite.fail(new TransportError('signaling', 'The peerjs plugin is shutting down.'));
       for (const session of sessions.values()) session.destroy();
       sessions.clear();
-      const loaded = await runtime?.catch(() => undefined);
-      await loaded?.dispose();
+      await runtime?.dispose();
     },
   };
 }

@@ -1,6 +1,6 @@
-/** The plugin's options and the broker-address pieces they share with links and the broker. */
+/** The plugin's options and the broker-address pieces they share with links and the broker.
+ * The engine and the ICE servers are the webrtc plugin's options. */
 import { z } from 'zod';
-import { WebRtcEngineOption } from './engine';
 
 const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
 const HOSTNAME = new RegExp(`^(?=.{1,253}$)${LABEL}(?:\\.${LABEL})*\\.?$`);
@@ -42,14 +42,6 @@ export const BrokerPath = z
 /** PeerJS puts the key into the socket URL unescaped, so it is held to URL-safe characters. */
 export const BrokerKey = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a broker key is 1 to 64 letters, digits, "_" or "-"');
 
-const IceUrl = z.string().regex(/^(?:stun|stuns|turn|turns):[^\s]{1,250}$/, 'an ICE server URL starts with stun:, stuns:, turn: or turns:');
-
-export const IceServer = z.object({
-  urls: z.union([IceUrl, z.array(IceUrl).min(1).max(8)]),
-  username: z.string().max(256).optional(),
-  credential: z.string().max(256).optional(),
-});
-
 export const DEFAULT_MAX_FRAME_SIZE = 64 * 1024;
 export const DEFAULT_LOW_WATER_MARK = 256 * 1024;
 
@@ -60,11 +52,6 @@ export const PeerjsOptions = z
     path: BrokerPath.default('/whatnext').describe('Path the broker is mounted at'),
     key: BrokerKey.default('peerjs').describe('Broker key (PeerServer "key" option)'),
     secure: z.boolean().default(false).describe('Reach the broker over TLS (wss://)'),
-    iceServers: z
-      .array(IceServer)
-      .max(16)
-      .default([])
-      .describe('STUN/TURN servers for peer connections; none means direct (LAN, loopback) paths only'),
     listen: z
       .boolean()
       .default(true)
@@ -83,7 +70,6 @@ export const PeerjsOptions = z
       .max(8 * 1024 * 1024)
       .default(DEFAULT_LOW_WATER_MARK)
       .describe('Buffered bytes under which sending resumes'),
-    engine: WebRtcEngineOption.optional().describe('WebRTC engine ({ RTCPeerConnection, RTCSessionDescription, RTCIceCandidate }); default @roamhq/wrtc'),
   })
   .prefault({});
 export type PeerjsOptions = z.output<typeof PeerjsOptions>;

@@ -32,7 +32,8 @@ import { dirname } from 'node:path';
 import vm from 'node:vm';
 import type * as PeerJs from 'peerjs';
 import { describe } from '../../core';
-import { trackPeerConnections, type WebRtcEngine } from './engine';
+import type { WebRtcEngine } from '../webrtc/service';
+import { trackPeerConnections } from './engine';
 import type { SessionRuntime } from './session';
 import { createSocketClass, type BrokerSocket, type SocketOwner } from './socket';
 

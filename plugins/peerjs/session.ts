@@ -9,15 +9,16 @@
  *   PeerJS only when the host accepts it, or refused with a reason the remote's session reads.
  * - ANSWERs and CANDIDATEs pass only for connections we started or released, from the peer
  *   they belong to; anything else is dropped (PeerJS would store it forever).
- * - Part of core's handshake travels ahead of the data channel, added to PeerJS's OFFER and
- *   ANSWER on their way out (`handshake`): each side's hello, once its proof is made.
+ * - Each connection's descriptions go to its pipe as they pass (`DescriptionListener`): the
+ *   remote's from its OFFER or ANSWER, ours as the engine makes it. What PeerJS sends is never
+ *   read or changed.
  * - The broker's EXPIRE (the remote is not registered), our refusals and LEAVE fail the
  *   matching attempts with a `TransportError` at stage 'signaling' instead of leaving them
  *   hanging. LEAVE does not reach PeerJS: PeerJS would close open peer-to-peer connections just
  *   because the remote's broker socket dropped.
  */
 import type { DataConnection, Peer, PeerError, PeerJSOption } from 'peerjs';
-import { RefusedByPeerError, TransportError, describe, webRtcBinding, webRtcMaxMessageSize, type BindingSide, type PeerId, type PeerInfo } from '../../core';
+import { RefusedByPeerError, TransportError, describe, type BindingSide, type PeerId, type PeerInfo } from '../../core';
 import {
   AnswerPayload,
   BrokerMessage,
@@ -30,7 +31,6 @@ import {
 } from './messages';
 import type { BrokerSocket, SocketOwner } from './socket';
 import { raceAbort } from '../../core/util/abort';
-import { withTimeout } from '../../core/util/timeout';
 import { randomBase32 } from '../../core/util/ids';
 
 export interface BrokerAddress {
@@ -63,7 +63,9 @@ export interface SessionRuntime {
 export interface SessionOptions {
   broker: BrokerAddress;
   local: PeerInfo;
-  iceServers: RTCIceServer[];
+  /** PeerJS's `config`, handed to every peer connection it makes: read at each construction,
+   * so it may say what the settings say now. */
+  configuration: RTCConfiguration;
   runtime: SessionRuntime;
   log(level: 'debug' | 'info' | 'warn', message: string): void;
   /** A well-formed OFFER from a WhatNext peer, held until released or refused. */
@@ -76,10 +78,6 @@ export interface SessionOptions {
 export const MAX_HELD_OFFERS = 32;
 /** Candidates kept per held offer (a peer gathers a handful). */
 const MAX_HELD_CANDIDATES = 32;
-/** How long an OFFER or ANSWER waits for our hello (one signature); after that it goes without,
- * and the pipe carries the handshake. Bounds a signer that never answers: everything the session
- * sends after that message waits with it. */
-const HELLO_WAIT_MS = 2000;
 /** The broker answers a registration at once; this bounds a broker that never does. */
 export const REGISTER_TIMEOUT_MS = 15_000;
 /** PeerJS error types that end a registration attempt. */
@@ -100,15 +98,15 @@ const REGISTRATION_ERRORS: ReadonlySet<string> = new Set([
 export interface SessionConnection {
   readonly conn: DataConnection;
   readonly remoteId: PeerId;
-  /** We dialed: PeerJS made the data channel on our side (the remote's comes from our OFFER). */
-  readonly outgoing: boolean;
   /** Aborted with a `TransportError` when the broker says the attempt cannot go on. */
   readonly failure: AbortSignal;
-  /** The largest message the remote accepts, from its SDP (`a=max-message-size`, RFC 8841):
-   * known once its offer or answer is in, which is before the channel opens. */
-  readonly remoteMaxMessageSize: number | undefined;
   /** Forget the connection (call once it closed or failed). */
   end(): void;
+}
+
+/** Hears each side's session description of one connection as it passes (its pipe does). */
+export interface DescriptionListener {
+  description(side: BindingSide, sdp: string): void;
 }
 
 interface Entry {
@@ -116,17 +114,10 @@ interface Entry {
   outgoing: boolean;
   answered: boolean;
   failure: AbortController;
-  /** Core's handshake for this connection, if it has one (see `SessionHandshake`). */
-  handshake?: SessionHandshake | undefined;
-  /** Our hello still to go out, in the OFFER (outgoing) or ANSWER (incoming) PeerJS sends. */
-  helloDue: boolean;
-  /** Our binding was reported (as our description was made, or as it left). */
-  boundLocal?: boolean;
+  descriptions: DescriptionListener;
   /** Incoming: the remote's candidates that came while its offer was held, handed to PeerJS
-   * once our ANSWER is out. */
+   * once our answer is made. */
   heldCandidates?: BrokerMessage[] | undefined;
-  /** From the remote's SDP. */
-  remoteMaxMessageSize?: number | undefined;
 }
 
 interface Held {
@@ -136,19 +127,6 @@ interface Held {
   gone: AbortController;
 }
 
-/** What the session tells a connection's handshake (core's `HandshakeAhead` and sink), and
- * takes from it, as the OFFER and ANSWER pass. */
-export interface SessionHandshake {
-  /** Our hello, to add to the OFFER or ANSWER we send; undefined: add nothing. The message
-   * waits for it (signing takes a moment). */
-  hello(): Promise<unknown>;
-  /** Outgoing: the hello the remote's ANSWER carries. */
-  remote?(hello: unknown): void;
-  /** Each side's DTLS fingerprints (`webRtcBinding`), from the SDP as it passes: the remote's
-   * before its hello is passed on, ours before ours is asked for. */
-  binding(side: BindingSide, value: string): void;
-}
-
 /** An incoming OFFER waiting for the host's decision. */
 export interface HeldOffer {
   readonly remoteId: PeerId;
@@ -156,14 +134,12 @@ export interface HeldOffer {
   readonly metadata: Metadata;
   /** The offer's SDP. */
   readonly sdp: string;
-  /** The dialer's handshake hello, if its OFFER carried one (untrusted). */
-  readonly handshake: unknown;
   /** Aborted (with a `TransportError`) when the offer can no longer be taken: the remote left,
    * the broker connection dropped, the session ended. */
   readonly gone: AbortSignal;
-  /** Let PeerJS answer the offer; returns the new data connection. `handshake` hears the
-   * offer's binding now, and gives our hello for the ANSWER. */
-  release(handshake?: SessionHandshake): SessionConnection;
+  /** Let PeerJS answer the offer; returns the new data connection. `descriptions` hears the
+   * offer's now, and ours once the engine made it. */
+  release(descriptions: DescriptionListener): SessionConnection;
   /** Tell the remote no, with a reason, and forget the offer. */
   refuse(reason: string): void;
 }
@@ -181,13 +157,10 @@ export class BrokerSession implements SocketOwner {
   #held = new Map<string, Held>();
   #capturing: string | undefined;
   #captured: DataConnection | undefined;
-  /** What PeerJS creates its peer connections with (and a prepared one with). */
-  readonly #config: RTCConfiguration;
 
   constructor(private readonly options: SessionOptions) {
     this.url = brokerUrl(options.broker);
     this.broker = options.broker;
-    this.#config = { iceServers: options.iceServers };
   }
 
   get destroyed(): boolean {
@@ -209,32 +182,23 @@ export class BrokerSession implements SocketOwner {
     await raceAbort(this.#opening, abort, abortError);
   }
 
-  /** Open a data connection to `remoteId` (after `ready`). `handshake.hello` is our hello for
-   * the OFFER; `handshake.remote` hears the one the remote's ANSWER carries, if any. */
-  connect(remoteId: PeerId, metadata: Metadata, handshake?: SessionHandshake): SessionConnection {
+  /** Open a data connection to `remoteId` (after `ready`); `descriptions` hears ours as the
+   * engine makes it and the remote's from its ANSWER. */
+  connect(remoteId: PeerId, metadata: Metadata, descriptions: DescriptionListener): SessionConnection {
     const peer = this.#peer;
     if (!peer?.open) throw new TransportError('signaling', `Not registered on the PeerJS broker at ${this.url}.`);
-    const connectionId = `dc_${randomBase32()}`;
-    const entry = this.#entry(connectionId, remoteId, true, handshake);
-    // `connectionId` is honoured by PeerJS 1.5.5 (DataConnection reads options.connectionId)
-    // though its typings omit it; knowing the id before the OFFER leaves lets the checkpoint
-    // recognise the ANSWER and CANDIDATEs that come back.
     let conn: DataConnection;
     try {
-      conn = peer.connect(remoteId, {
-        connectionId,
-        label: 'whatnext',
-        reliable: true,
-        serialization: 'raw',
-        metadata,
-      } as Parameters<Peer['connect']>[1]);
+      conn = peer.connect(remoteId, { label: 'whatnext', reliable: true, serialization: 'raw', metadata });
     } catch (error) {
       // PeerJS constructs the peer connection right here: an engine that cannot make one throws.
-      this.#entries.delete(connectionId);
       throw new TransportError('signaling', `Could not start a WebRTC peer connection: ${describe(error)}`, { cause: error });
     }
+    // Known before the OFFER leaves (PeerJS sends it once the engine made it), so the
+    // checkpoint recognises the ANSWER and CANDIDATEs that come back.
+    const entry = this.#entry(conn.connectionId, remoteId, true, descriptions);
     this.#watchOurDescription(conn, entry);
-    return this.#sessionConnection(connectionId, remoteId, conn, entry);
+    return this.#sessionConnection(conn.connectionId, remoteId, conn, entry);
   }
 
   /** Destroy the Peer (closing its connections) and drop the broker socket. */
@@ -263,36 +227,6 @@ export class BrokerSession implements SocketOwner {
 
   log(level: 'debug' | 'warn', message: string): void {
     this.options.log(level, `${this.url}: ${message}`);
-  }
-
-  outbound(data: string): string | Promise<string> {
-    // Only PeerJS's OFFERs and ANSWERs carry anything of ours; parse nothing else.
-    if (!data.includes('"OFFER"') && !data.includes('"ANSWER"')) return data;
-    const message = JSON.parse(data) as { type?: unknown; payload?: { connectionId?: unknown; handshake?: unknown; sdp?: { sdp?: unknown } } };
-    const id = message.payload?.connectionId;
-    const entry = typeof id === 'string' ? this.#entries.get(id) : undefined;
-    if (!entry || message.type !== (entry.outgoing ? 'OFFER' : 'ANSWER')) return data;
-    const candidates = entry.heldCandidates;
-    entry.heldCandidates = undefined;
-    if (candidates?.length) {
-      // After this send returns: PeerJS is in the middle of sending its answer.
-      queueMicrotask(() => {
-        if (this.#entries.get(id as string) === entry) for (const candidate of candidates) this.#socket?.deliver(candidate);
-      });
-    }
-    const handshake = entry.handshake;
-    if (!handshake || !entry.helloDue) return data;
-    entry.helloDue = false;
-    const sdp = message.payload?.sdp?.sdp;
-    if (typeof sdp === 'string') this.#reportOurBinding(entry, sdp);
-    return withTimeout(handshake.hello(), HELLO_WAIT_MS, () => new Error('our hello was not ready in time')).then(
-      (hello) => {
-        if (hello === undefined) return data;
-        message.payload!.handshake = hello;
-        return JSON.stringify(message);
-      },
-      () => data, // it goes without; the pipe carries the handshake
-    );
   }
 
   inbound(message: BrokerMessage): boolean {
@@ -380,7 +314,7 @@ export class BrokerSession implements SocketOwner {
       key: broker.key,
       secure: broker.secure,
       token: this.#token,
-      config: this.#config,
+      config: this.options.configuration,
       debug: 2, // errors and warnings, routed to the plugin log below
       pingInterval: 5000,
       logFunction: (_level, ...rest) => log('debug', `PeerJS: ${rest.map((part) => (typeof part === 'string' ? part : describe(part))).join(' ')}`),
@@ -423,31 +357,24 @@ export class BrokerSession implements SocketOwner {
 
   // --- Connections ---------------------------------------------------------------------------
 
-  #entry(connectionId: string, remoteId: string, outgoing: boolean, handshake: SessionHandshake | undefined): Entry {
-    const entry: Entry = { remoteId, outgoing, answered: !outgoing, failure: new AbortController(), handshake, helloDue: true };
+  #entry(connectionId: string, remoteId: string, outgoing: boolean, descriptions: DescriptionListener): Entry {
+    const entry: Entry = { remoteId, outgoing, answered: !outgoing, failure: new AbortController(), descriptions };
     this.#entries.set(connectionId, entry);
     return entry;
   }
 
   #sessionConnection(connectionId: string, remoteId: PeerId, conn: DataConnection, entry: Entry): SessionConnection {
-    // The next connection's peer connection is made once this one carries data or ends, not
-    // while it is negotiating. The first message is the answering side's ready byte (on the
-    // dialer) or the dialer's hello (on the answering side): negotiation is over by then.
-    const prepare = () => setImmediate(() => this.#prepareConnection());
-    conn.once('data', prepare);
     return {
       conn,
       remoteId,
-      outgoing: entry.outgoing,
       failure: entry.failure.signal,
-      get remoteMaxMessageSize() {
-        return entry.remoteMaxMessageSize;
-      },
       end: () => {
-        conn.off('data', prepare);
         if (this.#entries.get(connectionId) !== entry) return;
         this.#entries.delete(connectionId);
-        prepare();
+        // The next connection's peer connection is made now, as at registration, rather than
+        // as this one's first messages come: those are its handshake, and making one blocks
+        // the thread for a millisecond or more.
+        setImmediate(() => this.#prepareConnection());
       },
     };
   }
@@ -455,7 +382,7 @@ export class BrokerSession implements SocketOwner {
   #prepareConnection(): void {
     if (this.#destroyed) return;
     try {
-      this.options.runtime.prepareConnection(this.#config);
+      this.options.runtime.prepareConnection(this.options.configuration);
     } catch (error) {
       // PeerJS constructs its own then, and reports the failure on that connection.
       this.options.log('debug', `${this.url}: could not make a peer connection ahead: ${describe(error)}`);
@@ -501,9 +428,8 @@ export class BrokerSession implements SocketOwner {
         connectionId: id,
         metadata: metadata.data,
         sdp: payload.data.sdp.sdp,
-        handshake: payload.data.handshake,
         gone: gone.signal,
-        release: (handshake) => this.#release(id, handshake),
+        release: (descriptions) => this.#release(id, descriptions),
         refuse: (reason: string) => {
           if (this.#held.get(id) !== held) return;
           this.#held.delete(id);
@@ -515,7 +441,7 @@ export class BrokerSession implements SocketOwner {
     this.options.offer(held.offer);
   }
 
-  #release(connectionId: string, handshake: SessionHandshake | undefined): SessionConnection {
+  #release(connectionId: string, descriptions: DescriptionListener): SessionConnection {
     const held = this.#held.get(connectionId);
     if (!held) {
       throw new TransportError('signaling', 'The request is no longer pending (the remote left or the broker connection dropped).');
@@ -523,8 +449,8 @@ export class BrokerSession implements SocketOwner {
     const socket = this.#socket;
     if (!this.#peer?.open || !socket) throw new TransportError('signaling', `Not registered on the PeerJS broker at ${this.url}.`);
     this.#held.delete(connectionId);
-    const entry = this.#entry(connectionId, held.offer.remoteId, false, handshake);
-    this.#remoteDescription(entry, held.offer.sdp);
+    const entry = this.#entry(connectionId, held.offer.remoteId, false, descriptions);
+    descriptions.description('remote', held.offer.sdp);
     this.#capturing = connectionId;
     this.#captured = undefined;
     try {
@@ -538,7 +464,7 @@ export class BrokerSession implements SocketOwner {
       this.#entries.delete(connectionId);
       throw new TransportError('signaling', 'PeerJS did not take the offer.');
     }
-    // The candidates that came while the offer was held go in after our ANSWER is out, as they
+    // The candidates that came while the offer was held go in once our answer is made, as they
     // would reach a client that answered at once: handed in now, they queue on the engine ahead
     // of creating the answer and delay it. (Later ones pass straight, as for any client.)
     entry.heldCandidates = held.candidates;
@@ -546,30 +472,23 @@ export class BrokerSession implements SocketOwner {
     return this.#sessionConnection(connectionId, held.offer.remoteId, conn, entry);
   }
 
-  /** Our binding as soon as the engine has made our offer or answer: our proof for the hello
-   * in it is then made while the engine applies it, not after. (`outbound` reports it from
-   * the SDP as it leaves, if this did not.) */
+  /** Our description as soon as the engine has made our offer or answer, before PeerJS applies
+   * and sends it: our binding, and the proof over it, are then made meanwhile. After our
+   * answer, the candidates held with the offer go in (behind the answer's application: PeerJS
+   * applies it in the continuation that follows this one). */
   #watchOurDescription(conn: DataConnection, entry: Entry): void {
-    const pc = (conn as { peerConnection?: RTCPeerConnection | null }).peerConnection;
-    if (!entry.handshake || !pc) return;
+    const pc = conn.peerConnection as RTCPeerConnection | null;
+    if (!pc) return;
     this.options.runtime.onLocalDescription(pc, (sdp) => {
-      if (this.#entries.get(conn.connectionId) === entry) this.#reportOurBinding(entry, sdp);
+      if (this.#entries.get(conn.connectionId) !== entry) return;
+      entry.descriptions.description('local', sdp);
+      const candidates = entry.heldCandidates;
+      entry.heldCandidates = undefined;
+      if (!candidates?.length) return;
+      queueMicrotask(() => {
+        if (this.#entries.get(conn.connectionId) === entry) for (const candidate of candidates) this.#socket?.deliver(candidate);
+      });
     });
-  }
-
-  /** What the remote's offer or answer tells: its largest message, and its binding. */
-  #remoteDescription(entry: Entry, sdp: string): void {
-    entry.remoteMaxMessageSize = webRtcMaxMessageSize(sdp);
-    const binding = webRtcBinding(sdp);
-    if (binding !== undefined) entry.handshake?.binding('remote', binding);
-  }
-
-  #reportOurBinding(entry: Entry, sdp: string): void {
-    if (entry.boundLocal) return;
-    const binding = webRtcBinding(sdp);
-    if (binding === undefined) return;
-    entry.boundLocal = true;
-    entry.handshake?.binding('local', binding);
   }
 
   #refuse(remoteId: string, connectionId: string, reason: string): void {
@@ -582,10 +501,7 @@ export class BrokerSession implements SocketOwner {
     const entry = this.#entries.get(payload.data.connectionId);
     if (!entry?.outgoing || entry.answered || entry.remoteId !== message.src) return false;
     entry.answered = true;
-    this.#remoteDescription(entry, payload.data.sdp.sdp);
-    const hello = payload.data.handshake;
-    // Checked once PeerJS has the ANSWER: the engine applies it meanwhile.
-    if (hello !== undefined && entry.handshake?.remote) queueMicrotask(() => entry.handshake?.remote?.(hello));
+    entry.descriptions.description('remote', payload.data.sdp.sdp);
     return true;
   }
 

@@ -1,10 +1,11 @@
 /**
  * The `WebSocket` the private PeerJS copy gets: a `ws` client dressed in the small part of the
  * browser WebSocket API PeerJS uses (`onopen`, `onmessage`, `onclose`, `readyState`, `send`,
- * `close`), with a checkpoint in the middle. Every message from the broker is size-bounded,
+ * `close`), with a checkpoint on the way in. Every message from the broker is size-bounded,
  * parsed and handed to the owning session, which decides whether PeerJS sees it (and may hold
  * it back to deliver later). Nothing the broker or a remote sends can throw inside `ws`'s event
- * handler, which would otherwise surface as an uncaught exception.
+ * handler, which would otherwise surface as an uncaught exception. What PeerJS sends goes out
+ * as it is: nothing reads it.
  *
  * PeerJS builds the socket itself (`new WebSocket(url)`), so the socket finds its session
  * through the `token` query parameter: every session registers a fresh random token and passes
@@ -22,9 +23,6 @@ const HANDSHAKE_TIMEOUT_MS = 10_000;
 export interface SocketOwner {
   /** One parsed broker message: return true to hand it to PeerJS now. */
   inbound(message: BrokerMessage): boolean;
-  /** A message PeerJS sends (JSON text), returned as it should go out; a promise holds it, and
-   * every message after it, until it settles. */
-  outbound(data: string): string | Promise<string>;
   /** The socket to the broker failed (unreachable, refused, TLS, protocol error). */
   failed(error: Error): void;
   attach(socket: BrokerSocket): void;
@@ -53,8 +51,6 @@ export function createSocketClass(owners: ReadonlyMap<string, SocketOwner>, live
     readonly #ws: WebSocket;
     readonly #owner: SocketOwner;
     #closedByUs = false;
-    /** Settles once every message held for the owner (see `outbound`) is written. */
-    #held: Promise<void> | undefined;
     readonly closed: Promise<void>;
 
     constructor(url: string) {
@@ -84,32 +80,9 @@ export function createSocketClass(owners: ReadonlyMap<string, SocketOwner>, live
       return this.#ws.readyState;
     }
 
-    /** PeerJS's own messages, in the order PeerJS sends them. */
+    /** PeerJS's own messages. */
     send(data: string): void {
-      const out = this.#outbound(data);
-      if (typeof out === 'string' && !this.#held) return this.#write(out);
-      const next = (this.#held ?? Promise.resolve())
-        .then(() => out)
-        .then((text) => this.#write(text))
-        .catch((error: unknown) => this.#owner.log('warn', `could not send a PeerJS message: ${describe(error)}`))
-        .finally(() => {
-          if (this.#held === next) this.#held = undefined;
-        });
-      this.#held = next;
-    }
-
-    /** What the owner makes of a message; unchanged if it fails. */
-    #outbound(data: string): string | Promise<string> {
-      const unchanged = (error: unknown) => {
-        this.#owner.log('warn', `sent a PeerJS message unchanged: ${describe(error)}`);
-        return data;
-      };
-      try {
-        const out = this.#owner.outbound(data);
-        return typeof out === 'string' ? out : out.catch(unchanged);
-      } catch (error) {
-        return unchanged(error);
-      }
+      this.#write(data);
     }
 
     sendMessage(message: BrokerMessage): void {

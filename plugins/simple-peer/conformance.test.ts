@@ -4,9 +4,10 @@
  */
 import { afterAll } from 'vitest';
 import { describeTransportConformance, fromTransport } from '../../core/testing';
+import { createWebRtc } from '../webrtc';
 import { createSimplePeerTransport } from './transport';
 
-const transport = createSimplePeerTransport();
+const transport = createSimplePeerTransport(createWebRtc());
 afterAll(() => transport.dispose());
 
 describeTransportConformance('simple-peer (trickle)', fromTransport(transport, { trickle: true, secureSession: true }));

@@ -1,15 +1,14 @@
 /**
- * simple-peer: the WebRTC transport plugin. A data channel through simple-peer on an
- * injectable Node WebRTC engine (default @roamhq/wrtc, loaded on the first dial), for
- * signalling methods that move raw signals (manual copy-paste, any signalling server).
+ * simple-peer: the WebRTC transport plugin. A data channel through simple-peer, for signalling
+ * methods that move raw signals (manual copy-paste, any signalling server). The engine, the ICE
+ * servers and the pipe are the webrtc plugin's, a dependency:
  *
- *   simplePeer()                                    loopback / LAN: no STUN needed
- *   simplePeer({ iceServers: [{ urls: 'stun:stun.example.org:3478' }] })
- *   simplePeer({ engine: myWrtcShapedEngine })
+ *   defineConfig({ plugins: [webrtc(), simplePeer(), manual()] })
  *
  * See README.md for the options, the non-trickle gathering and clean exit.
  */
 import { definePlugin } from '../../core';
+import type { WebRtcService } from '../webrtc/service';
 import { SimplePeerOptions } from './options';
 import { SimplePeerTransport } from './transport';
 
@@ -19,16 +18,15 @@ export const simplePeer = definePlugin({
   api: '^1.0.0',
   description: 'WebRTC data channel transport (simple-peer on a Node WebRTC engine).',
   options: SimplePeerOptions,
+  dependencies: ['webrtc'],
   setup(ctx, options) {
-    const transport = new SimplePeerTransport(options);
+    const transport = new SimplePeerTransport(ctx.use<WebRtcService>('webrtc'), options);
     ctx.registerTransport(transport);
     // Open peer connections keep the process alive: close them all when the host stops.
     ctx.hooks.shutdown.tapPromise(() => transport.dispose());
   },
 });
 
-export { SimplePeerOptions, IceServer, type SimplePeerOptionsInput } from './options';
+export { SimplePeerOptions, type SimplePeerOptionsInput } from './options';
 export { SimplePeerTransport, createSimplePeerTransport, TRANSPORT_NAME } from './transport';
-export { isWebRtcEngine, loadDefaultEngine, DEFAULT_ENGINE_MODULE, type WebRtcEngine } from './engine';
 export { WireSignal, parseSignal } from './signals';
-export { LOW_WATER_MARK } from './pipe';

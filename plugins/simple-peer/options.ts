@@ -1,37 +1,11 @@
-/** Options of the simple-peer transport (validated by the host at start). */
+/** Options of the simple-peer transport (validated by the host at start). The engine and the ICE
+ * servers are the webrtc plugin's options. */
 import { z } from 'zod';
-import { isWebRtcEngine, type WebRtcEngine } from './engine';
 
 const KiB = 1024;
 
-/** STUN/TURN URL as RTCIceServer accepts it (RFC 7064/7065). */
-const IceUrl = z
-  .string()
-  .max(512)
-  .regex(/^(stun|stuns|turn|turns):[^\s]+$/, 'an ICE server URL starts with stun:, stuns:, turn: or turns:');
-
-export const IceServer = z
-  .object({
-    urls: z.union([IceUrl, z.array(IceUrl).min(1).max(16)]),
-    username: z.string().max(512).optional(),
-    credential: z.string().max(512).optional(),
-  })
-  .strict();
-export type IceServer = z.infer<typeof IceServer>;
-
 export const SimplePeerOptions = z
   .object({
-    iceServers: z
-      .array(IceServer)
-      .max(16)
-      .default([])
-      .describe('STUN/TURN servers. None by default: peers on one machine or LAN need none.'),
-    engine: z
-      .custom<WebRtcEngine>(isWebRtcEngine, {
-        message: 'engine must be an object with RTCPeerConnection, RTCSessionDescription and RTCIceCandidate constructors (the wrtc shape)',
-      })
-      .optional()
-      .describe('The Node WebRTC engine. Default: @roamhq/wrtc, loaded on the first dial.'),
     maxFrameSize: z
       .number()
       .int()

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Connection, Pipe, PipeSink, Signal } from '../../core';
 import { generateIdentity } from '../../core/connection/proof';
 import { createTestConnection, type TestConnection } from '../../core/testing';
+import { createWebRtc } from '../webrtc';
 import { createSimplePeerTransport, type SimplePeerTransport } from './transport';
 
 let transport: SimplePeerTransport;
@@ -57,7 +58,7 @@ function passOn(to: () => Pipe | undefined): PipeSink & { flush(): void } {
 
 describe('simple-peer: a relay in the middle of signalling', () => {
   it('Alice and Bob, connected directly, open (the baseline)', async () => {
-    transport = createSimplePeerTransport();
+    transport = createSimplePeerTransport(createWebRtc());
     const [alice, bob] = await Promise.all([person('Alice'), person('Bob')]);
     const toAlice: Dial = dial(true, alice.sink, () => toBob);
     const toBob: Dial = dial(false, bob.sink, () => toAlice);
@@ -68,7 +69,7 @@ describe('simple-peer: a relay in the middle of signalling', () => {
   });
 
   it('Alice and Bob, each in a session with a relay that passes every frame on, both refuse', async () => {
-    transport = createSimplePeerTransport();
+    transport = createSimplePeerTransport(createWebRtc());
     const [alice, bob] = await Promise.all([person('Alice'), person('Bob')]);
     let towardsAlice: Pipe | undefined;
     let towardsBob: Pipe | undefined;

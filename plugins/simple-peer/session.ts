@@ -1,18 +1,16 @@
 /**
- * One dial: a simple-peer instance on the injected engine, from the first signal to the
- * pipe's end.
+ * One dial: a simple-peer instance on the webrtc plugin's engine, from the first signal to the
+ * pipe's end. The session's state is its pipe's:
  *
- *   dialing ──connect──▶ open ──close()/abort──▶ closing ──▶ ended
- *      │                  └──remote close / failure──────────▶ ended
+ *   opening ──connect (+ ready)──▶ open ──close()/abort──▶ closing ──▶ ended
+ *      │                            └──remote close / failure──────────▶ ended
  *      └──failure / abort──▶ ended (pipe rejected with a TransportError naming the stage)
  *
- * Stages: 'signaling' from the start; 'ice' when ICE starts checking; 'channel' when ICE has
- * a path (DTLS and the data channel follow). simple-peer always runs with trickle on; without
- * trickle, `CompleteSignal` turns its trickled output into one complete description.
- *
- * Opening: @roamhq/wrtc can reorder the first messages the initiator sends (see core's
- * `WEBRTC_ANSWERER_READY`). So the answering side's first message is that byte, sent once its
- * channel is open and heard, and the initiator's pipe opens only when it arrives.
+ * The pipe is the webrtc plugin's (stages in order, bindings, the ready message, frames and
+ * backpressure); the session feeds it what simple-peer and the peer connection report. Stages:
+ * 'signaling' from the start; 'ice' when ICE starts checking; 'channel' when ICE has a path
+ * (DTLS and the data channel follow). simple-peer always runs with trickle on; without trickle,
+ * `CompleteSignal` turns its trickled output into one complete description.
  *
  * Closing: `close()` closes the data channel (an SCTP stream reset the remote sees as a plain
  * channel close) and lets simple-peer tear the peer connection down when the channel reports
@@ -21,18 +19,11 @@
  * peer is destroyed anyway.
  */
 import SimplePeer from 'simple-peer';
-import { TransportError, WEBRTC_ANSWERER_READY, describe, isWebRtcAnswererReady, webRtcBinding, webRtcMaxMessageSize, type BindingSide, type ConnectionStage, type DialOptions, type Pipe } from '../../core';
-import { loadDefaultEngine, type WebRtcEngine } from './engine';
+import { TransportError, describe, type ConnectionStage, type DialOptions, type Pipe } from '../../core';
+import type { ChannelLike, DataChannelPipe, WebRtcEngine, WebRtcService } from '../webrtc/service';
 import { CompleteSignal } from './gathering';
-import { DataChannelPipe, type ChannelLike } from './pipe';
+import type { SimplePeerOptions } from './options';
 import { parseSignal, toWireSignal, type WireSignal } from './signals';
-
-export interface SessionConfig {
-  engine: WebRtcEngine | undefined;
-  iceServers: RTCIceServer[];
-  maxFrameSize: number;
-  gatherTimeoutMs: number;
-}
 
 /** A remote may trickle this many candidates per dial; more is abuse. */
 export const MAX_REMOTE_CANDIDATES = 256;
@@ -41,55 +32,49 @@ export const CLOSE_TIMEOUT_MS = 1_000;
 /** Period of the peer connection state re-read (see #start). */
 export const STATE_POLL_MS = 250;
 
-const STAGE_ORDER: readonly ConnectionStage[] = ['signaling', 'ice', 'channel'];
-
 /** simple-peer's internals this session reads (typed here, since its typings omit them). */
 interface PeerInternals {
   _pc: RTCPeerConnection | null;
   _channel: (RTCDataChannel & ChannelLike) | null;
 }
 
-type State = 'dialing' | 'open' | 'closing' | 'ended';
-
 export class PeerSession {
   readonly pipe: Promise<Pipe>;
   /** Resolves once the session has released everything (peer connection closed). */
   readonly ended: Promise<void>;
 
-  #state: State = 'dialing';
-  #stage: ConnectionStage = 'signaling';
+  readonly #pipe: DataChannelPipe;
   #peer: (SimplePeer.Instance & PeerInternals) | undefined;
-  #pc: RTCPeerConnection | undefined;
-  #pipe: DataChannelPipe | undefined;
+  /** The ICE servers this dial runs with (the webrtc plugin's, as they were at its start). */
+  #iceServers: RTCIceServer[] = [];
   #gather: CompleteSignal | undefined;
   #remoteDescription = false;
-  /** Initiator: the answering side's first message has come (a wrong one failed the dial). */
-  #answererHeard = false;
-  /** Initiator: simple-peer connected, and the pipe on this channel waits for that message. */
-  #waitingChannel: (RTCDataChannel & ChannelLike) | undefined;
   #remoteCandidates = 0;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
   #statePoll: ReturnType<typeof setInterval> | undefined;
-  #resolvePipe!: (pipe: Pipe) => void;
-  #rejectPipe!: (error: Error) => void;
   #markEnded!: () => void;
   readonly #unlisten: (() => void)[] = [];
   readonly #trickle: boolean;
 
   constructor(
-    private readonly config: SessionConfig,
+    private readonly webrtc: WebRtcService,
+    private readonly config: SimplePeerOptions,
     private readonly options: DialOptions,
   ) {
     this.#trickle = options.trickle ?? true;
-    this.pipe = new Promise<Pipe>((resolve, reject) => {
-      this.#resolvePipe = resolve;
-      this.#rejectPipe = reject;
+    this.#pipe = webrtc.pipe({
+      label: 'simple-peer',
+      creator: options.initiator,
+      sink: options.sink,
+      stage: options.stage,
+      maxFrameSize: config.maxFrameSize,
+      failed: (error) => (this.#pipe.state === 'opening' ? this.#fail(error) : this.#end(error)),
+      close: () => this.#close(),
     });
-    this.pipe.catch(() => {}); // a dial nobody awaits must not be an unhandled rejection
+    this.pipe = this.#pipe.opened;
     this.ended = new Promise<void>((resolve) => (this.#markEnded = resolve));
-    this.#reportStage('signaling');
     if (options.abort.aborted) {
-      this.#fail('signaling', 'the dial was aborted before it started');
+      this.#fail(this.#dialError('signaling', 'the dial was aborted before it started'));
       return;
     }
     const onAbort = () => this.#onAbort();
@@ -102,9 +87,9 @@ export class PeerSession {
   signal(raw: unknown): void {
     const signal = parseSignal(raw);
     // Late but well-formed signals (a trickled candidate after the pipe closed) are harmless.
-    if (this.#state === 'ended' || this.#state === 'closing' || !this.#peer) return;
+    if (this.#pipe.state === 'ended' || this.#pipe.state === 'closing' || !this.#peer) return;
     this.#admit(signal);
-    if (signal.type !== 'candidate') this.#reportBinding('remote', signal.sdp);
+    if (signal.type !== 'candidate') this.#pipe.description('remote', signal.sdp);
     try {
       this.#peer.signal(signal as SimplePeer.SignalData);
     } catch (error) {
@@ -114,8 +99,8 @@ export class PeerSession {
 
   /** Close an open pipe (clean close), or fail a pending dial. Used by abort and dispose. */
   shutdown(reason: string): void {
-    if (this.#state === 'dialing') this.#fail(this.#stage, reason);
-    else this.#close();
+    if (this.#pipe.state === 'opening') this.#fail(this.#dialError(this.#pipe.stage, reason));
+    else this.#pipe.close();
   }
 
   // ---- setup ----------------------------------------------------------------------------------
@@ -123,11 +108,13 @@ export class PeerSession {
   #start(): void {
     let engine: WebRtcEngine;
     try {
-      engine = this.config.engine ?? loadDefaultEngine();
+      engine = this.webrtc.engine();
     } catch (error) {
-      this.#fail('signaling', `the WebRTC engine could not be loaded: ${describe(error)}`, error);
+      this.#fail(this.#dialError('signaling', `the WebRTC engine could not be loaded: ${describe(error)}`, error));
       return;
     }
+    const configuration = this.webrtc.configuration();
+    this.#iceServers = configuration.iceServers ?? [];
     let peer: SimplePeer.Instance & PeerInternals;
     try {
       peer = new SimplePeer({
@@ -138,11 +125,11 @@ export class PeerSession {
         // clears it, not even on destroy: at its 5 s default it kept processes alive for 5 s
         // after every close. It only matters to simple-peer's own non-trickle mode (unused).
         iceCompleteTimeout: 1,
-        config: { iceServers: this.config.iceServers },
+        config: configuration,
         wrtc: engine as unknown as SimplePeer.Options['wrtc'],
       }) as SimplePeer.Instance & PeerInternals;
     } catch (error) {
-      this.#fail('signaling', `the peer connection could not be created: ${describe(error)}`, error);
+      this.#fail(this.#dialError('signaling', `the peer connection could not be created: ${describe(error)}`, error));
       return;
     }
     this.#peer = peer;
@@ -154,7 +141,6 @@ export class PeerSession {
 
     const pc = peer._pc;
     if (!pc) return; // the constructor failed: simple-peer reports it through 'error'
-    this.#pc = pc;
     const checkStates = () => {
       this.#onIceState(pc.iceConnectionState);
       this.#onConnectionState(pc.connectionState);
@@ -210,149 +196,79 @@ export class PeerSession {
   }
 
   #onLocalSignal(data: unknown): void {
-    if (this.#state !== 'dialing' && this.#state !== 'open') return;
+    if (this.#pipe.state !== 'opening' && this.#pipe.state !== 'open') return;
     const signal = toWireSignal(data);
     if (!signal) return; // renegotiation requests: this transport never renegotiates
-    if (signal.type !== 'candidate') this.#reportBinding('local', signal.sdp);
+    if (signal.type !== 'candidate') this.#pipe.description('local', signal.sdp);
     if (this.#trickle) return this.#sendSignal(signal);
     if (signal.type === 'candidate') this.#gather?.candidate(signal.candidate);
     else this.#gather?.description(signal);
   }
 
-  /** Each side's DTLS fingerprints, from its description, before any frame can flow. */
-  #reportBinding(side: BindingSide, sdp: string): void {
-    const binding = webRtcBinding(sdp);
-    if (binding !== undefined) this.options.sink.binding?.(side, binding);
-  }
-
   #sendSignal(signal: WireSignal): void {
-    if (this.#state !== 'dialing' && this.#state !== 'open') return;
+    if (this.#pipe.state !== 'opening' && this.#pipe.state !== 'open') return;
     if (signal.type === 'candidate' && !signal.candidate.candidate) return;
     try {
       this.options.sendSignal(signal);
     } catch (error) {
-      if (this.#state === 'dialing') this.#fail('signaling', `the signalling method could not send a signal: ${describe(error)}`, error);
+      if (this.#pipe.state === 'opening') this.#fail(this.#dialError('signaling', `the signalling method could not send a signal: ${describe(error)}`, error));
     }
   }
 
   // ---- progress -------------------------------------------------------------------------------
 
-  #reportStage(stage: ConnectionStage): void {
-    this.#stage = stage;
-    try {
-      this.options.stage(stage);
-    } catch {
-      // A broken progress listener must not break the dial.
-    }
-  }
-
-  /** Move forward to `stage`, reporting any stage skipped on the way (events coalesce). */
-  #advance(stage: ConnectionStage): void {
-    if (this.#state !== 'dialing') return;
-    const from = STAGE_ORDER.indexOf(this.#stage);
-    const to = STAGE_ORDER.indexOf(stage);
-    for (let i = from + 1; i <= to; i++) this.#reportStage(STAGE_ORDER[i]!);
-  }
-
   #onIceState(state: RTCIceConnectionState): void {
-    if (state === 'checking') this.#advance('ice');
-    else if (state === 'connected' || state === 'completed') this.#advance('channel');
+    if (state === 'checking') this.#pipe.advance('ice');
+    else if (state === 'connected' || state === 'completed') this.#pipe.advance('channel');
     else if (state === 'failed') {
-      if (this.#state === 'dialing') this.#fail('ice', this.#noPath());
+      if (this.#pipe.state === 'opening') this.#fail(this.#dialError('ice', this.#noPath()));
       else this.#lost('ICE failed');
     }
   }
 
   /** The open pipe's connection failed for good (no ICE restarts here). */
   #lost(why: string): void {
-    if (this.#state === 'open') this.#end(new TransportError('channel', `simple-peer: the connection to the remote was lost (${why})`));
+    if (this.#pipe.state === 'open') this.#end(new TransportError('channel', `simple-peer: the connection to the remote was lost (${why})`));
   }
 
   #noPath(): string {
-    return `no network path to the remote was found${this.config.iceServers.length === 0 ? ' (no STUN/TURN servers are configured)' : ''}`;
+    return `no network path to the remote was found${this.#iceServers.length === 0 ? ' (no STUN/TURN servers are configured)' : ''}`;
   }
 
   #onConnectionState(state: RTCPeerConnectionState): void {
-    if (state === 'connecting') this.#advance('ice');
-    else if (state === 'connected') this.#advance('channel');
+    if (state === 'connecting') this.#pipe.advance('ice');
+    else if (state === 'connected') this.#pipe.advance('channel');
     else if (state === 'failed') {
-      const stage = this.#stage === 'signaling' ? 'ice' : this.#stage;
-      if (this.#state === 'dialing') this.#fail(stage, stage === 'ice' ? this.#noPath() : 'the secure channel (DTLS) could not be set up');
+      const stage = this.#pipe.stage === 'signaling' ? 'ice' : this.#pipe.stage;
+      if (this.#pipe.state === 'opening') this.#fail(this.#dialError(stage, stage === 'ice' ? this.#noPath() : 'the secure channel (DTLS) could not be set up'));
       else this.#lost('the peer connection failed');
     }
   }
 
   #onConnect(): void {
-    if (this.#state !== 'dialing') return;
+    if (this.#pipe.state !== 'opening') return;
     const channel = this.#peer!._channel;
     if (!channel || channel.readyState !== 'open') {
-      this.#fail('channel', 'the data channel is not open after connecting');
+      this.#fail(this.#dialError('channel', 'the data channel is not open after connecting'));
       return;
     }
-    this.#advance('channel');
-    if (!this.options.initiator) {
-      try {
-        channel.send(WEBRTC_ANSWERER_READY);
-      } catch (error) {
-        this.#fail('channel', `the data channel refused our first message: ${describe(error)}`, error);
-        return;
-      }
-    } else if (!this.#answererHeard) {
-      this.#waitingChannel = channel;
-      return;
-    }
-    this.#openPipe(channel);
-  }
-
-  #openPipe(channel: RTCDataChannel & ChannelLike): void {
-    this.#state = 'open';
-    this.#pipe = new DataChannelPipe(channel, this.options.sink, this.#frameSize(), () => this.#close());
-    this.#resolvePipe(this.#pipe);
-  }
-
-  /** Initiator: the answering side's first message, which may come before or after 'connect'. */
-  #onAnswererReady(data: Uint8Array): void {
-    this.#answererHeard = true;
-    const channel = this.#waitingChannel;
-    this.#waitingChannel = undefined;
-    if (!isWebRtcAnswererReady(data)) {
-      this.#fail('channel', 'the answering side did not start with the ready message a WhatNext simple-peer pipe sends first');
-      return;
-    }
-    if (channel) this.#openPipe(channel);
-  }
-
-  /** The configured frame size, lowered to the largest message the remote accepts. */
-  #frameSize(): number {
-    const pc = this.#pc as (RTCPeerConnection & { sctp?: { maxMessageSize?: number } | null }) | undefined;
-    let remoteMax = pc?.sctp?.maxMessageSize;
-    if (!(typeof remoteMax === 'number' && remoteMax > 0)) {
-      remoteMax = webRtcMaxMessageSize(pc?.remoteDescription?.sdp ?? '') ?? Infinity;
-    }
-    return Math.min(this.config.maxFrameSize, remoteMax);
+    this.#pipe.channelOpen(channel);
   }
 
   #onData(data: Uint8Array): void {
-    if (this.options.initiator && !this.#answererHeard) {
-      if (this.#state === 'dialing') this.#onAnswererReady(data);
-      return;
-    }
-    // Frames may arrive before 'connect' (the remote opened first); none after a local close.
-    if (this.#state === 'dialing' || this.#state === 'open') {
-      this.options.sink.frame(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-    }
+    this.#pipe.receive(data);
   }
 
   // ---- endings ----------------------------------------------------------------------------------
 
   #onPeerError(error: Error & { code?: string }): void {
-    if (this.#state === 'dialing') {
-      const stage = stageOfError(error.code) ?? (this.#stage === 'signaling' && error.code === 'ERR_CONNECTION_FAILURE' ? 'ice' : this.#stage);
+    if (this.#pipe.state === 'opening') {
+      const stage = stageOfError(error.code) ?? (this.#pipe.stage === 'signaling' && error.code === 'ERR_CONNECTION_FAILURE' ? 'ice' : this.#pipe.stage);
       let message = explainError(error);
       if (error.code === 'ERR_ICE_CONNECTION_FAILURE' || (error.code === 'ERR_CONNECTION_FAILURE' && stage === 'ice')) message = this.#noPath();
       else if (error.code === 'ERR_CONNECTION_FAILURE') message = 'the secure channel (DTLS) could not be set up';
-      this.#fail(stage, message, error);
-    } else if (this.#state === 'open') {
+      this.#fail(this.#dialError(stage, message, error));
+    } else if (this.#pipe.state === 'open') {
       const channel = this.#peer?._channel;
       // The remote closed the channel and the engine reported the teardown as an error:
       // that is still the remote's clean close.
@@ -363,7 +279,7 @@ export class PeerSession {
   }
 
   #onPeerClose(): void {
-    if (this.#state === 'dialing') this.#fail(this.#stage, 'the peer connection closed before the data channel opened');
+    if (this.#pipe.state === 'opening') this.#fail(this.#dialError(this.#pipe.stage, 'the peer connection closed before the data channel opened'));
     else this.#end(undefined);
   }
 
@@ -371,10 +287,8 @@ export class PeerSession {
     this.shutdown('the dial was aborted');
   }
 
+  /** The pipe's `close()`: it has stopped sending. */
   #close(): void {
-    if (this.#state !== 'open') return;
-    this.#state = 'closing';
-    this.#pipe?.detach();
     const peer = this.#peer!;
     const channel = peer._channel;
     if (channel && channel.readyState === 'open') {
@@ -389,22 +303,22 @@ export class PeerSession {
     peer.destroy();
   }
 
-  #fail(stage: ConnectionStage, message: string, cause?: unknown): void {
-    if (this.#state !== 'dialing') return;
-    this.#state = 'ended';
-    // Connected and still waiting: the likeliest cause is a remote that does not send it.
-    if (this.#waitingChannel) message += ' (the channel was open, but the answering side never sent its ready message)';
-    this.#rejectPipe(new TransportError(stage, `simple-peer: ${stage} failed: ${message}`, cause === undefined ? undefined : { cause }));
+  #dialError(stage: ConnectionStage, message: string, cause?: unknown): TransportError {
+    return new TransportError(stage, `simple-peer: ${stage} failed: ${message}`, cause === undefined ? undefined : { cause });
+  }
+
+  /** The dial failed: the pipe rejects with `error`, and everything is released. */
+  #fail(error: TransportError): void {
+    if (this.#pipe.state !== 'opening') return;
+    this.#pipe.end(error);
     this.#release();
   }
 
   /** The open pipe ended: release everything, then tell the sink (exactly once). */
   #end(error: Error | undefined): void {
-    if (this.#state === 'ended' || this.#state === 'dialing') return;
-    this.#state = 'ended';
-    this.#pipe?.detach();
+    if (this.#pipe.state === 'ended' || this.#pipe.state === 'opening') return;
     this.#release();
-    this.options.sink.closed(error);
+    this.#pipe.end(error);
   }
 
   #release(): void {
@@ -413,6 +327,7 @@ export class PeerSession {
     if (this.#statePoll !== undefined) clearInterval(this.#statePoll);
     this.#statePoll = undefined;
     this.#gather?.dispose();
+    this.#pipe.release();
     for (const unlisten of this.#unlisten.splice(0)) unlisten();
     const peer = this.#peer;
     if (peer && !peer.destroyed) {

@@ -5,19 +5,19 @@
 import { createRequire } from 'node:module';
 import SimplePeer from 'simple-peer';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { PluginHost, TransportError, WEBRTC_ANSWERER_READY, type ConnectionStage, type Pipe, type Signal } from '../../core';
+import { PluginHost, TransportError, type ConnectionStage, type Pipe, type Signal } from '../../core';
 import { RecordingSink, pattern, sameBytes } from '../../core/testing';
+import { LOW_WATER_MARK, WEBRTC_ANSWERER_READY, createWebRtc, webrtc, type WebRtcEngine, type WebRtcOptionsInput } from '../webrtc';
 import { simplePeer } from './index';
-import type { WebRtcEngine } from './engine';
-import { LOW_WATER_MARK } from './pipe';
+import type { SimplePeerOptionsInput } from './options';
 import { createSimplePeerTransport, type SimplePeerTransport } from './transport';
 
 const wrtc = createRequire(import.meta.url)('@roamhq/wrtc') as WebRtcEngine;
 /** Transports made in a case; each case ends by disposing them, closing whatever a failed
- * case left open. */
+ * case left open. The engine and ICE servers go to the webrtc service it runs on. */
 const made: SimplePeerTransport[] = [];
-function scoped(options: Parameters<typeof createSimplePeerTransport>[0] = {}): SimplePeerTransport {
-  const transport = createSimplePeerTransport(options);
+function scoped({ engine, iceServers, ...options }: SimplePeerOptionsInput & WebRtcOptionsInput = {}): SimplePeerTransport {
+  const transport = createSimplePeerTransport(createWebRtc({ engine, iceServers }), options);
   made.push(transport);
   return transport;
 }
@@ -361,10 +361,13 @@ describe('simple-peer plugin', () => {
   const local = { id: '0123456789abcdefghijklmnop', name: 'Tester' };
 
   it('registers the transport and closes its peers on shutdown', async () => {
-    const host = new PluginHost({ plugins: [simplePeer()], local });
+    const host = new PluginHost({ plugins: [webrtc(), simplePeer()], local });
     await host.start();
-    expect(host.plugins()[0]).toMatchObject({ name: 'simple-peer', state: 'active', transports: ['simple-peer'] });
-    expect(host.plugins()[0]!.optionsSchema).toMatchObject({ properties: { iceServers: { type: 'array' }, maxFrameSize: { type: 'integer' } } });
+    const status = (name: string) => host.plugins().find((p) => p.name === name);
+    expect(status('simple-peer')).toMatchObject({ name: 'simple-peer', state: 'active', transports: ['simple-peer'], dependencies: ['webrtc'] });
+    // The ICE servers are the webrtc plugin's option, shared by every WebRTC plugin.
+    expect(status('webrtc')!.optionsSchema).toMatchObject({ properties: { iceServers: { type: 'array' } } });
+    expect(status('simple-peer')!.optionsSchema).toMatchObject({ properties: { maxFrameSize: { type: 'integer' } } });
     const registered = host.transports.get('simple-peer') as SimplePeerTransport;
     const p = await openPair(registered);
     await host.stop();
@@ -373,17 +376,48 @@ describe('simple-peer plugin', () => {
     expect([...p.a.sink.closes, ...p.b.sink.closes]).toEqual([undefined, undefined]);
   });
 
+  it('runs each new dial with the ICE servers the webrtc plugin has then (settings apply live)', async () => {
+    const configs: (RTCConfiguration | undefined)[] = [];
+    const recording: WebRtcEngine = {
+      ...wrtc,
+      RTCPeerConnection: class extends wrtc.RTCPeerConnection {
+        constructor(configuration?: RTCConfiguration) {
+          super(configuration);
+          configs.push(configuration);
+        }
+      } as WebRtcEngine['RTCPeerConnection'],
+    };
+    const host = new PluginHost({ plugins: [webrtc({ engine: recording }), simplePeer()], local });
+    await host.start();
+    const registered = host.transports.get('simple-peer') as SimplePeerTransport;
+    const dial = () => registered.dial({ initiator: true, sink: new RecordingSink(), abort: new AbortController().signal, stage: () => {}, sendSignal: () => {} });
+    dial();
+    const stun = { urls: 'stun:127.0.0.1:9' };
+    host.configure('webrtc', { iceServers: [stun] }); // the engine, not in the form, stays
+    dial();
+    expect(configs.map((config) => config?.iceServers)).toEqual([[], [stun]]);
+    await host.stop();
+  });
+
   it('refuses bad options naming the field', async () => {
     const errors: string[] = [];
     const host = new PluginHost({
-      plugins: [simplePeer({ iceServers: [{ urls: 'http://stun.example.org' }], engine: { RTCPeerConnection: 1 } as never })],
+      plugins: [webrtc(), simplePeer({ maxFrameSize: 10 })],
       local,
     });
     host.on('plugin-error', (e) => errors.push(e.error.message));
     await host.start();
     expect(errors[0]).toContain('[plugin simple-peer] has invalid options');
-    expect(errors[0]).toContain('iceServers');
-    expect(errors[0]).toContain('engine must be an object with RTCPeerConnection');
+    expect(errors[0]).toContain('maxFrameSize');
+    await host.stop();
+  });
+
+  it('needs the webrtc plugin, and fails with it', async () => {
+    const errors: string[] = [];
+    const host = new PluginHost({ plugins: [simplePeer()], local });
+    host.on('plugin-error', (e) => errors.push(e.error.message));
+    await host.start();
+    expect(errors).toEqual(['[plugin simple-peer] depends on plugin webrtc, which is not in the config']);
     await host.stop();
   });
 });

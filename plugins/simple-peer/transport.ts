@@ -4,6 +4,7 @@
  * keeps a Node process alive (the engine's threads), so a service must close its peers to exit.
  */
 import { TransportError, type Dial, type DialOptions, type Transport } from '../../core';
+import type { WebRtcService } from '../webrtc/service';
 import { SimplePeerOptions, type SimplePeerOptionsInput } from './options';
 import { PeerSession } from './session';
 
@@ -16,7 +17,10 @@ export class SimplePeerTransport implements Transport {
   readonly #live = new Set<PeerSession>();
   #disposed = false;
 
-  constructor(options: SimplePeerOptionsInput = {}) {
+  constructor(
+    private readonly webrtc: WebRtcService,
+    options: SimplePeerOptionsInput = {},
+  ) {
     this.options = SimplePeerOptions.parse(options);
   }
 
@@ -36,15 +40,7 @@ export class SimplePeerTransport implements Transport {
         pipe,
       };
     }
-    const session = new PeerSession(
-      {
-        engine: this.options.engine,
-        iceServers: this.options.iceServers,
-        maxFrameSize: this.options.maxFrameSize,
-        gatherTimeoutMs: this.options.gatherTimeoutMs,
-      },
-      options,
-    );
+    const session = new PeerSession(this.webrtc, this.options, options);
     this.#live.add(session);
     void session.ended.then(() => this.#live.delete(session));
     return { signal: (signal) => session.signal(signal), pipe: session.pipe };
@@ -63,6 +59,7 @@ export class SimplePeerTransport implements Transport {
   }
 }
 
-export function createSimplePeerTransport(options: SimplePeerOptionsInput = {}): SimplePeerTransport {
-  return new SimplePeerTransport(options);
+/** The transport without a host: `webrtc` is the webrtc plugin's service (its `createWebRtc()`). */
+export function createSimplePeerTransport(webrtc: WebRtcService, options: SimplePeerOptionsInput = {}): SimplePeerTransport {
+  return new SimplePeerTransport(webrtc, options);
 }

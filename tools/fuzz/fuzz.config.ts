@@ -8,10 +8,11 @@ import { manual } from '../../plugins/manual';
 import { peerjs } from '../../plugins/peerjs';
 import { rxdb } from '../../plugins/rxdb';
 import { simplePeer } from '../../plugins/simple-peer';
+import { webrtc } from '../../plugins/webrtc';
 
 const brokerPort = Number(process.env.WHATNEXT_FUZZ_BROKER_PORT);
 if (!Number.isInteger(brokerPort) || brokerPort <= 0) throw new Error('WHATNEXT_FUZZ_BROKER_PORT must name the fuzz run’s own broker port');
 
 export default defineConfig({
-  plugins: [manual(), simplePeer({ iceServers: [] }), peerjs({ host: '127.0.0.1', port: brokerPort, listen: false, iceServers: [] }), rxdb()],
+  plugins: [manual(), webrtc({ iceServers: [] }), simplePeer(), peerjs({ host: '127.0.0.1', port: brokerPort, listen: false }), rxdb()],
 });

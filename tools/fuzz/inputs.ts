@@ -158,12 +158,12 @@ function hostileRequest(random: Random): FuzzInput {
 /** Options for a plugin, never ones that would make the service reach past this machine: the
  * broker is the run's own on loopback, and there are no STUN or TURN servers. */
 function pluginOptions(random: Random, seeds: Seeds): unknown {
-  const plugin = random.pick(['manual', 'simple-peer', 'peerjs', 'rxdb', 'rate-limit', 'known-peers', 'no-such-plugin', '']);
+  const plugin = random.pick(['manual', 'webrtc', 'simple-peer', 'peerjs', 'rxdb', 'rate-limit', 'known-peers', 'no-such-plugin', '']);
   const options = random.chance(0.8) ? (json(random, 3) as Record<string, unknown>) : hostileValue(random);
   if (typeof options !== 'object' || options === null || Array.isArray(options)) return { plugin, options };
   const safe: Record<string, unknown> = { ...options };
-  if (plugin === 'peerjs') Object.assign(safe, { host: '127.0.0.1', port: seeds.brokerPort, listen: false, iceServers: [] });
-  if (plugin === 'simple-peer') safe.iceServers = [];
+  if (plugin === 'peerjs') Object.assign(safe, { host: '127.0.0.1', port: seeds.brokerPort, listen: false });
+  if (plugin === 'webrtc') safe.iceServers = [];
   return { plugin, options: safe };
 }
 

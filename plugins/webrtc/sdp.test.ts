@@ -1,6 +1,7 @@
-/** What WebRTC transports read from session descriptions for core's contract. */
+/** What the WebRTC plugins read from session descriptions, and the ready message. */
 import { describe, expect, it } from 'vitest';
-import { WEBRTC_ANSWERER_READY, isWebRtcAnswererReady, webRtcBinding, webRtcMaxMessageSize } from './transport';
+import { WEBRTC_ANSWERER_READY, isWebRtcAnswererReady } from './pipe';
+import { webRtcBinding, webRtcMaxMessageSize } from './sdp';
 
 describe('webRtcBinding', () => {
   const sdp = (...lines: string[]) => ['v=0', 'o=- 1 2 IN IP4 127.0.0.1', 's=-', ...lines, 'm=application 9 UDP/DTLS/SCTP webrtc-datachannel', 'a=mid:0', ''].join('\r\n');

@@ -1,0 +1,66 @@
+/**
+ * webrtc: what every WebRTC plugin shares, as a service (`ctx.use<WebRtcService>('webrtc')` in
+ * a plugin that lists it in `dependencies`): the engine, the ICE servers (live: a change in
+ * settings applies to the next peer connection), and the one data-channel pipe.
+ *
+ *   webrtc()                                                    loopback / LAN: no STUN needed
+ *   webrtc({ iceServers: [{ urls: 'stun:stun.example.org:3478' }] })
+ *   webrtc({ engine: myWrtcShapedEngine })
+ *
+ * See README.md.
+ */
+import { definePlugin } from '../../core';
+import { loadDefaultEngine } from './engine';
+import { WebRtcOptions, type WebRtcOptionsInput } from './options';
+import { DataChannelPipe } from './pipe';
+import type { DataChannelPipeOptions, WebRtcEngine, WebRtcService } from './service';
+
+/** The service, for use without a host too (tests, benchmarks); `configure` applies new
+ * options (the plugin does on `optionsChanged`). */
+export class WebRtc implements WebRtcService {
+  #options: WebRtcOptions;
+
+  constructor(options: WebRtcOptionsInput = {}) {
+    this.#options = WebRtcOptions.parse(options);
+  }
+
+  configure(options: WebRtcOptions): void {
+    this.#options = options;
+  }
+
+  engine(): WebRtcEngine {
+    return this.#options.engine ?? loadDefaultEngine();
+  }
+
+  configuration(): RTCConfiguration {
+    return { iceServers: this.#options.iceServers };
+  }
+
+  pipe(options: DataChannelPipeOptions): DataChannelPipe {
+    return new DataChannelPipe(options);
+  }
+}
+
+export function createWebRtc(options: WebRtcOptionsInput = {}): WebRtc {
+  return new WebRtc(options);
+}
+
+export const webrtc = definePlugin({
+  name: 'webrtc',
+  version: '1.0.0',
+  api: '^1.0.0',
+  description: 'WebRTC for the WebRTC plugins: the engine, the ICE servers, and the data-channel pipe.',
+  options: WebRtcOptions,
+  setup(ctx, options) {
+    const service = new WebRtc(options);
+    ctx.provide(service);
+    // Validated by the host against the same schema.
+    ctx.hooks.optionsChanged.for(ctx.name).tap((next) => service.configure(next as WebRtcOptions));
+  },
+});
+
+export { WebRtcOptions, IceServer, type WebRtcOptionsInput } from './options';
+export { isWebRtcEngine, loadDefaultEngine, DEFAULT_ENGINE_MODULE } from './engine';
+export { webRtcBinding, webRtcMaxMessageSize } from './sdp';
+export { DataChannelPipe, WEBRTC_ANSWERER_READY, isWebRtcAnswererReady, LOW_WATER_MARK, CHANNEL_BUFFER_LIMIT, DRAIN_POLL_MS } from './pipe';
+export type { WebRtcEngine, WebRtcService, ChannelLike, DataChannelPipeOptions, DataChannelPipeState } from './service';

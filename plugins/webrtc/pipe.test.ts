@@ -1,0 +1,285 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { TransportError, type ConnectionStage, type PipeSink } from '../../core';
+import { CHANNEL_BUFFER_LIMIT, DRAIN_POLL_MS, DataChannelPipe, WEBRTC_ANSWERER_READY } from './pipe';
+import type { ChannelLike, DataChannelPipeOptions } from './service';
+
+class FakeChannel implements ChannelLike {
+  bufferedAmount = 0;
+  readyState = 'open';
+  sent: Uint8Array[] = [];
+  listeners = new Set<() => void>();
+  bufferedAmountLowThreshold?: number;
+  send(data: Uint8Array): void {
+    if (this.readyState !== 'open') throw new Error('InvalidStateError');
+    this.sent.push(data);
+    this.bufferedAmount += data.byteLength;
+  }
+}
+
+class EventChannel extends FakeChannel {
+  override bufferedAmountLowThreshold = 0;
+  addEventListener(_: 'bufferedamountlow', listener: () => void): void {
+    this.listeners.add(listener);
+  }
+  removeEventListener(_: 'bufferedamountlow', listener: () => void): void {
+    this.listeners.delete(listener);
+  }
+}
+
+function sink(): PipeSink & { drains: number; closes: (Error | undefined)[] } {
+  const s = { drains: 0, closes: [] as (Error | undefined)[], frame() {}, drain: () => void s.drains++, closed: (e?: Error) => void s.closes.push(e) };
+  return s;
+}
+
+/** A pipe over `channel`, open: made as the channel's creator, which the ready message opens
+ * (the creator sends nothing of its own, so `channel` sees only what the test sends). */
+function openPipe(channel: ChannelLike, s: PipeSink, maxFrameSize: number, close: () => void, lowWaterMark?: number): DataChannelPipe {
+  const pipe = new DataChannelPipe({ label: 'test', creator: true, sink: s, stage() {}, maxFrameSize, ...(lowWaterMark !== undefined && { lowWaterMark }), failed() {}, close });
+  pipe.channelOpen(channel);
+  pipe.receive(WEBRTC_ANSWERER_READY.slice().buffer);
+  expect(pipe.state).toBe('open');
+  return pipe;
+}
+
+describe('DataChannelPipe', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('uses bufferedamountlow where the engine has it', () => {
+    const channel = new EventChannel();
+    const s = sink();
+    const pipe = openPipe(channel, s, 1024, () => {}, 2048);
+    expect(channel.bufferedAmountLowThreshold).toBe(2048);
+    pipe.send(new Uint8Array(1024));
+    expect(pipe.bufferedAmount()).toBe(1024);
+    for (const listener of channel.listeners) listener();
+    expect(s.drains).toBe(1);
+    expect(vi.getTimerCount()).toBe(0); // no polling
+    pipe.end();
+    expect(channel.listeners.size).toBe(0);
+  });
+
+  it('without it (as @roamhq/wrtc), polls bufferedAmount only while above the low-water mark', () => {
+    const channel = new FakeChannel();
+    const s = sink();
+    const pipe = openPipe(channel, s, 1024, () => {}, 2048);
+    pipe.send(new Uint8Array(1024));
+    pipe.send(new Uint8Array(1024));
+    expect(vi.getTimerCount()).toBe(0); // at the mark: nothing to wait for
+    pipe.send(new Uint8Array(1024));
+    expect(vi.getTimerCount()).toBe(1);
+    vi.advanceTimersByTime(DRAIN_POLL_MS * 3);
+    expect(s.drains).toBe(0);
+    channel.bufferedAmount = 2048;
+    vi.advanceTimersByTime(DRAIN_POLL_MS);
+    expect(s.drains).toBe(1);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('reads the engine\'s bufferedAmount (a blocking call in wrtc) only when it could be over the mark', () => {
+    let reads = 0;
+    let queued = 0; // what the engine holds; our sends add to it
+    const channel: ChannelLike = {
+      readyState: 'open',
+      get bufferedAmount() {
+        reads++;
+        return queued;
+      },
+      send: (data: Uint8Array) => void (queued += data.byteLength),
+    };
+    const pipe = openPipe(channel, sink(), 1024, () => {}, 4096);
+    for (let i = 0; i < 4; i++) pipe.send(new Uint8Array(1024)); // 4096 sent: cannot be over
+    expect(reads).toBe(0);
+    queued = 0; // the engine sent them meanwhile
+    pipe.send(new Uint8Array(1024)); // the bound says maybe: one read, which finds room
+    expect(reads).toBe(1);
+    expect(vi.getTimerCount()).toBe(0);
+    pipe.send(new Uint8Array(1024));
+    expect(reads).toBe(1); // the bound was refreshed by that read
+  });
+
+  it('stops polling once it ends, and refuses frames after', () => {
+    const channel = new FakeChannel();
+    const s = sink();
+    const pipe = openPipe(channel, s, 1024, () => {}, 10);
+    pipe.send(new Uint8Array(100));
+    expect(vi.getTimerCount()).toBe(1);
+    pipe.end();
+    expect(vi.getTimerCount()).toBe(0);
+    expect(pipe.bufferedAmount()).toBe(0);
+    expect(() => pipe.send(new Uint8Array(1))).toThrow(TransportError);
+    expect(s.drains).toBe(0);
+  });
+
+  it('refuses an oversized frame and reports a channel closed under it as a TransportError', () => {
+    const channel = new FakeChannel();
+    const pipe = openPipe(channel, sink(), 1024, () => {});
+    expect(() => pipe.send(new Uint8Array(1025))).toThrow(RangeError);
+    pipe.send(new Uint8Array(1024));
+    channel.readyState = 'closing';
+    expect(() => pipe.send(new Uint8Array(1))).toThrow(/the data channel is closing/);
+  });
+
+  it('close() hands over to the session', () => {
+    const close = vi.fn();
+    openPipe(new FakeChannel(), sink(), 1024, close).close();
+    expect(close).toHaveBeenCalledOnce();
+  });
+});
+
+describe('DataChannelPipe: opening', () => {
+  const sdp = (fingerprint: string, ...lines: string[]) => ['v=0', 'm=application 9 UDP/DTLS/SCTP webrtc-datachannel', `a=fingerprint:sha-256 ${fingerprint}`, ...lines, ''].join('\r\n');
+
+  function opening(creator: boolean, extra: Partial<DataChannelPipeOptions> = {}) {
+    const stages: ConnectionStage[] = [];
+    const bindings: [string, string][] = [];
+    const frames: number[][] = [];
+    const failures: TransportError[] = [];
+    const s = { ...sink(), binding: (side: string, value: string) => void bindings.push([side, value]), frame: (data: Uint8Array) => void frames.push([...data]) };
+    const pipe = new DataChannelPipe({ label: 'test', creator, sink: s, stage: (stage) => stages.push(stage), maxFrameSize: 64 * 1024, failed: (error) => failures.push(error), close() {}, ...extra });
+    return { pipe, stages, bindings, frames, failures, sink: s };
+  }
+
+  it('reports the stages in order, a skipped one too, and none once open', () => {
+    const { pipe, stages } = opening(false);
+    pipe.advance('ice');
+    pipe.advance('signaling'); // never backwards
+    pipe.channelOpen(new FakeChannel()); // 'channel' on the way
+    pipe.advance('ice');
+    expect(stages).toEqual(['signaling', 'ice', 'channel']);
+    // A dial that reported 'signaling' itself.
+    const reported = opening(false, { reported: 'signaling' });
+    reported.pipe.advance('channel');
+    expect(reported.stages).toEqual(['ice', 'channel']);
+  });
+
+  it("reports each side's binding once, and caps the frame size at the remote's largest message", () => {
+    const { pipe, bindings } = opening(false);
+    pipe.description('local', sdp('AA:BB'));
+    pipe.description('local', sdp('AA:BB'));
+    pipe.description('remote', sdp('cc:dd', 'a=max-message-size:2048'));
+    expect(bindings).toEqual([
+      ['local', 'sha-256 AA:BB'],
+      ['remote', 'sha-256 CC:DD'],
+    ]);
+    pipe.channelOpen(new FakeChannel());
+    expect(pipe.maxFrameSize).toBe(2048);
+  });
+
+  it('the answering side sends the ready message first and opens; frames may come before', async () => {
+    const { pipe, frames } = opening(false);
+    pipe.receive(Uint8Array.of(1)); // the remote opened first
+    const channel = new FakeChannel();
+    pipe.channelOpen(channel);
+    expect(await pipe.opened).toBe(pipe);
+    expect(channel.sent).toEqual([WEBRTC_ANSWERER_READY]);
+    pipe.receive(Uint8Array.of(2).buffer);
+    expect(frames).toEqual([[1], [2]]);
+  });
+
+  it('the creator opens once the ready message came, before or after its channel, which is no frame', async () => {
+    for (const readyFirst of [true, false]) {
+      const { pipe, frames } = opening(true);
+      const channel = new FakeChannel();
+      if (readyFirst) pipe.receive(WEBRTC_ANSWERER_READY);
+      pipe.channelOpen(channel);
+      expect(pipe.state).toBe(readyFirst ? 'open' : 'opening');
+      if (!readyFirst) pipe.receive(WEBRTC_ANSWERER_READY);
+      expect(await pipe.opened).toBe(pipe);
+      expect(channel.sent).toEqual([]);
+      expect(frames).toEqual([]);
+    }
+  });
+
+  it('a creator whose first message is anything else fails at the channel stage, saying the channel was open', async () => {
+    const { pipe, failures } = opening(true);
+    pipe.channelOpen(new FakeChannel());
+    pipe.receive(Uint8Array.of(1, 2, 3));
+    expect(failures.map((e) => [e.stage, e.message])).toEqual([['channel', 'test: channel failed: the answering side did not start with the ready message a WhatNext test pipe sends first']]);
+    const waiting = opening(true);
+    waiting.pipe.channelOpen(new FakeChannel());
+    waiting.pipe.end(new TransportError('channel', 'test: channel failed: the dial was aborted'));
+    await expect(waiting.pipe.opened).rejects.toThrow(/the dial was aborted \(the channel was open, but the answering side never sent its ready message\)$/);
+  });
+
+  it('refuses an unordered or partially reliable channel', () => {
+    for (const channel of [Object.assign(new FakeChannel(), { ordered: false }), Object.assign(new FakeChannel(), { ordered: true, maxRetransmits: 3 })]) {
+      const { pipe, failures } = opening(false);
+      pipe.channelOpen(channel);
+      expect(failures[0]?.message).toMatch(/unordered or partially reliable/);
+      expect(channel.sent).toEqual([]);
+    }
+    // @roamhq/wrtc's way of saying "unlimited".
+    const { pipe, failures } = opening(false);
+    pipe.channelOpen(Object.assign(new FakeChannel(), { ordered: true, maxRetransmits: 65535, maxPacketLifeTime: 65535 }));
+    expect(failures).toEqual([]);
+    expect(pipe.state).toBe('open');
+  });
+
+  it('a text message fails the open pipe', () => {
+    const { pipe, failures } = opening(true);
+    pipe.channelOpen(new FakeChannel());
+    pipe.receive(WEBRTC_ANSWERER_READY);
+    pipe.receive('hello');
+    expect(failures.map((e) => e.message)).toEqual(['test: the remote sent a text message; this pipe carries binary frames only']);
+  });
+
+  it('end() tells the sink once, and close() hands over once', () => {
+    const close = vi.fn();
+    const { pipe, sink: s } = opening(false, { close });
+    pipe.channelOpen(new FakeChannel());
+    pipe.close();
+    pipe.close();
+    expect(close).toHaveBeenCalledOnce();
+    expect(() => pipe.send(Uint8Array.of(1))).toThrow(TransportError);
+    pipe.end();
+    pipe.end(new Error('late'));
+    expect(s.closes).toEqual([undefined]);
+  });
+});
+
+describe('DataChannelPipe: its own queue above the channel limit, and flush', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('queues frames over CHANNEL_BUFFER_LIMIT, counts them as buffered, and writes them as the channel drains', () => {
+    const channel = new FakeChannel();
+    const pipe = openPipe(channel, sink(), 1024 * 1024, () => {});
+    const frame = new Uint8Array(1024 * 1024);
+    const fit = CHANNEL_BUFFER_LIMIT / frame.byteLength;
+    for (let i = 0; i < fit + 2; i++) pipe.send(frame);
+    expect(channel.sent).toHaveLength(fit);
+    expect(pipe.bufferedAmount()).toBe((fit + 2) * frame.byteLength);
+    channel.bufferedAmount = 0;
+    vi.advanceTimersByTime(DRAIN_POLL_MS);
+    expect(channel.sent).toHaveLength(fit + 2);
+    expect(pipe.bufferedAmount()).toBe(2 * frame.byteLength);
+  });
+
+  it('flush() after close() waits until the channel is empty, or for its bound', async () => {
+    const channel = new FakeChannel();
+    const pipe = openPipe(channel, sink(), 1024 * 1024, () => {});
+    const fit = CHANNEL_BUFFER_LIMIT / (1024 * 1024);
+    for (let i = 0; i < fit + 1; i++) pipe.send(new Uint8Array(1024 * 1024));
+    pipe.close();
+    let flushed = false;
+    const flushing = pipe.flush(5000).then(() => (flushed = true));
+    channel.bufferedAmount = 0;
+    await vi.advanceTimersByTimeAsync(DRAIN_POLL_MS);
+    expect(channel.sent).toHaveLength(fit + 1); // the queued frame went out after close
+    expect(flushed).toBe(false); // not empty yet: the channel holds it
+    channel.bufferedAmount = 0;
+    await vi.advanceTimersByTimeAsync(DRAIN_POLL_MS);
+    await flushing;
+    expect(flushed).toBe(true);
+
+    const stuck = openPipe(new FakeChannel(), sink(), 1024, () => {});
+    stuck.send(new Uint8Array(1024));
+    stuck.close();
+    const bounded = stuck.flush(100);
+    await vi.advanceTimersByTimeAsync(100);
+    await bounded;
+    stuck.release();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});

@@ -1,0 +1,111 @@
+/**
+ * The webrtc plugin: its options, the service a dependent plugin gets, and settings that apply
+ * to the next peer connection.
+ */
+import { createRequire } from 'node:module';
+import { describe, expect, it } from 'vitest';
+import { PluginHost, definePlugin } from '../../core';
+import { createWebRtc, webrtc, WebRtcOptions, type WebRtcEngine, type WebRtcService } from './index';
+
+const local = { id: '0123456789abcdefghijklmnop', name: 'Tester' };
+const STUN = { urls: 'stun:stun.example.org:3478' };
+
+/** A plugin that depends on webrtc and keeps what `ctx.use` gave it. */
+function consumer() {
+  const seen: { service?: WebRtcService } = {};
+  const plugin = definePlugin({
+    name: 'consumer',
+    version: '1.0.0',
+    api: '^1.0.0',
+    dependencies: ['webrtc'],
+    setup(ctx) {
+      seen.service = ctx.use<WebRtcService>('webrtc');
+    },
+  });
+  return { plugin, seen };
+}
+
+describe('webrtc options', () => {
+  it('has no ICE servers and no engine by default', () => {
+    expect(WebRtcOptions.parse({})).toEqual({ iceServers: [] });
+  });
+
+  it('takes STUN and TURN servers, a TURN server with its username and credential', () => {
+    const iceServers = [STUN, { urls: ['turn:turn.example.org:3478?transport=tcp', 'turns:turn.example.org:5349'], username: 'u', credential: 'c' }, { urls: 'stuns:stun.example.org' }];
+    expect(WebRtcOptions.parse({ iceServers }).iceServers).toEqual(iceServers);
+  });
+
+  it('refuses a TURN server without its username or credential, naming the field', () => {
+    const result = WebRtcOptions.safeParse({ iceServers: [STUN, { urls: ['stun:a.example.org', 'turn:turn.example.org'], credential: 'c' }, { urls: 'turns:turn.example.org', username: 'u' }] });
+    expect(result.error?.issues.map((issue) => [issue.path, issue.message])).toEqual([
+      [['iceServers', 1, 'username'], 'a TURN server needs a username'],
+      [['iceServers', 2, 'credential'], 'a TURN server needs a credential'],
+    ]);
+  });
+
+  it('refuses what is not a STUN/TURN URL, an over-long one, and unknown fields', () => {
+    const messages = (input: unknown) => WebRtcOptions.safeParse(input).error?.issues.map((issue) => issue.message);
+    expect(messages({ iceServers: [{ urls: 'http://stun.example.org' }] })).toEqual(['an ICE server URL starts with stun:, stuns:, turn: or turns:']);
+    expect(messages({ iceServers: [{ urls: `stun:${'a'.repeat(5000)}` }] })).toEqual(['an ICE server URL is at most 512 characters']);
+    expect(WebRtcOptions.safeParse({ iceServers: [{ ...STUN, user: 'x' }] }).success).toBe(false);
+  });
+
+  it('refuses an engine without the WebRTC constructors, naming the field', () => {
+    const result = WebRtcOptions.safeParse({ engine: { RTCPeerConnection: class {} } });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]?.path).toEqual(['engine']);
+  });
+});
+
+describe('webrtc plugin', () => {
+  it('provides its service to the plugins that depend on it, and loads no engine for that', async () => {
+    const { plugin, seen } = consumer();
+    const host = new PluginHost({ plugins: [plugin(), webrtc({ iceServers: [STUN] })], local });
+    await host.start();
+    expect(host.plugins().map((p) => [p.name, p.state])).toEqual([
+      ['webrtc', 'active'],
+      ['consumer', 'active'],
+    ]);
+    expect(seen.service!.configuration()).toEqual({ iceServers: [STUN] });
+    expect(host.plugins()[0]!.optionsSchema).toMatchObject({ properties: { iceServers: { type: 'array' } } });
+    await host.stop();
+  });
+
+  it('applies new ICE servers from settings to what the next peer connection is configured with', async () => {
+    const { plugin, seen } = consumer();
+    const host = new PluginHost({ plugins: [webrtc(), plugin()], local });
+    await host.start();
+    expect(seen.service!.configuration()).toEqual({ iceServers: [] });
+    host.configure('webrtc', { iceServers: [STUN] });
+    expect(seen.service!.configuration()).toEqual({ iceServers: [STUN] });
+    // Refused settings change nothing.
+    expect(() => host.configure('webrtc', { iceServers: [{ urls: 'turn:turn.example.org' }] })).toThrow(/a TURN server needs a username/);
+    expect(seen.service!.configuration()).toEqual({ iceServers: [STUN] });
+    await host.stop();
+  });
+
+  it('refuses bad options naming the field, and its dependents fail with it', async () => {
+    const { plugin } = consumer();
+    const errors: string[] = [];
+    const host = new PluginHost({
+      plugins: [webrtc({ iceServers: [{ urls: 'http://stun.example.org' }], engine: { RTCPeerConnection: 1 } as never }), plugin()],
+      local,
+    });
+    host.on('plugin-error', (e) => errors.push(e.error.message));
+    await host.start();
+    expect(errors[0]).toContain('[plugin webrtc] has invalid options');
+    expect(errors[0]).toContain('iceServers');
+    expect(errors[0]).toContain('engine must be an object with RTCPeerConnection');
+    expect(errors[1]).toMatch(/^\[plugin consumer\] depends on plugin webrtc, which failed/);
+    await host.stop();
+  });
+
+  it('gives the injected engine, else @roamhq/wrtc, loaded once', () => {
+    const wrtc = createRequire(import.meta.url)('@roamhq/wrtc') as WebRtcEngine;
+    const injected: WebRtcEngine = { ...wrtc };
+    expect(createWebRtc({ engine: injected }).engine()).toBe(injected);
+    const loaded = createWebRtc().engine();
+    expect(loaded.RTCPeerConnection).toBe(wrtc.RTCPeerConnection);
+    expect(createWebRtc().engine()).toBe(loaded);
+  });
+});
