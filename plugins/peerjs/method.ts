@@ -74,6 +74,7 @@ function presigning(ctx: AttemptContext, remoteNonce: string | undefined): PipeC
       frame: (data) => sink.frame(data),
       drain: () => sink.drain(),
       closed: (error) => sink.closed(error),
+      path: (path) => sink.path?.(path),
       binding: (side, value) => {
         sink.binding?.(side, value);
         if (side !== 'local' || nonce === undefined) return;

@@ -89,6 +89,7 @@ class DataConnectionPipe {
       lowWaterMark: settings.lowWaterMark,
       failed: (error) => this.#fail(error),
       close: () => this.#close(),
+      peerConnection: () => this.#connection?.conn.peerConnection as RTCPeerConnection | null | undefined,
     });
   }
 

@@ -70,6 +70,7 @@ export class PeerSession {
       maxFrameSize: config.maxFrameSize,
       failed: (error) => (this.#pipe.state === 'opening' ? this.#fail(error) : this.#end(error)),
       close: () => this.#close(),
+      peerConnection: () => this.#peer?._pc,
     });
     this.pipe = this.#pipe.opened;
     this.ended = new Promise<void>((resolve) => (this.#markEnded = resolve));

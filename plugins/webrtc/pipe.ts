@@ -20,10 +20,13 @@
  *   there it polls `bufferedAmount` every `DRAIN_POLL_MS`, only while above the low-water mark.
  *   Every `bufferedAmount` read is a blocking call into that engine, so `send` reads it only when
  *   an upper bound (the last value read plus the bytes sent since) says it matters.
+ * - Path: once open, the selected candidate pair goes to the sink (`sink.path`), and again each
+ *   time ICE reports itself connected anew (an ICE restart, a network change).
  * - Received frames are the channel's buffers wrapped, not copied.
  * - The end: `sink.closed()` at most once; closing the peer connection is the plugin's.
  */
 import { TransportError, describe, type BindingSide, type ConnectionStage, type Pipe } from '../../core';
+import { connectionPath } from './path';
 import { webRtcBinding, webRtcMaxMessageSize } from './sdp';
 import type { ChannelLike, DataChannelPipe as DataChannelPipeContract, DataChannelPipeOptions, DataChannelPipeState } from './service';
 
@@ -78,6 +81,7 @@ export class DataChannelPipe implements DataChannelPipeContract {
   #poll: ReturnType<typeof setInterval> | undefined;
   #overflow: Uint8Array[] = [];
   #overflowBytes = 0;
+  #stopPath: () => void = () => {};
   /** Never below the channel's real `bufferedAmount`: only our sends raise that. */
   #bufferedBound = 0;
   /** Set while `flush` waits for the buffer to empty. */
@@ -178,6 +182,33 @@ export class DataChannelPipe implements DataChannelPipeContract {
       channel.addEventListener!('bufferedamountlow', this.#onLow);
     }
     this.#resolve(this);
+    this.#followPath();
+  }
+
+  /** Report the path now, and when ICE connects anew. A path is news, not a condition of the
+   * pipe: an engine that cannot say leaves it unreported. */
+  #followPath(): void {
+    const pc = this.options.peerConnection?.();
+    if (!pc) return;
+    let last = '';
+    const report = () => {
+      if (this.#state !== 'open') return;
+      connectionPath(pc).then(
+        (path) => {
+          const key = JSON.stringify(path);
+          if (!path || key === last || this.#state !== 'open') return;
+          last = key;
+          this.options.sink.path?.(path);
+        },
+        () => undefined,
+      );
+    };
+    const onIce = () => {
+      if (pc.iceConnectionState === 'connected' || pc.iceConnectionState === 'completed') report();
+    };
+    pc.addEventListener('iceconnectionstatechange', onIce);
+    this.#stopPath = () => pc.removeEventListener('iceconnectionstatechange', onIce);
+    report();
   }
 
   #report(stage: ConnectionStage): void {
@@ -233,6 +264,7 @@ export class DataChannelPipe implements DataChannelPipeContract {
     if (state === 'ended') return;
     this.#state = 'ended';
     this.#stopWatching();
+    this.#stopPath();
     if (state !== 'opening') return this.options.sink.closed(error);
     // The channel opened and the dial still waits: the likeliest cause is a remote that does not send it.
     if (this.#waiting && error) {
@@ -269,6 +301,7 @@ export class DataChannelPipe implements DataChannelPipeContract {
   release(): void {
     this.#flushed?.();
     this.#stopWatching();
+    this.#stopPath();
     this.#overflow = [];
     this.#overflowBytes = 0;
   }

@@ -57,6 +57,9 @@ export interface DataChannelPipeOptions {
   /** `close()` was called on the open pipe, which has stopped sending: close the connection,
    * then `end()` the pipe. */
   close(): void;
+  /** The peer connection under the channel, once there is one: the pipe reports its path (the
+   * selected candidate pair) to the sink once open, and again when ICE settles anew. */
+  peerConnection?(): RTCPeerConnection | null | undefined;
 }
 
 /** `opening` until the channel is open as a WhatNext pipe; `closing` once `close()` was called;

@@ -86,6 +86,11 @@ describe.each(methods)('over %s', (method, connect) => {
     expect(mine).toMatchObject({ method, state: 'open', direction: 'outgoing', remote: { name: 'Bob' } });
     expect(mine.transport).toBe(method === 'manual' ? 'simple-peer' : 'peerjs');
     expect(bSide.find((c) => c.id === ids.answerer)!.remote.name).toBe('Alice');
+    // On loopback both ends are host candidates: a direct path, as the transport reports it.
+    for (const [side, id] of [[alice(), ids.inviter], [bob(), ids.answerer]] as const) {
+      const reported = await side.connection(id, (c) => c.stats.path !== undefined);
+      expect(reported.stats.path).toEqual({ kind: 'direct', local: 'host', remote: 'host' });
+    }
 
     expect(await messages(alice(), ids.inviter, bob(), ids.answerer, 'chat', ['hello Bob', { n: 1 }])).toEqual(['hello Bob', { n: 1 }]);
     expect(await messages(bob(), ids.answerer, alice(), ids.inviter, 'chat', ['hello Alice'])).toEqual(['hello Alice']);
