@@ -12,7 +12,7 @@ import type { TrackDoc } from '../plugins/rxdb/model/documents';
 
 const wrtc = createRequire(import.meta.url)('@roamhq/wrtc');
 
-/** The topic both raw peers join on RxDB's signalling server. */
+/** The topic both raw peers join on RxDB's signaling server. */
 export const RAW_TOPIC = 'whatnext-bench';
 
 /** Parent → child. */
@@ -72,7 +72,7 @@ export async function until(collection: RxCollection<TrackDoc>, count: number): 
   });
 }
 
-/** RxDB's replicateWebRTC with its simple-peer connection handler and signalling server, RxDB's
+/** RxDB's replicateWebRTC with its simple-peer connection handler and signaling server, RxDB's
  * defaults otherwise (batch size 20). */
 export function replicateRaw(collection: RxCollection<TrackDoc>, signalingUrl: string) {
   return replicateWebRTC<TrackDoc, any>({

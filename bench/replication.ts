@@ -4,11 +4,11 @@
  * over its simple-peer connection handler, in the same run, two processes each.
  *
  *   ours  two real service processes (host/service/testing/spawn.ts, config
- *         bench/fixtures/replication.config.ts: manual signalling, simple-peer, the rxdb plugin
+ *         bench/fixtures/replication.config.ts: manual signaling, simple-peer, the rxdb plugin
  *         with batch size 500), driven through the protocol as a UI drives them
  *   raw   two child processes (bench/raw-rxdb-peer.ts), each an RxDB database on the same
  *         storage, replicated with replicateWebRTC + getConnectionHandlerSimplePeer through
- *         RxDB's signalling server (started here on loopback), RxDB's defaults (batch size 20)
+ *         RxDB's signaling server (started here on loopback), RxDB's defaults (batch size 20)
  *
  * Same storage (storage-localstorage on LMDB), schema, conflict handler and WebRTC engine
  * (@roamhq/wrtc) on both sides, so the difference is the replication (and, for ours, the
@@ -20,7 +20,7 @@
  *               `tracks.add` then `playlists.share` with the second peer; raw: `bulkInsert`),
  *               timed apart and reported apart, not in the sync time
  *   sync        from the start of connecting (ours: `connectManual`, invite to both sides open;
- *               raw: both peers call replicateWebRTC, signalling included) until the second
+ *               raw: both peers call replicateWebRTC, signaling included) until the second
  *               peer reports all 10,000 (ours: `tracks.changed` events for 10,000 distinct
  *               tracks, confirmed by one `playlists.get`; raw: the child's count, over IPC)
  *   live edit   the second peer is armed first; from sending the edit to the first peer (ours:
@@ -195,7 +195,7 @@ type RawPeer = ForkedPeer<RawCommand, RawReply>;
 const rawPeer = (name: string): RawPeer => forkPeer<RawCommand, RawReply>(RAW_PEER, name, { stop: { type: 'close' }, stdout: 'ignore', waitMs: WAIT_MS });
 
 async function rawRun(root: string, count: number, edits: number): Promise<RunResult> {
-  // RxDB's signalling server logs every disconnect to stdout, where the JSON lines go.
+  // RxDB's signaling server logs every disconnect to stdout, where the JSON lines go.
   const log = console.log;
   console.log = (...args: unknown[]) => (typeof args[0] === 'string' && args[0].startsWith('# ') ? undefined : log(...args));
   try {

@@ -68,14 +68,14 @@ type Settings = Omit<Required<ConnectionOptions>, Optional> & Pick<ConnectionOpt
 export interface UpgradingConnection extends Connection {
   /** The sink to hand to the transport before dialling. */
   readonly sink: PipeSink;
-  /** A stage the transport or signalling reached (ignored once a pipe is attached). */
+  /** A stage the transport or signaling reached (ignored once a pipe is attached). */
   setStage(stage: ConnectionStage): void;
   /** The transport delivered a pipe: run the handshake and open. */
   attach(pipe: Pipe): void;
   /** The attempt failed before a pipe existed. */
   fail(stage: ConnectionStage, error: unknown): void;
-  /** What of the handshake signalling can carry, for one attempt (`AttemptContext.handshake`);
-   * `claimedRemote`: who signalling says the remote is, when its nonce arrives. */
+  /** What of the handshake signaling can carry, for one attempt (`AttemptContext.handshake`);
+   * `claimedRemote`: who signaling says the remote is, when its nonce arrives. */
   handshakeAhead(claimedRemote: () => PeerId | undefined): HandshakeAhead;
 }
 

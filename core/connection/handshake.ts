@@ -6,7 +6,7 @@
  * message frames that arrive before it opens; the handshake answers through `HandshakeHost`:
  * send a frame, open, or fail.
  *
- * Part of it can go ahead while signalling (`ahead`: the `HandshakeAhead` a signalling method
+ * Part of it can go ahead while signaling (`ahead`: the `HandshakeAhead` a signaling method
  * gets): the remote's nonce, so our proof rides in our hello, and whole hellos, checked before
  * the pipe opens.
  */
@@ -37,7 +37,7 @@ export class Handshake {
   #helloSent = false;
   /** The remote's hello frame arrived on the pipe. */
   #helloReceived = false;
-  /** The remote's hello as it came through signalling, if it did and checked out. */
+  /** The remote's hello as it came through signaling, if it did and checked out. */
   #signalled: Hello | undefined;
   /** Our PROOF frame, made before we had a pipe (the remote's hello came first): sent after our hello. */
   #pendingProof: Uint8Array | undefined;
@@ -60,7 +60,7 @@ export class Handshake {
     return this.#remote;
   }
 
-  /** The handshake-ahead API for a signalling method; `claimedRemote` says who signalling says
+  /** The handshake-ahead API for a signaling method; `claimedRemote` says who signaling says
    * the remote is, when a nonce arrives (our proof names it). */
   ahead(claimedRemote: () => PeerId | undefined): HandshakeAhead {
     return {
@@ -134,7 +134,7 @@ export class Handshake {
     return auth && this.#hello(auth);
   }
 
-  /** The remote's hello as it came through signalling. One with a proof is checked now, as a
+  /** The remote's hello as it came through signaling. One with a proof is checked now, as a
    * hello on the pipe would be; if it checks out the connection opens as soon as the pipe does,
    * and the remote's hello on the pipe must then name the same peer, key and nonce. */
   #acceptSignalledHello(input: unknown): void {
@@ -171,7 +171,7 @@ export class Handshake {
         // The hello checked ahead names the peer, key and nonce our proof answers: the pipe's
         // must name the same.
         if (hello.peer.id !== signalled.peer.id || hello.auth?.key !== signalled.auth?.key || hello.auth?.nonce !== signalled.auth?.nonce) {
-          throw new ProofRefused("the remote's hello on the connection differs from the one it sent while signalling");
+          throw new ProofRefused("the remote's hello on the connection differs from the one it sent while signaling");
         }
         return;
       }

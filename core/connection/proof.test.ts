@@ -146,16 +146,16 @@ function watched(identity: PeerIdentity): { identity: PeerIdentity; signed: () =
   };
 }
 
-/** What a signalling method gets of the connection's handshake (`AttemptContext.handshake`),
- * with signalling saying the remote is `remoteId`. */
-function signalling(connection: UpgradingConnection, remoteId?: PeerId): HandshakeAhead {
+/** What a signaling method gets of the connection's handshake (`AttemptContext.handshake`),
+ * with signaling saying the remote is `remoteId`. */
+function signaling(connection: UpgradingConnection, remoteId?: PeerId): HandshakeAhead {
   return connection.handshakeAhead(() => remoteId);
 }
 
-/** The connection's hello for signalling, once `signed` says its proof exists. */
+/** The connection's hello for signaling, once `signed` says its proof exists. */
 async function helloAhead(connection: UpgradingConnection, signed: () => Promise<void>): Promise<Hello> {
   await signed();
-  const hello = await signalling(connection).hello();
+  const hello = await signaling(connection).hello();
   expect(hello).toBeDefined();
   return hello as Hello;
 }
@@ -223,18 +223,18 @@ async function aliceAndBob() {
  * an offer), Alice's hello goes ahead back (as in an answer). */
 async function ahead() {
   const { alice, bob, aliceSigns, bobSigns, a, b } = await aliceAndBob();
-  signalling(b, alice.peer.id).remoteNonce(signalling(a).nonce);
+  signaling(b, alice.peer.id).remoteNonce(signaling(a).nonce);
   const bobHello = await helloAhead(b, bobSigns.signed);
-  signalling(a).remoteHello(bobHello); // also signs Bob's nonce, from his hello
+  signaling(a).remoteHello(bobHello); // also signs Bob's nonce, from his hello
   const aliceHello = await helloAhead(a, aliceSigns.signed);
-  signalling(b).remoteHello(aliceHello);
+  signaling(b).remoteHello(aliceHello);
   const tapA = kinds(a.sink);
   const tapB = kinds(b.sink);
   const pipes = createMemoryPipePair(tapA.sink, tapB.sink);
   return { alice, bob, a, b, pipes, framesAtA: tapA.seen, framesAtB: tapB.seen, aliceHello, bobHello };
 }
 
-describe('identity proof, partly ahead through signalling', () => {
+describe('identity proof, partly ahead through signaling', () => {
   it('with both hellos ahead, each side opens with its pipe, before any frame from the other', async () => {
     const { alice, bob, a, b, pipes, framesAtA, framesAtB } = await ahead();
     b.attach(pipes.b); // Alice has no pipe yet: nothing can come from her
@@ -259,8 +259,8 @@ describe('identity proof, partly ahead through signalling', () => {
     // and his hello reaches Alice before her pipe is attached (as a data channel may deliver
     // its first message with its open event): her proof still goes in her hello, once.
     const { bob, aliceSigns, bobSigns, a, b } = await aliceAndBob();
-    signalling(a, bob.peer.id).remoteNonce(signalling(b).nonce);
-    signalling(b).remoteHello(await helloAhead(a, aliceSigns.signed));
+    signaling(a, bob.peer.id).remoteNonce(signaling(b).nonce);
+    signaling(b).remoteHello(await helloAhead(a, aliceSigns.signed));
     await bobSigns.signed(); // his proof for her nonce, from her hello
     const tapA = new SinkTap(kinds(a.sink).sink);
     const tapB = kinds(b.sink);
@@ -281,7 +281,7 @@ describe('identity proof, partly ahead through signalling', () => {
 
   it('with only the nonce ahead, the proof rides in the hello and no PROOF frame follows', async () => {
     const { bob, aliceSigns, a, b } = await aliceAndBob();
-    signalling(a, bob.peer.id).remoteNonce(signalling(b).nonce);
+    signaling(a, bob.peer.id).remoteNonce(signaling(b).nonce);
     await helloAhead(a, aliceSigns.signed);
     const { atA, atB } = await openRecorded(a, b);
     expect(atB).toEqual(['hello']); // Alice's proof was in her hello
@@ -297,7 +297,7 @@ describe('identity proof, partly ahead through signalling', () => {
     const slow: PeerIdentity = { publicKey: alice.identity.publicKey, sign: async (data) => (await gate, alice.identity.sign(data)) };
     const a = createConnection({ local: alice.peer, identity: slow });
     const b = createConnection({ local: bob.peer, identity: bob.identity });
-    signalling(a, bob.peer.id).remoteNonce(signalling(b).nonce);
+    signaling(a, bob.peer.id).remoteNonce(signaling(b).nonce);
     const opening = openRecorded(a, b); // attaches both at once
     release();
     const { atB } = await opening;
@@ -312,7 +312,7 @@ describe('identity proof, partly ahead through signalling', () => {
     // her connection, and a proof that does not verify fails it.
     const fresh = await person('Carol');
     const remote = rawRemote({ local: fresh.peer, identity: fresh.identity });
-    signalling(remote.connection).remoteHello(aliceHello);
+    signaling(remote.connection).remoteHello(aliceHello);
     const states: string[] = [];
     remote.connection.on('state', (state) => states.push(state));
     await remote.deliver(encodeHello({ ...aliceHello, auth: { nonce: aliceHello.auth!.nonce, key: aliceHello.auth!.key } }));
@@ -329,17 +329,17 @@ describe('identity proof, partly ahead through signalling', () => {
     a.attach(pipes.a);
     impostor.attach(pipes.b);
     const reason = await a.closed;
-    expect(reason).toMatchObject({ code: 'handshake-failed', message: "the remote's hello on the connection differs from the one it sent while signalling" });
+    expect(reason).toMatchObject({ code: 'handshake-failed', message: "the remote's hello on the connection differs from the one it sent while signaling" });
   });
 
-  it('ignores a malformed hello or nonce from signalling: the pipe does the whole handshake', async () => {
+  it('ignores a malformed hello or nonce from signaling: the pipe does the whole handshake', async () => {
     const alice = await person('Alice');
     const bob = await person('Bob');
     const a = createConnection({ local: alice.peer, identity: alice.identity });
     const b = createConnection({ local: bob.peer, identity: bob.identity });
-    for (const junk of [undefined, null, 42, 'hello', { protocol: 1 }, { protocol: 1, peer: bob.peer, auth: { nonce: '!' } }]) signalling(a).remoteHello(junk);
-    signalling(a, bob.peer.id).remoteNonce('not a nonce');
-    expect(await signalling(a).hello()).toBeUndefined();
+    for (const junk of [undefined, null, 42, 'hello', { protocol: 1 }, { protocol: 1, peer: bob.peer, auth: { nonce: '!' } }]) signaling(a).remoteHello(junk);
+    signaling(a, bob.peer.id).remoteNonce('not a nonce');
+    expect(await signaling(a).hello()).toBeUndefined();
     await attachAndOpen(a, b);
     expect(a.remote).toEqual(bob.peer);
     await a.close();
@@ -348,7 +348,7 @@ describe('identity proof, partly ahead through signalling', () => {
   it('a proof made for another nonce (a link whose invite is gone) is set aside, and a PROOF frame follows', async () => {
     const { alice, bob, aliceSigns, a, b } = await aliceAndBob();
     const gone = createConnection({ local: bob.peer, identity: bob.identity }); // the invite's
-    signalling(a, bob.peer.id).remoteNonce(signalling(gone).nonce);
+    signaling(a, bob.peer.id).remoteNonce(signaling(gone).nonce);
     await helloAhead(a, aliceSigns.signed);
     const { atA, atB } = await openRecorded(a, b);
     expect(a.remote).toEqual(bob.peer);
@@ -361,7 +361,7 @@ describe('identity proof, partly ahead through signalling', () => {
 
 describe("identity proof bound to the transport's session", () => {
   /** Alice and Bob, each on a pipe to someone in the middle who passes every frame on unread:
-   * what a signalling relay (a broker) can do once it has put its own session description in
+   * what a signaling relay (a broker) can do once it has put its own session description in
    * each side's place. `bindings`: what each side's transport reports (the fingerprints each
    * session description declares), or nothing. */
   async function relayed(bindings?: { alice: { local: string; remote: string }; bob: { local: string; remote: string } }) {
@@ -429,11 +429,11 @@ describe("identity proof bound to the transport's session", () => {
 
   it('a proof made ahead before our binding was known is made again for it, and still goes ahead', async () => {
     const { alice, bob, bobSigns, a, b } = await aliceAndBob();
-    signalling(b, alice.peer.id).remoteNonce(signalling(a).nonce); // the link's nonce, before Bob's session exists
+    signaling(b, alice.peer.id).remoteNonce(signaling(a).nonce); // the link's nonce, before Bob's session exists
     b.sink.binding!('local', 'sha-256 BB'); // his offer is made: the proof is made again
     a.sink.binding!('remote', 'sha-256 BB'); // Alice applies that offer
     const bobHello = await helloAhead(b, bobSigns.signed);
-    signalling(a).remoteHello(bobHello);
+    signaling(a).remoteHello(bobHello);
     a.sink.binding!('local', 'sha-256 AA');
     b.sink.binding!('remote', 'sha-256 AA');
     const { atA } = await openRecorded(a, b);
@@ -445,8 +445,8 @@ describe("identity proof bound to the transport's session", () => {
   it('a hello accepted ahead is checked again when the remote binding becomes known, and a wrong one refuses it', async () => {
     // Bob's proof names no session, and Alice, knowing none yet, accepts it ahead.
     const { alice, bob, bobSigns, aliceChecks, a, b } = await aliceAndBob();
-    signalling(b, alice.peer.id).remoteNonce(signalling(a).nonce);
-    signalling(a).remoteHello(await helloAhead(b, bobSigns.signed));
+    signaling(b, alice.peer.id).remoteNonce(signaling(a).nonce);
+    signaling(a).remoteHello(await helloAhead(b, bobSigns.signed));
     await aliceChecks.checked();
     expect(a.remote).toEqual(bob.peer); // accepted
     // Then her transport says which session she holds: Bob's proof is not for it.
@@ -464,8 +464,8 @@ describe("identity proof bound to the transport's session", () => {
     const { alice, bob, a } = await aliceAndBob();
     const elsewhere = createConnection({ local: bob.peer, identity: bob.identity });
     elsewhere.sink.binding!('local', 'sha-256 XX');
-    signalling(elsewhere, alice.peer.id).remoteNonce(signalling(a).nonce);
-    signalling(a).remoteHello(await signalling(elsewhere).hello());
+    signaling(elsewhere, alice.peer.id).remoteNonce(signaling(a).nonce);
+    signaling(a).remoteHello(await signaling(elsewhere).hello());
     // Bob on the pipe, in the session Alice holds, proves himself with a PROOF frame.
     const b = createConnection({ local: bob.peer, identity: bob.identity });
     a.sink.binding!('remote', 'sha-256 BB');
@@ -484,15 +484,15 @@ describe("identity proof bound to the transport's session", () => {
     // our own description, and so our binding, a moment later.
     const { alice, bob, bobSigns, aliceChecks, a, b } = await aliceAndBob();
     b.sink.binding!('local', 'sha-256 BB');
-    signalling(b, alice.peer.id).remoteNonce(signalling(a).nonce);
+    signaling(b, alice.peer.id).remoteNonce(signaling(a).nonce);
     const bobHello = await helloAhead(b, bobSigns.signed);
     a.sink.binding!('remote', 'sha-256 BB');
-    signalling(a, bob.peer.id).remoteNonce(bobHello.auth!.nonce); // waits for Alice's binding
-    signalling(a).remoteHello(bobHello);
+    signaling(a, bob.peer.id).remoteNonce(bobHello.auth!.nonce); // waits for Alice's binding
+    signaling(a).remoteHello(bobHello);
     await aliceChecks.checked();
     expect(a.remote).toEqual(bob.peer);
     a.sink.binding!('local', 'sha-256 AA'); // her answer exists: her proof is made now
-    signalling(b).remoteHello(await signalling(a).hello());
+    signaling(b).remoteHello(await signaling(a).hello());
     b.sink.binding!('remote', 'sha-256 AA');
     const { atA, atB } = await openRecorded(a, b);
     expect(atB).toEqual(['hello']);
@@ -502,22 +502,22 @@ describe("identity proof bound to the transport's session", () => {
 
   it('a nonce that comes after the remote\'s hello was answered with a PROOF frame adds no second proof to our hello', async () => {
     // Bob's hello reaches Alice before her pipe (simple-peer's responder sees that), so her
-    // proof for his nonce is a PROOF frame; his nonce arriving late through signalling must
+    // proof for his nonce is a PROOF frame; his nonce arriving late through signaling must
     // not also put a proof in her hello.
     const { alice, bob, aliceSigns, aliceChecks, a, b } = await aliceAndBob();
     for (const [c, local, remote] of [[a, 'sha-256 AA', 'sha-256 BB'], [b, 'sha-256 BB', 'sha-256 AA']] as const) {
       c.sink.binding!('local', local);
       c.sink.binding!('remote', remote);
     }
-    signalling(b, alice.peer.id).remoteNonce(signalling(a).nonce);
-    await signalling(b).hello(); // his proof is made: it rides in his hello
+    signaling(b, alice.peer.id).remoteNonce(signaling(a).nonce);
+    await signaling(b).hello(); // his proof is made: it rides in his hello
     const sent: Uint8Array[] = [];
     b.attach({ maxFrameSize: 64 * 1024, send: (frame) => void sent.push(frame), close() {} });
     for (const frame of sent.splice(0)) a.sink.frame(frame); // his hello, before her pipe
     await Promise.all([aliceChecks.checked(), aliceSigns.signed()]); // checked; her PROOF frame signed
     await nextTurns(1);
-    signalling(a, bob.peer.id).remoteNonce(signalling(b).nonce); // late
-    await signalling(a).hello(); // a proof made for it, if any, would be ready for her hello
+    signaling(a, bob.peer.id).remoteNonce(signaling(b).nonce); // late
+    await signaling(a).hello(); // a proof made for it, if any, would be ready for her hello
     const toBob: Uint8Array[] = [];
     a.attach({ maxFrameSize: 64 * 1024, send: (frame) => void toBob.push(frame), close() {} });
     const hello = decodeFrame(toBob[0]!);

@@ -17,7 +17,7 @@
  *
  * A side with an identity answers the remote's nonce with a proof; a side that requires proof
  * opens only after verifying the remote's. On the pipe alone that takes two trips: hellos, then
- * PROOF frames answering them. A signalling method can move part of it ahead, while the
+ * PROOF frames answering them. A signaling method can move part of it ahead, while the
  * transport connects:
  *
  * - the remote's nonce, sent ahead: our proof is made early and travels in our hello (one trip);
@@ -42,7 +42,7 @@ export const HelloAuth = z
   .object({
     nonce: HandshakeNonce,
     key: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'a key is 32 bytes of base64url').optional(),
-    /** The sender's proof over the receiver's nonce, when the nonce came ahead through signalling. */
+    /** The sender's proof over the receiver's nonce, when the nonce came ahead through signaling. */
     proof: z.string().regex(/^[A-Za-z0-9_-]{86}$/, 'a proof is a 64-byte signature in base64url').optional(),
     /** The receiver's nonce that proof answers: a proof for another (a spent link's) is set
      * aside and a PROOF frame follows; one for the receiver's own nonce that fails is refused. */
@@ -107,7 +107,7 @@ export const webCryptoSuite: ProofSuite = {
 /** Why the handshake refuses a remote. */
 export class ProofRefused extends Error {}
 
-/** A proof made ahead, over a nonce the remote sent through signalling. */
+/** A proof made ahead, over a nonce the remote sent through signaling. */
 interface EarlyProof {
   nonce: string;
   remoteId: string;
@@ -119,14 +119,14 @@ interface EarlyProof {
 
 /**
  * One connection's side of the proof exchange. Our proof answers the remote's nonce: it rides
- * in our hello when it was made ahead (over the nonce signalling brought) and is ready in time,
+ * in our hello when it was made ahead (over the nonce signaling brought) and is ready in time,
  * else a PROOF frame carries it once both hellos are known. A proof in a hello that answers
  * another nonce (a stale link, say) is not fatal: the prover sees the real nonce in our hello
  * and follows with a PROOF frame.
  */
 export class Authenticator {
   readonly #nonce = secureRandomBytes(16);
-  /** Our nonce as sent: in the hello, and through signalling by methods that can. */
+  /** Our nonce as sent: in the hello, and through signaling by methods that can. */
   readonly nonce = toBase64Url(this.#nonce);
   /** The remote as its hello (from the pipe, or checked ahead) says: its id, key and nonce. */
   #remote: { id: string; key?: Uint8Array; nonce?: string } | undefined;
@@ -155,7 +155,7 @@ export class Authenticator {
   ) {}
 
   /**
-   * The remote's nonce (and the id it claims) arrived through signalling: sign it now, so the
+   * The remote's nonce (and the id it claims) arrived through signaling: sign it now, so the
    * proof can go out in our hello. Untrusted and best effort: a malformed nonce, or one that
    * comes after our hello, is ignored; a newer one replaces an older (a link's nonce, say, when
    * the remote's hello says otherwise); a wrong one only costs a PROOF frame later.
@@ -215,7 +215,7 @@ export class Authenticator {
     else if (proof.answers === this.nonce) throw this.#refusal();
   }
 
-  /** Our auth with the proof made ahead, for a hello sent through signalling: resolves once
+  /** Our auth with the proof made ahead, for a hello sent through signaling: resolves once
    * that proof is made (undefined if none is being made, or making it failed). */
   async signalledAuth(): Promise<HelloAuth | undefined> {
     const early = this.#early;

@@ -1,5 +1,5 @@
 /**
- * The signalling contract. A signalling method moves opaque signals between two peers for one
+ * The signaling contract. A signaling method moves opaque signals between two peers for one
  * connection attempt (or, like a broker, hands over a ready pipe), and can ask the user to do
  * something: show an invite, paste a reply.
  */
@@ -68,7 +68,7 @@ export interface AttemptContext {
   ask(question: Question, validate?: (answer: string) => void): Promise<string>;
   /** Tell core who the remote claims to be, as soon as it is known (before approval). */
   claimRemote(remote: RemoteClaim): void;
-  /** The connection handshake, for methods that can carry part of it while signalling. */
+  /** The connection handshake, for methods that can carry part of it while signaling. */
   readonly handshake: HandshakeAhead;
 }
 
@@ -77,7 +77,7 @@ export const HandshakeNonce = z.string().regex(/^[A-Za-z0-9_-]{22}$/, 'a nonce i
 
 /**
  * Core's connection handshake proves each peer's id on the pipe, which takes trips once the
- * pipe opens. A method that can carry a little through signalling moves that work ahead, while
+ * pipe opens. A method that can carry a little through signaling moves that work ahead, while
  * the transport connects: the nonce one way (say, in an offer), the hello the other (in the
  * answer). Then the side that got the hello opens as soon as its pipe does, and the other on
  * the first frame. All optional; what comes in here is untrusted and checked as if it came on

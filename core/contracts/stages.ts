@@ -3,7 +3,7 @@ import { z } from 'zod';
 /** The stages a connection goes through, in order. Reported live so the UI can say where a
  * connection is, and on failure which stage failed. */
 export const ConnectionStage = z.enum([
-  'signaling', // exchanging offers/answers through the signalling method
+  'signaling', // exchanging offers/answers through the signaling method
   'ice', // finding a network path
   'channel', // secure channel (DTLS) and data channel opening
   'handshake', // core's hello: peer ids, versions

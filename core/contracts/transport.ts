@@ -41,7 +41,7 @@ export interface PipeSink {
    * it (for WebRTC, the certificate fingerprints its session description declares: the webrtc
    * plugin's `webRtcBinding`). Report each side once, as soon as it is known and before the
    * first frame: core's handshake then binds each peer's proof of identity to that session, so
-   * whoever relays signalling (a broker, say) cannot sit in the middle. Core's sink implements
+   * whoever relays signaling (a broker, say) cannot sit in the middle. Core's sink implements
    * it; a transport without such a session never calls it.
    */
   binding?(side: BindingSide, value: string): void;
@@ -69,21 +69,21 @@ export interface Pipe {
   close(): void;
 }
 
-/** Opaque, JSON-serialisable signalling payload (SDP offer/answer, ICE candidate, ...). */
+/** Opaque, JSON-serialisable signaling payload (SDP offer/answer, ICE candidate, ...). */
 export type Signal = unknown;
 
 export interface DialOptions {
   /** True on the side that starts the exchange (creates the offer). */
   initiator: boolean;
   sink: PipeSink;
-  /** Hand a local signal to signalling for delivery to the remote. */
+  /** Hand a local signal to signaling for delivery to the remote. */
   sendSignal(signal: Signal): void;
   /** Report progress so a user never watches a silent spinner. */
   stage(stage: ConnectionStage): void;
   /** Aborting fails the dial (if still pending) and closes the pipe. */
   abort: AbortSignal;
   /** When false, the transport must emit one complete signal per side (no trickle ICE): used by
-   * signalling methods that move signals by hand. Default true. */
+   * signaling methods that move signals by hand. Default true. */
   trickle?: boolean;
 }
 

@@ -95,7 +95,7 @@ export class ConnectionManager {
       try {
         await method.listen({ local: this.host.local, incoming: (attempt) => this.#incoming(attempt) });
       } catch (error) {
-        this.host.log('warn', `signalling method ${method.name} could not listen: ${describe(error)}`);
+        this.host.log('warn', `signaling method ${method.name} could not listen: ${describe(error)}`);
       }
     }
   }
@@ -138,7 +138,7 @@ export class ConnectionManager {
       const link = this.#codeAsLink(input.trim()) ?? parseLink(input.trim(), { schemes: this.#options.linkSchemes });
       if (!this.host.signaling.has(link.via)) {
         const installed = this.host.signaling.list().map((m) => m.name).join(', ') || 'none';
-        throw new LinkError('unknown-method', `This link uses the signalling method "${link.via}", which is not installed (installed: ${installed}).`);
+        throw new LinkError('unknown-method', `This link uses the signaling method "${link.via}", which is not installed (installed: ${installed}).`);
       }
       const resolved = this.host.hooks.resolveLink.for(link.via).call(link);
       if (!resolved) throw new LinkError('unresolved', `No plugin could read this "${link.via}" link.`);
@@ -210,7 +210,7 @@ export class ConnectionManager {
     try {
       method = this.host.signaling.get(incoming.method);
     } catch {
-      return incoming.reject(`unknown signalling method ${incoming.method}`);
+      return incoming.reject(`unknown signaling method ${incoming.method}`);
     }
     const attempt = this.#newAttempt(method.name, 'incoming', incoming.remote);
     attempt.inviteToken = incoming.token;
@@ -289,7 +289,7 @@ export class ConnectionManager {
       }
       connection.attach(pipe);
       await raceAbort(connection.opened, attempt.abort.signal);
-      // A claim made during signalling (a reply code, say) must match who the handshake met.
+      // A claim made during signaling (a reply code, say) must match who the handshake met.
       const claimed = attempt.remote.id;
       if (claimed && connection.remote?.id !== claimed) {
         throw new TransportError('handshake', `The peer claimed to be ${claimed} but is ${connection.remote?.id}.`);
@@ -314,7 +314,7 @@ export class ConnectionManager {
       sink: connection.sink,
       dial: (transport, options) => {
         if (!method.transports.includes(transport)) {
-          throw new WhatNextError('transport_not_supported', `signalling method ${method.name} cannot drive transport ${transport}`);
+          throw new WhatNextError('transport_not_supported', `signaling method ${method.name} cannot drive transport ${transport}`);
         }
         attempt.transport = transport;
         return this.host.transports.get(transport).dial({ ...options, sink: connection.sink, stage: (s: ConnectionStage) => connection.setStage(s), abort: attempt.abort.signal });

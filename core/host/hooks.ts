@@ -43,7 +43,7 @@ interface HookSpec<H> {
   /** A failing tap is reported (its plugin marked failed) and the others still run; otherwise
    * the error reaches whoever called the hook. */
   isolated: boolean;
-  /** A `HookMap`: one hook per key (a signalling method, a plugin). */
+  /** A `HookMap`: one hook per key (a signaling method, a plugin). */
   keyed: boolean;
 }
 
@@ -57,7 +57,7 @@ const keyedHook = <H>(create: (key: string) => H, { isolated }: { isolated: bool
 export const HOOKS = Object.freeze({
   /** After every plugin's setup: async initialisation. */
   init: hook(() => new AsyncSeriesHook<[]>([], 'init'), { isolated: true }),
-  /** Keyed by signalling method: validate a link's parameters. Signalling methods tap their own
+  /** Keyed by signaling method: validate a link's parameters. Signaling methods tap their own
    * key automatically when registered. */
   resolveLink: keyedHook((method) => new SyncBailHook<[ParsedLink], LinkTarget | undefined>(['link'], `resolveLink:${method}`), { isolated: false }),
   /** Bail hook: the first tap returning a decision wins (see `ApprovalRequest`). */

@@ -85,7 +85,7 @@ export const DEFAULT_PLUGIN_TIMEOUT_MS = 10_000;
 export class PluginHost {
   readonly hooks: HostHooks = createHooks();
   readonly transports = new Registry<Transport>('transport', 'unknown_transport');
-  readonly signaling = new Registry<SignalingMethod>('signalling method', 'unknown_signaling_method');
+  readonly signaling = new Registry<SignalingMethod>('signaling method', 'unknown_signaling_method');
   readonly local: PeerInfo;
   readonly timeoutMs: number;
 

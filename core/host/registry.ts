@@ -1,4 +1,4 @@
-/** A named registry of things plugins provide (transports, signalling methods), remembering
+/** A named registry of things plugins provide (transports, signaling methods), remembering
  * which plugin provided each so a failed plugin's entries can be withdrawn. */
 import type { ErrorCode } from '../error-codes';
 import { PluginConfigError, WhatNextError } from '../errors';

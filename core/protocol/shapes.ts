@@ -111,7 +111,7 @@ export type KnownPeer = z.infer<typeof KnownPeer>;
 
 export const Settings = z.object({
   displayName: DisplayName,
-  /** The signalling method new invites use unless overridden. */
+  /** The signaling method new invites use unless overridden. */
   defaultMethod: z.string().max(64).optional(),
   /** Accept requests from known peers without asking. */
   autoAcceptKnownPeers: z.boolean(),

@@ -201,7 +201,7 @@ export function pendingMemoryRendezvous(): number {
 
 /**
  * A `Transport` named 'memory'. The initiator registers a rendezvous and signals its id (plus a
- * candidate when trickling, so signalling code sees more than one signal); the responder
+ * candidate when trickling, so signaling code sees more than one signal); the responder
  * creates the pipe pair and answers; the answer completes the initiator.
  */
 export function createMemoryTransport(options: MemoryPipeOptions = {}): Transport {
@@ -287,7 +287,7 @@ export interface TransportPair {
 
 /**
  * Dial both sides of a raw-signal transport in this process and relay their signals to each
- * other (through JSON, on a later tick, as a real signalling channel would). Rejects if either
+ * other (through JSON, on a later tick, as a real signaling channel would). Rejects if either
  * dial fails or refuses a signal, aborting the other.
  */
 export async function pairFromTransport(

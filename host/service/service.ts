@@ -134,7 +134,7 @@ export class Service {
     'links.open': ({ link }) => this.connections.openLink(link),
     'attempts.invite': ({ method }) => {
       const chosen = method ?? this.state.settings.defaultMethod ?? this.host.signaling.list()[0]?.name;
-      if (!chosen) throw new WhatNextError('no_signaling', 'No signalling method is installed: add one to plugins.config.ts.');
+      if (!chosen) throw new WhatNextError('no_signaling', 'No signaling method is installed: add one to plugins.config.ts.');
       return this.connections.invite(chosen);
     },
     'attempts.list': () => this.connections.attempts(),
@@ -169,7 +169,7 @@ export class Service {
     'settings.get': () => this.state.settings,
     'settings.update': (change) => {
       if (change.defaultMethod !== undefined && !this.host.signaling.has(change.defaultMethod)) {
-        throw new WhatNextError('unknown_signaling', `There is no signalling method named "${change.defaultMethod}".`);
+        throw new WhatNextError('unknown_signaling', `There is no signaling method named "${change.defaultMethod}".`);
       }
       const settings = this.state.updateSettings(change);
       this.#broadcast('settings.changed', settings);

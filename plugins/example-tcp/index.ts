@@ -2,7 +2,7 @@
  * Example third-party transport: frames over a TCP socket, length-prefixed. Written only
  * against `core`'s public contract, as an outside plugin author would; it exists to be copied.
  *
- * Signalling: the initiator listens on a port and signals an offer `{ host, port, nonce }`; the
+ * Signaling: the initiator listens on a port and signals an offer `{ host, port, nonce }`; the
  * responder answers, connects and sends the nonce first, so a stray connection is refused.
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
@@ -12,7 +12,7 @@ import { TransportError, definePlugin, type Dial, type DialOptions, type Pipe, t
 
 const TcpSignal = z.discriminatedUnion('type', [
   z.object({ type: z.literal('offer'), host: z.string().max(255), port: z.number().int().min(1).max(65535), nonce: z.string().regex(/^[0-9a-f]{32}$/) }).strict(),
-  // Sent back so signalling sees one signal per side; the connection itself carries the proof.
+  // Sent back so signaling sees one signal per side; the connection itself carries the proof.
   z.object({ type: z.literal('answer') }).strict(),
 ]);
 

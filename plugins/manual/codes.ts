@@ -1,5 +1,5 @@
 /**
- * Manual signalling codes: one complete signal (non-trickle SDP) per side, compressed and
+ * Manual signaling codes: one complete signal (non-trickle SDP) per side, compressed and
  * URL-safe, so they survive chat apps and copy-paste.
  *
  *   invite code  wno1.<base64url(zlib(json))>   { t: token, i: inviter id, n: name, x: expiry (s), s: offer, h? }

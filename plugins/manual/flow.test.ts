@@ -1,6 +1,6 @@
 /**
  * The connection flow end to end in one process: two hosts with core's ConnectionManager, manual
- * signalling over the in-memory reference transport (the same flow the service runs over WebRTC).
+ * signaling over the in-memory reference transport (the same flow the service runs over WebRTC).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { definePlugin, type PluginInstance } from '../../core/plugin';
@@ -62,7 +62,7 @@ async function peer(name: string, id: string, extra: PluginInstance[] = [], opti
 const ALICE = '0000000000000000000000alice';
 const BOB = '00000000000000000000000bob0';
 
-describe('ConnectionManager over manual signalling', () => {
+describe('ConnectionManager over manual signaling', () => {
   it('invite → open link → approve → reply code → open, messages both ways', async () => {
     const alice = await peer('Alice', ALICE.slice(-26));
     const bob = await peer('Bob', BOB.slice(-26));
@@ -181,7 +181,7 @@ describe('ConnectionManager over manual signalling', () => {
     const bob = await peer('Bob', BOB.slice(-26));
     const rejected: unknown[] = [];
     bob.manager.on('link-rejected', (r) => rejected.push(r));
-    expect(() => bob.manager.openLink('whtnxt://connect?v=1&via=telepathy')).toThrow('This link uses the signalling method "telepathy", which is not installed (installed: manual).');
+    expect(() => bob.manager.openLink('whtnxt://connect?v=1&via=telepathy')).toThrow('This link uses the signaling method "telepathy", which is not installed (installed: manual).');
     expect(() => bob.manager.openLink('whtnxt://connect?v=1&via=manual&o=garbage')).toThrow(/not a WhatNext invite code/);
     expect(rejected).toHaveLength(2);
   });

@@ -1,5 +1,5 @@
 /**
- * Manual signalling: no server. The invite link (or code) carries the complete offer; the
+ * Manual signaling: no server. The invite link (or code) carries the complete offer; the
  * answering side shows a reply code; pasting it on the inviting side completes the connection.
  * Needs a transport that can produce one complete signal per side (`trickle: false`). Both
  * codes carry the sender's handshake nonce, so each side's identity proof rides in its hello.

@@ -1,5 +1,5 @@
 /**
- * WhatNext plugin: signalling through a PeerJS broker, with the PeerJS data connection as the
+ * WhatNext plugin: signaling through a PeerJS broker, with the PeerJS data connection as the
  * transport. The engine, the ICE servers and the pipe are the webrtc plugin's, a dependency.
  * See README.md.
  *
@@ -14,7 +14,7 @@ export const peerjs = definePlugin({
   name: 'peerjs',
   version: '0.1.0',
   api: '^1.0.0',
-  description: 'Signalling through a PeerJS broker; its WebRTC data connection is the transport.',
+  description: 'Signaling through a PeerJS broker; its WebRTC data connection is the transport.',
   options: PeerjsOptions,
   dependencies: ['webrtc'],
   setup(ctx, options) {

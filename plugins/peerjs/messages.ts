@@ -12,7 +12,7 @@ export const ConnectionId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
 /** Any PeerJS id the broker may put in `src` (PeerJS allows `[A-Za-z0-9]+` joined by ` `, `_`, `-`). */
 const BrokerPeerId = z.string().min(1).max(128);
 
-/** A handshake nonce passed ahead through signalling so that each side's hello can carry its
+/** A handshake nonce passed ahead through signaling so that each side's hello can carry its
  * proof (see core's proof.ts). Best effort: a malformed one is dropped, not fatal. */
 const HandshakeNonceField = HandshakeNonce.optional().catch(undefined);
 

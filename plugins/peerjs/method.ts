@@ -1,5 +1,5 @@
 /**
- * The 'peerjs' signalling method: a PeerJS broker finds the other peer by id, and the PeerJS
+ * The 'peerjs' signaling method: a PeerJS broker finds the other peer by id, and the PeerJS
  * data connection it sets up is the pipe.
  *
  * - `invite` registers on the configured broker, presents a link carrying the broker address

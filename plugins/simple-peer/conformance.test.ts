@@ -1,6 +1,6 @@
 /**
  * core's transport conformance suite against the simple-peer transport, with trickle ICE and
- * without (one complete signal per side, as manual signalling uses it).
+ * without (one complete signal per side, as manual signaling uses it).
  */
 import { afterAll } from 'vitest';
 import { describeTransportConformance, fromTransport } from '../../core/testing';

@@ -1,5 +1,5 @@
 /**
- * One complete signal per side, for signalling by hand (`trickle: false`).
+ * One complete signal per side, for signaling by hand (`trickle: false`).
  *
  * simple-peer's own non-trickle mode waits for the engine's end-of-candidates, or for its
  * 5 s `iceCompleteTimeout` if that never comes. Here the session runs simple-peer with trickle

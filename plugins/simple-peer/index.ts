@@ -1,6 +1,6 @@
 /**
- * simple-peer: the WebRTC transport plugin. A data channel through simple-peer, for signalling
- * methods that move raw signals (manual copy-paste, any signalling server). The engine, the ICE
+ * simple-peer: the WebRTC transport plugin. A data channel through simple-peer, for signaling
+ * methods that move raw signals (manual copy-paste, any signaling server). The engine, the ICE
  * servers and the pipe are the webrtc plugin's, a dependency:
  *
  *   defineConfig({ plugins: [webrtc(), simplePeer(), manual()] })

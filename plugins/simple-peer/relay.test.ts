@@ -1,5 +1,5 @@
 /**
- * Someone who controls signalling (a broker, or whoever carries the manual codes) can answer
+ * Someone who controls signaling (a broker, or whoever carries the manual codes) can answer
  * each peer's description with one of its own, hold a WebRTC session with each, and pass every
  * frame on unread. The handshake's proofs name each peer's own DTLS session (the fingerprints
  * this transport reports to core), so the relay can pass them on but never make them fit: real
@@ -56,7 +56,7 @@ function passOn(to: () => Pipe | undefined): PipeSink & { flush(): void } {
   return sink;
 }
 
-describe('simple-peer: a relay in the middle of signalling', () => {
+describe('simple-peer: a relay in the middle of signaling', () => {
   it('Alice and Bob, connected directly, open (the baseline)', async () => {
     transport = createSimplePeerTransport(createWebRtc());
     const [alice, bob] = await Promise.all([person('Alice'), person('Bob')]);

@@ -212,7 +212,7 @@ export class PeerSession {
     try {
       this.options.sendSignal(signal);
     } catch (error) {
-      if (this.#pipe.state === 'opening') this.#fail(this.#dialError('signaling', `the signalling method could not send a signal: ${describe(error)}`, error));
+      if (this.#pipe.state === 'opening') this.#fail(this.#dialError('signaling', `the signaling method could not send a signal: ${describe(error)}`, error));
     }
   }
 

@@ -1,4 +1,4 @@
-/** The headless CLI peer: two of them connect through manual signalling by stdin/stdout. */
+/** The headless CLI peer: two of them connect through manual signaling by stdin/stdout. */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';

@@ -1,6 +1,6 @@
 /**
  * Two (and three) real service processes connect over real WebRTC on loopback, through each
- * signalling method: manual copy-paste (simple-peer) and a PeerJS broker the test starts.
+ * signaling method: manual copy-paste (simple-peer) and a PeerJS broker the test starts.
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

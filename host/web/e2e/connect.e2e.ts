@@ -1,5 +1,5 @@
 /**
- * Two people connect through the app: Alice invites over manual signalling (copy the invite,
+ * Two people connect through the app: Alice invites over manual signaling (copy the invite,
  * paste it on Bob's side, accept, copy Bob's reply code back), and both see the connection.
  * The transport is the example TCP plugin (cross-process on loopback, no WebRTC needed).
  */

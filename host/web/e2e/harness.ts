@@ -154,7 +154,7 @@ export async function copyFrom(page: Page, button: ReturnType<Page['getByRole']>
 /** Create an invite with `method` (or the default) and return its link. */
 export async function invite(page: Page, method?: string): Promise<string> {
   await go(page, 'Connect');
-  if (method) await page.getByLabel('Signalling method').selectOption(method);
+  if (method) await page.getByLabel('Signaling method').selectOption(method);
   const cards = page.locator('[data-attempt]');
   const before = await cards.count();
   await page.getByRole('button', { name: 'Create invite' }).click();

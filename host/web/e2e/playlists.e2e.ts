@@ -85,7 +85,7 @@ describe('playlists', () => {
     await page.getByText('Playlists are not available').waitFor();
     await screenshot(page, 'playlists-unavailable');
     await go(page, 'Connect');
-    await page.getByText('No signalling method installed').waitFor();
+    await page.getByText('No signaling method installed').waitFor();
     await screenshot(page, 'connect-no-methods');
   });
 

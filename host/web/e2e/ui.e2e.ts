@@ -169,12 +169,12 @@ describe('the app, before anyone connects', () => {
     await lobbyMethod.getByText('Default', { exact: true }).waitFor();
 
     await go(page, 'Connect');
-    expect(await page.getByLabel('Signalling method').inputValue()).toBe('lobby');
+    expect(await page.getByLabel('Signaling method').inputValue()).toBe('lobby');
     const viaLobby = await createInvite(page);
     expect(viaLobby).toMatch(/[?&]via=lobby&/);
 
     // A per-invite override leaves the default alone.
-    await page.getByLabel('Signalling method').selectOption('manual');
+    await page.getByLabel('Signaling method').selectOption('manual');
     const viaManual = await createInvite(page);
     expect(viaManual).toContain('via=manual');
 

@@ -1,5 +1,5 @@
 /**
- * Real WebRTC between two browser shells: manual signalling over the simple-peer transport, and
+ * Real WebRTC between two browser shells: manual signaling over the simple-peer transport, and
  * the PeerJS broker (a PeerServer this test starts on a loopback port), with playlists edited
  * on both sides, an incoming request rejected, and the default method switched in settings.
  */
@@ -47,7 +47,7 @@ describe('real WebRTC between two browser shells', () => {
     await expect.poll(() => titles(b.page)).toEqual(['Teardrop', 'Heroes']);
   }
 
-  it('connects over manual signalling and simple-peer, and both edit a shared playlist', async () => {
+  it('connects over manual signaling and simple-peer, and both edit a shared playlist', async () => {
     const link = await invite(a.page, 'manual');
     await openLink(b.page, link);
     await b.page.getByRole('region', { name: 'Request from Alice' }).getByRole('button', { name: 'Accept' }).click();

@@ -1,6 +1,6 @@
 /**
  * Test kit: services driven through the protocol (in this process or forked), connected with
- * manual signalling, and bounded waits for conditions.
+ * manual signaling, and bounded waits for conditions.
  */
 import { defineConfig } from '../../../core/config';
 import { definePlugin } from '../../../core/plugin';
@@ -62,7 +62,7 @@ export async function startInProcess(name: string, options: { dataDir?: string; 
 }
 
 /** Connect two peers as a user would (host/service/testing/flows.ts): invite, open the link,
- * approve, and with manual signalling paste the reply code back. Resolves with each side's
+ * approve, and with manual signaling paste the reply code back. Resolves with each side's
  * connection id. */
 export async function connect(inviter: { client: ServiceClient }, answerer: { client: ServiceClient }, method = 'manual'): Promise<Connected> {
   const a = new Tracker(inviter.client);

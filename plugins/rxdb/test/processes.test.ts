@@ -1,6 +1,6 @@
 /**
  * Real service processes (child_process.fork) replicating over real WebRTC on loopback: manual
- * signalling over simple-peer, and a PeerJS broker the test starts.
+ * signaling over simple-peer, and a PeerJS broker the test starts.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';

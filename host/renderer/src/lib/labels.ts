@@ -5,7 +5,7 @@ const METHOD_LABELS: Record<string, string> = {
   peerjs: 'PeerJS broker',
 };
 
-/** A signalling method's friendly name (its plugin name when it has none). */
+/** A signaling method's friendly name (its plugin name when it has none). */
 export function methodLabel(name: string): string {
   return METHOD_LABELS[name] ?? name;
 }

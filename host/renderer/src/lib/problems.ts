@@ -57,9 +57,9 @@ const LINK_REASONS: Record<string, [title: string, hint: string]> = {
 };
 
 const STAGE_PROBLEMS: Record<string, [title: string, hint: string]> = {
-  signaling: ['Could not exchange connection details', 'Check that both of you are online and the signalling method works for you both (Settings), then try again.'],
+  signaling: ['Could not exchange connection details', 'Check that both of you are online and the signaling method works for you both (Settings), then try again.'],
   ice: ['No network path between you was found', 'One of your networks blocks direct connections. Try another network, or a method with a relay (STUN/TURN servers in Settings).'],
-  channel: ['The secure channel did not open', 'Try again; if it keeps failing, try another signalling method.'],
+  channel: ['The secure channel did not open', 'Try again; if it keeps failing, try another signaling method.'],
   handshake: ['The other side answered, but not as expected', 'Make sure you are both on a current WhatNext and that the invite came from the person you think.'],
   open: ['The connection dropped', 'Try connecting again.'],
 };
@@ -85,8 +85,8 @@ const CODES: Record<string, (info: ErrorInfo) => Omit<Problem, 'code' | 'detail'
   plugin_timeout: (info) => ({ title: `The ${info.plugin ?? ''} plugin stopped responding`.replace('  ', ' '), hint: 'Try again; check its options in Settings.' }),
   plugin_config: () => ({ title: 'These options are not valid', hint: 'Fix the fields marked in red and save again.' }),
   unknown_plugin: () => ({ title: 'That plugin is not loaded', hint: 'Reload the page to see the plugins that are.' }),
-  no_signaling: () => ({ title: 'No signalling method is installed', hint: 'Add one (manual, peerjs, …) to plugins.config.ts and restart WhatNext.' }),
-  unknown_signaling: () => ({ title: 'That signalling method is not installed', hint: 'Pick one of the methods listed in Settings.' }),
+  no_signaling: () => ({ title: 'No signaling method is installed', hint: 'Add one (manual, peerjs, …) to plugins.config.ts and restart WhatNext.' }),
+  unknown_signaling: () => ({ title: 'That signaling method is not installed', hint: 'Pick one of the methods listed in Settings.' }),
   transport_not_supported: () => ({ title: 'This method cannot use that transport', hint: "Change the method's transport in Settings." }),
   not_awaiting_approval: () => ({ title: 'This request is no longer waiting for you', hint: 'It was answered, timed out or withdrawn.' }),
   unknown_attempt: () => ({ title: 'This request is gone', hint: 'It finished or timed out; start a new one if needed.' }),

@@ -1,4 +1,4 @@
-/** Settings, installed signalling methods and plugins (with their options). */
+/** Settings, installed signaling methods and plugins (with their options). */
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import { call, subscribe, type MethodInfo, type PluginStatus, type Settings } from '../api';
