@@ -3,8 +3,8 @@
  * plugins, connected through the same flow the service runs (invite → link → approve → ...).
  */
 import type { PluginInstance } from '../core/plugin';
-import { PluginHost } from '../core/host/host';
-import { ConnectionManager } from '../core/host/connections';
+import { PluginHost } from '../core/kernel/host';
+import { ConnectionManager } from '../core/kernel/connections';
 import type { AttemptSummary } from '../core/protocol';
 import type { Connection } from '../core/connection/types';
 import { newIdentity, nodeProofSuite, signerOf } from '../host/service/identity';

@@ -3,9 +3,9 @@
  */
 export { definePlugin, HOST_API_VERSION, type PluginDefinition, type PluginInstance, type PluginFactory } from './plugin';
 export { defineConfig, type WhatNextConfig } from './config';
-export { PluginHost, type HostOptions, type HostState, type PluginStatus } from './host/host';
-export type { PluginContext, Logger, LogLevel } from './host/context';
-export type { HostHooks, ApprovalRequest, ApprovalDecision, ConnectionRecord } from './host/hooks';
+export { PluginHost, type HostOptions, type HostState, type PluginStatus } from './kernel/host';
+export type { PluginContext, Logger, LogLevel } from './kernel/context';
+export type { HostHooks, ApprovalRequest, ApprovalDecision, ConnectionRecord } from './kernel/hooks';
 export * from './contracts/transport';
 export * from './contracts/signaling';
 export * from './contracts/peer';

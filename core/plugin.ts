@@ -4,7 +4,7 @@
  * validated when the host starts, so a bad option fails with the plugin's name and the field.
  */
 import { z } from 'zod';
-import type { PluginContext } from './host/context';
+import type { PluginContext } from './kernel/context';
 import type { ProtocolSpec } from './protocol/define';
 
 /** The host API version plugins declare a range against (`api: '^1.0.0'`). */

@@ -63,7 +63,7 @@ export const CONNECTION_DEFAULTS = Object.freeze({
 type Optional = 'expectedRemote' | 'identity' | 'requireProof' | 'proofSuite';
 type Settings = Omit<Required<ConnectionOptions>, Optional> & Pick<ConnectionOptions, Optional>;
 
-/** A connection as its maker holds it. Not exported from core's index: only core/host (and the
+/** A connection as its maker holds it. Not exported from core's index: only core/kernel (and the
  * test kit, narrowed) hand it out, and plugins get the `Connection` it extends. */
 export interface UpgradingConnection extends Connection {
   /** The sink to hand to the transport before dialling. */

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { DisplayName, PeerId, PeerInfo } from '../contracts/peer';
 import { Display, Question } from '../contracts/signaling';
 import { ConnectionStage, ConnectionState } from '../contracts/stages';
-import { HostState, PluginStatus } from '../host/host';
+import { HostState, PluginStatus } from '../kernel/host';
 import { CloseReason, ConnectionStats } from '../connection/types';
 import { jsonShapeProblem } from '../util/json-shape';
 

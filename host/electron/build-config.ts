@@ -20,7 +20,7 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export type BundleName = 'main' | 'preload' | 'service';
 
 /**
- * The preload reaches core/host/host.ts only for schemas; that module imports tapable and
+ * The preload reaches core/kernel/host.ts only for schemas; that module imports tapable and
  * semver. Marking them side-effect free lets esbuild drop what the preload never calls.
  */
 const pureDependencies: Plugin = {

@@ -1,6 +1,6 @@
 /** Builds a Service from command-line options, with one graceful shutdown path for requests,
  * SIGTERM and SIGINT. */
-import type { Logger } from '../../core/host/context';
+import type { Logger } from '../../core/kernel/context';
 import { Service } from './service';
 import { linkSchemes, loadConfig, parseEntryArgs, type EntryOptions } from './options';
 import { exitAfterShutdown } from './shutdown';

@@ -7,7 +7,7 @@ import { electronPort, nodeIpcPort, type ElectronPortLike } from './ports';
 import { bootService } from './boot';
 import { PERMISSION_CHECKS as LEAST, permissionsInEffect } from './permissions';
 import { guardProcess } from './process-guards';
-import type { Logger } from '../../core/host/context';
+import type { Logger } from '../../core/kernel/context';
 
 const parentPort = (process as unknown as { parentPort?: ElectronPortLike }).parentPort;
 // The log is a pipe to the parent. A parent that died took its read end along, and every write

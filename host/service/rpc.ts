@@ -5,7 +5,7 @@
  * plugin's own schemas.
  */
 import { z } from 'zod';
-import { errorInfo } from '../../core/host/connections';
+import { errorInfo } from '../../core/kernel/connections';
 import { Request, RequestEnvelope, isMethodName, type MethodName, type Methods, type Result } from '../../core/protocol';
 import type { Port } from '../../core/protocol/port';
 import { describe } from '../../core/errors';

@@ -4,9 +4,9 @@
  * main.ts adapts it to Electron's utility process or Node's child_process.
  */
 import type { WhatNextConfig } from '../../core/config';
-import { ConnectionManager } from '../../core/host/connections';
-import { PluginHost } from '../../core/host/host';
-import type { Logger } from '../../core/host/context';
+import { ConnectionManager } from '../../core/kernel/connections';
+import { PluginHost } from '../../core/kernel/host';
+import type { Logger } from '../../core/kernel/context';
 import { WhatNextError } from '../../core/errors';
 import { events, methods, type EventData, type EventName } from '../../core/protocol';
 import type { Port } from '../../core/protocol/port';
@@ -33,14 +33,14 @@ export interface ServiceOptions {
 
 export class Service {
   readonly state: ServiceState;
-  readonly host: PluginHost;
+  readonly pluginHost: PluginHost;
   readonly connections: ConnectionManager;
   #ports = new Set<Port>();
   #relayed = new Set<string>();
 
   constructor(private readonly options: ServiceOptions) {
     const state = (this.state = new ServiceState(options.dataDir, options.name));
-    this.host = new PluginHost({
+    this.pluginHost = new PluginHost({
       // Policies come first so they decide before anything asks the user.
       plugins: [rateLimit(), knownPeersPolicy(this.state), ...options.config.plugins],
       // Live: a display name changed in settings applies to the next connection.
@@ -52,35 +52,35 @@ export class Service {
       ...(options.config.pluginTimeoutMs !== undefined ? { pluginTimeoutMs: options.config.pluginTimeoutMs } : {}),
       ...(options.logger ? { logger: options.logger } : {}),
     });
-    this.connections = new ConnectionManager(this.host, {
+    this.connections = new ConnectionManager(this.pluginHost, {
       ...(options.linkSchemes ? { linkSchemes: options.linkSchemes } : {}),
       ...(options.approvalTimeoutMs !== undefined ? { approvalTimeoutMs: options.approvalTimeoutMs } : {}),
       ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
       // Every connection proves our id with our key and requires the remote to prove its own.
       connection: { identity: state.identity, proofSuite: nodeProofSuite },
     });
-    this.host.on('state', (state) => this.#broadcast('host.state', state));
-    this.host.on('plugin-error', ({ plugin, error }) => this.#broadcast('plugin.error', { plugin, error: { ...error, plugin } }));
-    this.host.on('plugin-event', ({ event, data }) => this.#send({ type: 'event', event, data }));
+    this.pluginHost.on('state', (state) => this.#broadcast('host.state', state));
+    this.pluginHost.on('plugin-error', ({ plugin, error }) => this.#broadcast('plugin.error', { plugin, error: { ...error, plugin } }));
+    this.pluginHost.on('plugin-event', ({ event, data }) => this.#send({ type: 'event', event, data }));
     this.connections.on('attempt', (attempt) => this.#broadcast('attempt.updated', attempt));
     this.connections.on('connection', (connection) => this.#broadcast('connection.updated', connection));
     this.connections.on('link-rejected', (rejection) => this.#broadcast('link.rejected', rejection));
   }
 
   async start(): Promise<void> {
-    await this.host.start();
+    await this.pluginHost.start();
     await this.connections.start();
   }
 
   async stop(): Promise<void> {
     await this.connections.stop();
-    await this.host.stop();
+    await this.pluginHost.stop();
   }
 
   /** Serve the protocol on a client port until it closes. */
   serve(port: Port): void {
     this.#ports.add(port);
-    const stop = serveRequests(port, { core: this.#handlers, plugins: this.host }, (message) => this.options.logger?.('warn', message));
+    const stop = serveRequests(port, { core: this.#handlers, plugins: this.pluginHost }, (message) => this.options.logger?.('warn', message));
     port.onClose?.(() => {
       stop();
       this.#ports.delete(port);
@@ -104,7 +104,7 @@ export class Service {
 
   #handlers: Handlers = {
     'service.status': () => ({
-      state: this.host.state,
+      state: this.pluginHost.state,
       local: this.state.local,
       dataDir: this.options.dataDir,
       pid: process.pid,
@@ -115,25 +115,25 @@ export class Service {
       queueMicrotask(() => this.options.onShutdownRequested?.());
       return {};
     },
-    'plugins.list': () => this.host.plugins(),
+    'plugins.list': () => this.pluginHost.plugins(),
     'plugins.configure': ({ plugin, options }) => {
-      const applied = this.host.configure(plugin, options);
-      const saved = this.host.plugins().find((p) => p.name === plugin);
+      const applied = this.pluginHost.configure(plugin, options);
+      const saved = this.pluginHost.plugins().find((p) => p.name === plugin);
       this.state.updateSettings({ pluginOptions: { ...this.state.settings.pluginOptions, [plugin]: saved?.options ?? (applied as Record<string, unknown>) } });
-      const plugins = this.host.plugins();
+      const plugins = this.pluginHost.plugins();
       this.#broadcast('plugins.changed', plugins);
       return plugins.find((p) => p.name === plugin)!;
     },
     'signaling.list': () =>
-      this.host.plugins().flatMap((plugin) =>
+      this.pluginHost.plugins().flatMap((plugin) =>
         plugin.signaling.map((name) => {
-          const method = this.host.signaling.get(name);
+          const method = this.pluginHost.signaling.get(name);
           return { name, description: method.description, plugin: plugin.name, transports: [...method.transports] };
         }),
       ),
     'links.open': ({ link }) => this.connections.openLink(link),
     'attempts.invite': ({ method }) => {
-      const chosen = method ?? this.state.settings.defaultMethod ?? this.host.signaling.list()[0]?.name;
+      const chosen = method ?? this.state.settings.defaultMethod ?? this.pluginHost.signaling.list()[0]?.name;
       if (!chosen) throw new WhatNextError('no_signaling', 'No signaling method is installed: add one to plugins.config.ts.');
       return this.connections.invite(chosen);
     },
@@ -168,7 +168,7 @@ export class Service {
     },
     'settings.get': () => this.state.settings,
     'settings.update': (change) => {
-      if (change.defaultMethod !== undefined && !this.host.signaling.has(change.defaultMethod)) {
+      if (change.defaultMethod !== undefined && !this.pluginHost.signaling.has(change.defaultMethod)) {
         throw new WhatNextError('unknown_signaling', `There is no signaling method named "${change.defaultMethod}".`);
       }
       const settings = this.state.updateSettings(change);

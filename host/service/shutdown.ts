@@ -6,7 +6,7 @@
  * WHATNEXT_REPORT_HANDLES=1 the service first prints what is still open, so tests can prove
  * nothing of ours leaked.
  */
-import type { Logger } from '../../core/host/context';
+import type { Logger } from '../../core/kernel/context';
 
 export async function exitAfterShutdown(stop: () => Promise<void>, log: Logger, code = 0): Promise<void> {
   try {

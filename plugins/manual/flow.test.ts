@@ -6,8 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { definePlugin, type PluginInstance } from '../../core/plugin';
 import { createManualMethod } from './index';
 import { memoryTransport } from '../../core/testing';
-import { PluginHost } from '../../core/host/host';
-import { ConnectionManager, type ConnectionManagerOptions } from '../../core/host/connections';
+import { PluginHost } from '../../core/kernel/host';
+import { ConnectionManager, type ConnectionManagerOptions } from '../../core/kernel/connections';
 import type { AttemptSummary } from '../../core/protocol/shapes';
 import { LinkError } from '../../core/errors';
 

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { definePlugin } from '../../core/plugin';
-import type { PluginContext } from '../../core/host/context';
+import type { PluginContext } from '../../core/kernel/context';
 import { WhatNextError, describe } from '../../core/errors';
 import { playlistsProtocol, type PlaylistsProtocol } from './protocol';
 import { startRuntime, type PlaylistRuntime } from './runtime';

@@ -25,7 +25,7 @@ describe('ConnectionRecord', () => {
   });
 
   it("core's index does not export the connection's internal type", () => {
-    // @ts-expect-error UpgradingConnection is for core/host only
+    // @ts-expect-error UpgradingConnection is for core/kernel only
     expectTypeOf<import('../index').UpgradingConnection>().not.toBeAny();
   });
 });
