@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module';
 import Peer from 'simple-peer';
 import WebSocket from 'ws';
-import { loadPeerJs } from '../plugins/peerjs/runtime';
+import { loadPeerJs } from '../plugins/peerjs/peerjs-client';
 import type { Broker } from '../plugins/peerjs/broker';
 
 const wrtc = createRequire(import.meta.url)('@roamhq/wrtc');

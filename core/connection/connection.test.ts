@@ -5,7 +5,7 @@ import { createMemoryPipePair } from '../testing/memory-transport';
 import { RecordingSink } from '../testing/helpers';
 import { createConnection } from './connection';
 import { ConnectionClosedError, RemoteRequestError, RequestTimeoutError } from './errors';
-import { LOCAL, REMOTE, STRANGER, SinkTap, openPair, rawRemote, watchBuffered } from './test-support';
+import { LOCAL, REMOTE, STRANGER, SinkTap, openPair, rawRemote, watchBuffered } from './testing';
 import type { Message } from './types';
 import { Encoding, FrameKind, channelNameBytes, encodeBody, encodeHello, messageFrames, type Frame } from './wire';
 

@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createMemoryPipePair } from '../testing/memory-transport';
 import { createConnection } from './connection';
-import { LOCAL, REMOTE, SinkTap, rawRemote } from './test-support';
+import { LOCAL, REMOTE, SinkTap, rawRemote } from './testing';
 import { FrameKind, channelNameBytes, encodeBody, messageFrames } from './wire';
 
 beforeEach(() => {

@@ -9,7 +9,7 @@ import { createConnection, type UpgradingConnection } from './connection';
 import { generateIdentity, loadIdentity, peerIdFromKey, webCryptoSuite, type PeerIdentity, type ProofSuite } from './proof';
 import { decodeFrame, encodeHello, encodeProof, type Frame, type Hello } from './wire';
 import { fromBase64Url } from '../util/ids';
-import { SinkTap, rawRemote } from './test-support';
+import { SinkTap, rawRemote } from './testing';
 import type { ConnectionOptions } from './types';
 import type { PeerId } from '../contracts/peer';
 import type { HandshakeAhead } from '../contracts/signaling';

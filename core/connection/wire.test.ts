@@ -19,7 +19,7 @@ import {
   type Frame,
   type MessageType,
 } from './wire';
-import { LOCAL } from './test-support';
+import { LOCAL } from './testing';
 
 const text = new TextEncoder();
 

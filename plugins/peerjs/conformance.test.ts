@@ -3,7 +3,7 @@
  * (loopback only, no ICE servers).
  */
 import { describeTransportConformance, PEER_A, PEER_B } from '../../core/testing';
-import { twoPeers, type TwoPeers } from './fixtures/two-peers';
+import { twoPeers, type TwoPeers } from './testing/two-peers';
 
 let peers: Promise<TwoPeers> | undefined;
 

@@ -9,8 +9,8 @@ import { WebSocket } from 'ws';
 import { loadDefaultEngine, type WebRtcEngine } from '../webrtc';
 import { startBroker } from './broker';
 import { SPARE_MAX_AGE_MS, trackPeerConnections } from './engine';
-import { ALICE, BOB, recordingEngine } from './fixtures/test-support';
-import { loadPeerJs } from './runtime';
+import { ALICE, BOB, recordingEngine } from './testing/peers';
+import { loadPeerJs } from './peerjs-client';
 
 const CONFIG: RTCConfiguration = { iceServers: [] };
 const HOST_CANDIDATE: RTCIceCandidateInit = { candidate: 'candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host', sdpMid: '0', sdpMLineIndex: 0 };

@@ -1,5 +1,5 @@
 /**
- * The engine's RTCPeerConnection as the plugin's PeerJS copy gets it (runtime.ts): every
+ * The engine's RTCPeerConnection as the plugin's PeerJS copy gets it (peerjs-client.ts): every
  * connection tracked until closed (an open one keeps a Node process alive), one made ahead of
  * need, the descriptions each one makes heard, and a remote candidate's refusal kept from PeerJS.
  */

@@ -20,7 +20,7 @@ it('a process that connected through the broker exits with code 0 after its host
   broker = await startBroker({ port: 0 });
   const output: string[] = [];
   let stoppedAt: number | undefined;
-  child = fork(fileURLToPath(new URL('./fixtures/exit-child.ts', import.meta.url)), [String(broker.port)], {
+  child = fork(fileURLToPath(new URL('./testing/exit-child.ts', import.meta.url)), [String(broker.port)], {
     execArgv: ['--import', 'tsx'],
     silent: true,
   });

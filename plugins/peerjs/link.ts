@@ -13,7 +13,7 @@
 import type { z } from 'zod';
 import { HandshakeNonce, LinkError, PeerId, type LinkTarget } from '../../core';
 import { BrokerHost, BrokerKey, BrokerPath } from './options';
-import type { BrokerAddress } from './session';
+import type { BrokerAddress } from './broker-session';
 
 export const METHOD = 'peerjs';
 

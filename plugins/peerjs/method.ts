@@ -35,8 +35,8 @@ import { METHOD, inviteParams, parsePeerjsLink, type PeerjsLinkParams } from './
 import type { Metadata } from './messages';
 import type { PeerjsOptions } from './options';
 import { openPipe, type PipeContext, type PipeSettings } from './pipe';
-import { createRuntime, type PeerJsRuntime } from './runtime';
-import { BrokerSession, brokerIdentity, type BrokerAddress, type DescriptionListener, type HeldOffer, type SessionConnection } from './session';
+import { createRuntime, type PeerJsRuntime } from './peerjs-client';
+import { BrokerSession, brokerIdentity, type BrokerAddress, type DescriptionListener, type HeldOffer, type SessionConnection } from './broker-session';
 
 export interface PeerjsMethodConfig {
   options: PeerjsOptions;

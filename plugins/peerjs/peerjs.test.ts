@@ -10,12 +10,12 @@ import WebSocket from 'ws';
 import { TransportError, type IncomingAttempt, type SignalingServices } from '../../core';
 import { CHANNEL_BUFFER_LIMIT, WebRtcOptions, createWebRtc, loadDefaultEngine, type WebRtcEngine } from '../webrtc';
 import { startBroker, type Broker } from './broker';
-import { ALICE, BOB, CAROL, fakeAttempt, recordingEngine } from './fixtures/test-support';
-import { twoPeers, type TwoPeers } from './fixtures/two-peers';
+import { ALICE, BOB, CAROL, fakeAttempt, recordingEngine } from './testing/peers';
+import { twoPeers, type TwoPeers } from './testing/two-peers';
 import { inviteParams } from './link';
 import { createPeerjsMethod } from './method';
 import { PeerjsOptions } from './options';
-import { loadPeerJs } from './runtime';
+import { loadPeerJs } from './peerjs-client';
 
 const GLOBALS = ['RTCPeerConnection', 'RTCSessionDescription', 'RTCIceCandidate', 'RTCDataChannel', 'WebSocket', 'window', 'navigator', 'location'];
 const globalsAtStart = snapshotGlobals();

@@ -22,7 +22,7 @@
  */
 import { TransportError, describe, type ConnectionStage, type Pipe, type PipeSink } from '../../core';
 import type { DataChannelPipe, WebRtcService } from '../webrtc/service';
-import type { DescriptionListener, SessionConnection } from './session';
+import type { DescriptionListener, SessionConnection } from './broker-session';
 
 export interface PipeSettings {
   /** Largest frame accepted by `send` (further capped by what the remote accepts). */

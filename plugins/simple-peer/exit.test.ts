@@ -7,7 +7,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 
-const child = fileURLToPath(new URL('./fixtures/exit-child.ts', import.meta.url));
+const child = fileURLToPath(new URL('./testing/exit-child.ts', import.meta.url));
 const running = new Set<ChildProcess>();
 
 afterEach(() => {

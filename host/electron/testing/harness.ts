@@ -14,7 +14,7 @@ import { createShell } from '../shell';
 import type { ServiceLifecycle } from '../shell-channels';
 import { NodeUtilityProcess, nodeServiceLaunch } from './node-utility-process';
 
-export const MANUAL_MEMORY_CONFIG = fileURLToPath(new URL('../test/fixtures/manual-memory.config.ts', import.meta.url));
+export const MANUAL_MEMORY_CONFIG = fileURLToPath(new URL('./fixtures/manual-memory.config.ts', import.meta.url));
 
 export interface HarnessOptions {
   config?: string;

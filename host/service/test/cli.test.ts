@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../testing/temp-dirs';
 
 const CLI = fileURLToPath(new URL('../cli.ts', import.meta.url));
-const CONFIG = fileURLToPath(new URL('./fixtures/p2p.config.ts', import.meta.url));
+const CONFIG = fileURLToPath(new URL('../testing/fixtures/p2p.config.ts', import.meta.url));
 
 interface CliPeer {
   child: ChildProcessWithoutNullStreams;

@@ -13,7 +13,7 @@ import { ServiceError } from '../../../core/protocol/client';
 import { spawnService, type SpawnedService } from '../testing/spawn';
 import { tempDir } from '../testing/temp-dirs';
 
-const HOSTILE = fileURLToPath(new URL('./fixtures/hostile.config.ts', import.meta.url));
+const HOSTILE = fileURLToPath(new URL('../testing/fixtures/hostile.config.ts', import.meta.url));
 const KNOWN = 'kn0wnpeerkn0wnpeerkn0wnpee';
 
 const running: SpawnedService[] = [];

@@ -10,7 +10,7 @@ import { spawnService, type SpawnedService, type SpawnOptions } from '../testing
 import { Tracker, connectBroker, connectManual, invite, type Connected } from '../testing/flows';
 import type { ConnectionSummary } from '../../../core/protocol';
 
-const CONFIG = fileURLToPath(new URL('./fixtures/p2p.config.ts', import.meta.url));
+const CONFIG = fileURLToPath(new URL('../testing/fixtures/p2p.config.ts', import.meta.url));
 const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 let broker: Broker;

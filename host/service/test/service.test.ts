@@ -14,10 +14,10 @@ import { tempDir } from '../testing/temp-dirs';
 
 import { ServiceError, createClient } from '../../../core/protocol/client';
 import type { ProtocolOf } from '../../../core/config';
-import type featureConfig from './fixtures/feature.config';
-import { echoProtocol } from './fixtures/echo-plugin';
+import type featureConfig from '../testing/fixtures/feature.config';
+import { echoProtocol } from '../testing/fixtures/echo-plugin';
 
-const FAULTY = fileURLToPath(new URL('./fixtures/faulty.config.ts', import.meta.url));
+const FAULTY = fileURLToPath(new URL('../testing/fixtures/faulty.config.ts', import.meta.url));
 
 /** The most deeply nested object V8 can serialize here (objects nest less deep than arrays). */
 function deepestSerializable(): unknown {
@@ -187,7 +187,7 @@ describe('service process', () => {
     const dataDir = tempDir('whatnext-service-');
     const launch = await serviceLaunch({ dataDir, config: FAULTY });
     // A parent with four times the stack writes what the service's deserializer cannot read.
-    const sender = fork(fileURLToPath(new URL('./fixtures/deep-sender.mjs', import.meta.url)), [JSON.stringify({ ...launch, args: ['--data-dir', dataDir] })], {
+    const sender = fork(fileURLToPath(new URL('../testing/fixtures/deep-sender.mjs', import.meta.url)), [JSON.stringify({ ...launch, args: ['--data-dir', dataDir] })], {
       execArgv: ['--stack-size=12000'],
       stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     });
@@ -199,7 +199,7 @@ describe('service process', () => {
   });
 
   it('serves a feature plugin\'s own method and event, typed from the config, with nothing else changed', async () => {
-    const service = await start({ config: fileURLToPath(new URL('./fixtures/feature.config.ts', import.meta.url)) });
+    const service = await start({ config: fileURLToPath(new URL('../testing/fixtures/feature.config.ts', import.meta.url)) });
     const client = createClient<ProtocolOf<typeof featureConfig>>(service.port, { protocols: [echoProtocol] });
     try {
       const said = client.waitFor('echo.said');

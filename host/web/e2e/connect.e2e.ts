@@ -5,7 +5,7 @@
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addTrack, copyFrom, createPlaylist, endEverything, FIXTURES, go, launchBrowser, openApp, screenshot, startShell, titles, type OpenedPage, type Shell } from './harness';
+import { addTrack, copyFrom, createPlaylist, endEverything, FIXTURES, go, launchBrowser, openApp, screenshot, startShell, titles, type OpenedPage, type Shell } from '../testing/harness';
 
 const CONFIG = `${FIXTURES}manual-tcp.config.ts`;
 

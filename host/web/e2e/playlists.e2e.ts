@@ -4,7 +4,7 @@
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addTrack, createPlaylist, endEverything, FIXTURES, go, isAlive, launchBrowser, openApp, screenshot, startShell, titles, type OpenedPage, type Shell } from './harness';
+import { addTrack, createPlaylist, endEverything, FIXTURES, go, isAlive, launchBrowser, openApp, screenshot, startShell, titles, type OpenedPage, type Shell } from '../testing/harness';
 
 describe('playlists', () => {
   let browser: Browser;

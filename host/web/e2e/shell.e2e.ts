@@ -9,7 +9,7 @@ import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { MAX_WIRE_MESSAGE, decodeWire, encodeWire } from '../wire';
-import { endEverything, FIXTURES, isAlive, launchBrowser, openApp, startShell, type Shell } from './harness';
+import { endEverything, FIXTURES, isAlive, launchBrowser, openApp, startShell, type Shell } from '../testing/harness';
 
 const SOCKET_PATH = '/__whatnext/ws';
 
@@ -210,7 +210,7 @@ describe('browser shell process', () => {
   });
 
   it('relays a feature plugin\'s own method and event, which only the service knows', async () => {
-    const featured = await startShell({ name: 'Featured', config: fileURLToPath(new URL('../../service/test/fixtures/feature.config.ts', import.meta.url)) });
+    const featured = await startShell({ name: 'Featured', config: fileURLToPath(new URL('../../service/testing/fixtures/feature.config.ts', import.meta.url)) });
     const socket = await openSocket(featured);
     try {
       const said = new Promise<Record<string, unknown>>((resolve) =>

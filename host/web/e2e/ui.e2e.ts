@@ -6,7 +6,7 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { endEverything, FIXTURES, go, launchBrowser, openApp, openLink, screenshot, startShell, type OpenedPage, type Shell } from './harness';
+import { endEverything, FIXTURES, go, launchBrowser, openApp, openLink, screenshot, startShell, type OpenedPage, type Shell } from '../testing/harness';
 
 const CONFIG = `${FIXTURES}manual-tcp.config.ts`;
 

@@ -6,7 +6,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type Broker } from '../../../plugins/peerjs/broker';
-import { addTrack, copyFrom, createPlaylist, endEverything, FIXTURES, go, invite, launchBrowser, onCleanup, openApp, openLink, screenshot, startShell, titles, type OpenedPage, type Shell } from './harness';
+import { addTrack, copyFrom, createPlaylist, endEverything, FIXTURES, go, invite, launchBrowser, onCleanup, openApp, openLink, screenshot, startShell, titles, type OpenedPage, type Shell } from '../testing/harness';
 
 const CONFIG = `${FIXTURES}webrtc.config.ts`;
 

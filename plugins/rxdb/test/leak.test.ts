@@ -12,7 +12,7 @@ import { getHeapCodeStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, expect, it, vi } from 'vitest';
 import type { ConnectionSummary } from '../../../core/protocol';
-import { connect, startInProcess, type TestPeer } from './harness';
+import { connect, startInProcess, type TestPeer } from '../testing/harness';
 
 /** What the test learns of the replication pools RxDB makes. */
 const pools = vi.hoisted(() => ({

@@ -7,10 +7,10 @@ import { fileURLToPath } from 'node:url';
 import { WhatNextError } from '../../../core';
 import { startBroker, type Broker } from '../../peerjs';
 import { spawnService, type SpawnedService, type SpawnOptions } from '../../../host/service/testing/spawn';
-import { connect, eventually, snapshot, songs, watch } from './harness';
+import { connect, eventually, snapshot, songs, watch } from '../testing/harness';
 import { playlistsProtocol, type WithPlaylists } from '../protocol';
 
-const CONFIG = fileURLToPath(new URL('./fixtures/p2p.config.ts', import.meta.url));
+const CONFIG = fileURLToPath(new URL('../testing/fixtures/p2p.config.ts', import.meta.url));
 
 let broker: Broker;
 const running: SpawnedService<WithPlaylists>[] = [];

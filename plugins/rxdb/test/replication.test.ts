@@ -3,7 +3,7 @@
  * convergence, concurrent edits, unsharing, three peers, reconnecting.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, eventually, snapshot, songs, startInProcess, type TestPeer } from './harness';
+import { connect, eventually, snapshot, songs, startInProcess, type TestPeer } from '../testing/harness';
 
 const running: TestPeer[] = [];
 async function peer(name: string, options?: Parameters<typeof startInProcess>[1]): Promise<TestPeer> {

@@ -7,7 +7,7 @@ import { LmdbWebStorage } from '../storage/lmdb-web-storage';
 import { openDatabase, type OpenedDatabase } from '../storage/database';
 import { tempDir } from '../../../host/service/testing/temp-dirs';
 
-const WRITER = fileURLToPath(new URL('./fixtures/crash-writer.ts', import.meta.url));
+const WRITER = fileURLToPath(new URL('../testing/fixtures/crash-writer.ts', import.meta.url));
 const dir = () => tempDir('whatnext-rxdb-storage-');
 const open: { close(): Promise<void> }[] = [];
 afterEach(async () => {

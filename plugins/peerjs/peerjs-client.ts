@@ -34,7 +34,7 @@ import type * as PeerJs from 'peerjs';
 import { describe } from '../../core';
 import type { WebRtcEngine } from '../webrtc/service';
 import { trackPeerConnections } from './engine';
-import type { SessionRuntime } from './session';
+import type { SessionRuntime } from './broker-session';
 import { createSocketClass, type BrokerSocket, type SocketOwner } from './socket';
 
 export type PeerJsModule = typeof PeerJs;
