@@ -50,11 +50,13 @@ function oursSide(peer: OurPeer): Side {
     async prepare() {
       const invite = peer.manager.invite('peerjs');
       const shown = await peer.attempt(invite.id, (s) => !!s.invite);
-      void peer.attempt(invite.id, (s) => s.state === 'open').then(async (s) => {
-        opened();
-        await peer.manager.connection(s.connectionId!).closed;
-        reply({ type: 'closed' });
-      });
+      void peer
+        .attempt(invite.id, (s) => s.state === 'open')
+        .then(async (s) => {
+          opened();
+          await peer.manager.connection(s.connectionId!).closed;
+          reply({ type: 'closed' });
+        });
       return shown.invite!.link;
     },
     async connect(link) {

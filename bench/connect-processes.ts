@@ -21,7 +21,6 @@ type Kind = 'ours' | 'raw';
 
 type PeerProcess = ForkedPeer<PeerCommand, PeerReply>;
 
-
 interface Pair {
   inviter: PeerProcess;
   answerer: PeerProcess;

@@ -72,7 +72,12 @@ async function peerjsVersusRaw(broker: Broker, log: (m: Measurement) => void): P
   // The target's measurement: each peer in its own process, as WhatNext runs (a service process
   // per app) and as people run PeerJS, each peer's work on its own thread.
   const apart = await peerjsConnectsAcrossProcesses(broker, CONNECTS);
-  log(measurement('peerjs', 'connect p50, a process per peer', 'ms', percentile(apart.ours, 0.5), percentile(apart.raw, 0.5), { n: CONNECTS, target: 'ratio ≤ 1.2' }));
+  log(
+    measurement('peerjs', 'connect p50, a process per peer', 'ms', percentile(apart.ours, 0.5), percentile(apart.raw, 0.5), {
+      n: CONNECTS,
+      target: 'ratio ≤ 1.2',
+    }),
+  );
   log(measurement('peerjs', 'connect max, a process per peer', 'ms', Math.max(...apart.ours), Math.max(...apart.raw), { n: CONNECTS }));
 }
 
@@ -153,7 +158,11 @@ async function rawPings(pair: RawPair): Promise<number[]> {
 /** MB/s for BULK_BYTES one way, in `chunkBytes` writes: `write` resolves when the sender may
  * go on (ours: core's backpressure; raw: the library's own flow control), `listen` hears the
  * byte count of each message arriving and returns a function that stops listening. */
-async function throughput(listen: (bytes: (count: number) => void) => () => void, write: (chunk: Uint8Array) => Promise<void>, chunkBytes: number): Promise<number> {
+async function throughput(
+  listen: (bytes: (count: number) => void) => () => void,
+  write: (chunk: Uint8Array) => Promise<void>,
+  chunkBytes: number,
+): Promise<number> {
   let received = 0;
   let stop = () => {};
   const done = new Promise<void>((resolve) => {
@@ -175,9 +184,17 @@ async function throughput(listen: (bytes: (count: number) => void) => () => void
 }
 
 const ourThroughput = ({ a, b }: OurPair) =>
-  throughput((bytes) => b.channel('bulk').onMessage((message) => bytes((message as Uint8Array).byteLength)), (chunk) => a.channel('bulk').send(chunk), OUR_MESSAGE);
+  throughput(
+    (bytes) => b.channel('bulk').onMessage((message) => bytes((message as Uint8Array).byteLength)),
+    (chunk) => a.channel('bulk').send(chunk),
+    OUR_MESSAGE,
+  );
 
 const rawThroughput = (pair: RawPair) =>
-  throughput((bytes) => pair.onData('b', (data) => bytes(data.byteLength)), (chunk) => pair.write('a', chunk), RAW_CHUNK);
+  throughput(
+    (bytes) => pair.onData('b', (data) => bytes(data.byteLength)),
+    (chunk) => pair.write('a', chunk),
+    RAW_CHUNK,
+  );
 
 export type { OurPeer };

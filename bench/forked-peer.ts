@@ -59,7 +59,9 @@ export function forkPeer<Command, Reply extends { type: string }>(
         check();
       });
       // A wait that timed out takes no later reply meant for another.
-      return withTimeout(reply, options.waitMs, () => new Error(`bench peer ${name}: no "${type}" within ${options.waitMs} ms`)).finally(() => waiters.delete(check));
+      return withTimeout(reply, options.waitMs, () => new Error(`bench peer ${name}: no "${type}" within ${options.waitMs} ms`)).finally(() =>
+        waiters.delete(check),
+      );
     },
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;

@@ -84,11 +84,34 @@ export async function replicationBenchmarks(log: (m: Measurement) => void, optio
     }
     const median = (results: RunResult[], of: (r: RunResult) => number) => percentile(results.map(of), 0.5);
     const editsOf = (results: RunResult[]) => results.flatMap((r) => r.editMs);
-    log(measurement('replication', `initial sync of ${tracks} tracks`, 'ms', median(ours, (r) => r.syncMs), median(raw, (r) => r.syncMs), { target: 'ratio ≤ 0.25 (≥ 4× faster)', n: RUNS }));
-    log(measurement('replication', 'live edit p50', 'ms', percentile(editsOf(ours), 0.5), percentile(editsOf(raw), 0.5), { target: 'ours p50 < 50 ms', n: edits * RUNS }));
+    log(
+      measurement(
+        'replication',
+        `initial sync of ${tracks} tracks`,
+        'ms',
+        median(ours, (r) => r.syncMs),
+        median(raw, (r) => r.syncMs),
+        { target: 'ratio ≤ 0.25 (≥ 4× faster)', n: RUNS },
+      ),
+    );
+    log(
+      measurement('replication', 'live edit p50', 'ms', percentile(editsOf(ours), 0.5), percentile(editsOf(raw), 0.5), {
+        target: 'ours p50 < 50 ms',
+        n: edits * RUNS,
+      }),
+    );
     log(measurement('replication', 'live edit p95', 'ms', percentile(editsOf(ours), 0.95), percentile(editsOf(raw), 0.95), { n: edits * RUNS }));
     // Not part of the sync: writing the tracks on the first peer before connecting.
-    log(measurement('replication', `create ${tracks} tracks (before connecting)`, 'ms', median(ours, (r) => r.createMs), median(raw, (r) => r.createMs), { n: RUNS }));
+    log(
+      measurement(
+        'replication',
+        `create ${tracks} tracks (before connecting)`,
+        'ms',
+        median(ours, (r) => r.createMs),
+        median(raw, (r) => r.createMs),
+        { n: RUNS },
+      ),
+    );
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
@@ -102,7 +125,13 @@ async function oursRun(root: string, count: number, edits: number, batchSize: nu
   const start = async (name: string) => {
     const dataDir = join(root, `ours-${name.toLowerCase()}`);
     mkdirSync(dataDir, { recursive: true });
-    const service = await spawnService<WithPlaylists>({ name, config: CONFIG, dataDir, protocols: [playlistsProtocol], env: { WHATNEXT_BENCH_BATCH_SIZE: String(batchSize) } });
+    const service = await spawnService<WithPlaylists>({
+      name,
+      config: CONFIG,
+      dataDir,
+      protocols: [playlistsProtocol],
+      env: { WHATNEXT_BENCH_BATCH_SIZE: String(batchSize) },
+    });
     services.push(service);
     return service;
   };

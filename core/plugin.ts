@@ -10,9 +10,7 @@ import type { ProtocolSpec } from './protocol/define';
 /** The host API version plugins declare a range against (`api: '^1.0.0'`). */
 export const HOST_API_VERSION = '1.0.0';
 
-export const PluginName = z
-  .string()
-  .regex(/^[a-z][a-z0-9-]{0,63}$/, 'a plugin name is lowercase letters, digits and dashes, starting with a letter');
+export const PluginName = z.string().regex(/^[a-z][a-z0-9-]{0,63}$/, 'a plugin name is lowercase letters, digits and dashes, starting with a letter');
 
 /** A plugin that adds nothing to the protocol. */
 export type NoProtocol = { readonly methods: {}; readonly events: {} };
@@ -46,9 +44,8 @@ export interface PluginInstance<P extends ProtocolSpec = ProtocolSpec> {
 }
 
 /** Options may be omitted when the schema accepts an empty object. */
-export type PluginFactory<Schema extends z.ZodType, P extends ProtocolSpec = NoProtocol> = {} extends z.input<Schema>
-  ? (options?: z.input<Schema>) => PluginInstance<P>
-  : (options: z.input<Schema>) => PluginInstance<P>;
+export type PluginFactory<Schema extends z.ZodType, P extends ProtocolSpec = NoProtocol> =
+  {} extends z.input<Schema> ? (options?: z.input<Schema>) => PluginInstance<P> : (options: z.input<Schema>) => PluginInstance<P>;
 
 export function definePlugin<Schema extends z.ZodType = z.ZodObject<{}>, P extends ProtocolSpec = NoProtocol>(
   definition: PluginDefinition<Schema, P>,

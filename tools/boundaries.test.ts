@@ -43,7 +43,11 @@ function imports(file: string): Import[] {
       file: relative(ROOT, file),
       specifier,
       typeOnly: m[2] !== undefined,
-      target: specifier.startsWith('.') ? relative(ROOT, resolve(dirname(file), specifier)).split(sep).join('/') : undefined,
+      target: specifier.startsWith('.')
+        ? relative(ROOT, resolve(dirname(file), specifier))
+            .split(sep)
+            .join('/')
+        : undefined,
     };
   });
 }
@@ -82,11 +86,15 @@ describe('layers', () => {
 
   it('core imports nothing from host/ or plugins/, and no Electron, Vue or Node built-ins outside tests', () => {
     expect(
-      offences((i) => i.file.startsWith('core/') && (/^(host|plugins)\//.test(i.target ?? '') || (!isTest(i.file) && /^(electron|vue|pinia|@vue\/|node:)/.test(i.specifier)))),
+      offences(
+        (i) =>
+          i.file.startsWith('core/') &&
+          (/^(host|plugins)\//.test(i.target ?? '') || (!isTest(i.file) && /^(electron|vue|pinia|@vue\/|node:)/.test(i.specifier))),
+      ),
     ).toEqual([]);
   });
 
-  it('a plugin imports neither host/ nor another plugin (outside its tests), save types of a dependency\'s index.ts or service.ts', () => {
+  it("a plugin imports neither host/ nor another plugin (outside its tests), save types of a dependency's index.ts or service.ts", () => {
     expect(offences((i) => pluginOffence(i, declaredDependencies))).toEqual([]);
     // The exception is used (simple-peer and peerjs take the webrtc service's types)...
     expect(all.filter((i) => i.file.startsWith('plugins/simple-peer/') && i.target === 'plugins/webrtc/service' && !isTest(i.file)).length).toBeGreaterThan(0);

@@ -30,7 +30,8 @@ function givenCodes(file: string): string[] {
   const found = [
     ...text.matchAll(/\b(?:WhatNextError|super)\(\s*'([a-z][a-z0-9_-]*)'/g),
     ...text.matchAll(/\bcode:\s*'([a-z][a-z0-9_-]*)'/g),
-    ...text.matchAll(/\bcode:\s*[^,;?]+\?\s*'([a-z][a-z0-9_-]*)'\s*:\s*'([a-z][a-z0-9_-]*)'/g),
+    // `code: cond ? 'a' : 'b'`, as the formatter writes it.
+    ...text.matchAll(/\bcode: [^,;?'\s][^,;?']*\? '([a-z][a-z0-9_-]*)' : '([a-z][a-z0-9_-]*)'/g),
   ];
   return found.flatMap((m) => m.slice(1).filter((code): code is string => code !== undefined));
 }

@@ -14,7 +14,9 @@ function lint(source: string): { ok: boolean; output: string } {
   const file = join(tempDir('whatnext-lint-'), 'sample.ts');
   writeFileSync(file, source);
   try {
-    const output = execFileSync(join(ROOT, 'node_modules', '.bin', 'oxlint'), ['-c', join(ROOT, '.oxlintrc.json'), '--deny-warnings', file], { encoding: 'utf8' });
+    const output = execFileSync(join(ROOT, 'node_modules', '.bin', 'oxlint'), ['-c', join(ROOT, '.oxlintrc.json'), '--deny-warnings', file], {
+      encoding: 'utf8',
+    });
     return { ok: true, output };
   } catch (error) {
     return { ok: false, output: String((error as { stdout?: string }).stdout) };
@@ -23,18 +25,18 @@ function lint(source: string): { ok: boolean; output: string } {
 
 describe('lint rules', () => {
   it('refuses a pattern that backtracks exponentially (the broker path pattern of issue 12)', () => {
-    const { ok, output } = lint("export const path = (s: string) => /^\\/(?:[A-Za-z0-9_~-][A-Za-z0-9._~-]*\\/?)*$/.test(s);\n");
+    const { ok, output } = lint('export const path = (s: string) => /^\\/(?:[A-Za-z0-9_~-][A-Za-z0-9._~-]*\\/?)*$/.test(s);\n');
     expect(ok).toBe(false);
     expect(output).toContain('regexp(no-super-linear-backtracking)');
   });
 
   it('refuses an unanchored quantifier that moves quadratically', () => {
-    const { ok, output } = lint("export const ms = (s: string) => /\\d+ ms/.test(s);\n");
+    const { ok, output } = lint('export const ms = (s: string) => /\\d+ ms/.test(s);\n');
     expect(ok).toBe(false);
     expect(output).toContain('regexp(no-super-linear-move)');
   });
 
   it('accepts the linear pattern that replaced it', () => {
-    expect(lint("export const path = (s: string) => /^\\/(?:[\\w~-][\\w.~-]*\\/)*(?:[\\w~-][\\w.~-]*)?$/.test(s);\n")).toMatchObject({ ok: true });
+    expect(lint('export const path = (s: string) => /^\\/(?:[\\w~-][\\w.~-]*\\/)*(?:[\\w~-][\\w.~-]*)?$/.test(s);\n')).toMatchObject({ ok: true });
   });
 });

@@ -10,9 +10,8 @@ import type { Message } from './types';
 import { Encoding, FrameKind, channelNameBytes, encodeBody, encodeHello, messageFrames, type Frame } from './wire';
 
 const text = new TextEncoder();
-const dataFrame = (channel: string, message: Message) => [
-  ...messageFrames({ type: 'data', channel: channelNameBytes(channel), id: 0, ...encodeBody(message) }, 1 << 16),
-][0]!;
+const dataFrame = (channel: string, message: Message) =>
+  [...messageFrames({ type: 'data', channel: channelNameBytes(channel), id: 0, ...encodeBody(message) }, 1 << 16)][0]!;
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -269,7 +268,10 @@ describe('requests', () => {
   it('times out a request nobody answers', async () => {
     const { a, b } = await openPair();
     b.channel('slow').onRequest(() => new Promise<Message>(() => {}));
-    const error = await a.channel('slow').request('x', { timeoutMs: 5 }).catch((e: unknown) => e);
+    const error = await a
+      .channel('slow')
+      .request('x', { timeoutMs: 5 })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RequestTimeoutError);
     expect((error as RequestTimeoutError).message).toMatch(/"slow" got no response within 5 ms/);
     await a.close();
@@ -285,7 +287,10 @@ describe('requests', () => {
   it('rejects pending requests when the connection closes, on either side', async () => {
     const { a, b } = await openPair();
     b.channel('slow').onRequest(() => new Promise<Message>(() => {}));
-    const pending = a.channel('slow').request('x').catch((e: unknown) => e);
+    const pending = a
+      .channel('slow')
+      .request('x')
+      .catch((e: unknown) => e);
     await a.channel('slow').send('flush'); // the request is on the wire
     await b.close('going away');
     const error = await pending;
@@ -314,7 +319,10 @@ describe('backpressure', () => {
     await Promise.all([a.opened, b.opened]);
     pipes.b.pauseReading();
     let done = false;
-    const big = a.channel('bulk').send(new Uint8Array(1024 * 1024)).then(() => (done = true));
+    const big = a
+      .channel('bulk')
+      .send(new Uint8Array(1024 * 1024))
+      .then(() => (done = true));
     await watched.overLimit;
     expect(done).toBe(false);
     expect(pipes.a.bufferedAmount!()).toBeLessThanOrEqual(32 * 1024 + 16 * 1024);
@@ -418,7 +426,13 @@ describe('closing', () => {
 
   it('reports a pipe that refuses a frame', async () => {
     const a = createConnection({ local: LOCAL });
-    a.attach({ maxFrameSize: 4096, send: () => { throw new Error('socket gone'); }, close: () => {} });
+    a.attach({
+      maxFrameSize: 4096,
+      send: () => {
+        throw new Error('socket gone');
+      },
+      close: () => {},
+    });
     expect(await a.closed).toMatchObject({ by: 'error', code: 'pipe-closed', message: 'the pipe refused a frame: socket gone' });
   });
 });

@@ -25,16 +25,7 @@ import { Outbox } from './outbox';
 import { Reassembler, type AssembledMessage } from './reassembly';
 import { PendingRequests } from './requests';
 import { StateMachine } from './state';
-import type {
-  Channel,
-  CloseReason,
-  Connection,
-  ConnectionEvents,
-  ConnectionOptions,
-  ConnectionStats,
-  Message,
-  Unsubscribe,
-} from './types';
+import type { Channel, CloseReason, Connection, ConnectionEvents, ConnectionOptions, ConnectionStats, Message, Unsubscribe } from './types';
 import {
   MAX_USED_FRAME_SIZE,
   MIN_FRAME_SIZE,
@@ -92,7 +83,6 @@ function resolveOptions(options: ConnectionOptions): Settings {
   }
   return settings;
 }
-
 
 function isAbort(error: unknown): boolean {
   return error instanceof Error && error.name === 'AbortError';
@@ -154,8 +144,7 @@ class CoreConnection implements UpgradingConnection {
       intervalMs: settings.heartbeatIntervalMs,
       deadPeerTimeoutMs: settings.deadPeerTimeoutMs,
       ping: (nonce) => this.sendFrame(encodePing(nonce)),
-      dead: () =>
-        this.abort({ by: 'error', code: 'peer-timeout', message: `no frame from the remote for ${settings.deadPeerTimeoutMs} ms` }),
+      dead: () => this.abort({ by: 'error', code: 'peer-timeout', message: `no frame from the remote for ${settings.deadPeerTimeoutMs} ms` }),
     });
     let pipeEnded = false;
     this.sink = {

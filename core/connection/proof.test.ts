@@ -54,7 +54,7 @@ describe('identity proof', () => {
     await a.close();
   });
 
-  it('proves itself when the remote\'s hello arrives, and is signed for, before the pipe is attached', async () => {
+  it("proves itself when the remote's hello arrives, and is signed for, before the pipe is attached", async () => {
     // simple-peer's answering side gets the remote's frames before its 'connect': its proof
     // was made before it had a pipe, and must still follow its hello.
     const alice = await person('Alice');
@@ -111,7 +111,7 @@ describe('identity proof', () => {
     await lenient.a.close();
   });
 
-  it('a key that cannot sign fails the connection as an internal error, not the remote\'s', async () => {
+  it("a key that cannot sign fails the connection as an internal error, not the remote's", async () => {
     const alice = await person('Alice');
     const bob = await person('Bob');
     const locked: PeerIdentity = { publicKey: alice.identity.publicKey, sign: () => Promise.reject(new Error('the key store is locked')) };
@@ -254,7 +254,7 @@ describe('identity proof, partly ahead through signaling', () => {
     await a.close();
   });
 
-  it('sends no second proof when the remote\'s hello reaches it before its pipe is attached', async () => {
+  it("sends no second proof when the remote's hello reaches it before its pipe is attached", async () => {
     // Bob's offer carried only his nonce; Alice's answer carried her hello. Bob opens at once,
     // and his hello reaches Alice before her pipe is attached (as a data channel may deliver
     // its first message with its open event): her proof still goes in her hello, once.
@@ -370,7 +370,10 @@ describe("identity proof bound to the transport's session", () => {
     const a = createConnection({ local: alice.peer, identity: alice.identity });
     const b = createConnection({ local: bob.peer, identity: bob.identity });
     if (bindings) {
-      for (const [connection, sides] of [[a, bindings.alice], [b, bindings.bob]] as const) {
+      for (const [connection, sides] of [
+        [a, bindings.alice],
+        [b, bindings.bob],
+      ] as const) {
         connection.sink.binding!('local', sides.local);
         connection.sink.binding!('remote', sides.remote);
       }
@@ -382,8 +385,14 @@ describe("identity proof bound to the transport's session", () => {
       if (!(to as MemoryPipe).isClosed) to.send(data);
     };
     const middle = (to: () => Pipe): PipeSink => ({ frame: (data) => pass(to(), data), drain() {}, closed: () => to().close() });
-    const left = createMemoryPipePair(a.sink, middle(() => towardsBob));
-    const right = createMemoryPipePair(middle(() => towardsAlice), b.sink);
+    const left = createMemoryPipePair(
+      a.sink,
+      middle(() => towardsBob),
+    );
+    const right = createMemoryPipePair(
+      middle(() => towardsAlice),
+      b.sink,
+    );
     towardsAlice = left.b;
     towardsBob = right.a;
     a.attach(left.a);
@@ -454,8 +463,17 @@ describe("identity proof bound to the transport's session", () => {
     const pipes = createMemoryPipePair(a.sink, b.sink);
     a.attach(pipes.a);
     b.attach(pipes.b);
-    expect(await a.opened.then(() => 'opened', () => 'refused')).toBe('refused');
-    expect(await a.closed).toMatchObject({ by: 'error', code: 'handshake-failed', message: `the remote could not prove it is ${bob.peer.id} on this connection (someone may be relaying it)` });
+    expect(
+      await a.opened.then(
+        () => 'opened',
+        () => 'refused',
+      ),
+    ).toBe('refused');
+    expect(await a.closed).toMatchObject({
+      by: 'error',
+      code: 'handshake-failed',
+      message: `the remote could not prove it is ${bob.peer.id} on this connection (someone may be relaying it)`,
+    });
   });
 
   it('a hello that came ahead and was set aside stays aside when the bindings arrive: the pipe decides', async () => {
@@ -479,7 +497,7 @@ describe("identity proof bound to the transport's session", () => {
     await elsewhere.close();
   });
 
-  it('a proof that waits for our binding (the remote\'s is known first) rides in our hello, with no PROOF frame besides', async () => {
+  it("a proof that waits for our binding (the remote's is known first) rides in our hello, with no PROOF frame besides", async () => {
     // The answering side of a broker: the offer (Bob's binding, nonce and hello) comes first,
     // our own description, and so our binding, a moment later.
     const { alice, bob, bobSigns, aliceChecks, a, b } = await aliceAndBob();
@@ -500,12 +518,15 @@ describe("identity proof bound to the transport's session", () => {
     await a.close();
   });
 
-  it('a nonce that comes after the remote\'s hello was answered with a PROOF frame adds no second proof to our hello', async () => {
+  it("a nonce that comes after the remote's hello was answered with a PROOF frame adds no second proof to our hello", async () => {
     // Bob's hello reaches Alice before her pipe (simple-peer's responder sees that), so her
     // proof for his nonce is a PROOF frame; his nonce arriving late through signaling must
     // not also put a proof in her hello.
     const { alice, bob, aliceSigns, aliceChecks, a, b } = await aliceAndBob();
-    for (const [c, local, remote] of [[a, 'sha-256 AA', 'sha-256 BB'], [b, 'sha-256 BB', 'sha-256 AA']] as const) {
+    for (const [c, local, remote] of [
+      [a, 'sha-256 AA', 'sha-256 BB'],
+      [b, 'sha-256 BB', 'sha-256 AA'],
+    ] as const) {
       c.sink.binding!('local', local);
       c.sink.binding!('remote', remote);
     }

@@ -41,14 +41,23 @@ export interface PeerIdentity {
 export const HelloAuth = z
   .object({
     nonce: HandshakeNonce,
-    key: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'a key is 32 bytes of base64url').optional(),
+    key: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{43}$/, 'a key is 32 bytes of base64url')
+      .optional(),
     /** The sender's proof over the receiver's nonce, when the nonce came ahead through signaling. */
-    proof: z.string().regex(/^[A-Za-z0-9_-]{86}$/, 'a proof is a 64-byte signature in base64url').optional(),
+    proof: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{86}$/, 'a proof is a 64-byte signature in base64url')
+      .optional(),
     /** The receiver's nonce that proof answers: a proof for another (a spent link's) is set
      * aside and a PROOF frame follows; one for the receiver's own nonce that fails is refused. */
     answers: HandshakeNonce.optional(),
   })
-  .refine((auth) => auth.proof === undefined || (auth.key !== undefined && auth.answers !== undefined), 'a proof comes with the key it is checked with and the nonce it answers');
+  .refine(
+    (auth) => auth.proof === undefined || (auth.key !== undefined && auth.answers !== undefined),
+    'a proof comes with the key it is checked with and the nonce it answers',
+  );
 export type HelloAuth = z.infer<typeof HelloAuth>;
 
 const CONTEXT = new TextEncoder().encode('whatnext/proof/v2');

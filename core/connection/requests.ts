@@ -26,10 +26,13 @@ export class PendingRequests {
     const response = new Promise<Message>((resolve, reject) => {
       const entry: Pending = { channel, resolve, reject, timer: undefined };
       if (Number.isFinite(timeoutMs)) {
-        entry.timer = setTimeout(() => {
-          this.pending.delete(id);
-          reject(new RequestTimeoutError(channel, timeoutMs));
-        }, Math.min(Math.max(timeoutMs, 0), MAX_TIMER_MS));
+        entry.timer = setTimeout(
+          () => {
+            this.pending.delete(id);
+            reject(new RequestTimeoutError(channel, timeoutMs));
+          },
+          Math.min(Math.max(timeoutMs, 0), MAX_TIMER_MS),
+        );
       }
       this.pending.set(id, entry);
     });

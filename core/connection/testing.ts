@@ -74,9 +74,7 @@ export function rawRemote(options: Partial<ConnectionOptions> = {}, pipeOptions:
 }
 
 /** Two connections over a memory pipe pair, both attached and open. */
-export async function openPair(
-  options: { a?: Partial<ConnectionOptions>; b?: Partial<ConnectionOptions>; pipe?: MemoryPipeOptions } = {},
-) {
+export async function openPair(options: { a?: Partial<ConnectionOptions>; b?: Partial<ConnectionOptions>; pipe?: MemoryPipeOptions } = {}) {
   const a = createConnection({ local: LOCAL, ...options.a });
   const b = createConnection({ local: REMOTE, ...options.b });
   const pipes = createMemoryPipePair(a.sink, b.sink, options.pipe);

@@ -132,14 +132,26 @@ describe('wire: untrusted input', () => {
     ['a short ping', Uint8Array.of(FrameKind.ping, 1, 2, 3), /ping frame must hold 4 bytes/],
     ['a hello that is not JSON', withKind(FrameKind.hello, '{nope'), /hello frame does not hold valid JSON/],
     ['a hello with invalid UTF-8', withKind(FrameKind.hello, Uint8Array.of(0xff, 0xfe)), /hello frame does not hold valid JSON/],
-    ['a hello with a bad peer id', withKind(FrameKind.hello, JSON.stringify({ protocol: 1, peer: { id: 'X', name: 'n' } })), /hello frame is invalid at peer.id/],
+    [
+      'a hello with a bad peer id',
+      withKind(FrameKind.hello, JSON.stringify({ protocol: 1, peer: { id: 'X', name: 'n' } })),
+      /hello frame is invalid at peer.id/,
+    ],
     ['a close with a bad code', withKind(FrameKind.close, JSON.stringify({ code: 'NOT OK', message: '' })), /close frame is invalid at code/],
     ['an empty chunk', Uint8Array.of(FrameKind.chunk), /empty chunk/],
     ['a truncated message header', Uint8Array.of(FrameKind.data, 0, 0, 0), /shorter than its header/],
     ['an unknown encoding', startFrame({ encoding: 9, total: 0 }), /unknown encoding 9/],
     ['an empty channel name', startFrame({ channel: '', total: 0 }), /empty channel name/],
     ['a truncated channel name', startFrame({ channel: 'abc', total: 0 }).subarray(0, 12), /shorter than its channel name/],
-    ['a channel name with invalid UTF-8', (() => { const f = startFrame({ channel: 'ab', total: 0 }); f[11] = 0xff; return f; })(), /channel name is not valid UTF-8/],
+    [
+      'a channel name with invalid UTF-8',
+      (() => {
+        const f = startFrame({ channel: 'ab', total: 0 });
+        f[11] = 0xff;
+        return f;
+      })(),
+      /channel name is not valid UTF-8/,
+    ],
     ['a request without an id', startFrame({ kind: FrameKind.request, total: 0 }), /request frame has no request id/],
     ['an error response that is not JSON', startFrame({ kind: FrameKind.error, id: 1, total: 0 }), /error frame must hold JSON/],
   ];

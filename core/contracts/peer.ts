@@ -2,9 +2,7 @@ import { z } from 'zod';
 
 /** A peer id: 26 lowercase base32 characters (128 random bits). Safe in URLs, file names and
  * PeerJS ids. Untrusted everywhere it is received, so always parsed with this schema. */
-export const PeerId = z
-  .string()
-  .regex(/^[0-9a-z]{26}$/, 'a peer id is 26 lowercase letters or digits');
+export const PeerId = z.string().regex(/^[0-9a-z]{26}$/, 'a peer id is 26 lowercase letters or digits');
 export type PeerId = z.infer<typeof PeerId>;
 
 /** A display name: trimmed, 1 to 64 characters, no control characters. */

@@ -120,7 +120,10 @@ export class ConnectionManager {
     const method = this.host.signaling.get(methodName);
     const { maxPendingInvites } = this.#options;
     if (this.#count((a) => a.role === 'inviter' && a.state !== 'open') >= maxPendingInvites) {
-      throw new WhatNextError('too_many_invites', `${maxPendingInvites} invites are already waiting for an answer: cancel one, or wait until one is answered or expires.`);
+      throw new WhatNextError(
+        'too_many_invites',
+        `${maxPendingInvites} invites are already waiting for an answer: cancel one, or wait until one is answered or expires.`,
+      );
     }
     const attempt = this.#newAttempt(method.name, 'inviter', {});
     attempt.inviteToken = randomToken();
@@ -137,7 +140,11 @@ export class ConnectionManager {
     try {
       const link = this.#codeAsLink(input.trim()) ?? parseLink(input.trim(), { schemes: this.#options.linkSchemes });
       if (!this.host.signaling.has(link.via)) {
-        const installed = this.host.signaling.list().map((m) => m.name).join(', ') || 'none';
+        const installed =
+          this.host.signaling
+            .list()
+            .map((m) => m.name)
+            .join(', ') || 'none';
         throw new LinkError('unknown-method', `This link uses the signaling method "${link.via}", which is not installed (installed: ${installed}).`);
       }
       const resolved = this.host.hooks.resolveLink.for(link.via).call(link);
@@ -174,13 +181,15 @@ export class ConnectionManager {
 
   reject(attemptId: string, reason = 'rejected by the user'): AttemptSummary {
     const attempt = this.#attempt(attemptId);
-    if (!attempt.decide(false, reason)) throw new WhatNextError('not_awaiting_approval', `Attempt ${attemptId} is not waiting for approval (it is ${attempt.state}).`);
+    if (!attempt.decide(false, reason))
+      throw new WhatNextError('not_awaiting_approval', `Attempt ${attemptId} is not waiting for approval (it is ${attempt.state}).`);
     return attempt.summary();
   }
 
   answer(attemptId: string, questionId: string, text: string): AttemptSummary {
     const attempt = this.#attempt(attemptId);
-    if (!attempt.answer(questionId, text)) throw new WhatNextError('no_such_question', `Attempt ${attemptId} is not waiting for an answer to question ${questionId}.`);
+    if (!attempt.answer(questionId, text))
+      throw new WhatNextError('no_such_question', `Attempt ${attemptId} is not waiting for an answer to question ${questionId}.`);
     return attempt.summary();
   }
 
@@ -214,8 +223,13 @@ export class ConnectionManager {
     }
     const attempt = this.#newAttempt(method.name, 'incoming', incoming.remote);
     attempt.inviteToken = incoming.token;
-    void this.#approveThenConnect(attempt, method, incoming.remote.id, { direction: 'incoming' }, (ctx) => incoming.accept(ctx), (reason) =>
-      incoming.reject(reason),
+    void this.#approveThenConnect(
+      attempt,
+      method,
+      incoming.remote.id,
+      { direction: 'incoming' },
+      (ctx) => incoming.accept(ctx),
+      (reason) => incoming.reject(reason),
     );
   }
 
@@ -243,7 +257,13 @@ export class ConnectionManager {
     }
     attempt.update({ state: 'connecting' });
     attempt.deadline(this.#options.connectTimeoutMs, () =>
-      this.#fail(attempt, new TransportError(attempt.stage, `The connection did not open within ${Math.round(this.#options.connectTimeoutMs / 1000)} s (stuck at ${attempt.stage}).`)),
+      this.#fail(
+        attempt,
+        new TransportError(
+          attempt.stage,
+          `The connection did not open within ${Math.round(this.#options.connectTimeoutMs / 1000)} s (stuck at ${attempt.stage}).`,
+        ),
+      ),
     );
     await this.#connect(attempt, method, expectedRemote, open, request.direction);
   }
@@ -317,7 +337,9 @@ export class ConnectionManager {
           throw new WhatNextError('transport_not_supported', `signaling method ${method.name} cannot drive transport ${transport}`);
         }
         attempt.transport = transport;
-        return this.host.transports.get(transport).dial({ ...options, sink: connection.sink, stage: (s: ConnectionStage) => connection.setStage(s), abort: attempt.abort.signal });
+        return this.host.transports
+          .get(transport)
+          .dial({ ...options, sink: connection.sink, stage: (s: ConnectionStage) => connection.setStage(s), abort: attempt.abort.signal });
       },
       stage: (stage) => connection.setStage(stage),
       presentInvite: ({ params, code, text }) => {
@@ -338,9 +360,7 @@ export class ConnectionManager {
 
   /** The attempt now waits for people (an invite to be answered, a code to come back). */
   #waitForHuman(attempt: Attempt): void {
-    attempt.deadline(this.#options.inviteTtlMs, () =>
-      this.#fail(attempt, new WhatNextError('invite_expired', 'Nobody answered in time; start a new invite.')),
-    );
+    attempt.deadline(this.#options.inviteTtlMs, () => this.#fail(attempt, new WhatNextError('invite_expired', 'Nobody answered in time; start a new invite.')));
   }
 
   #opened(attempt: Attempt, connection: Connection, method: SignalingMethod, direction: 'incoming' | 'outgoing'): void {
@@ -379,9 +399,9 @@ export class ConnectionManager {
       role,
       remote,
       (changed) => {
-      this.#events.emit('attempt', changed.summary());
-      // A settled attempt has said why in the event just sent; it is not listed any more.
-      if (changed.done) this.#attempts.delete(changed.id);
+        this.#events.emit('attempt', changed.summary());
+        // A settled attempt has said why in the event just sent; it is not listed any more.
+        if (changed.done) this.#attempts.delete(changed.id);
       },
       this.#options.approvalTimeoutMs,
     );

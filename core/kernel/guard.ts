@@ -45,8 +45,7 @@ export function guardHookMap(map: HookMap<Hook<any, any>>, mapName: string, poli
 function wrapTap(tap: MutableTap, hookName: string, policy: GuardPolicy): void {
   const plugin = tap.name;
   const original = tap.fn as AnyFn;
-  const tag = (error: unknown) =>
-    error instanceof PluginError || error instanceof PluginTimeoutError ? error : new PluginError(plugin, hookName, error);
+  const tag = (error: unknown) => (error instanceof PluginError || error instanceof PluginTimeoutError ? error : new PluginError(plugin, hookName, error));
 
   if (tap.type === 'sync') {
     tap.fn = (...args: unknown[]) => {

@@ -98,7 +98,9 @@ export function pluginHooks(hooks: HostHooks, plugin: string): PluginHooks {
   const bind = (target: object) => {
     const methods = (['tap', 'tapAsync', 'tapPromise'] as const).filter((method) => typeof (target as Record<string, unknown>)[method] === 'function');
     return Object.freeze(
-      Object.fromEntries(methods.map((method) => [method, (fn: unknown) => (target as Record<string, (name: string, fn: unknown) => void>)[method]!(plugin, fn)])),
+      Object.fromEntries(
+        methods.map((method) => [method, (fn: unknown) => (target as Record<string, (name: string, fn: unknown) => void>)[method]!(plugin, fn)]),
+      ),
     );
   };
   const view = (name: HookName) => {

@@ -143,7 +143,8 @@ export class PluginHost {
     if (!entry) throw new WhatNextError('unknown_method', `No plugin offers a method named "${method}".`);
     const { plugin, def, handler } = entry;
     const status = this.#plugins.get(plugin)?.status;
-    if (status?.state === 'failed') throw new WhatNextError('plugin_unavailable', `${method} is not available: the ${plugin} plugin failed (${status.error?.message}).`);
+    if (status?.state === 'failed')
+      throw new WhatNextError('plugin_unavailable', `${method} is not available: the ${plugin} plugin failed (${status.error?.message}).`);
     if (!handler) throw new WhatNextError('plugin_unavailable', `${method} is not available yet: the ${plugin} plugin has not started it.`);
     const params = def.params.safeParse(rawParams);
     if (!params.success) throw new WhatNextError('bad_request', `Invalid parameters for ${method}: ${z.prettifyError(params.error)}`);
@@ -282,7 +283,9 @@ export class PluginHost {
     const names = [...Object.keys(definition.protocol?.methods ?? {}), ...Object.keys(definition.protocol?.events ?? {})];
     for (const name of names) {
       if (reserved.has(name)) return `declares "${name}", which is the service's own`;
-      const owner = this.#methods.get(name)?.plugin ?? [...this.#plugins.values()].find((p) => p.definition.name !== plugin && p.status.state !== 'failed' && p.status.events.includes(name))?.definition.name;
+      const owner =
+        this.#methods.get(name)?.plugin ??
+        [...this.#plugins.values()].find((p) => p.definition.name !== plugin && p.status.state !== 'failed' && p.status.events.includes(name))?.definition.name;
       if (owner) return `declares "${name}", which plugin ${owner} declares too`;
     }
     for (const [method, def] of Object.entries(definition.protocol?.methods ?? {})) this.#methods.set(method, { plugin, def });
@@ -323,10 +326,14 @@ export class PluginHost {
         this.#services.set(plugin, service);
       },
       use: <T>(dependency: string): T => {
-        if (!definition.dependencies?.includes(dependency)) throw new PluginConfigError(plugin, `uses plugin ${dependency}, which it does not list in its dependencies`);
+        if (!definition.dependencies?.includes(dependency))
+          throw new PluginConfigError(plugin, `uses plugin ${dependency}, which it does not list in its dependencies`);
         if (!this.#services.has(dependency)) {
           const failed = this.#plugins.get(dependency)?.status.state === 'failed';
-          throw new WhatNextError('plugin_unavailable', `[plugin ${plugin}] needs the service of plugin ${dependency}, which ${failed ? 'failed' : 'provides none (yet)'}`);
+          throw new WhatNextError(
+            'plugin_unavailable',
+            `[plugin ${plugin}] needs the service of plugin ${dependency}, which ${failed ? 'failed' : 'provides none (yet)'}`,
+          );
         }
         return this.#services.get(dependency) as T;
       },
@@ -393,4 +400,3 @@ function optionsJsonSchema(schema: z.ZodType | undefined): Record<string, unknow
     return undefined; // schemas with transforms/functions have no JSON form; the form shows none
   }
 }
-

@@ -22,7 +22,13 @@ function hostWith(plugins: PluginInstance[], options: { reservedNames?: Set<stri
 }
 
 const plain = (name: string, extra: { dependencies?: string[]; setup?: Parameters<typeof definePlugin>[0]['setup'] } = {}) =>
-  definePlugin({ name, version: '1.0.0', api: '^1.0.0', ...(extra.dependencies ? { dependencies: extra.dependencies } : {}), setup: extra.setup ?? (() => {}) })();
+  definePlugin({
+    name,
+    version: '1.0.0',
+    api: '^1.0.0',
+    ...(extra.dependencies ? { dependencies: extra.dependencies } : {}),
+    setup: extra.setup ?? (() => {}),
+  })();
 
 describe('plugin dependencies', () => {
   it('sets a plugin up after those it depends on, whatever the config order, and runs their init first', async () => {
@@ -31,7 +37,11 @@ describe('plugin dependencies', () => {
       order.push(`setup ${name}`);
       ctx.hooks.init.tap(() => void order.push(`init ${name}`));
     };
-    const { host } = hostWith([plain('app', { dependencies: ['store'], setup: record('app') }), plain('store', { dependencies: ['engine'], setup: record('store') }), plain('engine', { setup: record('engine') })]);
+    const { host } = hostWith([
+      plain('app', { dependencies: ['store'], setup: record('app') }),
+      plain('store', { dependencies: ['engine'], setup: record('store') }),
+      plain('engine', { setup: record('engine') }),
+    ]);
     await host.start();
     expect(order).toEqual(['setup engine', 'setup store', 'setup app', 'init engine', 'init store', 'init app']);
     expect(host.plugins().find((p) => p.name === 'app')?.dependencies).toEqual(['store']);
@@ -47,14 +57,21 @@ describe('plugin dependencies', () => {
           throw new Error('disk full');
         }),
     })();
-    const { host, errors, state } = hostWith([plain('orphan', { dependencies: ['nowhere'] }), broken, plain('user', { dependencies: ['broken'] }), plain('fine')]);
+    const { host, errors, state } = hostWith([
+      plain('orphan', { dependencies: ['nowhere'] }),
+      broken,
+      plain('user', { dependencies: ['broken'] }),
+      plain('fine'),
+    ]);
     await host.start();
     expect(state('orphan')).toBe('failed');
     expect(errors.find((e) => e.plugin === 'orphan')?.message).toBe('[plugin orphan] depends on plugin nowhere, which is not in the config');
     // `user` was set up (broken's setup succeeded) and fails with broken's init.
     expect(state('broken')).toBe('failed');
     expect(state('user')).toBe('failed');
-    expect(errors.find((e) => e.plugin === 'user')?.message).toMatch(/^\[plugin user\] depends on plugin broken, which failed: \[plugin broken\] hook init failed: disk full/);
+    expect(errors.find((e) => e.plugin === 'user')?.message).toMatch(
+      /^\[plugin user\] depends on plugin broken, which failed: \[plugin broken\] hook init failed: disk full/,
+    );
     expect(state('fine')).toBe('active');
     expect(host.state).toBe('running');
   });
@@ -120,8 +137,14 @@ describe('plugin protocol', () => {
     expect(host.hasMethod('echo.say')).toBe(true);
     expect(await host.call('echo.say', { text: 'hi' })).toEqual({ said: 'hi' });
     expect(events).toEqual([{ plugin: 'echo', event: 'echo.said', data: { text: 'hi' } }]);
-    await expect(host.call('echo.say', { text: 'x'.repeat(21) })).rejects.toMatchObject({ code: 'bad_request', message: expect.stringContaining('Invalid parameters for echo.say') });
-    await expect(host.call('echo.lie', {})).rejects.toMatchObject({ code: 'plugin_error', message: expect.stringContaining('[plugin echo] hook method echo.lie failed: it returned an invalid result') });
+    await expect(host.call('echo.say', { text: 'x'.repeat(21) })).rejects.toMatchObject({
+      code: 'bad_request',
+      message: expect.stringContaining('Invalid parameters for echo.say'),
+    });
+    await expect(host.call('echo.lie', {})).rejects.toMatchObject({
+      code: 'plugin_error',
+      message: expect.stringContaining('[plugin echo] hook method echo.lie failed: it returned an invalid result'),
+    });
     await expect(host.call('echo.fail', { typed: true })).rejects.toMatchObject({ code: 'echo_refused', message: 'The echo will not.' });
     const plain = await host.call('echo.fail', { typed: false }).catch((e: unknown) => e);
     expect(plain).toBeInstanceOf(PluginError);
@@ -132,12 +155,27 @@ describe('plugin protocol', () => {
   });
 
   it('refuses a plugin whose protocol takes a name the service or another plugin has', async () => {
-    const twin = definePlugin({ name: 'twin', version: '1.0.0', api: '^1.0.0', protocol: defineProtocol({ methods: {}, events: { 'echo.said': z.null() } }), setup() {} });
-    const squatter = definePlugin({ name: 'squatter', version: '1.0.0', api: '^1.0.0', protocol: defineProtocol({ methods: { 'service.status': def(z.object({}), z.object({})) }, events: {} }), setup() {} });
+    const twin = definePlugin({
+      name: 'twin',
+      version: '1.0.0',
+      api: '^1.0.0',
+      protocol: defineProtocol({ methods: {}, events: { 'echo.said': z.null() } }),
+      setup() {},
+    });
+    const squatter = definePlugin({
+      name: 'squatter',
+      version: '1.0.0',
+      api: '^1.0.0',
+      protocol: defineProtocol({ methods: { 'service.status': def(z.object({}), z.object({})) }, events: {} }),
+      setup() {},
+    });
     const { host, errors, state } = hostWith([echo(), twin(), squatter()], { reservedNames: new Set(['service.status']) });
     await host.start();
     expect([state('echo'), state('twin'), state('squatter')]).toEqual(['active', 'failed', 'failed']);
-    expect(errors.map((e) => e.message)).toEqual(['[plugin twin] declares "echo.said", which plugin echo declares too', '[plugin squatter] declares "service.status", which is the service\'s own']);
+    expect(errors.map((e) => e.message)).toEqual([
+      '[plugin twin] declares "echo.said", which plugin echo declares too',
+      '[plugin squatter] declares "service.status", which is the service\'s own',
+    ]);
   });
 
   it('types a client with the protocol of the plugins in a config', () => {

@@ -13,16 +13,7 @@
  */
 import type { z } from 'zod';
 import { LinkError } from '../errors';
-import {
-  DEFAULT_LINK_SCHEMES,
-  LINK_ACTION,
-  LINK_MAX_LENGTH,
-  LINK_MAX_PARAMS,
-  LINK_VERSION,
-  LinkParamKey,
-  ParsedLink,
-  type LinkErrorReason,
-} from './schema';
+import { DEFAULT_LINK_SCHEMES, LINK_ACTION, LINK_MAX_LENGTH, LINK_MAX_PARAMS, LINK_VERSION, LinkParamKey, ParsedLink, type LinkErrorReason } from './schema';
 
 export interface ParseLinkOptions {
   /** Accepted schemes without `:`; defaults to `['whtnxt']`. Development adds `whtnxt-dev`. */
@@ -38,10 +29,7 @@ export function parseLink(input: string, options: ParseLinkOptions = {}): Parsed
   // Callers across a process boundary may hand over anything.
   if (typeof input !== 'string') fail('not-a-url', 'This is not a link.');
   if (input.length > LINK_MAX_LENGTH) {
-    fail(
-      'too-long',
-      `This link is ${input.length} characters long; links are limited to ${LINK_MAX_LENGTH}.`,
-    );
+    fail('too-long', `This link is ${input.length} characters long; links are limited to ${LINK_MAX_LENGTH}.`);
   }
 
   let url: URL;
@@ -54,29 +42,20 @@ export function parseLink(input: string, options: ParseLinkOptions = {}): Parsed
   const schemes = (options.schemes ?? DEFAULT_LINK_SCHEMES).map((s) => s.toLowerCase());
   const scheme = url.protocol.slice(0, -1); // already lowercased by URL
   if (!schemes.includes(scheme)) {
-    fail(
-      'wrong-scheme',
-      `This is a ${quote(scheme)} link, not a WhatNext link (${schemes.map((s) => `${s}://`).join(' or ')}).`,
-    );
+    fail('wrong-scheme', `This is a ${quote(scheme)} link, not a WhatNext link (${schemes.map((s) => `${s}://`).join(' or ')}).`);
   }
 
   // `url.hash` is '' for a bare trailing '#', so look at the input too; a '#' anywhere after
   // the scheme starts the fragment.
   if (url.username || url.password || url.port || url.hash || input.includes('#')) {
-    fail(
-      'unexpected-part',
-      'This link has parts WhatNext links never have (a user name, password, port or "#").',
-    );
+    fail('unexpected-part', 'This link has parts WhatNext links never have (a user name, password, port or "#").');
   }
 
   // With a host, the path is '' or starts with '/'; without one (opaque form) the path is all
   // there is. So this accepts exactly the three spellings documented above.
   const target = url.hostname + url.pathname;
   if (target.toLowerCase() !== LINK_ACTION && target.toLowerCase() !== `${LINK_ACTION}/`) {
-    fail(
-      'wrong-action',
-      `This link asks WhatNext to do ${quote(target)}; the only supported action is "${LINK_ACTION}".`,
-    );
+    fail('wrong-action', `This link asks WhatNext to do ${quote(target)}; the only supported action is "${LINK_ACTION}".`);
   }
 
   let version: string | undefined;
@@ -99,16 +78,10 @@ export function parseLink(input: string, options: ParseLinkOptions = {}): Parsed
       // Checked before assigning: a key like `__proto__` must be refused, not absorbed.
       const checked = LinkParamKey.safeParse(key);
       if (!checked.success) {
-        fail(
-          'bad-param',
-          `This link has a parameter named ${quote(key)}; ${checked.error.issues[0]?.message}.`,
-        );
+        fail('bad-param', `This link has a parameter named ${quote(key)}; ${checked.error.issues[0]?.message}.`);
       }
       if (++paramCount > LINK_MAX_PARAMS) {
-        fail(
-          'too-many-params',
-          `This link has more than ${LINK_MAX_PARAMS} method parameters; that is the limit.`,
-        );
+        fail('too-many-params', `This link has more than ${LINK_MAX_PARAMS} method parameters; that is the limit.`);
       }
       params[key] = value;
     }
@@ -123,8 +96,7 @@ export function parseLink(input: string, options: ParseLinkOptions = {}): Parsed
   if (Number(version) !== LINK_VERSION) {
     fail(
       'unsupported-version',
-      `This link uses format version ${version}; this WhatNext understands version ${LINK_VERSION}. ` +
-        'A newer WhatNext may open it.',
+      `This link uses format version ${version}; this WhatNext understands version ${LINK_VERSION}. ` + 'A newer WhatNext may open it.',
     );
   }
   if (!via) fail('missing-method', 'This link does not say how to connect (via= is missing).');
@@ -155,10 +127,7 @@ export function encodeLink(link: ParsedLink, options: EncodeLinkOptions = {}): s
 
   const out = `${scheme}://${LINK_ACTION}?${query}`;
   if (out.length > LINK_MAX_LENGTH) {
-    fail(
-      'too-long',
-      `This link would be ${out.length} characters long; links are limited to ${LINK_MAX_LENGTH}.`,
-    );
+    fail('too-long', `This link would be ${out.length} characters long; links are limited to ${LINK_MAX_LENGTH}.`);
   }
   return out;
 }
@@ -174,10 +143,7 @@ function issueToError(issue: z.core.$ZodIssue): LinkError {
   const [field, key] = issue.path;
   switch (field) {
     case 'version':
-      return new LinkError(
-        'unsupported-version',
-        `This link's format version is not supported; this WhatNext understands version ${LINK_VERSION}.`,
-      );
+      return new LinkError('unsupported-version', `This link's format version is not supported; this WhatNext understands version ${LINK_VERSION}.`);
     case 'via':
       return issue.code === 'invalid_type' && issue.input === undefined
         ? new LinkError('missing-method', 'This link does not say how to connect (via= is missing).')
@@ -194,10 +160,7 @@ function issueToError(issue: z.core.$ZodIssue): LinkError {
         return new LinkError('bad-param', `The parameters of this link are not valid: ${issue.message}.`);
       }
       const detail = issue.code === 'invalid_key' ? issue.issues[0]?.message : issue.message;
-      return new LinkError(
-        'bad-param',
-        `The parameter ${quote(String(key))} in this link is not valid: ${detail}.`,
-      );
+      return new LinkError('bad-param', `The parameter ${quote(String(key))} in this link is not valid: ${detail}.`);
     }
     default:
       return new LinkError('not-a-url', `This is not a link: ${issue.message}.`);

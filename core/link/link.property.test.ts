@@ -1,15 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LinkError } from '../errors';
-import {
-  LINK_MAX_LENGTH,
-  LinkErrorReason,
-  LinkName,
-  LinkParamKey,
-  ParsedLink,
-  encodeLink,
-  parseLink,
-} from './index';
+import { LINK_MAX_LENGTH, LinkErrorReason, LinkName, LinkParamKey, ParsedLink, encodeLink, parseLink } from './index';
 
 // Characters that stress the query encoding, mixed with arbitrary unicode (incl. astral).
 // Each unit is one code point (at most 12 characters once percent-encoded), which keeps the
@@ -113,15 +105,10 @@ describe('link codec properties', () => {
 
   it('anything over the limit is refused as too-long', () => {
     fc.assert(
-      fc.property(
-        validLink,
-        fc.string({ unit, maxLength: 50 }),
-        fc.integer({ min: LINK_MAX_LENGTH + 1, max: 3 * LINK_MAX_LENGTH }),
-        (link, filler, length) => {
-          const input = (encodeLink(link) + filler).padEnd(length, filler || 'a');
-          expect(() => parseLink(input)).toThrow(expect.objectContaining({ reason: 'too-long' }));
-        },
-      ),
+      fc.property(validLink, fc.string({ unit, maxLength: 50 }), fc.integer({ min: LINK_MAX_LENGTH + 1, max: 3 * LINK_MAX_LENGTH }), (link, filler, length) => {
+        const input = (encodeLink(link) + filler).padEnd(length, filler || 'a');
+        expect(() => parseLink(input)).toThrow(expect.objectContaining({ reason: 'too-long' }));
+      }),
       { numRuns: 200 },
     );
   });

@@ -1,12 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { LinkError, WhatNextError } from '../errors';
-import {
-  LINK_MAX_LENGTH,
-  LinkErrorReason,
-  encodeLink,
-  parseLink,
-  type ParsedLink,
-} from './index';
+import { LINK_MAX_LENGTH, LinkErrorReason, encodeLink, parseLink, type ParsedLink } from './index';
 
 const BASE = 'whtnxt://connect?v=1&via=manual';
 const TOKEN = 'abcDEF12_-';
@@ -157,18 +151,12 @@ describe('parseLink refuses', () => {
   });
 
   it('with messages a person understands', () => {
-    expect(refusal(() => parseLink('https://example.com')).message).toBe(
-      'This is a "https" link, not a WhatNext link (whtnxt://).',
-    );
+    expect(refusal(() => parseLink('https://example.com')).message).toBe('This is a "https" link, not a WhatNext link (whtnxt://).');
     expect(refusal(() => parseLink('whtnxt://connect?v=2&via=manual')).message).toBe(
       'This link uses format version 2; this WhatNext understands version 1. A newer WhatNext may open it.',
     );
-    expect(refusal(() => parseLink(`${BASE}&x=1&x=2`)).message).toBe(
-      'This link sets "x" more than once.',
-    );
-    expect(refusal(() => parseLink(`${BASE}&n=`)).message).toBe(
-      'The name in this link is not valid: a display name cannot be empty.',
-    );
+    expect(refusal(() => parseLink(`${BASE}&x=1&x=2`)).message).toBe('This link sets "x" more than once.');
+    expect(refusal(() => parseLink(`${BASE}&n=`)).message).toBe('The name in this link is not valid: a display name cannot be empty.');
   });
 
   it('with untrusted text in messages shortened and escaped', () => {
@@ -188,10 +176,7 @@ describe('encodeLink', () => {
   };
 
   it('produces the canonical form: v, via, n, t, then params in insertion order', () => {
-    expect(encodeLink(link)).toBe(
-      'whtnxt://connect?v=1&via=manual&n=Ana+%26+Bo+%F0%9F%8E%B5&t=abcDEF12_-' +
-        '&offer=a%3Db%26c%25d&zeta=&alpha=x+y',
-    );
+    expect(encodeLink(link)).toBe('whtnxt://connect?v=1&via=manual&n=Ana+%26+Bo+%F0%9F%8E%B5&t=abcDEF12_-' + '&offer=a%3Db%26c%25d&zeta=&alpha=x+y');
   });
 
   it('round-trips and canonicalizes a reordered link', () => {
@@ -201,12 +186,8 @@ describe('encodeLink', () => {
   });
 
   it('omits absent name and token, trims the name, and takes a scheme', () => {
-    expect(encodeLink({ version: 1, via: 'peerjs', params: { peer: 'p1' } }, { scheme: 'whtnxt-dev' })).toBe(
-      'whtnxt-dev://connect?v=1&via=peerjs&peer=p1',
-    );
-    expect(encodeLink({ version: 1, via: 'x', name: '  Ana ', params: {} })).toBe(
-      'whtnxt://connect?v=1&via=x&n=Ana',
-    );
+    expect(encodeLink({ version: 1, via: 'peerjs', params: { peer: 'p1' } }, { scheme: 'whtnxt-dev' })).toBe('whtnxt-dev://connect?v=1&via=peerjs&peer=p1');
+    expect(encodeLink({ version: 1, via: 'x', name: '  Ana ', params: {} })).toBe('whtnxt://connect?v=1&via=x&n=Ana');
   });
 
   const valid: ParsedLink = { version: 1, via: 'manual', params: {} };

@@ -40,16 +40,9 @@ export type LinkErrorReason = z.infer<typeof LinkErrorReason>;
 const WELL_FORMED = /^\P{Cs}*$/u;
 const NOT_WELL_FORMED = 'it contains a broken unicode character (lone surrogate)';
 
-export const LinkMethod = z
-  .string()
-  .regex(
-    /^[a-z][a-z0-9-]{0,31}$/,
-    'a method name is 1 to 32 lowercase letters, digits or dashes, starting with a letter',
-  );
+export const LinkMethod = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'a method name is 1 to 32 lowercase letters, digits or dashes, starting with a letter');
 
-export const LinkToken = z
-  .string()
-  .regex(/^[A-Za-z0-9_-]{8,64}$/, 'a token is 8 to 64 letters, digits, "_" or "-"');
+export const LinkToken = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'a token is 8 to 64 letters, digits, "_" or "-"');
 
 export const LinkName = DisplayName.regex(WELL_FORMED, NOT_WELL_FORMED);
 
@@ -59,18 +52,15 @@ export const LinkParamKey = z
   .string()
   .regex(
     /^(?!(?:v|via|n|t)$)[a-z][a-z0-9_]{0,31}$/,
-    'a parameter name is 1 to 32 lowercase letters, digits or "_", starting with a letter, ' +
-      'and is not one of v, via, n, t',
+    'a parameter name is 1 to 32 lowercase letters, digits or "_", starting with a letter, ' + 'and is not one of v, via, n, t',
   );
 
 export const LinkParamValue = z.string().regex(WELL_FORMED, NOT_WELL_FORMED);
 
-export const LinkParams = z
-  .record(LinkParamKey, LinkParamValue)
-  .refine((params) => Object.keys(params).length <= LINK_MAX_PARAMS, {
-    message: `a link carries at most ${LINK_MAX_PARAMS} method parameters`,
-    params: { reason: 'too-many-params' satisfies LinkErrorReason },
-  });
+export const LinkParams = z.record(LinkParamKey, LinkParamValue).refine((params) => Object.keys(params).length <= LINK_MAX_PARAMS, {
+  message: `a link carries at most ${LINK_MAX_PARAMS} method parameters`,
+  params: { reason: 'too-many-params' satisfies LinkErrorReason },
+});
 
 export const ParsedLink = z.object({
   version: z.literal(LINK_VERSION),

@@ -22,7 +22,10 @@ export interface ProtocolSpec {
 
 /** The form every method and event name takes: lowercase words joined by dots (at least two). */
 export const PROTOCOL_NAME = /^[a-z][a-zA-Z0-9]{0,31}(?:\.[a-z][a-zA-Z0-9]{0,31}){1,3}$/;
-export const ProtocolName = z.string().max(131, { abort: true }).regex(PROTOCOL_NAME, 'a method or event name is words joined by dots, like "playlists.create"');
+export const ProtocolName = z
+  .string()
+  .max(131, { abort: true })
+  .regex(PROTOCOL_NAME, 'a method or event name is words joined by dots, like "playlists.create"');
 
 /** A plugin's protocol: checked at definition, so a malformed name fails where it is written. */
 export function defineProtocol<const M extends Record<string, MethodDef>, const E extends Record<string, z.ZodType>>(protocol: {

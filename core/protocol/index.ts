@@ -99,9 +99,7 @@ export const RequestEnvelope = shaped(z.object({ type: z.literal('request'), id:
 
 export const Request = z.discriminatedUnion(
   'method',
-  methodNames.map((name) =>
-    z.object({ type: z.literal('request'), id: RequestId, method: z.literal(name), params: methods[name].params }),
-  ) as never,
+  methodNames.map((name) => z.object({ type: z.literal('request'), id: RequestId, method: z.literal(name), params: methods[name].params })) as never,
 ) as z.ZodType<{ [M in MethodName]: { type: 'request'; id: RequestId; method: M; params: z.output<Methods[M]['params']> } }[MethodName]>;
 export type Request = z.infer<typeof Request>;
 

@@ -16,16 +16,7 @@ import type { Pipe, PipeSink, Transport } from '../contracts/transport';
 import { TransportError } from '../errors';
 import type { Connection, ConnectionOptions, Message } from '../connection/types';
 import { createTestConnection } from './connection';
-import {
-  BufferProbe,
-  RecordingSink,
-  activeTimeouts,
-  frameSizes,
-  nextTurns,
-  pattern,
-  sameBytes,
-  sendFrames,
-} from './helpers';
+import { BufferProbe, RecordingSink, activeTimeouts, frameSizes, nextTurns, pattern, sameBytes, sendFrames } from './helpers';
 import { pairFromTransport } from './memory-transport';
 
 export interface ConformanceFixture {
@@ -241,9 +232,7 @@ export function describeTransportConformance(name: string, fixture: ConformanceF
             channels.map(async (name, ch) => {
               const got = collect(to!, name);
               // Every 8th message is bigger than a frame, so chunked messages mix with small ones.
-              const sends = Array.from({ length: perChannel }, (_, i) =>
-                from!.channel(name).send(i % 8 === 0 ? pattern(40_000, ch * 1000 + i) : { ch, i }),
-              );
+              const sends = Array.from({ length: perChannel }, (_, i) => from!.channel(name).send(i % 8 === 0 ? pattern(40_000, ch * 1000 + i) : { ch, i }));
               await Promise.all(sends);
               await got.until(perChannel);
               got.messages.forEach((m, i) => {
@@ -297,7 +286,12 @@ export function describeTransportConformance(name: string, fixture: ConformanceF
           if (paused) fixture.pauseReading!(c.pipes.b);
           let done = 0;
           const sends = Promise.all(
-            Array.from({ length: count }, (_, i) => c.a.channel('bulk').send(payload(i)).then(() => void done++)),
+            Array.from({ length: count }, (_, i) =>
+              c.a
+                .channel('bulk')
+                .send(payload(i))
+                .then(() => void done++),
+            ),
           );
           if (paused) {
             const first = await Promise.race([probe.blocked.then(() => 'blocked'), sends.then(() => 'all sent')]);
@@ -508,7 +502,9 @@ function collect(connection: Connection, name: string) {
         const test = () => (messages.length >= count ? (resolve(), true) : false);
         if (test()) return;
         waiters.push(test);
-        connection.closed.then((reason) => reject(new Error(`connection closed (${reason.code}: ${reason.message}) after ${messages.length}/${count} messages`)));
+        connection.closed.then((reason) =>
+          reject(new Error(`connection closed (${reason.code}: ${reason.message}) after ${messages.length}/${count} messages`)),
+        );
       });
     },
   };

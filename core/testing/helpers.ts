@@ -36,8 +36,8 @@ export class RecordingSink implements PipeSink {
   until(condition: () => boolean, what: string): Promise<void> {
     return new Promise((resolve, reject) => {
       const test = () => {
-        if (condition()) return resolve(), true;
-        if (this.closes.length > 0) return reject(new Error(`the pipe closed before ${what}`)), true;
+        if (condition()) return (resolve(), true);
+        if (this.closes.length > 0) return (reject(new Error(`the pipe closed before ${what}`)), true);
         return false;
       };
       if (!test()) this.waiters.push(test);

@@ -9,13 +9,6 @@ export {
   type MemoryPipeOptions,
   type TransportPair,
 } from './memory-transport';
-export {
-  describeTransportConformance,
-  fromTransport,
-  PEER_A,
-  PEER_B,
-  type ConformanceFixture,
-  type TransportFixtureOptions,
-} from './conformance';
+export { describeTransportConformance, fromTransport, PEER_A, PEER_B, type ConformanceFixture, type TransportFixtureOptions } from './conformance';
 export { createTestConnection, type TestConnection } from './connection';
 export { RecordingSink, BufferProbe, pattern, sameBytes } from './helpers';

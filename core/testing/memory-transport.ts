@@ -169,11 +169,7 @@ function pipeOf(end: MemoryEnd, options: MemoryPipeOptions): MemoryPipe {
 }
 
 /** Two connected pipes: frames sent on `a` reach `sinkB`, and the other way round. */
-export function createMemoryPipePair(
-  sinkA: PipeSink,
-  sinkB: PipeSink,
-  options: MemoryPipeOptions = {},
-): { a: MemoryPipe; b: MemoryPipe } {
+export function createMemoryPipePair(sinkA: PipeSink, sinkB: PipeSink, options: MemoryPipeOptions = {}): { a: MemoryPipe; b: MemoryPipe } {
   const settings = { ...DEFAULTS, ...withoutUndefined(options) };
   const a = new MemoryEnd(sinkA, settings);
   const b = new MemoryEnd(sinkB, settings);

@@ -3,14 +3,7 @@ import type { Pipe } from '../contracts/transport';
 import { TransportError } from '../errors';
 import { describeTransportConformance, fromTransport } from './conformance';
 import { RecordingSink } from './helpers';
-import {
-  createMemoryPipePair,
-  createMemoryTransport,
-  memoryTransport,
-  pairFromTransport,
-  pendingMemoryRendezvous,
-  type MemoryPipe,
-} from './memory-transport';
+import { createMemoryPipePair, createMemoryTransport, memoryTransport, pairFromTransport, pendingMemoryRendezvous, type MemoryPipe } from './memory-transport';
 
 const memoryHooks = {
   pauseReading: (pipe: Pipe) => (pipe as MemoryPipe).pauseReading(),
@@ -117,8 +110,21 @@ describe('memory transport', () => {
     const stages: string[] = [];
     const sinkA = new RecordingSink();
     let offer: unknown;
-    const dialA = memoryTransport.dial({ initiator: true, sink: sinkA, sendSignal: (s) => (offer ??= s), stage: (s) => stages.push(s), abort: abort.signal, trickle: false });
-    const dialB = memoryTransport.dial({ initiator: false, sink: new RecordingSink(), sendSignal: (s) => dialA.signal(s), stage: () => {}, abort: new AbortController().signal });
+    const dialA = memoryTransport.dial({
+      initiator: true,
+      sink: sinkA,
+      sendSignal: (s) => (offer ??= s),
+      stage: (s) => stages.push(s),
+      abort: abort.signal,
+      trickle: false,
+    });
+    const dialB = memoryTransport.dial({
+      initiator: false,
+      sink: new RecordingSink(),
+      sendSignal: (s) => dialA.signal(s),
+      stage: () => {},
+      abort: new AbortController().signal,
+    });
     dialB.signal(offer);
     const pipe = await dialA.pipe;
     expect(stages).toEqual(['signaling', 'channel']);
@@ -132,7 +138,14 @@ describe('memory transport', () => {
       ...memoryTransport,
       dial: (options: Parameters<typeof memoryTransport.dial>[0]) => {
         const dial = memoryTransport.dial(options);
-        return options.initiator ? { pipe: dial.pipe, signal: () => { throw new TransportError('signaling', 'refused'); } } : dial;
+        return options.initiator
+          ? {
+              pipe: dial.pipe,
+              signal: () => {
+                throw new TransportError('signaling', 'refused');
+              },
+            }
+          : dial;
       },
     };
     await expect(pairFromTransport(broken, { sinkA: new RecordingSink(), sinkB: new RecordingSink() })).rejects.toThrow('refused');

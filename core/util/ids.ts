@@ -1,10 +1,10 @@
 /** Random identifiers from the platform's CSPRNG (Node ≥ 20 and browsers both have it). */
 const BASE32 = '0123456789abcdefghjkmnpqrstvwxyz';
 
-/** Random bytes are cut from a pool the CSPRNG fills POOL_BYTES at a time: one call costs about
- * 30 µs when it has not run for a while (a connect needs a dozen ids and nonces, on the way to
- * open), a cut well under 1 µs. Each byte is handed out once and wiped from the pool as it goes.
- * (Node's own `randomUUID` keeps such a pool too.) */
+/** Random bytes are cut from a pool the CSPRNG fills POOL_BYTES at a time: a cold call into the
+ * CSPRNG costs far more than a cut (a connect needs a dozen ids and nonces, on the way to open).
+ * Each byte is handed out once and wiped from the pool as it goes. (Node's own `randomUUID`
+ * keeps such a pool too.) */
 const POOL_BYTES = 1024;
 let pool = new Uint8Array(0);
 let used = 0;

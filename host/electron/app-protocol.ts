@@ -69,7 +69,10 @@ export function createAppProtocolHandler(options: AppProtocolOptions): (request:
     if (!file) return notFound();
     const serve = async (path: string) => {
       const body = await readFile(path);
-      return new Response(request.method === 'HEAD' ? null : (body as BodyInit), { status: 200, headers: headers(CONTENT_TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream') });
+      return new Response(request.method === 'HEAD' ? null : (body as BodyInit), {
+        status: 200,
+        headers: headers(CONTENT_TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream'),
+      });
     };
     try {
       return await serve(file);

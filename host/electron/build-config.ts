@@ -64,7 +64,11 @@ export function externalImports(metafile: Metafile, outfile: string): string[] {
   return [...new Set((output?.imports ?? []).filter((entry) => entry.external).map((entry) => entry.path))].sort();
 }
 
-const packageName = (specifier: string) => specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
+const packageName = (specifier: string) =>
+  specifier
+    .split('/')
+    .slice(0, specifier.startsWith('@') ? 2 : 1)
+    .join('/');
 
 /**
  * What a bundle may leave external: for the preload only `electron`; for main and the service,

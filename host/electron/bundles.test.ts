@@ -32,9 +32,11 @@ const folders: string[] = [];
 afterEach(async () => {
   for (const port of ports.splice(0)) port.close();
   await Promise.all(
-    children.splice(0).map((child) =>
-      child.exitCode !== null || child.signalCode !== null ? undefined : new Promise((resolve) => (child.once('exit', resolve), child.kill('SIGKILL'))),
-    ),
+    children
+      .splice(0)
+      .map((child) =>
+        child.exitCode !== null || child.signalCode !== null ? undefined : new Promise((resolve) => (child.once('exit', resolve), child.kill('SIGKILL'))),
+      ),
   );
   for (const folder of folders.splice(0)) rmSync(folder, { recursive: true, force: true });
 });
@@ -110,7 +112,13 @@ describe('bundles', () => {
         type: 'response',
         id: message.id,
         ok: true,
-        result: { state: 'running', local: { id: '0123456789abcdefghijklmnop', name: 'Alice' }, dataDir: '/d', pid: 7, permissions: { enforced: false, allowed: [] } },
+        result: {
+          state: 'running',
+          local: { id: '0123456789abcdefghijklmnop', name: 'Alice' },
+          dataDir: '/d',
+          pid: 7,
+          permissions: { enforced: false, allowed: [] },
+        },
       }),
     );
     listeners.get(PORT_CHANNEL)!({ ports: [port2], sender: 'an Electron event the page must never see' });
@@ -140,7 +148,7 @@ describe('bundles', () => {
 });
 
 describe('the built service', () => {
-  it('starts from its launcher with the app\'s own plugins.config, serves the protocol and shuts down cleanly', async () => {
+  it("starts from its launcher with the app's own plugins.config, serves the protocol and shuts down cleanly", async () => {
     // Inside node_modules/.cache so the bundle's external packages resolve as in the app.
     const cache = join(ROOT, 'node_modules', '.cache');
     mkdirSync(cache, { recursive: true });
@@ -153,7 +161,11 @@ describe('the built service', () => {
     // The launcher is the process entry, as under utilityProcess.fork (Node IPC stands in for
     // the parent port here: the service entry supports both), with the flags main passes.
     const execArgv = serviceExecArgv({ appPath: ROOT, dataDir, nodeVersion: process.versions.node });
-    const child = fork(join(out, 'index.js'), serviceArgs({ dataDir, dev: false }), { execArgv, serialization: 'advanced', stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    const child = fork(join(out, 'index.js'), serviceArgs({ dataDir, dev: false }), {
+      execArgv,
+      serialization: 'advanced',
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
     children.push(child);
     let stderr = '';
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
@@ -166,7 +178,12 @@ describe('the built service', () => {
     });
     await ready;
     const client = createClient(childIpcPort(child));
-    expect(await client.request('service.status', {})).toMatchObject({ state: 'running', dataDir, pid: child.pid, permissions: { enforced: true, allowed: ['write its data folder'] } });
+    expect(await client.request('service.status', {})).toMatchObject({
+      state: 'running',
+      dataDir,
+      pid: child.pid,
+      permissions: { enforced: true, allowed: ['write its data folder'] },
+    });
     const plugins = await client.request('plugins.list', {});
     expect(plugins.map((p) => p.name)).toEqual(expect.arrayContaining(['rate-limit', 'known-peers', 'manual']));
     await client.request('service.shutdown', {});

@@ -72,7 +72,12 @@ describe('protocol registration', () => {
   });
 
   it('development: the Electron binary plus the absolute app path', () => {
-    const args = protocolClientArgs({ packaged: false, defaultApp: true, execPath: '/repo/node_modules/electron/dist/electron', argv: ['/repo/node_modules/electron/dist/electron', '.'] });
+    const args = protocolClientArgs({
+      packaged: false,
+      defaultApp: true,
+      execPath: '/repo/node_modules/electron/dist/electron',
+      argv: ['/repo/node_modules/electron/dist/electron', '.'],
+    });
     expect(args).toEqual(['whtnxt-dev', '/repo/node_modules/electron/dist/electron', [process.cwd()]]);
   });
 });

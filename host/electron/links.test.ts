@@ -45,7 +45,9 @@ describe('links through main', () => {
     const h = await startHarness();
     harnesses.push(h);
     const viaMain = new Promise<AttemptSummary>((resolve) => h.api.on('attempt.updated', (a) => a.state === 'awaiting-approval' && resolve(a)));
-    expect(h.shell.handleArgv(['/opt/WhatNext/whatnext', '--allow-file-access-from-files', link, '--original-process-start-time=13350000000000000'])).toEqual([link]);
+    expect(h.shell.handleArgv(['/opt/WhatNext/whatnext', '--allow-file-access-from-files', link, '--original-process-start-time=13350000000000000'])).toEqual([
+      link,
+    ]);
     expect(h.shell.links.size).toBe(1);
     h.shell.start();
 

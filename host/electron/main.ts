@@ -17,15 +17,7 @@ import { createQuitGuard } from './quit-guard';
 import { protocolClientArgs } from './schemes';
 import { createShell } from './shell';
 import { HELLO_CHANNEL, PORT_CHANNEL, SERVICE_CHANNEL } from './shell-channels';
-import {
-  APP_PROTOCOL,
-  APP_START_URL,
-  contentSecurityPolicy,
-  devServerOrigin,
-  guardSession,
-  isTrustedIpcSender,
-  trustedOrigins,
-} from './window-security';
+import { APP_PROTOCOL, APP_START_URL, contentSecurityPolicy, devServerOrigin, guardSession, isTrustedIpcSender, trustedOrigins } from './window-security';
 
 const packaged = app.isPackaged;
 // A development build keeps its own profile, peer identity and single-instance lock.

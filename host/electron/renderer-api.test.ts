@@ -26,7 +26,13 @@ function scriptedService(pid: number) {
     const reply = (result: unknown) => port1.postMessage({ type: 'response', id: message.id, ok: true, result });
     if (message.method === 'service.status') reply({ state: 'running', local: PEER, dataDir: '/tmp/x', pid, permissions: { enforced: false, allowed: [] } });
     else if (message.method === 'settings.get') reply({ displayName: `from ${pid}`, autoAcceptKnownPeers: false });
-    else if (message.method === 'links.open') port1.postMessage({ type: 'response', id: message.id, ok: false, error: { code: 'link_invalid', message: 'This is not a valid link.', reason: 'not-a-url' } });
+    else if (message.method === 'links.open')
+      port1.postMessage({
+        type: 'response',
+        id: message.id,
+        ok: false,
+        error: { code: 'link_invalid', message: 'This is not a valid link.', reason: 'not-a-url' },
+      });
   });
   return {
     rendererSide: port2,

@@ -45,7 +45,6 @@ export interface RendererApi<P extends ProtocolSpec = CoreProtocol> {
   readonly connected: boolean;
 }
 
-
 type Waiting = { method: string; params: unknown; resolve(value: unknown): void; reject(error: unknown): void };
 
 const wellFormed = (name: unknown): name is string => typeof name === 'string' && PROTOCOL_NAME.test(name);

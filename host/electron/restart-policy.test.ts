@@ -5,7 +5,13 @@ const policy: RestartPolicy = { initialDelayMs: 500, maxDelayMs: 4000, factor: 2
 
 describe('decideRestart', () => {
   it('backs off exponentially with the crashes inside the window, up to the maximum', () => {
-    const delays = [1, 2, 3, 4].map((n) => decideRestart(Array.from({ length: n }, (_, i) => i * 1000), 10_000, policy));
+    const delays = [1, 2, 3, 4].map((n) =>
+      decideRestart(
+        Array.from({ length: n }, (_, i) => i * 1000),
+        10_000,
+        policy,
+      ),
+    );
     expect(delays).toEqual([
       { action: 'restart', delayMs: 500, recentCrashes: 1 },
       { action: 'restart', delayMs: 1000, recentCrashes: 2 },

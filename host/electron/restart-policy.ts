@@ -22,9 +22,7 @@ export const DEFAULT_RESTART_POLICY: RestartPolicy = Object.freeze({
   windowMs: 60_000,
 });
 
-export type RestartDecision =
-  | { action: 'restart'; delayMs: number; recentCrashes: number }
-  | { action: 'give-up'; recentCrashes: number };
+export type RestartDecision = { action: 'restart'; delayMs: number; recentCrashes: number } | { action: 'give-up'; recentCrashes: number };
 
 /** `crashTimes` includes the crash being decided on. */
 export function decideRestart(crashTimes: readonly number[], now: number, policy: RestartPolicy): RestartDecision {

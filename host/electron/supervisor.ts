@@ -173,7 +173,10 @@ export class ServiceSupervisor<P> {
   #untilRunning(client: ServiceClient, generation: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const offEvent = client.on('host.state', (state) => state === 'running' && done());
-      const timer = setTimeout(() => done(new Error(`no "running" state within ${this.options.readyTimeoutMs ?? 30_000} ms`)), this.options.readyTimeoutMs ?? 30_000);
+      const timer = setTimeout(
+        () => done(new Error(`no "running" state within ${this.options.readyTimeoutMs ?? 30_000} ms`)),
+        this.options.readyTimeoutMs ?? 30_000,
+      );
       const offExit = this.#onGenerationExit(generation, () => done(new Error('the service exited while starting')));
       client.request('service.status', {}).then(
         (status) => status.state === 'running' && done(),

@@ -115,7 +115,14 @@ describe('main window', () => {
 
   it('blocks every navigation; https and mailto targets open in the OS instead', () => {
     const { window, opened } = openWindow();
-    for (const url of ['https://example.com/x', 'http://example.com', 'file:///etc/passwd', 'app://whatnext/other.html', 'mailto:a@example.com', 'javascript:alert(1)']) {
+    for (const url of [
+      'https://example.com/x',
+      'http://example.com',
+      'file:///etc/passwd',
+      'app://whatnext/other.html',
+      'mailto:a@example.com',
+      'javascript:alert(1)',
+    ]) {
       const event = navigationEvent(url);
       window.webContents.fire('will-navigate', event);
       expect(event.prevented, url).toBe(true);
@@ -247,7 +254,13 @@ describe('app:// protocol', () => {
   });
 
   it('never leaves its folder or serves another host', async () => {
-    for (const url of ['app://whatnext/../../etc/passwd', 'app://whatnext/%2e%2e/%2e%2e/etc/passwd', 'app://whatnext/assets/..%2f..%2f..%2fetc%2fpasswd', 'app://other/index.html', 'app://whatnext/%00']) {
+    for (const url of [
+      'app://whatnext/../../etc/passwd',
+      'app://whatnext/%2e%2e/%2e%2e/etc/passwd',
+      'app://whatnext/assets/..%2f..%2f..%2fetc%2fpasswd',
+      'app://other/index.html',
+      'app://whatnext/%00',
+    ]) {
       const file = appFilePath(url, root);
       expect(file === undefined || file.startsWith(root), url).toBe(true);
     }

@@ -40,7 +40,10 @@ let quitting: Promise<never> | undefined;
 /** Ask the service to stop (it closes its connections), then exit with its exit code. */
 const quit = () =>
   (quitting ??= (async () => {
-    const asked = await client.request('service.shutdown', {}).then(() => true, () => false);
+    const asked = await client.request('service.shutdown', {}).then(
+      () => true,
+      () => false,
+    );
     const code = await service.stop(10_000, { signal: !asked });
     process.exit(code ?? 1);
   })());
@@ -70,15 +73,19 @@ client.on('attempt.updated', async (a) => {
 const shown = new Map<string, { state: string; path: string }>();
 client.on('connection.updated', (c) => {
   const before = shown.get(c.id);
-  const path = c.stats.path ? `${c.stats.path.kind}${c.stats.path.relayProtocol ? ` over ${c.stats.path.relayProtocol}` : ''}${c.stats.path.local ? ` (${c.stats.path.local} ↔ ${c.stats.path.remote})` : ''}` : '';
-  if (before?.state !== c.state) print(`connection ${c.id} ${c.state} ${c.remote.name} (${c.remote.id}) via ${c.method}/${c.transport}${c.closeReason ? `: ${c.closeReason.message}` : ''}`);
+  const path = c.stats.path
+    ? `${c.stats.path.kind}${c.stats.path.relayProtocol ? ` over ${c.stats.path.relayProtocol}` : ''}${c.stats.path.local ? ` (${c.stats.path.local} ↔ ${c.stats.path.remote})` : ''}`
+    : '';
+  if (before?.state !== c.state)
+    print(`connection ${c.id} ${c.state} ${c.remote.name} (${c.remote.id}) via ${c.method}/${c.transport}${c.closeReason ? `: ${c.closeReason.message}` : ''}`);
   if (path && before?.path !== path && c.state === 'open') print(`path ${c.id} ${path}`);
   if (c.state === 'closed' || c.state === 'failed') shown.delete(c.id);
   else shown.set(c.id, { state: c.state, path });
 });
-client.on('connection.message', (m) => print(`message ${m.connectionId} ${m.channel} ${typeof m.message === 'string' ? m.message : JSON.stringify(m.message)}`));
+client.on('connection.message', (m) =>
+  print(`message ${m.connectionId} ${m.channel} ${typeof m.message === 'string' ? m.message : JSON.stringify(m.message)}`),
+);
 client.on('plugin.error', (e) => print(`plugin-error ${e.plugin}: ${e.error.message}`));
-
 
 const lines = createInterface({ input: process.stdin });
 // stdin closing (a peer run with no terminal) does not stop the peer: `quit` or a signal does.

@@ -15,7 +15,9 @@ export function knownPeersPolicy(state: ServiceState): PluginInstance {
     description: 'Remembers approved peers and, if enabled in settings, accepts their incoming requests without asking.',
     setup(ctx) {
       ctx.hooks.approve.tap((request) =>
-        request.direction === 'incoming' && state.settings.autoAcceptKnownPeers && state.isKnown(request.remote.id) ? { approve: true, by: ctx.name } : undefined,
+        request.direction === 'incoming' && state.settings.autoAcceptKnownPeers && state.isKnown(request.remote.id)
+          ? { approve: true, by: ctx.name }
+          : undefined,
       );
       ctx.hooks.connectionOpened.tap((record) => state.remember(record.remote, record.method));
     },

@@ -67,4 +67,3 @@ function reply(port: Port, message: unknown): void {
     // The client went away; nothing to answer.
   }
 }
-

@@ -44,7 +44,14 @@ export class Service {
       // Policies come first so they decide before anything asks the user.
       plugins: [rateLimit(), knownPeersPolicy(this.state), ...options.config.plugins],
       // Live: a display name changed in settings applies to the next connection.
-      local: { get id() { return state.peerId; }, get name() { return state.settings.displayName; } },
+      local: {
+        get id() {
+          return state.peerId;
+        },
+        get name() {
+          return state.settings.displayName;
+        },
+      },
       savedOptions: this.state.settings.pluginOptions ?? {},
       dataDir: options.dataDir,
       // Plugins add methods and events of their own, never one of the service's.
@@ -177,4 +184,3 @@ export class Service {
     },
   };
 }
-

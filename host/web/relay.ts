@@ -45,7 +45,8 @@ export function createRelay(service: Port, log: (message: string) => void): Rela
     log(`did not send a message to a page: ${tooLarge}`);
     // The page waits for its answer: tell it why there is none.
     const { type, id } = message as { type?: unknown; id?: unknown };
-    if (type === 'response') socket.send(encodeWire({ type, id, ok: false, error: { code: 'too_large', message: `The answer could not be sent: ${tooLarge}.` } }));
+    if (type === 'response')
+      socket.send(encodeWire({ type, id, ok: false, error: { code: 'too_large', message: `The answer could not be sent: ${tooLarge}.` } }));
   };
 
   const stopService = service.onMessage((raw) => {

@@ -45,7 +45,11 @@ try {
 }
 
 /** Without --data-dir each name gets its own folder under .data/, so two shells never share one. */
-const slug = (values.name ?? 'default').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'default';
+const slug =
+  (values.name ?? 'default')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '') || 'default';
 const dataDir = resolve(values['data-dir'] ?? resolve(REPO, '.data', `web-${slug}`));
 
 const shell = await startWebShell({

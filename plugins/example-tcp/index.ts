@@ -11,7 +11,9 @@ import { z } from 'zod';
 import { TransportError, definePlugin, type Dial, type DialOptions, type Pipe, type Transport } from '../../core';
 
 const TcpSignal = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('offer'), host: z.string().max(255), port: z.number().int().min(1).max(65535), nonce: z.string().regex(/^[0-9a-f]{32}$/) }).strict(),
+  z
+    .object({ type: z.literal('offer'), host: z.string().max(255), port: z.number().int().min(1).max(65535), nonce: z.string().regex(/^[0-9a-f]{32}$/) })
+    .strict(),
   // Sent back so signaling sees one signal per side; the connection itself carries the proof.
   z.object({ type: z.literal('answer') }).strict(),
 ]);

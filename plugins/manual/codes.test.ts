@@ -6,14 +6,27 @@ import { decodeInvite, decodeReply, encodeInvite, encodeReply, INVITE_PREFIX, RE
 
 // The shape of a real non-trickle data-channel offer (what @roamhq/wrtc produces on loopback).
 const sdp = [
-  'v=0', 'o=- 4611731400430051336 2 IN IP4 127.0.0.1', 's=-', 't=0 0', 'a=group:BUNDLE 0', 'a=extmap-allow-mixed', 'a=msid-semantic: WMS',
-  'm=application 54321 UDP/DTLS/SCTP webrtc-datachannel', 'c=IN IP4 127.0.0.1',
+  'v=0',
+  'o=- 4611731400430051336 2 IN IP4 127.0.0.1',
+  's=-',
+  't=0 0',
+  'a=group:BUNDLE 0',
+  'a=extmap-allow-mixed',
+  'a=msid-semantic: WMS',
+  'm=application 54321 UDP/DTLS/SCTP webrtc-datachannel',
+  'c=IN IP4 127.0.0.1',
   'a=candidate:2999745851 1 udp 2122260223 127.0.0.1 54321 typ host generation 0 network-id 1',
   'a=candidate:1606961068 1 udp 2122194687 10.0.0.5 40111 typ host generation 0 network-id 2',
   'a=candidate:4233069003 1 tcp 1518280447 127.0.0.1 9 typ host tcptype active generation 0 network-id 1',
-  'a=ice-ufrag:Xk2l', 'a=ice-pwd:0aG7sT4pQ9bVx1mZ3cN8dR2e', 'a=ice-options:trickle',
+  'a=ice-ufrag:Xk2l',
+  'a=ice-pwd:0aG7sT4pQ9bVx1mZ3cN8dR2e',
+  'a=ice-options:trickle',
   'a=fingerprint:sha-256 3C:4A:AA:2B:91:0F:77:1E:5D:C2:09:8B:6A:4F:12:E0:DD:35:7C:A1:90:5B:3E:62:48:F7:0C:9D:21:B6:83:5A',
-  'a=setup:actpass', 'a=mid:0', 'a=sctp-port:5000', 'a=max-message-size:262144', '',
+  'a=setup:actpass',
+  'a=mid:0',
+  'a=sctp-port:5000',
+  'a=max-message-size:262144',
+  '',
 ].join('\r\n');
 const offer = { type: 'offer', sdp };
 const invite = { t: 'tok_abcdefgh1234', i: '0123456789abcdefghijklmnop', n: 'Alice', x: 2_000_000_000, s: offer };
@@ -98,13 +111,20 @@ describe('manual codes', () => {
 
   it('random text never throws anything but LinkError', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.string().map((s) => INVITE_PREFIX + s), fc.base64String().map((s) => INVITE_PREFIX + s)), (text) => {
-        try {
-          decodeInvite(text);
-        } catch (error) {
-          expect(error).toBeInstanceOf(LinkError);
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.string().map((s) => INVITE_PREFIX + s),
+          fc.base64String().map((s) => INVITE_PREFIX + s),
+        ),
+        (text) => {
+          try {
+            decodeInvite(text);
+          } catch (error) {
+            expect(error).toBeInstanceOf(LinkError);
+          }
+        },
+      ),
       { numRuns: 1000 },
     );
   });

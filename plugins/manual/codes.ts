@@ -25,7 +25,9 @@ const Token = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/);
 /** The signal itself is the transport's business; here only its size is bounded. */
 const OpaqueSignal = z.record(z.string(), z.unknown()).refine((s) => JSON.stringify(s).length <= 32 * 1024, 'signal too large');
 
-export const InvitePayload = z.object({ t: Token, i: PeerId, n: DisplayName, x: z.number().int().positive(), s: OpaqueSignal, h: HandshakeNonce.optional() }).strict();
+export const InvitePayload = z
+  .object({ t: Token, i: PeerId, n: DisplayName, x: z.number().int().positive(), s: OpaqueSignal, h: HandshakeNonce.optional() })
+  .strict();
 export type InvitePayload = z.infer<typeof InvitePayload>;
 export const ReplyPayload = z.object({ t: Token, i: PeerId, n: DisplayName, s: OpaqueSignal, h: HandshakeNonce.optional() }).strict();
 export type ReplyPayload = z.infer<typeof ReplyPayload>;
@@ -55,10 +57,16 @@ function pack(payload: unknown): string {
 function unpack<S extends z.ZodType>(raw: string, prefix: string, schema: S, kind: 'invite' | 'reply', otherPrefix: string): z.output<S> {
   const code = raw.trim();
   if (code.startsWith(otherPrefix)) {
-    throw new LinkError('wrong-code', kind === 'reply' ? 'This is an invite code, not a reply code: paste the code the other person sent back.' : 'This is a reply code, not an invite: it goes into the "paste reply" box of the person who invited.');
+    throw new LinkError(
+      'wrong-code',
+      kind === 'reply'
+        ? 'This is an invite code, not a reply code: paste the code the other person sent back.'
+        : 'This is a reply code, not an invite: it goes into the "paste reply" box of the person who invited.',
+    );
   }
   if (!code.startsWith(prefix)) throw new LinkError('not-a-code', `This is not a WhatNext ${kind} code (it should start with "${prefix}").`);
-  if (code.length > MAX_CODE_LENGTH) throw new LinkError('too-long', `This ${kind} code is ${code.length} characters long; codes are at most ${MAX_CODE_LENGTH}.`);
+  if (code.length > MAX_CODE_LENGTH)
+    throw new LinkError('too-long', `This ${kind} code is ${code.length} characters long; codes are at most ${MAX_CODE_LENGTH}.`);
   const body = code.slice(prefix.length);
   if (!/^[A-Za-z0-9_-]+$/.test(body)) throw new LinkError('corrupted', `This ${kind} code contains characters a code never has; copy it again.`);
   const bytes = Buffer.from(body, 'base64url');
@@ -77,7 +85,8 @@ function unpack<S extends z.ZodType>(raw: string, prefix: string, schema: S, kin
   } catch {
     throw new LinkError('corrupted', `This ${kind} code is damaged; copy it again.`);
   }
-  const wrongContent = (what: string) => new LinkError('corrupted', `This ${kind} code does not hold what ${kind === 'invite' ? 'an' : 'a'} ${kind} code holds (${what}).`);
+  const wrongContent = (what: string) =>
+    new LinkError('corrupted', `This ${kind} code does not hold what ${kind === 'invite' ? 'an' : 'a'} ${kind} code holds (${what}).`);
   // Checked before anything walks it recursively (the schema, JSON.stringify of the signal).
   const problem = jsonShapeProblem(data);
   if (problem) throw wrongContent(`it ${problem}`);

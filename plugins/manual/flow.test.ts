@@ -181,7 +181,9 @@ describe('ConnectionManager over manual signaling', () => {
     const bob = await peer('Bob', BOB.slice(-26));
     const rejected: unknown[] = [];
     bob.manager.on('link-rejected', (r) => rejected.push(r));
-    expect(() => bob.manager.openLink('whtnxt://connect?v=1&via=telepathy')).toThrow('This link uses the signaling method "telepathy", which is not installed (installed: manual).');
+    expect(() => bob.manager.openLink('whtnxt://connect?v=1&via=telepathy')).toThrow(
+      'This link uses the signaling method "telepathy", which is not installed (installed: manual).',
+    );
     expect(() => bob.manager.openLink('whtnxt://connect?v=1&via=manual&o=garbage')).toThrow(/not a WhatNext invite code/);
     expect(rejected).toHaveLength(2);
   });

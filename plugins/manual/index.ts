@@ -11,7 +11,13 @@ import { INVITE_PREFIX, REPLY_PREFIX, decodeInvite, decodeReply, encodeInvite, e
 export const ManualOptions = z
   .object({
     transport: z.string().min(1).default('simple-peer').describe('The transport that carries the connection'),
-    inviteTtlMinutes: z.number().int().min(1).max(24 * 60).default(10).describe('How long an invite code stays valid'),
+    inviteTtlMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 60)
+      .default(10)
+      .describe('How long an invite code stays valid'),
   })
   .strict();
 export type ManualOptions = z.output<typeof ManualOptions>;
@@ -55,11 +61,16 @@ export function createManualMethod(options: ManualOptions): SignalingMethod<Invi
       const { dial, signal } = await dialForSignal(ctx, options.transport, true);
       const expires = Math.floor(Date.now() / 1000) + options.inviteTtlMinutes * 60;
       const code = encodeInvite({ t: token, i: ctx.local.id, n: ctx.local.name, x: expires, s: signal as Record<string, unknown>, h: ctx.handshake.nonce });
-      ctx.presentInvite({ params: { o: code }, code, text: 'Send this link (or the code) to the person you invite, then paste the reply code they send back.' });
+      ctx.presentInvite({
+        params: { o: code },
+        code,
+        text: 'Send this link (or the code) to the person you invite, then paste the reply code they send back.',
+      });
       let reply!: ReplyPayload; // decoded once, by the check the answer passed
       await ctx.ask({ title: 'Paste the reply code', label: 'Reply code', placeholder: `${REPLY_PREFIX}…` }, (text) => {
         const decoded = decodeReply(text);
-        if (decoded.t !== token) throw new LinkError('wrong-invite', 'This reply code answers a different invite (an older one, perhaps); paste the reply to this invite.');
+        if (decoded.t !== token)
+          throw new LinkError('wrong-invite', 'This reply code answers a different invite (an older one, perhaps); paste the reply to this invite.');
         reply = decoded;
       });
       ctx.claimRemote({ id: reply.i, name: reply.n });

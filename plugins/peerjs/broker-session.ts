@@ -19,16 +19,7 @@
  */
 import type { DataConnection, Peer, PeerError, PeerJSOption } from 'peerjs';
 import { RefusedByPeerError, TransportError, describe, type BindingSide, type PeerId, type PeerInfo } from '../../core';
-import {
-  AnswerPayload,
-  BrokerMessage,
-  CandidatePayload,
-  ConnectionId,
-  Metadata,
-  OfferPayload,
-  RefusalPayload,
-  cleanReason,
-} from './messages';
+import { AnswerPayload, BrokerMessage, CandidatePayload, ConnectionId, Metadata, OfferPayload, RefusalPayload, cleanReason } from './messages';
 import type { BrokerSocket, SocketOwner } from './socket';
 import { raceAbort } from '../../core/util/abort';
 import { randomBase32 } from '../../core/util/ids';
@@ -345,7 +336,9 @@ export class BrokerSession implements SocketOwner {
     const detail = this.#socketError ? describe(this.#socketError) : error?.message || 'the connection closed';
     switch (error?.type) {
       case 'unavailable-id':
-        return new TransportError('signaling', `${where} refused our peer id: it is already registered (is WhatNext running twice with the same identity?).`, { cause: error });
+        return new TransportError('signaling', `${where} refused our peer id: it is already registered (is WhatNext running twice with the same identity?).`, {
+          cause: error,
+        });
       case 'invalid-key':
         return new TransportError('signaling', `${where} refused the key "${this.options.broker.key}".`, { cause: error });
       case 'server-error':

@@ -32,7 +32,7 @@ function firstMessage(broker: { port: number }, query: string): Promise<{ type: 
 }
 
 describe('startBroker', () => {
-  it('binds a free port unless told one, never the port of a developer\'s own broker (9000)', async () => {
+  it("binds a free port unless told one, never the port of a developer's own broker (9000)", async () => {
     const broker = await started(undefined);
     expect(broker.port).toBeGreaterThan(0);
     expect(broker.port).not.toBe(9000);
@@ -67,7 +67,9 @@ describe('npm run broker', () => {
       const child = spawn(process.execPath, ['--import', 'tsx', script, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
       children.push(child);
       let output = '';
-      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, sig) => resolve({ code, signal: sig })));
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+        child.on('exit', (code, sig) => resolve({ code, signal: sig })),
+      );
       child.stderr.on('data', (data: Buffer) => (output += data.toString()));
       const url = await new Promise<string>((resolve, reject) => {
         child.stdout.on('data', (data: Buffer) => {

@@ -18,9 +18,9 @@ export interface TrackedPeerConnections {
   readonly open: ReadonlySet<RTCPeerConnection>;
   /** Make a connection for `config` ahead of need, unless a fresh one is ready: the next
    * `new RTCPeerConnection(config)` with an equal configuration gets it. Constructing one blocks
-   * the thread on the engine (with @roamhq/wrtc about 0.5 ms, over 1 ms while other connections
-   * negotiate) and starts its DTLS certificate: made ahead, that is off the way of the next
-   * connection. Throws what the engine throws. */
+   * the thread on the engine (longer while other connections negotiate) and starts its DTLS
+   * certificate: made ahead, that is off the way of the next connection. Throws what the engine
+   * throws. */
   prepare(config: RTCConfiguration): void;
   /** Close the spare, if any (nothing will need it soon). */
   discardSpare(): void;

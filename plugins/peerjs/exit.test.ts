@@ -34,7 +34,9 @@ it('a process that connected through the broker exits with code 0 after its host
   );
   const exitedAt = performance.now();
   // Measured, not asserted: the time from "hosts stopped" to the process exit.
-  console.log(`peerjs exit test: child exited ${stoppedAt === undefined ? '(never reported stopping)' : `${Math.round(exitedAt - stoppedAt)} ms after its hosts stopped`}`);
+  console.log(
+    `peerjs exit test: child exited ${stoppedAt === undefined ? '(never reported stopping)' : `${Math.round(exitedAt - stoppedAt)} ms after its hosts stopped`}`,
+  );
   expect({ code, signal, output: output.join('') }).toEqual({ code: 0, signal: null, output: 'exchanged ping/pong\n' });
   expect(stoppedAt).toBeDefined();
 });

@@ -18,7 +18,12 @@ export const peerjs = definePlugin({
   options: PeerjsOptions,
   dependencies: ['webrtc'],
   setup(ctx, options) {
-    const method = createPeerjsMethod({ options, webrtc: ctx.use<WebRtcService>('webrtc'), local: ctx.local, log: (level, message) => ctx.log(level, message) });
+    const method = createPeerjsMethod({
+      options,
+      webrtc: ctx.use<WebRtcService>('webrtc'),
+      local: ctx.local,
+      log: (level, message) => ctx.log(level, message),
+    });
     ctx.registerSignaling(method);
     ctx.hooks.shutdown.tapPromise(() => method.shutdown());
   },

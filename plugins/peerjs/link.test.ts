@@ -27,7 +27,7 @@ describe('peerjs link parameters', () => {
     expect(parsePeerjsLink(good)).toEqual({ method: 'peerjs', remote: { id: ID }, params: { ...broker, id: ID } });
   });
 
-  it('carries the inviter\'s handshake nonce when it has one', () => {
+  it("carries the inviter's handshake nonce when it has one", () => {
     const nonce = 'AAECAwQFBgcICQoLDA0ODw';
     const withNonce = inviteParams(broker, ID, nonce);
     expect(withNonce.hn).toBe(nonce);
@@ -105,7 +105,7 @@ describe('broker path', () => {
 });
 
 describe('peerjs options', () => {
-  it('has development defaults: a loopback broker (the ICE servers are the webrtc plugin\'s, none by default)', () => {
+  it("has development defaults: a loopback broker (the ICE servers are the webrtc plugin's, none by default)", () => {
     expect(PeerjsOptions.parse(undefined)).toEqual({
       host: '127.0.0.1',
       port: 9000,

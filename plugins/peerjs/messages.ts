@@ -16,7 +16,14 @@ const BrokerPeerId = z.string().min(1).max(128);
  * proof (see core's proof.ts). Best effort: a malformed one is dropped, not fatal. */
 const HandshakeNonceField = HandshakeNonce.optional().catch(undefined);
 
-const Sdp = (type: 'offer' | 'answer') => z.object({ type: z.literal(type), sdp: z.string().min(1).max(32 * 1024) });
+const Sdp = (type: 'offer' | 'answer') =>
+  z.object({
+    type: z.literal(type),
+    sdp: z
+      .string()
+      .min(1)
+      .max(32 * 1024),
+  });
 
 /** What a WhatNext peer puts in `DataConnection.metadata`. Claims only: `id` must match the
  * broker-assigned `src`, and core's handshake checks the id again. */
@@ -79,6 +86,9 @@ export type BrokerMessage = z.infer<typeof BrokerMessage>;
 
 /** A reason text from a remote, made safe to show: bounded and without control characters. */
 export function cleanReason(text: string): string {
-  const cleaned = text.replace(/\p{Cc}+/gu, ' ').trim().slice(0, 200);
+  const cleaned = text
+    .replace(/\p{Cc}+/gu, ' ')
+    .trim()
+    .slice(0, 200);
   return cleaned || 'no reason given';
 }

@@ -244,7 +244,11 @@ export function createPeerjsMethod(config: PeerjsMethodConfig): PeerjsMethod {
       return new Promise<Pipe>((resolve, reject) => {
         const onAbort = () => {
           const reason: unknown = ctx.abort.reason;
-          invite.fail(reason instanceof TransportError ? reason : new TransportError('signaling', `The invite was closed${reason instanceof Error ? `: ${reason.message}` : ''}.`, { cause: reason }));
+          invite.fail(
+            reason instanceof TransportError
+              ? reason
+              : new TransportError('signaling', `The invite was closed${reason instanceof Error ? `: ${reason.message}` : ''}.`, { cause: reason }),
+          );
         };
         const invite: PendingInvite = {
           token: Buffer.from(token),

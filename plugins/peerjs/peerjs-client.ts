@@ -57,7 +57,17 @@ let source: string | undefined;
 /** Names shadowed inside the copy. The last ones are bound to `undefined` or to a refusing
  * `fetch`, so PeerJS can never fall back on a real browser global or reach the network
  * outside the broker socket. */
-const SHADOWED = ['RTCPeerConnection', 'RTCSessionDescription', 'RTCIceCandidate', 'WebSocket', 'fetch', 'window', 'location', 'navigator', 'document'] as const;
+const SHADOWED = [
+  'RTCPeerConnection',
+  'RTCSessionDescription',
+  'RTCIceCandidate',
+  'WebSocket',
+  'fetch',
+  'window',
+  'location',
+  'navigator',
+  'document',
+] as const;
 
 export function loadPeerJs(globals: PeerJsGlobals): PeerJsModule {
   source ??= readFileSync(entry, 'utf8');

@@ -99,7 +99,7 @@ describe('peerjs method through a local broker', () => {
     expect(attemptA.sink.closes).toEqual([undefined]);
   });
 
-  it('carries each side\'s nonce through the broker (link, metadata), no hello, and reports both DTLS bindings', async () => {
+  it("carries each side's nonce through the broker (link, metadata), no hello, and reports both DTLS bindings", async () => {
     const attemptA = fakeAttempt(ALICE);
     attemptA.handshake.hello = { from: 'alice' };
     const inviting = peers.methodA.invite(attemptA.ctx);
@@ -194,7 +194,14 @@ describe('peerjs method through a local broker', () => {
     // A plain PeerJS client (not this plugin) answers, and starts with a frame instead.
     const engine = loadDefaultEngine();
     const peerjs = loadPeerJs({ ...engine, WebSocket: WebSocket as never });
-    const plain = new peerjs.Peer(CAROL.id, { host: peers.broker.host, port: peers.broker.port, path: peers.broker.path, key: peers.broker.key, secure: false, config: { iceServers: [] } });
+    const plain = new peerjs.Peer(CAROL.id, {
+      host: peers.broker.host,
+      port: peers.broker.port,
+      path: peers.broker.path,
+      key: peers.broker.key,
+      secure: false,
+      config: { iceServers: [] },
+    });
     try {
       await new Promise((resolve, reject) => {
         plain.once('open', resolve);

@@ -128,7 +128,9 @@ class DataConnectionPipe {
     this.#fail(
       reason instanceof TransportError
         ? reason
-        : new TransportError(this.pipe.stage, `The connection attempt was cancelled${reason instanceof Error ? `: ${reason.message}` : ''}.`, { cause: reason }),
+        : new TransportError(this.pipe.stage, `The connection attempt was cancelled${reason instanceof Error ? `: ${reason.message}` : ''}.`, {
+            cause: reason,
+          }),
     );
   };
 

@@ -110,7 +110,10 @@ export class PlaylistStore {
     const playlist = await this.#playlist(playlistId, { owner: true });
     const data = playlist.toJSON() as PlaylistDoc;
     if (!data.sharedWith.includes(peerId)) return toPlaylist(data);
-    const doc = await this.#edit(playlist, { sharedWith: data.sharedWith.filter((p) => p !== peerId), revoked: [...new Set([...data.revoked, peerId])].sort() });
+    const doc = await this.#edit(playlist, {
+      sharedWith: data.sharedWith.filter((p) => p !== peerId),
+      revoked: [...new Set([...data.revoked, peerId])].sort(),
+    });
     return toPlaylist(doc.toJSON() as PlaylistDoc);
   }
 

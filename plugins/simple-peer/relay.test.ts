@@ -86,7 +86,11 @@ describe('simple-peer: a relay in the middle of signaling', () => {
     fromAlice.flush();
     fromBob.flush();
     // Opening (what an unbound handshake does here) fails the case at once.
-    const outcome = (connection: Connection) => connection.opened.then(() => 'opened', () => 'refused');
+    const outcome = (connection: Connection) =>
+      connection.opened.then(
+        () => 'opened',
+        () => 'refused',
+      );
     expect(await Promise.all([outcome(alice), outcome(bob)])).toEqual(['refused', 'refused']);
     // Whoever checks first refuses; the relay then hangs up on the other, whose refusal may
     // come first, or the dropped pipe.

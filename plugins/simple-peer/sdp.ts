@@ -14,12 +14,7 @@ export interface CandidateLine {
  * The same candidate reads differently in an SDP and in an icecandidate event (libwebrtc adds
  * `ufrag` to the latter), so whole-line comparison would duplicate it. */
 export function candidateKey(candidate: string): string {
-  return candidate
-    .replace(/^a=/, '')
-    .split(/\s+/)
-    .slice(0, 6)
-    .join(' ')
-    .toLowerCase();
+  return candidate.replace(/^a=/, '').split(/\s+/).slice(0, 6).join(' ').toLowerCase();
 }
 
 function splitLines(sdp: string): string[] {
@@ -50,8 +45,7 @@ export function withCandidates(sdp: string, candidates: readonly CandidateLine[]
   for (const { candidate, sdpMid, sdpMLineIndex } of candidates) {
     const key = candidateKey(candidate);
     if (!candidate || present.has(key)) continue;
-    const section =
-      (sdpMid != null ? sections.find((s) => s.mid === sdpMid) : undefined) ?? (sdpMLineIndex != null ? sections[sdpMLineIndex] : undefined);
+    const section = (sdpMid != null ? sections.find((s) => s.mid === sdpMid) : undefined) ?? (sdpMLineIndex != null ? sections[sdpMLineIndex] : undefined);
     if (!section) continue;
     section.added.push(`a=${candidate}`);
     present.add(key);

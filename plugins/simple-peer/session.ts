@@ -241,7 +241,8 @@ export class PeerSession {
     else if (state === 'connected') this.#pipe.advance('channel');
     else if (state === 'failed') {
       const stage = this.#pipe.stage === 'signaling' ? 'ice' : this.#pipe.stage;
-      if (this.#pipe.state === 'opening') this.#fail(this.#dialError(stage, stage === 'ice' ? this.#noPath() : 'the secure channel (DTLS) could not be set up'));
+      if (this.#pipe.state === 'opening')
+        this.#fail(this.#dialError(stage, stage === 'ice' ? this.#noPath() : 'the secure channel (DTLS) could not be set up'));
       else this.#lost('the peer connection failed');
     }
   }

@@ -23,7 +23,9 @@ describe('signals', () => {
     const c = { type: 'candidate', candidate: { candidate, sdpMLineIndex: 0, sdpMid: '0' } };
     expect(parseSignal(c)).toEqual(c);
     expect(parseSignal({ type: 'candidate', candidate: { candidate: '', sdpMid: '0' } })).toMatchObject({ type: 'candidate' });
-    expect(parseSignal({ type: 'candidate', candidate: { candidate: 'candidate:1 1 TCP 1518 fd00::2 9 typ host tcptype active', sdpMLineIndex: 0 } })).toMatchObject({
+    expect(
+      parseSignal({ type: 'candidate', candidate: { candidate: 'candidate:1 1 TCP 1518 fd00::2 9 typ host tcptype active', sdpMLineIndex: 0 } }),
+    ).toMatchObject({
       type: 'candidate',
     });
   });

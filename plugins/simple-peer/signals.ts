@@ -34,7 +34,10 @@ export const IceCandidateInit = z
     candidate: z
       .string()
       .max(MAX_CANDIDATE_LENGTH)
-      .refine((c) => c === '' || CANDIDATE_SYNTAX.test(c), 'not an ICE candidate ("candidate:<foundation> <component> <udp|tcp> <priority> <address> <port> typ <type> ...")'),
+      .refine(
+        (c) => c === '' || CANDIDATE_SYNTAX.test(c),
+        'not an ICE candidate ("candidate:<foundation> <component> <udp|tcp> <priority> <address> <port> typ <type> ...")',
+      ),
     sdpMLineIndex: z.number().int().min(0).max(255).nullable().optional(),
     sdpMid: z.string().max(64).nullable().optional(),
   })

@@ -200,7 +200,14 @@ describe('simple-peer transport', () => {
     const stagesA: ConnectionStage[] = [];
     const sink = new RecordingSink();
     const dials = {} as { a: ReturnType<SimplePeerTransport['dial']>; b: ReturnType<SimplePeerTransport['dial']> };
-    dials.a = transport.dial({ initiator: true, trickle: false, sink, abort: new AbortController().signal, stage: (s) => stagesA.push(s), sendSignal: (s) => setImmediate(() => dials.b.signal(s)) });
+    dials.a = transport.dial({
+      initiator: true,
+      trickle: false,
+      sink,
+      abort: new AbortController().signal,
+      stage: (s) => stagesA.push(s),
+      sendSignal: (s) => setImmediate(() => dials.b.signal(s)),
+    });
     dials.b = transport.dial({
       initiator: false,
       trickle: false,
@@ -217,7 +224,10 @@ describe('simple-peer transport', () => {
     await expect(dials.b.pipe).rejects.toBeInstanceOf(TransportError);
     const error = await dials.a.pipe.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TransportError);
-    expect(error).toMatchObject({ stage: 'ice', message: 'simple-peer: ice failed: no network path to the remote was found (no STUN/TURN servers are configured)' });
+    expect(error).toMatchObject({
+      stage: 'ice',
+      message: 'simple-peer: ice failed: no network path to the remote was found (no STUN/TURN servers are configured)',
+    });
     expect(stagesA).toEqual(['signaling', 'ice']);
     expect(sink.closes).toEqual([]); // a pipe that never opened is not "closed"
   });
@@ -284,7 +294,13 @@ describe('simple-peer transport', () => {
         }
       } as unknown as WebRtcEngine['RTCPeerConnection'],
     };
-    const dial = scoped({ engine: broken }).dial({ initiator: true, sink: new RecordingSink(), abort: new AbortController().signal, stage: () => {}, sendSignal: () => {} });
+    const dial = scoped({ engine: broken }).dial({
+      initiator: true,
+      sink: new RecordingSink(),
+      abort: new AbortController().signal,
+      stage: () => {},
+      sendSignal: () => {},
+    });
     const error = await dial.pipe.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TransportError);
     expect(error).toMatchObject({ stage: 'signaling' });
@@ -390,7 +406,8 @@ describe('simple-peer plugin', () => {
     const host = new PluginHost({ plugins: [webrtc({ engine: recording }), simplePeer()], local });
     await host.start();
     const registered = host.transports.get('simple-peer') as SimplePeerTransport;
-    const dial = () => registered.dial({ initiator: true, sink: new RecordingSink(), abort: new AbortController().signal, stage: () => {}, sendSignal: () => {} });
+    const dial = () =>
+      registered.dial({ initiator: true, sink: new RecordingSink(), abort: new AbortController().signal, stage: () => {}, sendSignal: () => {} });
     dial();
     const stun = { urls: 'stun:127.0.0.1:9' };
     host.configure('webrtc', { iceServers: [stun] }); // the engine, not in the form, stays

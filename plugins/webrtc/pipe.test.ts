@@ -34,7 +34,16 @@ function sink(): PipeSink & { drains: number; closes: (Error | undefined)[] } {
 /** A pipe over `channel`, open: made as the channel's creator, which the ready message opens
  * (the creator sends nothing of its own, so `channel` sees only what the test sends). */
 function openPipe(channel: ChannelLike, s: PipeSink, maxFrameSize: number, close: () => void, lowWaterMark?: number): DataChannelPipe {
-  const pipe = new DataChannelPipe({ label: 'test', creator: true, sink: s, stage() {}, maxFrameSize, ...(lowWaterMark !== undefined && { lowWaterMark }), failed() {}, close });
+  const pipe = new DataChannelPipe({
+    label: 'test',
+    creator: true,
+    sink: s,
+    stage() {},
+    maxFrameSize,
+    ...(lowWaterMark !== undefined && { lowWaterMark }),
+    failed() {},
+    close,
+  });
   pipe.channelOpen(channel);
   pipe.receive(WEBRTC_ANSWERER_READY.slice().buffer);
   expect(pipe.state).toBe('open');
@@ -76,7 +85,7 @@ describe('DataChannelPipe', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
-  it('reads the engine\'s bufferedAmount (a blocking call in wrtc) only when it could be over the mark', () => {
+  it("reads the engine's bufferedAmount (a blocking call in wrtc) only when it could be over the mark", () => {
     let reads = 0;
     let queued = 0; // what the engine holds; our sends add to it
     const channel: ChannelLike = {
@@ -128,15 +137,29 @@ describe('DataChannelPipe', () => {
 });
 
 describe('DataChannelPipe: opening', () => {
-  const sdp = (fingerprint: string, ...lines: string[]) => ['v=0', 'm=application 9 UDP/DTLS/SCTP webrtc-datachannel', `a=fingerprint:sha-256 ${fingerprint}`, ...lines, ''].join('\r\n');
+  const sdp = (fingerprint: string, ...lines: string[]) =>
+    ['v=0', 'm=application 9 UDP/DTLS/SCTP webrtc-datachannel', `a=fingerprint:sha-256 ${fingerprint}`, ...lines, ''].join('\r\n');
 
   function opening(creator: boolean, extra: Partial<DataChannelPipeOptions> = {}) {
     const stages: ConnectionStage[] = [];
     const bindings: [string, string][] = [];
     const frames: number[][] = [];
     const failures: TransportError[] = [];
-    const s = { ...sink(), binding: (side: string, value: string) => void bindings.push([side, value]), frame: (data: Uint8Array) => void frames.push([...data]) };
-    const pipe = new DataChannelPipe({ label: 'test', creator, sink: s, stage: (stage) => stages.push(stage), maxFrameSize: 64 * 1024, failed: (error) => failures.push(error), close() {}, ...extra });
+    const s = {
+      ...sink(),
+      binding: (side: string, value: string) => void bindings.push([side, value]),
+      frame: (data: Uint8Array) => void frames.push([...data]),
+    };
+    const pipe = new DataChannelPipe({
+      label: 'test',
+      creator,
+      sink: s,
+      stage: (stage) => stages.push(stage),
+      maxFrameSize: 64 * 1024,
+      failed: (error) => failures.push(error),
+      close() {},
+      ...extra,
+    });
     return { pipe, stages, bindings, frames, failures, sink: s };
   }
 
@@ -195,7 +218,9 @@ describe('DataChannelPipe: opening', () => {
     const { pipe, failures } = opening(true);
     pipe.channelOpen(new FakeChannel());
     pipe.receive(Uint8Array.of(1, 2, 3));
-    expect(failures.map((e) => [e.stage, e.message])).toEqual([['channel', 'test: channel failed: the answering side did not start with the ready message a WhatNext test pipe sends first']]);
+    expect(failures.map((e) => [e.stage, e.message])).toEqual([
+      ['channel', 'test: channel failed: the answering side did not start with the ready message a WhatNext test pipe sends first'],
+    ]);
     const waiting = opening(true);
     waiting.pipe.channelOpen(new FakeChannel());
     waiting.pipe.end(new TransportError('channel', 'test: channel failed: the dial was aborted'));

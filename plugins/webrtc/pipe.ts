@@ -7,7 +7,7 @@
  * - Bindings: each side's DTLS fingerprints (`webRtcBinding`) go to the sink once, from the
  *   descriptions as they pass, before any frame. The remote's description also says its largest
  *   message (RFC 8841), which caps `maxFrameSize`; reading `pc.sctp.maxMessageSize` instead
- *   blocks on @roamhq/wrtc's network thread (0.1 to over 1 ms while DTLS is busy).
+ *   blocks on @roamhq/wrtc's network thread, longest while DTLS is busy.
  * - Opening: @roamhq/wrtc can deliver the first messages of the side that made the channel out
  *   of order (see `WEBRTC_ANSWERER_READY`). So the answering side's first message is that byte,
  *   sent as its channel opens, and the creator's pipe opens only once it came; anything else
@@ -34,9 +34,9 @@ import type { ChannelLike, DataChannelPipe as DataChannelPipeContract, DataChann
  * The first message the answering side of a data channel sends; the side that made the channel
  * sends nothing before it has this. @roamhq/wrtc replays messages that reach the answering side
  * while it is still making its channel object after newer ones, so the creator's first messages
- * can arrive out of order on an ordered channel: `npx tsx bench/first-messages.ts 300` counted
- * 17 to 22 of 300–400 connections when sent as the channel opens, none once the answering side
- * had spoken. Not a frame: no pipe hands it to its sink.
+ * can arrive out of order on an ordered channel (`npx tsx bench/first-messages.ts 300` counts
+ * how often, sent as the channel opens and once the answering side has spoken). Not a frame: no
+ * pipe hands it to its sink.
  */
 export const WEBRTC_ANSWERER_READY = Uint8Array.of(0x52);
 
@@ -314,7 +314,9 @@ export class DataChannelPipe implements DataChannelPipeContract {
     try {
       channel.send(frame as Uint8Array<ArrayBuffer>);
     } catch (error) {
-      throw new TransportError('channel', `${this.options.label}: the data channel is ${channel.readyState}; the frame was not sent (${describe(error)})`, { cause: error });
+      throw new TransportError('channel', `${this.options.label}: the data channel is ${channel.readyState}; the frame was not sent (${describe(error)})`, {
+        cause: error,
+      });
     }
   }
 

@@ -4,7 +4,8 @@ import { WEBRTC_ANSWERER_READY, isWebRtcAnswererReady } from './pipe';
 import { webRtcBinding, webRtcMaxMessageSize } from './sdp';
 
 describe('webRtcBinding', () => {
-  const sdp = (...lines: string[]) => ['v=0', 'o=- 1 2 IN IP4 127.0.0.1', 's=-', ...lines, 'm=application 9 UDP/DTLS/SCTP webrtc-datachannel', 'a=mid:0', ''].join('\r\n');
+  const sdp = (...lines: string[]) =>
+    ['v=0', 'o=- 1 2 IN IP4 127.0.0.1', 's=-', ...lines, 'm=application 9 UDP/DTLS/SCTP webrtc-datachannel', 'a=mid:0', ''].join('\r\n');
 
   it('reads the fingerprints a description declares, normalised and sorted', () => {
     expect(webRtcBinding(sdp('a=fingerprint:SHA-256 ab:cd:ef'))).toBe('sha-256 AB:CD:EF');
@@ -18,7 +19,7 @@ describe('webRtcBinding', () => {
   });
 });
 
-describe('the remote\'s largest message, from its SDP (RFC 8841)', () => {
+describe("the remote's largest message, from its SDP (RFC 8841)", () => {
   const sdp = (lines: string[]) => ['v=0', 'm=application 9 UDP/DTLS/SCTP webrtc-datachannel', 'a=sctp-port:5000', ...lines, ''].join('\r\n');
 
   it('reads a=max-message-size', () => {

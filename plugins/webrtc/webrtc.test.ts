@@ -31,12 +31,18 @@ describe('webrtc options', () => {
   });
 
   it('takes STUN and TURN servers, a TURN server with its username and credential', () => {
-    const iceServers = [STUN, { urls: ['turn:turn.example.org:3478?transport=tcp', 'turns:turn.example.org:5349'], username: 'u', credential: 'c' }, { urls: 'stuns:stun.example.org' }];
+    const iceServers = [
+      STUN,
+      { urls: ['turn:turn.example.org:3478?transport=tcp', 'turns:turn.example.org:5349'], username: 'u', credential: 'c' },
+      { urls: 'stuns:stun.example.org' },
+    ];
     expect(WebRtcOptions.parse({ iceServers }).iceServers).toEqual(iceServers);
   });
 
   it('refuses a TURN server without its username or credential, naming the field', () => {
-    const result = WebRtcOptions.safeParse({ iceServers: [STUN, { urls: ['stun:a.example.org', 'turn:turn.example.org'], credential: 'c' }, { urls: 'turns:turn.example.org', username: 'u' }] });
+    const result = WebRtcOptions.safeParse({
+      iceServers: [STUN, { urls: ['stun:a.example.org', 'turn:turn.example.org'], credential: 'c' }, { urls: 'turns:turn.example.org', username: 'u' }],
+    });
     expect(result.error?.issues.map((issue) => [issue.path, issue.message])).toEqual([
       [['iceServers', 1, 'username'], 'a TURN server needs a username'],
       [['iceServers', 2, 'credential'], 'a TURN server needs a credential'],

@@ -63,7 +63,15 @@ export interface FuzzReport {
 export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const answerTimeoutMs = options.answerTimeoutMs ?? 15_000;
   const random = new Random(options.seed);
-  const report: FuzzReport = { inputs: 0, seed: options.seed, crashed: 0, hung: 0, untyped: 0, rss: { service: [0, 0], shell: [0, 0], shellService: [0, 0] }, findings: [] };
+  const report: FuzzReport = {
+    inputs: 0,
+    seed: options.seed,
+    crashed: 0,
+    hung: 0,
+    untyped: 0,
+    rss: { service: [0, 0], shell: [0, 0], shellService: [0, 0] },
+    findings: [],
+  };
   const find = (finding: Finding) => {
     if (report.findings.filter((f) => f.what === finding.what).length < 3) report.findings.push(finding);
   };
@@ -73,7 +81,11 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   try {
     await targets.start();
     const seeds = await gatherSeeds(targets, broker.port);
-    report.rss = { service: [rssMiB(targets.service.child.pid), 0], shell: [rssMiB(targets.shell.child.pid!), 0], shellService: [rssMiB(targets.shell.servicePid), 0] };
+    report.rss = {
+      service: [rssMiB(targets.service.child.pid), 0],
+      shell: [rssMiB(targets.shell.child.pid!), 0],
+      shellService: [rssMiB(targets.shell.servicePid), 0],
+    };
 
     let next = 0;
     const worker = async () => {
@@ -132,7 +144,12 @@ class Targets {
   }
 
   async #startService(): Promise<void> {
-    this.service = await spawnService({ name: 'Fuzzed', config: CONFIG, dataDir: join(this.workDir, 'service'), env: { WHATNEXT_FUZZ_BROKER_PORT: String(this.broker.port) } });
+    this.service = await spawnService({
+      name: 'Fuzzed',
+      config: CONFIG,
+      dataDir: join(this.workDir, 'service'),
+      env: { WHATNEXT_FUZZ_BROKER_PORT: String(this.broker.port) },
+    });
     this.service.port.onMessage((message) => {
       const { type, id } = message as { type?: unknown; id?: unknown };
       if (type === 'response' && typeof id === 'number') this.#ipcAnswers.get(id)?.(message);
@@ -144,7 +161,13 @@ class Targets {
     const dist = join(this.workDir, 'page');
     mkdirSync(dist, { recursive: true });
     writeFileSync(join(dist, 'index.html'), '<!doctype html><title>fuzz</title>');
-    this.shell = await startShellProcess({ name: 'Fuzzed', dataDir: join(this.workDir, 'shell'), config: CONFIG, distDir: dist, env: { WHATNEXT_FUZZ_BROKER_PORT: String(this.broker.port) } });
+    this.shell = await startShellProcess({
+      name: 'Fuzzed',
+      dataDir: join(this.workDir, 'shell'),
+      config: CONFIG,
+      distDir: dist,
+      env: { WHATNEXT_FUZZ_BROKER_PORT: String(this.broker.port) },
+    });
     this.#page = undefined;
   }
 
@@ -184,7 +207,9 @@ class Targets {
   }
 
   async send(input: FuzzInput, timeoutMs: number): Promise<Outcome> {
-    const outcome = await this.#deliver(input, timeoutMs).catch((error: unknown): Outcome => (error === TIMED_OUT ? { kind: 'hung', what: `no answer to ${describeInput(input)}` } : 'ok'));
+    const outcome = await this.#deliver(input, timeoutMs).catch((error: unknown): Outcome =>
+      error === TIMED_OUT ? { kind: 'hung', what: `no answer to ${describeInput(input)}` } : 'ok',
+    );
     if (outcome !== 'ok' && outcome.kind === 'hung') {
       const revived = await this.#revive();
       if (revived !== 'ok') return revived;
@@ -275,7 +300,9 @@ class Targets {
     socket.on('error', () => {});
     const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
     try {
-      socket.write(`GET ${SOCKET_PATH} HTTP/1.1\r\nHost: ${host}\r\nOrigin: ${origin}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+      socket.write(
+        `GET ${SOCKET_PATH} HTTP/1.1\r\nHost: ${host}\r\nOrigin: ${origin}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      );
       await within(new Promise<void>((resolve) => socket.once('data', () => resolve())), timeoutMs);
       socket.write(frame);
       // A frame the shell can read (a text frame of random bytes, say) leaves the socket open:
@@ -311,7 +338,9 @@ async function gatherSeeds(targets: Targets, brokerPort: number): Promise<Seeds>
   const page = await pageClient(targets.shell);
   try {
     const opened = (await page.request('links.open', { link: invite.invite!.link })) as { result: AttemptSummary };
-    const shown = page.waitFor((m) => m.event === 'attempt.updated' && (m.data as AttemptSummary).id === opened.result.id && (m.data as AttemptSummary).displays.length > 0);
+    const shown = page.waitFor(
+      (m) => m.event === 'attempt.updated' && (m.data as AttemptSummary).id === opened.result.id && (m.data as AttemptSummary).displays.length > 0,
+    );
     await page.request('attempts.approve', { attemptId: opened.result.id });
     const replyCode = ((await shown).data as AttemptSummary).displays[0]!.code!;
     return { inviteLink: invite.invite!.link, inviteCode: invite.invite!.code!, attemptId: invite.id, questionId: invite.question!.id, replyCode, brokerPort };

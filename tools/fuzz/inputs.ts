@@ -40,7 +40,14 @@ const URL_SAFE = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789
 export function nextInput(random: Random, seeds: Seeds): FuzzInput {
   return random.weighted<() => FuzzInput>([
     [20, () => ({ kind: 'ipc-request', method: 'links.open', params: { link: link(random, seeds) } })],
-    [6, () => ({ kind: 'ipc-request', method: 'attempts.answer', params: { attemptId: seeds.attemptId, questionId: seeds.questionId, answer: mutate(random, seeds.replyCode) } })],
+    [
+      6,
+      () => ({
+        kind: 'ipc-request',
+        method: 'attempts.answer',
+        params: { attemptId: seeds.attemptId, questionId: seeds.questionId, answer: mutate(random, seeds.replyCode) },
+      }),
+    ],
     [18, () => ({ kind: 'ipc-request', method: random.pick(METHODS), params: json(random, 4) })],
     [14, () => hostileRequest(random)],
     [5, () => ({ kind: 'ipc-request', method: 'plugins.configure', params: pluginOptions(random, seeds) })],
@@ -70,7 +77,18 @@ function peerjsLink(random: Random, seeds: Seeds): string {
     [2, () => `/${'a'.repeat(random.int(20, 200))}!`],
     [1, () => `/${random.string(random.length(300), 'a/._~-!')}`],
   ])();
-  const base = { v: '1', via: 'peerjs', n: random.string(random.int(0, 70), NASTY), t: random.string(random.int(6, 66), URL_SAFE), h: '127.0.0.1', p: String(seeds.brokerPort), pt: path, k: 'peerjs', s: random.pick(['0', '1', '2']), id: random.string(random.int(24, 28), 'abcdefghjkmnpqrstvwxyz0123456789') };
+  const base = {
+    v: '1',
+    via: 'peerjs',
+    n: random.string(random.int(0, 70), NASTY),
+    t: random.string(random.int(6, 66), URL_SAFE),
+    h: '127.0.0.1',
+    p: String(seeds.brokerPort),
+    pt: path,
+    k: 'peerjs',
+    s: random.pick(['0', '1', '2']),
+    id: random.string(random.int(24, 28), 'abcdefghjkmnpqrstvwxyz0123456789'),
+  };
   return mutate(random, `whtnxt://connect?${new URLSearchParams(base)}`, 0.5);
 }
 
@@ -115,30 +133,88 @@ function json(random: Random, depth: number): unknown {
 }
 
 /** Keys the protocol's schemas read, so random objects sometimes get far into them. */
-const KEYS = ['link', 'method', 'attemptId', 'questionId', 'answer', 'connectionId', 'channel', 'message', 'reason', 'peerId', 'plugin', 'options', 'displayName', 'autoAcceptKnownPeers', 'defaultMethod', 'playlistId', 'name', 'tracks', 'title', 'artist', 'durationMs', 'trackId', 'after', 'before', 'sharedWith', 'id', '__proto__', 'constructor', 'toString', ''];
+const KEYS = [
+  'link',
+  'method',
+  'attemptId',
+  'questionId',
+  'answer',
+  'connectionId',
+  'channel',
+  'message',
+  'reason',
+  'peerId',
+  'plugin',
+  'options',
+  'displayName',
+  'autoAcceptKnownPeers',
+  'defaultMethod',
+  'playlistId',
+  'name',
+  'tracks',
+  'title',
+  'artist',
+  'durationMs',
+  'trackId',
+  'after',
+  'before',
+  'sharedWith',
+  'id',
+  '__proto__',
+  'constructor',
+  'toString',
+  '',
+];
 
 /** Values only a structured clone carries, or that cost far more to walk than to send. */
 function hostileValue(random: Random): unknown {
   return random.weighted<() => unknown>([
     [3, () => Object.assign([], { length: random.pick([10, 100_000, 5_000_000, 2 ** 32 - 1]) })],
-    [2, () => {
-      const sparse: unknown[] = [1, 2, 3];
-      sparse[random.int(4, 1000)] = 4;
-      return sparse;
-    }],
-    [2, () => {
-      let shared: unknown = [];
-      for (let i = 0, levels = random.int(10, 100); i < levels; i++) shared = [shared, shared];
-      return shared;
-    }],
-    [2, () => {
-      let deep: unknown = 'bottom';
-      for (let i = 0, levels = random.int(100, 5000); i < levels; i++) deep = random.chance(0.5) ? [deep] : { d: deep };
-      return deep;
-    }],
+    [
+      2,
+      () => {
+        const sparse: unknown[] = [1, 2, 3];
+        sparse[random.int(4, 1000)] = 4;
+        return sparse;
+      },
+    ],
+    [
+      2,
+      () => {
+        let shared: unknown = [];
+        for (let i = 0, levels = random.int(10, 100); i < levels; i++) shared = [shared, shared];
+        return shared;
+      },
+    ],
+    [
+      2,
+      () => {
+        let deep: unknown = 'bottom';
+        for (let i = 0, levels = random.int(100, 5000); i < levels; i++) deep = random.chance(0.5) ? [deep] : { d: deep };
+        return deep;
+      },
+    ],
     [1, () => 'x'.repeat(random.pick([64 * 1024, 1024 * 1024, 6 * 1024 * 1024]))],
     [1, () => Object.fromEntries(Array.from({ length: random.pick([1000, 100_000]) }, (_, i) => [`k${i}`, i]))],
-    [2, () => random.pick<unknown>([new Map([[1, 2]]), new Set([1]), new Date(0), /x/, 10n, new Error('boom'), new Uint8Array(random.int(0, 70_000)), new Float64Array(4), new DataView(new ArrayBuffer(8)), new ArrayBuffer(16), NaN, Infinity, undefined])],
+    [
+      2,
+      () =>
+        random.pick<unknown>([
+          new Map([[1, 2]]),
+          new Set([1]),
+          new Date(0),
+          /x/,
+          10n,
+          new Error('boom'),
+          new Uint8Array(random.int(0, 70_000)),
+          new Float64Array(4),
+          new DataView(new ArrayBuffer(8)),
+          new ArrayBuffer(16),
+          NaN,
+          Infinity,
+          undefined,
+        ]),
+    ],
     [1, () => '\ud800'.repeat(random.int(1, 100))],
   ])();
 }

@@ -28,7 +28,10 @@ try {
     concurrency: Math.max(1, count('concurrency', values.concurrency)),
     workDir,
     onProgress: (done, r) => {
-      if (done % 1000 === 0) process.stderr.write(`${done}/${inputs} inputs: ${r.crashed} crashed, ${r.hung} hung, ${r.untyped} untyped (${Math.round((Date.now() - started) / 1000)} s)\n`);
+      if (done % 1000 === 0)
+        process.stderr.write(
+          `${done}/${inputs} inputs: ${r.crashed} crashed, ${r.hung} hung, ${r.untyped} untyped (${Math.round((Date.now() - started) / 1000)} s)\n`,
+        );
     },
   });
   const { rss } = report;
@@ -36,8 +39,12 @@ try {
   console.log(`crashed  ${report.crashed}`);
   console.log(`hung     ${report.hung}`);
   console.log(`untyped  ${report.untyped}`);
-  console.log(`RSS MiB  service ${rss.service[0]} → ${rss.service[1]}, shell ${rss.shell[0]} → ${rss.shell[1]}, shell's service ${rss.shellService[0]} → ${rss.shellService[1]}`);
-  console.log(`time     ${Math.round((Date.now() - started) / 1000)} s wall, fuzzer CPU ${Math.round((process.cpuUsage(cpu).user + process.cpuUsage(cpu).system) / 1e6)} s`);
+  console.log(
+    `RSS MiB  service ${rss.service[0]} → ${rss.service[1]}, shell ${rss.shell[0]} → ${rss.shell[1]}, shell's service ${rss.shellService[0]} → ${rss.shellService[1]}`,
+  );
+  console.log(
+    `time     ${Math.round((Date.now() - started) / 1000)} s wall, fuzzer CPU ${Math.round((process.cpuUsage(cpu).user + process.cpuUsage(cpu).system) / 1e6)} s`,
+  );
   for (const finding of report.findings) console.log(`finding  #${finding.input} ${finding.kind}: ${finding.what}`);
   console.log(JSON.stringify({ fuzz: report }));
   process.exitCode = report.crashed + report.hung + report.untyped > 0 ? 1 : 0;

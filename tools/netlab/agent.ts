@@ -69,10 +69,16 @@ function handle(command: AgentCommand): void {
         socket.off('message', onMessage);
         reply(message);
       };
-      const deadline = setTimeout(() => finish({ type: 'error', message: `no STUN answer from ${command.server.address}:${command.server.port} within ${command.timeoutMs} ms` }), command.timeoutMs);
+      const deadline = setTimeout(
+        () => finish({ type: 'error', message: `no STUN answer from ${command.server.address}:${command.server.port} within ${command.timeoutMs} ms` }),
+        command.timeoutMs,
+      );
       const onMessage = (data: Buffer) => {
         const message = decode(data);
-        const mapped = message?.transactionId.equals(transactionId) && isSuccess(message, METHOD.binding) ? xorAddress(message.attributes.get(ATTRIBUTE.xorMappedAddress)) : undefined;
+        const mapped =
+          message?.transactionId.equals(transactionId) && isSuccess(message, METHOD.binding)
+            ? xorAddress(message.attributes.get(ATTRIBUTE.xorMappedAddress))
+            : undefined;
         if (mapped) finish({ type: 'stun-mapped', socket: command.socket, mapped });
       };
       const send = () => {

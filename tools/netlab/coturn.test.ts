@@ -35,9 +35,22 @@ describeLab('netlab coturn', () => {
 
   afterAll(() => lab?.close());
 
-  const allocate = async (agent: Agent, server: Coturn, transport: TurnTransport, credentials: { username: string; password: string }, trust = true): Promise<AllocateResult> => {
+  const allocate = async (
+    agent: Agent,
+    server: Coturn,
+    transport: TurnTransport,
+    credentials: { username: string; password: string },
+    trust = true,
+  ): Promise<AllocateResult> => {
     const port = transport === 'tls' ? server.tlsPort : server.port;
-    agent.send({ type: 'turn-allocate', transport, server: { address: server.address, port }, ...credentials, ...(trust ? { ca: server.certificate } : {}), timeoutMs: 10_000 });
+    agent.send({
+      type: 'turn-allocate',
+      transport,
+      server: { address: server.address, port },
+      ...credentials,
+      ...(trust ? { ca: server.certificate } : {}),
+      timeoutMs: 10_000,
+    });
     return (await agent.next('turn-allocated', 15_000)).result;
   };
 

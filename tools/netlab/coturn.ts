@@ -63,7 +63,25 @@ export function restCredentials(secret: string, user: string, ttlSeconds: number
 async function makeCertificate(dir: string, address: string): Promise<{ cert: string; key: string }> {
   const cert = join(dir, 'turn-cert.pem');
   const key = join(dir, 'turn-key.pem');
-  await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=turn.lab.whatnext', '-addext', `subjectAltName=IP:${address}`, '-keyout', key, '-out', cert]);
+  await run('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=turn.lab.whatnext',
+    '-addext',
+    `subjectAltName=IP:${address}`,
+    '-keyout',
+    key,
+    '-out',
+    cert,
+  ]);
   return { cert, key };
 }
 
@@ -112,7 +130,11 @@ export async function startCoturn(lab: Lab, options: CoturnOptions): Promise<Cot
   writeFileSync(configFile, `${config.join('\n')}\n`);
 
   // Ready once every listener is open: from then on requests queue in the sockets.
-  const expected = [`UDP listener opened on: ${address}:${port}`, `TLS/TCP listener opened on : ${address}:${port}`, `TLS/TCP listener opened on : ${address}:${tlsPort}`];
+  const expected = [
+    `UDP listener opened on: ${address}:${port}`,
+    `TLS/TCP listener opened on : ${address}:${port}`,
+    `TLS/TCP listener opened on : ${address}:${tlsPort}`,
+  ];
   let log = '';
   let onLine = () => {};
   const proc = lab.public.spawn(name, 'turnserver', ['-c', configFile], {

@@ -20,11 +20,16 @@ export interface RunOptions {
 export function run(command: string, args: readonly string[], options: RunOptions = {}): Promise<string> {
   const timeoutMs = options.timeoutMs ?? 15_000;
   return new Promise((resolve, reject) => {
-    const child = execFile(command, args, { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 8 * 1024 * 1024, encoding: 'utf8' }, (error, stdout, stderr) => {
-      if (!error) return resolve(stdout);
-      const why = error.killed ? `did not finish within ${timeoutMs} ms` : `failed (${error.code ?? error.signal ?? error.message})`;
-      reject(new LabError(`netlab: \`${[command, ...args].join(' ')}\` ${why}${stderr.trim() ? `: ${stderr.trim()}` : ''}`, { cause: error }));
-    });
+    const child = execFile(
+      command,
+      args,
+      { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 8 * 1024 * 1024, encoding: 'utf8' },
+      (error, stdout, stderr) => {
+        if (!error) return resolve(stdout);
+        const why = error.killed ? `did not finish within ${timeoutMs} ms` : `failed (${error.code ?? error.signal ?? error.message})`;
+        reject(new LabError(`netlab: \`${[command, ...args].join(' ')}\` ${why}${stderr.trim() ? `: ${stderr.trim()}` : ''}`, { cause: error }));
+      },
+    );
     if (options.input !== undefined) child.stdin?.end(options.input);
   });
 }

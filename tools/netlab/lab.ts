@@ -41,7 +41,12 @@ export interface LabNamespace {
   /** Starts a long-running command inside the namespace; the lab kills it at close. */
   spawn(name: string, command: string, args: readonly string[], options?: LabProcessOptions): LabProcess;
   /** Starts `node --import tsx <script>` inside the namespace, with an IPC channel. */
-  spawnNode<Command, Reply extends { type: string }>(name: string, script: string, args?: readonly string[], options?: LabProcessOptions): LabNodeProcess<Command, Reply>;
+  spawnNode<Command, Reply extends { type: string }>(
+    name: string,
+    script: string,
+    args?: readonly string[],
+    options?: LabProcessOptions,
+  ): LabNodeProcess<Command, Reply>;
 }
 
 export interface LabHost extends LabNamespace {
@@ -111,7 +116,12 @@ class LabImpl implements Lab {
 
   async buildPublic(): Promise<void> {
     const ns = await this.#addNamespace(this.public.namespace);
-    await this.#ip(ns, [`link add name ${this.#bridge} type bridge`, `link set ${this.#bridge} up`, `addr add ${SERVER_ADDRESS}/24 dev ${this.#bridge}`, `addr add ${SECOND_SERVER_ADDRESS}/24 dev ${this.#bridge}`]);
+    await this.#ip(ns, [
+      `link add name ${this.#bridge} type bridge`,
+      `link set ${this.#bridge} up`,
+      `addr add ${SERVER_ADDRESS}/24 dev ${this.#bridge}`,
+      `addr add ${SECOND_SERVER_ADDRESS}/24 dev ${this.#bridge}`,
+    ]);
   }
 
   host(name: string, kind: RouterKind): Promise<LabHost> {
@@ -136,7 +146,11 @@ class LabImpl implements Lab {
     const hostNs = await this.#addNamespace(`${this.id}-${name}`);
     let host: LabHost;
     if (kind === 'none') {
-      await this.#ip(pub, [`link add name ${port} type veth peer name ${wan} netns ${hostNs}`, `link set ${port} master ${this.#bridge}`, `link set ${port} up`]);
+      await this.#ip(pub, [
+        `link add name ${port} type veth peer name ${wan} netns ${hostNs}`,
+        `link set ${port} master ${this.#bridge}`,
+        `link set ${port} up`,
+      ]);
       await this.#ip(hostNs, [`addr add ${publicAddress}/24 dev ${wan}`, `link set ${wan} up`]);
       host = { name, kind, address: publicAddress, publicAddress, ...this.#namespaceHandle(hostNs) };
     } else {
@@ -148,7 +162,11 @@ class LabImpl implements Lab {
       // never forwards a packet its rules have not seen.
       await runIn(routerNs, 'iptables-restore', [], { input: routerRules(kind, wan, lan) });
       await runIn(routerNs, 'sysctl', ['-q', '-w', 'net.ipv4.ip_forward=1']);
-      await this.#ip(pub, [`link add name ${port} type veth peer name ${wan} netns ${routerNs}`, `link set ${port} master ${this.#bridge}`, `link set ${port} up`]);
+      await this.#ip(pub, [
+        `link add name ${port} type veth peer name ${wan} netns ${routerNs}`,
+        `link set ${port} master ${this.#bridge}`,
+        `link set ${port} up`,
+      ]);
       await this.#ip(routerNs, [
         `addr add ${publicAddress}/24 dev ${wan}`,
         `link set ${wan} up`,

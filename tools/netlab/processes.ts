@@ -91,7 +91,11 @@ export class LabProcess {
       this.#signalGroup(signal);
       const killer = signal === 'SIGKILL' ? undefined : setTimeout(() => this.#signalGroup('SIGKILL'), graceMs);
       try {
-        return await withTimeout(this.exited, graceMs * 2, () => new LabError(`netlab: process ${this.name} (pid ${this.pid}) did not exit after ${signal} and SIGKILL`));
+        return await withTimeout(
+          this.exited,
+          graceMs * 2,
+          () => new LabError(`netlab: process ${this.name} (pid ${this.pid}) did not exit after ${signal} and SIGKILL`),
+        );
       } finally {
         clearTimeout(killer);
       }
@@ -135,7 +139,11 @@ export class LabNodeProcess<Command, Reply extends { type: string }> extends Lab
 
   /** The next reply of `type` (in arrival order) that `where` accepts. Fails when the process
    * reports an error, exits, or sends none within `timeoutMs`. */
-  next<T extends Reply['type']>(type: T, timeoutMs: number, where: (reply: Extract<Reply, { type: T }>) => boolean = () => true): Promise<Extract<Reply, { type: T }>> {
+  next<T extends Reply['type']>(
+    type: T,
+    timeoutMs: number,
+    where: (reply: Extract<Reply, { type: T }>) => boolean = () => true,
+  ): Promise<Extract<Reply, { type: T }>> {
     let check = () => {};
     const reply = new Promise<Extract<Reply, { type: T }>>((resolve, reject) => {
       check = () => {
@@ -146,7 +154,9 @@ export class LabNodeProcess<Command, Reply extends { type: string }> extends Lab
       this.#waiters.add(check);
       check();
     });
-    return withTimeout(reply, timeoutMs, () => new LabError(`netlab: ${this.name}: no "${type}" within ${timeoutMs} ms; its output:\n${this.output}`)).finally(() => this.#waiters.delete(check));
+    return withTimeout(reply, timeoutMs, () => new LabError(`netlab: ${this.name}: no "${type}" within ${timeoutMs} ms; its output:\n${this.output}`)).finally(
+      () => this.#waiters.delete(check),
+    );
   }
 
   /** Every reply of `type` received and not yet taken. */

@@ -38,7 +38,8 @@ export async function connectRaw(a: LabHost, b: LabHost, config: RTCConfiguratio
     peerB.send({ type: 'start', name: b.name, initiator: false, config });
     peerA.send({ type: 'start', name: a.name, initiator: true, config });
     const [fromA, fromB] = await Promise.race([connected, failed(peerA), failed(peerB)]);
-    if (fromA.received !== `hello from ${b.name}` || fromB.received !== `hello from ${a.name}`) throw new LabError(`netlab: unexpected messages: ${fromA.received} / ${fromB.received}`);
+    if (fromA.received !== `hello from ${b.name}` || fromB.received !== `hello from ${a.name}`)
+      throw new LabError(`netlab: unexpected messages: ${fromA.received} / ${fromB.received}`);
     peerA.send({ type: 'close' });
     peerB.send({ type: 'close' });
     const [exitA, exitB] = await Promise.all([peerA.exitWithin(10_000), peerB.exitWithin(10_000)]);
@@ -50,7 +51,8 @@ export async function connectRaw(a: LabHost, b: LabHost, config: RTCConfiguratio
   }
 }
 
-const describe = (c: CandidateInfo, local: boolean) => (c.type === 'relay' ? (local ? `relay(${c.relayProtocol ?? '?'})` : 'relay') : `${c.type}/${c.protocol}`);
+const describe = (c: CandidateInfo, local: boolean) =>
+  c.type === 'relay' ? (local ? `relay(${c.relayProtocol ?? '?'})` : 'relay') : `${c.type}/${c.protocol}`;
 
 /**
  * "relay" when any candidate of either selected pair is a relay, else "direct". A relay may

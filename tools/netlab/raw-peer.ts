@@ -27,9 +27,7 @@ export interface SelectedPair {
 export type PeerSignal = { description: RTCSessionDescriptionInit } | { candidate: RTCIceCandidateInit | null };
 
 export type RawPeerCommand =
-  | { type: 'start'; name: string; initiator: boolean; config: RTCConfiguration }
-  | { type: 'signal'; signal: PeerSignal }
-  | { type: 'close' };
+  { type: 'start'; name: string; initiator: boolean; config: RTCConfiguration } | { type: 'signal'; signal: PeerSignal } | { type: 'close' };
 
 export type RawPeerReply =
   | { type: 'ready' }
@@ -65,7 +63,9 @@ async function selectedPair(peer: RTCPeerConnection): Promise<SelectedPair> {
   const all = new Map<string, Record<string, unknown>>();
   report.forEach((value: Record<string, unknown>, id: string) => all.set(id, value));
   const transport = [...all.values()].find((s) => s.type === 'transport' && s.selectedCandidatePairId);
-  const pair = transport ? all.get(String(transport.selectedCandidatePairId)) : [...all.values()].find((s) => s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded');
+  const pair = transport
+    ? all.get(String(transport.selectedCandidatePairId))
+    : [...all.values()].find((s) => s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded');
   const local = pair && all.get(String(pair.localCandidateId));
   const remote = pair && all.get(String(pair.remoteCandidateId));
   if (!local || !remote) throw new Error('getStats() names no selected candidate pair');

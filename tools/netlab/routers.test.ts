@@ -27,7 +27,13 @@ describeLab('netlab routers', () => {
     const agents = await Promise.all([startAgent(lab.public, 'server'), ...built.map((host) => startAgent(host, `${host.name}-agent`))]);
     server = agents[0]!;
     built.forEach((host, i) => (hosts[host.name] = { host, agent: agents[i + 1]! }));
-    for (const [socket, at] of [['r1', R1], ['r2', R2], ['r3', R3], ['early', EARLY]] as const) await bindUdp(server, socket, { ...at, reflect: true });
+    for (const [socket, at] of [
+      ['r1', R1],
+      ['r2', R2],
+      ['r3', R3],
+      ['early', EARLY],
+    ] as const)
+      await bindUdp(server, socket, { ...at, reflect: true });
     server.send({ type: 'tcp-listen', ...TCP });
     await server.next('tcp-listening', 10_000);
   });
@@ -66,7 +72,10 @@ describeLab('netlab routers', () => {
     expect(await mappingTowards(agent, 'b', EARLY)).toEqual({ address: host.publicAddress, port });
   });
 
-  for (const [name, kind] of [['cone', 'cone'], ['sym', 'symmetric']] as const) {
+  for (const [name, kind] of [
+    ['cone', 'cone'],
+    ['sym', 'symmetric'],
+  ] as const) {
     it(`${kind}: only the address and port a flow went to may answer (address and port-dependent filtering)`, async () => {
       const { host, agent } = hosts[name]!;
       const router = host.router!;
@@ -80,7 +89,12 @@ describeLab('netlab routers', () => {
       // ...while R1 gets through.
       server.send({ type: 'udp-send', socket: 'r1', to: mapped, text: 'from R1' });
       await agent.next('udp-received', 10_000, (r) => r.socket === 'c' && r.text === 'from R1');
-      expect(agent.take('udp-received').filter((r) => r.socket === 'c').map((r) => r.text)).toEqual([]);
+      expect(
+        agent
+          .take('udp-received')
+          .filter((r) => r.socket === 'c')
+          .map((r) => r.text),
+      ).toEqual([]);
     });
   }
 

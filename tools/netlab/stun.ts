@@ -57,7 +57,9 @@ export function encode(method: number, transactionId: Buffer, attributes: [numbe
     return Buffer.concat([header, body]);
   }
   header.writeUInt16BE(body.length + 24, 2);
-  const hmac = createHmac('sha1', integrityKey).update(Buffer.concat([header, body])).digest();
+  const hmac = createHmac('sha1', integrityKey)
+    .update(Buffer.concat([header, body]))
+    .digest();
   const integrity = Buffer.alloc(4);
   integrity.writeUInt16BE(ATTRIBUTE.messageIntegrity, 0);
   integrity.writeUInt16BE(20, 2);
@@ -74,7 +76,7 @@ export function decode(data: Buffer): StunMessage | undefined {
   const length = messageLength(data);
   if (length === undefined || data.length < length || data.readUInt32BE(4) !== MAGIC_COOKIE) return undefined;
   const attributes = new Map<number, Buffer>();
-  for (let offset = HEADER; offset + 4 <= length; ) {
+  for (let offset = HEADER; offset + 4 <= length;) {
     const type = data.readUInt16BE(offset);
     const size = data.readUInt16BE(offset + 2);
     if (offset + 4 + size > length) return undefined;

@@ -7,7 +7,22 @@
 import { createSocket } from 'node:dgram';
 import { connect as connectTcp, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
-import { ATTRIBUTE, METHOD, UDP_TRANSPORT, decode, encode, errorCode, isError, isSuccess, longTermKey, messageLength, newTransactionId, xorAddress, type Endpoint, type StunMessage } from './stun';
+import {
+  ATTRIBUTE,
+  METHOD,
+  UDP_TRANSPORT,
+  decode,
+  encode,
+  errorCode,
+  isError,
+  isSuccess,
+  longTermKey,
+  messageLength,
+  newTransactionId,
+  xorAddress,
+  type Endpoint,
+  type StunMessage,
+} from './stun';
 
 export type TurnTransport = 'udp' | 'tcp' | 'tls';
 

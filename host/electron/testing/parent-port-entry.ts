@@ -24,7 +24,10 @@ class EmulatedPort extends EventEmitter {
   #started = false;
   #queued: unknown[] = [];
 
-  constructor(readonly channel: number, autoStart = false) {
+  constructor(
+    readonly channel: number,
+    autoStart = false,
+  ) {
     super();
     // Electron's parentPort starts itself when a 'message' listener is added.
     if (autoStart) this.on('newListener', (event) => event === 'message' && this.start());

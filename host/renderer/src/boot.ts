@@ -28,5 +28,8 @@ export async function boot(): Promise<void> {
     return () => stops.forEach((stop) => stop());
   };
 
-  await service.start([attempts.load, peers.load, settings.load, loadPlaylists], [attempts.listen, peers.listen, settings.listen, playlists.listen, reportProblems]);
+  await service.start(
+    [attempts.load, peers.load, settings.load, loadPlaylists],
+    [attempts.listen, peers.listen, settings.listen, playlists.listen, reportProblems],
+  );
 }

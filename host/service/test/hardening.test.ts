@@ -92,7 +92,13 @@ describe('service hardening', () => {
     const plugins = Object.fromEntries((await service.client.request('plugins.list', {})).map((p) => [p.name, p]));
     const refusal = (plugin: string, permission: string) => ({
       state: 'failed',
-      error: { code: 'plugin_error', hook: 'init', message: expect.stringMatching(new RegExp(`^\\[plugin ${plugin}\\] hook init failed: the process is not permitted to do this \\(permission ${permission}`)) },
+      error: {
+        code: 'plugin_error',
+        hook: 'init',
+        message: expect.stringMatching(
+          new RegExp(`^\\[plugin ${plugin}\\] hook init failed: the process is not permitted to do this \\(permission ${permission}`),
+        ),
+      },
     });
     expect(plugins['writes-outside']).toMatchObject(refusal('writes-outside', 'FileSystemWrite'));
     expect(plugins['writes-outside']!.error!.message).toContain(escape);

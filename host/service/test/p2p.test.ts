@@ -78,16 +78,16 @@ describe.each(methods)('over %s', (method, connect) => {
 
   it('connects after approval and carries messages both ways on two channels, and 5 MiB intact', async () => {
     const ids = await connect(alice(), bob());
-    const [aSide, bSide] = await Promise.all([
-      alice().client.request('connections.list', {}),
-      bob().client.request('connections.list', {}),
-    ]);
+    const [aSide, bSide] = await Promise.all([alice().client.request('connections.list', {}), bob().client.request('connections.list', {})]);
     const mine = aSide.find((c) => c.id === ids.inviter)!;
     expect(mine).toMatchObject({ method, state: 'open', direction: 'outgoing', remote: { name: 'Bob' } });
     expect(mine.transport).toBe(method === 'manual' ? 'simple-peer' : 'peerjs');
     expect(bSide.find((c) => c.id === ids.answerer)!.remote.name).toBe('Alice');
     // On loopback both ends are host candidates: a direct path, as the transport reports it.
-    for (const [side, id] of [[alice(), ids.inviter], [bob(), ids.answerer]] as const) {
+    for (const [side, id] of [
+      [alice(), ids.inviter],
+      [bob(), ids.answerer],
+    ] as const) {
       const reported = await side.connection(id, (c) => c.stats.path !== undefined);
       expect(reported.stats.path).toEqual({ kind: 'direct', local: 'host', remote: 'host' });
     }
@@ -171,7 +171,7 @@ describe('peerjs: a request without a valid invite needs the invited side to app
     await bob.client.request('connections.close', { connectionId: open.connectionId! });
   });
 
-  it('once she approves it opens: the proof made for the link\'s spent nonce is set aside and the pipe finishes the handshake', async () => {
+  it("once she approves it opens: the proof made for the link's spent nonce is set aside and the pipe finishes the handshake", async () => {
     const [alice, bob] = [peers.Alice!, peers.Bob!];
     const { open, again, incoming } = await reuseInvite(alice, bob);
     await alice.client.request('attempts.approve', { attemptId: incoming.id });

@@ -91,9 +91,7 @@ describe('service process', () => {
     );
     try {
       let seen = '';
-      await new Promise<void>((resolve) =>
-        child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (seen += chunk).includes(READY_LINE) && resolve()),
-      );
+      await new Promise<void>((resolve) => child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (seen += chunk).includes(READY_LINE) && resolve()));
       // A parent that dies takes the read end of the service's stderr with it: from now on every
       // log line the service writes fails (EPIPE).
       child.stderr!.destroy();
@@ -187,10 +185,14 @@ describe('service process', () => {
     const dataDir = tempDir('whatnext-service-');
     const launch = await serviceLaunch({ dataDir, config: FAULTY });
     // A parent with four times the stack writes what the service's deserializer cannot read.
-    const sender = fork(fileURLToPath(new URL('../testing/fixtures/deep-sender.mjs', import.meta.url)), [JSON.stringify({ ...launch, args: ['--data-dir', dataDir] })], {
-      execArgv: ['--stack-size=12000'],
-      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-    });
+    const sender = fork(
+      fileURLToPath(new URL('../testing/fixtures/deep-sender.mjs', import.meta.url)),
+      [JSON.stringify({ ...launch, args: ['--data-dir', dataDir] })],
+      {
+        execArgv: ['--stack-size=12000'],
+        stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+      },
+    );
     const report = await new Promise<{ dropped: boolean; state: string; code: number | null }>((resolve, reject) => {
       sender.once('message', (message) => resolve(message as never));
       sender.once('exit', (code) => reject(new Error(`the sender exited (${code}) before it reported`)));
@@ -198,7 +200,7 @@ describe('service process', () => {
     expect(report).toEqual({ dropped: true, state: 'running', code: 0 });
   });
 
-  it('serves a feature plugin\'s own method and event, typed from the config, with nothing else changed', async () => {
+  it("serves a feature plugin's own method and event, typed from the config, with nothing else changed", async () => {
     const service = await start({ config: fileURLToPath(new URL('../testing/fixtures/feature.config.ts', import.meta.url)) });
     const client = createClient<ProtocolOf<typeof featureConfig>>(service.port, { protocols: [echoProtocol] });
     try {
@@ -207,8 +209,12 @@ describe('service process', () => {
       expect(answer).toEqual({ said: 'hello', count: 1 });
       expect(await said).toEqual({ text: 'hello' });
       // Checked against the plugin's schema by the service.
-      await expect(client.request('echo.say', { text: '' })).rejects.toMatchObject({ info: { code: 'bad_request', message: expect.stringContaining('Invalid parameters for echo.say') } });
-      await expect(client.request('echo.whisper' as 'echo.say', { text: 'x' })).rejects.toMatchObject({ info: { code: 'bad_request', message: expect.stringContaining('there is no method "echo.whisper"') } });
+      await expect(client.request('echo.say', { text: '' })).rejects.toMatchObject({
+        info: { code: 'bad_request', message: expect.stringContaining('Invalid parameters for echo.say') },
+      });
+      await expect(client.request('echo.whisper' as 'echo.say', { text: 'x' })).rejects.toMatchObject({
+        info: { code: 'bad_request', message: expect.stringContaining('there is no method "echo.whisper"') },
+      });
       const plugins = await client.request('plugins.list', {});
       expect(plugins.find((p) => p.name === 'echo')).toMatchObject({ state: 'active', methods: ['echo.say'], events: ['echo.said'] });
     } finally {

@@ -52,7 +52,12 @@ export async function spawnService<P extends ProtocolSpec = CoreProtocol>(option
     async stop() {
       // Ask first (the path a UI takes); signal only if the request could not be made.
       // Core's method, whatever protocol the client is typed with.
-      const asked = !done && (await (client as unknown as ServiceClient).request('service.shutdown', {}).then(() => true, () => false));
+      const asked =
+        !done &&
+        (await (client as unknown as ServiceClient).request('service.shutdown', {}).then(
+          () => true,
+          () => false,
+        ));
       const code = asked ? await service.stop(10_000, { signal: false }) : await service.stop();
       client.close();
       return code;

@@ -5,7 +5,21 @@
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addTrack, copyFrom, createPlaylist, endEverything, FIXTURES, go, launchBrowser, openApp, screenshot, startShell, titles, type OpenedPage, type Shell } from '../testing/harness';
+import {
+  addTrack,
+  copyFrom,
+  createPlaylist,
+  endEverything,
+  FIXTURES,
+  go,
+  launchBrowser,
+  openApp,
+  screenshot,
+  startShell,
+  titles,
+  type OpenedPage,
+  type Shell,
+} from '../testing/harness';
 
 const CONFIG = `${FIXTURES}manual-tcp.config.ts`;
 
@@ -80,9 +94,12 @@ describe('connecting two people with copy & paste', () => {
     await addTrack(a.page, 'Heroes', 'David Bowie', '6:07');
 
     await go(b.page, 'Playlists');
-    await b.page.getByRole('navigation', { name: 'Playlists' }).getByRole('button', { name: /Saturday/ }).click();
+    await b.page
+      .getByRole('navigation', { name: 'Playlists' })
+      .getByRole('button', { name: /Saturday/ })
+      .click();
     await b.page.getByRole('listitem', { name: 'Heroes by David Bowie' }).waitFor();
-    expect(await b.page.getByText('Alice\'s playlist').count()).toBe(1);
+    expect(await b.page.getByText("Alice's playlist").count()).toBe(1);
 
     // Bob adds a track and edits Alice's; Alice sees both, with who did it.
     await addTrack(b.page, 'Teardrop', 'Massive Attack', '5:29');
@@ -115,12 +132,18 @@ describe('connecting two people with copy & paste', () => {
     });
     await a.page.getByRole('heading', { name: 'Tracks (1500)' }).waitFor();
     // Whether a progress bar shows depends on how fast the sync is; record it if it does.
-    const sawProgress = a.page.locator('[data-sync-state="syncing"] progress').waitFor({ timeout: 15_000 }).then(
-      () => screenshot(a.page, 'playlists-syncing', { fullPage: false }).then(() => true),
-      () => false,
-    );
+    const sawProgress = a.page
+      .locator('[data-sync-state="syncing"] progress')
+      .waitFor({ timeout: 15_000 })
+      .then(
+        () => screenshot(a.page, 'playlists-syncing', { fullPage: false }).then(() => true),
+        () => false,
+      );
     await a.page.getByRole('checkbox', { name: /Share with Bob/ }).check();
-    await b.page.getByRole('navigation', { name: 'Playlists' }).getByRole('button', { name: /Everything/ }).click();
+    await b.page
+      .getByRole('navigation', { name: 'Playlists' })
+      .getByRole('button', { name: /Everything/ })
+      .click();
     await b.page.getByRole('heading', { name: 'Tracks (1500)' }).waitFor();
     await b.page.locator('[data-sync-state="in-sync"]').waitFor();
     console.log('progress bar seen during the sync:', await sawProgress);

@@ -4,7 +4,21 @@
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addTrack, createPlaylist, endEverything, FIXTURES, go, isAlive, launchBrowser, openApp, screenshot, startShell, titles, type OpenedPage, type Shell } from '../testing/harness';
+import {
+  addTrack,
+  createPlaylist,
+  endEverything,
+  FIXTURES,
+  go,
+  isAlive,
+  launchBrowser,
+  openApp,
+  screenshot,
+  startShell,
+  titles,
+  type OpenedPage,
+  type Shell,
+} from '../testing/harness';
 
 describe('playlists', () => {
   let browser: Browser;
@@ -70,7 +84,10 @@ describe('playlists', () => {
     // Stored in the service: a reload shows the same playlist.
     await page.reload();
     await page.locator('[data-phase="ready"]').waitFor();
-    await page.getByRole('navigation', { name: 'Playlists' }).getByRole('button', { name: /Road trip 2/ }).click();
+    await page
+      .getByRole('navigation', { name: 'Playlists' })
+      .getByRole('button', { name: /Road trip 2/ })
+      .click();
     await expect.poll(() => titles(page)).toEqual(['Teardrop', 'Hyperballad (live)']);
 
     await page.getByRole('button', { name: 'Delete', exact: true }).click();

@@ -13,7 +13,10 @@ import { endEverything, FIXTURES, isAlive, launchBrowser, openApp, startShell, t
 
 const SOCKET_PATH = '/__whatnext/ws';
 
-function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+function get(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { headers }, (res) => {
       let body = '';
@@ -203,14 +206,19 @@ describe('browser shell process', () => {
       }, size);
     // The service got it whole: it answers that no such connection is open.
     expect(await attempt(5 * 2 ** 20)).toMatch(/^unknown_connection: /);
-    expect(await attempt(MAX_WIRE_MESSAGE + 1)).toMatch(/^too_large: Not sent: the message is 16\.0 MiB once encoded; the browser shell carries at most 16\.0 MiB per message\.$/);
+    expect(await attempt(MAX_WIRE_MESSAGE + 1)).toMatch(
+      /^too_large: Not sent: the message is 16\.0 MiB once encoded; the browser shell carries at most 16\.0 MiB per message\.$/,
+    );
     // The page's socket is still open.
     expect(await page.evaluate(async () => ((await window.whatnext!.request('service.status', {})) as { state: string }).state)).toBe('running');
     await browser.close();
   });
 
-  it('relays a feature plugin\'s own method and event, which only the service knows', async () => {
-    const featured = await startShell({ name: 'Featured', config: fileURLToPath(new URL('../../service/testing/fixtures/feature.config.ts', import.meta.url)) });
+  it("relays a feature plugin's own method and event, which only the service knows", async () => {
+    const featured = await startShell({
+      name: 'Featured',
+      config: fileURLToPath(new URL('../../service/testing/fixtures/feature.config.ts', import.meta.url)),
+    });
     const socket = await openSocket(featured);
     try {
       const said = new Promise<Record<string, unknown>>((resolve) =>

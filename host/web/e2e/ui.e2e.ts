@@ -231,6 +231,9 @@ describe('the app, before anyone connects', () => {
     await go(page, 'Settings');
     await page.getByLabel('Display name').fill('Alice');
     await page.getByRole('button', { name: 'Save name' }).click();
-    await page.getByTestId('local-name').filter({ hasText: /^Alice$/ }).waitFor();
+    await page
+      .getByTestId('local-name')
+      .filter({ hasText: /^Alice$/ })
+      .waitFor();
   });
 });

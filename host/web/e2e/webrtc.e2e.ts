@@ -6,7 +6,24 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type Broker } from '../../../plugins/peerjs/broker';
-import { addTrack, copyFrom, createPlaylist, endEverything, FIXTURES, go, invite, launchBrowser, onCleanup, openApp, openLink, screenshot, startShell, titles, type OpenedPage, type Shell } from '../testing/harness';
+import {
+  addTrack,
+  copyFrom,
+  createPlaylist,
+  endEverything,
+  FIXTURES,
+  go,
+  invite,
+  launchBrowser,
+  onCleanup,
+  openApp,
+  openLink,
+  screenshot,
+  startShell,
+  titles,
+  type OpenedPage,
+  type Shell,
+} from '../testing/harness';
 
 const CONFIG = `${FIXTURES}webrtc.config.ts`;
 
@@ -22,7 +39,11 @@ describe('real WebRTC between two browser shells', () => {
     broker = await startBroker({ port: 0, host: '127.0.0.1' });
     onCleanup(() => broker.close());
     const env = { WHATNEXT_E2E_BROKER_PORT: String(broker.port) };
-    [alice, bob, browser] = await Promise.all([startShell({ name: 'Alice', config: CONFIG, env }), startShell({ name: 'Bob', config: CONFIG, env }), launchBrowser()]);
+    [alice, bob, browser] = await Promise.all([
+      startShell({ name: 'Alice', config: CONFIG, env }),
+      startShell({ name: 'Bob', config: CONFIG, env }),
+      launchBrowser(),
+    ]);
     [a, b] = await Promise.all([openApp(browser, alice, 'connect'), openApp(browser, bob, 'connect')]);
   });
 
@@ -39,7 +60,10 @@ describe('real WebRTC between two browser shells', () => {
     await a.page.getByRole('checkbox', { name: /Share with Bob/ }).check();
     await addTrack(a.page, 'Heroes', 'David Bowie', '6:07');
     await go(b.page, 'Playlists');
-    await b.page.getByRole('navigation', { name: 'Playlists' }).getByRole('button', { name: new RegExp(name) }).click();
+    await b.page
+      .getByRole('navigation', { name: 'Playlists' })
+      .getByRole('button', { name: new RegExp(name) })
+      .click();
     await b.page.getByRole('listitem', { name: 'Heroes by David Bowie' }).waitFor();
     await addTrack(b.page, 'Teardrop', 'Massive Attack', '5:29');
     await a.page.getByRole('listitem', { name: 'Teardrop by Massive Attack' }).getByText('added by Bob').waitFor();
@@ -62,7 +86,10 @@ describe('real WebRTC between two browser shells', () => {
     const bobOnAlice = a.page.getByRole('group', { name: 'Connection with Bob' });
     await bobOnAlice.getByText('over simple-peer').waitFor();
     // Round-trip time arrives with the first heartbeat.
-    await bobOnAlice.getByTestId('rtt').filter({ hasText: /(?<!\d)\d+ ms/ }).waitFor();
+    await bobOnAlice
+      .getByTestId('rtt')
+      .filter({ hasText: /(?<!\d)\d+ ms/ })
+      .waitFor();
     await screenshot(a.page, 'peers-connected-webrtc');
 
     await coEditPlaylist('Over WebRTC');
@@ -96,7 +123,10 @@ describe('real WebRTC between two browser shells', () => {
     const incoming = a.page.getByRole('region', { name: 'Request from Bob' });
     await incoming.getByRole('heading', { name: 'Bob wants to connect' }).waitFor();
     expect(await incoming.getByTestId('request-method').textContent()).toContain('PeerJS broker');
-    await incoming.getByTestId('countdown').filter({ hasText: /(?<!\d)\d+ s left to decide/ }).waitFor();
+    await incoming
+      .getByTestId('countdown')
+      .filter({ hasText: /(?<!\d)\d+ s left to decide/ })
+      .waitFor();
     await screenshot(a.page, 'request-incoming');
 
     await incoming.getByRole('button', { name: 'Reject' }).click();

@@ -110,7 +110,10 @@ export async function screenshot(page: Page, name: string, options: { fullPage?:
 
 /** Show a view through the sidebar, as a person would. */
 export async function go(page: Page, view: 'Peers' | 'Connect' | 'Playlists' | 'Settings'): Promise<void> {
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: new RegExp(`^${view}`) }).click();
+  await page
+    .getByRole('navigation', { name: 'Main' })
+    .getByRole('button', { name: new RegExp(`^${view}`) })
+    .click();
   await page.getByRole('heading', { level: 1, name: view }).waitFor();
 }
 
@@ -147,7 +150,10 @@ export async function createPlaylist(page: Page, name: string): Promise<void> {
 /** Click a copy button and return what landed on the clipboard. */
 export async function copyFrom(page: Page, button: ReturnType<Page['getByRole']>): Promise<string> {
   await button.click();
-  await page.getByRole('button', { name: /^Copied/ }).first().waitFor();
+  await page
+    .getByRole('button', { name: /^Copied/ })
+    .first()
+    .waitFor();
   return page.evaluate(() => navigator.clipboard.readText());
 }
 

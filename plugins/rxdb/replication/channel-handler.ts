@@ -8,13 +8,7 @@
  */
 import { Subject } from 'rxjs';
 import type { RxError, RxTypeError } from 'rxdb';
-import type {
-  PeerWithMessage,
-  PeerWithResponse,
-  WebRTCConnectionHandler,
-  WebRTCMessage,
-  WebRTCResponse,
-} from 'rxdb/plugins/replication-webrtc';
+import type { PeerWithMessage, PeerWithResponse, WebRTCConnectionHandler, WebRTCMessage, WebRTCResponse } from 'rxdb/plugins/replication-webrtc';
 
 /** The remote peer as RxDB's pool sees it. A fresh object per pool, so a restarted pool never
  * mistakes state of the previous one for its own. */

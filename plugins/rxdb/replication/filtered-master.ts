@@ -13,11 +13,7 @@ import type { RxWebRTCReplicationPool } from 'rxdb/plugins/replication-webrtc';
 
 type Doc = Record<string, unknown> & { _meta: { lwt: number } };
 
-export function filterMasterHandler(
-  pool: RxWebRTCReplicationPool<any, any>,
-  collection: RxCollection<any>,
-  visible: (doc: any) => boolean,
-): void {
+export function filterMasterHandler(pool: RxWebRTCReplicationPool<any, any>, collection: RxCollection<any>, visible: (doc: any) => boolean): void {
   const handler = pool.masterReplicationHandler as RxReplicationHandler<any, RxStorageDefaultCheckpoint>;
   const instance = collection.storageInstance;
   const primary = collection.schema.primaryPath as string;

@@ -173,9 +173,9 @@ export class PeerLink {
       case 'busy':
         return this.services.status.remoteBusy(this.remote, message.busy);
       case 'revoked':
-        void this.services.applyMembershipNotice(this.remote, message.notice).catch((error: unknown) =>
-          this.services.log('warn', `could not apply a membership notice from ${this.remote}: ${describe(error)}`),
-        );
+        void this.services
+          .applyMembershipNotice(this.remote, message.notice)
+          .catch((error: unknown) => this.services.log('warn', `could not apply a membership notice from ${this.remote}: ${describe(error)}`));
         return;
     }
   }
@@ -275,7 +275,10 @@ export class PeerLink {
   /** Busy: pools not started, roles not settled, or a fork still catching up. */
   #reportBusy(): void {
     const running = this.#running;
-    const busy = !running || running.lanes.length < this.#lanes.length || running.lanes.some((l) => l.role === 'unknown' || (l.role === 'fork' && (!l.initialDone || l.active)));
+    const busy =
+      !running ||
+      running.lanes.length < this.#lanes.length ||
+      running.lanes.some((l) => l.role === 'unknown' || (l.role === 'fork' && (!l.initialDone || l.active)));
     this.services.status.localBusy(this.remote, busy);
     if (busy === this.#reportedBusy) return;
     this.#reportedBusy = busy;

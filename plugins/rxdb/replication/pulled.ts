@@ -19,7 +19,10 @@ export function keepNewerThanOurs<T extends { id: string }>(collection: RxCollec
     if (remoteMaySee(pulled)) return pulled;
     const [ours] = await collection.storageInstance.findDocumentsById([pulled.id], true);
     if (!ours) return pulled;
-    const merged = await collection.conflictHandler.resolve({ realMasterState: writeDocToDocState(ours, false, false), newDocumentState: pulled as never }, 'pull');
+    const merged = await collection.conflictHandler.resolve(
+      { realMasterState: writeDocToDocState(ours, false, false), newDocumentState: pulled as never },
+      'pull',
+    );
     return merged as T;
   };
 }

@@ -29,7 +29,11 @@ let devModeAdded = false;
 
 /** Open (or create) the database in `dir`. `name` must be unique in the process: RxDB's
  * localstorage storage routes change events by database name. */
-export async function openDatabase(dir: string, name: string, options: { devMode?: boolean; onCommitError?: (error: unknown) => void } = {}): Promise<OpenedDatabase> {
+export async function openDatabase(
+  dir: string,
+  name: string,
+  options: { devMode?: boolean; onCommitError?: (error: unknown) => void } = {},
+): Promise<OpenedDatabase> {
   if (options.devMode && !devModeAdded) {
     devModeAdded = true;
     disableWarnings();

@@ -2,8 +2,7 @@
  * RxDB's `storage-localstorage` on an LMDB file, with its indexes kept in memory.
  *
  * Out of the box that storage keeps each index as one JSON array under one key, and parses and
- * rewrites every index on every write: O(documents) per write, 25-35 ms per insert at 10,000
- * tracks. Indexes are derived data, so here they live in memory only (the index keys are
+ * rewrites every index on every write: O(documents) per write. Indexes are derived data, so here they live in memory only (the index keys are
  * ephemeral in the LMDB store) and are rebuilt from the documents when a collection opens. A
  * write then costs its own documents, and a crash can never leave an index out of step with
  * the documents: there is no stored index to be out of step.

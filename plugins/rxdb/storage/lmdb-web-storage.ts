@@ -39,7 +39,12 @@ export class LmdbWebStorage implements Storage {
   ) {
     this.#db = open<string, string>({ path, encoding: 'string', noMemInit: true });
     this.#ephemeral = options.ephemeralPrefixes ?? [];
-    this.#onCommitError = options.onCommitError ?? ((error) => queueMicrotask(() => { throw error; }));
+    this.#onCommitError =
+      options.onCommitError ??
+      ((error) =>
+        queueMicrotask(() => {
+          throw error;
+        }));
   }
 
   get length(): number {

@@ -24,7 +24,9 @@ async function bulksAliveAfter(follow: (collection: import('rxdb').RxCollection)
   const db = await createRxDatabase({ name: `changes${randomBase32(8).toLowerCase()}`, storage: getRxStorageMemory(), multiInstance: false });
   databases.push(db);
   const { items } = await db.addCollections({
-    items: { schema: { version: 0, primaryKey: 'id', type: 'object', properties: { id: { type: 'string', maxLength: 20 }, n: { type: 'number' } }, required: ['id'] } },
+    items: {
+      schema: { version: 0, primaryKey: 'id', type: 'object', properties: { id: { type: 'string', maxLength: 20 }, n: { type: 'number' } }, required: ['id'] },
+    },
   });
   const bulks: WeakRef<object>[] = [];
   const seen: unknown[] = [];
@@ -41,7 +43,7 @@ async function bulksAliveAfter(follow: (collection: import('rxdb').RxCollection)
   return alive;
 }
 
-describe('following a collection\'s writes', () => {
+describe("following a collection's writes", () => {
   it('through collection.$, RxDB 17.6 keeps every change bulk for good', async () => {
     // Once this fails, RxDB frees them: storage/changes.ts could go back to `collection.$`.
     expect(await bulksAliveAfter((collection) => collection.$)).toBe(50);

@@ -24,26 +24,28 @@ const base: Version = {
 const merge = (a: Version, b: Version) => mergeVersions(a, b, TRACK_FIELDS);
 
 /** Versions of one document: each is the base with some fields set by distinct writes. */
-const versions = fc.array(
-  fc.record({
-    peer: fc.constantFrom('alice', 'bob', 'carol'),
-    ms: fc.integer({ min: 2, max: 50 }),
-    edits: fc.array(fc.tuple(fc.constantFrom('title', 'artist', 'position', 'uri'), fc.string({ maxLength: 4 })), { maxLength: 3 }),
-    deleted: fc.boolean(),
-  }),
-  { minLength: 1, maxLength: 5 },
-).map((specs) =>
-  specs.map((spec, i): Version => {
-    const version: Version = { ...base, clock: { ...base.clock } };
-    for (const [field, value] of spec.edits) {
-      (version as unknown as Record<string, unknown>)[field] = value;
-      version.clock[field] = formatStamp({ ms: spec.ms, counter: i, peer: spec.peer });
-    }
-    version.updatedAt = spec.ms;
-    version._deleted = spec.deleted && i % 2 === 0;
-    return version;
-  }),
-);
+const versions = fc
+  .array(
+    fc.record({
+      peer: fc.constantFrom('alice', 'bob', 'carol'),
+      ms: fc.integer({ min: 2, max: 50 }),
+      edits: fc.array(fc.tuple(fc.constantFrom('title', 'artist', 'position', 'uri'), fc.string({ maxLength: 4 })), { maxLength: 3 }),
+      deleted: fc.boolean(),
+    }),
+    { minLength: 1, maxLength: 5 },
+  )
+  .map((specs) =>
+    specs.map((spec, i): Version => {
+      const version: Version = { ...base, clock: { ...base.clock } };
+      for (const [field, value] of spec.edits) {
+        (version as unknown as Record<string, unknown>)[field] = value;
+        version.clock[field] = formatStamp({ ms: spec.ms, counter: i, peer: spec.peer });
+      }
+      version.updatedAt = spec.ms;
+      version._deleted = spec.deleted && i % 2 === 0;
+      return version;
+    }),
+  );
 
 describe('merging versions', () => {
   it('is commutative, associative and idempotent', () => {

@@ -16,7 +16,13 @@ let broker: Broker;
 const running: SpawnedService<WithPlaylists>[] = [];
 
 async function start(name: string, options: SpawnOptions = {}): Promise<SpawnedService<WithPlaylists> & { id: string }> {
-  const service = await spawnService<WithPlaylists>({ name, config: CONFIG, protocols: [playlistsProtocol], ...options, env: { WHATNEXT_TEST_BROKER_PORT: String(broker.port), ...options.env } });
+  const service = await spawnService<WithPlaylists>({
+    name,
+    config: CONFIG,
+    protocols: [playlistsProtocol],
+    ...options,
+    env: { WHATNEXT_TEST_BROKER_PORT: String(broker.port), ...options.env },
+  });
   running.push(service);
   const id = (await service.client.request('service.status', {})).local.id;
   return watch(Object.assign(service, { id }));
@@ -117,11 +123,14 @@ describe('crash in the middle of a sync', () => {
     const held = (await again.client.request('playlists.get', { playlistId: playlist.id }).catch(() => ({ tracks: [] }))).tracks.length;
     expect(held).toBeLessThan(4999);
     await connect(alice, again);
-    const synced = await eventually(async () => {
-      const got = await again.client.request('playlists.get', { playlistId: playlist.id });
-      expect(got.tracks).toHaveLength(4999);
-      return got;
-    }, { timeoutMs: 60_000 });
+    const synced = await eventually(
+      async () => {
+        const got = await again.client.request('playlists.get', { playlistId: playlist.id });
+        expect(got.tracks).toHaveLength(4999);
+        return got;
+      },
+      { timeoutMs: 60_000 },
+    );
     expect(synced).toEqual(expected);
     console.info(`killed at ${atKill} documents received; ${held} tracks survived the kill`);
   });

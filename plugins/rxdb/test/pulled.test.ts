@@ -15,7 +15,16 @@ const BOB = 'bbbbbbbbbbbbbbbbbbbbbbbbbb';
 const stamp = (n: number) => `0000000${n}.0000.${ALICE}`;
 
 /** Alice's playlist as Bob last had it (shared with him), and as Alice has it after unsharing. */
-const shared: PlaylistDoc = { id: 'p1', name: 'Mix', owner: ALICE, sharedWith: [BOB], revoked: [], createdAt: 1, updatedAt: 1, clock: { name: stamp(1), sharedWith: stamp(1), revoked: stamp(1) } };
+const shared: PlaylistDoc = {
+  id: 'p1',
+  name: 'Mix',
+  owner: ALICE,
+  sharedWith: [BOB],
+  revoked: [],
+  createdAt: 1,
+  updatedAt: 1,
+  clock: { name: stamp(1), sharedWith: stamp(1), revoked: stamp(1) },
+};
 const unshared: PlaylistDoc = { ...shared, sharedWith: [], revoked: [BOB], updatedAt: 2, clock: { ...shared.clock, sharedWith: stamp(2), revoked: stamp(2) } };
 
 async function alicesPlaylists() {
@@ -26,7 +35,7 @@ async function alicesPlaylists() {
 }
 
 describe('a pulled version of a document the remote may not see', () => {
-  it('cannot take back a newer local edit (the removed peer\'s older copy, served again)', async () => {
+  it("cannot take back a newer local edit (the removed peer's older copy, served again)", async () => {
     const playlists = await alicesPlaylists();
     const take = keepNewerThanOurs<PlaylistDoc>(playlists, () => false);
     const kept = await take({ ...shared, _deleted: false } as PlaylistDoc);

@@ -58,7 +58,18 @@ describe('the RxDB database', () => {
   it('finds documents by index after reopening (indexes are rebuilt from the documents)', async () => {
     const path = dir();
     let db: OpenedDatabase = await openDatabase(path, 'storagetest');
-    const track = (id: string, playlist: string) => ({ id, playlist, title: id, artist: 'a', durationMs: 1, position: 'a0', addedBy: 'me', addedAt: 1, updatedAt: 1, clock: {} });
+    const track = (id: string, playlist: string) => ({
+      id,
+      playlist,
+      title: id,
+      artist: 'a',
+      durationMs: 1,
+      position: 'a0',
+      addedBy: 'me',
+      addedAt: 1,
+      updatedAt: 1,
+      clock: {},
+    });
     await db.db.tracks.bulkInsert([track('t1', 'p1'), track('t2', 'p2'), track('t3', 'p1')]);
     await db.db.tracks.findOne('t3').remove();
     await db.close();

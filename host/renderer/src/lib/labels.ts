@@ -27,7 +27,9 @@ export function formatRtt(ms: number | undefined): string {
 export function formatWhen(epochMs: number): string {
   const date = new Date(epochMs);
   const sameDay = date.toDateString() === new Date().toDateString();
-  return sameDay ? date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) : date.toLocaleDateString([], { day: 'numeric', month: 'short', year: 'numeric' });
+  return sameDay
+    ? date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
+    : date.toLocaleDateString([], { day: 'numeric', month: 'short', year: 'numeric' });
 }
 
 /** How a connection's path reads on its badge, and what the badge's tooltip explains. */
@@ -35,5 +37,8 @@ export function pathLabel(path: { kind: 'direct' | 'relayed'; relayProtocol?: st
   const ends = path.local && path.remote ? ` (${path.local} ↔ ${path.remote})` : '';
   if (path.kind === 'direct') return { label: 'Direct', title: `Your devices reach each other directly${ends}.` };
   const over = path.relayProtocol ? ` · ${path.relayProtocol.toUpperCase()}` : '';
-  return { label: `Relayed${over}`, title: `Through a relay (TURN) server${path.relayProtocol ? ` over ${path.relayProtocol.toUpperCase()}` : ''}: it sees encrypted traffic only, and may be slower${ends}.` };
+  return {
+    label: `Relayed${over}`,
+    title: `Through a relay (TURN) server${path.relayProtocol ? ` over ${path.relayProtocol.toUpperCase()}` : ''}: it sees encrypted traffic only, and may be slower${ends}.`,
+  };
 }

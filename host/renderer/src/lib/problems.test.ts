@@ -8,7 +8,9 @@ describe('problems in words', () => {
   });
 
   it('names the stage a connection failed at', () => {
-    expect(describeProblem({ code: 'transport_failed', stage: 'ice', message: 'ICE failed' }).title).toBe('No network path between you was found (at finding a network path)');
+    expect(describeProblem({ code: 'transport_failed', stage: 'ice', message: 'ICE failed' }).title).toBe(
+      'No network path between you was found (at finding a network path)',
+    );
   });
 
   it('tells a refusal relayed by a broker from a network failure', () => {
@@ -17,7 +19,9 @@ describe('problems in words', () => {
   });
 
   it('tells a timeout from a refusal', () => {
-    expect(describeProblem({ code: 'rejected', message: 'no answer within 30 s', reason: 'approval-timeout' }).title).toBe('Nobody answered the request in time');
+    expect(describeProblem({ code: 'rejected', message: 'no answer within 30 s', reason: 'approval-timeout' }).title).toBe(
+      'Nobody answered the request in time',
+    );
     expect(describeProblem({ code: 'rejected', message: 'not today' }).title).toBe('The request was declined');
   });
 

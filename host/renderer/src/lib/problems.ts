@@ -40,7 +40,10 @@ const LINK_REASONS: Record<string, [title: string, hint: string]> = {
   'unsupported-version': ['This link needs a newer WhatNext', 'Update WhatNext, or ask the sender for a link from the same version.'],
   'missing-method': ['This link does not say how to connect', 'It may have been cut off: copy the whole link again.'],
   'bad-method': ['This link names an invalid connection method', 'Copy the whole link again, or ask for a new invite.'],
-  'unknown-method': ['This link uses a connection method you do not have', 'Ask the sender to invite you with a method you both have (see Settings), or install the plugin it needs.'],
+  'unknown-method': [
+    'This link uses a connection method you do not have',
+    'Ask the sender to invite you with a method you both have (see Settings), or install the plugin it needs.',
+  ],
   unresolved: ['No plugin could read this link', 'Ask the sender for a new invite.'],
   'bad-name': ['The name in this link is not valid', 'Ask the sender for a new invite.'],
   'bad-token': ['This link is damaged', 'Copy the whole link again, or ask for a new invite.'],
@@ -57,10 +60,19 @@ const LINK_REASONS: Record<string, [title: string, hint: string]> = {
 };
 
 const STAGE_PROBLEMS: Record<string, [title: string, hint: string]> = {
-  signaling: ['Could not exchange connection details', 'Check that both of you are online and the signaling method works for you both (Settings), then try again.'],
-  ice: ['No network path between you was found', 'One of your networks blocks direct connections. Try another network, or a method with a relay (STUN/TURN servers in Settings).'],
+  signaling: [
+    'Could not exchange connection details',
+    'Check that both of you are online and the signaling method works for you both (Settings), then try again.',
+  ],
+  ice: [
+    'No network path between you was found',
+    'One of your networks blocks direct connections. Try another network, or a method with a relay (STUN/TURN servers in Settings).',
+  ],
   channel: ['The secure channel did not open', 'Try again; if it keeps failing, try another signaling method.'],
-  handshake: ['The other side answered, but not as expected', 'Make sure you are both on a current WhatNext and that the invite came from the person you think.'],
+  handshake: [
+    'The other side answered, but not as expected',
+    'Make sure you are both on a current WhatNext and that the invite came from the person you think.',
+  ],
   open: ['The connection dropped', 'Try connecting again.'],
 };
 
@@ -81,8 +93,14 @@ const CODES: Record<string, (info: ErrorInfo) => Omit<Problem, 'code' | 'detail'
   invite_expired: () => ({ title: 'Nobody answered the invite in time', hint: 'Start a new invite and send it again.' }),
   cancelled: () => ({ title: 'Cancelled' }),
   stopping: () => ({ title: 'WhatNext is shutting down', hint: 'Start it again to connect.' }),
-  plugin_error: (info) => ({ title: `The ${info.plugin ?? ''} plugin failed`.replace('  ', ' '), hint: 'Check its options in Settings; if it keeps failing, report it to the plugin author.' }),
-  plugin_timeout: (info) => ({ title: `The ${info.plugin ?? ''} plugin stopped responding`.replace('  ', ' '), hint: 'Try again; check its options in Settings.' }),
+  plugin_error: (info) => ({
+    title: `The ${info.plugin ?? ''} plugin failed`.replace('  ', ' '),
+    hint: 'Check its options in Settings; if it keeps failing, report it to the plugin author.',
+  }),
+  plugin_timeout: (info) => ({
+    title: `The ${info.plugin ?? ''} plugin stopped responding`.replace('  ', ' '),
+    hint: 'Try again; check its options in Settings.',
+  }),
   plugin_config: () => ({ title: 'These options are not valid', hint: 'Fix the fields marked in red and save again.' }),
   unknown_plugin: () => ({ title: 'That plugin is not loaded', hint: 'Reload the page to see the plugins that are.' }),
   no_signaling: () => ({ title: 'No signaling method is installed', hint: 'Add one (manual, peerjs, …) to plugins.config.ts and restart WhatNext.' }),
@@ -122,6 +140,7 @@ export function problemOf(error: unknown): Problem {
 
 export function stageLabel(stage: string): string {
   return (
-    { signaling: 'exchanging details', ice: 'finding a network path', channel: 'opening a secure channel', handshake: 'saying hello', open: 'open' }[stage] ?? stage
+    { signaling: 'exchanging details', ice: 'finding a network path', channel: 'opening a secure channel', handshake: 'saying hello', open: 'open' }[stage] ??
+    stage
   );
 }

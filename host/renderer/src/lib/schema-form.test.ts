@@ -51,7 +51,14 @@ describe('settings form from a JSON Schema', () => {
 
   it('reads valid input into typed options', () => {
     const plan = planForm(manual);
-    const values = { ...initialValues(plan, {}), inviteTtlMinutes: ' 30 ', secure: true, mode: 'safe', servers: 'stun:x\n\n', iceServers: '[{"urls":"stun:y"}]' };
+    const values = {
+      ...initialValues(plan, {}),
+      inviteTtlMinutes: ' 30 ',
+      secure: true,
+      mode: 'safe',
+      servers: 'stun:x\n\n',
+      iceServers: '[{"urls":"stun:y"}]',
+    };
     expect(readForm(plan, values)).toEqual({
       options: { transport: 'simple-peer', inviteTtlMinutes: 30, secure: true, mode: 'safe', servers: ['stun:x'], iceServers: [{ urls: 'stun:y' }] },
       errors: {},

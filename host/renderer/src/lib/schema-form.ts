@@ -160,7 +160,10 @@ function readValue(field: FormField, text: string): { value: unknown } | { error
     case 'choice':
       return field.choices?.includes(text) ? { value: text } : { error: `Choose one of: ${field.choices?.join(', ')}.` };
     case 'list': {
-      const items = text.split('\n').map((line) => line.trim()).filter(Boolean);
+      const items = text
+        .split('\n')
+        .map((line) => line.trim())
+        .filter(Boolean);
       if (schema.minItems !== undefined && items.length < schema.minItems) return { error: `Enter at least ${schema.minItems}, one per line.` };
       if (schema.maxItems !== undefined && items.length > schema.maxItems) return { error: `Enter at most ${schema.maxItems}, one per line.` };
       for (const item of items) {
@@ -189,7 +192,8 @@ function checkNumber(schema: JsonSchema, value: number): { error: string } | und
 }
 
 function checkString(schema: JsonSchema, value: string): { error: string } | undefined {
-  if (schema.minLength !== undefined && value.length < schema.minLength) return { error: schema.minLength === 1 ? 'Required.' : `Use at least ${schema.minLength} characters.` };
+  if (schema.minLength !== undefined && value.length < schema.minLength)
+    return { error: schema.minLength === 1 ? 'Required.' : `Use at least ${schema.minLength} characters.` };
   if (schema.maxLength !== undefined && value.length > schema.maxLength) return { error: `Use at most ${schema.maxLength} characters.` };
   if (schema.pattern) {
     let pattern: RegExp | undefined;

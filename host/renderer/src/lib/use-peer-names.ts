@@ -9,8 +9,6 @@ export function usePeerNames() {
   return (peerId: string | undefined, you = 'you'): string => {
     if (!peerId) return 'someone';
     if (peerId === service.status?.local.id) return you;
-    return (
-      peers.connections.find((c) => c.remote.id === peerId)?.remote.name ?? peers.known.find((p) => p.id === peerId)?.name ?? `peer ${shortId(peerId)}`
-    );
+    return peers.connections.find((c) => c.remote.id === peerId)?.remote.name ?? peers.known.find((p) => p.id === peerId)?.name ?? `peer ${shortId(peerId)}`;
   };
 }

@@ -35,7 +35,10 @@ export const usePlaylistsStore = defineStore('playlists', () => {
 
   const playlists = computed(() => Object.values(byId.value).sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id)));
   const selected = computed(() => (selectedId.value ? byId.value[selectedId.value] : undefined));
-  const tracksOf = (playlistId: string) => Object.values(tracksById.value).filter((t) => t.playlistId === playlistId).sort(byPosition);
+  const tracksOf = (playlistId: string) =>
+    Object.values(tracksById.value)
+      .filter((t) => t.playlistId === playlistId)
+      .sort(byPosition);
   const selectedTracks = computed(() => (selectedId.value ? tracksOf(selectedId.value) : []));
   const syncOf = (playlistId: string) => sync.value.filter((entry) => entry.playlistId === playlistId);
 
@@ -165,9 +168,11 @@ export const usePlaylistsStore = defineStore('playlists', () => {
       playlistsChanged([{ ...byId.value[playlistId]!, deleted: true }]);
     },
     share: (playlistId: string, peerId: string) => own([playlistId], () => call('playlists.share', { playlistId, peerId })).then((p) => playlistsChanged([p])),
-    unshare: (playlistId: string, peerId: string) => own([playlistId], () => call('playlists.unshare', { playlistId, peerId })).then((p) => playlistsChanged([p])),
+    unshare: (playlistId: string, peerId: string) =>
+      own([playlistId], () => call('playlists.unshare', { playlistId, peerId })).then((p) => playlistsChanged([p])),
     addTrack: (playlistId: string, track: NewTrack) => call('tracks.add', { playlistId, tracks: [track] }).then(tracksChanged),
-    updateTrack: (trackId: string, changes: Partial<NewTrack>) => own([trackId], () => call('tracks.update', { trackId, ...changes })).then((t) => tracksChanged([t])),
+    updateTrack: (trackId: string, changes: Partial<NewTrack>) =>
+      own([trackId], () => call('tracks.update', { trackId, ...changes })).then((t) => tracksChanged([t])),
     moveTrack: (trackId: string, index: number) => own([trackId], () => call('tracks.move', { trackId, index })).then((t) => tracksChanged([t])),
     async removeTrack(trackId: string) {
       const track = tracksById.value[trackId];
