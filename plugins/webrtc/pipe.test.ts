@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TransportError, type ConnectionStage, type PipeSink } from '../../core';
-import { CHANNEL_BUFFER_LIMIT, DRAIN_POLL_MS, DataChannelPipe, WEBRTC_ANSWERER_READY } from './pipe';
+import { CHANNEL_BUFFER_LIMIT, DRAIN_POLL_MS, DataChannelPipe, STATE_POLL_MS, WEBRTC_ANSWERER_READY } from './pipe';
 import type { ChannelLike, DataChannelPipeOptions } from './service';
 
 class FakeChannel implements ChannelLike {
@@ -306,5 +306,125 @@ describe('DataChannelPipe: its own queue above the channel limit, and flush', ()
     await bounded;
     stuck.release();
     expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+/** The part of a peer connection the pipe follows; its states are set by the test. */
+class FakePeerConnection extends EventTarget {
+  iceConnectionState: RTCIceConnectionState = 'new';
+  connectionState: RTCPeerConnectionState = 'new';
+  constructor(private readonly servers: RTCIceServer[] = []) {
+    super();
+  }
+  getConfiguration(): RTCConfiguration {
+    return { iceServers: this.servers };
+  }
+  candidate(type: string): void {
+    this.dispatchEvent(Object.assign(new Event('icecandidate'), { candidate: { candidate: `candidate:1 1 udp 1 192.0.2.1 9 typ ${type}`, type } }));
+  }
+  candidateError(url: string, errorCode: number, errorText: string): void {
+    this.dispatchEvent(Object.assign(new Event('icecandidateerror'), { url, errorCode, errorText }));
+  }
+  /** Set the states; `event` false: the engine's event came earlier and read the old state. */
+  set(ice: RTCIceConnectionState, connection: RTCPeerConnectionState, event = true): void {
+    this.iceConnectionState = ice;
+    this.connectionState = connection;
+    if (event) this.dispatchEvent(new Event('iceconnectionstatechange'));
+  }
+  get pc(): RTCPeerConnection {
+    return this as unknown as RTCPeerConnection;
+  }
+}
+
+describe('DataChannelPipe: following ICE', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  function dialing(options: Partial<DataChannelPipeOptions> = {}) {
+    const stages: ConnectionStage[] = [];
+    const failures: TransportError[] = [];
+    const pipe = new DataChannelPipe({
+      label: 'test',
+      creator: false,
+      sink: sink(),
+      stage: (stage) => stages.push(stage),
+      maxFrameSize: 1024,
+      failed: (error) => {
+        failures.push(error);
+        pipe.end(error);
+      },
+      close() {},
+      ...options,
+    });
+    return { pipe, stages, failures };
+  }
+
+  it('moves the stages from the states, and fails at ice with what is missing when ICE finds no path', () => {
+    const pc = new FakePeerConnection([{ urls: 'stun:stun.example.org' }]);
+    const { pipe, stages, failures } = dialing();
+    pipe.follow(pc.pc);
+    pc.candidate('host');
+    pc.candidate('srflx');
+    pc.set('checking', 'connecting');
+    expect(stages).toEqual(['signaling', 'ice']);
+    pc.set('failed', 'failed');
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toBeInstanceOf(TransportError);
+    expect(failures[0]).toMatchObject({
+      stage: 'ice',
+      message:
+        'test: ice failed: no direct path to the remote was found: a NAT or firewall between you blocks it, so a relay (TURN) server is needed. ' +
+        'Add a TURN server in Settings → Plugins → webrtc (or plugins.config.ts).',
+    });
+    expect(pipe.state).toBe('ended');
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('reads the states again while opening, so a failure whose event read a stale state is not missed (as @roamhq/wrtc does)', () => {
+    const pc = new FakePeerConnection([]);
+    const { pipe, failures } = dialing();
+    pipe.follow(pc.pc);
+    pc.set('checking', 'connecting');
+    // The engine's last event came while its getters still said 'checking'; no event follows.
+    pc.set('checking', 'failed', false);
+    expect(failures).toEqual([]);
+    vi.advanceTimersByTime(STATE_POLL_MS);
+    expect(failures.map((error) => [error.stage, error.message])).toEqual([
+      ['ice', expect.stringMatching(/^test: ice failed: no network path to the remote was found, and no STUN or TURN server is configured/)],
+    ]);
+  });
+
+  it("explains with the peer connection's own servers, the candidates it gathered and the engine's errors", () => {
+    const turn = { urls: 'turn:turn.example.org:3478', username: 'u', credential: 'wrong' };
+    const pc = new FakePeerConnection([turn]);
+    const { pipe } = dialing({ iceServers: [] }); // the service's, older: the peer connection's come first
+    pipe.follow(pc.pc);
+    pc.candidateError('stun:turn.example.org:3478', 701, 'STUN server address is incompatible.');
+    pc.candidateError('turn:turn.example.org:3478?transport=udp', 401, 'Unauthorized');
+    expect(pipe.noPath().message).toContain(
+      'the relay (TURN) server gave this side no relay address: turn:turn.example.org:3478 refused the username or credential (401).',
+    );
+    pc.candidate('relay');
+    expect(pipe.noPath().message).toContain('not even through the relay (TURN) server: this side has a relay address');
+    // Without getConfiguration: the servers the service gave the pipe.
+    const bare = new FakePeerConnection();
+    Object.assign(bare, { getConfiguration: undefined });
+    const fallback = dialing({ iceServers: [turn] });
+    fallback.pipe.follow(bare.pc);
+    expect(fallback.pipe.noPath().message).toContain('no relay address');
+  });
+
+  it('leaves a failure after ICE connected to the plugin (the secure channel), and stops reading states once open', async () => {
+    const pc = new FakePeerConnection([]);
+    const { pipe, stages, failures } = dialing();
+    pipe.follow(pc.pc);
+    pc.set('connected', 'connecting');
+    expect(stages).toEqual(['signaling', 'ice', 'channel']);
+    pc.set('connected', 'failed');
+    expect(failures).toEqual([]);
+    pipe.channelOpen(new FakeChannel());
+    await pipe.opened;
+    expect(vi.getTimerCount()).toBe(0);
+    pipe.end();
   });
 });
