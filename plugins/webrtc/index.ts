@@ -63,5 +63,14 @@ export { WebRtcOptions, IceServer, iceUrlProblem, isTurnUrl, type WebRtcOptionsI
 export { explainNoPath, ICE_SERVERS_SETTING, type IceCandidateError, type IceFindings, type NoPathCause } from './no-path';
 export { isWebRtcEngine, loadDefaultEngine, DEFAULT_ENGINE_MODULE } from './engine';
 export { webRtcBinding, webRtcMaxMessageSize } from './sdp';
-export { DataChannelPipe, WEBRTC_ANSWERER_READY, isWebRtcAnswererReady, LOW_WATER_MARK, CHANNEL_BUFFER_LIMIT, DRAIN_POLL_MS, STATE_POLL_MS } from './pipe';
+export {
+  DataChannelPipe,
+  WEBRTC_ANSWERER_READY,
+  isWebRtcAnswererReady,
+  LOW_WATER_MARK,
+  CHANNEL_BUFFER_LIMIT,
+  DRAIN_POLL_MS,
+  STATE_POLL_MS,
+  PATH_POLL_MS,
+} from './pipe';
 export type { WebRtcEngine, WebRtcService, ChannelLike, DataChannelPipeOptions, DataChannelPipeState } from './service';

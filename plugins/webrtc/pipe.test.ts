@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TransportError, type ConnectionStage, type PipeSink } from '../../core';
-import { CHANNEL_BUFFER_LIMIT, DRAIN_POLL_MS, DataChannelPipe, STATE_POLL_MS, WEBRTC_ANSWERER_READY } from './pipe';
+import { CHANNEL_BUFFER_LIMIT, DRAIN_POLL_MS, DataChannelPipe, PATH_POLL_MS, STATE_POLL_MS, WEBRTC_ANSWERER_READY } from './pipe';
 import type { ChannelLike, DataChannelPipeOptions } from './service';
 
 class FakeChannel implements ChannelLike {
@@ -414,7 +414,7 @@ describe('DataChannelPipe: following ICE', () => {
     expect(fallback.pipe.noPath().message).toContain('no relay address');
   });
 
-  it('leaves a failure after ICE connected to the plugin (the secure channel), and stops reading states once open', async () => {
+  it('leaves a failure after ICE connected to the plugin (the secure channel), and stops reading states once open (only the path, until the end)', async () => {
     const pc = new FakePeerConnection([]);
     const { pipe, stages, failures } = dialing();
     pipe.follow(pc.pc);
@@ -424,7 +424,108 @@ describe('DataChannelPipe: following ICE', () => {
     expect(failures).toEqual([]);
     pipe.channelOpen(new FakeChannel());
     await pipe.opened;
-    expect(vi.getTimerCount()).toBe(0);
+    expect(vi.getTimerCount()).toBe(1); // the path's
     pipe.end();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+/** A selected candidate pair as @roamhq/wrtc's getStats() reports it. */
+function pairStats(local: string, remote: string, relayProtocol?: string): Map<string, Record<string, unknown>> {
+  return new Map<string, Record<string, unknown>>([
+    ['T01', { type: 'transport', selectedCandidatePairId: 'CP1' }],
+    ['CP1', { type: 'candidate-pair', localCandidateId: 'L1', remoteCandidateId: 'R1' }],
+    ['L1', { type: 'local-candidate', candidateType: local, ...(relayProtocol && { relayProtocol }) }],
+    ['R1', { type: 'remote-candidate', candidateType: remote }],
+  ]);
+}
+
+/** A peer connection whose selected pair the test moves; it counts getStats() calls, and holds
+ * their answers back while `held` is set. */
+class SwitchingPeerConnection extends FakePeerConnection {
+  stats = pairStats('relay', 'host', 'udp');
+  reads = 0;
+  held: (() => void)[] | undefined;
+  getStats(): Promise<Map<string, Record<string, unknown>>> {
+    this.reads++;
+    const stats = this.stats;
+    if (!this.held) return Promise.resolve(stats);
+    const held = this.held;
+    return new Promise((resolve) => held.push(() => resolve(stats)));
+  }
+}
+
+describe('DataChannelPipe: the path once open', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  /** A pipe following `pc`, open. */
+  async function open(pc: FakePeerConnection) {
+    const paths: unknown[] = [];
+    const pipe = new DataChannelPipe({
+      label: 'test',
+      creator: false,
+      sink: { ...sink(), path: (path) => void paths.push(path) },
+      stage() {},
+      maxFrameSize: 1024,
+      failed() {},
+      close() {},
+    });
+    pipe.follow(pc.pc);
+    pc.set('connected', 'connected');
+    pipe.channelOpen(new FakeChannel());
+    await pipe.opened;
+    await vi.advanceTimersByTimeAsync(0);
+    return { pipe, paths };
+  }
+
+  it('reports a switch of the selected pair with no ICE event (a relay first, then a direct pair), and only a change', async () => {
+    const pc = new SwitchingPeerConnection();
+    const { pipe, paths } = await open(pc);
+    expect(paths).toEqual([{ kind: 'relayed', relayProtocol: 'udp', local: 'relay', remote: 'host' }]);
+    await vi.advanceTimersByTimeAsync(PATH_POLL_MS * 3);
+    expect(pc.reads).toBe(4);
+    expect(paths).toHaveLength(1); // read again, unchanged: not reported again
+    pc.stats = pairStats('srflx', 'host');
+    await vi.advanceTimersByTimeAsync(PATH_POLL_MS);
+    expect(paths).toEqual([
+      { kind: 'relayed', relayProtocol: 'udp', local: 'relay', remote: 'host' },
+      { kind: 'direct', local: 'srflx', remote: 'host' },
+    ]);
+    pipe.end();
+    expect(vi.getTimerCount()).toBe(0);
+    await vi.advanceTimersByTimeAsync(PATH_POLL_MS * 3);
+    expect(pc.reads).toBe(5);
+  });
+
+  it('reads one at a time: polls while a read is under way are dropped, and an ICE event then reads once more after it', async () => {
+    const pc = new SwitchingPeerConnection();
+    const { paths } = await open(pc);
+    pc.held = [];
+    await vi.advanceTimersByTimeAsync(PATH_POLL_MS * 5);
+    expect(pc.reads).toBe(2); // the first poll's read, still unanswered: the 4 polls after it read nothing
+    pc.stats = pairStats('host', 'host');
+    pc.set('completed', 'connected'); // ICE settles anew while that read is under way
+    pc.set('completed', 'connected');
+    expect(pc.reads).toBe(2);
+    const held = pc.held;
+    pc.held = undefined;
+    for (const answer of held) answer();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(pc.reads).toBe(3); // one more read, for the events
+    expect(paths.at(-1)).toEqual({ kind: 'direct', local: 'host', remote: 'host' });
+  });
+
+  it('follows a peer connection it is given once open, too', async () => {
+    const pc = new SwitchingPeerConnection();
+    const paths: unknown[] = [];
+    const pipe = openPipe(new FakeChannel(), { ...sink(), path: (path) => void paths.push(path) }, 1024, () => {});
+    expect(vi.getTimerCount()).toBe(0);
+    pipe.follow(pc.pc);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(paths).toEqual([{ kind: 'relayed', relayProtocol: 'udp', local: 'relay', remote: 'host' }]);
+    expect(vi.getTimerCount()).toBe(1);
+    pipe.end();
+    expect(vi.getTimerCount()).toBe(0);
   });
 });

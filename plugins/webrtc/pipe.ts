@@ -26,7 +26,9 @@
  *   getters can lag its events (the last event read 'checking' while the state was 'failed'), so
  *   the states are also read every `STATE_POLL_MS` while opening.
  * - Path: once open, the selected candidate pair goes to the sink (`sink.path`), and again each
- *   time ICE reports itself connected anew (an ICE restart, a network change).
+ *   time it changes. @roamhq/wrtc has no `selectedcandidatepairchange`, and ICE often opens on a
+ *   relay pair and moves to a better one seconds later without a state change, so the pair is
+ *   read again every `PATH_POLL_MS` (one read at a time), besides each time ICE connects anew.
  * - Received frames are the channel's buffers wrapped, not copied.
  * - The end: `sink.closed()` at most once; closing the peer connection is the plugin's.
  */
@@ -60,6 +62,8 @@ export const CHANNEL_BUFFER_LIMIT = 8 * 1024 * 1024;
 export const DRAIN_POLL_MS = 4;
 /** Period of the re-read of the peer connection's states while opening. */
 export const STATE_POLL_MS = 250;
+/** Period of the re-read of the selected candidate pair once open. */
+export const PATH_POLL_MS = 1000;
 /** Candidate errors kept per dial (an engine reports one per interface and server). */
 const MAX_CANDIDATE_ERRORS = 64;
 
@@ -99,6 +103,10 @@ export class DataChannelPipe implements DataChannelPipeContract {
   readonly #gathered = new Set<string>();
   readonly #candidateErrors: IceCandidateError[] = [];
   #lastPath = '';
+  #pathPoll: ReturnType<typeof setInterval> | undefined;
+  /** A read of the path is under way; `#pathAgain`: an ICE event asked for another after it. */
+  #pathReading = false;
+  #pathAgain = false;
   /** Never below the channel's real `bufferedAmount`: only our sends raise that. */
   #bufferedBound = 0;
   /** Set while `flush` waits for the buffer to empty. */
@@ -200,7 +208,7 @@ export class DataChannelPipe implements DataChannelPipeContract {
     }
     this.#stopStatePoll();
     this.#resolve(this);
-    this.#reportPath();
+    this.#followPath();
   }
 
   follow(pc: RTCPeerConnection): void {
@@ -227,7 +235,7 @@ export class DataChannelPipe implements DataChannelPipeContract {
     if (this.#state === 'opening') {
       this.#statePoll = setInterval(onState, STATE_POLL_MS);
       this.#statePoll.unref?.();
-    }
+    } else if (this.#state === 'open') this.#followPath();
   }
 
   noPath(): TransportError {
@@ -248,7 +256,7 @@ export class DataChannelPipe implements DataChannelPipeContract {
     const ice = pc.iceConnectionState;
     const connection = pc.connectionState;
     if (this.#state === 'open') {
-      if (ice === 'connected' || ice === 'completed') this.#reportPath();
+      if (ice === 'connected' || ice === 'completed') this.#reportPath(true);
       return;
     }
     if (this.#state !== 'opening') return this.#stopStatePoll();
@@ -258,20 +266,45 @@ export class DataChannelPipe implements DataChannelPipeContract {
     if (ice === 'failed' || (connection === 'failed' && this.stage !== 'channel')) this.options.failed(this.noPath());
   }
 
-  /** Report the path (a path is news, not a condition of the pipe: an engine that cannot say
-   * leaves it unreported). */
-  #reportPath(): void {
+  /** Once open: the path now, and every `PATH_POLL_MS` until the end. */
+  #followPath(): void {
+    if (!this.#pc || this.#pathPoll) return;
+    this.#reportPath(true);
+    this.#pathPoll = setInterval(() => this.#reportPath(false), PATH_POLL_MS);
+    this.#pathPoll.unref?.();
+  }
+
+  /** Report the path when it changed (a path is news, not a condition of the pipe: an engine that
+   * cannot say leaves it unreported). One read at a time: a poll while one is under way is
+   * dropped; an ICE event (`again`) reads once more after it, since the pair may have moved. */
+  #reportPath(again: boolean): void {
     const pc = this.#pc;
     if (!pc || this.#state !== 'open') return;
-    connectionPath(pc).then(
-      (path) => {
-        const key = JSON.stringify(path);
-        if (!path || key === this.#lastPath || this.#state !== 'open') return;
-        this.#lastPath = key;
-        this.options.sink.path?.(path);
-      },
-      () => undefined,
-    );
+    if (this.#pathReading) {
+      this.#pathAgain ||= again;
+      return;
+    }
+    this.#pathReading = true;
+    connectionPath(pc)
+      .then(
+        (path) => {
+          const key = JSON.stringify(path);
+          if (!path || key === this.#lastPath || this.#state !== 'open') return;
+          this.#lastPath = key;
+          try {
+            this.options.sink.path?.(path);
+          } catch {
+            // A broken listener must not break the pipe.
+          }
+        },
+        () => undefined,
+      )
+      .finally(() => {
+        this.#pathReading = false;
+        if (!this.#pathAgain) return;
+        this.#pathAgain = false;
+        this.#reportPath(false);
+      });
   }
 
   #stopStatePoll(): void {
@@ -281,6 +314,8 @@ export class DataChannelPipe implements DataChannelPipeContract {
 
   #stopFollowing(): void {
     this.#stopStatePoll();
+    clearInterval(this.#pathPoll);
+    this.#pathPoll = undefined;
     for (const unlisten of this.#unfollow.splice(0)) unlisten();
   }
 

@@ -94,7 +94,8 @@ export interface DataChannelPipe extends Pipe {
    * `noPath()`), reading the states on every event and every `STATE_POLL_MS` (an engine's state
    * getters can lag its events), and keeps what explains a failure (the kinds of candidates this
    * side gathered, the engine's candidate errors). Once open, it reports the path (the selected
-   * candidate pair) to the sink, and again whenever ICE connects anew. Once. */
+   * candidate pair) to the sink, and again whenever it changes (read again every `PATH_POLL_MS`
+   * and whenever ICE connects anew). Once. */
   follow(pc: RTCPeerConnection): void;
   /** The dial's failure when ICE found no path, saying what is missing and where to set it
    * (`explainNoPath`): for a plugin whose library reports that failure itself. */
