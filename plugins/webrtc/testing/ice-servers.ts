@@ -8,17 +8,30 @@ import { createSocket, type Socket } from 'node:dgram';
 
 export interface LoopbackServer {
   port: number;
+  /** Resolves once a STUN request of `method` came (`STUN_BINDING`, `TURN_ALLOCATE`): a peer
+   * connection used this server. */
+  heard(method: number): Promise<void>;
   close(): Promise<void>;
 }
 
 function bind(onMessage?: (socket: Socket, message: Buffer, from: { address: string; port: number }) => void): Promise<LoopbackServer> {
   const socket = createSocket('udp4');
   socket.on('error', () => undefined); // a test's stray packet must not end the process
+  const methods = new Set<number>();
+  const waiting: { method: number; resolve: () => void }[] = [];
+  socket.on('message', (message: Buffer) => {
+    if (message.length < 20 || message.readUInt32BE(4) !== MAGIC_COOKIE || message.readUInt16BE(0) >> 14 !== 0) return;
+    const method = message.readUInt16BE(0) & 0x3eef; // the type without its class bits
+    methods.add(method);
+    for (const waiter of waiting.filter((w) => w.method === method)) waiter.resolve();
+  });
+  const heard = (method: number) => (methods.has(method) ? Promise.resolve() : new Promise<void>((resolve) => waiting.push({ method, resolve })));
   if (onMessage) socket.on('message', (message, from) => onMessage(socket, message, from));
   return new Promise((resolve) => {
     socket.bind(0, '127.0.0.1', () =>
       resolve({
         port: socket.address().port,
+        heard,
         close: () => new Promise<void>((done) => socket.close(() => done())),
       }),
     );
@@ -31,6 +44,8 @@ export function silentUdp(): Promise<LoopbackServer> {
 }
 
 const MAGIC_COOKIE = 0x2112a442;
+export const STUN_BINDING = 0x0001;
+export const TURN_ALLOCATE = 0x0003;
 const ALLOCATE_REQUEST = 0x0003;
 const ALLOCATE_ERROR = 0x0113;
 
