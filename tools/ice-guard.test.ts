@@ -1,6 +1,6 @@
 /**
  * No test, e2e, benchmark or fuzz run sends a packet to a public address: every plugins config
- * they run (fixture configs in `testing/` folders, bench/fixtures, the fuzz config) lists only
+ * they run (fixture configs in `testing/` folders, bench/, the fuzz config, the network lab) lists only
  * ICE servers on loopback or private addresses. The app's own plugins.config.ts does list a public
  * STUN server (so two homes behind NATs connect with no setting), and nothing that tests start may
  * run it: the launchers in test support require a config (their types say so).
@@ -31,7 +31,8 @@ function testConfigs(): string[] {
       if (['node_modules', '.git', 'dist', 'out', '.data', 'screenshots'].includes(entry.name)) continue;
       const path = join(dir, entry.name);
       const rel = relative(ROOT, path);
-      if (entry.isDirectory()) walk(path, inTesting || entry.name === 'testing' || rel === 'bench' || rel === join('tools', 'fuzz'));
+      if (entry.isDirectory())
+        walk(path, inTesting || entry.name === 'testing' || rel === 'bench' || rel === join('tools', 'fuzz') || rel === join('tools', 'netlab'));
       else if (inTesting && entry.name.endsWith('.config.ts') && !/^(vite|vitest)\./.test(entry.name)) found.push(rel);
     }
   };
