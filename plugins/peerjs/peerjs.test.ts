@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { TransportError, type IncomingAttempt, type SignalingServices } from '../../core';
 import { CHANNEL_BUFFER_LIMIT, WebRtcOptions, createWebRtc, loadDefaultEngine, type WebRtcEngine } from '../webrtc';
+import { candidatesTo, silentUdp } from '../webrtc/testing/ice-servers';
 import { startBroker, type Broker } from './broker';
 import { ALICE, BOB, CAROL, fakeAttempt, recordingEngine } from './testing/peers';
 import { twoPeers, type TwoPeers } from './testing/two-peers';
@@ -418,6 +419,49 @@ describe('peerjs method failures and lifecycle', () => {
       await attemptB.sink.closed$;
     } finally {
       await peers.close();
+    }
+  });
+
+  it("fails at ice, saying a relay (TURN) server is needed and where, when ICE finds no path (~15 s: libwebrtc's own timeout)", async () => {
+    // Each side hears of the other's candidates as pointing at a port on loopback that never
+    // answers, so no check gets through; a STUN server that never answers gives no public address.
+    const nobody = await silentUdp();
+    const engine = loadDefaultEngine();
+    class Unreachable extends engine.RTCPeerConnection {
+      constructor(config?: RTCConfiguration) {
+        super(config);
+        const add = this.addIceCandidate.bind(this) as (candidate?: RTCIceCandidateInit) => Promise<void>;
+        const setRemote = this.setRemoteDescription.bind(this);
+        Object.assign(this, {
+          addIceCandidate: (candidate?: RTCIceCandidateInit) =>
+            add(candidate?.candidate ? { ...candidate, candidate: candidatesTo(candidate.candidate, nobody.port) } : candidate),
+          setRemoteDescription: (description: RTCSessionDescriptionInit) =>
+            setRemote({ ...description, sdp: candidatesTo(description.sdp ?? '', nobody.port) }),
+        });
+      }
+    }
+    const peers = await twoPeers(ALICE, BOB, {
+      engine: { ...engine, RTCPeerConnection: Unreachable },
+      iceServers: [{ urls: `stun:127.0.0.1:${nobody.port}` }],
+    });
+    try {
+      const attemptA = fakeAttempt(ALICE);
+      const inviting = peers.methodA.invite(attemptA.ctx);
+      const invite = await attemptA.invite;
+      const attemptB = fakeAttempt(BOB, { inviteToken: invite.token });
+      const failures = await Promise.all([rejection(inviting), rejection(peers.methodB.answer(peers.methodB.parseLink(invite.params), attemptB.ctx))]);
+      for (const failure of failures) {
+        expect(failure.stage).toBe('ice');
+        expect(failure.message).toBe(
+          'PeerJS: ice failed: no direct path to the remote was found (and the STUN server gave this side no public address): a NAT or firewall between you ' +
+            'blocks it, so a relay (TURN) server is needed. Add a TURN server in Settings → Plugins → webrtc (or plugins.config.ts).',
+        );
+      }
+      expect(attemptA.stages).toEqual(['signaling', 'ice']);
+      expect(attemptB.stages).toEqual(['signaling', 'ice']);
+    } finally {
+      await peers.close();
+      await nobody.close();
     }
   });
 

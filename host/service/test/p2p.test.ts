@@ -17,7 +17,7 @@ let broker: Broker;
 const services: SpawnedService[] = [];
 const peers: Record<string, Tracker> = {};
 
-async function start(name: string, options: SpawnOptions = {}): Promise<Tracker> {
+async function start(name: string, options: Partial<SpawnOptions> = {}): Promise<Tracker> {
   const service = await spawnService({
     name,
     config: CONFIG,

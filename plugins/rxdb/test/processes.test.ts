@@ -15,7 +15,7 @@ const CONFIG = fileURLToPath(new URL('../testing/fixtures/p2p.config.ts', import
 let broker: Broker;
 const running: SpawnedService<WithPlaylists>[] = [];
 
-async function start(name: string, options: SpawnOptions = {}): Promise<SpawnedService<WithPlaylists> & { id: string }> {
+async function start(name: string, options: Partial<SpawnOptions> = {}): Promise<SpawnedService<WithPlaylists> & { id: string }> {
   const service = await spawnService<WithPlaylists>({
     name,
     config: CONFIG,
