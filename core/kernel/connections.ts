@@ -57,6 +57,8 @@ type UserOrPolicyDecision = ApprovalDecision & { timedOut?: boolean };
 interface OpenConnection {
   record: ConnectionRecord;
   attemptId: string;
+  /** The connection as the manager holds it (its session key, closing with a code). */
+  upgrading: UpgradingConnection;
 }
 
 export class ConnectionManager {
@@ -151,6 +153,7 @@ export class ConnectionManager {
       if (!resolved) throw new LinkError('unresolved', `No plugin could read this "${link.via}" link.`);
       target = { ...resolved, remote: { ...resolved.remote, ...(link.name && !resolved.remote.name ? { name: link.name } : {}) } };
       token = link.token;
+      this.#refuseSelfOrConnected(target.remote);
     } catch (error) {
       const info = errorInfo(error instanceof PluginError && error.cause instanceof LinkError ? error.cause : error);
       this.#events.emit('link-rejected', { link: input.slice(0, 200), error: info });
@@ -161,6 +164,45 @@ export class ConnectionManager {
     attempt.inviteToken = token;
     void this.#approveThenConnect(attempt, method, target.remote.id, { direction: 'outgoing' }, (ctx) => method.answer(target, ctx));
     return attempt.summary();
+  }
+
+  /** Before anyone is asked: a link from this peer itself, or from a peer already connected. */
+  #refuseSelfOrConnected(remote: LinkTarget['remote']): void {
+    if (!remote.id) return;
+    if (remote.id === this.host.local.id) {
+      throw new LinkError('self', 'This invite is your own: send it to the person you want to connect with (opening it here would connect you to yourself).');
+    }
+    const open = this.#openTo(remote.id);
+    if (open) {
+      const name = open.record.remote.name ?? remote.name ?? remote.id;
+      throw new LinkError('already-connected', `You are already connected to ${name}: use the open connection.`);
+    }
+  }
+
+  /** The open connection to `peerId`, if there is one (other than `except`). */
+  #openTo(peerId: string, except?: string): OpenConnection | undefined {
+    for (const entry of this.#connections.values()) {
+      if (entry.record.remote.id === peerId && entry.record.id !== except && entry.record.connection.state === 'open') return entry;
+    }
+    return undefined;
+  }
+
+  /** The next connection to `peerId` to open, or undefined once `signal` aborts. */
+  #whenOpenTo(peerId: string, signal: AbortSignal): Promise<OpenConnection | undefined> {
+    return new Promise((resolve) => {
+      const done = (entry: OpenConnection | undefined) => {
+        off();
+        signal.removeEventListener('abort', aborted);
+        resolve(entry);
+      };
+      const aborted = () => done(undefined);
+      const off = this.#events.on('connection', (summary) => {
+        const entry = summary.remote.id === peerId && summary.state === 'open' ? this.#connections.get(summary.id) : undefined;
+        if (entry) done(entry);
+      });
+      if (signal.aborted) aborted();
+      else signal.addEventListener('abort', aborted);
+    });
   }
 
   /** A bare invite code (see `SignalingMethod.code`) read as the link it stands for. */
@@ -221,6 +263,7 @@ export class ConnectionManager {
     } catch {
       return incoming.reject(`unknown signaling method ${incoming.method}`);
     }
+    if (incoming.remote.id === this.host.local.id) return incoming.reject('a peer cannot connect to itself');
     const attempt = this.#newAttempt(method.name, 'incoming', incoming.remote);
     attempt.inviteToken = incoming.token;
     void this.#approveThenConnect(
@@ -314,7 +357,15 @@ export class ConnectionManager {
       if (claimed && connection.remote?.id !== claimed) {
         throw new TransportError('handshake', `The peer claimed to be ${claimed} but is ${connection.remote?.id}.`);
       }
+      if (connection.remote?.id === this.host.local.id) {
+        throw new TransportError('handshake', 'The other end is this peer itself: a peer cannot connect to itself.');
+      }
     } catch (error) {
+      // The remote kept the other of two connections between us: it is open here, or opening.
+      // (Who the remote is may not be known yet: the close can overtake its hello's check.)
+      const remoteId = connection.closeReason?.code === 'duplicate' ? (connection.remote?.id ?? attempt.remote.id) : undefined;
+      const twin = remoteId && (this.#openTo(remoteId) ?? (await this.#whenOpenTo(remoteId, attempt.abort.signal)));
+      if (twin) return this.#joined(attempt, twin);
       if (connection.state === 'connecting') connection.fail(error instanceof TransportError ? error.stage : attempt.stage, error);
       else void connection.close(describe(error));
       return this.#fail(attempt, error, connection.closeReason);
@@ -363,10 +414,26 @@ export class ConnectionManager {
     attempt.deadline(this.#options.inviteTtlMs, () => this.#fail(attempt, new WhatNextError('invite_expired', 'Nobody answered in time; start a new invite.')));
   }
 
-  #opened(attempt: Attempt, connection: Connection, method: SignalingMethod, direction: 'incoming' | 'outgoing'): void {
+  #opened(attempt: Attempt, connection: UpgradingConnection, method: SignalingMethod, direction: 'incoming' | 'outgoing'): void {
     const remote = connection.remote as PeerInfo;
+    const twin = this.#openTo(remote.id);
+    if (twin) {
+      // Both peers dialled each other at once. Each side keeps the connection with the smaller
+      // session key (made of both sides' nonces, so the same on both ends) and closes the other.
+      const ours = connection.sessionKey;
+      const theirs = twin.upgrading.sessionKey;
+      const keepNew = ours !== undefined && theirs !== undefined && ours < theirs;
+      const why = 'both peers dialled each other at once: the other connection between them stays';
+      if (!keepNew) {
+        void connection.closeAs('duplicate', why);
+        return this.#joined(attempt, twin);
+      }
+      // The attempt that opened the twin now leads to this connection.
+      this.#attempts.get(twin.attemptId)?.update({ connectionId: connection.id });
+      void twin.upgrading.closeAs('duplicate', why);
+    }
     const record: ConnectionRecord = { id: connection.id, method: method.name, transport: attempt.transport ?? method.name, direction, remote, connection };
-    this.#connections.set(connection.id, { record, attemptId: attempt.id });
+    this.#connections.set(connection.id, { record, attemptId: attempt.id, upgrading: connection });
     attempt.update({ state: 'open', stage: 'open', connectionId: connection.id, remote: { id: remote.id, name: remote.name } });
     const emit = () => {
       const summary = this.#summary(connection.id);
@@ -383,6 +450,13 @@ export class ConnectionManager {
     });
     emit();
     void this.host.hooks.connectionOpened.promise(record);
+  }
+
+  /** The attempt reached its peer through a connection already open (its own gave way). */
+  #joined(attempt: Attempt, open: OpenConnection): void {
+    attempt.clearTimers();
+    attempt.update({ state: 'open', stage: 'open', connectionId: open.record.id, remote: { id: open.record.remote.id, name: open.record.remote.name } });
+    this.#attempts.delete(attempt.id);
   }
 
   #fail(attempt: Attempt, error: unknown, reason?: CloseReason): void {
