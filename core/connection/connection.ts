@@ -73,6 +73,8 @@ export interface UpgradingConnection extends Connection {
   readonly sessionKey: string | undefined;
   /** `close` with one of core's close codes other than 'closed'. */
   closeAs(code: CloseCode, message: string): Promise<void>;
+  /** Whether the remote answers now (a ping, and any frame within `timeoutMs`); false unless open. */
+  alive(timeoutMs: number): Promise<boolean>;
 }
 
 export function createConnection(options: ConnectionOptions): UpgradingConnection {
@@ -218,6 +220,10 @@ class CoreConnection implements UpgradingConnection {
 
   close(message?: string): Promise<void> {
     return this.closeAs('closed', message ?? 'closed by the local peer');
+  }
+
+  alive(timeoutMs: number): Promise<boolean> {
+    return this.state === 'open' ? this.heartbeat.probe(timeoutMs) : Promise.resolve(false);
   }
 
   get sessionKey(): string | undefined {

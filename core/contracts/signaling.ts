@@ -114,9 +114,28 @@ export interface IncomingAttempt {
   reject(reason: string): void;
 }
 
+/**
+ * How a method that depends on a server (a broker) is doing, as the user should see it:
+ * - `connecting`: reaching the server for the first time;
+ * - `connected`: registered, reachable by others;
+ * - `retrying`: the server is unreachable or dropped us; the method keeps trying (`message`
+ *   says what failed last);
+ * - `error`: it stopped trying (a refusal that trying again cannot fix: a taken id, a bad key).
+ * `since` (ms since the epoch) is when it entered this state, stamped by core.
+ */
+export const SignalingHealth = z.object({
+  state: z.enum(['connecting', 'connected', 'retrying', 'error']),
+  since: z.number(),
+  message: z.string().max(500).optional(),
+});
+export type SignalingHealth = z.infer<typeof SignalingHealth>;
+
 export interface SignalingServices {
   /** Report an incoming attempt (from a broker connection, say). */
   incoming(attempt: IncomingAttempt): void;
+  /** Report the method's health when it changes (methods that need no server never call it).
+   * A report in the same state only updates the message; `since` stays. */
+  health(report: Omit<SignalingHealth, 'since'>): void;
   readonly local: PeerInfo;
 }
 

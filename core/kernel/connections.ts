@@ -10,7 +10,7 @@
  * connection change is emitted so a UI is never left with a silent spinner.
  */
 import type { PeerInfo } from '../contracts/peer';
-import type { AttemptContext, IncomingAttempt, LinkTarget, SignalingMethod } from '../contracts/signaling';
+import type { AttemptContext, IncomingAttempt, LinkTarget, SignalingHealth, SignalingMethod } from '../contracts/signaling';
 import type { Pipe } from '../contracts/transport';
 import type { ConnectionStage } from '../contracts/stages';
 import { createConnection, type UpgradingConnection } from '../connection/connection';
@@ -38,6 +38,10 @@ export interface ConnectionManagerOptions {
   /** Incoming requests waiting for the user at once, whoever they claim to be; more are refused
    * before anyone is asked. Default 5. */
   maxPendingApprovals?: number;
+  /** How long an open connection has to answer a ping when a new one to the same peer comes
+   * (a peer that restarted leaves its old connection open here until the dead-peer timeout).
+   * Default 2000. */
+  livenessProbeMs?: number;
   /** Link schemes accepted (`whtnxt`, plus `whtnxt-dev` in development). */
   linkSchemes?: readonly string[];
   /** Scheme of the links invites produce. */
@@ -49,6 +53,7 @@ interface ManagerEvents extends Record<string, unknown> {
   attempt: AttemptSummary;
   connection: ConnectionSummary;
   'link-rejected': { link: string; error: ErrorInfo };
+  health: { method: string; health: SignalingHealth };
 }
 
 /** A policy's decision, or the user's; `timedOut`: the user's silence until the deadline. */
@@ -56,9 +61,10 @@ type UserOrPolicyDecision = ApprovalDecision & { timedOut?: boolean };
 
 interface OpenConnection {
   record: ConnectionRecord;
-  attemptId: string;
   /** The connection as the manager holds it (its session key, closing with a code). */
   upgrading: UpgradingConnection;
+  /** The attempt that opened it (forgotten by the manager once the connection closes). */
+  attempt: Attempt;
 }
 
 export class ConnectionManager {
@@ -66,6 +72,8 @@ export class ConnectionManager {
   #connections = new Map<string, OpenConnection>();
   /** Incoming attempts whose approval is up to the user now (policies did not decide). */
   #incomingAsked = new Set<Attempt>();
+  /** What the methods that depend on a server last said of their health. */
+  #health = new Map<string, SignalingHealth>();
   #events = new Emitter<ManagerEvents>((error) => this.host.log('error', `listener failed: ${describe(error)}`));
   #options: Required<Omit<ConnectionManagerOptions, 'connection'>> & Pick<ConnectionManagerOptions, 'connection'>;
   #stopped = false;
@@ -80,6 +88,7 @@ export class ConnectionManager {
       inviteTtlMs: options.inviteTtlMs ?? 10 * 60_000,
       maxPendingInvites: options.maxPendingInvites ?? 20,
       maxPendingApprovals: options.maxPendingApprovals ?? 5,
+      livenessProbeMs: options.livenessProbeMs ?? 2000,
       linkSchemes: options.linkSchemes ?? ['whtnxt'],
       inviteScheme: options.inviteScheme ?? options.linkSchemes?.[0] ?? 'whtnxt',
       connection: options.connection,
@@ -95,11 +104,31 @@ export class ConnectionManager {
     for (const method of this.host.signaling.list()) {
       if (!method.listen) continue;
       try {
-        await method.listen({ local: this.host.local, incoming: (attempt) => this.#incoming(attempt) });
+        await method.listen({
+          local: this.host.local,
+          incoming: (attempt) => this.#incoming(attempt),
+          health: (report) => this.#reportHealth(method.name, report),
+        });
       } catch (error) {
         this.host.log('warn', `signaling method ${method.name} could not listen: ${describe(error)}`);
       }
     }
+  }
+
+  /** A method's health, if it reported any (methods that need no server do not). */
+  health(method: string): SignalingHealth | undefined {
+    const health = this.#health.get(method);
+    return health && { ...health };
+  }
+
+  #reportHealth(method: string, report: Omit<SignalingHealth, 'since'>): void {
+    if (this.#stopped) return;
+    const before = this.#health.get(method);
+    const message = report.message?.slice(0, 500);
+    if (before?.state === report.state && before.message === message) return;
+    const health: SignalingHealth = { state: report.state, since: before?.state === report.state ? before.since : Date.now(), ...(message ? { message } : {}) };
+    this.#health.set(method, health);
+    this.#events.emit('health', { method, health: { ...health } });
   }
 
   attempts(): AttemptSummary[] {
@@ -135,7 +164,7 @@ export class ConnectionManager {
   }
 
   /** Validate an untrusted link and raise an attempt that waits for approval. */
-  openLink(input: string): AttemptSummary {
+  async openLink(input: string): Promise<AttemptSummary> {
     this.#assertRunning();
     let target: LinkTarget;
     let token: string | undefined;
@@ -153,12 +182,13 @@ export class ConnectionManager {
       if (!resolved) throw new LinkError('unresolved', `No plugin could read this "${link.via}" link.`);
       target = { ...resolved, remote: { ...resolved.remote, ...(link.name && !resolved.remote.name ? { name: link.name } : {}) } };
       token = link.token;
-      this.#refuseSelfOrConnected(target.remote);
+      await this.#refuseSelfOrConnected(target.remote);
     } catch (error) {
       const info = errorInfo(error instanceof PluginError && error.cause instanceof LinkError ? error.cause : error);
       this.#events.emit('link-rejected', { link: input.slice(0, 200), error: info });
       throw error instanceof PluginError && error.cause instanceof LinkError ? error.cause : error;
     }
+    this.#assertRunning();
     const method = this.host.signaling.get(target.method);
     const attempt = this.#newAttempt(method.name, 'answerer', target.remote);
     attempt.inviteToken = token;
@@ -166,17 +196,25 @@ export class ConnectionManager {
     return attempt.summary();
   }
 
-  /** Before anyone is asked: a link from this peer itself, or from a peer already connected. */
-  #refuseSelfOrConnected(remote: LinkTarget['remote']): void {
+  /** Before anyone is asked: a link from this peer itself, or from a peer already connected
+   * (unless that connection no longer answers: the peer restarted, say, and it goes). */
+  async #refuseSelfOrConnected(remote: LinkTarget['remote']): Promise<void> {
     if (!remote.id) return;
     if (remote.id === this.host.local.id) {
       throw new LinkError('self', 'This invite is your own: send it to the person you want to connect with (opening it here would connect you to yourself).');
     }
     const open = this.#openTo(remote.id);
-    if (open) {
+    if (open && (await this.#stillAnswers(open))) {
       const name = open.record.remote.name ?? remote.name ?? remote.id;
       throw new LinkError('already-connected', `You are already connected to ${name}: use the open connection.`);
     }
+  }
+
+  /** Whether an open connection answers a ping now; one that does not is closed. */
+  async #stillAnswers(open: OpenConnection): Promise<boolean> {
+    if (await open.upgrading.alive(this.#options.livenessProbeMs)) return true;
+    void open.upgrading.closeAs('peer-timeout', 'the peer connected again, and this connection no longer answered');
+    return false;
   }
 
   /** The open connection to `peerId`, if there is one (other than `except`). */
@@ -371,7 +409,7 @@ export class ConnectionManager {
       return this.#fail(attempt, error, connection.closeReason);
     }
     attempt.clearTimers();
-    this.#opened(attempt, connection, method, direction);
+    await this.#opened(attempt, connection, method, direction);
   }
 
   #context(attempt: Attempt, method: SignalingMethod, connection: UpgradingConnection): AttemptContext {
@@ -414,26 +452,35 @@ export class ConnectionManager {
     attempt.deadline(this.#options.inviteTtlMs, () => this.#fail(attempt, new WhatNextError('invite_expired', 'Nobody answered in time; start a new invite.')));
   }
 
-  #opened(attempt: Attempt, connection: UpgradingConnection, method: SignalingMethod, direction: 'incoming' | 'outgoing'): void {
+  async #opened(attempt: Attempt, connection: UpgradingConnection, method: SignalingMethod, direction: 'incoming' | 'outgoing'): Promise<void> {
     const remote = connection.remote as PeerInfo;
-    const twin = this.#openTo(remote.id);
-    if (twin) {
-      // Both peers dialled each other at once. Each side keeps the connection with the smaller
-      // session key (made of both sides' nonces, so the same on both ends) and closes the other.
-      const ours = connection.sessionKey;
-      const theirs = twin.upgrading.sessionKey;
-      const keepNew = ours !== undefined && theirs !== undefined && ours < theirs;
-      const why = 'both peers dialled each other at once: the other connection between them stays';
-      if (!keepNew) {
-        void connection.closeAs('duplicate', why);
-        return this.#joined(attempt, twin);
+    const existing = this.#openTo(remote.id);
+    if (existing) {
+      // An earlier connection to the same peer: one that no longer answers goes (the peer
+      // restarted, or moved); if both answer, both peers dialled each other at once, and each
+      // side keeps the one with the smaller session key (made of both sides' nonces, so the
+      // same on both ends) and closes the other.
+      const alive = await this.#stillAnswers(existing);
+      if (connection.state !== 'open') {
+        const survivor = this.#openTo(remote.id);
+        if (survivor) return this.#joined(attempt, survivor);
+        return this.#fail(attempt, new TransportError('open', `The connection closed as it opened: ${connection.closeReason?.message ?? 'no reason given'}.`));
       }
-      // The attempt that opened the twin now leads to this connection.
-      this.#attempts.get(twin.attemptId)?.update({ connectionId: connection.id });
-      void twin.upgrading.closeAs('duplicate', why);
+      if (alive && existing.upgrading.state === 'open') {
+        const ours = connection.sessionKey;
+        const theirs = existing.upgrading.sessionKey;
+        const why = 'both peers dialled each other at once: the other connection between them stays';
+        if (ours === undefined || theirs === undefined || ours > theirs) {
+          void connection.closeAs('duplicate', why);
+          return this.#joined(attempt, existing);
+        }
+        void existing.upgrading.closeAs('duplicate', why);
+      }
+      // The attempt that opened the earlier connection now leads to this one.
+      existing.attempt.update({ connectionId: connection.id });
     }
     const record: ConnectionRecord = { id: connection.id, method: method.name, transport: attempt.transport ?? method.name, direction, remote, connection };
-    this.#connections.set(connection.id, { record, attemptId: attempt.id, upgrading: connection });
+    this.#connections.set(connection.id, { record, upgrading: connection, attempt });
     attempt.update({ state: 'open', stage: 'open', connectionId: connection.id, remote: { id: remote.id, name: remote.name } });
     const emit = () => {
       const summary = this.#summary(connection.id);
@@ -499,11 +546,11 @@ export class ConnectionManager {
   #summary(id: string): ConnectionSummary | undefined {
     const entry = this.#connections.get(id);
     if (!entry) return undefined;
-    const { record, attemptId } = entry;
+    const { record, attempt } = entry;
     const connection = record.connection;
     return {
       id,
-      attemptId,
+      attemptId: attempt.id,
       method: record.method,
       transport: record.transport,
       direction: record.direction,

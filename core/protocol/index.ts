@@ -28,6 +28,7 @@ import {
 } from './shapes';
 import { Empty, ProtocolName, def, type EventDataOf, type EventNameOf, type MethodNameOf, type ParamsOf, type ResultOf } from './define';
 import { Json } from './shapes';
+import { SignalingHealth } from '../contracts/signaling';
 
 export * from './shapes';
 export * from './define';
@@ -73,6 +74,8 @@ export const events = {
   'link.rejected': z.object({ link: z.string(), error: ErrorInfo }),
   'settings.changed': Settings,
   'plugins.changed': z.array(PluginStatus),
+  /** A signaling method's health changed (see `SignalingHealth`). */
+  'signaling.health': z.object({ method: z.string(), health: SignalingHealth }),
 } as const;
 
 /** Core's protocol; a plugin's joins it (`Merged`, `ProtocolOf` in ../config.ts). */

@@ -2,7 +2,7 @@
  * TypeScript types are inferred from them. */
 import { z } from 'zod';
 import { DisplayName, PeerId, PeerInfo } from '../contracts/peer';
-import { Display, Question } from '../contracts/signaling';
+import { Display, Question, SignalingHealth } from '../contracts/signaling';
 import { ConnectionStage, ConnectionState } from '../contracts/stages';
 import { HostState, PluginStatus } from '../kernel/host';
 import { CloseReason, ConnectionStats } from '../connection/types';
@@ -136,5 +136,7 @@ export const MethodInfo = z.object({
   description: z.string(),
   plugin: z.string(),
   transports: z.array(z.string()),
+  /** For a method that depends on a server: how it is doing (absent for the others). */
+  health: SignalingHealth.optional(),
 });
 export type MethodInfo = z.infer<typeof MethodInfo>;

@@ -72,6 +72,7 @@ export class Service {
     this.connections.on('attempt', (attempt) => this.#broadcast('attempt.updated', attempt));
     this.connections.on('connection', (connection) => this.#broadcast('connection.updated', connection));
     this.connections.on('link-rejected', (rejection) => this.#broadcast('link.rejected', rejection));
+    this.connections.on('health', (report) => this.#broadcast('signaling.health', report));
   }
 
   async start(): Promise<void> {
@@ -135,7 +136,8 @@ export class Service {
       this.pluginHost.plugins().flatMap((plugin) =>
         plugin.signaling.map((name) => {
           const method = this.pluginHost.signaling.get(name);
-          return { name, description: method.description, plugin: plugin.name, transports: [...method.transports] };
+          const health = this.connections.health(name);
+          return { name, description: method.description, plugin: plugin.name, transports: [...method.transports], ...(health && { health }) };
         }),
       ),
     'links.open': ({ link }) => this.connections.openLink(link),
