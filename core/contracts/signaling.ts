@@ -112,6 +112,9 @@ export interface IncomingAttempt {
   accept(ctx: AttemptContext): Promise<Pipe>;
   /** Called when the attempt is refused, with the reason the remote should be told. */
   reject(reason: string): void;
+  /** The remote says it is reconnecting a pairing (it dialled through `reach`). A claim like any
+   * other: only a known peer's is approved without asking, and the handshake proves the id. */
+  reconnect?: boolean;
 }
 
 /**
@@ -149,6 +152,9 @@ export interface SignalingMethod<P = unknown> {
   parseLink(params: Record<string, string>): LinkTarget<P>;
   /** Start an invite: present it, then resolve with the pipe once someone answers. */
   invite(ctx: AttemptContext): Promise<Pipe>;
+  /** Reach a peer by its id alone, with no link and no person (a broker that finds registered
+   * peers by id): how core reconnects known peers. Methods that cannot leave it out. */
+  reach?(peer: PeerId, ctx: AttemptContext): Promise<Pipe>;
   /** Answer an approved link: resolve with the pipe. */
   answer(target: LinkTarget<P>, ctx: AttemptContext): Promise<Pipe>;
   /** Optional: invites of this method can travel as a bare code. Text starting with `prefix`

@@ -243,6 +243,21 @@ export class ConnectionManager {
     });
   }
 
+  /** Dial a known peer through a method that can reach peers by id (`SignalingMethod.reach`),
+   * with no link and no one to ask: the caller (the service's reconnection of known peers)
+   * decided. No link names a server here: the method uses its own configuration. */
+  reach(methodName: string, peer: { id: string; name?: string }): AttemptSummary {
+    this.#assertRunning();
+    const method = this.host.signaling.get(methodName);
+    const reach = method.reach?.bind(method);
+    if (!reach) throw new WhatNextError('cannot_reach', `The signaling method ${method.name} cannot reach a peer by its id.`);
+    if (peer.id === this.host.local.id) throw new WhatNextError('cannot_reach', 'A peer cannot connect to itself.');
+    if (this.#openTo(peer.id)) throw new WhatNextError('already_connected', `There is an open connection to ${peer.name ?? peer.id} already.`);
+    const attempt = this.#newAttempt(method.name, 'reconnect', { id: peer.id, ...(peer.name !== undefined && { name: peer.name }) });
+    void this.#connectWithin(attempt, method, peer.id, (ctx) => reach(peer.id, ctx), 'outgoing');
+    return attempt.summary();
+  }
+
   /** A bare invite code (see `SignalingMethod.code`) read as the link it stands for. */
   #codeAsLink(input: string): ParsedLink | undefined {
     for (const method of this.host.signaling.list()) {
@@ -290,7 +305,7 @@ export class ConnectionManager {
     for (const attempt of this.#attempts.values()) {
       if (attempt.state !== 'open') attempt.update({ state: 'cancelled', error: { code: 'stopping', message: 'The service is stopping.' } });
     }
-    await Promise.allSettled([...this.#connections.values()].map(({ record }) => record.connection.close('the peer is shutting down')));
+    await Promise.allSettled([...this.#connections.values()].map(({ record }) => record.connection.close(SHUTTING_DOWN)));
   }
 
   #incoming(incoming: IncomingAttempt): void {
@@ -308,7 +323,7 @@ export class ConnectionManager {
       attempt,
       method,
       incoming.remote.id,
-      { direction: 'incoming' },
+      { direction: 'incoming', ...(incoming.reconnect && { reconnect: true }) },
       (ctx) => incoming.accept(ctx),
       (reason) => incoming.reject(reason),
     );
@@ -318,7 +333,7 @@ export class ConnectionManager {
     attempt: Attempt,
     method: SignalingMethod,
     expectedRemote: string | undefined,
-    request: Pick<ApprovalRequest, 'direction'>,
+    request: Pick<ApprovalRequest, 'direction' | 'reconnect'>,
     open: (ctx: AttemptContext) => Promise<Pipe>,
     refuse?: (reason: string) => void,
   ): Promise<void> {
@@ -337,6 +352,17 @@ export class ConnectionManager {
       return attempt.update({ state: 'rejected', error });
     }
     attempt.update({ state: 'connecting' });
+    await this.#connectWithin(attempt, method, expectedRemote, open, request.direction);
+  }
+
+  /** Connect an approved attempt, failing it if it does not open in time. */
+  async #connectWithin(
+    attempt: Attempt,
+    method: SignalingMethod,
+    expectedRemote: string | undefined,
+    open: (ctx: AttemptContext) => Promise<Pipe>,
+    direction: 'incoming' | 'outgoing',
+  ): Promise<void> {
     attempt.deadline(this.#options.connectTimeoutMs, () =>
       this.#fail(
         attempt,
@@ -346,10 +372,10 @@ export class ConnectionManager {
         ),
       ),
     );
-    await this.#connect(attempt, method, expectedRemote, open, request.direction);
+    await this.#connect(attempt, method, expectedRemote, open, direction);
   }
 
-  async #decide(attempt: Attempt, request: Pick<ApprovalRequest, 'direction'>): Promise<UserOrPolicyDecision> {
+  async #decide(attempt: Attempt, request: Pick<ApprovalRequest, 'direction' | 'reconnect'>): Promise<UserOrPolicyDecision> {
     const policy = await this.host.hooks.approve.promise({ attemptId: attempt.id, method: attempt.method, remote: { ...attempt.remote }, ...request });
     // A link names its peer and its server; approving it without the user would let any link
     // make us contact a server of its choosing (see ApprovalRequest).
@@ -566,6 +592,9 @@ export class ConnectionManager {
     if (this.#stopped) throw new WhatNextError('stopping', 'The service is stopping.');
   }
 }
+
+/** The close message of every connection of a manager that stops (a service shutting down). */
+export const SHUTTING_DOWN = 'the peer is shutting down';
 
 export function errorInfo(error: unknown): ErrorInfo {
   if (error instanceof WhatNextError) {

@@ -59,6 +59,11 @@ export const methods = {
   'connections.listen': def(z.object({ connectionId: Id, channel: ChannelName }).strict(), Empty),
   'peers.known': def(Empty, z.array(KnownPeer)),
   'peers.forget': def(z.object({ peerId: Id }).strict(), Empty),
+  /** Dial a known peer now (through a method that reaches peers by id), and resume its
+   * reconnecting by itself. */
+  'peers.reconnect': def(z.object({ peerId: Id }).strict(), AttemptSummary),
+  /** Whether a known peer reconnects by itself. */
+  'peers.update': def(z.object({ peerId: Id, autoConnect: z.boolean() }).strict(), KnownPeer),
   'settings.get': def(Empty, Settings),
   'settings.update': def(Settings.omit({ pluginOptions: true }).partial().strict(), Settings),
   /** Validate and save a plugin's options; applied to new connections without a restart. */

@@ -59,7 +59,8 @@ export const APPROVAL_TIMEOUT = 'approval-timeout';
 
 export const RemoteClaim = z.object({ id: PeerId.optional(), name: z.string().max(64).optional() });
 
-export const AttemptRole = z.enum(['inviter', 'answerer', 'incoming']);
+/** `reconnect`: this service dialled a known peer by itself (`ConnectionManager.reach`). */
+export const AttemptRole = z.enum(['inviter', 'answerer', 'incoming', 'reconnect']);
 export const AttemptState = z.enum(['awaiting-approval', 'connecting', 'open', 'rejected', 'failed', 'cancelled']);
 
 /** One connection attempt as the user sees it. */
@@ -106,6 +107,8 @@ export const KnownPeer = z.object({
   approvedAt: z.number(),
   lastSeenAt: z.number(),
   lastMethod: z.string(),
+  /** Reconnect by itself whenever both are online (and accept the peer's reconnections). */
+  autoConnect: z.boolean().default(true),
 });
 export type KnownPeer = z.infer<typeof KnownPeer>;
 

@@ -200,6 +200,7 @@ export function createPeerjsMethod(config: PeerjsMethodConfig): PeerjsMethod {
       method: METHOD,
       remote: { id: offer.remoteId, ...(name !== undefined && { name }) },
       ...(token !== undefined && { token }),
+      ...(offer.metadata.reconnect && { reconnect: true }),
       accept: async (ctx) => {
         ctx.stage('signaling');
         const session = await sessionFor(primary);
@@ -318,6 +319,15 @@ export function createPeerjsMethod(config: PeerjsMethodConfig): PeerjsMethod {
       // Our proof for the inviter's nonce (from the link) is made once our offer exists (it
       // names our DTLS session), while the channel connects, and rides in our first hello.
       return pipeFor(session, true, (descriptions) => session.connect(id, metadata, descriptions), ctx, nonce);
+    },
+
+    /** A known peer, by its id on our own broker (where it registers too, if it listens). */
+    async reach(peer: string, ctx: AttemptContext): Promise<Pipe> {
+      ctx.stage('signaling');
+      const session = await sessionFor(primary);
+      await session.ready(ctx.abort);
+      const metadata: Metadata = { id: local.id, name: local.name, nonce: ctx.handshake.nonce, reconnect: true };
+      return pipeFor(session, true, (descriptions) => session.connect(peer, metadata, descriptions), ctx, undefined);
     },
 
     listen(listener: SignalingServices): void {

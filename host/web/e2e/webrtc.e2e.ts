@@ -169,7 +169,10 @@ describe('real WebRTC between two browser shells', () => {
 
     await broker.close();
     await card.getByText('Unreachable', { exact: true }).waitFor();
-    await card.getByRole('status').filter({ hasText: /PeerJS broker: Retrying since .*Lost the connection to the PeerJS broker/ }).waitFor();
+    await card
+      .getByRole('status')
+      .filter({ hasText: /PeerJS broker: Retrying since .*Lost the connection to the PeerJS broker/ })
+      .waitFor();
     await screenshot(a.page, 'settings-broker-down');
     await go(a.page, 'Connect');
     await a.page.getByLabel('Signaling method').selectOption('peerjs');
