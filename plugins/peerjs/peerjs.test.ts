@@ -25,10 +25,14 @@ function snapshotGlobals(): Record<string, unknown> {
   return Object.fromEntries(GLOBALS.map((name) => [name, (globalThis as Record<string, unknown>)[name]]));
 }
 
-/** Incoming attempts reported to a listener, one at a time. */
+type HealthReport = Parameters<SignalingServices['health']>[0];
+
+/** Incoming attempts reported to a listener, one at a time, and the health it was told. */
 function incomingQueue() {
   const attempts: IncomingAttempt[] = [];
   const waiters: ((attempt: IncomingAttempt) => void)[] = [];
+  const health: HealthReport[] = [];
+  const healthWaiters = new Set<() => void>();
   const services: SignalingServices = {
     local: BOB,
     incoming: (attempt) => {
@@ -36,10 +40,27 @@ function incomingQueue() {
       if (waiter) waiter(attempt);
       else attempts.push(attempt);
     },
+    health: (report) => {
+      health.push(report);
+      for (const waiter of [...healthWaiters]) waiter();
+    },
   };
   return {
     services,
+    health,
     next: () => new Promise<IncomingAttempt>((resolve) => (attempts.length ? resolve(attempts.shift()!) : waiters.push(resolve))),
+    /** Resolves with the first report in `state` after the `from`-th. */
+    health$: (state: HealthReport['state'], from = 0) =>
+      new Promise<HealthReport>((resolve) => {
+        const check = () => {
+          const found = health.slice(from).find((report) => report.state === state);
+          if (!found) return;
+          healthWaiters.delete(check);
+          resolve(found);
+        };
+        healthWaiters.add(check);
+        check();
+      }),
   };
 }
 
@@ -309,7 +330,7 @@ describe('peerjs method failures and lifecycle', () => {
     }
   });
 
-  it('open pipes survive a broker outage, and a listening peer registers again once the broker is back', async () => {
+  it('open pipes survive a broker outage, the listener hears the health at each step, and it registers again once the broker is back', async () => {
     const peers = await twoPeers(ALICE, BOB);
     let restarted: Broker | undefined;
     try {
@@ -317,17 +338,24 @@ describe('peerjs method failures and lifecycle', () => {
       const registered = peers.nextLog(/^Bob info: registered/);
       peers.methodB.listen!(queue.services);
       await registered;
+      await queue.health$('connected');
+      expect(queue.health.map((h) => h.state)).toEqual(['connecting', 'connected']);
       const { a, attemptB } = await peers.pair();
 
-      const retryFailed = peers.nextLog(/^Bob warn: could not register/);
+      const before = queue.health.length;
       await peers.broker.close();
+      expect(await queue.health$('retrying', before)).toEqual({
+        state: 'retrying',
+        message: expect.stringContaining(`Lost the connection to the PeerJS broker`),
+      });
       a.send(Uint8Array.of(7)); // peer to peer: the broker is not needed any more
       expect(Array.from(await attemptB.sink.nextFrame())).toEqual([7]);
-      await retryFailed;
 
       const reRegistered = peers.nextLog(/^Bob info: registered/);
+      const down = queue.health.length;
       restarted = await startBroker({ port: peers.broker.port });
       await reRegistered;
+      await queue.health$('connected', down);
       // Alice (not listening) registers again on demand and reaches Bob's listener.
       const attemptA = fakeAttempt(ALICE);
       const asking = peers.methodA.answer(peers.methodA.parseLink(inviteParams(restarted, BOB.id)), attemptA.ctx);
