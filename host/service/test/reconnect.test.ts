@@ -43,12 +43,13 @@ afterAll(async () => {
 });
 
 describe('known peers reconnect by themselves', () => {
-  it('after a restart of either side, a kill -9 included; a Disconnect holds; the switch is kept', async () => {
+  // Four service starts and three connections: more than the default minute on a loaded machine.
+  it('after a restart of either side, a kill -9 included; a Disconnect holds; the switch is kept', { timeout: 180_000 }, async () => {
     const alice = await start('Alice');
     let bob = await start('Bob');
     const aliceId = (await alice.service.client.request('service.status', {})).local.id;
     const bobId = (await bob.service.client.request('service.status', {})).local.id;
-    await connectBroker(alice.peer, bob.peer);
+    const paired = await connectBroker(alice.peer, bob.peer);
     expect((await bob.service.client.request('peers.known', {})).find((p) => p.id === aliceId)).toMatchObject({ autoConnect: true });
 
     // Bob restarts: when he is back, one of them dials the other, who accepts a known peer
@@ -56,8 +57,9 @@ describe('known peers reconnect by themselves', () => {
     const began = performance.now();
     const bobDir = bob.service.dataDir;
     expect(await bob.service.stop()).toBe(0);
+    await alice.peer.connection(paired.inviter, (c) => c.state === 'closed');
     bob = await start('Bob', bobDir);
-    const [atAlice, atBob] = await Promise.all([openTo(alice.peer, bobId), openTo(bob.peer, aliceId)]);
+    const [atAlice, atBob] = await Promise.all([openTo(alice.peer, bobId, paired.inviter), openTo(bob.peer, aliceId)]);
     console.info(`graceful restart: open again ${(performance.now() - began).toFixed(0)} ms after the stop began`);
     // Whoever dialled (Bob at his start, or Alice on her next round), it was a reconnection.
     const reconnects = [...alice.peer.attempts.values(), ...bob.peer.attempts.values()].filter((a) => a.role === 'reconnect' && a.state === 'open');
