@@ -62,5 +62,5 @@ export const webrtc = definePlugin({
 export { WebRtcOptions, IceServer, type WebRtcOptionsInput } from './options';
 export { isWebRtcEngine, loadDefaultEngine, DEFAULT_ENGINE_MODULE } from './engine';
 export { webRtcBinding, webRtcMaxMessageSize } from './sdp';
-export { DataChannelPipe, WEBRTC_ANSWERER_READY, isWebRtcAnswererReady, LOW_WATER_MARK, CHANNEL_BUFFER_LIMIT, DRAIN_POLL_MS } from './pipe';
+export { DataChannelPipe, WEBRTC_ANSWERER_READY, isWebRtcAnswererReady, LOW_WATER_MARK, CHANNEL_BUFFER_LIMIT, DRAIN_POLL_MS, PATH_POLL_MS } from './pipe';
 export type { WebRtcEngine, WebRtcService, ChannelLike, DataChannelPipeOptions, DataChannelPipeState } from './service';

@@ -21,7 +21,8 @@
  *   Every `bufferedAmount` read is a blocking call into that engine, so `send` reads it only when
  *   an upper bound (the last value read plus the bytes sent since) says it matters.
  * - Path: once open, the selected candidate pair goes to the sink (`sink.path`), and again each
- *   time ICE reports itself connected anew (an ICE restart, a network change).
+ *   time it changes: ICE connected anew (an ICE restart, a network change), or the engine moved to
+ *   a better pair (read every `PATH_POLL_MS`).
  * - Received frames are the channel's buffers wrapped, not copied.
  * - The end: `sink.closed()` at most once; closing the peer connection is the plugin's.
  */
@@ -52,6 +53,8 @@ export const LOW_WATER_MARK = 256 * 1024;
 export const CHANNEL_BUFFER_LIMIT = 8 * 1024 * 1024;
 /** Poll period of the drain detection on engines without `bufferedamountlow`. */
 export const DRAIN_POLL_MS = 4;
+/** How often an open pipe reads its selected candidate pair again, to report a switch. */
+export const PATH_POLL_MS = 1000;
 
 const STAGES: readonly ConnectionStage[] = ['signaling', 'ice', 'channel'];
 /** @roamhq/wrtc reports "unlimited" retransmits and lifetime as 65535, not null. */
@@ -185,29 +188,42 @@ export class DataChannelPipe implements DataChannelPipeContract {
     this.#followPath();
   }
 
-  /** Report the path now, and when ICE connects anew. A path is news, not a condition of the
-   * pipe: an engine that cannot say leaves it unreported. */
+  /** Report the path now, when ICE connects anew, and whenever the engine switches to another
+   * candidate pair (read every `PATH_POLL_MS`: @roamhq/wrtc has no `selectedcandidatepairchange`,
+   * its `RTCIceTransport.getSelectedCandidatePair()` throws "Not yet implemented", and a read of
+   * `getStats()` costs ~0.4 ms). ICE may open on one pair and move to a better one within the
+   * next seconds: without trickle the answering side checks the inviter's candidates long before
+   * the inviter has its answer, so a relay pair often succeeds first (README, "The path").
+   * A path is news, not a condition of the pipe: an engine that cannot say leaves it unreported. */
   #followPath(): void {
     const pc = this.options.peerConnection?.();
     if (!pc) return;
     let last = '';
+    let reading = false;
     const report = () => {
-      if (this.#state !== 'open') return;
+      if (this.#state !== 'open' || reading) return;
+      reading = true;
       connectionPath(pc).then(
         (path) => {
+          reading = false;
           const key = JSON.stringify(path);
           if (!path || key === last || this.#state !== 'open') return;
           last = key;
           this.options.sink.path?.(path);
         },
-        () => undefined,
+        () => (reading = false),
       );
     };
     const onIce = () => {
       if (pc.iceConnectionState === 'connected' || pc.iceConnectionState === 'completed') report();
     };
     pc.addEventListener('iceconnectionstatechange', onIce);
-    this.#stopPath = () => pc.removeEventListener('iceconnectionstatechange', onIce);
+    const poll = setInterval(report, PATH_POLL_MS);
+    poll.unref?.();
+    this.#stopPath = () => {
+      clearInterval(poll);
+      pc.removeEventListener('iceconnectionstatechange', onIce);
+    };
     report();
   }
 
