@@ -61,7 +61,7 @@ function oursSide(peer: OurPeer): Side {
     },
     async connect(link) {
       const started = clock();
-      const request = peer.manager.openLink(link);
+      const request = await peer.manager.openLink(link);
       peer.manager.approve(request.id);
       connectionId = (await peer.attempt(request.id, (s) => s.state === 'open')).connectionId;
       opened(started);

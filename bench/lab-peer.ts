@@ -141,7 +141,7 @@ function oursSide(peer: OurPeer): Side {
       return { code, candidates: candidatesOf(String(decodeInvite(code).s.sdp)) };
     },
     async answer(code) {
-      const request = peer.manager.openLink(code);
+      const request = await peer.manager.openLink(code);
       follow(request.id);
       peer.manager.approve(request.id);
       const shown = await peer.attempt(request.id, (s) => s.displays.length > 0);

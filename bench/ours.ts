@@ -64,7 +64,7 @@ export interface OurPair {
 export async function connectManual(a: OurPeer, b: OurPeer): Promise<OurPair> {
   const invite = a.manager.invite('manual');
   const shown = await a.attempt(invite.id, (s) => !!s.invite && !!s.question);
-  const request = b.manager.openLink(shown.invite!.link);
+  const request = await b.manager.openLink(shown.invite!.link);
   b.manager.approve(request.id);
   const reply = await b.attempt(request.id, (s) => s.displays.length > 0);
   a.manager.answer(invite.id, shown.question!.id, reply.displays[0]!.code!);
@@ -77,8 +77,8 @@ export async function preparePeerjs(a: OurPeer, b: OurPeer): Promise<{ connect()
   const invite = a.manager.invite('peerjs');
   const shown = await a.attempt(invite.id, (s) => !!s.invite);
   return {
-    connect() {
-      const request = b.manager.openLink(shown.invite!.link);
+    async connect() {
+      const request = await b.manager.openLink(shown.invite!.link);
       b.manager.approve(request.id);
       return opened(a, invite.id, b, request.id);
     },

@@ -48,6 +48,9 @@ export const ERROR_CODES = defineErrorCodes({
   not_awaiting_approval: 'The attempt is not waiting for approval.',
   no_such_question: 'The attempt is not waiting for that answer.',
   attempt_busy: 'The attempt already waits for an answer.',
+  cannot_reach: 'No installed signaling method can reach that peer by its id (or it is this peer).',
+  already_connected: 'There is an open connection to that peer already.',
+  unknown_peer: 'No known peer has that id.',
   attempt_ended: 'The attempt ended before this could happen.',
   attempt_open: 'The attempt opened its connection: close the connection instead.',
   // connections

@@ -9,6 +9,7 @@ export const CLOSE_CODES = Object.freeze({
   'pipe-closed': 'The transport closed or refused a frame without a close frame.',
   'handshake-failed': 'The remote did not prove its id, or not the one expected.',
   'transport-failed': 'The transport failed before the connection opened.',
+  duplicate: 'The two peers had another connection between them (both dialled at once): this one gave way.',
   aborted: 'The attempt was cancelled or timed out before the connection opened.',
   'protocol-error': 'A frame broke the wire format or the handshake.',
   'internal-error': 'Something failed here handling a frame: a bug, to report.',

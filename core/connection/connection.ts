@@ -16,6 +16,7 @@ import type { ConnectionStage, ConnectionState } from '../contracts/stages';
 import { ConnectionPath, type Pipe, type PipeSink } from '../contracts/transport';
 import { ProtocolError, describe } from '../errors';
 import { Channels, type RequestOutcome } from './channels';
+import type { CloseCode } from './close-codes';
 import { ConnectionClosedError } from './errors';
 import { Emitter } from '../util/emitter';
 import { withoutUndefined } from '../util/objects';
@@ -68,6 +69,12 @@ export interface UpgradingConnection extends Connection {
   /** What of the handshake signaling can carry, for one attempt (`AttemptContext.handshake`);
    * `claimedRemote`: who signaling says the remote is, when its nonce arrives. */
   handshakeAhead(claimedRemote: () => PeerId | undefined): HandshakeAhead;
+  /** Both sides' handshake nonces, the same on both ends (see `Handshake.sessionKey`). */
+  readonly sessionKey: string | undefined;
+  /** `close` with one of core's close codes other than 'closed'. */
+  closeAs(code: CloseCode, message: string): Promise<void>;
+  /** Whether the remote answers now (a ping, and any frame within `timeoutMs`); false unless open. */
+  alive(timeoutMs: number): Promise<boolean>;
 }
 
 export function createConnection(options: ConnectionOptions): UpgradingConnection {
@@ -211,9 +218,21 @@ class CoreConnection implements UpgradingConnection {
     return this.channels.get(name);
   }
 
-  async close(message?: string): Promise<void> {
+  close(message?: string): Promise<void> {
+    return this.closeAs('closed', message ?? 'closed by the local peer');
+  }
+
+  alive(timeoutMs: number): Promise<boolean> {
+    return this.state === 'open' ? this.heartbeat.probe(timeoutMs) : Promise.resolve(false);
+  }
+
+  get sessionKey(): string | undefined {
+    return this.handshake.sessionKey;
+  }
+
+  async closeAs(code: CloseCode, message: string): Promise<void> {
     if (!this.machine.ended && this.state !== 'closing') {
-      const reason: CloseReason = { by: 'local', code: 'closed', message: message ?? 'closed by the local peer' };
+      const reason: CloseReason = { by: 'local', code, message };
       if (!this.pipe) {
         this.end(reason);
       } else {

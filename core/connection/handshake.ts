@@ -46,6 +46,8 @@ export class Handshake {
   /** Message frames that arrive while the remote's proof is still being checked. */
   #held: Frame[] = [];
   #remote: PeerInfo | undefined;
+  /** The nonce in the remote's hello on the pipe (signaling's must be the same). */
+  #remoteNonce: string | undefined;
   #opened = false;
 
   constructor(
@@ -58,6 +60,13 @@ export class Handshake {
   /** The remote as its hello says, once known (from the pipe, or checked ahead). */
   get remote(): PeerInfo | undefined {
     return this.#remote;
+  }
+
+  /** Both sides' nonces, the same string on both ends of this connection and on no other: what
+   * two peers compare to agree which of two connections between them stays. Undefined until the
+   * remote's hello came, or if it had no nonce. */
+  get sessionKey(): string | undefined {
+    return this.#remoteNonce === undefined ? undefined : [this.#auth.nonce, this.#remoteNonce].sort().join(':');
   }
 
   /** The handshake-ahead API for a signaling method; `claimedRemote` says who signaling says
@@ -164,6 +173,7 @@ export class Handshake {
   #onHelloFrame(hello: Hello): void {
     if (this.#helloReceived) throw new ProtocolError('a second hello');
     this.#helloReceived = true;
+    this.#remoteNonce = hello.auth?.nonce;
     // After any check of a hello that came ahead, which decides what this one must be.
     this.#prove(async () => {
       const signalled = this.#signalled;

@@ -19,6 +19,8 @@ export class Heartbeat {
   private pinger: ReturnType<typeof setInterval> | undefined;
   private nonce = 0;
   private outstanding: { nonce: number; sentAt: number } | undefined;
+  /** Probes waiting for a frame from the remote. */
+  private readonly probes: ((alive: boolean) => void)[] = [];
 
   constructor(private readonly options: HeartbeatOptions) {}
 
@@ -38,6 +40,26 @@ export class Heartbeat {
   /** A frame arrived from the remote. */
   received(): void {
     this.lastFrameAt = Date.now();
+    for (const answered of this.probes.splice(0)) answered(true);
+  }
+
+  /** Whether the remote is alive now: ping it, and true if any frame arrives within `timeoutMs`
+   * (for a decision that cannot wait for the dead-peer timeout). */
+  probe(timeoutMs: number): Promise<boolean> {
+    if (!this.pinger) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        const index = this.probes.indexOf(answered);
+        if (index >= 0) this.probes.splice(index, 1);
+        resolve(false);
+      }, timeoutMs);
+      const answered = (alive: boolean) => {
+        clearTimeout(timer);
+        resolve(alive);
+      };
+      this.probes.push(answered);
+      this.sendPing();
+    });
   }
 
   /** A pong arrived: the round trip in ms if it answers the latest ping. */
@@ -49,6 +71,7 @@ export class Heartbeat {
   }
 
   stop(): void {
+    for (const answered of this.probes.splice(0)) answered(false);
     clearTimeout(this.watchdog);
     clearInterval(this.pinger);
     this.watchdog = undefined;

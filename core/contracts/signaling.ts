@@ -112,11 +112,33 @@ export interface IncomingAttempt {
   accept(ctx: AttemptContext): Promise<Pipe>;
   /** Called when the attempt is refused, with the reason the remote should be told. */
   reject(reason: string): void;
+  /** The remote says it is reconnecting a pairing (it dialled through `reach`). A claim like any
+   * other: only a known peer's is approved without asking, and the handshake proves the id. */
+  reconnect?: boolean;
 }
+
+/**
+ * How a method that depends on a server (a broker) is doing, as the user should see it:
+ * - `connecting`: reaching the server for the first time;
+ * - `connected`: registered, reachable by others;
+ * - `retrying`: the server is unreachable or dropped us; the method keeps trying (`message`
+ *   says what failed last);
+ * - `error`: it stopped trying (a refusal that trying again cannot fix: a taken id, a bad key).
+ * `since` (ms since the epoch) is when it entered this state, stamped by core.
+ */
+export const SignalingHealth = z.object({
+  state: z.enum(['connecting', 'connected', 'retrying', 'error']),
+  since: z.number(),
+  message: z.string().max(500).optional(),
+});
+export type SignalingHealth = z.infer<typeof SignalingHealth>;
 
 export interface SignalingServices {
   /** Report an incoming attempt (from a broker connection, say). */
   incoming(attempt: IncomingAttempt): void;
+  /** Report the method's health when it changes (methods that need no server never call it).
+   * A report in the same state only updates the message; `since` stays. */
+  health(report: Omit<SignalingHealth, 'since'>): void;
   readonly local: PeerInfo;
 }
 
@@ -130,6 +152,9 @@ export interface SignalingMethod<P = unknown> {
   parseLink(params: Record<string, string>): LinkTarget<P>;
   /** Start an invite: present it, then resolve with the pipe once someone answers. */
   invite(ctx: AttemptContext): Promise<Pipe>;
+  /** Reach a peer by its id alone, with no link and no person (a broker that finds registered
+   * peers by id): how core reconnects known peers. Methods that cannot leave it out. */
+  reach?(peer: PeerId, ctx: AttemptContext): Promise<Pipe>;
   /** Answer an approved link: resolve with the pipe. */
   answer(target: LinkTarget<P>, ctx: AttemptContext): Promise<Pipe>;
   /** Optional: invites of this method can travel as a bare code. Text starting with `prefix`

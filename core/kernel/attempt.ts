@@ -46,7 +46,7 @@ export class Attempt {
     private readonly approvalTimeoutMs: number,
   ) {
     this.remote = { ...remote };
-    this.state = role === 'inviter' ? 'connecting' : 'awaiting-approval';
+    this.state = role === 'inviter' || role === 'reconnect' ? 'connecting' : 'awaiting-approval';
     // The countdown starts when the request is raised, so a UI can show it from the first event.
     if (this.state === 'awaiting-approval') this.approvalDeadline = Date.now() + approvalTimeoutMs;
   }

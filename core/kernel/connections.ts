@@ -10,7 +10,7 @@
  * connection change is emitted so a UI is never left with a silent spinner.
  */
 import type { PeerInfo } from '../contracts/peer';
-import type { AttemptContext, IncomingAttempt, LinkTarget, SignalingMethod } from '../contracts/signaling';
+import type { AttemptContext, IncomingAttempt, LinkTarget, SignalingHealth, SignalingMethod } from '../contracts/signaling';
 import type { Pipe } from '../contracts/transport';
 import type { ConnectionStage } from '../contracts/stages';
 import { createConnection, type UpgradingConnection } from '../connection/connection';
@@ -38,6 +38,10 @@ export interface ConnectionManagerOptions {
   /** Incoming requests waiting for the user at once, whoever they claim to be; more are refused
    * before anyone is asked. Default 5. */
   maxPendingApprovals?: number;
+  /** How long an open connection has to answer a ping when a new one to the same peer comes
+   * (a peer that restarted leaves its old connection open here until the dead-peer timeout).
+   * Default 2000. */
+  livenessProbeMs?: number;
   /** Link schemes accepted (`whtnxt`, plus `whtnxt-dev` in development). */
   linkSchemes?: readonly string[];
   /** Scheme of the links invites produce. */
@@ -49,6 +53,7 @@ interface ManagerEvents extends Record<string, unknown> {
   attempt: AttemptSummary;
   connection: ConnectionSummary;
   'link-rejected': { link: string; error: ErrorInfo };
+  health: { method: string; health: SignalingHealth };
 }
 
 /** A policy's decision, or the user's; `timedOut`: the user's silence until the deadline. */
@@ -56,7 +61,10 @@ type UserOrPolicyDecision = ApprovalDecision & { timedOut?: boolean };
 
 interface OpenConnection {
   record: ConnectionRecord;
-  attemptId: string;
+  /** The connection as the manager holds it (its session key, closing with a code). */
+  upgrading: UpgradingConnection;
+  /** The attempt that opened it (forgotten by the manager once the connection closes). */
+  attempt: Attempt;
 }
 
 export class ConnectionManager {
@@ -64,6 +72,8 @@ export class ConnectionManager {
   #connections = new Map<string, OpenConnection>();
   /** Incoming attempts whose approval is up to the user now (policies did not decide). */
   #incomingAsked = new Set<Attempt>();
+  /** What the methods that depend on a server last said of their health. */
+  #health = new Map<string, SignalingHealth>();
   #events = new Emitter<ManagerEvents>((error) => this.host.log('error', `listener failed: ${describe(error)}`));
   #options: Required<Omit<ConnectionManagerOptions, 'connection'>> & Pick<ConnectionManagerOptions, 'connection'>;
   #stopped = false;
@@ -78,6 +88,7 @@ export class ConnectionManager {
       inviteTtlMs: options.inviteTtlMs ?? 10 * 60_000,
       maxPendingInvites: options.maxPendingInvites ?? 20,
       maxPendingApprovals: options.maxPendingApprovals ?? 5,
+      livenessProbeMs: options.livenessProbeMs ?? 2000,
       linkSchemes: options.linkSchemes ?? ['whtnxt'],
       inviteScheme: options.inviteScheme ?? options.linkSchemes?.[0] ?? 'whtnxt',
       connection: options.connection,
@@ -93,11 +104,31 @@ export class ConnectionManager {
     for (const method of this.host.signaling.list()) {
       if (!method.listen) continue;
       try {
-        await method.listen({ local: this.host.local, incoming: (attempt) => this.#incoming(attempt) });
+        await method.listen({
+          local: this.host.local,
+          incoming: (attempt) => this.#incoming(attempt),
+          health: (report) => this.#reportHealth(method.name, report),
+        });
       } catch (error) {
         this.host.log('warn', `signaling method ${method.name} could not listen: ${describe(error)}`);
       }
     }
+  }
+
+  /** A method's health, if it reported any (methods that need no server do not). */
+  health(method: string): SignalingHealth | undefined {
+    const health = this.#health.get(method);
+    return health && { ...health };
+  }
+
+  #reportHealth(method: string, report: Omit<SignalingHealth, 'since'>): void {
+    if (this.#stopped) return;
+    const before = this.#health.get(method);
+    const message = report.message?.slice(0, 500);
+    if (before?.state === report.state && before.message === message) return;
+    const health: SignalingHealth = { state: report.state, since: before?.state === report.state ? before.since : Date.now(), ...(message ? { message } : {}) };
+    this.#health.set(method, health);
+    this.#events.emit('health', { method, health: { ...health } });
   }
 
   attempts(): AttemptSummary[] {
@@ -133,7 +164,7 @@ export class ConnectionManager {
   }
 
   /** Validate an untrusted link and raise an attempt that waits for approval. */
-  openLink(input: string): AttemptSummary {
+  async openLink(input: string): Promise<AttemptSummary> {
     this.#assertRunning();
     let target: LinkTarget;
     let token: string | undefined;
@@ -151,15 +182,79 @@ export class ConnectionManager {
       if (!resolved) throw new LinkError('unresolved', `No plugin could read this "${link.via}" link.`);
       target = { ...resolved, remote: { ...resolved.remote, ...(link.name && !resolved.remote.name ? { name: link.name } : {}) } };
       token = link.token;
+      await this.#refuseSelfOrConnected(target.remote);
     } catch (error) {
       const info = errorInfo(error instanceof PluginError && error.cause instanceof LinkError ? error.cause : error);
       this.#events.emit('link-rejected', { link: input.slice(0, 200), error: info });
       throw error instanceof PluginError && error.cause instanceof LinkError ? error.cause : error;
     }
+    this.#assertRunning();
     const method = this.host.signaling.get(target.method);
     const attempt = this.#newAttempt(method.name, 'answerer', target.remote);
     attempt.inviteToken = token;
     void this.#approveThenConnect(attempt, method, target.remote.id, { direction: 'outgoing' }, (ctx) => method.answer(target, ctx));
+    return attempt.summary();
+  }
+
+  /** Before anyone is asked: a link from this peer itself, or from a peer already connected
+   * (unless that connection no longer answers: the peer restarted, say, and it goes). */
+  async #refuseSelfOrConnected(remote: LinkTarget['remote']): Promise<void> {
+    if (!remote.id) return;
+    if (remote.id === this.host.local.id) {
+      throw new LinkError('self', 'This invite is your own: send it to the person you want to connect with (opening it here would connect you to yourself).');
+    }
+    const open = this.#openTo(remote.id);
+    if (open && (await this.#stillAnswers(open))) {
+      const name = open.record.remote.name ?? remote.name ?? remote.id;
+      throw new LinkError('already-connected', `You are already connected to ${name}: use the open connection.`);
+    }
+  }
+
+  /** Whether an open connection answers a ping now; one that does not is closed. */
+  async #stillAnswers(open: OpenConnection): Promise<boolean> {
+    if (await open.upgrading.alive(this.#options.livenessProbeMs)) return true;
+    void open.upgrading.closeAs('peer-timeout', 'the peer connected again, and this connection no longer answered');
+    return false;
+  }
+
+  /** The open connection to `peerId`, if there is one (other than `except`). */
+  #openTo(peerId: string, except?: string): OpenConnection | undefined {
+    for (const entry of this.#connections.values()) {
+      if (entry.record.remote.id === peerId && entry.record.id !== except && entry.record.connection.state === 'open') return entry;
+    }
+    return undefined;
+  }
+
+  /** The next connection to `peerId` to open, or undefined once `signal` aborts. */
+  #whenOpenTo(peerId: string, signal: AbortSignal): Promise<OpenConnection | undefined> {
+    return new Promise((resolve) => {
+      const done = (entry: OpenConnection | undefined) => {
+        off();
+        signal.removeEventListener('abort', aborted);
+        resolve(entry);
+      };
+      const aborted = () => done(undefined);
+      const off = this.#events.on('connection', (summary) => {
+        const entry = summary.remote.id === peerId && summary.state === 'open' ? this.#connections.get(summary.id) : undefined;
+        if (entry) done(entry);
+      });
+      if (signal.aborted) aborted();
+      else signal.addEventListener('abort', aborted);
+    });
+  }
+
+  /** Dial a known peer through a method that can reach peers by id (`SignalingMethod.reach`),
+   * with no link and no one to ask: the caller (the service's reconnection of known peers)
+   * decided. No link names a server here: the method uses its own configuration. */
+  reach(methodName: string, peer: { id: string; name?: string }): AttemptSummary {
+    this.#assertRunning();
+    const method = this.host.signaling.get(methodName);
+    const reach = method.reach?.bind(method);
+    if (!reach) throw new WhatNextError('cannot_reach', `The signaling method ${method.name} cannot reach a peer by its id.`);
+    if (peer.id === this.host.local.id) throw new WhatNextError('cannot_reach', 'A peer cannot connect to itself.');
+    if (this.#openTo(peer.id)) throw new WhatNextError('already_connected', `There is an open connection to ${peer.name ?? peer.id} already.`);
+    const attempt = this.#newAttempt(method.name, 'reconnect', { id: peer.id, ...(peer.name !== undefined && { name: peer.name }) });
+    void this.#connectWithin(attempt, method, peer.id, (ctx) => reach(peer.id, ctx), 'outgoing');
     return attempt.summary();
   }
 
@@ -210,7 +305,7 @@ export class ConnectionManager {
     for (const attempt of this.#attempts.values()) {
       if (attempt.state !== 'open') attempt.update({ state: 'cancelled', error: { code: 'stopping', message: 'The service is stopping.' } });
     }
-    await Promise.allSettled([...this.#connections.values()].map(({ record }) => record.connection.close('the peer is shutting down')));
+    await Promise.allSettled([...this.#connections.values()].map(({ record }) => record.connection.close(SHUTTING_DOWN)));
   }
 
   #incoming(incoming: IncomingAttempt): void {
@@ -221,13 +316,14 @@ export class ConnectionManager {
     } catch {
       return incoming.reject(`unknown signaling method ${incoming.method}`);
     }
+    if (incoming.remote.id === this.host.local.id) return incoming.reject('a peer cannot connect to itself');
     const attempt = this.#newAttempt(method.name, 'incoming', incoming.remote);
     attempt.inviteToken = incoming.token;
     void this.#approveThenConnect(
       attempt,
       method,
       incoming.remote.id,
-      { direction: 'incoming' },
+      { direction: 'incoming', ...(incoming.reconnect && { reconnect: true }) },
       (ctx) => incoming.accept(ctx),
       (reason) => incoming.reject(reason),
     );
@@ -237,7 +333,7 @@ export class ConnectionManager {
     attempt: Attempt,
     method: SignalingMethod,
     expectedRemote: string | undefined,
-    request: Pick<ApprovalRequest, 'direction'>,
+    request: Pick<ApprovalRequest, 'direction' | 'reconnect'>,
     open: (ctx: AttemptContext) => Promise<Pipe>,
     refuse?: (reason: string) => void,
   ): Promise<void> {
@@ -256,6 +352,17 @@ export class ConnectionManager {
       return attempt.update({ state: 'rejected', error });
     }
     attempt.update({ state: 'connecting' });
+    await this.#connectWithin(attempt, method, expectedRemote, open, request.direction);
+  }
+
+  /** Connect an approved attempt, failing it if it does not open in time. */
+  async #connectWithin(
+    attempt: Attempt,
+    method: SignalingMethod,
+    expectedRemote: string | undefined,
+    open: (ctx: AttemptContext) => Promise<Pipe>,
+    direction: 'incoming' | 'outgoing',
+  ): Promise<void> {
     attempt.deadline(this.#options.connectTimeoutMs, () =>
       this.#fail(
         attempt,
@@ -265,10 +372,10 @@ export class ConnectionManager {
         ),
       ),
     );
-    await this.#connect(attempt, method, expectedRemote, open, request.direction);
+    await this.#connect(attempt, method, expectedRemote, open, direction);
   }
 
-  async #decide(attempt: Attempt, request: Pick<ApprovalRequest, 'direction'>): Promise<UserOrPolicyDecision> {
+  async #decide(attempt: Attempt, request: Pick<ApprovalRequest, 'direction' | 'reconnect'>): Promise<UserOrPolicyDecision> {
     const policy = await this.host.hooks.approve.promise({ attemptId: attempt.id, method: attempt.method, remote: { ...attempt.remote }, ...request });
     // A link names its peer and its server; approving it without the user would let any link
     // make us contact a server of its choosing (see ApprovalRequest).
@@ -314,13 +421,21 @@ export class ConnectionManager {
       if (claimed && connection.remote?.id !== claimed) {
         throw new TransportError('handshake', `The peer claimed to be ${claimed} but is ${connection.remote?.id}.`);
       }
+      if (connection.remote?.id === this.host.local.id) {
+        throw new TransportError('handshake', 'The other end is this peer itself: a peer cannot connect to itself.');
+      }
     } catch (error) {
+      // The remote kept the other of two connections between us: it is open here, or opening.
+      // (Who the remote is may not be known yet: the close can overtake its hello's check.)
+      const remoteId = connection.closeReason?.code === 'duplicate' ? (connection.remote?.id ?? attempt.remote.id) : undefined;
+      const twin = remoteId && (this.#openTo(remoteId) ?? (await this.#whenOpenTo(remoteId, attempt.abort.signal)));
+      if (twin) return this.#joined(attempt, twin);
       if (connection.state === 'connecting') connection.fail(error instanceof TransportError ? error.stage : attempt.stage, error);
       else void connection.close(describe(error));
       return this.#fail(attempt, error, connection.closeReason);
     }
     attempt.clearTimers();
-    this.#opened(attempt, connection, method, direction);
+    await this.#opened(attempt, connection, method, direction);
   }
 
   #context(attempt: Attempt, method: SignalingMethod, connection: UpgradingConnection): AttemptContext {
@@ -363,10 +478,35 @@ export class ConnectionManager {
     attempt.deadline(this.#options.inviteTtlMs, () => this.#fail(attempt, new WhatNextError('invite_expired', 'Nobody answered in time; start a new invite.')));
   }
 
-  #opened(attempt: Attempt, connection: Connection, method: SignalingMethod, direction: 'incoming' | 'outgoing'): void {
+  async #opened(attempt: Attempt, connection: UpgradingConnection, method: SignalingMethod, direction: 'incoming' | 'outgoing'): Promise<void> {
     const remote = connection.remote as PeerInfo;
+    const existing = this.#openTo(remote.id);
+    if (existing) {
+      // An earlier connection to the same peer: one that no longer answers goes (the peer
+      // restarted, or moved); if both answer, both peers dialled each other at once, and each
+      // side keeps the one with the smaller session key (made of both sides' nonces, so the
+      // same on both ends) and closes the other.
+      const alive = await this.#stillAnswers(existing);
+      if (connection.state !== 'open') {
+        const survivor = this.#openTo(remote.id);
+        if (survivor) return this.#joined(attempt, survivor);
+        return this.#fail(attempt, new TransportError('open', `The connection closed as it opened: ${connection.closeReason?.message ?? 'no reason given'}.`));
+      }
+      if (alive && existing.upgrading.state === 'open') {
+        const ours = connection.sessionKey;
+        const theirs = existing.upgrading.sessionKey;
+        const why = 'both peers dialled each other at once: the other connection between them stays';
+        if (ours === undefined || theirs === undefined || ours > theirs) {
+          void connection.closeAs('duplicate', why);
+          return this.#joined(attempt, existing);
+        }
+        void existing.upgrading.closeAs('duplicate', why);
+      }
+      // The attempt that opened the earlier connection now leads to this one.
+      existing.attempt.update({ connectionId: connection.id });
+    }
     const record: ConnectionRecord = { id: connection.id, method: method.name, transport: attempt.transport ?? method.name, direction, remote, connection };
-    this.#connections.set(connection.id, { record, attemptId: attempt.id });
+    this.#connections.set(connection.id, { record, upgrading: connection, attempt });
     attempt.update({ state: 'open', stage: 'open', connectionId: connection.id, remote: { id: remote.id, name: remote.name } });
     const emit = () => {
       const summary = this.#summary(connection.id);
@@ -383,6 +523,13 @@ export class ConnectionManager {
     });
     emit();
     void this.host.hooks.connectionOpened.promise(record);
+  }
+
+  /** The attempt reached its peer through a connection already open (its own gave way). */
+  #joined(attempt: Attempt, open: OpenConnection): void {
+    attempt.clearTimers();
+    attempt.update({ state: 'open', stage: 'open', connectionId: open.record.id, remote: { id: open.record.remote.id, name: open.record.remote.name } });
+    this.#attempts.delete(attempt.id);
   }
 
   #fail(attempt: Attempt, error: unknown, reason?: CloseReason): void {
@@ -425,11 +572,11 @@ export class ConnectionManager {
   #summary(id: string): ConnectionSummary | undefined {
     const entry = this.#connections.get(id);
     if (!entry) return undefined;
-    const { record, attemptId } = entry;
+    const { record, attempt } = entry;
     const connection = record.connection;
     return {
       id,
-      attemptId,
+      attemptId: attempt.id,
       method: record.method,
       transport: record.transport,
       direction: record.direction,
@@ -445,6 +592,9 @@ export class ConnectionManager {
     if (this.#stopped) throw new WhatNextError('stopping', 'The service is stopping.');
   }
 }
+
+/** The close message of every connection of a manager that stops (a service shutting down). */
+export const SHUTTING_DOWN = 'the peer is shutting down';
 
 export function errorInfo(error: unknown): ErrorInfo {
   if (error instanceof WhatNextError) {

@@ -23,6 +23,8 @@ export interface ApprovalRequest {
   /** 'outgoing': the local user opened a link; 'incoming': a remote reached us. */
   direction: 'incoming' | 'outgoing';
   remote: RemoteClaim;
+  /** An incoming request that says it reconnects a pairing (`IncomingAttempt.reconnect`). */
+  reconnect?: boolean;
 }
 
 export type ApprovalDecision = { approve: true; by: string } | { approve: false; by: string; reason: string };

@@ -28,6 +28,7 @@ import {
 } from './shapes';
 import { Empty, ProtocolName, def, type EventDataOf, type EventNameOf, type MethodNameOf, type ParamsOf, type ResultOf } from './define';
 import { Json } from './shapes';
+import { SignalingHealth } from '../contracts/signaling';
 
 export * from './shapes';
 export * from './define';
@@ -58,6 +59,11 @@ export const methods = {
   'connections.listen': def(z.object({ connectionId: Id, channel: ChannelName }).strict(), Empty),
   'peers.known': def(Empty, z.array(KnownPeer)),
   'peers.forget': def(z.object({ peerId: Id }).strict(), Empty),
+  /** Dial a known peer now (through a method that reaches peers by id), and resume its
+   * reconnecting by itself. */
+  'peers.reconnect': def(z.object({ peerId: Id }).strict(), AttemptSummary),
+  /** Whether a known peer reconnects by itself. */
+  'peers.update': def(z.object({ peerId: Id, autoConnect: z.boolean() }).strict(), KnownPeer),
   'settings.get': def(Empty, Settings),
   'settings.update': def(Settings.omit({ pluginOptions: true }).partial().strict(), Settings),
   /** Validate and save a plugin's options; applied to new connections without a restart. */
@@ -73,6 +79,8 @@ export const events = {
   'link.rejected': z.object({ link: z.string(), error: ErrorInfo }),
   'settings.changed': Settings,
   'plugins.changed': z.array(PluginStatus),
+  /** A signaling method's health changed (see `SignalingHealth`). */
+  'signaling.health': z.object({ method: z.string(), health: SignalingHealth }),
 } as const;
 
 /** Core's protocol; a plugin's joins it (`Merged`, `ProtocolOf` in ../config.ts). */

@@ -2,7 +2,7 @@
  * TypeScript types are inferred from them. */
 import { z } from 'zod';
 import { DisplayName, PeerId, PeerInfo } from '../contracts/peer';
-import { Display, Question } from '../contracts/signaling';
+import { Display, Question, SignalingHealth } from '../contracts/signaling';
 import { ConnectionStage, ConnectionState } from '../contracts/stages';
 import { HostState, PluginStatus } from '../kernel/host';
 import { CloseReason, ConnectionStats } from '../connection/types';
@@ -59,7 +59,8 @@ export const APPROVAL_TIMEOUT = 'approval-timeout';
 
 export const RemoteClaim = z.object({ id: PeerId.optional(), name: z.string().max(64).optional() });
 
-export const AttemptRole = z.enum(['inviter', 'answerer', 'incoming']);
+/** `reconnect`: this service dialled a known peer by itself (`ConnectionManager.reach`). */
+export const AttemptRole = z.enum(['inviter', 'answerer', 'incoming', 'reconnect']);
 export const AttemptState = z.enum(['awaiting-approval', 'connecting', 'open', 'rejected', 'failed', 'cancelled']);
 
 /** One connection attempt as the user sees it. */
@@ -106,6 +107,8 @@ export const KnownPeer = z.object({
   approvedAt: z.number(),
   lastSeenAt: z.number(),
   lastMethod: z.string(),
+  /** Reconnect by itself whenever both are online (and accept the peer's reconnections). */
+  autoConnect: z.boolean().default(true),
 });
 export type KnownPeer = z.infer<typeof KnownPeer>;
 
@@ -136,5 +139,7 @@ export const MethodInfo = z.object({
   description: z.string(),
   plugin: z.string(),
   transports: z.array(z.string()),
+  /** For a method that depends on a server: how it is doing (absent for the others). */
+  health: SignalingHealth.optional(),
 });
 export type MethodInfo = z.infer<typeof MethodInfo>;

@@ -7,19 +7,25 @@
 import { definePlugin, type PluginInstance } from '../../core/plugin';
 import type { ServiceState } from './state';
 
-export function knownPeersPolicy(state: ServiceState): PluginInstance {
+/** `paused`: peers a person disconnected from, whose reconnections are asked about again. */
+export function knownPeersPolicy(state: ServiceState, paused: (peerId: string) => boolean = () => false): PluginInstance {
   return definePlugin({
     name: 'known-peers',
     version: '1.0.0',
     api: '^1.0.0',
     description: 'Remembers approved peers and, if enabled in settings, accepts their incoming requests without asking.',
     setup(ctx) {
-      ctx.hooks.approve.tap((request) =>
-        request.direction === 'incoming' && state.settings.autoAcceptKnownPeers && state.isKnown(request.remote.id)
-          ? { approve: true, by: ctx.name }
-          : undefined,
-      );
+      ctx.hooks.approve.tap((request) => {
+        if (request.direction !== 'incoming') return undefined;
+        const known = state.known(request.remote.id);
+        if (!known) return undefined;
+        // A pairing reconnecting itself is approved for a peer set to connect automatically;
+        // the handshake then proves the same key (the peer id is the key's), or it fails.
+        if (state.settings.autoAcceptKnownPeers || (request.reconnect && known.autoConnect && !paused(known.id))) return { approve: true, by: ctx.name };
+        return undefined;
+      });
       ctx.hooks.connectionOpened.tap((record) => state.remember(record.remote, record.method));
+      ctx.hooks.connectionClosed.tap((record) => state.seen(record.remote.id));
     },
   })();
 }

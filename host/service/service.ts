@@ -12,6 +12,7 @@ import { events, methods, type EventData, type EventName } from '../../core/prot
 import type { Port } from '../../core/protocol/port';
 import { rateLimit } from '../../core/policies/rate-limit';
 import { knownPeersPolicy } from './known-peers-policy';
+import { Reconnector } from './reconnector';
 import { serveRequests, type Handlers } from './rpc';
 import { ServiceState } from './state';
 import { nodeProofSuite } from './identity';
@@ -29,12 +30,15 @@ export interface ServiceOptions {
   logger?: Logger;
   /** Called when a client asks the service to shut down. */
   onShutdownRequested?: () => void;
+  /** How often known peers that are missing are dialled again (ms). */
+  reconnectRetryMs?: number;
 }
 
 export class Service {
   readonly state: ServiceState;
   readonly pluginHost: PluginHost;
   readonly connections: ConnectionManager;
+  readonly reconnector: Reconnector;
   #ports = new Set<Port>();
   #relayed = new Set<string>();
 
@@ -42,7 +46,7 @@ export class Service {
     const state = (this.state = new ServiceState(options.dataDir, options.name));
     this.pluginHost = new PluginHost({
       // Policies come first so they decide before anything asks the user.
-      plugins: [rateLimit(), knownPeersPolicy(this.state), ...options.config.plugins],
+      plugins: [rateLimit(), knownPeersPolicy(this.state, (peerId) => this.reconnector.isPaused(peerId)), ...options.config.plugins],
       // Live: a display name changed in settings applies to the next connection.
       local: {
         get id() {
@@ -72,14 +76,21 @@ export class Service {
     this.connections.on('attempt', (attempt) => this.#broadcast('attempt.updated', attempt));
     this.connections.on('connection', (connection) => this.#broadcast('connection.updated', connection));
     this.connections.on('link-rejected', (rejection) => this.#broadcast('link.rejected', rejection));
+    this.connections.on('health', (report) => this.#broadcast('signaling.health', report));
+    this.reconnector = new Reconnector(this.connections, this.pluginHost, this.state, {
+      ...(options.reconnectRetryMs !== undefined ? { retryMs: options.reconnectRetryMs } : {}),
+      ...(options.logger ? { log: options.logger } : {}),
+    });
   }
 
   async start(): Promise<void> {
     await this.pluginHost.start();
     await this.connections.start();
+    this.reconnector.start();
   }
 
   async stop(): Promise<void> {
+    this.reconnector.stop();
     await this.connections.stop();
     await this.pluginHost.stop();
   }
@@ -135,7 +146,8 @@ export class Service {
       this.pluginHost.plugins().flatMap((plugin) =>
         plugin.signaling.map((name) => {
           const method = this.pluginHost.signaling.get(name);
-          return { name, description: method.description, plugin: plugin.name, transports: [...method.transports] };
+          const health = this.connections.health(name);
+          return { name, description: method.description, plugin: plugin.name, transports: [...method.transports], ...(health && { health }) };
         }),
       ),
     'links.open': ({ link }) => this.connections.openLink(link),
@@ -169,6 +181,12 @@ export class Service {
       return {};
     },
     'peers.known': () => this.state.knownPeers,
+    'peers.reconnect': ({ peerId }) => this.reconnector.reconnect(peerId),
+    'peers.update': ({ peerId, autoConnect }) => {
+      const peer = this.state.setAutoConnect(peerId, autoConnect);
+      if (autoConnect) this.reconnector.sweep();
+      return peer;
+    },
     'peers.forget': ({ peerId }) => {
       this.state.forget(peerId);
       return {};

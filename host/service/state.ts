@@ -6,6 +6,7 @@ import type { PeerIdentity } from '../../core/connection/proof';
 import { KnownPeer, Settings } from '../../core/protocol';
 import { JsonFile } from './json-file';
 import { withoutUndefined } from '../../core/util/objects';
+import { WhatNextError } from '../../core/errors';
 import { StoredIdentity, newIdentity, peerIdOf, signerOf } from './identity';
 
 const KnownPeers = z.array(KnownPeer);
@@ -64,11 +65,40 @@ export class ServiceState {
     return id !== undefined && this.#knownValue.some((peer) => peer.id === id);
   }
 
+  known(id: string | undefined): KnownPeer | undefined {
+    const peer = this.#knownValue.find((known) => known.id === id);
+    return peer && { ...peer };
+  }
+
+  /** Whether a known peer reconnects by itself. */
+  setAutoConnect(id: string, autoConnect: boolean): KnownPeer {
+    const peer = this.#knownValue.find((known) => known.id === id);
+    if (!peer) throw new WhatNextError('unknown_peer', `There is no known peer with id ${id}.`);
+    const entry = { ...peer, autoConnect };
+    this.#knownValue = this.#knownValue.map((known) => (known.id === id ? entry : known));
+    this.#known.write(this.#knownValue);
+    return { ...entry };
+  }
+
   /** Remember a peer after an approved connection opened. */
   remember(peer: PeerInfo, method: string, now = Date.now()): void {
     const existing = this.#knownValue.find((known) => known.id === peer.id);
-    const entry: KnownPeer = { id: peer.id, name: peer.name, approvedAt: existing?.approvedAt ?? now, lastSeenAt: now, lastMethod: method };
+    const entry: KnownPeer = {
+      id: peer.id,
+      name: peer.name,
+      approvedAt: existing?.approvedAt ?? now,
+      lastSeenAt: now,
+      lastMethod: method,
+      autoConnect: existing?.autoConnect ?? true,
+    };
     this.#knownValue = [...this.#knownValue.filter((known) => known.id !== peer.id), entry];
+    this.#known.write(this.#knownValue);
+  }
+
+  /** A known peer's connection ended: it was there until now. */
+  seen(id: string, now = Date.now()): void {
+    if (!this.isKnown(id)) return;
+    this.#knownValue = this.#knownValue.map((known) => (known.id === id ? { ...known, lastSeenAt: now } : known));
     this.#known.write(this.#knownValue);
   }
 

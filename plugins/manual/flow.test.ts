@@ -61,6 +61,7 @@ async function peer(name: string, id: string, extra: PluginInstance[] = [], opti
 
 const ALICE = '0000000000000000000000alice';
 const BOB = '00000000000000000000000bob0';
+const CAROL = '0000000000000000000000carol';
 
 describe('ConnectionManager over manual signaling', () => {
   it('invite → open link → approve → reply code → open, messages both ways', async () => {
@@ -70,7 +71,7 @@ describe('ConnectionManager over manual signaling', () => {
     const presented = await alice.next((a) => a.id === invite.id && !!a.invite && !!a.question);
     expect(presented.invite!.link).toMatch(/^whtnxt:\/\/connect\?v=1&via=manual&n=Alice&t=[\w-]+&o=wno1\./);
 
-    const request = bob.manager.openLink(presented.invite!.link);
+    const request = await bob.manager.openLink(presented.invite!.link);
     expect(request).toMatchObject({ role: 'answerer', state: 'awaiting-approval', remote: { id: ALICE.slice(-26), name: 'Alice' } });
     expect(request.approvalDeadline).toBeGreaterThan(Date.now());
     expect(bob.manager.connections()).toEqual([]); // nothing dials before approval
@@ -106,7 +107,7 @@ describe('ConnectionManager over manual signaling', () => {
     const bob = await peer('Bob', BOB.slice(-26));
     const invite = alice.manager.invite('manual');
     const presented = await alice.next((a) => a.id === invite.id && !!a.invite);
-    const request = bob.manager.openLink(presented.invite!.link);
+    const request = await bob.manager.openLink(presented.invite!.link);
     bob.manager.reject(request.id, 'not now');
     const rejected = await bob.next((a) => a.id === request.id && a.state === 'rejected');
     expect(rejected.error).toEqual({ code: 'rejected', message: 'not now' });
@@ -118,7 +119,7 @@ describe('ConnectionManager over manual signaling', () => {
     const bob = await peer('Bob', BOB.slice(-26), [], { approvalTimeoutMs: 50 });
     const invite = alice.manager.invite('manual');
     const presented = await alice.next((a) => a.id === invite.id && !!a.invite);
-    const request = bob.manager.openLink(presented.invite!.link);
+    const request = await bob.manager.openLink(presented.invite!.link);
     const rejected = await bob.next((a) => a.id === request.id && a.state === 'rejected');
     expect(rejected.error).toMatchObject({ code: 'rejected', reason: 'approval-timeout' });
     expect(rejected.error!.message).toMatch(/^no answer within \d+ s$/);
@@ -135,13 +136,13 @@ describe('ConnectionManager over manual signaling', () => {
     const alice = await peer('Alice', ALICE.slice(-26));
     const wary = await peer('Bob', BOB.slice(-26), [policy('wary', false)]);
     const first = alice.manager.invite('manual');
-    const refused = wary.manager.openLink((await alice.next((a) => a.id === first.id && !!a.invite)).invite!.link);
+    const refused = await wary.manager.openLink((await alice.next((a) => a.id === first.id && !!a.invite)).invite!.link);
     expect(await wary.next((a) => a.id === refused.id && a.state === 'rejected')).toMatchObject({ decidedBy: 'wary', error: { message: 'not today' } });
 
     // A link claims its peer and its server: only the user says yes to it.
     const trusting = await peer('Carol', BOB.slice(-26), [policy('trusting', true)]);
     const second = alice.manager.invite('manual');
-    const asked = trusting.manager.openLink((await alice.next((a) => a.id === second.id && !!a.invite)).invite!.link);
+    const asked = await trusting.manager.openLink((await alice.next((a) => a.id === second.id && !!a.invite)).invite!.link);
     expect(asked.state).toBe('awaiting-approval');
     trusting.manager.approve(asked.id);
     expect(await trusting.next((a) => a.id === asked.id && a.displays.length > 0)).toMatchObject({ decidedBy: 'user' });
@@ -154,7 +155,7 @@ describe('ConnectionManager over manual signaling', () => {
     const second = alice.manager.invite('manual');
     const firstShown = await alice.next((a) => a.id === first.id && !!a.question);
     const secondShown = await alice.next((a) => a.id === second.id && !!a.question);
-    const request = bob.manager.openLink(firstShown.invite!.link);
+    const request = await bob.manager.openLink(firstShown.invite!.link);
     bob.manager.approve(request.id);
     const code = (await bob.next((a) => a.id === request.id && a.displays.length > 0)).displays[0]!.code!;
 
@@ -170,38 +171,39 @@ describe('ConnectionManager over manual signaling', () => {
     const bob = await peer('Bob', BOB.slice(-26));
     const invite = alice.manager.invite('manual');
     const presented = await alice.next((a) => a.id === invite.id && !!a.invite);
-    const fromCode = bob.manager.openLink(presented.invite!.code!);
+    const fromCode = await bob.manager.openLink(presented.invite!.code!);
     expect(fromCode).toMatchObject({ method: 'manual', remote: { name: 'Alice' } });
     bob.manager.approve(fromCode.id);
     await bob.next((a) => a.id === fromCode.id && a.displays.length > 0);
-    expect(() => bob.manager.openLink(presented.invite!.link)).toThrow(/already answered this invite/);
+    await expect(bob.manager.openLink(presented.invite!.link)).rejects.toThrow(/already answered this invite/);
   });
 
   it('rejects links for methods that are not installed, naming what is', async () => {
     const bob = await peer('Bob', BOB.slice(-26));
     const rejected: unknown[] = [];
     bob.manager.on('link-rejected', (r) => rejected.push(r));
-    expect(() => bob.manager.openLink('whtnxt://connect?v=1&via=telepathy')).toThrow(
+    await expect(bob.manager.openLink('whtnxt://connect?v=1&via=telepathy')).rejects.toThrow(
       'This link uses the signaling method "telepathy", which is not installed (installed: manual).',
     );
-    expect(() => bob.manager.openLink('whtnxt://connect?v=1&via=manual&o=garbage')).toThrow(/not a WhatNext invite code/);
+    await expect(bob.manager.openLink('whtnxt://connect?v=1&via=manual&o=garbage')).rejects.toThrow(/not a WhatNext invite code/);
     expect(rejected).toHaveLength(2);
   });
 
   it('cancelling an invite ends it, and closing one connection leaves the others', async () => {
     const alice = await peer('Alice', ALICE.slice(-26));
     const bob = await peer('Bob', BOB.slice(-26));
-    const connect = async () => {
+    const carol = await peer('Carol', CAROL.slice(-26));
+    const connect = async (other: Peer) => {
       const invite = alice.manager.invite('manual');
       const shown = await alice.next((a) => a.id === invite.id && !!a.question);
-      const request = bob.manager.openLink(shown.invite!.link);
-      bob.manager.approve(request.id);
-      const code = (await bob.next((a) => a.id === request.id && a.displays.length > 0)).displays[0]!.code!;
+      const request = await other.manager.openLink(shown.invite!.link);
+      other.manager.approve(request.id);
+      const code = (await other.next((a) => a.id === request.id && a.displays.length > 0)).displays[0]!.code!;
       alice.manager.answer(invite.id, shown.question!.id, code);
       return (await alice.next((a) => a.id === invite.id && a.state === 'open')).connectionId!;
     };
-    const one = await connect();
-    const two = await connect();
+    const one = await connect(bob);
+    const two = await connect(carol);
     const cancelled = alice.manager.invite('manual');
     await alice.next((a) => a.id === cancelled.id && !!a.invite);
     expect(alice.manager.cancel(cancelled.id).state).toBe('cancelled');

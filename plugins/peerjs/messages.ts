@@ -37,6 +37,8 @@ export const Metadata = z.object({
   /** The dialer's handshake nonce, so the answering side's proof rides in its first hello (core
    * checks it; a bad one only costs a round trip). */
   nonce: HandshakeNonceField,
+  /** The dialer reconnects a pairing (`reach`): passed on to core as a claim. */
+  reconnect: z.literal(true).optional(),
 });
 export type Metadata = z.infer<typeof Metadata>;
 

@@ -35,8 +35,17 @@ import { METHOD, inviteParams, parsePeerjsLink, type PeerjsLinkParams } from './
 import type { Metadata } from './messages';
 import type { PeerjsOptions } from './options';
 import { openPipe, type PipeContext, type PipeSettings } from './pipe';
+import { brokerAnswers } from './probe';
 import { createRuntime, type PeerJsRuntime } from './peerjs-client';
-import { BrokerSession, brokerIdentity, type BrokerAddress, type DescriptionListener, type HeldOffer, type SessionConnection } from './broker-session';
+import {
+  BrokerSession,
+  brokerIdentity,
+  brokerUrl,
+  type BrokerAddress,
+  type DescriptionListener,
+  type HeldOffer,
+  type SessionConnection,
+} from './broker-session';
 
 export interface PeerjsMethodConfig {
   options: PeerjsOptions;
@@ -57,9 +66,10 @@ interface PendingInvite {
   fail(error: TransportError): void;
 }
 
-/** Re-registration after the broker connection drops: 1 s, doubling to 60 s. */
-const RETRY_MIN_MS = 1000;
-const RETRY_MAX_MS = 60_000;
+/** While the broker is unreachable, it is probed this often (one small HTTP request), and we
+ * register at the first answer: back within about this long of the broker's return, where a
+ * doubling backoff would have waited up to its maximum. */
+export const PROBE_MS = 1000;
 
 /** The attempt as the pipe reports to it. Its sink also hands `remoteNonce` (the inviter's, from
  * the link; the dialer's, from its metadata) to core once our binding is reported: our proof
@@ -101,7 +111,8 @@ export function createPeerjsMethod(config: PeerjsMethodConfig): PeerjsMethod {
   let runtime: PeerJsRuntime | undefined;
   let services: SignalingServices | undefined;
   let stopped = false;
-  let retry: { timer: ReturnType<typeof setTimeout> | undefined; delay: number } = { timer: undefined, delay: RETRY_MIN_MS };
+  /** Set while a recovery (probe, then register) runs; `wake` ends its wait early (shutdown). */
+  let recovery: { timer: ReturnType<typeof setTimeout> | undefined; wake: () => void } | undefined;
 
   const getRuntime = (): PeerJsRuntime => {
     if (runtime) return runtime;
@@ -133,7 +144,7 @@ export function createPeerjsMethod(config: PeerjsMethodConfig): PeerjsMethod {
         runtime: loaded,
         log,
         offer: isPrimary ? onOffer : (offer) => offer.refuse('this peer takes no connection requests on this broker'),
-        lost: isPrimary ? () => scheduleRegistration() : undefined,
+        lost: isPrimary ? () => registrationLost(`Lost the connection to the PeerJS broker at ${brokerUrl(broker)}.`) : undefined,
       });
       sessions.set(identity, session);
     }
@@ -189,6 +200,7 @@ export function createPeerjsMethod(config: PeerjsMethodConfig): PeerjsMethod {
       method: METHOD,
       remote: { id: offer.remoteId, ...(name !== undefined && { name }) },
       ...(token !== undefined && { token }),
+      ...(offer.metadata.reconnect && { reconnect: true }),
       accept: async (ctx) => {
         ctx.stage('signaling');
         const session = await sessionFor(primary);
@@ -199,30 +211,47 @@ export function createPeerjsMethod(config: PeerjsMethodConfig): PeerjsMethod {
     services.incoming(attempt);
   }
 
-  /** Register again after the broker connection dropped, while someone can still reach us
-   * through it: we listen, or an invite of ours is open. */
-  function scheduleRegistration(): void {
-    if (stopped || retry.timer) return;
-    if (!(services && options.listen) && invites.size === 0) return;
-    const delay = retry.delay;
-    retry.delay = Math.min(retry.delay * 2, RETRY_MAX_MS);
-    retry.timer = setTimeout(() => {
-      retry.timer = undefined;
-      void register();
-    }, delay);
-    retry.timer.unref?.();
+  /** Someone can reach us through the broker: we listen, or an invite of ours is open. */
+  const reachable = () => !stopped && ((services !== undefined && options.listen) || invites.size > 0);
+
+  function registrationLost(why: string): void {
+    if (!reachable()) return;
+    if (options.listen) services?.health({ state: 'retrying', message: why });
+    void recover();
   }
 
-  async function register(): Promise<void> {
+  /** Probe the broker every `PROBE_MS` and register at the first answer, until registered (or
+   * nobody needs us reachable any more). One recovery at a time. */
+  async function recover(): Promise<void> {
+    if (recovery) return;
+    try {
+      while (reachable()) {
+        await new Promise<void>((wake) => {
+          const timer = setTimeout(wake, PROBE_MS);
+          timer.unref?.();
+          recovery = { timer, wake };
+        });
+        if (!reachable()) return;
+        if ((await brokerAnswers(primary)) && (await register())) return;
+      }
+    } finally {
+      recovery = undefined;
+    }
+  }
+
+  /** True once registered on the primary broker; a failure is logged and reported as health. */
+  async function register(): Promise<boolean> {
     try {
       const session = await sessionFor(primary);
       await session.ready();
-      retry.delay = RETRY_MIN_MS;
       log('info', `registered on the PeerJS broker at ${session.url}`);
+      if (options.listen) services?.health({ state: 'connected' });
+      return true;
     } catch (error) {
-      if (stopped) return;
-      log('warn', `could not register on the PeerJS broker (retrying in ${Math.round(retry.delay / 1000)} s): ${describe(error)}`);
-      scheduleRegistration();
+      if (stopped) return false;
+      log('warn', `could not register on the PeerJS broker (probing it every ${PROBE_MS / 1000} s): ${describe(error)}`);
+      if (options.listen) services?.health({ state: 'retrying', message: describe(error) });
+      return false;
     }
   }
 
@@ -292,15 +321,28 @@ export function createPeerjsMethod(config: PeerjsMethodConfig): PeerjsMethod {
       return pipeFor(session, true, (descriptions) => session.connect(id, metadata, descriptions), ctx, nonce);
     },
 
+    /** A known peer, by its id on our own broker (where it registers too, if it listens). */
+    async reach(peer: string, ctx: AttemptContext): Promise<Pipe> {
+      ctx.stage('signaling');
+      const session = await sessionFor(primary);
+      await session.ready(ctx.abort);
+      const metadata: Metadata = { id: local.id, name: local.name, nonce: ctx.handshake.nonce, reconnect: true };
+      return pipeFor(session, true, (descriptions) => session.connect(peer, metadata, descriptions), ctx, undefined);
+    },
+
     listen(listener: SignalingServices): void {
       services = listener;
-      if (options.listen) void register();
+      if (!options.listen) return;
+      listener.health({ state: 'connecting' });
+      void register().then((registered) => {
+        if (!registered) void recover();
+      });
     },
 
     async shutdown(): Promise<void> {
       stopped = true;
-      clearTimeout(retry.timer);
-      retry = { timer: undefined, delay: RETRY_MIN_MS };
+      clearTimeout(recovery?.timer);
+      recovery?.wake();
       services = undefined;
       for (const invite of [...invites]) invite.fail(new TransportError('signaling', 'The peerjs plugin is shutting down.'));
       for (const session of sessions.values()) session.destroy();

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { TransportError, type IncomingAttempt, type SignalingServices } from '../../core';
 import { CHANNEL_BUFFER_LIMIT, WebRtcOptions, createWebRtc, loadDefaultEngine, type WebRtcEngine } from '../webrtc';
+import { candidatesTo, silentUdp } from '../webrtc/testing/ice-servers';
 import { startBroker, type Broker } from './broker';
 import { ALICE, BOB, CAROL, fakeAttempt, recordingEngine } from './testing/peers';
 import { twoPeers, type TwoPeers } from './testing/two-peers';
@@ -24,10 +25,14 @@ function snapshotGlobals(): Record<string, unknown> {
   return Object.fromEntries(GLOBALS.map((name) => [name, (globalThis as Record<string, unknown>)[name]]));
 }
 
-/** Incoming attempts reported to a listener, one at a time. */
+type HealthReport = Parameters<SignalingServices['health']>[0];
+
+/** Incoming attempts reported to a listener, one at a time, and the health it was told. */
 function incomingQueue() {
   const attempts: IncomingAttempt[] = [];
   const waiters: ((attempt: IncomingAttempt) => void)[] = [];
+  const health: HealthReport[] = [];
+  const healthWaiters = new Set<() => void>();
   const services: SignalingServices = {
     local: BOB,
     incoming: (attempt) => {
@@ -35,10 +40,27 @@ function incomingQueue() {
       if (waiter) waiter(attempt);
       else attempts.push(attempt);
     },
+    health: (report) => {
+      health.push(report);
+      for (const waiter of [...healthWaiters]) waiter();
+    },
   };
   return {
     services,
+    health,
     next: () => new Promise<IncomingAttempt>((resolve) => (attempts.length ? resolve(attempts.shift()!) : waiters.push(resolve))),
+    /** Resolves with the first report in `state` after the `from`-th. */
+    health$: (state: HealthReport['state'], from = 0) =>
+      new Promise<HealthReport>((resolve) => {
+        const check = () => {
+          const found = health.slice(from).find((report) => report.state === state);
+          if (!found) return;
+          healthWaiters.delete(check);
+          resolve(found);
+        };
+        healthWaiters.add(check);
+        check();
+      }),
   };
 }
 
@@ -308,7 +330,7 @@ describe('peerjs method failures and lifecycle', () => {
     }
   });
 
-  it('open pipes survive a broker outage, and a listening peer registers again once the broker is back', async () => {
+  it('open pipes survive a broker outage, the listener hears the health at each step, and it registers again once the broker is back', async () => {
     const peers = await twoPeers(ALICE, BOB);
     let restarted: Broker | undefined;
     try {
@@ -316,17 +338,24 @@ describe('peerjs method failures and lifecycle', () => {
       const registered = peers.nextLog(/^Bob info: registered/);
       peers.methodB.listen!(queue.services);
       await registered;
+      await queue.health$('connected');
+      expect(queue.health.map((h) => h.state)).toEqual(['connecting', 'connected']);
       const { a, attemptB } = await peers.pair();
 
-      const retryFailed = peers.nextLog(/^Bob warn: could not register/);
+      const before = queue.health.length;
       await peers.broker.close();
+      expect(await queue.health$('retrying', before)).toEqual({
+        state: 'retrying',
+        message: expect.stringContaining(`Lost the connection to the PeerJS broker`),
+      });
       a.send(Uint8Array.of(7)); // peer to peer: the broker is not needed any more
       expect(Array.from(await attemptB.sink.nextFrame())).toEqual([7]);
-      await retryFailed;
 
       const reRegistered = peers.nextLog(/^Bob info: registered/);
+      const down = queue.health.length;
       restarted = await startBroker({ port: peers.broker.port });
       await reRegistered;
+      await queue.health$('connected', down);
       // Alice (not listening) registers again on demand and reaches Bob's listener.
       const attemptA = fakeAttempt(ALICE);
       const asking = peers.methodA.answer(peers.methodA.parseLink(inviteParams(restarted, BOB.id)), attemptA.ctx);
@@ -418,6 +447,49 @@ describe('peerjs method failures and lifecycle', () => {
       await attemptB.sink.closed$;
     } finally {
       await peers.close();
+    }
+  });
+
+  it("fails at ice, saying a relay (TURN) server is needed and where, when ICE finds no path (~15 s: libwebrtc's own timeout)", async () => {
+    // Each side hears of the other's candidates as pointing at a port on loopback that never
+    // answers, so no check gets through; a STUN server that never answers gives no public address.
+    const nobody = await silentUdp();
+    const engine = loadDefaultEngine();
+    class Unreachable extends engine.RTCPeerConnection {
+      constructor(config?: RTCConfiguration) {
+        super(config);
+        const add = this.addIceCandidate.bind(this) as (candidate?: RTCIceCandidateInit) => Promise<void>;
+        const setRemote = this.setRemoteDescription.bind(this);
+        Object.assign(this, {
+          addIceCandidate: (candidate?: RTCIceCandidateInit) =>
+            add(candidate?.candidate ? { ...candidate, candidate: candidatesTo(candidate.candidate, nobody.port) } : candidate),
+          setRemoteDescription: (description: RTCSessionDescriptionInit) =>
+            setRemote({ ...description, sdp: candidatesTo(description.sdp ?? '', nobody.port) }),
+        });
+      }
+    }
+    const peers = await twoPeers(ALICE, BOB, {
+      engine: { ...engine, RTCPeerConnection: Unreachable },
+      iceServers: [{ urls: `stun:127.0.0.1:${nobody.port}` }],
+    });
+    try {
+      const attemptA = fakeAttempt(ALICE);
+      const inviting = peers.methodA.invite(attemptA.ctx);
+      const invite = await attemptA.invite;
+      const attemptB = fakeAttempt(BOB, { inviteToken: invite.token });
+      const failures = await Promise.all([rejection(inviting), rejection(peers.methodB.answer(peers.methodB.parseLink(invite.params), attemptB.ctx))]);
+      for (const failure of failures) {
+        expect(failure.stage).toBe('ice');
+        expect(failure.message).toBe(
+          'PeerJS: ice failed: no direct path to the remote was found (and the STUN server gave this side no public address): a NAT or firewall between you ' +
+            'blocks it, so a relay (TURN) server is needed. Add a TURN server in Settings → Plugins → webrtc (or plugins.config.ts).',
+        );
+      }
+      expect(attemptA.stages).toEqual(['signaling', 'ice']);
+      expect(attemptB.stages).toEqual(['signaling', 'ice']);
+    } finally {
+      await peers.close();
+      await nobody.close();
     }
   });
 

@@ -89,7 +89,6 @@ class DataConnectionPipe {
       lowWaterMark: settings.lowWaterMark,
       failed: (error) => this.#fail(error),
       close: () => this.#close(),
-      peerConnection: () => this.#connection?.conn.peerConnection as RTCPeerConnection | null | undefined,
     });
   }
 
@@ -101,15 +100,18 @@ class DataConnectionPipe {
     if (this.ctx.abort.aborted) queueMicrotask(this.#onAbort);
     else if (failure.aborted) queueMicrotask(this.#onFailure);
 
-    conn.on('iceStateChanged', (state: RTCIceConnectionState) => {
-      if (state === 'checking') this.pipe.advance('ice');
-      else if (state === 'connected' || state === 'completed') this.pipe.advance('channel');
-    });
+    // The pipe follows ICE (stages, and a failure to find a path, which PeerJS can miss: it reads
+    // the state as its event comes, and @roamhq/wrtc's getter can still say 'checking' then).
+    const pc = conn.peerConnection as RTCPeerConnection | null | undefined;
+    if (pc) this.pipe.follow(pc);
     conn.on('open', () => this.pipe.channelOpen(conn.dataChannel));
     conn.on('data', (data: unknown) => this.pipe.receive(data));
     conn.on('error', (error: Error & { type?: string }) => {
-      const stage: ConnectionStage = error.type === 'negotiation-failed' ? 'ice' : this.pipe.stage;
-      const wrapped = new TransportError(stage, `PeerJS data connection failed: ${error.message || error.type || 'unknown error'}`, { cause: error });
+      // 'negotiation-failed' is PeerJS's name for ICE failing.
+      const wrapped =
+        error.type === 'negotiation-failed' && this.pipe.state === 'opening'
+          ? this.pipe.noPath()
+          : new TransportError(this.pipe.stage, `PeerJS data connection failed: ${error.message || error.type || 'unknown error'}`, { cause: error });
       // After open PeerJS follows an error with 'close': report it there, as the close's cause.
       if (this.pipe.state === 'opening') this.#fail(wrapped);
       else this.#remoteError = wrapped;

@@ -7,7 +7,8 @@
  *      └──failure / abort──▶ ended (pipe rejected with a TransportError naming the stage)
  *
  * The pipe is the webrtc plugin's (stages in order, bindings, the ready message, frames and
- * backpressure); the session feeds it what simple-peer and the peer connection report. Stages:
+ * backpressure, and the peer connection's ICE: the stages it moves, a failure to find a path
+ * explained); the session feeds it what simple-peer and the peer connection report. Stages:
  * 'signaling' from the start; 'ice' when ICE starts checking; 'channel' when ICE has a path
  * (DTLS and the data channel follow). simple-peer always runs with trickle on; without trickle,
  * `CompleteSignal` turns its trickled output into one complete description.
@@ -45,8 +46,6 @@ export class PeerSession {
 
   readonly #pipe: DataChannelPipe;
   #peer: (SimplePeer.Instance & PeerInternals) | undefined;
-  /** The ICE servers this dial runs with (the webrtc plugin's, as they were at its start). */
-  #iceServers: RTCIceServer[] = [];
   #gather: CompleteSignal | undefined;
   #remoteDescription = false;
   #remoteCandidates = 0;
@@ -70,7 +69,6 @@ export class PeerSession {
       maxFrameSize: config.maxFrameSize,
       failed: (error) => (this.#pipe.state === 'opening' ? this.#fail(error) : this.#end(error)),
       close: () => this.#close(),
-      peerConnection: () => this.#peer?._pc,
     });
     this.pipe = this.#pipe.opened;
     this.ended = new Promise<void>((resolve) => (this.#markEnded = resolve));
@@ -115,7 +113,6 @@ export class PeerSession {
       return;
     }
     const configuration = this.webrtc.configuration();
-    this.#iceServers = configuration.iceServers ?? [];
     let peer: SimplePeer.Instance & PeerInternals;
     try {
       peer = new SimplePeer({
@@ -142,6 +139,7 @@ export class PeerSession {
 
     const pc = peer._pc;
     if (!pc) return; // the constructor failed: simple-peer reports it through 'error'
+    this.#pipe.follow(pc);
     const checkStates = () => {
       this.#onIceState(pc.iceConnectionState);
       this.#onConnectionState(pc.connectionState);
@@ -218,13 +216,9 @@ export class PeerSession {
 
   // ---- progress -------------------------------------------------------------------------------
 
+  /** While opening, the pipe follows ICE (stages, no path); here what comes after. */
   #onIceState(state: RTCIceConnectionState): void {
-    if (state === 'checking') this.#pipe.advance('ice');
-    else if (state === 'connected' || state === 'completed') this.#pipe.advance('channel');
-    else if (state === 'failed') {
-      if (this.#pipe.state === 'opening') this.#fail(this.#dialError('ice', this.#noPath()));
-      else this.#lost('ICE failed');
-    }
+    if (state === 'failed') this.#lost('ICE failed');
   }
 
   /** The open pipe's connection failed for good (no ICE restarts here). */
@@ -232,19 +226,12 @@ export class PeerSession {
     if (this.#pipe.state === 'open') this.#end(new TransportError('channel', `simple-peer: the connection to the remote was lost (${why})`));
   }
 
-  #noPath(): string {
-    return `no network path to the remote was found${this.#iceServers.length === 0 ? ' (no STUN/TURN servers are configured)' : ''}`;
-  }
-
   #onConnectionState(state: RTCPeerConnectionState): void {
-    if (state === 'connecting') this.#pipe.advance('ice');
-    else if (state === 'connected') this.#pipe.advance('channel');
-    else if (state === 'failed') {
-      const stage = this.#pipe.stage === 'signaling' ? 'ice' : this.#pipe.stage;
-      if (this.#pipe.state === 'opening')
-        this.#fail(this.#dialError(stage, stage === 'ice' ? this.#noPath() : 'the secure channel (DTLS) could not be set up'));
-      else this.#lost('the peer connection failed');
-    }
+    if (state !== 'failed') return;
+    // Before ICE connected, the pipe explains it (no path); after, it is the secure channel.
+    if (this.#pipe.state === 'opening' && this.#pipe.stage === 'channel')
+      this.#fail(this.#dialError('channel', 'the secure channel (DTLS) could not be set up'));
+    else this.#lost('the peer connection failed');
   }
 
   #onConnect(): void {
@@ -266,9 +253,8 @@ export class PeerSession {
   #onPeerError(error: Error & { code?: string }): void {
     if (this.#pipe.state === 'opening') {
       const stage = stageOfError(error.code) ?? (this.#pipe.stage === 'signaling' && error.code === 'ERR_CONNECTION_FAILURE' ? 'ice' : this.#pipe.stage);
-      let message = explainError(error);
-      if (error.code === 'ERR_ICE_CONNECTION_FAILURE' || (error.code === 'ERR_CONNECTION_FAILURE' && stage === 'ice')) message = this.#noPath();
-      else if (error.code === 'ERR_CONNECTION_FAILURE') message = 'the secure channel (DTLS) could not be set up';
+      if (error.code === 'ERR_ICE_CONNECTION_FAILURE' || (error.code === 'ERR_CONNECTION_FAILURE' && stage === 'ice')) return this.#fail(this.#pipe.noPath());
+      const message = error.code === 'ERR_CONNECTION_FAILURE' ? 'the secure channel (DTLS) could not be set up' : explainError(error);
       this.#fail(this.#dialError(stage, message, error));
     } else if (this.#pipe.state === 'open') {
       const channel = this.#peer?._channel;

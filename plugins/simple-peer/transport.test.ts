@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PluginHost, TransportError, type ConnectionStage, type Pipe, type Signal } from '../../core';
 import { RecordingSink, pattern, sameBytes } from '../../core/testing';
 import { LOW_WATER_MARK, WEBRTC_ANSWERER_READY, createWebRtc, webrtc, type WebRtcEngine, type WebRtcOptionsInput } from '../webrtc';
+import { refusingTurn, silentUdp, type LoopbackServer } from '../webrtc/testing/ice-servers';
 import { simplePeer } from './index';
 import type { SimplePeerOptionsInput } from './options';
 import { createSimplePeerTransport, type SimplePeerTransport } from './transport';
@@ -25,8 +26,11 @@ let transport: SimplePeerTransport;
 beforeEach(() => {
   transport = scoped();
 });
+/** Loopback servers a case started (silent ports, a refusing TURN server), closed after it. */
+const servers: LoopbackServer[] = [];
 afterEach(async () => {
   await Promise.all(made.splice(0).map((t) => t.dispose()));
+  await Promise.all(servers.splice(0).map((server) => server.close()));
 });
 
 interface Side {
@@ -184,28 +188,31 @@ describe('simple-peer transport', () => {
   });
 
   it('without trickle, a STUN server that never answers does not hold the offer back', async () => {
-    // TEST-NET-2 never answers: libwebrtc would need ~40 s to finish gathering. The offer goes
-    // out at gatherTimeoutMs with the host candidates, and they are all loopback needs.
-    const p = await openPair(scoped({ iceServers: [{ urls: 'stun:198.51.100.1:3478' }], gatherTimeoutMs: 50 }), false);
+    // libwebrtc would need ~40 s to finish gathering. The offer goes out at gatherTimeoutMs with
+    // the host candidates, and they are all loopback needs.
+    const stun = await silentUdp();
+    servers.push(stun);
+    const p = await openPair(scoped({ iceServers: [{ urls: `stun:127.0.0.1:${stun.port}` }], gatherTimeoutMs: 50 }), false);
     expect(p.a.signals).toHaveLength(1);
     expect((p.a.signals[0] as { sdp: string }).sdp).toMatch(/^a=candidate:.* typ host/m);
     p.pa.close();
     await Promise.all([p.a.sink.untilClosed(), p.b.sink.untilClosed()]);
   });
 
-  it('fails at the ice stage when ICE finds no path (~15 s: libwebrtc’s own timeout)', async () => {
-    // B answers and is gone, and its answer reaches A with its candidates replaced by one that
-    // nothing answers (TEST-NET-2), so no port on this machine can take part.
+  /** A dials B; B answers and is gone, and its answer reaches A with its candidates replaced by
+   * one that nothing answers (a silent port on loopback): ICE finds no path (~15 s: libwebrtc's
+   * own timeout). */
+  async function noPath(from: SimplePeerTransport, nobody: number): Promise<{ error: unknown; stages: ConnectionStage[]; sink: RecordingSink }> {
     const abortB = new AbortController();
-    const stagesA: ConnectionStage[] = [];
+    const stages: ConnectionStage[] = [];
     const sink = new RecordingSink();
     const dials = {} as { a: ReturnType<SimplePeerTransport['dial']>; b: ReturnType<SimplePeerTransport['dial']> };
-    dials.a = transport.dial({
+    dials.a = from.dial({
       initiator: true,
       trickle: false,
       sink,
       abort: new AbortController().signal,
-      stage: (s) => stagesA.push(s),
+      stage: (s) => stages.push(s),
       sendSignal: (s) => setImmediate(() => dials.b.signal(s)),
     });
     dials.b = transport.dial({
@@ -217,19 +224,36 @@ describe('simple-peer transport', () => {
       sendSignal: (signal) => {
         abortB.abort();
         const answer = signal as { type: string; sdp: string };
-        const sdp = answer.sdp.replace(/^a=candidate:.*\r\n/gm, '').replace(/^(a=mid:.*\r\n)/m, '$1a=candidate:1 1 udp 2122260223 198.51.100.1 9 typ host\r\n');
+        const sdp = answer.sdp
+          .replace(/^a=candidate:.*\r\n/gm, '')
+          .replace(/^(a=mid:.*\r\n)/m, `$1a=candidate:1 1 udp 2122260223 127.0.0.1 ${nobody} typ host\r\n`);
         setImmediate(() => dials.a.signal({ ...answer, sdp }));
       },
     });
     await expect(dials.b.pipe).rejects.toBeInstanceOf(TransportError);
-    const error = await dials.a.pipe.catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(TransportError);
-    expect(error).toMatchObject({
-      stage: 'ice',
-      message: 'simple-peer: ice failed: no network path to the remote was found (no STUN/TURN servers are configured)',
-    });
-    expect(stagesA).toEqual(['signaling', 'ice']);
-    expect(sink.closes).toEqual([]); // a pipe that never opened is not "closed"
+    return { error: await dials.a.pipe.catch((e: unknown) => e), stages, sink };
+  }
+
+  it('fails at the ice stage when ICE finds no path, saying what is missing and where to set it', async () => {
+    const [nobody, stun, turn] = await Promise.all([silentUdp(), silentUdp(), refusingTurn()]);
+    servers.push(nobody, stun, turn);
+    // The three at once: each waits for libwebrtc's own timeout.
+    const [none, stunOnly, refused] = await Promise.all([
+      noPath(transport, nobody.port),
+      noPath(scoped({ iceServers: [{ urls: `stun:127.0.0.1:${stun.port}` }], gatherTimeoutMs: 50 }), nobody.port),
+      noPath(scoped({ iceServers: [{ urls: `turn:127.0.0.1:${turn.port}`, username: 'u', credential: 'wrong' }], gatherTimeoutMs: 50 }), nobody.port),
+    ]);
+    for (const { error, stages, sink } of [none, stunOnly, refused]) {
+      expect(error).toBeInstanceOf(TransportError);
+      expect(error).toMatchObject({ stage: 'ice', message: expect.stringMatching(/^simple-peer: ice failed: .*relay \(TURN\).*Settings → Plugins → webrtc/) });
+      expect(stages).toEqual(['signaling', 'ice']);
+      expect(sink.closes).toEqual([]); // a pipe that never opened is not "closed"
+    }
+    expect((none.error as Error).message).toContain('no STUN or TURN server is configured');
+    expect((stunOnly.error as Error).message).toContain('a relay (TURN) server is needed. Add a TURN server in Settings → Plugins → webrtc');
+    expect((refused.error as Error).message).toContain(
+      `the relay (TURN) server gave this side no relay address: turn:127.0.0.1:${turn.port} refused the username or credential (401)`,
+    );
   });
 
   it('abort closes an open pipe, and the remote sees a clean close', async () => {

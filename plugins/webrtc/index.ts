@@ -37,7 +37,7 @@ export class WebRtc implements WebRtcService {
   }
 
   pipe(options: DataChannelPipeOptions): DataChannelPipe {
-    return new DataChannelPipe(options);
+    return new DataChannelPipe({ iceServers: this.#options.iceServers, ...options });
   }
 }
 
@@ -59,8 +59,18 @@ export const webrtc = definePlugin({
   },
 });
 
-export { WebRtcOptions, IceServer, type WebRtcOptionsInput } from './options';
+export { WebRtcOptions, IceServer, iceUrlProblem, isTurnUrl, type WebRtcOptionsInput } from './options';
+export { explainNoPath, ICE_SERVERS_SETTING, type IceCandidateError, type IceFindings, type NoPathCause } from './no-path';
 export { isWebRtcEngine, loadDefaultEngine, DEFAULT_ENGINE_MODULE } from './engine';
 export { webRtcBinding, webRtcMaxMessageSize } from './sdp';
-export { DataChannelPipe, WEBRTC_ANSWERER_READY, isWebRtcAnswererReady, LOW_WATER_MARK, CHANNEL_BUFFER_LIMIT, DRAIN_POLL_MS, PATH_POLL_MS } from './pipe';
+export {
+  DataChannelPipe,
+  WEBRTC_ANSWERER_READY,
+  isWebRtcAnswererReady,
+  LOW_WATER_MARK,
+  CHANNEL_BUFFER_LIMIT,
+  DRAIN_POLL_MS,
+  STATE_POLL_MS,
+  PATH_POLL_MS,
+} from './pipe';
 export type { WebRtcEngine, WebRtcService, ChannelLike, DataChannelPipeOptions, DataChannelPipeState } from './service';

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TransportError, type ConnectionStage, type PipeSink } from '../../core';
-import { CHANNEL_BUFFER_LIMIT, DRAIN_POLL_MS, DataChannelPipe, WEBRTC_ANSWERER_READY } from './pipe';
+import { CHANNEL_BUFFER_LIMIT, DRAIN_POLL_MS, DataChannelPipe, PATH_POLL_MS, STATE_POLL_MS, WEBRTC_ANSWERER_READY } from './pipe';
 import type { ChannelLike, DataChannelPipeOptions } from './service';
 
 class FakeChannel implements ChannelLike {
@@ -305,6 +305,227 @@ describe('DataChannelPipe: its own queue above the channel limit, and flush', ()
     await vi.advanceTimersByTimeAsync(100);
     await bounded;
     stuck.release();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+/** The part of a peer connection the pipe follows; its states are set by the test. */
+class FakePeerConnection extends EventTarget {
+  iceConnectionState: RTCIceConnectionState = 'new';
+  connectionState: RTCPeerConnectionState = 'new';
+  constructor(private readonly servers: RTCIceServer[] = []) {
+    super();
+  }
+  getConfiguration(): RTCConfiguration {
+    return { iceServers: this.servers };
+  }
+  candidate(type: string): void {
+    this.dispatchEvent(Object.assign(new Event('icecandidate'), { candidate: { candidate: `candidate:1 1 udp 1 192.0.2.1 9 typ ${type}`, type } }));
+  }
+  candidateError(url: string, errorCode: number, errorText: string): void {
+    this.dispatchEvent(Object.assign(new Event('icecandidateerror'), { url, errorCode, errorText }));
+  }
+  /** Set the states; `event` false: the engine's event came earlier and read the old state. */
+  set(ice: RTCIceConnectionState, connection: RTCPeerConnectionState, event = true): void {
+    this.iceConnectionState = ice;
+    this.connectionState = connection;
+    if (event) this.dispatchEvent(new Event('iceconnectionstatechange'));
+  }
+  get pc(): RTCPeerConnection {
+    return this as unknown as RTCPeerConnection;
+  }
+}
+
+describe('DataChannelPipe: following ICE', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  function dialing(options: Partial<DataChannelPipeOptions> = {}) {
+    const stages: ConnectionStage[] = [];
+    const failures: TransportError[] = [];
+    const pipe = new DataChannelPipe({
+      label: 'test',
+      creator: false,
+      sink: sink(),
+      stage: (stage) => stages.push(stage),
+      maxFrameSize: 1024,
+      failed: (error) => {
+        failures.push(error);
+        pipe.end(error);
+      },
+      close() {},
+      ...options,
+    });
+    return { pipe, stages, failures };
+  }
+
+  it('moves the stages from the states, and fails at ice with what is missing when ICE finds no path', () => {
+    const pc = new FakePeerConnection([{ urls: 'stun:stun.example.org' }]);
+    const { pipe, stages, failures } = dialing();
+    pipe.follow(pc.pc);
+    pc.candidate('host');
+    pc.candidate('srflx');
+    pc.set('checking', 'connecting');
+    expect(stages).toEqual(['signaling', 'ice']);
+    pc.set('failed', 'failed');
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toBeInstanceOf(TransportError);
+    expect(failures[0]).toMatchObject({
+      stage: 'ice',
+      message:
+        'test: ice failed: no direct path to the remote was found: a NAT or firewall between you blocks it, so a relay (TURN) server is needed. ' +
+        'Add a TURN server in Settings → Plugins → webrtc (or plugins.config.ts).',
+    });
+    expect(pipe.state).toBe('ended');
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('reads the states again while opening, so a failure whose event read a stale state is not missed (as @roamhq/wrtc does)', () => {
+    const pc = new FakePeerConnection([]);
+    const { pipe, failures } = dialing();
+    pipe.follow(pc.pc);
+    pc.set('checking', 'connecting');
+    // The engine's last event came while its getters still said 'checking'; no event follows.
+    pc.set('checking', 'failed', false);
+    expect(failures).toEqual([]);
+    vi.advanceTimersByTime(STATE_POLL_MS);
+    expect(failures.map((error) => [error.stage, error.message])).toEqual([
+      ['ice', expect.stringMatching(/^test: ice failed: no network path to the remote was found, and no STUN or TURN server is configured/)],
+    ]);
+  });
+
+  it("explains with the peer connection's own servers, the candidates it gathered and the engine's errors", () => {
+    const turn = { urls: 'turn:turn.example.org:3478', username: 'u', credential: 'wrong' };
+    const pc = new FakePeerConnection([turn]);
+    const { pipe } = dialing({ iceServers: [] }); // the service's, older: the peer connection's come first
+    pipe.follow(pc.pc);
+    pc.candidateError('stun:turn.example.org:3478', 701, 'STUN server address is incompatible.');
+    pc.candidateError('turn:turn.example.org:3478?transport=udp', 401, 'Unauthorized');
+    expect(pipe.noPath().message).toContain(
+      'the relay (TURN) server gave this side no relay address: turn:turn.example.org:3478 refused the username or credential (401).',
+    );
+    pc.candidate('relay');
+    expect(pipe.noPath().message).toContain('not even through the relay (TURN) server: this side has a relay address');
+    // Without getConfiguration: the servers the service gave the pipe.
+    const bare = new FakePeerConnection();
+    Object.assign(bare, { getConfiguration: undefined });
+    const fallback = dialing({ iceServers: [turn] });
+    fallback.pipe.follow(bare.pc);
+    expect(fallback.pipe.noPath().message).toContain('no relay address');
+  });
+
+  it('leaves a failure after ICE connected to the plugin (the secure channel), and stops reading states once open (only the path, until the end)', async () => {
+    const pc = new FakePeerConnection([]);
+    const { pipe, stages, failures } = dialing();
+    pipe.follow(pc.pc);
+    pc.set('connected', 'connecting');
+    expect(stages).toEqual(['signaling', 'ice', 'channel']);
+    pc.set('connected', 'failed');
+    expect(failures).toEqual([]);
+    pipe.channelOpen(new FakeChannel());
+    await pipe.opened;
+    expect(vi.getTimerCount()).toBe(1); // the path's
+    pipe.end();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+/** A selected candidate pair as @roamhq/wrtc's getStats() reports it. */
+function pairStats(local: string, remote: string, relayProtocol?: string): Map<string, Record<string, unknown>> {
+  return new Map<string, Record<string, unknown>>([
+    ['T01', { type: 'transport', selectedCandidatePairId: 'CP1' }],
+    ['CP1', { type: 'candidate-pair', localCandidateId: 'L1', remoteCandidateId: 'R1' }],
+    ['L1', { type: 'local-candidate', candidateType: local, ...(relayProtocol && { relayProtocol }) }],
+    ['R1', { type: 'remote-candidate', candidateType: remote }],
+  ]);
+}
+
+/** A peer connection whose selected pair the test moves; it counts getStats() calls, and holds
+ * their answers back while `held` is set. */
+class SwitchingPeerConnection extends FakePeerConnection {
+  stats = pairStats('relay', 'host', 'udp');
+  reads = 0;
+  held: (() => void)[] | undefined;
+  getStats(): Promise<Map<string, Record<string, unknown>>> {
+    this.reads++;
+    const stats = this.stats;
+    if (!this.held) return Promise.resolve(stats);
+    const held = this.held;
+    return new Promise((resolve) => held.push(() => resolve(stats)));
+  }
+}
+
+describe('DataChannelPipe: the path once open', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  /** A pipe following `pc`, open. */
+  async function open(pc: FakePeerConnection) {
+    const paths: unknown[] = [];
+    const pipe = new DataChannelPipe({
+      label: 'test',
+      creator: false,
+      sink: { ...sink(), path: (path) => void paths.push(path) },
+      stage() {},
+      maxFrameSize: 1024,
+      failed() {},
+      close() {},
+    });
+    pipe.follow(pc.pc);
+    pc.set('connected', 'connected');
+    pipe.channelOpen(new FakeChannel());
+    await pipe.opened;
+    await vi.advanceTimersByTimeAsync(0);
+    return { pipe, paths };
+  }
+
+  it('reports a switch of the selected pair with no ICE event (a relay first, then a direct pair), and only a change', async () => {
+    const pc = new SwitchingPeerConnection();
+    const { pipe, paths } = await open(pc);
+    expect(paths).toEqual([{ kind: 'relayed', relayProtocol: 'udp', local: 'relay', remote: 'host' }]);
+    await vi.advanceTimersByTimeAsync(PATH_POLL_MS * 3);
+    expect(pc.reads).toBe(4);
+    expect(paths).toHaveLength(1); // read again, unchanged: not reported again
+    pc.stats = pairStats('srflx', 'host');
+    await vi.advanceTimersByTimeAsync(PATH_POLL_MS);
+    expect(paths).toEqual([
+      { kind: 'relayed', relayProtocol: 'udp', local: 'relay', remote: 'host' },
+      { kind: 'direct', local: 'srflx', remote: 'host' },
+    ]);
+    pipe.end();
+    expect(vi.getTimerCount()).toBe(0);
+    await vi.advanceTimersByTimeAsync(PATH_POLL_MS * 3);
+    expect(pc.reads).toBe(5);
+  });
+
+  it('reads one at a time: polls while a read is under way are dropped, and an ICE event then reads once more after it', async () => {
+    const pc = new SwitchingPeerConnection();
+    const { paths } = await open(pc);
+    pc.held = [];
+    await vi.advanceTimersByTimeAsync(PATH_POLL_MS * 5);
+    expect(pc.reads).toBe(2); // the first poll's read, still unanswered: the 4 polls after it read nothing
+    pc.stats = pairStats('host', 'host');
+    pc.set('completed', 'connected'); // ICE settles anew while that read is under way
+    pc.set('completed', 'connected');
+    expect(pc.reads).toBe(2);
+    const held = pc.held;
+    pc.held = undefined;
+    for (const answer of held) answer();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(pc.reads).toBe(3); // one more read, for the events
+    expect(paths.at(-1)).toEqual({ kind: 'direct', local: 'host', remote: 'host' });
+  });
+
+  it('follows a peer connection it is given once open, too', async () => {
+    const pc = new SwitchingPeerConnection();
+    const paths: unknown[] = [];
+    const pipe = openPipe(new FakeChannel(), { ...sink(), path: (path) => void paths.push(path) }, 1024, () => {});
+    expect(vi.getTimerCount()).toBe(0);
+    pipe.follow(pc.pc);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(paths).toEqual([{ kind: 'relayed', relayProtocol: 'udp', local: 'relay', remote: 'host' }]);
+    expect(vi.getTimerCount()).toBe(1);
+    pipe.end();
     expect(vi.getTimerCount()).toBe(0);
   });
 });

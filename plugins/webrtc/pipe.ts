@@ -20,13 +20,20 @@
  *   there it polls `bufferedAmount` every `DRAIN_POLL_MS`, only while above the low-water mark.
  *   Every `bufferedAmount` read is a blocking call into that engine, so `send` reads it only when
  *   an upper bound (the last value read plus the bytes sent since) says it matters.
+ * - ICE (`follow`): while opening, the peer connection's ICE moves the stages, and a failure to
+ *   find a path fails the dial at 'ice' saying what is missing and where to set it
+ *   (`explainNoPath`: no servers, no relay, a relay that did not work). @roamhq/wrtc's state
+ *   getters can lag its events (the last event read 'checking' while the state was 'failed'), so
+ *   the states are also read every `STATE_POLL_MS` while opening.
  * - Path: once open, the selected candidate pair goes to the sink (`sink.path`), and again each
- *   time it changes: ICE connected anew (an ICE restart, a network change), or the engine moved to
- *   a better pair (read every `PATH_POLL_MS`).
+ *   time it changes. @roamhq/wrtc has no `selectedcandidatepairchange`, and ICE often opens on a
+ *   relay pair and moves to a better one seconds later without a state change, so the pair is
+ *   read again every `PATH_POLL_MS` (one read at a time), besides each time ICE connects anew.
  * - Received frames are the channel's buffers wrapped, not copied.
  * - The end: `sink.closed()` at most once; closing the peer connection is the plugin's.
  */
 import { TransportError, describe, type BindingSide, type ConnectionStage, type Pipe } from '../../core';
+import { explainNoPath, type IceCandidateError } from './no-path';
 import { connectionPath } from './path';
 import { webRtcBinding, webRtcMaxMessageSize } from './sdp';
 import type { ChannelLike, DataChannelPipe as DataChannelPipeContract, DataChannelPipeOptions, DataChannelPipeState } from './service';
@@ -53,8 +60,12 @@ export const LOW_WATER_MARK = 256 * 1024;
 export const CHANNEL_BUFFER_LIMIT = 8 * 1024 * 1024;
 /** Poll period of the drain detection on engines without `bufferedamountlow`. */
 export const DRAIN_POLL_MS = 4;
-/** How often an open pipe reads its selected candidate pair again, to report a switch. */
+/** Period of the re-read of the peer connection's states while opening. */
+export const STATE_POLL_MS = 250;
+/** Period of the re-read of the selected candidate pair once open. */
 export const PATH_POLL_MS = 1000;
+/** Candidate errors kept per dial (an engine reports one per interface and server). */
+const MAX_CANDIDATE_ERRORS = 64;
 
 const STAGES: readonly ConnectionStage[] = ['signaling', 'ice', 'channel'];
 /** @roamhq/wrtc reports "unlimited" retransmits and lifetime as 65535, not null. */
@@ -84,7 +95,18 @@ export class DataChannelPipe implements DataChannelPipeContract {
   #poll: ReturnType<typeof setInterval> | undefined;
   #overflow: Uint8Array[] = [];
   #overflowBytes = 0;
-  #stopPath: () => void = () => {};
+  #pc: RTCPeerConnection | undefined;
+  #unfollow: (() => void)[] = [];
+  #statePoll: ReturnType<typeof setInterval> | undefined;
+  /** Kinds of candidates this side gathered, and the engine's candidate errors: what explains a
+   * failure to find a path. */
+  readonly #gathered = new Set<string>();
+  readonly #candidateErrors: IceCandidateError[] = [];
+  #lastPath = '';
+  #pathPoll: ReturnType<typeof setInterval> | undefined;
+  /** A read of the path is under way; `#pathAgain`: an ICE event asked for another after it. */
+  #pathReading = false;
+  #pathAgain = false;
   /** Never below the channel's real `bufferedAmount`: only our sends raise that. */
   #bufferedBound = 0;
   /** Set while `flush` waits for the buffer to empty. */
@@ -184,47 +206,117 @@ export class DataChannelPipe implements DataChannelPipeContract {
       channel.bufferedAmountLowThreshold = this.lowWaterMark;
       channel.addEventListener!('bufferedamountlow', this.#onLow);
     }
+    this.#stopStatePoll();
     this.#resolve(this);
     this.#followPath();
   }
 
-  /** Report the path now, when ICE connects anew, and whenever the engine switches to another
-   * candidate pair (read every `PATH_POLL_MS`: @roamhq/wrtc has no `selectedcandidatepairchange`,
-   * its `RTCIceTransport.getSelectedCandidatePair()` throws "Not yet implemented", and a read of
-   * `getStats()` costs ~0.4 ms). ICE may open on one pair and move to a better one within the
-   * next seconds: without trickle the answering side checks the inviter's candidates long before
-   * the inviter has its answer, so a relay pair often succeeds first (README, "The path").
-   * A path is news, not a condition of the pipe: an engine that cannot say leaves it unreported. */
-  #followPath(): void {
-    const pc = this.options.peerConnection?.();
+  follow(pc: RTCPeerConnection): void {
+    if (this.#pc || this.#state === 'ended') return;
+    this.#pc = pc;
+    const on = (type: string, listener: (event: Event) => void) => {
+      pc.addEventListener(type, listener);
+      this.#unfollow.push(() => pc.removeEventListener(type, listener));
+    };
+    on('icecandidate', (event) => {
+      const candidate = (event as RTCPeerConnectionIceEvent).candidate;
+      const type = candidate?.type ?? / typ ([a-z]+)/.exec(candidate?.candidate ?? '')?.[1];
+      if (type) this.#gathered.add(type);
+    });
+    on('icecandidateerror', (event) => {
+      const { url, errorCode, errorText } = event as RTCPeerConnectionIceErrorEvent;
+      if (this.#candidateErrors.length < MAX_CANDIDATE_ERRORS) {
+        this.#candidateErrors.push({ url: String(url ?? '').slice(0, 600), errorCode: Number(errorCode), errorText: String(errorText ?? '').slice(0, 200) });
+      }
+    });
+    const onState = () => this.#onIceState();
+    on('iceconnectionstatechange', onState);
+    on('connectionstatechange', onState);
+    if (this.#state === 'opening') {
+      this.#statePoll = setInterval(onState, STATE_POLL_MS);
+      this.#statePoll.unref?.();
+    } else if (this.#state === 'open') this.#followPath();
+  }
+
+  noPath(): TransportError {
+    let iceServers = this.options.iceServers ?? [];
+    try {
+      iceServers = this.#pc?.getConfiguration?.().iceServers ?? iceServers;
+    } catch {
+      // an engine without it: the servers the service said
+    }
+    return this.#dialError('ice', explainNoPath({ iceServers, gathered: this.#gathered, errors: this.#candidateErrors }).message);
+  }
+
+  /** While opening: the stages, and a failure to find a path. Once open: the path, when ICE
+   * connects anew. */
+  #onIceState(): void {
+    const pc = this.#pc;
     if (!pc) return;
-    let last = '';
-    let reading = false;
-    const report = () => {
-      if (this.#state !== 'open' || reading) return;
-      reading = true;
-      connectionPath(pc).then(
+    const ice = pc.iceConnectionState;
+    const connection = pc.connectionState;
+    if (this.#state === 'open') {
+      if (ice === 'connected' || ice === 'completed') this.#reportPath(true);
+      return;
+    }
+    if (this.#state !== 'opening') return this.#stopStatePoll();
+    if (ice === 'connected' || ice === 'completed' || connection === 'connected') this.advance('channel');
+    else if (ice === 'checking' || connection === 'connecting') this.advance('ice');
+    // A failed connection once ICE connected is the secure channel's failure: the plugin's to say.
+    if (ice === 'failed' || (connection === 'failed' && this.stage !== 'channel')) this.options.failed(this.noPath());
+  }
+
+  /** Once open: the path now, and every `PATH_POLL_MS` until the end. */
+  #followPath(): void {
+    if (!this.#pc || this.#pathPoll) return;
+    this.#reportPath(true);
+    this.#pathPoll = setInterval(() => this.#reportPath(false), PATH_POLL_MS);
+    this.#pathPoll.unref?.();
+  }
+
+  /** Report the path when it changed (a path is news, not a condition of the pipe: an engine that
+   * cannot say leaves it unreported). One read at a time: a poll while one is under way is
+   * dropped; an ICE event (`again`) reads once more after it, since the pair may have moved. */
+  #reportPath(again: boolean): void {
+    const pc = this.#pc;
+    if (!pc || this.#state !== 'open') return;
+    if (this.#pathReading) {
+      this.#pathAgain ||= again;
+      return;
+    }
+    this.#pathReading = true;
+    connectionPath(pc)
+      .then(
         (path) => {
-          reading = false;
           const key = JSON.stringify(path);
-          if (!path || key === last || this.#state !== 'open') return;
-          last = key;
-          this.options.sink.path?.(path);
+          if (!path || key === this.#lastPath || this.#state !== 'open') return;
+          this.#lastPath = key;
+          try {
+            this.options.sink.path?.(path);
+          } catch {
+            // A broken listener must not break the pipe.
+          }
         },
-        () => (reading = false),
-      );
-    };
-    const onIce = () => {
-      if (pc.iceConnectionState === 'connected' || pc.iceConnectionState === 'completed') report();
-    };
-    pc.addEventListener('iceconnectionstatechange', onIce);
-    const poll = setInterval(report, PATH_POLL_MS);
-    poll.unref?.();
-    this.#stopPath = () => {
-      clearInterval(poll);
-      pc.removeEventListener('iceconnectionstatechange', onIce);
-    };
-    report();
+        () => undefined,
+      )
+      .finally(() => {
+        this.#pathReading = false;
+        if (!this.#pathAgain) return;
+        this.#pathAgain = false;
+        this.#reportPath(false);
+      });
+  }
+
+  #stopStatePoll(): void {
+    clearInterval(this.#statePoll);
+    this.#statePoll = undefined;
+  }
+
+  #stopFollowing(): void {
+    this.#stopStatePoll();
+    clearInterval(this.#pathPoll);
+    this.#pathPoll = undefined;
+    for (const unlisten of this.#unfollow.splice(0)) unlisten();
   }
 
   #report(stage: ConnectionStage): void {
@@ -280,7 +372,7 @@ export class DataChannelPipe implements DataChannelPipeContract {
     if (state === 'ended') return;
     this.#state = 'ended';
     this.#stopWatching();
-    this.#stopPath();
+    this.#stopFollowing();
     if (state !== 'opening') return this.options.sink.closed(error);
     // The channel opened and the dial still waits: the likeliest cause is a remote that does not send it.
     if (this.#waiting && error) {
@@ -317,7 +409,7 @@ export class DataChannelPipe implements DataChannelPipeContract {
   release(): void {
     this.#flushed?.();
     this.#stopWatching();
-    this.#stopPath();
+    this.#stopFollowing();
     this.#overflow = [];
     this.#overflowBytes = 0;
   }

@@ -57,9 +57,10 @@ export interface DataChannelPipeOptions {
   /** `close()` was called on the open pipe, which has stopped sending: close the connection,
    * then `end()` the pipe. */
   close(): void;
-  /** The peer connection under the channel, once there is one: the pipe reports its path (the
-   * selected candidate pair) to the sink once open, and again when ICE settles anew. */
-  peerConnection?(): RTCPeerConnection | null | undefined;
+  /** The ICE servers the dial's peer connection runs with, for explaining a failure to find a
+   * path (the service's `pipe()` fills them in from its configuration; the peer connection's
+   * own `getConfiguration()` comes first where the engine has it). */
+  iceServers?: readonly RTCIceServer[];
 }
 
 /** `opening` until the channel is open as a WhatNext pipe; `closing` once `close()` was called;
@@ -88,6 +89,17 @@ export interface DataChannelPipe extends Pipe {
   channelOpen(channel: ChannelLike): void;
   /** A message from the data channel. */
   receive(data: unknown): void;
+  /** The peer connection under the channel, as soon as it exists. While opening, the pipe follows
+   * its ICE (the stages 'ice' and 'channel'; a failure to find a path fails the dial at 'ice' with
+   * `noPath()`), reading the states on every event and every `STATE_POLL_MS` (an engine's state
+   * getters can lag its events), and keeps what explains a failure (the kinds of candidates this
+   * side gathered, the engine's candidate errors). Once open, it reports the path (the selected
+   * candidate pair) to the sink, and again whenever it changes (read again every `PATH_POLL_MS`
+   * and whenever ICE connects anew). Once. */
+  follow(pc: RTCPeerConnection): void;
+  /** The dial's failure when ICE found no path, saying what is missing and where to set it
+   * (`explainNoPath`): for a plugin whose library reports that failure itself. */
+  noPath(): TransportError;
   /** The end: before open, the dial fails with `error`; after, the sink hears `closed(error)`.
    * Once; later calls do nothing. */
   end(error?: Error): void;

@@ -49,11 +49,59 @@ describe('webrtc options', () => {
     ]);
   });
 
-  it('refuses what is not a STUN/TURN URL, an over-long one, and unknown fields', () => {
-    const messages = (input: unknown) => WebRtcOptions.safeParse(input).error?.issues.map((issue) => issue.message);
-    expect(messages({ iceServers: [{ urls: 'http://stun.example.org' }] })).toEqual(['an ICE server URL starts with stun:, stuns:, turn: or turns:']);
-    expect(messages({ iceServers: [{ urls: `stun:${'a'.repeat(5000)}` }] })).toEqual(['an ICE server URL is at most 512 characters']);
+  it('refuses what is not a STUN/TURN URL, naming the field and saying what is wrong', () => {
+    const issues = (urls: unknown) =>
+      WebRtcOptions.safeParse({ iceServers: [STUN, { urls, username: 'u', credential: 'c' }] }).error?.issues.map((issue) => [
+        issue.path.join('.'),
+        issue.message,
+      ]);
+    const at = 'iceServers.1.urls';
+    expect(issues('http://stun.example.org')).toEqual([[at, 'an ICE server URL starts with stun:, stuns:, turn: or turns: (this one has the scheme "http:")']]);
+    expect(issues('stun.example.org')).toEqual([[at, 'an ICE server URL starts with stun:, stuns:, turn: or turns: (this one has no scheme)']]);
+    expect(issues('stun:stun.example.org:99999')).toEqual([[at, '"99999" is not a port (in stun:stun.example.org:99999): a port is a number from 1 to 65535']]);
+    expect(issues(['stun:a.example.org', 'turn:b.example.org:0'])).toEqual([
+      [`${at}.1`, '"0" is not a port (in turn:b.example.org:0): a port is a number from 1 to 65535'],
+    ]);
+    expect(issues('turn:turn.example.org:34x78')).toEqual([[at, '"34x78" is not a port (in turn:turn.example.org:34x78): a port is a number from 1 to 65535']]);
+    expect(issues('stun://stun.example.org')).toEqual([[at, 'write stun:host:port, without "//" after the scheme']]);
+    expect(issues('stun:')).toEqual([[at, 'the URL names no host: stun:host:port']]);
+    expect(issues('stun:a b')).toEqual([[at, '"a b" is not a host name or an IP address']]);
+    expect(issues('turn:2001:db8::1:3478')).toEqual([[at, 'an IPv6 address goes in brackets: turn:[2001:db8::1]:3478']]);
+    expect(issues('stun:a.example.org?transport=tcp')).toEqual([
+      [at, 'a stun: URL takes no "?" part (only turn: and turns: take ?transport=udp or ?transport=tcp)'],
+    ]);
+    expect(issues('turn:a.example.org?transport=sctp')).toEqual([[at, 'the only "?" part a TURN URL takes is ?transport=udp or ?transport=tcp']]);
+    expect(issues('TURN:turn.example.org')).toEqual([[at, 'write the scheme in lower case: turn:']]);
+    expect(issues(`stun:${'a'.repeat(5000)}`)).toEqual([[at, 'an ICE server URL is at most 512 characters']]);
+    for (const good of [
+      'stun:192.0.2.1',
+      'stuns:stun.example.org:5349',
+      'turn:[2001:db8::1]:3478?transport=tcp',
+      'turns:turn.example.org:443?transport=TCP',
+      'stun:[::1]',
+    ]) {
+      expect(issues(good), good).toBeUndefined();
+    }
+  });
+
+  it('takes only URLs the engine takes too', () => {
+    const wrtc = createRequire(import.meta.url)('@roamhq/wrtc') as WebRtcEngine;
+    const urls = [
+      'stun:192.0.2.1',
+      'stuns:stun.example.org:5349',
+      'turn:[2001:db8::1]:3478?transport=tcp',
+      'turns:turn.example.org:443?transport=TCP',
+      'stun:[::1]',
+    ];
+    // Constructing a peer connection parses its servers and contacts none (nothing gathers yet).
+    const pc = new wrtc.RTCPeerConnection(createWebRtc({ iceServers: [{ urls, username: 'u', credential: 'c' }] }).configuration());
+    pc.close();
+    expect(() => new wrtc.RTCPeerConnection({ iceServers: [{ urls: 'TURN:turn.example.org', username: 'u', credential: 'c' }] })).toThrow(/parse/);
+  });
+
+  it('refuses unknown fields', () => {
     expect(WebRtcOptions.safeParse({ iceServers: [{ ...STUN, user: 'x' }] }).success).toBe(false);
+    expect(WebRtcOptions.safeParse({ stun: 'stun:a' }).success).toBe(false);
   });
 
   it('refuses an engine without the WebRTC constructors, naming the field', () => {

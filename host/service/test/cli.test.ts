@@ -66,7 +66,7 @@ function startCli(name: string): CliPeer {
 }
 
 describe('npm run peer', () => {
-  it('prints its peer id, connects to another CLI peer by pasting codes, carries messages, and quits with 0', async () => {
+  it('prints its peer id, connects to another CLI peer by pasting codes, prints the path, carries messages, and quits with 0', async () => {
     const alice = startCli('Alice');
     const bob = startCli('Bob');
     const [, aliceId] = await alice.line(/^peer Alice ([0-9a-z]{26})$/);
@@ -85,6 +85,10 @@ describe('npm run peer', () => {
 
     const [, aliceConnection] = await alice.line(/^connection (\S+) open Bob/);
     const [, bobConnection] = await bob.line(/^connection (\S+) open Alice/);
+    // The path each side's connection takes, from its selected ICE candidate pair: on loopback,
+    // both ends are host candidates.
+    await alice.line(new RegExp(`^path ${aliceConnection} direct \\(host ↔ host\\)$`));
+    await bob.line(new RegExp(`^path ${bobConnection} direct \\(host ↔ host\\)$`));
     bob.send(`send ${bobConnection} chat warming up`); // makes Bob listen on "chat" too
     alice.send(`send ${aliceConnection} chat hello from Alice`);
     await bob.line(/^message \S+ chat hello from Alice$/);

@@ -23,7 +23,7 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
 });
 
-async function start(options: Parameters<typeof spawnService>[0] = {}): Promise<SpawnedService> {
+async function start(options: Partial<Parameters<typeof spawnService>[0]> = {}): Promise<SpawnedService> {
   const service = await spawnService({ config: HOSTILE, ...options });
   running.push(service);
   return service;

@@ -45,6 +45,11 @@ export class Tracker {
     });
   }
 
+  /** The first connection (by arrival) that matches. */
+  anyConnection(predicate: (c: ConnectionSummary) => boolean): Promise<ConnectionSummary> {
+    return this.#until(() => [...this.connections.values()].find(predicate));
+  }
+
   /** The first attempt (by arrival) that matches. */
   anyAttempt(predicate: (a: AttemptSummary) => boolean): Promise<AttemptSummary> {
     return this.#until(() => [...this.attempts.values()].find(predicate));

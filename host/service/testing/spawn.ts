@@ -24,11 +24,14 @@ export interface SpawnedService<P extends ProtocolSpec = CoreProtocol> {
 }
 
 export type SpawnOptions = Partial<Omit<ServiceProcessOptions, 'log'>> & {
+  /** The plugins config, always a test's own: the app's plugins.config.ts lists a public STUN
+   * server, and no test sends anything outside this machine (tools/ice-guard.test.ts). */
+  config: string;
   /** Protocols of the config's plugins, for the client to check their answers too. */
   protocols?: readonly ProtocolSpec[];
 };
 
-export async function spawnService<P extends ProtocolSpec = CoreProtocol>(options: SpawnOptions = {}): Promise<SpawnedService<P>> {
+export async function spawnService<P extends ProtocolSpec = CoreProtocol>(options: SpawnOptions): Promise<SpawnedService<P>> {
   const dataDir = options.dataDir ?? tempDir('whatnext-service-');
   let stderr = '';
   const service = await startServiceProcess({

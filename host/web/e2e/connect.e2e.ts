@@ -172,4 +172,23 @@ describe('connecting two people with copy & paste', () => {
     await answer.getByText('Connected to Alice.').waitFor();
     expect(await answer.textContent()).not.toContain('Accepted automatically');
   });
+
+  it('refuses our own invite, and an invite from someone already connected, offering the open connection', async () => {
+    await a.page.getByRole('button', { name: 'Create invite' }).click();
+    const link = await copyFrom(a.page, a.page.locator('[data-attempt]').first().getByRole('button', { name: 'Copy invite link' }));
+
+    await a.page.getByLabel('Invite link or code').fill(link);
+    await a.page.getByRole('button', { name: 'Open', exact: true }).click();
+    await a.page.getByRole('alert').getByText('This is your own invite').waitFor();
+    await screenshot(a.page, 'connect-own-invite');
+
+    // Bob is still connected to Alice from the test before.
+    await b.page.getByLabel('Invite link or code').fill(link);
+    await b.page.getByRole('button', { name: 'Open', exact: true }).click();
+    await b.page.getByRole('alert').getByText('You are already connected to this person').waitFor();
+    expect(await b.page.getByRole('region', { name: 'Request from Alice' }).count()).toBe(0);
+    await screenshot(b.page, 'connect-already-connected');
+    await b.page.getByRole('button', { name: 'Show the open connection' }).click();
+    await b.page.getByRole('group', { name: 'Connection with Alice' }).getByText('Connected', { exact: true }).waitFor();
+  });
 });

@@ -161,4 +161,27 @@ describe('real WebRTC between two browser shells', () => {
     await a.page.getByRole('group', { name: 'Method Copy & paste' }).getByText('Default', { exact: true }).waitFor();
     expect(await invite(a.page)).toContain('via=manual');
   });
+
+  it('says so while the broker is down, instead of "Active", and is back once it returns', async () => {
+    await go(a.page, 'Settings');
+    const card = a.page.getByRole('region', { name: 'Plugin peerjs' });
+    await card.getByText('Active', { exact: true }).waitFor();
+
+    await broker.close();
+    await card.getByText('Unreachable', { exact: true }).waitFor();
+    await card
+      .getByRole('status')
+      .filter({ hasText: /PeerJS broker: Retrying since .*Lost the connection to the PeerJS broker/ })
+      .waitFor();
+    await screenshot(a.page, 'settings-broker-down');
+    await go(a.page, 'Connect');
+    await a.page.getByLabel('Signaling method').selectOption('peerjs');
+    await a.page.locator('[data-health="trouble"]').filter({ hasText: 'Unreachable — Retrying since' }).waitFor();
+
+    const back = await startBroker({ port: broker.port, host: '127.0.0.1' });
+    onCleanup(() => back.close());
+    await a.page.locator('[data-health="trouble"]').waitFor({ state: 'detached' });
+    await go(a.page, 'Settings');
+    await card.getByText('Active', { exact: true }).waitFor();
+  });
 });

@@ -25,7 +25,9 @@ export interface Shell {
 export interface ShellProcessOptions {
   name: string;
   dataDir: string;
-  config?: string;
+  /** The plugins config, always a test's own: the app's plugins.config.ts lists a public STUN
+   * server, and no test sends anything outside this machine (tools/ice-guard.test.ts). */
+  config: string;
   /** A renderer build to serve instead of dist/web. */
   distDir?: string;
   /** Extra environment for the shell and its service (a fixture config may read it). */
@@ -40,8 +42,7 @@ export interface ShellProcessOptions {
 
 /** Start a shell; if it exits before it is ready, rejects with what it wrote. */
 export async function startShellProcess(options: ShellProcessOptions): Promise<Shell> {
-  const args = ['--import', 'tsx', SERVER, '--port', '0', '--name', options.name, '--data-dir', options.dataDir];
-  if (options.config) args.push('--config', options.config);
+  const args = ['--import', 'tsx', SERVER, '--port', '0', '--name', options.name, '--data-dir', options.dataDir, '--config', options.config];
   if (options.distDir) args.push('--dist', options.distDir);
   if (options.approvalTimeoutMs) args.push('--approval-timeout-ms', String(options.approvalTimeoutMs));
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });

@@ -42,3 +42,21 @@ export function pathLabel(path: { kind: 'direct' | 'relayed'; relayProtocol?: st
     title: `Through a relay (TURN) server${path.relayProtocol ? ` over ${path.relayProtocol.toUpperCase()}` : ''}: it sees encrypted traffic only, and may be slower${ends}.`,
   };
 }
+
+/** How a signaling method's health reads on its badge (see `SignalingHealth`). */
+export function healthLabel(health: { state: 'connecting' | 'connected' | 'retrying' | 'error'; since: number; message?: string }): {
+  label: string;
+  tone: 'ok' | 'warn' | 'danger';
+  detail?: string;
+} {
+  switch (health.state) {
+    case 'connected':
+      return { label: 'Connected', tone: 'ok' };
+    case 'connecting':
+      return { label: 'Connecting…', tone: 'warn' };
+    case 'retrying':
+      return { label: 'Unreachable', tone: 'danger', detail: `Retrying since ${formatWhen(health.since)}${health.message ? `: ${health.message}` : '.'}` };
+    case 'error':
+      return { label: 'Stopped', tone: 'danger', ...(health.message ? { detail: health.message } : {}) };
+  }
+}

@@ -7,6 +7,14 @@ describe('problems in words', () => {
     expect(problem).toMatchObject({ title: 'This invite has expired', hint: 'Ask for a new invite.', detail: expect.stringContaining('ask Bob') });
   });
 
+  it('says a link is our own, or from a peer already connected (which the form offers to show)', () => {
+    expect(describeProblem({ code: 'link_invalid', reason: 'self', message: 'This invite is your own.' }).title).toBe('This is your own invite');
+    expect(describeProblem({ code: 'link_invalid', reason: 'already-connected', message: 'You are already connected to Bob.' })).toMatchObject({
+      title: 'You are already connected to this person',
+      reason: 'already-connected',
+    });
+  });
+
   it('names the stage a connection failed at', () => {
     expect(describeProblem({ code: 'transport_failed', stage: 'ice', message: 'ICE failed' }).title).toBe(
       'No network path between you was found (at finding a network path)',

@@ -13,6 +13,8 @@ export interface Problem {
   detail: string;
   /** What to try next. */
   hint?: string;
+  /** The finer cause, where the service gave one (`ErrorInfo.reason`). */
+  reason?: string;
 }
 
 /** The `ErrorInfo` inside anything a request rejected with (or a stand-in for a plain error). */
@@ -57,6 +59,8 @@ const LINK_REASONS: Record<string, [title: string, hint: string]> = {
   'wrong-invite': ['This reply answers a different invite', 'Paste the reply to this invite, or start a new invite.'],
   expired: ['This invite has expired', 'Ask for a new invite.'],
   replayed: ['You already answered this invite', 'Each invite works once: ask for a new one.'],
+  self: ['This is your own invite', 'Send it to the person you want to connect with; they open it in their WhatNext.'],
+  'already-connected': ['You are already connected to this person', 'The open connection is listed under Peers.'],
 };
 
 const STAGE_PROBLEMS: Record<string, [title: string, hint: string]> = {
@@ -131,7 +135,7 @@ const CODES: Record<string, (info: ErrorInfo) => Omit<Problem, 'code' | 'detail'
 export function describeProblem(info: ErrorInfo): Problem {
   const known = CODES[info.code]?.(info) ?? { title: 'Something went wrong', hint: 'Try again.' };
   const detail = info.message.charAt(0).toUpperCase() + info.message.slice(1);
-  return { code: info.code, detail, ...known };
+  return { code: info.code, detail, ...known, ...(info.reason ? { reason: info.reason } : {}) };
 }
 
 export function problemOf(error: unknown): Problem {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fieldErrorsFromMessage, initialValues, labelOf, planForm, readForm } from './schema-form';
+import { emptyRecord, fieldErrorsFromMessage, initialValues, labelOf, placeErrors, planForm, readForm } from './schema-form';
 
 const manual = {
   type: 'object',
@@ -9,7 +9,7 @@ const manual = {
     secure: { type: 'boolean', default: false },
     mode: { type: 'string', enum: ['fast', 'safe'] },
     servers: { type: 'array', items: { type: 'string', pattern: '^stun:' }, maxItems: 2 },
-    iceServers: { type: 'array', items: { type: 'object', properties: { urls: { type: 'string' } } } },
+    rules: { type: 'array', items: { type: 'object', properties: { port: { type: 'integer' } } } },
     engine: { description: 'injected in code' },
   },
   required: ['mode'],
@@ -25,7 +25,7 @@ describe('settings form from a JSON Schema', () => {
       ['secure', 'boolean'],
       ['mode', 'choice'],
       ['servers', 'list'],
-      ['iceServers', 'json'],
+      ['rules', 'json'],
     ]);
     expect(plan.hidden).toEqual(['engine']);
     expect(plan.fields.find((f) => f.key === 'mode')?.required).toBe(true);
@@ -45,7 +45,7 @@ describe('settings form from a JSON Schema', () => {
       inviteTtlMinutes: '15',
       secure: false,
       servers: 'stun:a\nstun:b',
-      iceServers: '',
+      rules: '',
     });
   });
 
@@ -57,10 +57,10 @@ describe('settings form from a JSON Schema', () => {
       secure: true,
       mode: 'safe',
       servers: 'stun:x\n\n',
-      iceServers: '[{"urls":"stun:y"}]',
+      rules: '[{"port":1}]',
     };
     expect(readForm(plan, values)).toEqual({
-      options: { transport: 'simple-peer', inviteTtlMinutes: 30, secure: true, mode: 'safe', servers: ['stun:x'], iceServers: [{ urls: 'stun:y' }] },
+      options: { transport: 'simple-peer', inviteTtlMinutes: 30, secure: true, mode: 'safe', servers: ['stun:x'], rules: [{ port: 1 }] },
       errors: {},
     });
   });
@@ -68,12 +68,12 @@ describe('settings form from a JSON Schema', () => {
   it('says what is wrong with each field, in words', () => {
     const plan = planForm(manual);
     const base = initialValues(plan, {});
-    const { errors } = readForm(plan, { ...base, inviteTtlMinutes: '0', mode: '', servers: 'turn:x', iceServers: '{oops', transport: '' });
+    const { errors } = readForm(plan, { ...base, inviteTtlMinutes: '0', mode: '', servers: 'turn:x', rules: '{oops', transport: '' });
     expect(errors).toEqual({
       inviteTtlMinutes: 'Must be at least 1.',
       mode: 'Required.',
       servers: '"turn:x": This is not in the expected format.',
-      iceServers: 'This is not valid JSON.',
+      rules: 'This is not valid JSON.',
     });
     expect(readForm(plan, { ...base, mode: 'fast', inviteTtlMinutes: '1.5' }).errors).toEqual({ inviteTtlMinutes: 'Enter a whole number.' });
   });
@@ -90,6 +90,131 @@ describe('settings form from a JSON Schema', () => {
     expect(fieldErrorsFromMessage(message)).toEqual({
       fields: { inviteTtlMinutes: 'Too small: expected number to be >=1.', iceServers: 'Invalid input.' },
       general: ['Unrecognized key: "x".'],
+      paths: { inviteTtlMinutes: 'Too small: expected number to be >=1.', 'iceServers.0.urls': 'Invalid input.' },
+    });
+  });
+});
+
+/** The webrtc plugin's options as plugins.list gives them (z.toJSONSchema of its zod schema). */
+const webrtcSchema = {
+  type: 'object',
+  properties: {
+    iceServers: {
+      default: [],
+      title: 'ICE servers',
+      description: 'STUN servers tell you your public address; TURN servers relay a connection when no direct path exists.',
+      maxItems: 16,
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          urls: {
+            anyOf: [
+              { type: 'string', maxLength: 512 },
+              { minItems: 1, maxItems: 16, type: 'array', items: { type: 'string', maxLength: 512 } },
+            ],
+            title: 'URL(s)',
+            description: 'One or more, separated by spaces.',
+            examples: ['stun:stun.example.org:3478'],
+          },
+          username: { title: 'Username', type: 'string', maxLength: 512 },
+          credential: { title: 'Credential', format: 'password', type: 'string', maxLength: 512 },
+        },
+        required: ['urls'],
+        additionalProperties: false,
+        title: 'Server',
+      },
+    },
+    engine: { description: 'The Node WebRTC engine.' },
+  },
+  additionalProperties: false,
+};
+
+describe('a list of entries (the ICE servers), not JSON', () => {
+  const plan = planForm(webrtcSchema);
+  const field = plan.fields[0]!;
+
+  it('plans an entry of inputs per server: URL(s) as words, the credential unseen', () => {
+    expect(plan.fields.map((f) => [f.key, f.kind, f.label])).toEqual([['iceServers', 'records', 'ICE servers']]);
+    expect(plan.hidden).toEqual(['engine']);
+    expect(field.record).toEqual({
+      label: 'Server',
+      fields: [
+        {
+          key: 'urls',
+          label: 'URL(s)',
+          description: 'One or more, separated by spaces.',
+          kind: 'words',
+          required: true,
+          placeholder: 'stun:stun.example.org:3478',
+        },
+        { key: 'username', label: 'Username', kind: 'text', required: false },
+        { key: 'credential', label: 'Credential', kind: 'password', required: false },
+      ],
+    });
+    // An entry with anything but text stays JSON.
+    expect(
+      planForm({ type: 'object', properties: { x: { type: 'array', items: { type: 'object', properties: { n: { type: 'number' } } } } } }).fields[0]!.kind,
+    ).toBe('json');
+  });
+
+  it('shows the current servers, a list of URLs as one line', () => {
+    const servers = [{ urls: 'stun:a.example.org' }, { urls: ['turn:b.example.org', 'turns:b.example.org:5349'], username: 'u', credential: 'p' }];
+    expect(initialValues(plan, { iceServers: servers })).toEqual({
+      iceServers: [
+        { urls: 'stun:a.example.org', username: '', credential: '' },
+        { urls: 'turn:b.example.org turns:b.example.org:5349', username: 'u', credential: 'p' },
+      ],
+    });
+    expect(initialValues(plan, undefined)).toEqual({ iceServers: [] });
+  });
+
+  it('sends what was typed: blank entries and blank optional fields left out, several URLs as a list; checks are the plugin schema’s', () => {
+    const values = {
+      iceServers: [
+        { urls: ' stun:a.example.org ', username: '', credential: '' },
+        emptyRecord(field),
+        { urls: 'turn:b.example.org  turns:b.example.org:5349', username: 'u', credential: ' p ' },
+        { urls: '', username: 'only', credential: '' },
+      ],
+    };
+    expect(readForm(plan, values)).toEqual({
+      options: {
+        iceServers: [
+          { urls: 'stun:a.example.org' },
+          { urls: ['turn:b.example.org', 'turns:b.example.org:5349'], username: 'u', credential: ' p ' },
+          { urls: '', username: 'only' },
+        ],
+      },
+      errors: {},
+    });
+    expect(readForm(plan, { iceServers: [] }).options).toEqual({ iceServers: [] });
+  });
+
+  it("puts the service's errors at the input of the entry they name, counting only the entries sent", () => {
+    const values = {
+      iceServers: [
+        { urls: 'stun:a.example.org', username: '', credential: '' },
+        emptyRecord(field), // not sent: the service's [1] is row 2
+        { urls: 'turn:b.example.org TURN:c', username: '', credential: '' },
+      ],
+    };
+    const message = [
+      '[plugin webrtc] has invalid options:',
+      '✖ a TURN server needs a username',
+      '  → at iceServers[1].username',
+      '✖ a TURN server needs a credential',
+      '  → at iceServers[1].credential',
+      '✖ write the scheme in lower case: turn:',
+      '  → at iceServers[1].urls[1]',
+      '✖ Too big: expected array to have <=16 items',
+      '  → at iceServers',
+    ].join('\n');
+    expect(placeErrors(plan, values, fieldErrorsFromMessage(message))).toEqual({
+      'iceServers.2.username': 'A TURN server needs a username.',
+      'iceServers.2.credential': 'A TURN server needs a credential.',
+      'iceServers.2.urls': 'Write the scheme in lower case: turn:.',
+      iceServers: 'Too big: expected array to have <=16 items.',
     });
   });
 });

@@ -26,9 +26,23 @@ export interface JsonSchema {
   format?: string;
   minItems?: number;
   maxItems?: number;
+  examples?: unknown[];
 }
 
-export type FieldKind = 'text' | 'integer' | 'number' | 'boolean' | 'choice' | 'list' | 'json';
+/** `records`: a short list of objects of text fields (ICE servers: URL(s), username, credential),
+ * each entry a row of inputs, added and removed one at a time; never raw JSON. */
+export type FieldKind = 'text' | 'integer' | 'number' | 'boolean' | 'choice' | 'list' | 'json' | 'records';
+
+/** A field of one entry of a `records` field: `words` is a string or a list of strings (typed
+ * as one line, separated by spaces); `password` a string typed unseen. */
+export interface RecordField {
+  key: string;
+  label: string;
+  description?: string;
+  kind: 'text' | 'password' | 'words';
+  required: boolean;
+  placeholder?: string;
+}
 
 export interface FormField {
   key: string;
@@ -38,10 +52,15 @@ export interface FormField {
   required: boolean;
   schema: JsonSchema;
   choices?: string[];
+  /** For `records`: the fields of each entry, and what an entry is called ("Server"). */
+  record?: { label: string; fields: RecordField[] };
 }
 
-/** What the inputs hold: text for everything but checkboxes. */
-export type FormValues = Record<string, string | boolean>;
+/** One entry of a `records` field, as its inputs hold it. */
+export type RecordValues = Record<string, string>;
+/** What the inputs hold: text for everything but checkboxes and `records` (a row per entry). */
+export type FormValue = string | boolean | RecordValues[];
+export type FormValues = Record<string, FormValue>;
 
 export interface FormPlan {
   fields: FormField[];
@@ -67,6 +86,7 @@ export function planForm(schema: Record<string, unknown> | undefined): FormPlan 
       required: root.required?.includes(key) ?? false,
       schema: property,
       ...(kind === 'choice' ? { choices: (property.enum ?? []).map(String) } : {}),
+      ...(kind === 'records' ? { record: recordPlan(property.items!) } : {}),
     });
   }
   return { fields, hidden };
@@ -84,7 +104,38 @@ function kindOf(schema: JsonSchema): FieldKind | undefined {
   if (type === 'number') return 'number';
   if (type === 'boolean') return 'boolean';
   if (type === 'array' && schema.items && typeOf(schema.items) === 'string' && !schema.items.enum) return 'list';
+  if (type === 'array' && schema.items && recordPlan(schema.items)) return 'records';
   if (type === 'array' || type === 'object' || schema.anyOf || schema.oneOf) return 'json';
+  return undefined;
+}
+
+/** The inputs of an entry of a list of objects, if every property is text (or a list of text):
+ * anything else stays JSON. */
+function recordPlan(items: JsonSchema): { label: string; fields: RecordField[] } | undefined {
+  if (typeOf(items) !== 'object' || !items.properties) return undefined;
+  const fields: RecordField[] = [];
+  for (const [key, property] of Object.entries(items.properties)) {
+    const kind = recordKindOf(property);
+    if (!kind) return undefined;
+    const example = property.examples?.find((value) => typeof value === 'string');
+    fields.push({
+      key,
+      label: property.title ?? labelOf(key),
+      ...(property.description ? { description: property.description } : {}),
+      kind,
+      required: items.required?.includes(key) ?? false,
+      ...(typeof example === 'string' ? { placeholder: example } : {}),
+    });
+  }
+  return fields.length ? { label: items.title ?? 'Entry', fields } : undefined;
+}
+
+function recordKindOf(schema: JsonSchema): RecordField['kind'] | undefined {
+  const isText = (s: JsonSchema) => typeOf(s) === 'string' && !s.enum;
+  const isTextList = (s: JsonSchema) => typeOf(s) === 'array' && !!s.items && isText(s.items);
+  if (isText(schema)) return schema.format === 'password' ? 'password' : 'text';
+  const options = schema.anyOf ?? schema.oneOf;
+  if (isTextList(schema) || (options?.length && options.every((o) => isText(o) || isTextList(o)))) return 'words';
   return undefined;
 }
 
@@ -108,11 +159,49 @@ export function initialValues(plan: FormPlan, options: Record<string, unknown> |
   for (const field of plan.fields) {
     const value = options?.[field.key] ?? field.schema.default;
     if (field.kind === 'boolean') values[field.key] = value === true;
+    else if (field.kind === 'records') values[field.key] = Array.isArray(value) ? value.map((entry) => recordValues(field, entry)) : [];
     else if (field.kind === 'list') values[field.key] = Array.isArray(value) ? value.map(String).join('\n') : '';
     else if (field.kind === 'json') values[field.key] = value === undefined ? '' : JSON.stringify(value, null, 2);
     else values[field.key] = value === undefined || value === null ? '' : String(value);
   }
   return values;
+}
+
+function recordValues(field: FormField, entry: unknown): RecordValues {
+  const values: RecordValues = {};
+  for (const sub of field.record!.fields) {
+    const value = (entry as Record<string, unknown> | null)?.[sub.key];
+    values[sub.key] = Array.isArray(value) ? value.map(String).join(' ') : value === undefined || value === null ? '' : String(value);
+  }
+  return values;
+}
+
+/** An empty entry, as "Add" makes it. */
+export function emptyRecord(field: FormField): RecordValues {
+  return Object.fromEntries(field.record!.fields.map((sub) => [sub.key, '']));
+}
+
+/** The entries to send: blank ones dropped, blank optional fields left out, `words` one string
+ * or a list. Not checked here: the plugin's own schema checks them, with its own messages, and
+ * they come back beside the inputs they name (`placeErrors`). */
+function readRecords(field: FormField, entries: RecordValues[]): Record<string, unknown>[] {
+  const read: Record<string, unknown>[] = [];
+  for (const entry of entries) {
+    if (field.record!.fields.every((sub) => (entry[sub.key] ?? '').trim() === '')) continue;
+    const options: Record<string, unknown> = {};
+    for (const sub of field.record!.fields) {
+      const raw = entry[sub.key] ?? '';
+      // A credential is taken as typed; elsewhere spaces around are a slip.
+      const text = sub.kind === 'password' ? raw : raw.trim();
+      if (text === '' && !sub.required) continue;
+      if (sub.kind === 'words') {
+        const words = text.split(/\s+/).filter(Boolean);
+        options[sub.key] = words.length === 1 ? words[0] : words.length === 0 ? '' : words;
+      } else options[sub.key] = text;
+    }
+    read.push(options);
+  }
+  return read;
 }
 
 export interface FormResult {
@@ -129,6 +218,10 @@ export function readForm(plan: FormPlan, values: FormValues): FormResult {
     const raw = values[field.key];
     if (field.kind === 'boolean') {
       options[field.key] = raw === true;
+      continue;
+    }
+    if (field.kind === 'records') {
+      options[field.key] = readRecords(field, Array.isArray(raw) ? raw : []);
       continue;
     }
     const text = typeof raw === 'string' ? raw.trim() : '';
@@ -213,15 +306,20 @@ function checkString(schema: JsonSchema, value: string): { error: string } | und
  *   ✖ Too small: expected number to be >=1
  *     → at inviteTtlMinutes
  */
-export function fieldErrorsFromMessage(message: string): { fields: Record<string, string>; general: string[] } {
+export function fieldErrorsFromMessage(message: string): { fields: Record<string, string>; general: string[]; paths: Record<string, string> } {
   const fields: Record<string, string> = {};
   const general: string[] = [];
+  /** By the whole path, dotted: `iceServers[1].urls[0]` → `iceServers.1.urls.0`. */
+  const paths: Record<string, string> = {};
   let current: string | undefined;
+  const add = (to: Record<string, string>, key: string, text: string) => (to[key] = to[key] ? `${to[key]} ${text}` : text);
   const flush = (path: string | undefined) => {
     if (current === undefined) return;
     const key = path?.split(/[.[]/)[0];
-    if (key) fields[key] = fields[key] ? `${fields[key]} ${current}` : current;
-    else general.push(current);
+    if (key) {
+      add(fields, key, current);
+      add(paths, path!.replace(/\[(\d+)\]/g, '.$1').replace(/^\./, ''), current);
+    } else general.push(current);
     current = undefined;
   };
   for (const line of message.split('\n')) {
@@ -233,7 +331,39 @@ export function fieldErrorsFromMessage(message: string): { fields: Record<string
     } else if (at) flush(at[1]);
   }
   flush(undefined);
-  return { fields, general };
+  return { fields, general, paths };
+}
+
+/**
+ * The service's errors where the form shows them: by field key, and for a `records` field by
+ * `key.index.field` (its entry's input; an error about a list in an entry, `urls[1]`, goes to
+ * the entry's `urls`). An index counts the entries sent, so `sent` maps it back to the rows
+ * (blank rows were not sent).
+ */
+export function placeErrors(plan: FormPlan, values: FormValues, parsed: ReturnType<typeof fieldErrorsFromMessage>): Record<string, string> {
+  const errors: Record<string, string> = {};
+  const add = (key: string, text: string) => (errors[key] = errors[key] ? `${errors[key]} ${text}` : text);
+  const records = new Map(plan.fields.filter((field) => field.kind === 'records').map((field) => [field.key, field]));
+  for (const [path, text] of Object.entries(parsed.paths)) {
+    const [key, index, sub] = path.split('.');
+    const field = records.get(key!);
+    if (!field) {
+      add(key!, text);
+      continue;
+    }
+    const rows = sentRows(field, values[field.key]);
+    const row = index === undefined ? undefined : rows[Number(index)];
+    if (row !== undefined && sub && field.record!.fields.some((f) => f.key === sub)) add(`${key}.${row}.${sub}`, text);
+    else if (row !== undefined) add(`${key}.${row}`, text);
+    else add(key!, text);
+  }
+  return errors;
+}
+
+/** The rows of a `records` field that were sent, in order (blank rows are not). */
+function sentRows(field: FormField, value: FormValue | undefined): number[] {
+  const entries = Array.isArray(value) ? value : [];
+  return entries.flatMap((entry, row) => (field.record!.fields.every((sub) => (entry[sub.key] ?? '').trim() === '') ? [] : [row]));
 }
 
 function sentence(text: string): string {

@@ -20,8 +20,8 @@ export const usePeersStore = defineStore('peers', () => {
   function upsert(connection: ConnectionSummary): void {
     const before = byId.value[connection.id]?.state;
     byId.value = { ...byId.value, [connection.id]: connection };
-    // A peer is remembered once its connection opens: refresh the list then.
-    if (before !== connection.state && connection.state === 'open') void loadKnown();
+    // A peer is remembered once its connection opens, and seen last when it ends: refresh then.
+    if (before !== connection.state && (connection.state === 'open' || connection.state === 'closed')) void loadKnown();
     keepStatsFresh();
   }
 
@@ -63,6 +63,13 @@ export const usePeersStore = defineStore('peers', () => {
     listen: () => subscribe('connection.updated', upsert),
     async disconnect(connectionId: string) {
       await call('connections.close', { connectionId, reason: 'closed by the user' });
+    },
+    async reconnect(peerId: string) {
+      await call('peers.reconnect', { peerId });
+    },
+    async setAutoConnect(peerId: string, autoConnect: boolean) {
+      const updated = await call('peers.update', { peerId, autoConnect });
+      known.value = known.value.map((p) => (p.id === peerId ? updated : p));
     },
     async forget(peerId: string) {
       await call('peers.forget', { peerId });

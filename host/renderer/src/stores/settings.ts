@@ -28,6 +28,9 @@ export const useSettingsStore = defineStore('settings', () => {
     listen() {
       const stops = [
         subscribe('settings.changed', (next) => (settings.value = next)),
+        subscribe('signaling.health', ({ method, health }) => {
+          methods.value = methods.value.map((m) => (m.name === method ? { ...m, health } : m));
+        }),
         subscribe('plugins.changed', (next) => {
           plugins.value = next;
           void loadMethods().catch(() => undefined);
