@@ -4,7 +4,7 @@
  * with least privilege (permissions.ts). Used by the browser shell, the CLI peer, the tests and
  * the benchmarks alike.
  */
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import type { Port } from '../../core/protocol/port';
 import { NODE_MODULES, serviceBundle } from './bundle';
@@ -53,6 +53,13 @@ export interface ServiceProcessOptions {
   env?: NodeJS.ProcessEnv;
   /** Where the service's log output goes (default: this process's stderr). */
   log?: (chunk: string) => void;
+  /**
+   * Starts the process (default: `child_process.fork`). Given `node` and its whole argument list
+   * (the flags, the bundle and the service's arguments) and the environment, it must start them
+   * with an IPC channel in 'advanced' serialization and stderr piped. Tests use it to run the
+   * service inside a network namespace of the lab (host/service/testing/lab.ts).
+   */
+  spawn?: (command: string, args: readonly string[], env: NodeJS.ProcessEnv) => ChildProcess;
 }
 
 export interface ServiceProcess {
@@ -75,13 +82,16 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
   if (options.approvalTimeoutMs) args.push('--approval-timeout-ms', String(options.approvalTimeoutMs));
   const log = options.log ?? ((chunk: string) => void process.stderr.write(chunk));
   const launch = await serviceLaunch(options);
-  const child = fork(launch.entry, args, {
-    execArgv: launch.execArgv,
-    // Bytes (app messages) cross as Uint8Array.
-    serialization: 'advanced',
-    stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
-    env: { ...process.env, ...options.env },
-  });
+  const env = { ...process.env, ...options.env };
+  const child = options.spawn
+    ? options.spawn(process.execPath, [...launch.execArgv, launch.entry, ...args], env)
+    : fork(launch.entry, args, {
+        execArgv: launch.execArgv,
+        // Bytes (app messages) cross as Uint8Array.
+        serialization: 'advanced',
+        stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+        env,
+      });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );

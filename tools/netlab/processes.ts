@@ -22,6 +22,11 @@ export interface LabProcessOptions {
   env?: Record<string, string>;
   /** Called with each chunk of the child's stdout and stderr (a log line watcher). */
   onOutput?(text: string): void;
+  /** Open Node's IPC channel as fd 3 (a node child picks it up as if forked). */
+  ipc?: boolean;
+  /** How IPC messages are encoded: 'json' (the default) or 'advanced' (structured clone, so
+   * bytes cross as Uint8Array: what the service's port expects). */
+  serialization?: 'json' | 'advanced';
 }
 
 export interface Exit {
@@ -33,16 +38,18 @@ export class LabProcess {
   readonly child: ChildProcess;
   readonly exited: Promise<Exit>;
   #output = '';
+  #listeners = new Set<() => void>();
 
   constructor(
     readonly name: string,
     namespace: string,
     command: string,
     args: readonly string[],
-    options: LabProcessOptions & { ipc?: boolean } = {},
+    options: LabProcessOptions = {},
   ) {
     this.child = spawn('ip', ['netns', 'exec', namespace, command, ...args], {
       stdio: ['ignore', 'pipe', 'pipe', ...(options.ipc ? (['ipc'] as const) : [])],
+      ...(options.serialization ? { serialization: options.serialization } : {}),
       detached: true,
       env: { ...process.env, ...options.env },
     });
@@ -50,6 +57,7 @@ export class LabProcess {
       const text = chunk.toString('utf8');
       this.#output = (this.#output + text).slice(-OUTPUT_TAIL);
       options.onOutput?.(text);
+      for (const listener of [...this.#listeners]) listener();
     };
     this.child.stdout?.on('data', collect);
     this.child.stderr?.on('data', collect);
@@ -74,6 +82,30 @@ export class LabProcess {
   /** The last few kilobytes the process printed (stdout and stderr interleaved). */
   get output(): string {
     return this.#output;
+  }
+
+  /** Resolves once the process printed `text` (since it started, as far as the kept tail
+   * goes); fails if it exits first or prints no such thing within `timeoutMs`. */
+  async printed(text: string, timeoutMs: number): Promise<void> {
+    let check = () => {};
+    const seen = new Promise<void>((resolve, reject) => {
+      check = () => {
+        if (this.#output.includes(text)) resolve();
+        else if (!this.running) reject(new LabError(`netlab: ${this.name} exited before printing "${text}"; its output:\n${this.#output}`));
+      };
+      this.#listeners.add(check);
+      void this.exited.then(check);
+      check();
+    });
+    try {
+      await withTimeout(
+        seen,
+        timeoutMs,
+        () => new LabError(`netlab: ${this.name} did not print "${text}" within ${timeoutMs} ms; its output:\n${this.#output}`),
+      );
+    } finally {
+      this.#listeners.delete(check);
+    }
   }
 
   /** Waits up to `ms` for the process to exit by itself, then kills it. */
