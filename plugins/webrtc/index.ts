@@ -71,6 +71,7 @@ export {
   CHANNEL_BUFFER_LIMIT,
   DRAIN_POLL_MS,
   STATE_POLL_MS,
+  ICE_CHECK_LIMIT_MS,
   PATH_POLL_MS,
 } from './pipe';
 export type { WebRtcEngine, WebRtcService, ChannelLike, DataChannelPipeOptions, DataChannelPipeState } from './service';

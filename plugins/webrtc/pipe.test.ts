@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TransportError, type ConnectionStage, type PipeSink } from '../../core';
-import { CHANNEL_BUFFER_LIMIT, DRAIN_POLL_MS, DataChannelPipe, PATH_POLL_MS, STATE_POLL_MS, WEBRTC_ANSWERER_READY } from './pipe';
+import { CHANNEL_BUFFER_LIMIT, DRAIN_POLL_MS, DataChannelPipe, PATH_POLL_MS, ICE_CHECK_LIMIT_MS, STATE_POLL_MS, WEBRTC_ANSWERER_READY } from './pipe';
 import type { ChannelLike, DataChannelPipeOptions } from './service';
 
 class FakeChannel implements ChannelLike {
@@ -392,6 +392,24 @@ describe('DataChannelPipe: following ICE', () => {
     expect(failures.map((error) => [error.stage, error.message])).toEqual([
       ['ice', expect.stringMatching(/^test: ice failed: no network path to the remote was found, and no STUN or TURN server is configured/)],
     ]);
+  });
+
+  it('fails at ice with the explanation when ICE checks for ICE_CHECK_LIMIT_MS and never says it failed (as libwebrtc now and then does)', () => {
+    const pc = new FakePeerConnection([{ urls: 'stun:stun.example.org' }]);
+    const { pipe, failures } = dialing();
+    pipe.follow(pc.pc);
+    pc.candidate('srflx');
+    pc.set('checking', 'connecting');
+    // No limit while the remote's description is still on its way (a person carries it).
+    vi.advanceTimersByTime(2 * ICE_CHECK_LIMIT_MS);
+    expect(failures).toEqual([]);
+    Object.assign(pc, { remoteDescription: { type: 'answer', sdp: '' } });
+    vi.advanceTimersByTime(ICE_CHECK_LIMIT_MS - STATE_POLL_MS);
+    expect(failures).toEqual([]);
+    // The clock started at the first read of the states after the description came.
+    vi.advanceTimersByTime(2 * STATE_POLL_MS);
+    expect(failures.map((error) => [error.stage, error.message])).toEqual([['ice', expect.stringContaining('a relay (TURN) server is needed')]]);
+    expect(vi.getTimerCount()).toBe(0);
   });
 
   it("explains with the peer connection's own servers, the candidates it gathered and the engine's errors", () => {

@@ -62,6 +62,11 @@ export const CHANNEL_BUFFER_LIMIT = 8 * 1024 * 1024;
 export const DRAIN_POLL_MS = 4;
 /** Period of the re-read of the peer connection's states while opening. */
 export const STATE_POLL_MS = 250;
+/** How long ICE may check without connecting, once both descriptions are set, before the dial
+ * fails at 'ice'. libwebrtc gives
+ * up after about 15 s, but now and then never says so on one side (seen in the network lab with
+ * STUN only): this bounds it. */
+export const ICE_CHECK_LIMIT_MS = 20_000;
 /** Period of the re-read of the selected candidate pair once open. */
 export const PATH_POLL_MS = 1000;
 /** Candidate errors kept per dial (an engine reports one per interface and server). */
@@ -98,6 +103,8 @@ export class DataChannelPipe implements DataChannelPipeContract {
   #pc: RTCPeerConnection | undefined;
   #unfollow: (() => void)[] = [];
   #statePoll: ReturnType<typeof setInterval> | undefined;
+  /** When ICE started checking (while opening). */
+  #checkingSince: number | undefined;
   /** Kinds of candidates this side gathered, and the engine's candidate errors: what explains a
    * failure to find a path. */
   readonly #gathered = new Set<string>();
@@ -262,8 +269,12 @@ export class DataChannelPipe implements DataChannelPipeContract {
     if (this.#state !== 'opening') return this.#stopStatePoll();
     if (ice === 'connected' || ice === 'completed' || connection === 'connected') this.advance('channel');
     else if (ice === 'checking' || connection === 'connecting') this.advance('ice');
+    // From when both descriptions are set: an inviter's ICE may answer the remote's early checks
+    // while a person still carries the reply code back, and that wait has no limit here.
+    if (this.stage === 'ice' && pc.remoteDescription) this.#checkingSince ??= Date.now();
     // A failed connection once ICE connected is the secure channel's failure: the plugin's to say.
-    if (ice === 'failed' || (connection === 'failed' && this.stage !== 'channel')) this.options.failed(this.noPath());
+    if (ice === 'failed' || (connection === 'failed' && this.stage !== 'channel')) return this.options.failed(this.noPath());
+    if (this.#checkingSince !== undefined && this.stage === 'ice' && Date.now() - this.#checkingSince >= ICE_CHECK_LIMIT_MS) this.options.failed(this.noPath());
   }
 
   /** Once open: the path now, and every `PATH_POLL_MS` until the end. */
