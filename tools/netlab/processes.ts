@@ -98,7 +98,11 @@ export class LabProcess {
       check();
     });
     try {
-      await withTimeout(seen, timeoutMs, () => new LabError(`netlab: ${this.name} did not print "${text}" within ${timeoutMs} ms; its output:\n${this.#output}`));
+      await withTimeout(
+        seen,
+        timeoutMs,
+        () => new LabError(`netlab: ${this.name} did not print "${text}" within ${timeoutMs} ms; its output:\n${this.#output}`),
+      );
     } finally {
       this.#listeners.delete(check);
     }

@@ -76,7 +76,12 @@ export interface LabServiceOptions extends Omit<SpawnOptions, 'spawn' | 'dataDir
 }
 
 /** A real service process named `name` on `host`, its data folder in the lab's. */
-export async function startLabService<P extends ProtocolSpec>(lab: Lab, host: LabHost, name: string, options: LabServiceOptions = {}): Promise<SpawnedService<P>> {
+export async function startLabService<P extends ProtocolSpec>(
+  lab: Lab,
+  host: LabHost,
+  name: string,
+  options: LabServiceOptions = {},
+): Promise<SpawnedService<P>> {
   const env: Record<string, string> = {
     WHATNEXT_TEST_ICE_SERVERS: JSON.stringify(options.iceServers ?? []),
     ...(options.broker && { WHATNEXT_TEST_BROKER_HOST: options.broker.host, WHATNEXT_TEST_BROKER_PORT: String(options.broker.port) }),
