@@ -1,10 +1,10 @@
 /**
  * Back-to-back connection attempts across the network lab (run as root):
  *
- *   npx tsx bench/lab-attempts.ts [--runs 20] [--kind ours|raw] [--cases cone-cone,symmetric-symmetric,udp-blocked-udp-blocked] [--stun-only]
+ *   npx tsx bench/lab-attempts.ts [--runs 20] [--kind ours|raw] [--cases cone-cone,symmetric-symmetric,udp-blocked-udp-blocked] [--stun-only | --turn udp,tcp]
  *
  * Two peers (bench/lab-peer.ts) on two lab hosts behind routers of the case's kinds, with the
- * lab's coturn (STUN + TURN over UDP, TCP and TLS; `--stun-only`: STUN alone) connect with the
+ * lab's coturn (STUN + TURN over UDP, TCP and TLS; `--turn`: only those TURN transports; `--stun-only`: STUN alone) connect with the
  * manual flow (ours) or raw simple-peer without trickle, close, and go again at once, `--runs`
  * times per case, in the same two processes. Prints one line per attempt (outcome, time, the
  * candidate types each code carried, the path at open and a second later) and a count per case.
@@ -24,6 +24,7 @@ const { values } = parseArgs({
     kind: { type: 'string', default: 'ours' },
     cases: { type: 'string', default: 'cone-cone,symmetric-symmetric,udp-blocked-udp-blocked' },
     'stun-only': { type: 'boolean', default: false },
+    turn: { type: 'string', default: 'udp,tcp,tls' },
     'gather-timeout': { type: 'string' },
     'pause-ms': { type: 'string', default: '0' },
     pairs: { type: 'boolean', default: false },
@@ -51,7 +52,7 @@ const WAIT_MS = 40_000;
 const lab = await createLab();
 try {
   const turn = await startCoturn(lab, { auth: { mode: 'long-term', ...LAB_TURN_USER } });
-  const iceServers = labIceServers(turn, values['stun-only'] ? [] : ['udp', 'tcp', 'tls']);
+  const iceServers = labIceServers(turn, values['stun-only'] ? [] : (values.turn.split(',') as ('udp' | 'tcp' | 'tls')[]));
   const summary: string[] = [];
   let n = 0;
   for (const [x, y] of cases) {

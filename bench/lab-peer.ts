@@ -38,7 +38,8 @@ export type LabPeerCommand =
   /** The selected candidate pair now (the engine's view, read again); `pairs`: every pair's
    * check counts too (diagnostics). */
   | { type: 'path'; pairs?: boolean }
-  /** Receiver: count `bytes` arriving on the connection, then say so. */
+  /** Receiver: count `bytes` arriving on the connection, then say so (and say at once that it
+   * listens, so the parent starts the sender only then). */
   | { type: 'expect'; bytes: number }
   /** Sender: send `bytes` in messages of `chunk` bytes, with the library's backpressure. */
   | { type: 'send'; bytes: number; chunk: number }
@@ -57,6 +58,7 @@ export type LabPeerReply =
   | { type: 'end'; opened: true; at: number; path?: ConnectionPath }
   | { type: 'end'; opened: false; at: number; stage?: string; message: string }
   | { type: 'path'; path?: ConnectionPath; pairs?: string[] }
+  | { type: 'expecting' }
   | { type: 'received'; at: number }
   | { type: 'sent'; started: number }
   | { type: 'usage'; cpuMs: number; rssMb: number }
@@ -274,7 +276,8 @@ async function handle(command: LabPeerCommand): Promise<void> {
       return reply({ type: 'path', ...(path && { path }), ...(pairs && { pairs }) });
     }
     case 'expect':
-      return side.expect(command.bytes);
+      side.expect(command.bytes);
+      return reply({ type: 'expecting' });
     case 'send':
       return side.send(command.bytes, command.chunk);
     case 'usage': {

@@ -21,7 +21,7 @@ import { labSupport } from '../tools/netlab/support';
 import { LAB_TURN_USER, labIceServers } from '../host/service/testing/lab';
 import { BULK_BYTES, OUR_MESSAGE, RAW_CHUNK, TRANSFERS, megabytesPerSecond } from './bulk';
 import type { Kind } from './lab-peer';
-import { attemptOnce, closeLabPair, labPaths, sleep, startLabPair, stopLabPair, type LabPair } from './lab-pair';
+import { attemptOnce, closeLabPair, labPaths, pathLabel, sleep, startLabPair, stopLabPair, type LabPair } from './lab-pair';
 import { alternated, measurement, percentile, type Measurement } from './stats';
 
 interface LabCase {
@@ -54,17 +54,23 @@ const WARM_BYTES = 1024 * 1024;
  * busier than usual must not stretch the bench without end. */
 const BUDGET_MS = 8 * 60_000;
 
+/** What each side is, printed with the rows: each side's own timers and flow control explain
+ * most of the differences. */
 const SIDES = {
-  ours: 'manual + webrtc + simple-peer plugins (one complete signal, simple-peer trickling inside), core messages',
-  raw: 'simple-peer alone, trickle: false and its defaults, as its README shows, stream writes',
+  ours: 'manual + webrtc + simple-peer plugins: one signal a side, sent when gathering completes or after gatherTimeoutMs (1 s), simple-peer trickling inside; 256 KiB core messages with core backpressure',
+  raw: 'simple-peer alone, trickle: false, its defaults: one signal a side, sent when gathering completes or after its iceCompleteTimeout (5 s); 64 KiB writes, which on @roamhq/wrtc (no bufferedamountlow) wait by polling bufferedAmount every 150 ms once above 64 KiB',
 } as const;
 
-export async function labBenchmarks(log: (m: Measurement) => void, note: (line: string) => void): Promise<void> {
+/** `only`: the cases whose routers' names contain it (`npm run bench lab symmetric`). */
+export async function labBenchmarks(log: (m: Measurement) => void, note: (line: string) => void, only?: string): Promise<void> {
   const support = labSupport();
   if (!support.ok) return note(`lab rows: not run, cannot build the network lab here: ${support.reason}`);
   const began = performance.now();
-  const lab = await createLab();
+  // A lab that fails to build or to go away costs the lab rows, never the rows already measured.
+  const firstLine = (error: unknown) => (error instanceof Error ? error.message : String(error)).split('\n')[0];
+  let lab: Lab | undefined;
   try {
+    lab = await createLab();
     const turn = await startCoturn(lab, { auth: { mode: 'long-term', ...LAB_TURN_USER } });
     // As a user would list them: STUN, and TURN over UDP, TCP and TLS; both sides alike.
     const iceServers = labIceServers(turn) as RTCIceServer[];
@@ -72,6 +78,7 @@ export async function labBenchmarks(log: (m: Measurement) => void, note: (line: 
     note(`  ours: ${SIDES.ours}`);
     note(`  raw:  ${SIDES.raw}`);
     for (const [i, c] of CASES.entries()) {
+      if (only && !caseName(c).includes(only)) continue;
       if (performance.now() - began > BUDGET_MS) {
         note(`lab ${caseName(c)}: skipped, the lab part ran past its ${BUDGET_MS / 60_000} minutes`);
         continue;
@@ -79,12 +86,14 @@ export async function labBenchmarks(log: (m: Measurement) => void, note: (line: 
       try {
         await labCase(lab, i + 1, c, iceServers, log);
       } catch (error) {
-        note(`lab ${caseName(c)}: FAILED: ${(error as Error).message.split('\n')[0]}`);
+        note(`lab ${caseName(c)}: FAILED: ${firstLine(error)}`);
       }
     }
     note(`lab rows took ${Math.round((performance.now() - began) / 1000)} s`);
+  } catch (error) {
+    note(`lab rows: FAILED to build the lab: ${firstLine(error)}`);
   } finally {
-    await lab.close();
+    await lab?.close().catch((error: unknown) => note(`lab rows: the lab was not removed cleanly: ${firstLine(error)}`));
   }
 }
 
@@ -189,8 +198,13 @@ function record(into: Transfer[], transfer: Transfer): number {
 async function transfer(pair: LabPair, chunk: number, bytes = BULK_BYTES): Promise<Transfer> {
   const before = await usage(pair);
   pair.b.send({ type: 'expect', bytes });
+  await pair.b.next('expecting', WAIT_MS);
   pair.a.send({ type: 'send', bytes, chunk });
-  const [sent, received] = await Promise.all([pair.a.next('sent', WAIT_MS), pair.b.next('received', WAIT_MS)]);
+  const [sent, received] = await Promise.all([pair.a.next('sent', WAIT_MS), pair.b.next('received', WAIT_MS)]).catch(async (error: Error) => {
+    // Which path it stalled on says more than the wait that ran out.
+    const paths = await labPaths(pair, WAIT_MS).catch(() => [undefined, undefined] as PathPair);
+    throw new Error(`${pair.kind} transfer of ${bytes} bytes stalled on ${paths.map(pathLabel).join(' / ')}: ${error.message.split('\n')[0]}`);
+  });
   const after = await usage(pair);
   return {
     rate: megabytesPerSecond(bytes, received.at - sent.started),

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [connections|replication|lab]`: every benchmark, ours next to the raw libraries
+ * `npm run bench [connections|replication|lab [case]]`: every benchmark, ours next to the raw libraries
  * in the same run. Prints one JSON object per measurement on its own line, then a table and
  * the notes (what each side is, what could not run and why).
  */
@@ -15,14 +15,12 @@ const log = (m: Measurement) => {
   results.push(m);
   process.stdout.write(`${JSON.stringify(m)}\n`);
 };
-const note = (line: string) => {
-  notes.push(line);
-  process.stdout.write(`${line}\n`);
-};
+/** Printed once, under the table. */
+const note = (line: string) => void notes.push(line);
 
 if (!only || only === 'connections') await connectionBenchmarks(log);
 if (!only || only === 'replication') await replicationBenchmarks(log);
-if (!only || only === 'lab') await labBenchmarks(log, note);
+if (!only || only === 'lab') await labBenchmarks(log, note, process.argv[3]);
 
 process.stdout.write(`\n${table(results)}\n${notes.length > 0 ? `\n${notes.join('\n')}\n` : ''}`);
 // WebRTC bindings can keep native threads alive after every connection closed.
