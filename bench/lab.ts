@@ -22,7 +22,7 @@ import { LAB_TURN_USER, labIceServers } from '../host/service/testing/lab';
 import { BULK_BYTES, OUR_MESSAGE, RAW_CHUNK, TRANSFERS, megabytesPerSecond } from './bulk';
 import type { Kind } from './lab-peer';
 import { attemptOnce, closeLabPair, labPaths, pathLabel, sleep, startLabPair, stopLabPair, type LabPair } from './lab-pair';
-import { alternated, measurement, percentile, type Measurement } from './stats';
+import { alternated, measurement, percentile, round, type Measurement } from './stats';
 
 interface LabCase {
   routers: [RouterKind, RouterKind];
@@ -43,8 +43,8 @@ const CONNECTS = 3;
 /** Any single wait longer than this fails the attempt instead of hanging the bench. */
 const WAIT_MS = 40_000;
 /** The engine may move to a better pair after opening (cone ↔ cone opens on a relay and goes
- * direct once the server-reflexive checks succeed; the answering side follows only when data
- * arrives on the new pair, so each pair first carries WARM_BYTES untimed): transfers start once
+ * direct once the server-reflexive checks succeed; the answering side may follow only once data
+ * flows, so each pair first carries WARM_BYTES each way, untimed): transfers start once
  * both pairs took the case's path, or after this long (and the row says so). */
 const SETTLE_MS = 15_000;
 const SETTLE_POLL_MS = 250;
@@ -109,8 +109,13 @@ async function labCase(lab: Lab, index: number, c: LabCase, iceServers: RTCIceSe
 
     // Throughput first: its two connects also warm each side's process for the timed ones.
     for (const pair of [ours, raw]) await mustOpen(pair);
-    await transfer(ours, OUR_MESSAGE, WARM_BYTES);
-    await transfer(raw, RAW_CHUNK, WARM_BYTES);
+    for (const [pair, chunk] of [
+      [ours, OUR_MESSAGE],
+      [raw, RAW_CHUNK],
+    ] as const) {
+      await transfer(pair, chunk, WARM_BYTES);
+      await transfer({ ...pair, a: pair.b, b: pair.a }, chunk, WARM_BYTES);
+    }
     const before = await settled(c.path, ours, raw);
     const transfers = { ours: [] as Transfer[], raw: [] as Transfer[] };
     const rates = await alternated(
@@ -139,6 +144,7 @@ async function labCase(lab: Lab, index: number, c: LabCase, iceServers: RTCIceSe
       measurement(bench, 'connect p50', 'ms', percentile(opened(connects.ours), 0.5), percentile(opened(connects.raw), 0.5), {
         n: CONNECTS,
         target: 'ratio ≤ 1.1',
+        samples: { ours: connects.ours.map((ms) => round(ms)), raw: connects.raw.map((ms) => round(ms)) },
         path: `at open: ${describePaths(undefined, atOpen.ours, atOpen.raw)}${failures}`,
       }),
     );
@@ -147,6 +153,7 @@ async function labCase(lab: Lab, index: number, c: LabCase, iceServers: RTCIceSe
         n: TRANSFERS,
         target: 'ratio ≥ 0.9',
         path: transferPath,
+        samples: { ours: rates.ours.map((r) => round(r)), raw: rates.raw.map((r) => round(r)) },
       }),
     );
     const cpu = (t: Transfer[]) =>

@@ -49,6 +49,8 @@ export interface Measurement {
   n?: number;
   /** The network path both sides took (lab rows), as checked during the measurement. */
   path?: string;
+  /** Every sample, where a handful make the median (the spread shows how noisy the run was). */
+  samples?: { ours: number[]; raw: number[] };
 }
 
 export function measurement(bench: string, metric: string, unit: string, ours: number, raw: number, extra: Partial<Measurement> = {}): Measurement {
