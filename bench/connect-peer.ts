@@ -12,6 +12,7 @@ import { peerjs } from '../plugins/peerjs';
 import { webrtc } from '../plugins/webrtc';
 import { ourPeer, type OurPeer } from './ours';
 import { RAW_CONNECT_OPTIONS, rawPeerJsPeer, type BrokerAddress } from './raw';
+import { exitSoon, replyToParent, serveParent } from './peer-child';
 
 /** Parent → child. */
 export type PeerCommand =
@@ -41,7 +42,7 @@ interface Side {
   stop(): Promise<void>;
 }
 
-const reply = (message: PeerReply): void => void process.send!(message);
+const reply = (message: PeerReply): void => replyToParent(message);
 const opened = (started?: number) => reply({ type: 'opened', at: clock(), ...(started !== undefined && { started }) });
 
 function oursSide(peer: OurPeer): Side {
@@ -122,12 +123,8 @@ async function handle(command: PeerCommand): Promise<void> {
       return reply({ type: 'closed' });
     case 'stop':
       await side.stop();
-      // WebRTC bindings can keep native threads alive after every connection closed.
-      return void setImmediate(() => process.exit(0));
+      return exitSoon();
   }
 }
 
-process.on('message', (command: PeerCommand) => {
-  handle(command).catch((error: unknown) => reply({ type: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) }));
-});
-process.on('disconnect', () => process.exit(1));
+serveParent(handle);

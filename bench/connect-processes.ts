@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { PeerCommand, PeerReply } from './connect-peer';
 import type { BrokerAddress } from './raw';
 import { forkPeer, type ForkedPeer } from './forked-peer';
-import { coolDown } from './stats';
+import { alternated, coolDown } from './stats';
 
 const PEER = fileURLToPath(new URL('./connect-peer.ts', import.meta.url));
 /** Any single wait longer than this fails the bench instead of hanging it. */
@@ -57,12 +57,11 @@ export async function peerjsConnectsAcrossProcesses(broker: BrokerAddress, conne
     const raw = await startPair('raw', broker, started);
     await connectOnce(ours);
     await connectOnce(raw);
-    const times: Record<Kind, number[]> = { ours: [], raw: [] };
-    for (let i = 0; i < connects; i++) {
-      times.ours.push(await connectOnce(ours));
-      times.raw.push(await connectOnce(raw));
-    }
-    return times;
+    return await alternated(
+      connects,
+      () => connectOnce(ours),
+      () => connectOnce(raw),
+    );
   } finally {
     await Promise.all(started.map((peer) => peer.stop()));
   }

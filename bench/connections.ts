@@ -11,16 +11,11 @@ import { randomBase32 } from '../core/util/ids';
 import { peerjsConnectsAcrossProcesses } from './connect-processes';
 import { closePair, connectManual, connectPeerjs, ourPeer, preparePeerjs, type OurPair, type OurPeer } from './ours';
 import { rawPeerJs, rawSimplePeer, type RawPair } from './raw';
-import { coolDown, measurement, percentile, repeat, timed, type Measurement } from './stats';
+import { BULK_BYTES, OUR_MESSAGE, RAW_CHUNK, TRANSFERS, megabytesPerSecond } from './bulk';
+import { alternated, coolDown, measurement, percentile, repeat, timed, type Measurement } from './stats';
 
 const CONNECTS = 20;
 const PINGS = 200;
-const BULK_BYTES = 32 * 1024 * 1024;
-const OUR_MESSAGE = 256 * 1024;
-const RAW_CHUNK = 64 * 1024;
-/** Bulk transfers per side, alternated: one transfer on this shared machine can read half or
- * double its usual rate; the median of five does not. */
-const TRANSFERS = 5;
 
 export async function connectionBenchmarks(log: (m: Measurement) => void): Promise<void> {
   await manualVersusSimplePeer(log);
@@ -92,20 +87,24 @@ interface Contest {
 }
 
 async function compare(bench: string, log: (m: Measurement) => void, contest: Contest): Promise<void> {
-  // Connect time: alternate ours and raw so drift on a shared machine hits both alike.
-  const ours: number[] = [];
-  const raw: number[] = [];
-  for (let i = 0; i < CONNECTS; i++) {
-    let pair: OurPair | undefined;
-    const connect = contest.prepareOurs ? await contest.prepareOurs() : contest.ours;
-    ours.push(await timed(async () => (pair = await connect())));
-    await closePair(pair!);
-    await coolDown();
-    let rawPair: RawPair | undefined;
-    raw.push(await timed(async () => (rawPair = await contest.raw())));
-    await rawPair!.close();
-    await coolDown();
-  }
+  const { ours, raw } = await alternated(
+    CONNECTS,
+    async () => {
+      let pair: OurPair | undefined;
+      const connect = contest.prepareOurs ? await contest.prepareOurs() : contest.ours;
+      const ms = await timed(async () => (pair = await connect()));
+      await closePair(pair!);
+      await coolDown();
+      return ms;
+    },
+    async () => {
+      let rawPair: RawPair | undefined;
+      const ms = await timed(async () => (rawPair = await contest.raw()));
+      await rawPair!.close();
+      await coolDown();
+      return ms;
+    },
+  );
   const layout = contest.connectLayout ? `, ${contest.connectLayout}` : '';
   log(measurement(bench, `connect p50${layout}`, 'ms', percentile(ours, 0.5), percentile(raw, 0.5), { n: CONNECTS, target: contest.connectTarget?.p50 }));
   log(measurement(bench, `connect max${layout}`, 'ms', Math.max(...ours), Math.max(...raw), { n: CONNECTS, target: contest.connectTarget?.max }));
@@ -114,13 +113,12 @@ async function compare(bench: string, log: (m: Measurement) => void, contest: Co
   const rawPair = await contest.raw();
   try {
     log(measurement(bench, 'round trip p50', 'ms', percentile(await ourPings(pair), 0.5), percentile(await rawPings(rawPair), 0.5), { n: PINGS }));
-    const ourRates: number[] = [];
-    const rawRates: number[] = [];
-    for (let i = 0; i < TRANSFERS; i++) {
-      ourRates.push(await ourThroughput(pair));
-      rawRates.push(await rawThroughput(rawPair));
-    }
-    log(measurement(bench, 'throughput', 'MB/s', percentile(ourRates, 0.5), percentile(rawRates, 0.5), { n: TRANSFERS, target: 'ratio ≥ 0.9' }));
+    const rates = await alternated(
+      TRANSFERS,
+      () => ourThroughput(pair),
+      () => rawThroughput(rawPair),
+    );
+    log(measurement(bench, 'throughput', 'MB/s', percentile(rates.ours, 0.5), percentile(rates.raw, 0.5), { n: TRANSFERS, target: 'ratio ≥ 0.9' }));
   } finally {
     await closePair(pair);
     await rawPair.close();
@@ -177,7 +175,7 @@ async function throughput(
       for (let sent = 0; sent < BULK_BYTES; sent += chunk.byteLength) await write(chunk);
       await done;
     });
-    return BULK_BYTES / 1e6 / (ms / 1000);
+    return megabytesPerSecond(BULK_BYTES, ms);
   } finally {
     stop();
   }

@@ -1,26 +1,22 @@
 /**
  * Back-to-back connection attempts across the network lab (run as root):
  *
- *   npx tsx bench/lab-attempts.ts [--runs 20] [--kind ours|raw] [--cases cone-cone,symmetric-symmetric,udp-blocked-udp-blocked] [--stun-only]
+ *   npx tsx bench/lab-attempts.ts [--runs 20] [--kind ours|raw] [--cases cone-cone,symmetric-symmetric,udp-blocked-udp-blocked] [--stun-only | --turn udp,tcp]
  *
  * Two peers (bench/lab-peer.ts) on two lab hosts behind routers of the case's kinds, with the
- * lab's coturn (STUN + TURN over UDP, TCP and TLS; `--stun-only`: STUN alone) connect with the
+ * lab's coturn (STUN + TURN over UDP, TCP and TLS; `--turn`: only those TURN transports; `--stun-only`: STUN alone) connect with the
  * manual flow (ours) or raw simple-peer without trickle, close, and go again at once, `--runs`
  * times per case, in the same two processes. Prints one line per attempt (outcome, time, the
  * candidate types each code carried, the path at open and a second later) and a count per case.
  */
 import { parseArgs } from 'node:util';
-import { fileURLToPath } from 'node:url';
 import { startCoturn } from '../tools/netlab/coturn';
 import { createLab } from '../tools/netlab/lab';
-import type { LabNodeProcess } from '../tools/netlab/processes';
 import { ROUTER_KINDS, type RouterKind } from '../tools/netlab/routers';
 import { labSupport } from '../tools/netlab/support';
 import { LAB_TURN_USER, labIceServers } from '../host/service/testing/lab';
-import type { Kind, LabPeerCommand, LabPeerReply } from './lab-peer';
-
-const PEER = fileURLToPath(new URL('./lab-peer.ts', import.meta.url));
-type Peer = LabNodeProcess<LabPeerCommand, LabPeerReply>;
+import type { Kind } from './lab-peer';
+import { attemptOnce, closeLabPair, labPaths, pathLabel, sleep, startLabPair, stopLabPair } from './lab-pair';
 
 const { values } = parseArgs({
   options: {
@@ -28,6 +24,7 @@ const { values } = parseArgs({
     kind: { type: 'string', default: 'ours' },
     cases: { type: 'string', default: 'cone-cone,symmetric-symmetric,udp-blocked-udp-blocked' },
     'stun-only': { type: 'boolean', default: false },
+    turn: { type: 'string', default: 'udp,tcp,tls' },
     'gather-timeout': { type: 'string' },
     'pause-ms': { type: 'string', default: '0' },
     pairs: { type: 'boolean', default: false },
@@ -55,7 +52,7 @@ const WAIT_MS = 40_000;
 const lab = await createLab();
 try {
   const turn = await startCoturn(lab, { auth: { mode: 'long-term', ...LAB_TURN_USER } });
-  const iceServers = labIceServers(turn, values['stun-only'] ? [] : ['udp', 'tcp', 'tls']);
+  const iceServers = labIceServers(turn, values['stun-only'] ? [] : (values.turn.split(',') as ('udp' | 'tcp' | 'tls')[]));
   const summary: string[] = [];
   let n = 0;
   for (const [x, y] of cases) {
@@ -69,65 +66,40 @@ try {
         await host.router?.exec('iptables', ['-P', 'INPUT', 'ACCEPT']);
       }
     }
-    const start = async (host: typeof ha, name: string): Promise<Peer> => {
-      const peer = host.spawnNode<LabPeerCommand, LabPeerReply>(name, PEER);
-      await peer.next('ready', 30_000);
-      const gather = values['gather-timeout'] ? { gatherTimeoutMs: Number(values['gather-timeout']) } : {};
-      peer.send({ type: 'start', kind, name, iceServers: iceServers as RTCIceServer[], ...gather });
-      await peer.next('started', 30_000);
-      return peer;
-    };
-    const [a, b] = await Promise.all([start(ha, 'Alice'), start(hb, 'Bob')]);
+    const gather = values['gather-timeout'] ? Number(values['gather-timeout']) : undefined;
+    const pair = await startLabPair([ha, hb], kind, iceServers as RTCIceServer[], gather);
+    const { a, b } = pair;
     let ok = 0;
     console.log(
       `${kind} ${x} ↔ ${y}, ${runs} attempts back to back${values['stun-only'] ? ', STUN only' : ''}${values['plain-masquerade'] ? ', routers accepting input' : ''}${Number(values['paste-delay-ms']) > 0 ? `, reply pasted after ${values['paste-delay-ms']} ms` : ''}`,
     );
     for (let i = 1; i <= runs; i++) {
-      a.send({ type: 'offer' });
-      const offer = await a.next('offer', WAIT_MS);
-      b.send({ type: 'answer', code: offer.code });
-      const answer = await b.next('answer', WAIT_MS);
-      if (Number(values['paste-delay-ms']) > 0) await new Promise((resolve) => setTimeout(resolve, Number(values['paste-delay-ms'])));
-      a.send({ type: 'complete', code: answer.code });
-      const end = (p: Peer) => p.next('end', WAIT_MS).catch((e: Error) => ({ type: 'end' as const, opened: false as const, at: 0, message: e.message }));
-      const [ea, eb] = await Promise.all([end(a), end(b)]);
-      const opened = ea.opened && eb.opened;
+      const attempt = await attemptOnce(pair, WAIT_MS, Number(values['paste-delay-ms']));
+      const [ea, eb] = attempt.ends;
       let later = '';
-      if (opened && values.pairs) {
+      if (attempt.opened && values.pairs) {
         a.send({ type: 'path', pairs: true });
         b.send({ type: 'path', pairs: true });
         const [pa, pb] = await Promise.all([a.next('path', WAIT_MS), b.next('path', WAIT_MS)]);
         console.log(`     a's pairs at open:\n       ${pa.pairs?.join('\n       ')}\n     b's:\n       ${pb.pairs?.join('\n       ')}`);
       }
-      if (opened) {
+      if (attempt.opened) {
         ok++;
         // The engine may switch to a better pair after opening: read it again a second later.
-        await new Promise((resolve) => setTimeout(resolve, 1000));
-        a.send({ type: 'path' });
-        b.send({ type: 'path' });
-        const [pa, pb] = await Promise.all([a.next('path', WAIT_MS), b.next('path', WAIT_MS)]);
-        later = ` | 1 s later a ${label(pa.path)} b ${label(pb.path)}`;
-        a.send({ type: 'close' });
-        b.send({ type: 'close' });
-        await Promise.all([a.next('closed', WAIT_MS), b.next('closed', WAIT_MS)]);
-        for (const p of [a, b]) p.take('end');
-      } else {
-        a.send({ type: 'close' });
-        b.send({ type: 'close' });
-        await Promise.all([a.next('closed', WAIT_MS), b.next('closed', WAIT_MS)]);
-        for (const p of [a, b]) p.take('end');
+        await sleep(1000);
+        const [pa, pb] = await labPaths(pair, WAIT_MS);
+        later = ` | 1 s later a ${pathLabel(pa)} b ${pathLabel(pb)}`;
       }
-      const ms = Math.max(ea.at, eb.at) - offer.started;
-      const outcome = opened
-        ? `open ${ms.toFixed(0).padStart(5)} ms  a ${label((ea as { path?: Path }).path)} b ${label((eb as { path?: Path }).path)}${later}`
+      await closeLabPair(pair, WAIT_MS);
+      const ms = attempt.ms;
+      const outcome = attempt.opened
+        ? `open ${ms.toFixed(0).padStart(5)} ms  a ${pathLabel(ea.opened ? ea.path : undefined)} b ${pathLabel(eb.opened ? eb.path : undefined)}${later}`
         : `FAILED ${ms > 0 ? `${ms.toFixed(0)} ms` : ''}: a ${describeEnd(ea)}; b ${describeEnd(eb)}`;
-      console.log(`  ${String(i).padStart(2)} ${outcome}\n     offer [${offer.candidates.join(' ')}] answer [${answer.candidates.join(' ')}]`);
-      if (Number(values['pause-ms']) > 0) await new Promise((resolve) => setTimeout(resolve, Number(values['pause-ms'])));
+      console.log(`  ${String(i).padStart(2)} ${outcome}\n     offer [${attempt.offerCandidates.join(' ')}] answer [${attempt.answerCandidates.join(' ')}]`);
+      if (Number(values['pause-ms']) > 0) await sleep(Number(values['pause-ms']));
     }
     summary.push(`${kind} ${x} ↔ ${y}: ${ok}/${runs} opened`);
-    a.send({ type: 'stop' });
-    b.send({ type: 'stop' });
-    await Promise.all([a.exitWithin(10_000), b.exitWithin(10_000)]);
+    await stopLabPair(pair);
   }
   console.log(`\n${summary.join('\n')}`);
 } finally {
@@ -135,11 +107,6 @@ try {
 }
 process.exit(0);
 
-type Path = { kind: string; relayProtocol?: string; local?: string; remote?: string };
-function label(path: Path | undefined): string {
-  if (!path) return '(none)';
-  return `${path.kind}${path.relayProtocol ? `/${path.relayProtocol}` : ''} ${path.local}→${path.remote}`;
-}
 function describeEnd(end: { opened: boolean; stage?: string; message?: string }): string {
   return end.opened ? 'opened' : `${end.stage ?? '?'}: ${end.message}`;
 }

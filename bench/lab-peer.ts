@@ -1,6 +1,6 @@
 /**
- * One peer of the lab benchmarks (bench/lab.ts) and of the back-to-back attempt measurement
- * (bench/lab-attempts.ts), run inside a lab host's namespace (`LabNamespace.spawnNode`) and
+ * One peer of the lab rows of `npm run bench` (bench/lab.ts) and of the back-to-back attempt
+ * measurement (bench/lab-attempts.ts), run inside a lab host's namespace (`LabNamespace.spawnNode`) and
  * driven over IPC. The parent carries the codes between the two peers, as a person would.
  *
  * "ours": a PluginHost + ConnectionManager with manual + webrtc + simple-peer (bench/ours.ts),
@@ -22,6 +22,7 @@ import { webrtc } from '../plugins/webrtc';
 import { connectionPath } from '../plugins/webrtc/path';
 import type { WebRtcEngine } from '../plugins/webrtc/service';
 import { ourPeer, type OurPeer } from './ours';
+import { exitSoon, replyToParent, serveParent } from './peer-child';
 
 export type Kind = 'ours' | 'raw';
 
@@ -37,10 +38,13 @@ export type LabPeerCommand =
   /** The selected candidate pair now (the engine's view, read again); `pairs`: every pair's
    * check counts too (diagnostics). */
   | { type: 'path'; pairs?: boolean }
-  /** Receiver: count `bytes` arriving on the connection, then say so. */
+  /** Receiver: count `bytes` arriving on the connection, then say so (and say at once that it
+   * listens, so the parent starts the sender only then). */
   | { type: 'expect'; bytes: number }
   /** Sender: send `bytes` in messages of `chunk` bytes, with the library's backpressure. */
   | { type: 'send'; bytes: number; chunk: number }
+  /** This process's CPU time so far (every thread, the engine's included) and its memory. */
+  | { type: 'usage' }
   | { type: 'close' }
   | { type: 'stop' };
 
@@ -54,13 +58,15 @@ export type LabPeerReply =
   | { type: 'end'; opened: true; at: number; path?: ConnectionPath }
   | { type: 'end'; opened: false; at: number; stage?: string; message: string }
   | { type: 'path'; path?: ConnectionPath; pairs?: string[] }
+  | { type: 'expecting' }
   | { type: 'received'; at: number }
   | { type: 'sent'; started: number }
+  | { type: 'usage'; cpuMs: number; rssMb: number }
   | { type: 'closed' }
   | { type: 'error'; message: string };
 
 export const clock = (): number => Number(process.hrtime.bigint()) / 1e6;
-const reply = (message: LabPeerReply): void => void (process.connected && process.send?.(message));
+const reply = (message: LabPeerReply): void => replyToParent(message);
 
 /** The engine, with every peer connection it makes remembered (to read its stats later). */
 const wrtc = createRequire(import.meta.url)('@roamhq/wrtc') as WebRtcEngine;
@@ -270,21 +276,22 @@ async function handle(command: LabPeerCommand): Promise<void> {
       return reply({ type: 'path', ...(path && { path }), ...(pairs && { pairs }) });
     }
     case 'expect':
-      return side.expect(command.bytes);
+      side.expect(command.bytes);
+      return reply({ type: 'expecting' });
     case 'send':
       return side.send(command.bytes, command.chunk);
+    case 'usage': {
+      const { user, system } = process.cpuUsage();
+      return reply({ type: 'usage', cpuMs: (user + system) / 1000, rssMb: process.memoryUsage().rss / 2 ** 20 });
+    }
     case 'close':
       await side.close();
       return reply({ type: 'closed' });
     case 'stop':
       await side.stop();
-      // WebRTC bindings can keep native threads alive after every connection closed.
-      return void setImmediate(() => process.exit(0));
+      return exitSoon();
   }
 }
 
-process.on('message', (command: LabPeerCommand) => {
-  handle(command).catch((error: unknown) => reply({ type: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) }));
-});
-process.on('disconnect', () => process.exit(1));
+serveParent(handle);
 reply({ type: 'ready' });

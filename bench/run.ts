@@ -1,21 +1,27 @@
 /**
- * `npm run bench`: every benchmark, ours next to the raw libraries in the same run. Prints a
- * table and one JSON object per measurement on its own line.
+ * `npm run bench [connections|replication|lab [case]]`: every benchmark, ours next to the raw libraries
+ * in the same run. Prints one JSON object per measurement on its own line, then a table and
+ * the notes (what each side is, what could not run and why).
  */
 import { connectionBenchmarks } from './connections';
+import { labBenchmarks } from './lab';
 import { replicationBenchmarks } from './replication';
 import { table, type Measurement } from './stats';
 
 const only = process.argv[2];
 const results: Measurement[] = [];
+const notes: string[] = [];
 const log = (m: Measurement) => {
   results.push(m);
   process.stdout.write(`${JSON.stringify(m)}\n`);
 };
+/** Printed once, under the table. */
+const note = (line: string) => void notes.push(line);
 
 if (!only || only === 'connections') await connectionBenchmarks(log);
 if (!only || only === 'replication') await replicationBenchmarks(log);
+if (!only || only === 'lab') await labBenchmarks(log, note, process.argv[3]);
 
-process.stdout.write(`\n${table(results)}\n`);
+process.stdout.write(`\n${table(results)}\n${notes.length > 0 ? `\n${notes.join('\n')}\n` : ''}`);
 // WebRTC bindings can keep native threads alive after every connection closed.
 process.exit(0);

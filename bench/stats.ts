@@ -20,6 +20,17 @@ export function coolDown(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, COOL_DOWN_MS));
 }
 
+/** `times` samples of each, alternated (ours, raw, ours, ...) so that drift on a shared machine
+ * hits both alike. */
+export async function alternated(times: number, ours: () => Promise<number>, raw: () => Promise<number>): Promise<{ ours: number[]; raw: number[] }> {
+  const samples = { ours: [] as number[], raw: [] as number[] };
+  for (let i = 0; i < times; i++) {
+    samples.ours.push(await ours());
+    samples.raw.push(await raw());
+  }
+  return samples;
+}
+
 export async function timed(work: () => Promise<unknown>): Promise<number> {
   const began = performance.now();
   await work();
@@ -36,6 +47,10 @@ export interface Measurement {
   ratio: number;
   target?: string;
   n?: number;
+  /** The network path both sides took (lab rows), as checked during the measurement. */
+  path?: string;
+  /** Every sample, where a handful make the median (the spread shows how noisy the run was). */
+  samples?: { ours: number[]; raw: number[] };
 }
 
 export function measurement(bench: string, metric: string, unit: string, ours: number, raw: number, extra: Partial<Measurement> = {}): Measurement {
@@ -48,9 +63,22 @@ export function round(value: number, digits = 2): number {
 }
 
 export function table(rows: readonly Measurement[]): string {
-  const head = ['bench', 'metric', 'ours', 'raw', 'ours/raw', 'target'];
-  const body = rows.map((r) => [r.bench, r.metric, `${r.ours} ${r.unit}`, `${r.raw} ${r.unit}`, r.ratio.toFixed(3), r.target ?? '']);
+  const withPath = rows.some((r) => r.path);
+  const head = ['bench', 'metric', 'ours', 'raw', 'ours/raw', 'target', ...(withPath ? ['path'] : [])];
+  const body = rows.map((r) => [
+    r.bench,
+    r.metric,
+    `${r.ours} ${r.unit}`,
+    `${r.raw} ${r.unit}`,
+    r.ratio.toFixed(3),
+    r.target ?? '',
+    ...(withPath ? [r.path ?? ''] : []),
+  ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
 }
