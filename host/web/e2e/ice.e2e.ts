@@ -11,7 +11,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type Broker } from '../../../plugins/peerjs/broker';
 import { refusingTurn, silentUdp, STUN_BINDING, TURN_ALLOCATE, type LoopbackServer } from '../../../plugins/webrtc/testing/ice-servers';
 import {
-  copyFrom,
   endEverything,
   FIXTURES,
   go,
@@ -19,12 +18,12 @@ import {
   launchBrowser,
   onCleanup,
   openApp,
-  openLink,
+  type OpenedPage,
+  pairManually,
   screenshot,
   SCREENSHOTS,
-  startShell,
-  type OpenedPage,
   type Shell,
+  startShell,
 } from '../testing/harness';
 
 const CONFIG = `${FIXTURES}webrtc.config.ts`;
@@ -124,14 +123,7 @@ describe('ICE servers in settings, and the path of a connection', () => {
   });
 
   it('shows the path the service reports as a badge on the peer: Direct on loopback', async () => {
-    const link = await invite(a.page, 'manual');
-    await openLink(b.page, link);
-    await b.page.getByRole('region', { name: 'Request from Alice' }).getByRole('button', { name: 'Accept' }).click();
-    const reply = await copyFrom(b.page, b.page.locator('[data-attempt]').first().getByRole('button', { name: 'Copy reply code' }));
-    const inviteCard = a.page.locator('[data-attempt]').first();
-    await inviteCard.getByLabel('Reply code', { exact: true }).fill(reply);
-    await inviteCard.getByRole('button', { name: 'Connect' }).click();
-    await inviteCard.getByText('Connected to Bob.').waitFor();
+    await pairManually(a.page, 'Alice', b.page, 'Bob');
 
     await go(a.page, 'Peers');
     const row = a.page.getByRole('group', { name: 'Connection with Bob' });

@@ -8,21 +8,19 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type Broker } from '../../../plugins/peerjs/broker';
 import {
-  FIXTURES,
   addTrack,
-  copyFrom,
   createPlaylist,
   endEverything,
+  FIXTURES,
   go,
-  invite,
   launchBrowser,
   onCleanup,
   openApp,
-  openLink,
-  screenshot,
-  startShell,
   type OpenedPage,
+  pairManually,
+  screenshot,
   type Shell,
+  startShell,
 } from '../testing/harness';
 import { tempDir } from '../../service/testing/temp-dirs';
 
@@ -54,14 +52,7 @@ describe('known peers come back by themselves', () => {
   });
 
   it('pairs over copy & paste once, and after both restart they are back online with what changed while apart', async () => {
-    const link = await invite(a.page, 'manual');
-    await openLink(b.page, link);
-    await b.page.getByRole('region', { name: 'Request from Alice' }).getByRole('button', { name: 'Accept' }).click();
-    const reply = await copyFrom(b.page, b.page.locator('[data-attempt]').first().getByRole('button', { name: 'Copy reply code' }));
-    const inviteCard = a.page.locator('[data-attempt]').first();
-    await inviteCard.getByLabel('Reply code', { exact: true }).fill(reply);
-    await inviteCard.getByRole('button', { name: 'Connect' }).click();
-    await inviteCard.getByText('Connected to Bob.').waitFor();
+    await pairManually(a.page, 'Alice', b.page, 'Bob');
 
     await go(a.page, 'Playlists');
     await createPlaylist(a.page, 'Road trip');

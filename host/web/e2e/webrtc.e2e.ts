@@ -8,7 +8,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type Broker } from '../../../plugins/peerjs/broker';
 import {
   addTrack,
-  copyFrom,
   createPlaylist,
   endEverything,
   FIXTURES,
@@ -17,12 +16,13 @@ import {
   launchBrowser,
   onCleanup,
   openApp,
+  type OpenedPage,
   openLink,
+  pairManually,
   screenshot,
+  type Shell,
   startShell,
   titles,
-  type OpenedPage,
-  type Shell,
 } from '../testing/harness';
 
 const CONFIG = `${FIXTURES}webrtc.config.ts`;
@@ -72,15 +72,7 @@ describe('real WebRTC between two browser shells', () => {
   }
 
   it('connects over manual signaling and simple-peer, and both edit a shared playlist', async () => {
-    const link = await invite(a.page, 'manual');
-    await openLink(b.page, link);
-    await b.page.getByRole('region', { name: 'Request from Alice' }).getByRole('button', { name: 'Accept' }).click();
-    const answer = b.page.locator('[data-attempt]').first();
-    const reply = await copyFrom(b.page, answer.getByRole('button', { name: 'Copy reply code' }));
-    const inviteCard = a.page.locator('[data-attempt]').first();
-    await inviteCard.getByLabel('Reply code', { exact: true }).fill(reply);
-    await inviteCard.getByRole('button', { name: 'Connect' }).click();
-    await inviteCard.getByText('Connected to Bob.').waitFor();
+    await pairManually(a.page, 'Alice', b.page, 'Bob');
 
     await go(a.page, 'Peers');
     const bobOnAlice = a.page.getByRole('group', { name: 'Connection with Bob' });

@@ -175,3 +175,20 @@ export async function openLink(page: Page, link: string): Promise<void> {
   await page.getByLabel('Invite link or code').fill(link);
   await page.getByRole('button', { name: 'Open', exact: true }).click();
 }
+
+/** The copy & paste flow as two people do it: the inviter (`a`, named `aName`) invites over
+ * manual signaling, the other accepts and copies the reply code back; resolves once the
+ * inviter's card says it connected. */
+export async function pairManually(a: Page, aName: string, b: Page, bName: string): Promise<void> {
+  const link = await invite(a, 'manual');
+  await openLink(b, link);
+  await b
+    .getByRole('region', { name: `Request from ${aName}` })
+    .getByRole('button', { name: 'Accept' })
+    .click();
+  const reply = await copyFrom(b, b.locator('[data-attempt]').first().getByRole('button', { name: 'Copy reply code' }));
+  const inviteCard = a.locator('[data-attempt]').first();
+  await inviteCard.getByLabel('Reply code', { exact: true }).fill(reply);
+  await inviteCard.getByRole('button', { name: 'Connect' }).click();
+  await inviteCard.getByText(`Connected to ${bName}.`).waitFor();
+}
