@@ -197,14 +197,15 @@ export class ConnectionManager {
   }
 
   /** Before anyone is asked: a link from this peer itself, or from a peer already connected
-   * (unless that connection no longer answers: the peer restarted, say, and it goes). */
+   * (unless that connection no longer answers: the peer restarted, say). An untrusted link only
+   * looks: the silent connection goes once a new one to that peer really opens (`#opened`). */
   async #refuseSelfOrConnected(remote: LinkTarget['remote']): Promise<void> {
     if (!remote.id) return;
     if (remote.id === this.host.local.id) {
       throw new LinkError('self', 'This invite is your own: send it to the person you want to connect with (opening it here would connect you to yourself).');
     }
     const open = this.#openTo(remote.id);
-    if (open && (await this.#stillAnswers(open))) {
+    if (open && (await open.upgrading.alive(this.#options.livenessProbeMs))) {
       const name = open.record.remote.name ?? remote.name ?? remote.id;
       throw new LinkError('already-connected', `You are already connected to ${name}: use the open connection.`);
     }
@@ -480,15 +481,20 @@ export class ConnectionManager {
 
   async #opened(attempt: Attempt, connection: UpgradingConnection, method: SignalingMethod, direction: 'incoming' | 'outgoing'): Promise<void> {
     const remote = connection.remote as PeerInfo;
-    const existing = this.#openTo(remote.id);
-    if (existing) {
-      // An earlier connection to the same peer: one that no longer answers goes (the peer
-      // restarted, or moved); if both answer, both peers dialled each other at once, and each
-      // side keeps the one with the smaller session key (made of both sides' nonces, so the
-      // same on both ends) and closes the other.
+    // Earlier connections to the same peer: one that no longer answers goes (the peer restarted,
+    // or moved); if both answer, both peers dialled each other at once, and each side keeps the
+    // one with the smaller session key (made of both sides' nonces, so the same on both ends) and
+    // closes the other. Looked at again after each probe: others may have opened meanwhile.
+    for (let round = 0; round < MAX_TWIN_ROUNDS; round++) {
+      const existing = this.#openTo(remote.id, connection.id);
+      if (!existing) break;
       const alive = await this.#stillAnswers(existing);
+      if (attempt.done || this.#stopped) {
+        void connection.close(attempt.done ? `the attempt was ${attempt.state}` : SHUTTING_DOWN);
+        return;
+      }
       if (connection.state !== 'open') {
-        const survivor = this.#openTo(remote.id);
+        const survivor = this.#openTo(remote.id, connection.id);
         if (survivor) return this.#joined(attempt, survivor);
         return this.#fail(attempt, new TransportError('open', `The connection closed as it opened: ${connection.closeReason?.message ?? 'no reason given'}.`));
       }
@@ -592,6 +598,9 @@ export class ConnectionManager {
     if (this.#stopped) throw new WhatNextError('stopping', 'The service is stopping.');
   }
 }
+
+/** How many earlier connections to the same peer a new one is weighed against, at most. */
+const MAX_TWIN_ROUNDS = 4;
 
 /** The close message of every connection of a manager that stops (a service shutting down). */
 export const SHUTTING_DOWN = 'the peer is shutting down';

@@ -6,9 +6,12 @@
  *
  * When it tries: at start, as soon as such a method's server is reachable (a peer that comes up
  * dials the others at once: "both up" is then "open" within one connection time), when a
- * connection ends by failure (not by a person's "Disconnect"), and every `retryMs` while a peer
- * is still missing (a peer that came up at the same moment, or a path that broke). Both sides
- * may dial at once: the ConnectionManager keeps one connection per pair.
+ * connection ends by failure (not by a person's "Disconnect"), and on a timer while a peer is
+ * still missing (a peer that came up at the same moment, or a path that broke): `retryMs` after
+ * a failed dial, doubling per failure up to `MAX_BACKOFF_MS` (an offline peer costs little; the
+ * one that comes back dials at once anyway). Both sides may dial at once: the ConnectionManager
+ * keeps one connection per pair. A peer whose user refused our reconnection is not dialled
+ * again by itself (its user would be asked again and again).
  *
  * A person's "Disconnect" holds until "Reconnect", a connection that opens anyway, or the next
  * start: neither side dials by itself; the side that disconnected also asks its user about the
@@ -28,6 +31,9 @@ export interface ReconnectorOptions {
   log?: (level: 'debug' | 'info' | 'warn', message: string) => void;
 }
 
+/** The longest wait between two dials of a missing peer. */
+export const MAX_BACKOFF_MS = 60_000;
+
 export class Reconnector {
   #timer: ReturnType<typeof setInterval> | undefined;
   /** Peers our user disconnected from. */
@@ -36,6 +42,8 @@ export class Reconnector {
   readonly #left = new Set<string>();
   /** Our reconnect attempt per peer, while under way. */
   readonly #dialling = new Map<string, string>();
+  /** Per peer after failed dials: how many in a row, and not before when to try again. */
+  readonly #backoff = new Map<string, { failures: number; notBefore: number }>();
   readonly #stops: (() => void)[] = [];
   readonly #retryMs: number;
 
@@ -77,6 +85,7 @@ export class Reconnector {
     if (!peer) throw new WhatNextError('unknown_peer', `There is no known peer with id ${peerId}.`);
     this.#paused.delete(peerId);
     this.#left.delete(peerId);
+    this.#backoff.delete(peerId);
     const method = this.#method();
     if (!method) throw new WhatNextError('cannot_reach', 'No signaling method that can reach a peer by its id is connected to its server now.');
     return this.#dial(peer, method);
@@ -87,8 +96,9 @@ export class Reconnector {
     const method = this.#method();
     if (!method) return;
     const connected = new Set(this.manager.connections().map((c) => c.remote.id));
+    const now = Date.now();
     for (const peer of this.state.knownPeers) {
-      const held = this.#paused.has(peer.id) || this.#left.has(peer.id);
+      const held = this.#paused.has(peer.id) || this.#left.has(peer.id) || now < (this.#backoff.get(peer.id)?.notBefore ?? 0);
       if (!peer.autoConnect || held || connected.has(peer.id) || this.#dialling.has(peer.id)) continue;
       try {
         this.#dial(peer, method);
@@ -117,8 +127,13 @@ export class Reconnector {
 
   #attemptChanged(attempt: AttemptSummary): void {
     const peer = attempt.remote.id;
-    if (!peer || this.#dialling.get(peer) !== attempt.id) return;
-    if (attempt.state !== 'connecting') this.#dialling.delete(peer);
+    if (!peer || this.#dialling.get(peer) !== attempt.id || attempt.state === 'connecting') return;
+    this.#dialling.delete(peer);
+    if (attempt.state === 'open') return void this.#backoff.delete(peer);
+    // Its user said no: asking again by ourselves would ask them again and again.
+    if (attempt.error?.code === 'refused_by_peer') return void this.#left.add(peer);
+    const failures = (this.#backoff.get(peer)?.failures ?? 0) + 1;
+    this.#backoff.set(peer, { failures, notBefore: Date.now() + Math.min(this.#retryMs * 2 ** (failures - 1), MAX_BACKOFF_MS) });
   }
 
   #connectionChanged(connection: ConnectionSummary): void {
@@ -126,8 +141,10 @@ export class Reconnector {
     if (connection.state === 'open') {
       this.#paused.delete(peer);
       this.#left.delete(peer);
+      this.#backoff.delete(peer);
     }
-    if (connection.state !== 'closed' || !connection.closeReason) return;
+    // A connection that broke ends 'failed'; one a side closed ends 'closed'.
+    if ((connection.state !== 'closed' && connection.state !== 'failed') || !connection.closeReason) return;
     const { code, by, message } = connection.closeReason;
     // A service that stops closes its connections too: the peer dials again when it is back.
     if (code === 'closed' && by === 'remote' && message === SHUTTING_DOWN) return;

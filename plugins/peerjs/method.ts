@@ -70,6 +70,13 @@ interface PendingInvite {
  * register at the first answer: back within about this long of the broker's return, where a
  * doubling backoff would have waited up to its maximum. */
 export const PROBE_MS = 1000;
+/** After the broker said our id is taken (WhatNext running twice with one identity, or the
+ * broker still holding our last registration until its own timeout): try again this often. */
+export const ID_TAKEN_RETRY_MS = 10_000;
+
+/** What a registration came to: registered, try again after a while, or stop (the broker
+ * refused something trying again cannot change). */
+type Registration = { registered: true } | { registered: false; retryMs: number } | { registered: false; stop: true };
 
 /** The attempt as the pipe reports to it. Its sink also hands `remoteNonce` (the inviter's, from
  * the link; the dialer's, from its metadata) to core once our binding is reported: our proof
@@ -224,34 +231,44 @@ export function createPeerjsMethod(config: PeerjsMethodConfig): PeerjsMethod {
    * nobody needs us reachable any more). One recovery at a time. */
   async function recover(): Promise<void> {
     if (recovery) return;
+    let wait = PROBE_MS;
     try {
       while (reachable()) {
         await new Promise<void>((wake) => {
-          const timer = setTimeout(wake, PROBE_MS);
+          const timer = setTimeout(wake, wait);
           timer.unref?.();
           recovery = { timer, wake };
         });
-        if (!reachable()) return;
-        if ((await brokerAnswers(primary)) && (await register())) return;
+        if (!reachable() || !(await brokerAnswers(primary))) continue;
+        const outcome = await register();
+        if (outcome.registered || 'stop' in outcome) return;
+        wait = outcome.retryMs;
       }
     } finally {
       recovery = undefined;
     }
   }
 
-  /** True once registered on the primary broker; a failure is logged and reported as health. */
-  async function register(): Promise<boolean> {
+  /** Register on the primary broker; a failure is logged and reported as health. */
+  async function register(): Promise<Registration> {
     try {
       const session = await sessionFor(primary);
       await session.ready();
       log('info', `registered on the PeerJS broker at ${session.url}`);
       if (options.listen) services?.health({ state: 'connected' });
-      return true;
+      return { registered: true };
     } catch (error) {
-      if (stopped) return false;
-      log('warn', `could not register on the PeerJS broker (probing it every ${PROBE_MS / 1000} s): ${describe(error)}`);
+      if (stopped) return { registered: false, stop: true };
+      const type = (error as { cause?: { type?: unknown } }).cause?.type;
+      if (type === 'invalid-key') {
+        log('error', `the PeerJS broker refused the key; not trying again until the options change: ${describe(error)}`);
+        if (options.listen) services?.health({ state: 'error', message: describe(error) });
+        return { registered: false, stop: true };
+      }
+      const retryMs = type === 'unavailable-id' ? ID_TAKEN_RETRY_MS : PROBE_MS;
+      log('warn', `could not register on the PeerJS broker (trying again in ${retryMs / 1000} s): ${describe(error)}`);
       if (options.listen) services?.health({ state: 'retrying', message: describe(error) });
-      return false;
+      return { registered: false, retryMs };
     }
   }
 
@@ -334,8 +351,8 @@ export function createPeerjsMethod(config: PeerjsMethodConfig): PeerjsMethod {
       services = listener;
       if (!options.listen) return;
       listener.health({ state: 'connecting' });
-      void register().then((registered) => {
-        if (!registered) void recover();
+      void register().then((outcome) => {
+        if (!outcome.registered && !('stop' in outcome)) void recover();
       });
     },
 

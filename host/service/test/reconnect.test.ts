@@ -74,7 +74,8 @@ describe('known peers reconnect by themselves', () => {
     console.info(`kill -9 and restart: open again ${(performance.now() - killedAt).toFixed(0)} ms after the kill`);
     expect(again.id).not.toBe(atAlice.id);
     const old = await alice.peer.connection(atAlice.id, (c) => c.state === 'closed');
-    expect(old.closeReason?.code).toBe('peer-timeout');
+    // Closed here by the liveness probe the new connection set off, not by the 15 s watchdog.
+    expect(old.closeReason).toMatchObject({ code: 'peer-timeout', by: 'local', message: expect.stringContaining('no longer answered') });
     expect((await alice.service.client.request('connections.list', {})).filter((c) => c.remote.id === bobId)).toHaveLength(1);
 
     // Alice disconnects: neither side dials again by itself. `peers.update` runs a sweep of the
@@ -92,8 +93,22 @@ describe('known peers reconnect by themselves', () => {
 
     // "Reconnect" on Alice's side brings Bob back; the per-peer switch is stored.
     await alice.service.client.request('peers.reconnect', { peerId: bobId });
-    await Promise.all([openTo(alice.peer, bobId, again.id), openTo(bob.peer, aliceId, again.id)]);
+    const [restored] = await Promise.all([openTo(alice.peer, bobId, again.id), openTo(bob.peer, aliceId, again.id)]);
     expect(await alice.service.client.request('peers.update', { peerId: bobId, autoConnect: false })).toMatchObject({ id: bobId, autoConnect: false });
     expect((await alice.service.client.request('peers.known', {})).find((p) => p.id === bobId)?.autoConnect).toBe(false);
+
+    // Bob disconnects; Alice presses Reconnect; Bob, who disconnected, is asked, and says no.
+    // Alice's service then leaves him be: it does not ask him again by itself.
+    const current = (await bob.service.client.request('connections.list', {})).find((c) => c.remote.id === aliceId)!;
+    await bob.service.client.request('connections.close', { connectionId: current.id, reason: 'closed by the user' });
+    await alice.peer.connection(restored.id, (c) => c.state === 'closed');
+    const asked = bob.peer.anyAttempt((a) => a.role === 'incoming' && a.remote.id === aliceId && a.state === 'awaiting-approval');
+    const again2 = await alice.service.client.request('peers.reconnect', { peerId: bobId });
+    await bob.service.client.request('attempts.reject', { attemptId: (await asked).id, reason: 'not now' });
+    const refused = await alice.peer.attempt(again2.id, (a) => a.state === 'failed');
+    expect(refused.error).toMatchObject({ code: 'refused_by_peer', message: expect.stringContaining('not now') });
+    const before = alice.peer.attempts.size;
+    await alice.service.client.request('peers.update', { peerId: bobId, autoConnect: true });
+    expect(alice.peer.attempts.size).toBe(before);
   });
 });
