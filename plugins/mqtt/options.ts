@@ -27,7 +27,17 @@ export function brokerUrlProblem(text: string): string | undefined {
   if (url.username !== '' || url.password !== '') return 'put the broker username and password in their own settings, not in the URL';
   if (url.search !== '' || url.hash !== '') return 'a broker URL takes no "?" or "#" part';
   if ((url.protocol === 'mqtt:' || url.protocol === 'mqtts:') && url.pathname !== '' && url.pathname !== '/') return 'an mqtt:// or mqtts:// URL takes no path';
-  if (url.href !== text && url.href !== `${text}/`) return `the broker URL is not written in its normal form (${url.href.slice(0, 200)})`;
+  // mqtt: and mqtts: hosts are opaque to URL parsing (not normalised): read the host as http:
+  // would, so `2130706433` or `0x7f.1` (which the resolver takes for 127.0.0.1) is refused too.
+  let host: string;
+  try {
+    host = new URL(`http://${url.host}/`).host;
+  } catch {
+    return `"${url.host.slice(0, 64)}" is not a host name or an IP address`;
+  }
+  if (host !== url.host || (url.href !== text && url.href !== `${text}/`)) {
+    return `the broker URL is not written in its normal form (for example mqtt://127.0.0.1:1883, mqtts://[::1]:8883, wss://broker.example.org/mqtt)`;
+  }
   return undefined;
 }
 
