@@ -7,8 +7,12 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type MqttClient } from 'mqtt';
 import { TransportError, describe } from '../../core';
+import { MAX_PAYLOAD_BYTES } from './messages';
 
 export const RECONNECT_MS = 1000;
+/** The largest packet we take: a payload of the largest size read, with room for the topic and
+ * the headers around it. */
+export const MAX_PACKET_BYTES = MAX_PAYLOAD_BYTES + 4096;
 /** A broker that accepts the TCP connection but never answers CONNECT is given up this soon. */
 export const CONNECT_TIMEOUT_MS = 5000;
 
@@ -39,7 +43,10 @@ export class BrokerSession {
       clientId: `whatnext_${randomBytes(12).toString('base64url')}`,
       ...(options.username !== undefined && { username: options.username }),
       ...(options.password !== undefined && { password: options.password }),
-      protocolVersion: 4,
+      // MQTT 5, for the maximum packet size: a compliant broker then never sends us a larger
+      // message (MQTT.js would buffer up to 256 MiB of one before we could look at its size).
+      protocolVersion: 5,
+      properties: { maximumPacketSize: MAX_PACKET_BYTES },
       clean: true,
       resubscribe: false,
       reconnectPeriod: RECONNECT_MS,

@@ -66,6 +66,9 @@ export interface TwoPeers {
   logs: string[];
   /** Resolves once a log line (from now on) matches. */
   nextLog(pattern: RegExp): Promise<string>;
+  /** Resolves with the lines once `count` log lines (from now on) match: lines may come in one
+   * burst (MQTT.js emits the messages of one socket read together). */
+  nextLogs(pattern: RegExp, count: number): Promise<string[]>;
   /** A invites, B answers; each pipe reports to the given sink (or a recording one). */
   pair(sinks?: { a?: PipeSink; b?: PipeSink }): Promise<TestPair>;
   close(): Promise<void>;
@@ -74,15 +77,18 @@ export interface TwoPeers {
 export async function twoPeers(peerA: PeerInfo, peerB: PeerInfo, options: Partial<MqttOptions> = {}): Promise<TwoPeers> {
   const broker = await startMosquitto();
   const logs: string[] = [];
-  const logWaiters: { pattern: RegExp; resolve(line: string): void }[] = [];
+  const logWaiters: { pattern: RegExp; count: number; seen: string[]; resolve(lines: string[]): void }[] = [];
   const record = (line: string) => {
     logs.push(line);
     for (const waiter of [...logWaiters]) {
       if (!waiter.pattern.test(line)) continue;
+      waiter.seen.push(line);
+      if (waiter.seen.length < waiter.count) continue;
       logWaiters.splice(logWaiters.indexOf(waiter), 1);
-      waiter.resolve(line);
+      waiter.resolve(waiter.seen);
     }
   };
+  const nextLogs = (pattern: RegExp, count: number) => new Promise<string[]>((resolve) => logWaiters.push({ pattern, count, seen: [], resolve }));
   const parsed = MqttOptions.parse({ ...options, url: broker.url });
   const method = (local: PeerInfo) =>
     createMqttMethod({ options: parsed, webrtc: createWebRtc(), local, log: (level, message) => record(`${local.name} ${level}: ${message}`) });
@@ -106,7 +112,8 @@ export async function twoPeers(peerA: PeerInfo, peerB: PeerInfo, options: Partia
     listenA,
     listenB,
     logs,
-    nextLog: (pattern) => new Promise<string>((resolve) => logWaiters.push({ pattern, resolve })),
+    nextLog: async (pattern) => (await nextLogs(pattern, 1))[0]!,
+    nextLogs,
     async pair(sinks = {}) {
       const attemptA = fakeAttempt(peerA, {}, sinks.a);
       const inviting = methodA.invite(attemptA.ctx);
