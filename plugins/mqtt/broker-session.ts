@@ -23,8 +23,9 @@ export interface BrokerSessionOptions {
   /** The topic we subscribe to. */
   inbox: string;
   message(payload: Uint8Array): void;
-  /** The session is (again) connected and subscribed, or lost that with `error`. */
-  state?(connected: boolean, error?: string): void;
+  /** The session is (again) connected and subscribed, or lost that with `error`; `final`: the
+   * broker refused our subscription, which trying again will not change. */
+  state?(connected: boolean, error?: string, final?: boolean): void;
   log(level: 'debug' | 'info' | 'warn', message: string): void;
 }
 
@@ -114,7 +115,7 @@ export class BrokerSession {
       if (this.#closed) return;
       this.#lastError = describe(error);
       this.options.log('warn', `MQTT broker ${this.url}: ${this.#lastError}`);
-      this.options.state?.(false, this.#lastError);
+      this.options.state?.(false, this.#lastError, true);
       this.#settle(new TransportError('signaling', `The MQTT broker at ${this.url} refused us: ${this.#lastError}`));
       return;
     }

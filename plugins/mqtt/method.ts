@@ -138,9 +138,10 @@ export function createMqttMethod(config: MqttMethodConfig): MqttMethod {
     };
   };
 
-  function onPrimaryState(connected: boolean, error?: string): void {
+  function onPrimaryState(connected: boolean, error?: string, final?: boolean): void {
     if (stopped || !services || !options.listen) return;
-    services.health(connected ? { state: 'connected' } : { state: 'retrying', message: `MQTT broker ${options.url}: ${error ?? 'unreachable'}`.slice(0, 500) });
+    const message = `MQTT broker ${options.url}: ${error ?? 'unreachable'}`.slice(0, 500);
+    services.health(connected ? { state: 'connected' } : { state: final ? 'error' : 'retrying', message });
   }
 
   const send = (broker: Broker, to: string, message: SignalMessage) => broker.session.publish(inboxTopic(broker.prefix, to), JSON.stringify(message));
@@ -176,7 +177,7 @@ export function createMqttMethod(config: MqttMethodConfig): MqttMethod {
   }
 
   function onOffer(broker: Broker, offer: OfferMessage): void {
-    // The same offer again (QoS 1 may deliver twice): one attempt is enough.
+    // The same offer again (QoS 1 may deliver twice) while it is held or answered: one attempt.
     if (held.has(offer.attempt)) return;
     if (!broker.primary) return refuse(broker, offer, 'this peer takes no connection requests on this broker');
     const invite = offer.token !== undefined ? findInvite(offer.token) : undefined;
@@ -191,12 +192,7 @@ export function createMqttMethod(config: MqttMethodConfig): MqttMethod {
       ...(offer.reconnect && { reconnect: true }),
       accept: async (ctx) => {
         ctx.stage('signaling');
-        const pipe = answerOffer(broker, offer, ctx);
-        void pipe.then(
-          () => held.delete(offer.attempt),
-          () => held.delete(offer.attempt),
-        );
-        return pipe;
+        return answerOffer(broker, offer, ctx);
       },
       reject: (reason) => {
         held.delete(offer.attempt);
@@ -209,7 +205,10 @@ export function createMqttMethod(config: MqttMethodConfig): MqttMethod {
   /** Answer an offer (after approval or with an invite's token): our description goes back
    * once gathered. */
   function answerOffer(broker: Broker, offer: OfferMessage, ctx: AttemptContext): Promise<Pipe> {
+    held.add(offer.attempt);
     const side = startSide(webrtc, ctx, settings, false, offer.nonce, log);
+    const settled = () => held.delete(offer.attempt);
+    side.pipe.opened.then(settled, settled);
     void side.remote(offer.sdp);
     side.local
       .then((sdp) => {

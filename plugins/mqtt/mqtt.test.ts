@@ -95,6 +95,26 @@ describe('mqtt method through a real Mosquitto', () => {
     await attemptB.sink.closed$;
   });
 
+  it('anyone subscribed to an inbox sees the offers; the same offer delivered again is one request', async () => {
+    const inbox = inboxOf(BOB.id);
+    await raw.subscribeAsync(inbox, { qos: 1 });
+    const seen = new Promise<Buffer>((resolve) => raw.once('message', (_topic, payload) => resolve(payload)));
+    const attemptA = fakeAttempt(ALICE);
+    const reaching = peers.methodA.reach!(BOB.id, attemptA.ctx);
+    const offer = await seen;
+    await raw.unsubscribeAsync(inbox);
+    const incoming = await peers.listenB.nextIncoming();
+    const before = peers.listenB.reported;
+    const refused = peers.nextLog(/Bob warn: refused a message/);
+    await raw.publishAsync(inbox, offer, { qos: 1 });
+    // In order after the copy: once this one is refused, the copy has been read.
+    await raw.publishAsync(inbox, 'after', { qos: 1 });
+    await refused;
+    expect(peers.listenB.reported).toBe(before);
+    incoming.reject('no thanks');
+    await expect(reaching).rejects.toMatchObject({ code: 'refused_by_peer' });
+  });
+
   it('a cancelled invite rejects at signaling; an offer to a peer that never answers ends when the attempt times out', async () => {
     const attemptA = fakeAttempt(ALICE);
     const inviting = peers.methodA.invite(attemptA.ctx);

@@ -21,6 +21,8 @@ export interface TestPair {
 export interface Listening {
   services: SignalingServices;
   health: Omit<SignalingHealth, 'since'>[];
+  /** Incoming attempts reported so far. */
+  readonly reported: number;
   nextIncoming(): Promise<IncomingAttempt>;
   /** Resolves once a health report (from now on) is in `state`. */
   nextHealth(state: SignalingHealth['state']): Promise<Omit<SignalingHealth, 'since'>>;
@@ -30,12 +32,17 @@ export function listening(local: PeerInfo): Listening {
   const health: Omit<SignalingHealth, 'since'>[] = [];
   const incoming: IncomingAttempt[] = [];
   const incomingWaiters: ((attempt: IncomingAttempt) => void)[] = [];
+  let reported = 0;
   const healthWaiters: { state: string; resolve(report: Omit<SignalingHealth, 'since'>): void }[] = [];
   return {
     health,
+    get reported() {
+      return reported;
+    },
     services: {
       local,
       incoming(attempt) {
+        reported++;
         const waiter = incomingWaiters.shift();
         if (waiter) waiter(attempt);
         else incoming.push(attempt);
