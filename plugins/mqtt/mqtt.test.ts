@@ -7,7 +7,7 @@ import { connectAsync, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProtocolError, RefusedByPeerError, TransportError, WhatNextError } from '../../core';
 import { ALICE, BOB, CAROL, fakeAttempt } from '../peerjs/testing/peers';
-import { createWebRtc } from '../webrtc';
+import { createWebRtc, loadDefaultEngine } from '../webrtc';
 import { inviteParams, parseMqttLink } from './link';
 import { MAX_PAYLOAD_BYTES, parseSignal } from './messages';
 import { createMqttMethod, inboxTopic } from './method';
@@ -163,6 +163,39 @@ describe('mqtt method through a real Mosquitto', () => {
     await raw.publishAsync(inbox, 'after', { qos: 1 });
     expect(await refused).toMatch(/not UTF-8 JSON$/);
     expect(peers.logs.filter((line) => line.includes('1048576'))).toEqual([]);
+  });
+
+  it('an engine that cannot make a peer connection fails the invite an offer arrives for, at signaling, and nothing else', async () => {
+    const wrtc = loadDefaultEngine();
+    const broken = createWebRtc({
+      engine: {
+        ...wrtc,
+        RTCPeerConnection: class {
+          constructor() {
+            throw new Error('no WebRTC here');
+          }
+        } as unknown as typeof RTCPeerConnection,
+      },
+    });
+    const carol = createMqttMethod({ options: MqttOptions.parse({ url: peers.broker.url }), webrtc: broken, local: CAROL, log: () => undefined });
+    try {
+      const attemptC = fakeAttempt(CAROL);
+      const inviting = carol.invite(attemptC.ctx);
+      const invite = await attemptC.invite;
+      const attemptB = fakeAttempt(BOB, { inviteToken: invite.token });
+      const answering = peers.methodB.answer(parseMqttLink(invite.params), attemptB.ctx);
+      await expect(inviting).rejects.toMatchObject({ stage: 'signaling', message: expect.stringContaining('no WebRTC here') });
+      attemptB.controller.abort(new TransportError('signaling', 'No answer.'));
+      await expect(answering).rejects.toMatchObject({ message: 'No answer.' });
+      // Carol's session is still up: her next invite is presented.
+      const again = fakeAttempt(CAROL);
+      const next = carol.invite(again.ctx);
+      await again.invite;
+      again.controller.abort(new Error('done'));
+      await expect(next).rejects.toMatchObject({ stage: 'signaling' });
+    } finally {
+      await carol.shutdown();
+    }
   });
 
   it('open pipes survive a broker outage; health goes retrying with the error, then connected once the broker is back', async () => {

@@ -32,7 +32,7 @@ export interface RtcSide {
 }
 
 /**
- * Start one side. `remoteNonce` (the inviter's from the link, or the dialer's from its offer) is
+ * Start one side; never throws (a failure is the pipe's `opened` rejecting). `remoteNonce` (the inviter's from the link, or the dialer's from its offer) is
  * handed to core once our binding is reported: our proof for it is made over our DTLS session
  * while the channel connects, and rides in our first hello.
  */
@@ -136,7 +136,14 @@ export function startSide(
   try {
     pc = new (webrtc.engine().RTCPeerConnection)(webrtc.configuration());
   } catch (cause) {
-    throw new TransportError('signaling', `Could not start WebRTC: ${describe(cause)}`, { cause });
+    // Never thrown: a side may be started from a broker message's handler. The dial fails.
+    released = true;
+    const error = new TransportError('signaling', `Could not start WebRTC: ${describe(cause)}`, { cause });
+    pipe.end(error);
+    pipe.release();
+    const local = Promise.reject(error);
+    local.catch(() => undefined);
+    return { pipe, local, fail: () => undefined, remote: async () => undefined };
   }
   pipe.follow(pc);
   ctx.abort.addEventListener('abort', onAbort, { once: true });
