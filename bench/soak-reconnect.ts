@@ -130,7 +130,7 @@ try {
       try {
         const { stayedOpen, registrationMs } = await brokerOutage(env, live);
         r.samples.push(...registrationMs);
-        count(r, stayedOpen ? 'stayed open' : 'CLOSED while down');
+        count(r, stayedOpen ? 'rounds with every connection open throughout' : 'rounds with a connection CLOSED while down');
       } catch (error) {
         r.failures.push((error as Error).message.split('\n')[0]!);
       }

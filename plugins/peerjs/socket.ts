@@ -11,6 +11,7 @@
  * through the `token` query parameter: every session registers a fresh random token and passes
  * it to PeerJS as the `token` option.
  */
+import { networkInterfaces } from 'node:os';
 import WebSocket from 'ws';
 import { describe } from '../../core';
 import { BrokerMessage } from './messages';
@@ -53,6 +54,12 @@ export interface BrokerSocket {
 
 type Handler = ((event: unknown) => void) | null;
 
+/** Whether `address` is one of this machine's own now (a socket from one that went is dead). */
+function ownAddress(address: string): boolean {
+  const bare = address.replace(/^::ffff:/, '');
+  return Object.values(networkInterfaces()).some((infos) => infos?.some((info) => info.address === bare));
+}
+
 export function createSocketClass(owners: ReadonlyMap<string, SocketOwner>, live: Set<BrokerSocket>) {
   return class PeerJsSocket implements BrokerSocket {
     onopen: Handler = null;
@@ -63,6 +70,8 @@ export function createSocketClass(owners: ReadonlyMap<string, SocketOwner>, live
     readonly #owner: SocketOwner;
     #closedByUs = false;
     #heard = 0;
+    /** The address the socket runs from (its TCP connection's local end). */
+    #localAddress: string | undefined;
     #pinger: ReturnType<typeof setInterval> | undefined;
     readonly closed: Promise<void>;
 
@@ -88,6 +97,7 @@ export function createSocketClass(owners: ReadonlyMap<string, SocketOwner>, live
         this.#call(this.onopen, { type: 'open' });
       });
       this.#ws.on('pong', () => (this.#heard = Date.now()));
+      this.#ws.on('upgrade', (response) => (this.#localAddress = response.socket.localAddress));
       let markClosed!: () => void;
       this.closed = new Promise((resolve) => (markClosed = resolve));
       this.#ws.on('close', (code, reason) => {
@@ -108,9 +118,11 @@ export function createSocketClass(owners: ReadonlyMap<string, SocketOwner>, live
         if (now - tick > 2 * BROKER_PING_MS) this.#heard = now;
         tick = now;
         if (this.#ws.readyState !== WebSocket.OPEN) return;
-        if (now - this.#heard > BROKER_SILENCE_MS) {
+        const moved = this.#localAddress !== undefined && !ownAddress(this.#localAddress);
+        if (moved || now - this.#heard > BROKER_SILENCE_MS) {
           clearInterval(this.#pinger);
-          this.#owner.log('debug', `the broker answered nothing for ${BROKER_SILENCE_MS / 1000} s: dropping the socket`);
+          const why = moved ? `this machine no longer has the address ${this.#localAddress}` : `the broker answered nothing for ${BROKER_SILENCE_MS / 1000} s`;
+          this.#owner.log('debug', `${why}: dropping the socket`);
           // Not ours to close: PeerJS is to see the socket lost, as when the broker goes.
           this.#ws.terminate();
           return;

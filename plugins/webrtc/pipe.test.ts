@@ -328,8 +328,8 @@ class FakePeerConnection extends EventTarget {
   getConfiguration(): RTCConfiguration {
     return { iceServers: this.servers };
   }
-  candidate(type: string): void {
-    this.dispatchEvent(Object.assign(new Event('icecandidate'), { candidate: { candidate: `candidate:1 1 udp 1 192.0.2.1 9 typ ${type}`, type } }));
+  candidate(type: string, address = '192.0.2.1'): void {
+    this.dispatchEvent(Object.assign(new Event('icecandidate'), { candidate: { candidate: `candidate:1 1 udp 1 ${address} 9 typ ${type}`, type } }));
   }
   candidateError(url: string, errorCode: number, errorText: string): void {
     this.dispatchEvent(Object.assign(new Event('icecandidateerror'), { url, errorCode, errorText }));
@@ -461,7 +461,7 @@ describe('DataChannelPipe: an open path that dies', () => {
   beforeEach(() => vi.useFakeTimers());
   afterEach(() => vi.useRealTimers());
 
-  async function opened() {
+  async function opened(localAddresses?: () => ReadonlySet<string>) {
     const pc = new FakePeerConnection([]);
     const failures: TransportError[] = [];
     const pipe: DataChannelPipe = new DataChannelPipe({
@@ -475,8 +475,10 @@ describe('DataChannelPipe: an open path that dies', () => {
         pipe.end(error);
       },
       close() {},
+      ...(localAddresses && { localAddresses }),
     });
     pipe.follow(pc.pc);
+    pc.candidate('host');
     pc.set('connected', 'connected');
     pipe.channelOpen(new FakeChannel());
     await pipe.opened;
@@ -495,6 +497,20 @@ describe('DataChannelPipe: an open path that dies', () => {
     expect(failures.map((error) => [error.stage, error.message])).toEqual([['ice', 'test: the path to the peer stayed disconnected for 2 s']]);
     expect(pipe.state).toBe('ended');
     expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('fails at ice at the next poll once the machine no longer has the address its candidates were gathered from (the host moved)', async () => {
+    const own = new Set(['192.0.2.1', '127.0.0.1']);
+    const { pc, failures } = await opened(() => own);
+    pc.candidate('host', '127.0.0.1'); // loopback, gathered too, never a remote's path
+    await vi.advanceTimersByTimeAsync(3 * PATH_POLL_MS);
+    expect(failures).toEqual([]);
+    own.delete('192.0.2.1');
+    own.add('192.0.2.2');
+    await vi.advanceTimersByTimeAsync(PATH_POLL_MS);
+    expect(failures.map((error) => [error.stage, error.message])).toEqual([
+      ['ice', 'test: the path to the peer is gone: this machine no longer has the address it ran from'],
+    ]);
   });
 
   it('fails at ice at once when ICE fails', async () => {

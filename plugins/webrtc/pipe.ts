@@ -114,6 +114,8 @@ export class DataChannelPipe implements DataChannelPipeContract {
   /** Kinds of candidates this side gathered, and the engine's candidate errors: what explains a
    * failure to find a path. */
   readonly #gathered = new Set<string>();
+  /** Addresses of the host candidates this side gathered (every path starts from one). */
+  readonly #hostAddresses = new Set<string>();
   readonly #candidateErrors: IceCandidateError[] = [];
   #lastPath = '';
   /** Once open: when ICE went 'disconnected' (cleared when it connects again). */
@@ -237,6 +239,7 @@ export class DataChannelPipe implements DataChannelPipeContract {
       const candidate = (event as RTCPeerConnectionIceEvent).candidate;
       const type = candidate?.type ?? / typ ([a-z]+)/.exec(candidate?.candidate ?? '')?.[1];
       if (type) this.#gathered.add(type);
+      if (type === 'host') this.#hostAddress(candidate?.candidate ?? '');
     });
     on('icecandidateerror', (event) => {
       const { url, errorCode, errorText } = event as RTCPeerConnectionIceErrorEvent;
@@ -286,15 +289,37 @@ export class DataChannelPipe implements DataChannelPipeContract {
    * ICE_DISCONNECTED_LIMIT_MS, fails the pipe. Read on ICE events and on each path poll (the
    * engine's events can lag its state). */
   #checkOpenPath(ice: RTCIceConnectionState, connection: RTCPeerConnectionState, event: boolean): void {
+    const lost = (why: string) => this.options.failed(new TransportError('ice', `${this.options.label}: the path to the peer ${why}`));
+    // Before ICE's own view, which still says 'connected' for seconds after the address went.
+    if (this.#movedAway()) return lost('is gone: this machine no longer has the address it ran from');
     if (ice === 'connected' || ice === 'completed') {
       this.#disconnectedSince = undefined;
       return this.#reportPath(event);
     }
-    const lost = (why: string) => this.options.failed(new TransportError('ice', `${this.options.label}: the path to the peer ${why}`));
     if (ice === 'failed' || connection === 'failed') return lost('failed');
     if (ice !== 'disconnected') return;
     this.#disconnectedSince ??= Date.now();
     if (Date.now() - this.#disconnectedSince >= ICE_DISCONNECTED_LIMIT_MS) lost(`stayed disconnected for ${ICE_DISCONNECTED_LIMIT_MS / 1000} s`);
+  }
+
+  /** Whether none of the addresses this side gathered from is still the machine's own. */
+  #movedAway(): boolean {
+    if (!this.options.localAddresses) return false;
+    // A peer connection made ahead (PeerJS) may have gathered before the pipe followed it.
+    if (this.#hostAddresses.size === 0)
+      for (const line of (this.#pc?.localDescription?.sdp ?? '').split('\n')) if (/ typ host/.test(line)) this.#hostAddress(line);
+    if (this.#hostAddresses.size === 0) return false;
+    const own = this.options.localAddresses();
+    return ![...this.#hostAddresses].some((address) => own.has(address));
+  }
+
+  /** Keeps the address of a host candidate: "[a=]candidate:<foundation> <component> <protocol>
+   * <priority> <address> <port> typ host ...". */
+  #hostAddress(candidate: string): void {
+    const address = candidate.slice(0, 1024).split(' ')[4];
+    // libwebrtc gathers loopback too, which stays whatever happens, and carries no remote's path.
+    if (!address || address === '::1' || address.startsWith('127.')) return;
+    if (this.#hostAddresses.size < MAX_CANDIDATE_ERRORS) this.#hostAddresses.add(address);
   }
 
   /** Once open: the path now, and every `PATH_POLL_MS` until the end. */
