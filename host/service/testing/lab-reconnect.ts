@@ -224,8 +224,9 @@ export class ReconnectPair {
       await Promise.all([this.edit('a', edits), this.edit('b', edits)]);
       await hold(Math.max(0, outageMs - (performance.now() - down)));
     } finally {
-      await host.router!.exec('ip', ['link', 'set', lan, 'up']);
+      // From before the command: the link may be up a while before `ip` returns on a busy machine.
       up = performance.now();
+      await host.router!.exec('ip', ['link', 'set', lan, 'up']);
     }
     return this.#healed(up, before);
   }
@@ -245,9 +246,9 @@ export class ReconnectPair {
     // The new address first, promoted when the old goes: the route and the link stay.
     await host.exec('sysctl', ['-q', '-w', `net.ipv4.conf.${dev}.promote_secondaries=1`]);
     await host.exec('ip', ['addr', 'add', `${next}/${prefix}`, 'dev', dev]);
+    const moved = performance.now(); // the old address goes with the next command
     await host.exec('ip', ['addr', 'del', `${address}/${prefix}`, 'dev', dev]);
     await host.exec('ip', ['route', 'replace', 'default', 'via', gateway]);
-    const moved = performance.now();
     await Promise.all([this.edit('a', edits), this.edit('b', edits)]);
     return this.#healed(moved, before);
   }
