@@ -141,6 +141,8 @@ export class BrokerSession implements SocketOwner {
   #peer: Peer | undefined;
   #token: string | undefined;
   #socket: BrokerSocket | undefined;
+  /** While re-registering: the id of the echo that proves it (see #register). */
+  #echo: string | undefined;
   #opening: Promise<void> | undefined;
   #socketError: Error | undefined;
   #destroyed = false;
@@ -211,6 +213,12 @@ export class BrokerSession implements SocketOwner {
     this.#socket = socket;
   }
 
+  opened(socket: BrokerSocket): void {
+    if (this.#echo === undefined || socket !== this.#socket) return;
+    // EXPIRE: the one message a broker never queues for an absent peer.
+    socket.sendMessage({ type: 'EXPIRE', dst: this.options.local.id, payload: { connectionId: this.#echo, reason: 'registration check' } });
+  }
+
   failed(error: Error): void {
     this.#socketError = error;
     this.options.log('debug', `broker socket ${this.url}: ${describe(error)}`);
@@ -221,6 +229,13 @@ export class BrokerSession implements SocketOwner {
   }
 
   inbound(message: BrokerMessage): boolean {
+    if (message.type === 'EXPIRE' && this.#echo !== undefined && message.src === this.options.local.id) {
+      if ((message.payload as { connectionId?: unknown } | undefined)?.connectionId !== this.#echo) return false;
+      this.#echo = undefined;
+      // Our own message came back: the broker routes our id to this socket.
+      if (this.#peer && !this.#peer.open) this.#socket?.deliver({ type: 'OPEN' });
+      return false;
+    }
     switch (message.type) {
       case 'OPEN':
       case 'ERROR':
@@ -253,8 +268,13 @@ export class BrokerSession implements SocketOwner {
       let peer = this.#peer;
       try {
         if (peer && !peer.destroyed && peer.disconnected) {
-          peer.reconnect(); // same id and token: the broker takes us back
+          // Same id and token: the broker takes us back. One that still holds our old socket (it
+          // has not noticed that it died) moves us to the new one without a word, where PeerJS
+          // waits for an OPEN: an echo through the broker proves that we are routed here.
+          this.#echo = `rj_${randomBase32()}`.slice(0, 32);
+          peer.reconnect();
         } else {
+          this.#echo = undefined;
           peer = this.#createPeer();
         }
       } catch (cause) {

@@ -11,6 +11,7 @@
  * through the `token` query parameter: every session registers a fresh random token and passes
  * it to PeerJS as the `token` option.
  */
+import { networkInterfaces } from 'node:os';
 import WebSocket from 'ws';
 import { describe } from '../../core';
 import { BrokerMessage } from './messages';
@@ -19,6 +20,15 @@ import { BrokerMessage } from './messages';
  * about 1 KiB); this bounds what a hostile broker can make us buffer. */
 export const MAX_BROKER_MESSAGE = 64 * 1024;
 const HANDSHAKE_TIMEOUT_MS = 10_000;
+/** An open socket is pinged this often (a WebSocket ping, which the broker's `ws` answers by
+ * itself; PeerJS's own HEARTBEAT gets no reply)... */
+export const BROKER_PING_MS = 2000;
+/** ...and dropped after this long without a pong or a message. A socket whose path died (the link
+ * went down, the host's address changed) otherwise looks open for as long as TCP retransmits
+ * (many minutes): no registration is lost, and requests sent to it vanish. Dropped, PeerJS reports
+ * the registration lost and the method re-registers, same id and token, as soon as the broker
+ * answers. */
+export const BROKER_SILENCE_MS = 5000;
 
 export interface SocketOwner {
   /** One parsed broker message: return true to hand it to PeerJS now. */
@@ -26,6 +36,8 @@ export interface SocketOwner {
   /** The socket to the broker failed (unreachable, refused, TLS, protocol error). */
   failed(error: Error): void;
   attach(socket: BrokerSocket): void;
+  /** The socket is open (PeerJS is told next). */
+  opened?(socket: BrokerSocket): void;
   log(level: 'debug' | 'warn', message: string): void;
 }
 
@@ -42,6 +54,12 @@ export interface BrokerSocket {
 
 type Handler = ((event: unknown) => void) | null;
 
+/** Whether `address` is one of this machine's own now (a socket from one that went is dead). */
+function ownAddress(address: string): boolean {
+  const bare = address.replace(/^::ffff:/, '');
+  return Object.values(networkInterfaces()).some((infos) => infos?.some((info) => info.address === bare));
+}
+
 export function createSocketClass(owners: ReadonlyMap<string, SocketOwner>, live: Set<BrokerSocket>) {
   return class PeerJsSocket implements BrokerSocket {
     onopen: Handler = null;
@@ -51,6 +69,10 @@ export function createSocketClass(owners: ReadonlyMap<string, SocketOwner>, live
     readonly #ws: WebSocket;
     readonly #owner: SocketOwner;
     #closedByUs = false;
+    #heard = 0;
+    /** The address the socket runs from (its TCP connection's local end). */
+    #localAddress: string | undefined;
+    #pinger: ReturnType<typeof setInterval> | undefined;
     readonly closed: Promise<void>;
 
     constructor(url: string) {
@@ -65,15 +87,49 @@ export function createSocketClass(owners: ReadonlyMap<string, SocketOwner>, live
       this.#ws.on('error', (error) => {
         if (!this.#closedByUs) owner.failed(error);
       });
-      this.#ws.on('open', () => this.#call(this.onopen, { type: 'open' }));
+      this.#ws.on('open', () => {
+        this.#watchSilence();
+        try {
+          owner.opened?.(this);
+        } catch (error) {
+          owner.log('warn', `could not handle the broker socket opening: ${describe(error)}`);
+        }
+        this.#call(this.onopen, { type: 'open' });
+      });
+      this.#ws.on('pong', () => (this.#heard = Date.now()));
+      this.#ws.on('upgrade', (response) => (this.#localAddress = response.socket.localAddress));
       let markClosed!: () => void;
       this.closed = new Promise((resolve) => (markClosed = resolve));
       this.#ws.on('close', (code, reason) => {
+        clearInterval(this.#pinger);
         live.delete(this);
         markClosed();
         this.#call(this.onclose, { type: 'close', code, reason: reason.toString() });
       });
       this.#ws.on('message', (data, isBinary) => this.#receive(data, isBinary));
+    }
+
+    #watchSilence(): void {
+      this.#heard = Date.now();
+      let tick = Date.now();
+      this.#pinger = setInterval(() => {
+        const now = Date.now();
+        // A thread that was busy (timers late) has not read the pongs yet: not the network's fault.
+        if (now - tick > 2 * BROKER_PING_MS) this.#heard = now;
+        tick = now;
+        if (this.#ws.readyState !== WebSocket.OPEN) return;
+        const moved = this.#localAddress !== undefined && !ownAddress(this.#localAddress);
+        if (moved || now - this.#heard > BROKER_SILENCE_MS) {
+          clearInterval(this.#pinger);
+          const why = moved ? `this machine no longer has the address ${this.#localAddress}` : `the broker answered nothing for ${BROKER_SILENCE_MS / 1000} s`;
+          this.#owner.log('debug', `${why}: dropping the socket`);
+          // Not ours to close: PeerJS is to see the socket lost, as when the broker goes.
+          this.#ws.terminate();
+          return;
+        }
+        this.#ws.ping();
+      }, BROKER_PING_MS);
+      this.#pinger.unref?.();
     }
 
     get readyState(): number {
@@ -114,6 +170,7 @@ export function createSocketClass(owners: ReadonlyMap<string, SocketOwner>, live
     }
 
     #receive(data: WebSocket.RawData, isBinary: boolean): void {
+      this.#heard = Date.now();
       let message: BrokerMessage;
       const text = data.toString();
       try {

@@ -9,6 +9,7 @@
  *
  * See README.md.
  */
+import { networkInterfaces } from 'node:os';
 import { definePlugin } from '../../core';
 import { loadDefaultEngine } from './engine';
 import { WebRtcOptions, type WebRtcOptionsInput } from './options';
@@ -37,8 +38,17 @@ export class WebRtc implements WebRtcService {
   }
 
   pipe(options: DataChannelPipeOptions): DataChannelPipe {
-    return new DataChannelPipe({ iceServers: this.#options.iceServers, ...options });
+    return new DataChannelPipe({ iceServers: this.#options.iceServers, localAddresses, ...options });
   }
+}
+
+/** Every address of this machine's interfaces, now. */
+function localAddresses(): ReadonlySet<string> {
+  return new Set(
+    Object.values(networkInterfaces())
+      .flat()
+      .flatMap((info) => (info ? [info.address] : [])),
+  );
 }
 
 export function createWebRtc(options: WebRtcOptionsInput = {}): WebRtc {

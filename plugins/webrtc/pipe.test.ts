@@ -1,6 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TransportError, type ConnectionStage, type PipeSink } from '../../core';
-import { CHANNEL_BUFFER_LIMIT, DRAIN_POLL_MS, DataChannelPipe, PATH_POLL_MS, ICE_CHECK_LIMIT_MS, STATE_POLL_MS, WEBRTC_ANSWERER_READY } from './pipe';
+import {
+  CHANNEL_BUFFER_LIMIT,
+  DRAIN_POLL_MS,
+  DataChannelPipe,
+  PATH_POLL_MS,
+  ICE_CHECK_LIMIT_MS,
+  ICE_DISCONNECTED_LIMIT_MS,
+  STATE_POLL_MS,
+  WEBRTC_ANSWERER_READY,
+} from './pipe';
 import type { ChannelLike, DataChannelPipeOptions } from './service';
 
 class FakeChannel implements ChannelLike {
@@ -319,8 +328,8 @@ class FakePeerConnection extends EventTarget {
   getConfiguration(): RTCConfiguration {
     return { iceServers: this.servers };
   }
-  candidate(type: string): void {
-    this.dispatchEvent(Object.assign(new Event('icecandidate'), { candidate: { candidate: `candidate:1 1 udp 1 192.0.2.1 9 typ ${type}`, type } }));
+  candidate(type: string, address = '192.0.2.1'): void {
+    this.dispatchEvent(Object.assign(new Event('icecandidate'), { candidate: { candidate: `candidate:1 1 udp 1 ${address} 9 typ ${type}`, type } }));
   }
   candidateError(url: string, errorCode: number, errorText: string): void {
     this.dispatchEvent(Object.assign(new Event('icecandidateerror'), { url, errorCode, errorText }));
@@ -445,6 +454,69 @@ describe('DataChannelPipe: following ICE', () => {
     expect(vi.getTimerCount()).toBe(1); // the path's
     pipe.end();
     expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe('DataChannelPipe: an open path that dies', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  async function opened(localAddresses?: () => ReadonlySet<string>) {
+    const pc = new FakePeerConnection([]);
+    const failures: TransportError[] = [];
+    const pipe: DataChannelPipe = new DataChannelPipe({
+      label: 'test',
+      creator: false,
+      sink: sink(),
+      stage: () => {},
+      maxFrameSize: 1024,
+      failed: (error) => {
+        failures.push(error);
+        pipe.end(error);
+      },
+      close() {},
+      ...(localAddresses && { localAddresses }),
+    });
+    pipe.follow(pc.pc);
+    pc.candidate('host');
+    pc.set('connected', 'connected');
+    pipe.channelOpen(new FakeChannel());
+    await pipe.opened;
+    return { pc, pipe, failures };
+  }
+
+  it('fails at ice once ICE stays disconnected for ICE_DISCONNECTED_LIMIT_MS (read on the path poll too), not on a blip', async () => {
+    const { pc, pipe, failures } = await opened();
+    pc.set('disconnected', 'disconnected');
+    await vi.advanceTimersByTimeAsync(ICE_DISCONNECTED_LIMIT_MS - PATH_POLL_MS);
+    pc.set('connected', 'connected'); // back: the clock starts over
+    pc.set('disconnected', 'disconnected', false); // no event: the poll reads it
+    await vi.advanceTimersByTimeAsync(ICE_DISCONNECTED_LIMIT_MS);
+    expect(failures).toEqual([]);
+    await vi.advanceTimersByTimeAsync(2 * PATH_POLL_MS);
+    expect(failures.map((error) => [error.stage, error.message])).toEqual([['ice', 'test: the path to the peer stayed disconnected for 2 s']]);
+    expect(pipe.state).toBe('ended');
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('fails at ice at the next poll once the machine no longer has the address its candidates were gathered from (the host moved)', async () => {
+    const own = new Set(['192.0.2.1', '127.0.0.1']);
+    const { pc, failures } = await opened(() => own);
+    pc.candidate('host', '127.0.0.1'); // loopback, gathered too, never a remote's path
+    await vi.advanceTimersByTimeAsync(3 * PATH_POLL_MS);
+    expect(failures).toEqual([]);
+    own.delete('192.0.2.1');
+    own.add('192.0.2.2');
+    await vi.advanceTimersByTimeAsync(PATH_POLL_MS);
+    expect(failures.map((error) => [error.stage, error.message])).toEqual([
+      ['ice', 'test: the path to the peer is gone: this machine no longer has the address it ran from'],
+    ]);
+  });
+
+  it('fails at ice at once when ICE fails', async () => {
+    const { pc, failures } = await opened();
+    pc.set('failed', 'failed');
+    expect(failures.map((error) => [error.stage, error.message])).toEqual([['ice', 'test: the path to the peer failed']]);
   });
 });
 

@@ -67,6 +67,12 @@ export const STATE_POLL_MS = 250;
  * up after about 15 s, but now and then never says so on one side (seen in the network lab with
  * STUN only): this bounds it. */
 export const ICE_CHECK_LIMIT_MS = 20_000;
+/** How long ICE may stay 'disconnected' on an open pipe before the pipe fails. A path that died
+ * (the link went down, the address changed, a NAT forgot the mapping) is otherwise only noticed at
+ * core's dead-peer timeout; failed here, the connection closes and a known peer is dialled again
+ * at once over a fresh path. An engine able to restart ICE over our signaling could try that
+ * first; PeerJS and simple-peer give no way to renegotiate an open connection. */
+export const ICE_DISCONNECTED_LIMIT_MS = 2000;
 /** Period of the re-read of the selected candidate pair once open. */
 export const PATH_POLL_MS = 1000;
 /** Candidate errors kept per dial (an engine reports one per interface and server). */
@@ -108,8 +114,12 @@ export class DataChannelPipe implements DataChannelPipeContract {
   /** Kinds of candidates this side gathered, and the engine's candidate errors: what explains a
    * failure to find a path. */
   readonly #gathered = new Set<string>();
+  /** Addresses of the host candidates this side gathered (every path starts from one). */
+  readonly #hostAddresses = new Set<string>();
   readonly #candidateErrors: IceCandidateError[] = [];
   #lastPath = '';
+  /** Once open: when ICE went 'disconnected' (cleared when it connects again). */
+  #disconnectedSince: number | undefined;
   #pathPoll: ReturnType<typeof setInterval> | undefined;
   /** A read of the path is under way; `#pathAgain`: an ICE event asked for another after it. */
   #pathReading = false;
@@ -229,6 +239,7 @@ export class DataChannelPipe implements DataChannelPipeContract {
       const candidate = (event as RTCPeerConnectionIceEvent).candidate;
       const type = candidate?.type ?? / typ ([a-z]+)/.exec(candidate?.candidate ?? '')?.[1];
       if (type) this.#gathered.add(type);
+      if (type === 'host') this.#hostAddress(candidate?.candidate ?? '');
     });
     on('icecandidateerror', (event) => {
       const { url, errorCode, errorText } = event as RTCPeerConnectionIceErrorEvent;
@@ -262,10 +273,7 @@ export class DataChannelPipe implements DataChannelPipeContract {
     if (!pc) return;
     const ice = pc.iceConnectionState;
     const connection = pc.connectionState;
-    if (this.#state === 'open') {
-      if (ice === 'connected' || ice === 'completed') this.#reportPath(true);
-      return;
-    }
+    if (this.#state === 'open') return this.#checkOpenPath(ice, connection, true);
     if (this.#state !== 'opening') return this.#stopStatePoll();
     if (ice === 'connected' || ice === 'completed' || connection === 'connected') this.advance('channel');
     else if (ice === 'checking' || connection === 'connecting') this.advance('ice');
@@ -277,11 +285,52 @@ export class DataChannelPipe implements DataChannelPipeContract {
     if (this.#checkingSince !== undefined && this.stage === 'ice' && Date.now() - this.#checkingSince >= ICE_CHECK_LIMIT_MS) this.options.failed(this.noPath());
   }
 
+  /** Once open: the path when ICE connects anew; a path that failed, or stays disconnected past
+   * ICE_DISCONNECTED_LIMIT_MS, fails the pipe. Read on ICE events and on each path poll (the
+   * engine's events can lag its state). */
+  #checkOpenPath(ice: RTCIceConnectionState, connection: RTCPeerConnectionState, event: boolean): void {
+    const lost = (why: string) => this.options.failed(new TransportError('ice', `${this.options.label}: the path to the peer ${why}`));
+    // Before ICE's own view, which still says 'connected' for seconds after the address went.
+    if (this.#movedAway()) return lost('is gone: this machine no longer has the address it ran from');
+    if (ice === 'connected' || ice === 'completed') {
+      this.#disconnectedSince = undefined;
+      return this.#reportPath(event);
+    }
+    if (ice === 'failed' || connection === 'failed') return lost('failed');
+    if (ice !== 'disconnected') return;
+    this.#disconnectedSince ??= Date.now();
+    if (Date.now() - this.#disconnectedSince >= ICE_DISCONNECTED_LIMIT_MS) lost(`stayed disconnected for ${ICE_DISCONNECTED_LIMIT_MS / 1000} s`);
+  }
+
+  /** Whether none of the addresses this side gathered from is still the machine's own. */
+  #movedAway(): boolean {
+    if (!this.options.localAddresses) return false;
+    // A peer connection made ahead (PeerJS) may have gathered before the pipe followed it.
+    if (this.#hostAddresses.size === 0)
+      for (const line of (this.#pc?.localDescription?.sdp ?? '').split('\n')) if (/ typ host/.test(line)) this.#hostAddress(line);
+    if (this.#hostAddresses.size === 0) return false;
+    const own = this.options.localAddresses();
+    return ![...this.#hostAddresses].some((address) => own.has(address));
+  }
+
+  /** Keeps the address of a host candidate: "[a=]candidate:<foundation> <component> <protocol>
+   * <priority> <address> <port> typ host ...". */
+  #hostAddress(candidate: string): void {
+    const address = candidate.slice(0, 1024).split(' ')[4];
+    // libwebrtc gathers loopback too, which stays whatever happens, and carries no remote's path.
+    if (!address || address === '::1' || address.startsWith('127.')) return;
+    if (this.#hostAddresses.size < MAX_CANDIDATE_ERRORS) this.#hostAddresses.add(address);
+  }
+
   /** Once open: the path now, and every `PATH_POLL_MS` until the end. */
   #followPath(): void {
     if (!this.#pc || this.#pathPoll) return;
     this.#reportPath(true);
-    this.#pathPoll = setInterval(() => this.#reportPath(false), PATH_POLL_MS);
+    this.#pathPoll = setInterval(() => {
+      const pc = this.#pc;
+      if (pc && this.#state === 'open') this.#checkOpenPath(pc.iceConnectionState, pc.connectionState, false);
+      else this.#reportPath(false);
+    }, PATH_POLL_MS);
     this.#pathPoll.unref?.();
   }
 

@@ -61,6 +61,10 @@ export interface DataChannelPipeOptions {
    * path (the service's `pipe()` fills them in from its configuration; the peer connection's
    * own `getConfiguration()` comes first where the engine has it). */
   iceServers?: readonly RTCIceServer[];
+  /** The machine's own addresses now (the service's `pipe()` fills it in). An open pipe none of
+   * whose gathered host addresses is among them lost its path (the host moved): it fails at
+   * once, where ICE would take seconds to say so. */
+  localAddresses?: () => ReadonlySet<string>;
 }
 
 /** `opening` until the channel is open as a WhatNext pipe; `closing` once `close()` was called;
