@@ -59,7 +59,11 @@ export class Reconnector {
   start(): void {
     this.#stops.push(
       this.manager.on('health', ({ health }) => {
-        if (health.state === 'connected') this.sweep();
+        if (health.state !== 'connected') return;
+        // Back on the broker (after an outage, or from a new address): dials that failed before
+        // say nothing about now.
+        this.#backoff.clear();
+        this.sweep();
       }),
       this.manager.on('attempt', (attempt) => this.#attemptChanged(attempt)),
       this.manager.on('connection', (connection) => this.#connectionChanged(connection)),

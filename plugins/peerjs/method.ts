@@ -231,7 +231,9 @@ export function createPeerjsMethod(config: PeerjsMethodConfig): PeerjsMethod {
    * nobody needs us reachable any more). One recovery at a time. */
   async function recover(): Promise<void> {
     if (recovery) return;
-    let wait = PROBE_MS;
+    // The first probe goes at once: a socket dropped because our address changed finds the
+    // broker again on the new one straight away.
+    let wait = 0;
     try {
       while (reachable()) {
         await new Promise<void>((wake) => {
@@ -239,6 +241,7 @@ export function createPeerjsMethod(config: PeerjsMethodConfig): PeerjsMethod {
           timer.unref?.();
           recovery = { timer, wake };
         });
+        wait = PROBE_MS;
         if (!reachable() || !(await brokerAnswers(primary))) continue;
         const outcome = await register();
         if (outcome.registered || 'stop' in outcome) return;

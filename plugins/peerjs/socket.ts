@@ -22,7 +22,7 @@ export const MAX_BROKER_MESSAGE = 64 * 1024;
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 /** An open socket is pinged this often (a WebSocket ping, which the broker's `ws` answers by
  * itself; PeerJS's own HEARTBEAT gets no reply)... */
-export const BROKER_PING_MS = 2000;
+export const BROKER_PING_MS = 1000;
 /** ...and dropped after this long without a pong or a message. A socket whose path died (the link
  * went down, the host's address changed) otherwise looks open for as long as TCP retransmits
  * (many minutes): no registration is lost, and requests sent to it vanish. Dropped, PeerJS reports
