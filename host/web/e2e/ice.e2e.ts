@@ -6,27 +6,10 @@
  * service reports its path.
  */
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBroker, type Broker } from '../../../plugins/peerjs/broker';
 import { refusingTurn, silentUdp, STUN_BINDING, TURN_ALLOCATE, type LoopbackServer } from '../../../plugins/webrtc/testing/ice-servers';
-import {
-  endEverything,
-  FIXTURES,
-  go,
-  invite,
-  launchBrowser,
-  onCleanup,
-  openApp,
-  type OpenedPage,
-  pairManually,
-  screenshot,
-  SCREENSHOTS,
-  type Shell,
-  startShell,
-} from '../testing/harness';
-
-const CONFIG = `${FIXTURES}webrtc.config.ts`;
+import { endEverything, go, invite, onCleanup, type OpenedPage, pairManually, screenshot, SCREENSHOTS, startWebRtcPair } from '../testing/harness';
 
 interface Summary {
   state: string;
@@ -39,27 +22,16 @@ const webrtcOptions = async (page: Page) =>
   (await request<{ name: string; options?: { iceServers?: unknown } }[]>(page, 'plugins.list')).find((plugin) => plugin.name === 'webrtc')?.options;
 
 describe('ICE servers in settings, and the path of a connection', () => {
-  let broker: Broker;
-  let browser: Browser;
-  let alice: Shell;
-  let bob: Shell;
   let a: OpenedPage;
   let b: OpenedPage;
   let stun: LoopbackServer;
   let turn: LoopbackServer;
 
   beforeAll(async () => {
-    [broker, stun, turn] = await Promise.all([startBroker({ port: 0, host: '127.0.0.1' }), silentUdp(), refusingTurn()]);
-    onCleanup(() => broker.close());
+    [stun, turn] = await Promise.all([silentUdp(), refusingTurn()]);
     onCleanup(() => stun.close());
     onCleanup(() => turn.close());
-    const env = { WHATNEXT_E2E_BROKER_PORT: String(broker.port) };
-    [alice, bob, browser] = await Promise.all([
-      startShell({ name: 'Alice', config: CONFIG, env }),
-      startShell({ name: 'Bob', config: CONFIG, env }),
-      launchBrowser(),
-    ]);
-    [a, b] = await Promise.all([openApp(browser, alice, 'connect'), openApp(browser, bob, 'connect')]);
+    ({ a, b } = await startWebRtcPair());
   });
 
   afterAll(async () => {

@@ -3,48 +3,30 @@
  * the PeerJS broker (a PeerServer this test starts on a loopback port), with playlists edited
  * on both sides, an incoming request rejected, and the default method switched in settings.
  */
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type Broker } from '../../../plugins/peerjs/broker';
 import {
   addTrack,
   createPlaylist,
   endEverything,
-  FIXTURES,
   go,
   invite,
-  launchBrowser,
   onCleanup,
-  openApp,
   type OpenedPage,
   openLink,
   pairManually,
   screenshot,
-  type Shell,
-  startShell,
+  startWebRtcPair,
   titles,
 } from '../testing/harness';
 
-const CONFIG = `${FIXTURES}webrtc.config.ts`;
-
 describe('real WebRTC between two browser shells', () => {
   let broker: Broker;
-  let browser: Browser;
-  let alice: Shell;
-  let bob: Shell;
   let a: OpenedPage;
   let b: OpenedPage;
 
   beforeAll(async () => {
-    broker = await startBroker({ port: 0, host: '127.0.0.1' });
-    onCleanup(() => broker.close());
-    const env = { WHATNEXT_E2E_BROKER_PORT: String(broker.port) };
-    [alice, bob, browser] = await Promise.all([
-      startShell({ name: 'Alice', config: CONFIG, env }),
-      startShell({ name: 'Bob', config: CONFIG, env }),
-      launchBrowser(),
-    ]);
-    [a, b] = await Promise.all([openApp(browser, alice, 'connect'), openApp(browser, bob, 'connect')]);
+    ({ broker, a, b } = await startWebRtcPair());
   });
 
   afterAll(async () => {

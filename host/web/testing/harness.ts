@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { expect } from 'vitest';
+import { startBroker, type Broker } from '../../../plugins/peerjs/broker';
 import { tempDir } from '../../service/testing/temp-dirs';
 import { startShellProcess, type Shell, type ShellProcessOptions } from '../testing/shell-process';
 
@@ -174,6 +175,19 @@ export async function openLink(page: Page, link: string): Promise<void> {
   await go(page, 'Connect');
   await page.getByLabel('Invite link or code').fill(link);
   await page.getByRole('button', { name: 'Open', exact: true }).click();
+}
+
+/** Alice and Bob on the real-WebRTC config (`fixtures/webrtc.config.ts`), with the file's own
+ * PeerJS broker on a loopback port, each in a page of one browser at `view`. Everything is ended
+ * by `endEverything`. */
+export async function startWebRtcPair(view = 'connect'): Promise<{ broker: Broker; alice: Shell; bob: Shell; browser: Browser; a: OpenedPage; b: OpenedPage }> {
+  const broker = await startBroker({ port: 0, host: '127.0.0.1' });
+  onCleanup(() => broker.close());
+  const config = `${FIXTURES}webrtc.config.ts`;
+  const env = { WHATNEXT_E2E_BROKER_PORT: String(broker.port) };
+  const [alice, bob, browser] = await Promise.all([startShell({ name: 'Alice', config, env }), startShell({ name: 'Bob', config, env }), launchBrowser()]);
+  const [a, b] = await Promise.all([openApp(browser, alice, view), openApp(browser, bob, view)]);
+  return { broker, alice, bob, browser, a, b };
 }
 
 /** The copy & paste flow as two people do it: the inviter (`a`, named `aName`) invites over
