@@ -5,6 +5,7 @@
  */
 export const CLOSE_CODES = Object.freeze({
   closed: 'One side closed it (`by` says which).',
+  shutdown: 'The side that closed it is stopping (its service shuts down); it may be back.',
   'peer-timeout': 'No frame came from the remote for the dead-peer timeout.',
   'pipe-closed': 'The transport closed or refused a frame without a close frame.',
   'handshake-failed': 'The remote did not prove its id, or not the one expected.',

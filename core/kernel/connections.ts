@@ -306,11 +306,11 @@ export class ConnectionManager {
     for (const attempt of this.#attempts.values()) {
       if (attempt.state !== 'open') attempt.update({ state: 'cancelled', error: { code: 'stopping', message: 'The service is stopping.' } });
     }
-    await Promise.allSettled([...this.#connections.values()].map(({ record }) => record.connection.close(SHUTTING_DOWN)));
+    await Promise.allSettled([...this.#connections.values()].map(({ upgrading }) => upgrading.closeAs('shutdown', SHUTTING_DOWN)));
   }
 
   #incoming(incoming: IncomingAttempt): void {
-    if (this.#stopped) return incoming.reject('the peer is shutting down');
+    if (this.#stopped) return incoming.reject(SHUTTING_DOWN);
     let method: SignalingMethod;
     try {
       method = this.host.signaling.get(incoming.method);
@@ -490,7 +490,7 @@ export class ConnectionManager {
       if (!existing) break;
       const alive = await this.#stillAnswers(existing);
       if (attempt.done || this.#stopped) {
-        void connection.close(attempt.done ? `the attempt was ${attempt.state}` : SHUTTING_DOWN);
+        void (attempt.done ? connection.close(`the attempt was ${attempt.state}`) : connection.closeAs('shutdown', SHUTTING_DOWN));
         return;
       }
       if (connection.state !== 'open') {
@@ -602,8 +602,8 @@ export class ConnectionManager {
 /** How many earlier connections to the same peer a new one is weighed against, at most. */
 const MAX_TWIN_ROUNDS = 4;
 
-/** The close message of every connection of a manager that stops (a service shutting down). */
-export const SHUTTING_DOWN = 'the peer is shutting down';
+/** What a manager that stops (a service shutting down) tells the remotes it closes and refuses. */
+const SHUTTING_DOWN = 'the peer is shutting down';
 
 export function errorInfo(error: unknown): ErrorInfo {
   if (error instanceof WhatNextError) {

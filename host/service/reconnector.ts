@@ -22,7 +22,6 @@ import type { ConnectionManager } from '../../core/kernel/connections';
 import type { PluginHost } from '../../core/kernel/host';
 import type { AttemptSummary, ConnectionSummary, KnownPeer } from '../../core/protocol';
 import { WhatNextError, describe } from '../../core/errors';
-import { SHUTTING_DOWN } from '../../core/kernel/connections';
 import type { ServiceState } from './state';
 
 export interface ReconnectorOptions {
@@ -149,9 +148,9 @@ export class Reconnector {
     }
     // A connection that broke ends 'failed'; one a side closed ends 'closed'.
     if ((connection.state !== 'closed' && connection.state !== 'failed') || !connection.closeReason) return;
-    const { code, by, message } = connection.closeReason;
+    const { code, by } = connection.closeReason;
     // A service that stops closes its connections too: the peer dials again when it is back.
-    if (code === 'closed' && by === 'remote' && message === SHUTTING_DOWN) return;
+    if (code === 'shutdown') return;
     // A person chose to end it.
     if (code === 'closed') return void (by === 'local' ? this.#paused : this.#left).add(peer);
     // A duplicate gave way to the connection that stays; anything else broke: try again now.
