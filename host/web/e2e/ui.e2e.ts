@@ -106,6 +106,9 @@ describe('the app, before anyone connects', () => {
 
     await card.getByRole('button', { name: 'Code' }).click();
     expect(await card.getByLabel('Invite code', { exact: true }).inputValue()).toMatch(/^wno1\./);
+    // The clipboard holds the link, not the code now shown: the button offers to copy again at
+    // once (read straight away: "Copied" would also go by itself after a while).
+    expect(await card.locator('.copy-field button').textContent()).toBe('Copy invite code');
     await screenshot(page, 'connect-invite');
 
     // The invite lives in the service: a reload shows it again.
