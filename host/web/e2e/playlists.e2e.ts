@@ -50,7 +50,15 @@ describe('playlists', () => {
 
     await addTrack(page, 'Heroes', 'David Bowie', '6:07');
     await addTrack(page, 'Hyperballad', 'Björk', '5:21');
-    await addTrack(page, 'Teardrop', 'Massive Attack', '5:29');
+    // Enter in Length adds the track, and typing goes on in Title for the next one.
+    const form = page.getByRole('form', { name: 'Add a track' });
+    await form.getByLabel('Title').fill('Teardrop');
+    await form.getByLabel('Artist').fill('Massive Attack');
+    await form.getByLabel('Length').fill('5:29');
+    await form.getByLabel('Length').press('Enter');
+    await page.getByRole('listitem', { name: 'Teardrop by Massive Attack' }).waitFor();
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('new-track-title');
+    expect(await form.getByLabel('Title').inputValue()).toBe('');
     expect(await titles(page)).toEqual(['Heroes', 'Hyperballad', 'Teardrop']);
 
     // Reorder by dragging the last track onto the first…
