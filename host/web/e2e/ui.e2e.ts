@@ -162,6 +162,9 @@ describe('the app, before anyone connects', () => {
     await ended.getByText('The request timed out').waitFor();
     await ended.getByText('Timed out', { exact: true }).waitFor(); // the badge
     expect(await ended.textContent()).not.toMatch(/declined/i);
+    // It waited for Carol herself: "nobody" would read as if the other side had not answered.
+    await ended.getByText('You did not accept or decline it in time (no answer within 1 s)').waitFor();
+    expect(await ended.textContent()).not.toMatch(/nobody/i);
     await screenshot(page, 'request-timed-out', { fullPage: false });
   });
 
