@@ -12,6 +12,9 @@ export const HOST_API_VERSION = '1.0.0';
 
 export const PluginName = z.string().regex(/^[a-z][a-z0-9-]{0,63}$/, 'a plugin name is lowercase letters, digits and dashes, starting with a letter');
 
+/** The name of one of a plugin's options. */
+export type OptionKey<Schema extends z.ZodType> = Extract<keyof NonNullable<z.input<Schema>>, string>;
+
 /** A plugin that adds nothing to the protocol. */
 export type NoProtocol = { readonly methods: {}; readonly events: {} };
 
@@ -25,6 +28,13 @@ export interface PluginDefinition<Schema extends z.ZodType = z.ZodType, P extend
   description?: string;
   /** Options schema. Also turned into JSON Schema for the settings form. */
   options?: Schema;
+  /** The options this plugin applies while it runs (it taps `hooks.optionsChanged` and reads
+   * the new value from then on). Every other option is read at setup only: a change saved in
+   * settings takes effect after a restart, and the settings page says so. */
+  liveOptions?: readonly OptionKey<Schema>[];
+  /** Options for developers and unusual set-ups (frame sizes, timeouts, debug switches): the
+   * settings page shows them under "Advanced", closed by default. */
+  advancedOptions?: readonly OptionKey<Schema>[];
   /** Plugins this one needs, by name: they are set up and started before it, and their services
    * are what `ctx.use` returns. One that is missing or failed fails this one, naming it. */
   dependencies?: readonly string[];

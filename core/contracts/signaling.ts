@@ -57,8 +57,10 @@ export interface AttemptContext {
   stage(stage: ConnectionStage): void;
   /** Present the invite: core builds the `whtnxt://connect?v=1&via=<method>&...` link from
    * `params` (plus the local display name) and shows it with the optional code. Returns the
-   * invite token core added to the link (`t`), which the answering side sends back. */
-  presentInvite(invite: { params: Record<string, string>; code?: string; text?: string }): { link: string; token: string };
+   * invite token core added to the link (`t`), which the answering side sends back.
+   * `expiresAt` (epoch ms): when the invite stops working, if the method bounds it itself; the
+   * attempt then ends at that moment instead of after core's invite lifetime (10 min). */
+  presentInvite(invite: { params: Record<string, string>; code?: string; text?: string; expiresAt?: number }): { link: string; token: string };
   /** Show the user something to pass on. From then on the attempt waits for a human, so it is
    * bounded by the invite lifetime (10 min) instead of the 30 s connect timeout. */
   show(display: Display): void;

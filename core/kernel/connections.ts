@@ -458,10 +458,11 @@ export class ConnectionManager {
           .dial({ ...options, sink: connection.sink, stage: (s: ConnectionStage) => connection.setStage(s), abort: attempt.abort.signal });
       },
       stage: (stage) => connection.setStage(stage),
-      presentInvite: ({ params, code, text }) => {
+      presentInvite: ({ params, code, text, expiresAt }) => {
         const token = attempt.inviteToken ?? randomToken();
         const link = encodeLink({ version: 1, via: method.name, name: this.host.local.name, token, params }, { scheme: this.#options.inviteScheme });
         attempt.update({ invite: { link, ...(code ? { code } : {}), ...(text ? { text } : {}) } });
+        if (expiresAt !== undefined) this.#waitForHuman(attempt, expiresAt - Date.now());
         return { link, token };
       },
       show: (display) => {
@@ -474,9 +475,11 @@ export class ConnectionManager {
     };
   }
 
-  /** The attempt now waits for people (an invite to be answered, a code to come back). */
-  #waitForHuman(attempt: Attempt): void {
-    attempt.deadline(this.#options.inviteTtlMs, () => this.#fail(attempt, new WhatNextError('invite_expired', 'Nobody answered in time; start a new invite.')));
+  /** The attempt now waits for people (an invite to be answered, a code to come back), for
+   * core's invite lifetime or the one the method gave its invite (within a day). */
+  #waitForHuman(attempt: Attempt, lifetimeMs = this.#options.inviteTtlMs): void {
+    const bounded = Math.min(Math.max(0, lifetimeMs), MAX_INVITE_LIFETIME_MS);
+    attempt.deadline(bounded, () => this.#fail(attempt, new WhatNextError('invite_expired', 'Nobody answered in time; start a new invite.')));
   }
 
   async #opened(attempt: Attempt, connection: UpgradingConnection, method: SignalingMethod, direction: 'incoming' | 'outgoing'): Promise<void> {
@@ -598,6 +601,9 @@ export class ConnectionManager {
     if (this.#stopped) throw new WhatNextError('stopping', 'The service is stopping.');
   }
 }
+
+/** The longest a method's own invite may wait for its answer (a timer is bounded). */
+const MAX_INVITE_LIFETIME_MS = 24 * 60 * 60_000;
 
 /** How many earlier connections to the same peer a new one is weighed against, at most. */
 const MAX_TWIN_ROUNDS = 4;

@@ -49,6 +49,10 @@ export const PluginStatus = z.object({
   optionsSchema: z.record(z.string(), z.unknown()).optional(),
   /** Current options, as far as JSON can show them. */
   options: z.record(z.string(), z.unknown()).optional(),
+  /** Options applied while the plugin runs (`liveOptions`); any other takes a restart. */
+  liveOptions: z.array(z.string()),
+  /** Options the settings page keeps under "Advanced" (`advancedOptions`). */
+  advancedOptions: z.array(z.string()),
 });
 export type PluginStatus = z.infer<typeof PluginStatus>;
 
@@ -215,6 +219,8 @@ export class PluginHost {
       events: Object.keys(definition?.protocol?.events ?? {}),
       dependencies: [...(definition?.dependencies ?? [])],
       optionsSchema: optionsJsonSchema(definition?.options),
+      liveOptions: optionNames(definition?.liveOptions),
+      advancedOptions: optionNames(definition?.advancedOptions),
     };
   }
 
@@ -390,6 +396,11 @@ function jsonOptions(options: unknown): Record<string, unknown> | undefined {
 function failure(error: WhatNextError): PluginFailure {
   const hook = error instanceof PluginError || error instanceof PluginTimeoutError ? error.hook : undefined;
   return { code: error.code, message: error.message, ...(hook ? { hook } : {}) };
+}
+
+/** A definition's list of option names, as far as it is one (a definition is a third party's). */
+function optionNames(names: unknown): string[] {
+  return Array.isArray(names) ? names.filter((name): name is string => typeof name === 'string') : [];
 }
 
 function optionsJsonSchema(schema: z.ZodType | undefined): Record<string, unknown> | undefined {

@@ -28,11 +28,18 @@ export const manual = definePlugin({
   api: '^1.0.0',
   description: 'No server: send an invite link or code any way you like, then paste the reply code that comes back.',
   options: ManualOptions,
+  // The transport is declared with the method when it registers: a new one takes a restart.
+  liveOptions: ['inviteTtlMinutes'],
+  advancedOptions: ['transport'],
   setup(ctx, options) {
-    ctx.registerSignaling(createManualMethod(options));
+    const live = { ...options };
+    ctx.hooks.optionsChanged.for(ctx.name).tap((next) => (live.inviteTtlMinutes = (next as ManualOptions).inviteTtlMinutes));
+    ctx.registerSignaling(createManualMethod(live));
   },
 });
 
+/** `options` is read at each invite: change `inviteTtlMinutes` on it and the next invite has the
+ * new lifetime. */
 export function createManualMethod(options: ManualOptions): SignalingMethod<InvitePayload> {
   // Invites this peer answered: the same invite opened twice is refused.
   const answered = new Set<string>();
@@ -64,6 +71,7 @@ export function createManualMethod(options: ManualOptions): SignalingMethod<Invi
       ctx.presentInvite({
         params: { o: code },
         code,
+        expiresAt: expires * 1000,
         text: 'Send this link (or the code) to the person you invite, then paste the reply code they send back.',
       });
       let reply!: ReplyPayload; // decoded once, by the check the answer passed

@@ -16,6 +16,7 @@ export const peerjs = definePlugin({
   api: '^1.0.0',
   description: 'Signaling through a PeerJS broker; its WebRTC data connection is the transport.',
   options: PeerjsOptions,
+  advancedOptions: ['key', 'maxFrameSize', 'lowWaterMark'],
   dependencies: ['webrtc'],
   setup(ctx, options) {
     const method = createPeerjsMethod({

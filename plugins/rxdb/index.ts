@@ -30,6 +30,7 @@ export const rxdb = definePlugin({
   api: '^1.0.0',
   description: 'Playlists stored on this device and replicated with the peers you share them with.',
   options: RxdbOptions,
+  advancedOptions: ['batchSize', 'requestTimeoutMs', 'retryTimeMs', 'devMode'],
   protocol: playlistsProtocol,
   setup(ctx, options) {
     let runtime: PlaylistRuntime | undefined;

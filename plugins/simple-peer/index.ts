@@ -18,6 +18,7 @@ export const simplePeer = definePlugin({
   api: '^1.0.0',
   description: 'WebRTC data channel transport (simple-peer on a Node WebRTC engine).',
   options: SimplePeerOptions,
+  advancedOptions: ['maxFrameSize', 'gatherTimeoutMs'],
   dependencies: ['webrtc'],
   setup(ctx, options) {
     const transport = new SimplePeerTransport(ctx.use<WebRtcService>('webrtc'), options);

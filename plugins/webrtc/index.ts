@@ -61,6 +61,8 @@ export const webrtc = definePlugin({
   api: '^1.0.0',
   description: 'WebRTC for the WebRTC plugins: the engine, the ICE servers, and the data-channel pipe.',
   options: WebRtcOptions,
+  // Read at each new peer connection (`configure` below); the engine is set in the config only.
+  liveOptions: ['iceServers', 'engine'],
   setup(ctx, options) {
     const service = new WebRtc(options);
     ctx.provide(service);
