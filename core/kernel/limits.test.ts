@@ -66,7 +66,7 @@ async function start(options: ConstructorParameters<typeof ConnectionManager>[1]
   started.push({ host, manager });
   const attempts: AttemptSummary[] = [];
   manager.on('attempt', (a) => attempts.push(a));
-  return { room, manager, attempts };
+  return { host, room, manager, attempts };
 }
 
 const strangerId = (n: number) => `${'s'.repeat(22)}${String(n).padStart(4, '0')}`;
@@ -111,5 +111,18 @@ describe('connection limits', () => {
       const off = manager.on('attempt', () => asked() && (off(), resolve()));
     });
     expect(room.refusals).toHaveLength(4);
+  });
+
+  it('applies a new rate limit from settings to the next request, without a restart', async () => {
+    const { host, room, manager } = await start();
+    expect(host.plugins().find((p) => p.name === 'rate-limit')?.liveOptions).toEqual(['perMinute']);
+    host.configure('rate-limit', { perMinute: 1 });
+    room.knock(strangerId(1));
+    room.knock(strangerId(1));
+    await new Promise<void>((resolve) => {
+      if (room.refusals.length) return resolve();
+      const off = manager.on('attempt', () => room.refusals.length && (off(), resolve()));
+    });
+    expect(room.refusals).toEqual(['too many requests: at most 1 per minute are accepted from one peer']);
   });
 });

@@ -16,7 +16,10 @@ export const rateLimit = definePlugin({
       perMinute: z.number().int().min(1).max(1000).default(10).describe('Incoming requests allowed per remote per minute'),
     })
     .strict(),
-  setup(ctx, { perMinute }) {
+  liveOptions: ['perMinute'],
+  setup(ctx, options) {
+    let { perMinute } = options;
+    ctx.hooks.optionsChanged.for(ctx.name).tap((next) => ({ perMinute } = next as typeof options));
     const seen = new Map<string, number[]>();
     ctx.hooks.approve.tap((request) => {
       if (request.direction !== 'incoming') return undefined;

@@ -6,6 +6,7 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeInvite } from '../../../plugins/manual/codes';
 import { endEverything, FIXTURES, go, launchBrowser, openApp, openLink, screenshot, startShell, type OpenedPage, type Shell } from '../testing/harness';
 
 const CONFIG = `${FIXTURES}manual-tcp.config.ts`;
@@ -217,13 +218,58 @@ describe('the app, before anyone connects', () => {
 
     await lobby.getByLabel('Room').fill('room-2');
     await lobby.getByRole('button', { name: 'Save options' }).click();
-    await lobby.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
+    // The lobby reads its room at start only: saved, but not announced as applied.
+    await lobby.getByRole('status').filter({ hasText: 'Saved. Room applies after WhatNext restarts.' }).waitFor();
 
     // Saved in the service: a fresh page shows the new values.
     await page.reload();
     await page.locator('[data-phase="ready"]').waitFor();
     expect(await page.getByRole('region', { name: 'Plugin manual' }).getByLabel('Invite TTL minutes').inputValue()).toBe('15');
     expect(await page.getByRole('region', { name: 'Plugin lobby' }).getByLabel('Room').inputValue()).toBe('room-2');
+  });
+
+  it('shows everyday options first, developer ones under Advanced, and says when a change applies', async () => {
+    const { page } = await open(alice, 'settings');
+    // No account: the sidebar says what the name and id are.
+    const you = page.getByLabel('You', { exact: true });
+    await you.getByText('Your id on this device').waitFor();
+    expect(await you.textContent()).not.toContain('Signed in');
+
+    // Nothing changed: no save button stands out, and none can be pressed.
+    const manual = page.getByRole('region', { name: 'Plugin manual' });
+    const saveOptions = manual.getByRole('button', { name: 'Save options' });
+    const saveName = page.getByRole('button', { name: 'Save name' });
+    for (const button of [saveOptions, saveName]) {
+      expect(await button.isDisabled()).toBe(true);
+      expect(await button.getAttribute('class')).not.toContain('primary');
+    }
+    await page.getByLabel('Display name').fill('Alice B');
+    await expect.poll(() => saveName.getAttribute('class')).toContain('primary');
+    await page.getByLabel('Display name').fill('Alice');
+    await expect.poll(() => saveName.isDisabled()).toBe(true);
+
+    // The transport is for developers: out of sight until "Advanced" is opened, and it says it
+    // takes a restart; the invite lifetime applies at once and says nothing of the kind.
+    const transport = manual.getByLabel('Transport');
+    expect(await transport.isVisible()).toBe(false);
+    await manual.getByText('Advanced', { exact: true }).click();
+    await transport.waitFor();
+    expect(await manual.locator('[data-field="transport"] .field-help').textContent()).toContain('Applies after WhatNext restarts.');
+    expect(await manual.locator('[data-field="inviteTtlMinutes"] .field-help').textContent()).not.toContain('restart');
+    const rxdb = page.getByRole('region', { name: 'Plugin rxdb' });
+    expect(await rxdb.getByLabel('Dev mode').isVisible()).toBe(false);
+    await screenshot(page, 'settings-advanced');
+
+    await manual.getByLabel('Invite TTL minutes').fill('1');
+    await expect.poll(() => saveOptions.getAttribute('class')).toContain('primary');
+    await saveOptions.click();
+    await manual.getByRole('status').filter({ hasText: 'Saved. New connections use these options.' }).waitFor();
+    expect(await saveOptions.isDisabled()).toBe(true);
+
+    // The next invite lives one minute (the code carries its expiry, in seconds).
+    const link = await createInvite(page);
+    const expires = decodeInvite(new URL(link).searchParams.get('o')!).x;
+    expect(expires - Date.now() / 1000).toBeLessThanOrEqual(60);
   });
 
   it('applies a new display name without a restart', async () => {
