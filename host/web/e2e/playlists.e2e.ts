@@ -124,4 +124,33 @@ describe('playlists', () => {
     expect(await banner.textContent()).toContain('Reload the page');
     await screenshot(page, 'service-lost');
   });
+
+  it('with the service gone, nothing can be changed, and statuses say they are only the last known', async () => {
+    const app = opened[0]!;
+    const { page } = app;
+    await createPlaylist(page, 'Kept');
+    const form = page.getByRole('form', { name: 'Add a track' });
+    expect(await form.getByLabel('Title').isDisabled()).toBe(false);
+
+    process.kill(alice.servicePid, 'SIGKILL');
+    expect(await alice.exited).toBe(1);
+    const banner = page.getByRole('alert').filter({ hasText: 'Lost contact with the WhatNext service' });
+    await banner.getByText('nothing below can be changed').waitFor();
+    expect(await banner.getByRole('button', { name: 'Reload' }).isDisabled()).toBe(false);
+    expect(await form.getByLabel('Title').isDisabled()).toBe(true);
+    expect(await form.getByRole('button', { name: 'Add track' }).isDisabled()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Rename' }).isDisabled()).toBe(true);
+    expect(await page.getByLabel('New playlist', { exact: true }).isDisabled()).toBe(true);
+    await screenshot(page, 'service-lost-playlists');
+
+    // Moving between views still works (it is the page's own); what they show cannot be used.
+    await go(page, 'Settings');
+    expect(await page.getByLabel('Display name').isDisabled()).toBe(true);
+    const manual = page.getByRole('region', { name: 'Plugin manual' });
+    expect(await manual.locator('.badge').textContent()).toBe('Active (last known)');
+    await screenshot(page, 'service-lost-settings');
+    // The shell that served the page is gone with its service: what the page fetches fails.
+    const expected = (problem: string) => problem.includes('net::ERR_CONNECTION_REFUSED');
+    app.problems.splice(0, app.problems.length, ...app.problems.filter((problem) => !expected(problem)));
+  });
 });
