@@ -14,6 +14,13 @@ const Text = z.string().trim().min(1).max(500);
 /** Where to play the track from: a URL, a file path, a service URI. */
 const Uri = z.string().trim().min(1).max(2048);
 
+/** Who wrote a field's current value, and when (epoch ms): read off the field's stamp, so it is
+ * the edit's own author and time wherever and whenever the change arrives. */
+export const FieldEdit = z.object({ by: PeerId, at: z.number() });
+export type FieldEdit = z.infer<typeof FieldEdit>;
+/** The last edit of each field a person can change, by field name. */
+const Edits = z.record(z.string(), FieldEdit);
+
 export const Playlist = z.object({
   id: DocId,
   name: z.string(),
@@ -21,6 +28,8 @@ export const Playlist = z.object({
   sharedWith: z.array(PeerId),
   createdAt: z.number(),
   updatedAt: z.number(),
+  /** `name` and `sharedWith`: who set them last, and when. */
+  edits: Edits,
   /** Set in change events when the playlist was deleted. */
   deleted: z.boolean().optional(),
 });
@@ -38,6 +47,8 @@ export const Track = z.object({
   addedBy: PeerId,
   addedAt: z.number(),
   updatedAt: z.number(),
+  /** `title`, `artist`, `durationMs`, `uri`, `position`: who set them last, and when. */
+  edits: Edits,
   /** Set in change events when the track was removed. */
   removed: z.boolean().optional(),
 });

@@ -4,12 +4,13 @@
  * an edit racing a replicated write is applied on top of it rather than lost.
  */
 import type { RxDocument } from 'rxdb';
-import type { NewTrack, Playlist, Track } from './protocol';
+import type { FieldEdit, NewTrack, Playlist, Track } from './protocol';
+import { PeerId } from '../../core/contracts/peer';
 import { WhatNextError } from '../../core/errors';
 import { randomBase32 } from '../../core/util/ids';
 import { withoutUndefined } from '../../core/util/objects';
-import { HybridClock, stampTime } from './model/clock';
-import { members, type PlaylistDoc, type TrackDoc } from './model/documents';
+import { HybridClock, parseStamp, stampTime } from './model/clock';
+import { members, TRACK_FIELDS, type Clock, type PlaylistDoc, type TrackDoc } from './model/documents';
 import { mergeVersions } from './model/merge';
 import { comparePositions, keyAt, keysAt } from './model/positions';
 import type { Sharing } from './model/sharing';
@@ -247,6 +248,7 @@ function toPlaylist(doc: PlaylistDoc & { _deleted?: boolean }, hidden = false): 
     sharedWith: [...doc.sharedWith],
     createdAt: doc.createdAt,
     updatedAt: doc.updatedAt,
+    edits: editsOf(doc.clock, ['name', 'sharedWith']),
     ...(doc._deleted || hidden ? { deleted: true } : {}),
   };
 }
@@ -263,6 +265,20 @@ function toTrack(doc: TrackDoc & { _deleted?: boolean }): Track {
     addedBy: doc.addedBy,
     addedAt: doc.addedAt,
     updatedAt: doc.updatedAt,
+    edits: editsOf(doc.clock, TRACK_FIELDS),
     ...(doc._deleted ? { removed: true } : {}),
   };
+}
+
+/** Each field's last edit, from its stamp (`<ms>.<counter>.<peer>`): the author is the peer
+ * whose clock made the stamp, the time its wall clock then. A field with no stamp is left out. */
+function editsOf(clock: Clock, fields: readonly string[]): Record<string, FieldEdit> {
+  const edits: Record<string, FieldEdit> = {};
+  for (const field of fields) {
+    const stamp = clock[field];
+    if (!stamp) continue;
+    const { ms, peer } = parseStamp(stamp);
+    if (PeerId.safeParse(peer).success) edits[field] = { by: peer, at: ms };
+  }
+  return edits;
 }

@@ -91,6 +91,8 @@ describe('connecting two people with copy & paste', () => {
     await go(a.page, 'Playlists');
     await createPlaylist(a.page, 'Saturday');
     await a.page.getByRole('checkbox', { name: /Share with Bob/ }).check();
+    // With whom, not just that it changed.
+    await a.page.getByRole('list', { name: 'Recent changes' }).getByText('shared the playlist with Bob').waitFor();
     await addTrack(a.page, 'Heroes', 'David Bowie', '6:07');
 
     await go(b.page, 'Playlists');
@@ -100,6 +102,16 @@ describe('connecting two people with copy & paste', () => {
       .click();
     await b.page.getByRole('listitem', { name: 'Heroes by David Bowie' }).waitFor();
     expect(await b.page.getByText("Alice's playlist").count()).toBe(1);
+    // Bob's log shows Alice's addition at the time she made it, not when it reached him.
+    const addedAt = await b.page.evaluate(async () => {
+      const [saturday] = (await window.whatnext!.request('playlists.list', {})) as { id: string }[];
+      const { tracks } = (await window.whatnext!.request('playlists.get', { playlistId: saturday!.id })) as { tracks: { title: string; addedAt: number }[] };
+      return tracks.find((t) => t.title === 'Heroes')!.addedAt;
+    });
+    const bobLog = b.page.getByRole('list', { name: 'Recent changes' });
+    const added = bobLog.getByRole('listitem').filter({ hasText: 'added “Heroes” by David Bowie' });
+    expect(await added.textContent()).toMatch(/^Alice/);
+    expect(await added.locator('time').getAttribute('datetime')).toBe(new Date(addedAt).toISOString());
 
     // Bob adds a track and edits Alice's; Alice sees both, with who did it.
     await addTrack(b.page, 'Teardrop', 'Massive Attack', '5:29');
@@ -119,6 +131,23 @@ describe('connecting two people with copy & paste', () => {
     await expect.poll(() => titles(b.page)).toEqual(['Teardrop', 'Heroes (single version)']);
     await screenshot(a.page, 'playlists-shared-alice');
     await screenshot(b.page, 'playlists-shared-bob');
+  });
+
+  it('both rename the playlist at once: the name that wins is pinned on who chose it', async () => {
+    const renameOn = async (page: OpenedPage['page'], name: string) => {
+      await page.getByRole('button', { name: 'Rename' }).click();
+      await page.getByLabel('Playlist name').fill(name);
+      return page.getByRole('form', { name: 'Rename playlist' }).getByRole('button', { name: 'Save' });
+    };
+    const [aliceSave, bobSave] = [await renameOn(a.page, 'Alice name'), await renameOn(b.page, 'Bob name')];
+    // Alice first, Bob right after: his stamp is the later one, so his name wins on both sides.
+    await aliceSave.click();
+    await bobSave.click();
+    await a.page.getByTestId('playlist-name').filter({ hasText: 'Bob name' }).waitFor();
+    const aliceLog = a.page.getByRole('list', { name: 'Recent changes' });
+    await aliceLog.getByRole('listitem').filter({ hasText: 'renamed the playlist to “Bob name”' }).filter({ hasText: /^Bob/ }).waitFor();
+    expect(await aliceLog.textContent()).not.toMatch(/You\s*renamed the playlist to “Bob name”/);
+    await screenshot(a.page, 'playlists-rename-race-alice');
   });
 
   it('shows progress while a large playlist syncs', async () => {

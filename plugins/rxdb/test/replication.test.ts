@@ -98,6 +98,12 @@ describe('playlist replication in process', () => {
     expect(titles.indexOf('Song 5')).toBeLessThan(titles.indexOf('Song 1'));
     expect(titles.indexOf('Song 2')).toBeLessThan(titles.indexOf('Bob 1'));
     expect(merged.tracks.find((t) => t.title === 'Song 4')!.artist).toBe('Bob says');
+    // Each field says who wrote the value that won, on both sides (the activity log names them).
+    expect(merged.playlist.edits.name?.by).toBe(alice.id);
+    expect(merged.tracks.find((t) => t.title === 'Song 4')!.edits.artist?.by).toBe(bob.id);
+    expect(merged.tracks.find((t) => t.id === t2!.id)!.edits.position).toEqual({ by: bob.id, at: expect.any(Number) });
+    const onBob = await bob.client.request('playlists.get', { playlistId: playlist.id });
+    expect(onBob.tracks.find((t) => t.id === t2!.id)!.edits.position).toEqual(merged.tracks.find((t) => t.id === t2!.id)!.edits.position);
   });
 
   it('unsharing stops updates to that peer, and tells it', async () => {

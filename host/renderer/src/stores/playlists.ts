@@ -5,14 +5,11 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import { call, subscribe, type NewTrack, type Playlist, type SyncEntry, type Track } from '../api';
+import { playlistChanges, trackChanges, type Change } from '../lib/activity';
 import { errorInfoOf } from '../lib/problems';
 
-export interface Activity {
+export interface Activity extends Change {
   id: number;
-  at: number;
-  /** A peer id, or undefined when the change cannot be pinned on one person. */
-  by: string | undefined;
-  text: string;
 }
 
 const MAX_ACTIVITY = 30;
@@ -42,13 +39,17 @@ export const usePlaylistsStore = defineStore('playlists', () => {
   const selectedTracks = computed(() => (selectedId.value ? tracksOf(selectedId.value) : []));
   const syncOf = (playlistId: string) => sync.value.filter((entry) => entry.playlistId === playlistId);
 
-  function log(playlistId: string, by: string | undefined, text: string): void {
-    const entries = [{ id: nextActivity++, at: Date.now(), by, text }, ...(activity.value[playlistId] ?? [])].slice(0, MAX_ACTIVITY);
+  /** Newest first by when each change was made, not when it arrived here. */
+  function log(playlistId: string, changes: Change[]): void {
+    if (!changes.length) return;
+    const added = changes.map((change) => ({ id: nextActivity++, ...change }));
+    const entries = [...added, ...(activity.value[playlistId] ?? [])].sort((a, b) => b.at - a.at || b.id - a.id).slice(0, MAX_ACTIVITY);
     activity.value = { ...activity.value, [playlistId]: entries };
   }
 
   const isOwn = (docId: string) => (ownChanges.get(docId) ?? 0) > Date.now();
-  /** Who made a change that arrived from a peer: the only other member, if there is just one. */
+  /** Who made a change its document does not describe (a removal) and that arrived from a peer:
+   * the only other member, if there is just one. */
   function remoteAuthor(playlistId: string): string | undefined {
     const playlist = byId.value[playlistId];
     const others = playlist ? [playlist.owner, ...playlist.sharedWith].filter((id) => id !== localPeerId) : [];
@@ -69,16 +70,14 @@ export const usePlaylistsStore = defineStore('playlists', () => {
     const next = { ...byId.value };
     for (const playlist of changed) {
       const before = next[playlist.id];
-      const by = isOwn(playlist.id) ? localPeerId : remoteAuthor(playlist.id);
       if (playlist.deleted || (localPeerId && playlist.owner !== localPeerId && !playlist.sharedWith.includes(localPeerId))) {
         delete next[playlist.id];
         if (selectedId.value === playlist.id) selectedId.value = undefined;
         continue;
       }
       next[playlist.id] = playlist;
-      if (before && before.name !== playlist.name) log(playlist.id, by, `renamed the playlist to “${playlist.name}”`);
-      if (before && before.sharedWith.join() !== playlist.sharedWith.join()) log(playlist.id, by, 'changed who the playlist is shared with');
-      if (!before && !isOwn(playlist.id)) log(playlist.id, playlist.owner, `shared “${playlist.name}”`);
+      const fallback = { by: isOwn(playlist.id) ? localPeerId : remoteAuthor(playlist.id), at: Date.now() };
+      log(playlist.id, playlistChanges(before, playlist, fallback, !isOwn(playlist.id)));
     }
     byId.value = next;
   }
@@ -87,18 +86,11 @@ export const usePlaylistsStore = defineStore('playlists', () => {
     const next = { ...tracksById.value };
     for (const track of changed) {
       const before = next[track.id];
-      // A new track says who added it; other changes are ours if we just made them.
-      const by = !before ? track.addedBy : isOwn(track.id) ? localPeerId : remoteAuthor(track.playlistId);
-      if (track.removed) {
-        delete next[track.id];
-        if (before) log(track.playlistId, by, `removed “${before.title}”`);
-        continue;
-      }
-      next[track.id] = track;
-      if (!before) log(track.playlistId, by, `added “${track.title}” by ${track.artist}`);
-      else if (before.position !== track.position) log(track.playlistId, by, `moved “${track.title}”`);
-      else if (before.title !== track.title || before.artist !== track.artist || before.durationMs !== track.durationMs || before.uri !== track.uri)
-        log(track.playlistId, by, `edited “${track.title}”`);
+      // A removal carries no author: ours if we just made it.
+      const fallback = { by: isOwn(track.id) ? localPeerId : remoteAuthor(track.playlistId), at: Date.now() };
+      log(track.playlistId, trackChanges(before, track, fallback));
+      if (track.removed) delete next[track.id];
+      else next[track.id] = track;
     }
     tracksById.value = next;
   }
