@@ -3,7 +3,7 @@
  * starts its own real service, serves the renderer (built, or through Vite's dev server), and
  * gives each page the service's protocol over a WebSocket (see relay.ts and bridge.ts).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -128,10 +128,14 @@ interface Renderer {
 async function builtRenderer(distDir: string | undefined, log: (line: string) => void): Promise<Renderer> {
   const { WEB_DIST, webConfig } = await import('./vite.config');
   const root = distDir ?? WEB_DIST;
-  if (!existsSync(join(root, 'index.html'))) {
+  const index = join(root, 'index.html');
+  if (!existsSync(index)) {
     log(`no built renderer in ${root}: building it (npm run build:web)`);
     const { build } = await import('vite');
     await build({ ...webConfig(), configFile: false, logLevel: 'warn', build: { ...webConfig().build, outDir: root } });
+  } else {
+    // Started often, rebuilt only on request: an edited renderer needs `npm run build:web` (or --dev).
+    log(`serving the renderer built ${statSync(index).mtime.toISOString()} in ${root} (npm run build:web rebuilds it; --dev serves the sources)`);
   }
   return { handle: (request, response, headers) => serveStatic(root, request, response, headers), close: async () => {} };
 }
