@@ -16,6 +16,7 @@ import { playlistsProtocol, type WithPlaylists } from '../../../plugins/rxdb/pro
 import { eventually, songs, watch } from '../../../plugins/rxdb/testing/harness';
 import { Tracker, connectBroker } from './flows';
 import { LAB_TURN_USER, labIceServers, startLabBroker, startLabService, type LabBroker } from './lab';
+import { followPhases, type PhaseFollower, type PhaseTimes } from './phases';
 import type { SpawnedService } from './spawn';
 
 /** Bound on each wait for the network (not a measurement). */
@@ -87,6 +88,8 @@ export interface Healed {
   replaced: boolean;
   lost: number;
   duplicated: number;
+  /** When each side saw what, ms from the same start as `healMs` (see phases.ts). */
+  phases: PhaseTimes;
 }
 
 export class ReconnectPair {
@@ -216,7 +219,8 @@ export class ReconnectPair {
   async outage(side: Side, outageMs: number, edits = 3): Promise<Healed> {
     const host = this.peer(side).host;
     const lan = await this.#lanInterface(host);
-    const before = new Set((await this.openConnections('a')).map((c) => c.id));
+    const before = await this.#connectionIds();
+    const phases = this.#followPhases(before, side, 'cut');
     const down = performance.now();
     await host.router!.exec('ip', ['link', 'set', lan, 'down']);
     let up: number;
@@ -228,7 +232,7 @@ export class ReconnectPair {
       up = performance.now();
       await host.router!.exec('ip', ['link', 'set', lan, 'up']);
     }
-    return this.#healed(up, before);
+    return this.#healed(up, before, phases);
   }
 
   /** (c) `side`'s host moves to the next free address on its network (the old one removed, the
@@ -242,7 +246,8 @@ export class ReconnectPair {
     const parts = address.split('.');
     const next = `${parts.slice(0, 3).join('.')}.${Number(parts[3]) + 1}`;
     const gateway = `${parts.slice(0, 3).join('.')}.1`;
-    const before = new Set((await this.openConnections('a')).map((c) => c.id));
+    const before = await this.#connectionIds();
+    const phases = this.#followPhases(before, side, 'moved');
     // The new address first, promoted when the old goes: the route and the link stay.
     await host.exec('sysctl', ['-q', '-w', `net.ipv4.conf.${dev}.promote_secondaries=1`]);
     await host.exec('ip', ['addr', 'add', `${next}/${prefix}`, 'dev', dev]);
@@ -250,15 +255,42 @@ export class ReconnectPair {
     await host.exec('ip', ['addr', 'del', `${address}/${prefix}`, 'dev', dev]);
     await host.exec('ip', ['route', 'replace', 'default', 'via', gateway]);
     await Promise.all([this.edit('a', edits), this.edit('b', edits)]);
-    return this.#healed(moved, before);
+    return this.#healed(moved, before, phases);
   }
 
-  async #healed(from: number, before: ReadonlySet<string>): Promise<Healed> {
-    const { lost, duplicated } = await this.converged();
-    const healMs = performance.now() - from;
-    const open = await Promise.all([this.openConnections('a'), this.openConnections('b')]);
-    if (open.some((list) => list.length !== 1)) throw new Error(`pair ${this.index}: ${open.map((l) => l.length).join(' / ')} open connections after healing`);
-    return { healMs, replaced: !before.has(open[0]![0]!.id), lost, duplicated };
+  /** The ids of both sides' open connections to each other. */
+  async #connectionIds(): Promise<Set<string>> {
+    const [a, b] = await Promise.all([this.openConnections('a'), this.openConnections('b')]);
+    return new Set([...a, ...b].map((c) => c.id));
+  }
+
+  /** Stamps named after what happened to each side: `broke` for `side`, 'other' for the other. */
+  #followPhases(before: ReadonlySet<string>, side: Side, broke: string): PhaseFollower {
+    return followPhases({ [broke]: this.peer(side).client, other: this.peer(other(side)).client }, before);
+  }
+
+  /** Healed: both sides hold every edit (the time), over a connection open on both. Then a
+   * connection from before that one side still holds open (it carried no traffic since: a new
+   * one took over while it is probed, see ConnectionManager #weighOlder) is waited out, and
+   * the pair must be down to exactly one connection on each side. */
+  async #healed(from: number, before: ReadonlySet<string>, phases: PhaseFollower): Promise<Healed> {
+    let times: PhaseTimes | undefined;
+    try {
+      const { lost, duplicated } = await this.converged();
+      const healMs = performance.now() - from;
+      const single = (me: LabPeer, them: LabPeer) =>
+        me.tracker.allConnections((all) => all.filter((c) => c.remote.id === them.id && c.state === 'open').length === 1);
+      await within(Promise.all([single(this.a, this.b), single(this.b, this.a)]), HEAL_WAIT_MS, () => `pair ${this.index} to be down to one connection`).catch(
+        () => undefined, // counted just below
+      );
+      times = { ...phases.stop(from), 'one connection each side': Math.round(performance.now() - from) };
+      const open = await Promise.all([this.openConnections('a'), this.openConnections('b')]);
+      if (open.some((list) => list.length !== 1))
+        throw new Error(`pair ${this.index}: ${open.map((l) => l.length).join(' / ')} open connections after healing`);
+      return { healMs, replaced: !before.has(open[0]![0]!.id), lost, duplicated, phases: times };
+    } finally {
+      if (!times) phases.stop(from);
+    }
   }
 
   /** (e) Both sides, disconnected by a person, press "Reconnect" at the same moment: returns how
