@@ -178,7 +178,9 @@ export class ReconnectPair {
           if (now.lost > 0 || now.duplicated > 0) throw new Error(`pair ${this.index}: ${now.lost} lost, ${now.duplicated} duplicated`);
           return now;
         },
-        { timeoutMs },
+        // This pair's events only: with many pairs at once, every event waking every pair's check
+        // would load the services with queries.
+        { timeoutMs, clients: [this.a.client, this.b.client] },
       );
     } catch {
       return account();
