@@ -233,6 +233,7 @@ export class ReconnectPair {
       // From before the command: the link may be up a while before `ip` returns on a busy machine.
       up = performance.now();
       await host.router!.exec('ip', ['link', 'set', lan, 'up']);
+      phases.mark('link up (ip returned)');
     }
     return this.#healed(up, before, phases);
   }
@@ -255,6 +256,7 @@ export class ReconnectPair {
     await host.exec('ip', ['addr', 'add', `${next}/${prefix}`, 'dev', dev]);
     const moved = performance.now(); // the old address goes with the next command
     await host.exec('ip', ['addr', 'del', `${address}/${prefix}`, 'dev', dev]);
+    phases.mark('the old address removed (ip returned)');
     await host.exec('ip', ['route', 'replace', 'default', 'via', gateway]);
     await Promise.all([this.edit('a', edits), this.edit('b', edits)]);
     return this.#healed(moved, before, phases);

@@ -21,6 +21,8 @@ import type { WithPlaylists } from '../../../plugins/rxdb/protocol';
 export type PhaseTimes = Record<string, number>;
 
 export interface PhaseFollower {
+  /** Stamp a step of the scenario itself (a command returned, say). */
+  mark(name: string): void;
   /** Stop listening; the stamps so far, in ms since `from` (a `performance.now()`). */
   stop(from: number): PhaseTimes;
 }
@@ -58,6 +60,7 @@ export function followPhases(sides: Record<string, ServiceClient<WithPlaylists>>
     );
   }
   return {
+    mark: stamp,
     stop(from) {
       for (const off of offs.splice(0)) off();
       return Object.fromEntries(Object.entries(times).map(([name, at]) => [name, Math.round(at - from)]));
