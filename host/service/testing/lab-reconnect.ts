@@ -224,7 +224,7 @@ export class ReconnectPair {
     const before = await this.#connectionIds();
     const phases = this.#followPhases(before, side, 'cut');
     const down = performance.now();
-    await host.router!.exec('ip', ['link', 'set', lan, 'down']);
+    await run('ip', ['-n', host.router!.namespace, 'link', 'set', lan, 'down']);
     let up: number;
     try {
       await Promise.all([this.edit('a', edits), this.edit('b', edits)]);
@@ -232,7 +232,7 @@ export class ReconnectPair {
     } finally {
       // From before the command: the link may be up a while before `ip` returns on a busy machine.
       up = performance.now();
-      await host.router!.exec('ip', ['link', 'set', lan, 'up']);
+      await run('ip', ['-n', host.router!.namespace, 'link', 'set', lan, 'up']);
       phases.mark('link up (ip returned)');
     }
     return this.#healed(up, before, phases);
@@ -255,9 +255,10 @@ export class ReconnectPair {
     await host.exec('sysctl', ['-q', '-w', `net.ipv4.conf.${dev}.promote_secondaries=1`]);
     await host.exec('ip', ['addr', 'add', `${next}/${prefix}`, 'dev', dev]);
     const moved = performance.now(); // the old address goes with the next command
-    await host.exec('ip', ['addr', 'del', `${address}/${prefix}`, 'dev', dev]);
+    // One `ip`, entering the namespace itself (no `ip netns exec`): on a busy machine each such
+    // start takes a while, and the edits below wait for it.
+    await run('ip', ['-n', host.namespace, '-batch', '-'], { input: `address del ${address}/${prefix} dev ${dev}\nroute replace default via ${gateway}\n` });
     phases.mark('the old address removed (ip returned)');
-    await host.exec('ip', ['route', 'replace', 'default', 'via', gateway]);
     await Promise.all([this.edit('a', edits), this.edit('b', edits)]);
     return this.#healed(moved, before, phases);
   }
