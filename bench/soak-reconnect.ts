@@ -34,10 +34,12 @@ interface Row {
   samples: number[];
   failures: string[];
   counts: Record<string, number>;
+  /** Per phase of a heal (host/service/testing/phases.ts): its stamp in each sample that had it. */
+  phases: Map<string, number[]>;
 }
 const rows: Row[] = [];
 const row = (scenario: string, target: string): Row => {
-  const r: Row = { scenario, target, samples: [], failures: [], counts: {} };
+  const r: Row = { scenario, target, samples: [], failures: [], counts: {}, phases: new Map() };
   rows.push(r);
   return r;
 };
@@ -73,6 +75,7 @@ function account(r: Row, healed: Healed): number {
   count(r, 'lost', healed.lost);
   count(r, 'duplicated', healed.duplicated);
   count(r, healed.replaced ? 'new connection' : 'same connection');
+  for (const [phase, ms] of Object.entries(healed.phases)) r.phases.set(phase, [...(r.phases.get(phase) ?? []), ms]);
   return healed.healMs;
 }
 
@@ -92,7 +95,26 @@ function figures(): string {
     '| --- | --- | --- | --- | --- | --- |',
     ...lines,
     ...(failures.length > 0 ? ['', 'failures:', ...failures] : []),
+    ...rows.flatMap(phaseTable),
   ].join('\n');
+}
+
+/** Where a scenario's heals spent their time: each phase's stamp, in the order they came. */
+function phaseTable(r: Row): string[] {
+  if (r.phases.size === 0) return [];
+  const ms = (v: number) => (v / 1000).toFixed(2);
+  const phases = [...r.phases].map(([phase, stamps]) => ({ phase, sorted: [...stamps].sort((x, y) => x - y) }));
+  phases.sort((x, y) => percentile(x.sorted, 0.5) - percentile(y.sorted, 0.5));
+  return [
+    '',
+    `${r.scenario}, per phase (s from the same start as its time; where the events reached the soak):`,
+    '',
+    '| phase | runs | p50 | p95 | max |',
+    '| --- | --- | --- | --- | --- |',
+    ...phases.map(
+      ({ phase, sorted }) => `| ${phase} | ${sorted.length} | ${ms(percentile(sorted, 0.5))} | ${ms(percentile(sorted, 0.95))} | ${ms(sorted.at(-1)!)} |`,
+    ),
+  ];
 }
 
 const support = labSupport();

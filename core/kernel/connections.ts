@@ -65,6 +65,8 @@ interface OpenConnection {
   upgrading: UpgradingConnection;
   /** The attempt that opened it (forgotten by the manager once the connection closes). */
   attempt: Attempt;
+  /** When it was registered, on the manager's count (see `#serial`). */
+  serial: number;
 }
 
 export class ConnectionManager {
@@ -77,6 +79,10 @@ export class ConnectionManager {
   #events = new Emitter<ManagerEvents>((error) => this.host.log('error', `listener failed: ${describe(error)}`));
   #options: Required<Omit<ConnectionManagerOptions, 'connection'>> & Pick<ConnectionManagerOptions, 'connection'>;
   #stopped = false;
+  /** Counts attempts begun and connections registered: which came first. */
+  #serial = 0;
+  /** Each attempt's place on that count, when it began. */
+  #began = new WeakMap<Attempt, number>();
 
   constructor(
     readonly host: PluginHost,
@@ -218,12 +224,17 @@ export class ConnectionManager {
     return false;
   }
 
-  /** The open connection to `peerId`, if there is one (other than `except`). */
-  #openTo(peerId: string, except?: string): OpenConnection | undefined {
-    for (const entry of this.#connections.values()) {
-      if (entry.record.remote.id === peerId && entry.record.id !== except && entry.record.connection.state === 'open') return entry;
-    }
-    return undefined;
+  /** The newest open connection to `peerId`, if there is one (other than `except`; registered
+   * after `since` on the manager's count, when given). */
+  #openTo(peerId: string, except?: string, since = -1): OpenConnection | undefined {
+    return this.#allOpenTo(peerId, except).findLast((entry) => entry.serial > since);
+  }
+
+  /** Every open connection to `peerId` (other than `except`), oldest first. */
+  #allOpenTo(peerId: string, except?: string): OpenConnection[] {
+    return [...this.#connections.values()].filter(
+      (entry) => entry.record.remote.id === peerId && entry.record.id !== except && entry.record.connection.state === 'open',
+    );
   }
 
   /** The next connection to `peerId` to open, or undefined once `signal` aborts. */
@@ -484,12 +495,14 @@ export class ConnectionManager {
 
   async #opened(attempt: Attempt, connection: UpgradingConnection, method: SignalingMethod, direction: 'incoming' | 'outgoing'): Promise<void> {
     const remote = connection.remote as PeerInfo;
-    // Earlier connections to the same peer: one that no longer answers goes (the peer restarted,
-    // or moved); if both answer, both peers dialled each other at once, and each side keeps the
-    // one with the smaller session key (made of both sides' nonces, so the same on both ends) and
-    // closes the other. Looked at again after each probe: others may have opened meanwhile.
+    const began = this.#began.get(attempt) ?? -1;
+    // Connections to the same peer that opened while this one was on its way: one that no longer
+    // answers goes; if both answer, both peers dialled each other at once, and each side keeps
+    // the one with the smaller session key (made of both sides' nonces, so the same on both
+    // ends) and closes the other. Looked at again after each probe: others may have opened
+    // meanwhile.
     for (let round = 0; round < MAX_TWIN_ROUNDS; round++) {
-      const existing = this.#openTo(remote.id, connection.id);
+      const existing = this.#openTo(remote.id, connection.id, began);
       if (!existing) break;
       const alive = await this.#stillAnswers(existing);
       if (attempt.done || this.#stopped) {
@@ -502,20 +515,22 @@ export class ConnectionManager {
         return this.#fail(attempt, new TransportError('open', `The connection closed as it opened: ${connection.closeReason?.message ?? 'no reason given'}.`));
       }
       if (alive && existing.upgrading.state === 'open') {
-        const ours = connection.sessionKey;
-        const theirs = existing.upgrading.sessionKey;
-        const why = 'both peers dialled each other at once: the other connection between them stays';
-        if (ours === undefined || theirs === undefined || ours > theirs) {
-          void connection.closeAs('duplicate', why);
+        if (loses(connection, existing.upgrading)) {
+          void connection.closeAs('duplicate', TWIN);
           return this.#joined(attempt, existing);
         }
-        void existing.upgrading.closeAs('duplicate', why);
+        void existing.upgrading.closeAs('duplicate', TWIN);
       }
       // The attempt that opened the earlier connection now leads to this one.
       existing.attempt.update({ connectionId: connection.id });
     }
+    // Connections open since before this attempt began are weighed once this one is open (see
+    // #weighOlder): the peer dialled again while one was open here, so it most likely no longer
+    // has that one.
+    const older = this.#allOpenTo(remote.id, connection.id);
     const record: ConnectionRecord = { id: connection.id, method: method.name, transport: attempt.transport ?? method.name, direction, remote, connection };
-    this.#connections.set(connection.id, { record, upgrading: connection, attempt });
+    const entry: OpenConnection = { record, upgrading: connection, attempt, serial: ++this.#serial };
+    this.#connections.set(connection.id, entry);
     attempt.update({ state: 'open', stage: 'open', connectionId: connection.id, remote: { id: remote.id, name: remote.name } });
     const emit = () => {
       const summary = this.#summary(connection.id);
@@ -532,6 +547,25 @@ export class ConnectionManager {
     });
     emit();
     void this.host.hooks.connectionOpened.promise(record);
+    for (const old of older) void this.#weighOlder(old, entry);
+  }
+
+  /** A connection to the same peer that was open before `fresh`'s attempt began. The peer
+   * reached us anew meanwhile, so its path most likely went (the peer moved, or restarted
+   * without a word): `fresh` carries the traffic at once rather than after the probe. The old
+   * one goes if it does not answer; if it does, the session keys decide as for two peers that
+   * dialled each other at once (the other side, seeing both, decides alike). */
+  async #weighOlder(old: OpenConnection, fresh: OpenConnection): Promise<void> {
+    const alive = await this.#stillAnswers(old);
+    if (this.#stopped || fresh.upgrading.state !== 'open') return;
+    if (alive && old.upgrading.state === 'open') {
+      if (loses(fresh.upgrading, old.upgrading)) {
+        void fresh.upgrading.closeAs('duplicate', TWIN);
+        return void fresh.attempt.update({ connectionId: old.record.id });
+      }
+      void old.upgrading.closeAs('duplicate', TWIN);
+    }
+    old.attempt.update({ connectionId: fresh.record.id });
   }
 
   /** The attempt reached its peer through a connection already open (its own gave way). */
@@ -562,6 +596,7 @@ export class ConnectionManager {
       this.#options.approvalTimeoutMs,
     );
     this.#attempts.set(attempt.id, attempt);
+    this.#began.set(attempt, this.#serial++);
     this.#events.emit('attempt', attempt.summary());
     return attempt;
   }
@@ -607,6 +642,15 @@ const MAX_INVITE_LIFETIME_MS = 24 * 60 * 60_000;
 
 /** How many earlier connections to the same peer a new one is weighed against, at most. */
 const MAX_TWIN_ROUNDS = 4;
+
+/** Why the one of two live connections between the same peers that gives way closes. */
+const TWIN = 'both peers dialled each other at once: the other connection between them stays';
+
+/** Of two live connections between the same peers, whether `ours` gives way: the one with the
+ * larger session key does (an unknown key loses), the same choice on both sides. */
+function loses(ours: UpgradingConnection, theirs: UpgradingConnection): boolean {
+  return ours.sessionKey === undefined || theirs.sessionKey === undefined || ours.sessionKey > theirs.sessionKey;
+}
 
 /** What a manager that stops (a service shutting down) tells the remotes it closes and refuses. */
 const SHUTTING_DOWN = 'the peer is shutting down';

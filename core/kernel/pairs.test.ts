@@ -189,4 +189,37 @@ describe('one connection per pair of peers', () => {
     await Promise.all([settled(alice.manager, 1), settled(bobThird.manager, 1)]);
     expect(alice.manager.connections()[0]!.id).not.toBe(now!.id);
   });
+
+  it('a peer that comes back while its old connection hangs is served at once: the new connection carries traffic while the old one is probed', async () => {
+    const board = switchboard();
+    const alice = await peer(board, ALICE);
+    const bob = await peer(board, BOB);
+    await alice.manager.openLink(linkTo(BOB));
+    await Promise.all([settled(alice.manager, 1), settled(bob.manager, 1)]);
+    const [old] = alice.manager.connections();
+    // Bob moved: the old path carries nothing more, and nothing says so. He dials again.
+    for (const pipe of board.pipes) pipe.pauseReading();
+    const bobAgain = await peer(board, BOB);
+    const heard = new Promise<{ oldWas: string | undefined }>((resolve) =>
+      bobAgain.manager.on('connection', (c) => {
+        if (c.state !== 'open') return;
+        bobAgain.manager
+          .connection(c.id)
+          .channel('test')
+          .onMessage(() => resolve({ oldWas: alice.manager.connections().find((x) => x.id === old!.id)?.state }));
+      }),
+    );
+    alice.manager.on('connection', (c) => {
+      if (c.id !== old!.id && c.state === 'open') void alice.manager.connection(c.id).channel('test').send({ hello: 'again' });
+    });
+    const ended = new Promise<ConnectionSummary>((resolve) => alice.manager.on('connection', (c) => c.id === old!.id && c.state === 'closed' && resolve(c)));
+
+    await bobAgain.manager.openLink(linkTo(ALICE));
+    // Alice's message on the new connection reached Bob while her old one was still open here.
+    await expect(heard).resolves.toEqual({ oldWas: 'open' });
+    // Then the old one, silent, went; the new one stays, the only one.
+    expect((await ended).closeReason).toMatchObject({ code: 'peer-timeout' });
+    await Promise.all([settled(alice.manager, 1), settled(bobAgain.manager, 1)]);
+    expect(alice.manager.connections()[0]!.id).not.toBe(old!.id);
+  });
 });

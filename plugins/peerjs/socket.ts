@@ -29,6 +29,9 @@ export const BROKER_PING_MS = 1000;
  * the registration lost and the method re-registers, same id and token, as soon as the broker
  * answers. */
 export const BROKER_SILENCE_MS = 5000;
+/** The socket's local address is checked this often: a host that moved drops it (and registers
+ * again from its new address) within this, not at the next ping. */
+export const ADDRESS_CHECK_MS = 250;
 
 export interface SocketOwner {
   /** One parsed broker message: return true to hand it to PeerJS now. */
@@ -112,6 +115,7 @@ export function createSocketClass(owners: ReadonlyMap<string, SocketOwner>, live
     #watchSilence(): void {
       this.#heard = Date.now();
       let tick = Date.now();
+      let pinged = Date.now();
       this.#pinger = setInterval(() => {
         const now = Date.now();
         // A thread that was busy (timers late) has not read the pongs yet: not the network's fault.
@@ -127,8 +131,10 @@ export function createSocketClass(owners: ReadonlyMap<string, SocketOwner>, live
           this.#ws.terminate();
           return;
         }
+        if (now - pinged < BROKER_PING_MS) return;
+        pinged = now;
         this.#ws.ping();
-      }, BROKER_PING_MS);
+      }, ADDRESS_CHECK_MS);
       this.#pinger.unref?.();
     }
 

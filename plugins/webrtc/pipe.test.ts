@@ -5,6 +5,7 @@ import {
   DRAIN_POLL_MS,
   DataChannelPipe,
   PATH_POLL_MS,
+  ADDRESS_POLL_MS,
   ICE_CHECK_LIMIT_MS,
   ICE_DISCONNECTED_LIMIT_MS,
   STATE_POLL_MS,
@@ -499,18 +500,20 @@ describe('DataChannelPipe: an open path that dies', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
-  it('fails at ice at the next poll once the machine no longer has the address its candidates were gathered from (the host moved)', async () => {
+  it('fails at ice within ADDRESS_POLL_MS, before the next path poll, once the machine no longer has the address its candidates were gathered from (the host moved)', async () => {
     const own = new Set(['192.0.2.1', '127.0.0.1']);
-    const { pc, failures } = await opened(() => own);
+    const { pc, pipe, failures } = await opened(() => own);
     pc.candidate('host', '127.0.0.1'); // loopback, gathered too, never a remote's path
     await vi.advanceTimersByTimeAsync(3 * PATH_POLL_MS);
     expect(failures).toEqual([]);
     own.delete('192.0.2.1');
     own.add('192.0.2.2');
-    await vi.advanceTimersByTimeAsync(PATH_POLL_MS);
+    await vi.advanceTimersByTimeAsync(ADDRESS_POLL_MS);
     expect(failures.map((error) => [error.stage, error.message])).toEqual([
       ['ice', 'test: the path to the peer is gone: this machine no longer has the address it ran from'],
     ]);
+    expect(pipe.state).toBe('ended');
+    expect(vi.getTimerCount()).toBe(0);
   });
 
   it('fails at ice at once when ICE fails', async () => {

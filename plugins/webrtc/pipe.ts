@@ -29,6 +29,8 @@
  *   time it changes. @roamhq/wrtc has no `selectedcandidatepairchange`, and ICE often opens on a
  *   relay pair and moves to a better one seconds later without a state change, so the pair is
  *   read again every `PATH_POLL_MS` (one read at a time), besides each time ICE connects anew.
+ *   A path whose local address the machine no longer has (it moved) fails the pipe within
+ *   `ADDRESS_POLL_MS`, long before ICE says so.
  * - Received frames are the channel's buffers wrapped, not copied.
  * - The end: `sink.closed()` at most once; closing the peer connection is the plugin's.
  */
@@ -75,10 +77,15 @@ export const ICE_CHECK_LIMIT_MS = 20_000;
 export const ICE_DISCONNECTED_LIMIT_MS = 2000;
 /** Period of the re-read of the selected candidate pair once open. */
 export const PATH_POLL_MS = 1000;
+/** Period of the check, once open, that the machine still has an address the path starts from.
+ * A host that moved is otherwise only noticed at the next path poll, and the connection's heal
+ * starts with that wait; the check reads the machine's interfaces, not the engine. */
+export const ADDRESS_POLL_MS = 250;
 /** Candidate errors kept per dial (an engine reports one per interface and server). */
 const MAX_CANDIDATE_ERRORS = 64;
 
 const STAGES: readonly ConnectionStage[] = ['signaling', 'ice', 'channel'];
+const MOVED_AWAY = 'is gone: this machine no longer has the address it ran from';
 /** @roamhq/wrtc reports "unlimited" retransmits and lifetime as 65535, not null. */
 const UNLIMITED = 65535;
 
@@ -121,6 +128,7 @@ export class DataChannelPipe implements DataChannelPipeContract {
   /** Once open: when ICE went 'disconnected' (cleared when it connects again). */
   #disconnectedSince: number | undefined;
   #pathPoll: ReturnType<typeof setInterval> | undefined;
+  #addressPoll: ReturnType<typeof setInterval> | undefined;
   /** A read of the path is under way; `#pathAgain`: an ICE event asked for another after it. */
   #pathReading = false;
   #pathAgain = false;
@@ -289,9 +297,9 @@ export class DataChannelPipe implements DataChannelPipeContract {
    * ICE_DISCONNECTED_LIMIT_MS, fails the pipe. Read on ICE events and on each path poll (the
    * engine's events can lag its state). */
   #checkOpenPath(ice: RTCIceConnectionState, connection: RTCPeerConnectionState, event: boolean): void {
-    const lost = (why: string) => this.options.failed(new TransportError('ice', `${this.options.label}: the path to the peer ${why}`));
+    const lost = (why: string) => this.#pathLost(why);
     // Before ICE's own view, which still says 'connected' for seconds after the address went.
-    if (this.#movedAway()) return lost('is gone: this machine no longer has the address it ran from');
+    if (this.#movedAway()) return lost(MOVED_AWAY);
     if (ice === 'connected' || ice === 'completed') {
       this.#disconnectedSince = undefined;
       return this.#reportPath(event);
@@ -300,6 +308,10 @@ export class DataChannelPipe implements DataChannelPipeContract {
     if (ice !== 'disconnected') return;
     this.#disconnectedSince ??= Date.now();
     if (Date.now() - this.#disconnectedSince >= ICE_DISCONNECTED_LIMIT_MS) lost(`stayed disconnected for ${ICE_DISCONNECTED_LIMIT_MS / 1000} s`);
+  }
+
+  #pathLost(why: string): void {
+    this.options.failed(new TransportError('ice', `${this.options.label}: the path to the peer ${why}`));
   }
 
   /** Whether none of the addresses this side gathered from is still the machine's own. */
@@ -322,10 +334,17 @@ export class DataChannelPipe implements DataChannelPipeContract {
     if (this.#hostAddresses.size < MAX_CANDIDATE_ERRORS) this.#hostAddresses.add(address);
   }
 
-  /** Once open: the path now, and every `PATH_POLL_MS` until the end. */
+  /** Once open: the path now, and every `PATH_POLL_MS` until the end; the machine's addresses
+   * every `ADDRESS_POLL_MS`. */
   #followPath(): void {
     if (!this.#pc || this.#pathPoll) return;
     this.#reportPath(true);
+    if (this.options.localAddresses) {
+      this.#addressPoll = setInterval(() => {
+        if (this.#state === 'open' && this.#movedAway()) this.#pathLost(MOVED_AWAY);
+      }, ADDRESS_POLL_MS);
+      this.#addressPoll.unref?.();
+    }
     this.#pathPoll = setInterval(() => {
       const pc = this.#pc;
       if (pc && this.#state === 'open') this.#checkOpenPath(pc.iceConnectionState, pc.connectionState, false);
@@ -376,6 +395,8 @@ export class DataChannelPipe implements DataChannelPipeContract {
     this.#stopStatePoll();
     clearInterval(this.#pathPoll);
     this.#pathPoll = undefined;
+    clearInterval(this.#addressPoll);
+    this.#addressPoll = undefined;
     for (const unlisten of this.#unfollow.splice(0)) unlisten();
   }
 

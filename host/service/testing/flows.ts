@@ -55,6 +55,11 @@ export class Tracker {
     return this.#until(() => [...this.attempts.values()].find(predicate));
   }
 
+  /** Resolves once the connections heard of so far, taken together, satisfy `predicate`. */
+  allConnections(predicate: (all: ConnectionSummary[]) => boolean): Promise<void> {
+    return this.#until(() => (predicate([...this.connections.values()]) ? true : undefined)).then(() => undefined);
+  }
+
   #until<T>(check: () => T | undefined): Promise<T> {
     return new Promise((resolve) => {
       const now = check();

@@ -16,6 +16,7 @@ import { playlistsProtocol, type WithPlaylists } from '../../../plugins/rxdb/pro
 import { eventually, songs, watch } from '../../../plugins/rxdb/testing/harness';
 import { Tracker, connectBroker } from './flows';
 import { LAB_TURN_USER, labIceServers, startLabBroker, startLabService, type LabBroker } from './lab';
+import { followPhases, type PhaseFollower, type PhaseTimes } from './phases';
 import type { SpawnedService } from './spawn';
 
 /** Bound on each wait for the network (not a measurement). */
@@ -87,6 +88,8 @@ export interface Healed {
   replaced: boolean;
   lost: number;
   duplicated: number;
+  /** When each side saw what, ms from the same start as `healMs` (see phases.ts). */
+  phases: PhaseTimes;
 }
 
 export class ReconnectPair {
@@ -175,7 +178,9 @@ export class ReconnectPair {
           if (now.lost > 0 || now.duplicated > 0) throw new Error(`pair ${this.index}: ${now.lost} lost, ${now.duplicated} duplicated`);
           return now;
         },
-        { timeoutMs },
+        // This pair's events only: with many pairs at once, every event waking every pair's check
+        // would load the services with queries.
+        { timeoutMs, clients: [this.a.client, this.b.client] },
       );
     } catch {
       return account();
@@ -216,9 +221,10 @@ export class ReconnectPair {
   async outage(side: Side, outageMs: number, edits = 3): Promise<Healed> {
     const host = this.peer(side).host;
     const lan = await this.#lanInterface(host);
-    const before = new Set((await this.openConnections('a')).map((c) => c.id));
+    const before = await this.#connectionIds();
+    const phases = this.#followPhases(before, side, 'cut');
     const down = performance.now();
-    await host.router!.exec('ip', ['link', 'set', lan, 'down']);
+    await run('ip', ['-n', host.router!.namespace, 'link', 'set', lan, 'down']);
     let up: number;
     try {
       await Promise.all([this.edit('a', edits), this.edit('b', edits)]);
@@ -226,9 +232,10 @@ export class ReconnectPair {
     } finally {
       // From before the command: the link may be up a while before `ip` returns on a busy machine.
       up = performance.now();
-      await host.router!.exec('ip', ['link', 'set', lan, 'up']);
+      await run('ip', ['-n', host.router!.namespace, 'link', 'set', lan, 'up']);
+      phases.mark('link up (ip returned)');
     }
-    return this.#healed(up, before);
+    return this.#healed(up, before, phases);
   }
 
   /** (c) `side`'s host moves to the next free address on its network (the old one removed, the
@@ -242,23 +249,53 @@ export class ReconnectPair {
     const parts = address.split('.');
     const next = `${parts.slice(0, 3).join('.')}.${Number(parts[3]) + 1}`;
     const gateway = `${parts.slice(0, 3).join('.')}.1`;
-    const before = new Set((await this.openConnections('a')).map((c) => c.id));
+    const before = await this.#connectionIds();
+    const phases = this.#followPhases(before, side, 'moved');
     // The new address first, promoted when the old goes: the route and the link stay.
     await host.exec('sysctl', ['-q', '-w', `net.ipv4.conf.${dev}.promote_secondaries=1`]);
     await host.exec('ip', ['addr', 'add', `${next}/${prefix}`, 'dev', dev]);
     const moved = performance.now(); // the old address goes with the next command
-    await host.exec('ip', ['addr', 'del', `${address}/${prefix}`, 'dev', dev]);
-    await host.exec('ip', ['route', 'replace', 'default', 'via', gateway]);
+    // One `ip`, entering the namespace itself (no `ip netns exec`): on a busy machine each such
+    // start takes a while, and the edits below wait for it.
+    await run('ip', ['-n', host.namespace, '-batch', '-'], { input: `address del ${address}/${prefix} dev ${dev}\nroute replace default via ${gateway}\n` });
+    phases.mark('the old address removed (ip returned)');
     await Promise.all([this.edit('a', edits), this.edit('b', edits)]);
-    return this.#healed(moved, before);
+    return this.#healed(moved, before, phases);
   }
 
-  async #healed(from: number, before: ReadonlySet<string>): Promise<Healed> {
-    const { lost, duplicated } = await this.converged();
-    const healMs = performance.now() - from;
-    const open = await Promise.all([this.openConnections('a'), this.openConnections('b')]);
-    if (open.some((list) => list.length !== 1)) throw new Error(`pair ${this.index}: ${open.map((l) => l.length).join(' / ')} open connections after healing`);
-    return { healMs, replaced: !before.has(open[0]![0]!.id), lost, duplicated };
+  /** The ids of both sides' open connections to each other. */
+  async #connectionIds(): Promise<Set<string>> {
+    const [a, b] = await Promise.all([this.openConnections('a'), this.openConnections('b')]);
+    return new Set([...a, ...b].map((c) => c.id));
+  }
+
+  /** Stamps named after what happened to each side: `broke` for `side`, 'other' for the other. */
+  #followPhases(before: ReadonlySet<string>, side: Side, broke: string): PhaseFollower {
+    return followPhases({ [broke]: this.peer(side).client, other: this.peer(other(side)).client }, before);
+  }
+
+  /** Healed: both sides hold every edit (the time), over a connection open on both. Then a
+   * connection from before that one side still holds open (it carried no traffic since: a new
+   * one took over while it is probed, see ConnectionManager #weighOlder) is waited out, and
+   * the pair must be down to exactly one connection on each side. */
+  async #healed(from: number, before: ReadonlySet<string>, phases: PhaseFollower): Promise<Healed> {
+    let times: PhaseTimes | undefined;
+    try {
+      const { lost, duplicated } = await this.converged();
+      const healMs = performance.now() - from;
+      const single = (me: LabPeer, them: LabPeer) =>
+        me.tracker.allConnections((all) => all.filter((c) => c.remote.id === them.id && c.state === 'open').length === 1);
+      await within(Promise.all([single(this.a, this.b), single(this.b, this.a)]), HEAL_WAIT_MS, () => `pair ${this.index} to be down to one connection`).catch(
+        () => undefined, // counted just below
+      );
+      times = { ...phases.stop(from), 'one connection each side': Math.round(performance.now() - from) };
+      const open = await Promise.all([this.openConnections('a'), this.openConnections('b')]);
+      if (open.some((list) => list.length !== 1))
+        throw new Error(`pair ${this.index}: ${open.map((l) => l.length).join(' / ')} open connections after healing`);
+      return { healMs, replaced: !before.has(open[0]![0]!.id), lost, duplicated, phases: times };
+    } finally {
+      if (!times) phases.stop(from);
+    }
   }
 
   /** (e) Both sides, disconnected by a person, press "Reconnect" at the same moment: returns how

@@ -85,9 +85,9 @@ export function watch<C extends { client: ServiceClient<WithPlaylists> }>(peer: 
   return peer;
 }
 
-/** Settles at the next event of any watched client, or after `fallbackMs` at the latest;
+/** Settles at the next event of any of `clients`, or after `fallbackMs` at the latest;
  * `cancel` stops listening (and its timer) early. */
-function nextEvent(fallbackMs: number): { settled: Promise<void>; cancel(): void } {
+function nextEvent(fallbackMs: number, clients: Iterable<ServiceClient<WithPlaylists>>): { settled: Promise<void>; cancel(): void } {
   const offs: (() => void)[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
   let done = () => {};
@@ -99,7 +99,7 @@ function nextEvent(fallbackMs: number): { settled: Promise<void>; cancel(): void
     };
   });
   timer = setTimeout(done, fallbackMs);
-  for (const client of watched) for (const event of WAKING_EVENTS) offs.push(client.on(event, done));
+  for (const client of clients) for (const event of WAKING_EVENTS) offs.push(client.on(event, done));
   return { settled, cancel: done };
 }
 
@@ -107,12 +107,16 @@ function nextEvent(fallbackMs: number): { settled: Promise<void>; cancel(): void
  * Re-run `check` until it stops throwing: again after each event a watched client emits (a
  * change, a sync step, a connection update), or after `fallbackMs` when none comes (some state,
  * such as a process's death, has no event); fail with its last error after `timeoutMs`.
+ * `clients`: only these clients' events wake it (many pairs at once need not check each other's).
  */
-export async function eventually<T>(check: () => Promise<T> | T, options: { timeoutMs?: number; fallbackMs?: number } = {}): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T> | T,
+  options: { timeoutMs?: number; fallbackMs?: number; clients?: readonly ServiceClient<WithPlaylists>[] } = {},
+): Promise<T> {
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   let lastError: unknown;
   for (;;) {
-    const woken = nextEvent(options.fallbackMs ?? 1000); // listen before checking: no event is missed
+    const woken = nextEvent(options.fallbackMs ?? 1000, options.clients ?? watched); // listen before checking: no event is missed
     try {
       const value = await check();
       woken.cancel();
