@@ -1,44 +1,46 @@
 /**
- * The send queue: messages wait here, are cut into frames only as they are sent, and go out
- * one whole message at a time (chunks never interleave, see wire.ts). Before each frame the
- * outbox checks the pipe's buffered amount and, above the high-water mark, waits for the
- * pipe's drain. So the pipe holds at most about high-water mark + one frame, and a sender that
- * awaits `send` holds nothing more. Control frames (ping, pong, close) bypass this queue.
+ * The send queue: messages wait here, and go out frame by frame in the order the schedule picks
+ * (send-schedule.ts: per channel in order; to a remote that takes it, small messages ahead of
+ * large ones and large ones interleaved across channels). Before each frame the outbox checks
+ * the pipe's buffered amount and, above the high-water mark, waits for the pipe's drain; the
+ * frame is picked after that wait, so a message queued meanwhile is weighed too. So the pipe
+ * holds at most about high-water mark + one frame, and a sender that awaits `send` holds
+ * nothing more. Control frames (ping, pong, close) bypass this queue.
  */
 import type { Pipe } from '../contracts/transport';
-import { messageFrames, type OutgoingMessage } from './wire';
+import { SendSchedule } from './send-schedule';
+import type { InterleaveLimits, OutgoingMessage } from './wire';
 
-interface Queued {
-  message: OutgoingMessage;
+interface Ticket {
   resolve(): void;
   reject(error: Error): void;
 }
 
 export class Outbox {
-  private readonly queue: Queued[] = [];
+  private readonly schedule = new SendSchedule<Ticket>();
   private pipe: Pipe | undefined;
-  private frameSize = 0;
   private sendFrame: (frame: Uint8Array) => void = () => {};
   private pumping = false;
-  private drainWaiter: { resolve(): void; reject(error: Error): void } | undefined;
+  private drainWaiter: Ticket | undefined;
   private closedWith: Error | undefined;
 
   constructor(private readonly highWaterMark: number) {}
 
-  /** Queue a message; resolves once all its frames are handed to the pipe. */
-  enqueue(message: OutgoingMessage): Promise<void> {
+  /** Queue a message on `channel`; resolves once all its frames are handed to the pipe. */
+  enqueue(channel: string, message: OutgoingMessage): Promise<void> {
     if (this.closedWith) return Promise.reject(this.closedWith);
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ message, resolve, reject });
+      this.schedule.push(channel, message, { resolve, reject });
       void this.pump();
     });
   }
 
-  /** Start sending through `pipe` (once the connection is open). `sendFrame` hands one frame
-   * to the pipe; if that ends the connection, `close` is called before it returns. */
-  start(pipe: Pipe, frameSize: number, sendFrame: (frame: Uint8Array) => void): void {
+  /** Start sending through `pipe` (once the connection is open), in frames of `frameSize`,
+   * interleaved within `interleave` (the remote's offer) if it made one. `sendFrame` hands one
+   * frame to the pipe; if that ends the connection, `close` is called before it returns. */
+  start(pipe: Pipe, frameSize: number, interleave: InterleaveLimits | undefined, sendFrame: (frame: Uint8Array) => void): void {
     this.pipe = pipe;
-    this.frameSize = frameSize;
+    this.schedule.configure(frameSize, interleave);
     this.sendFrame = sendFrame;
     void this.pump();
   }
@@ -54,7 +56,7 @@ export class Outbox {
   close(error: Error): void {
     if (this.closedWith) return;
     this.closedWith = error;
-    for (const item of this.queue.splice(0)) item.reject(error);
+    for (const ticket of this.schedule.clear()) ticket.reject(error);
     const waiter = this.drainWaiter;
     this.drainWaiter = undefined;
     waiter?.reject(error);
@@ -64,16 +66,16 @@ export class Outbox {
     if (this.pumping || !this.pipe) return;
     this.pumping = true;
     try {
-      while (this.queue.length > 0 && !this.closedWith) {
-        const item = this.queue[0]!;
-        for (const frame of messageFrames(item.message, this.frameSize)) {
-          while (this.overHighWater()) await this.waitForDrain();
-          if (this.closedWith) return;
-          this.sendFrame(frame);
-          if (this.closedWith) return;
-        }
-        this.queue.shift();
-        item.resolve();
+      while (!this.schedule.empty && !this.closedWith) {
+        while (this.overHighWater()) await this.waitForDrain();
+        if (this.closedWith) return;
+        const next = this.schedule.next();
+        if (!next) return;
+        this.sendFrame(next.frame);
+        // Its last frame left the schedule before it was sent: if sending ended the connection,
+        // close() did not see it.
+        if (this.closedWith) return next.completes?.reject(this.closedWith);
+        next.completes?.resolve();
       }
     } catch {
       // Only waitForDrain rejects, and only through close(), which already rejected the queue.
