@@ -34,6 +34,7 @@ import {
   decodeBody,
   decodeFrame,
   encodeBody,
+  encodeAck,
   encodeClose,
   encodePing,
   encodePong,
@@ -314,9 +315,14 @@ class CoreConnection implements UpgradingConnection {
         if (rtt !== undefined) this.rttMs = rtt;
         return;
       }
+      case 'ack':
+        return this.outbox.acked(frame.frames);
       case 'start':
       case 'chunk': {
         const message = this.reassembler.push(frame);
+        // Read: the sender's window has room again (the message is handled after, so a slow
+        // handler does not hold the sender's window).
+        if (frame.tag !== undefined) this.sendFrame(encodeAck(1));
         if (message) this.dispatch(message);
         return;
       }

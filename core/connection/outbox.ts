@@ -5,10 +5,14 @@
  * the pipe's buffered amount and, above the high-water mark, waits for the pipe's drain; the
  * frame is picked after that wait, so a message queued meanwhile is weighed too. So the pipe
  * holds at most about high-water mark + one frame, and a sender that awaits `send` holds
- * nothing more. Control frames (ping, pong, close) bypass this queue.
+ * nothing more. To a remote that interleaves, frames of large messages also wait for room in
+ * the window of unacknowledged bytes (send-window.ts). Control frames (ping, pong, ack, close)
+ * bypass this queue.
  */
 import type { Pipe } from '../contracts/transport';
+import { ProtocolError } from '../errors';
 import { SendSchedule } from './send-schedule';
+import { SendWindow } from './send-window';
 import type { InterleaveLimits, OutgoingMessage } from './wire';
 
 interface Ticket {
@@ -20,8 +24,10 @@ export class Outbox {
   private readonly schedule = new SendSchedule<Ticket>();
   private pipe: Pipe | undefined;
   private sendFrame: (frame: Uint8Array) => void = () => {};
+  private window: SendWindow | undefined;
   private pumping = false;
-  private drainWaiter: Ticket | undefined;
+  /** The pump waits for the pipe's drain, an ack or a new message. */
+  private waiter: Ticket | undefined;
   private closedWith: Error | undefined;
 
   constructor(private readonly highWaterMark: number) {}
@@ -31,7 +37,8 @@ export class Outbox {
     if (this.closedWith) return Promise.reject(this.closedWith);
     return new Promise<void>((resolve, reject) => {
       this.schedule.push(channel, message, { resolve, reject });
-      void this.pump();
+      if (this.pumping) this.wake();
+      else void this.pump();
     });
   }
 
@@ -41,15 +48,22 @@ export class Outbox {
   start(pipe: Pipe, frameSize: number, interleave: InterleaveLimits | undefined, sendFrame: (frame: Uint8Array) => void): void {
     this.pipe = pipe;
     this.schedule.configure(frameSize, interleave);
+    if (interleave) this.window = new SendWindow();
     this.sendFrame = sendFrame;
     void this.pump();
   }
 
   /** The pipe's buffered amount fell to its low-water mark. */
   drain(): void {
-    const waiter = this.drainWaiter;
-    this.drainWaiter = undefined;
-    waiter?.resolve();
+    this.wake();
+  }
+
+  /** The remote read `frames` more TAGGED frames. Throws a `ProtocolError` if it claims more
+   * than were sent. */
+  acked(frames: number): void {
+    if (!this.window) throw new ProtocolError('an ack frame came, but no tagged frame was sent');
+    this.window.acked(frames);
+    this.wake();
   }
 
   /** Reject everything queued (and anything queued later) with `error`. */
@@ -57,8 +71,8 @@ export class Outbox {
     if (this.closedWith) return;
     this.closedWith = error;
     for (const ticket of this.schedule.clear()) ticket.reject(error);
-    const waiter = this.drainWaiter;
-    this.drainWaiter = undefined;
+    const waiter = this.waiter;
+    this.waiter = undefined;
     waiter?.reject(error);
   }
 
@@ -67,18 +81,24 @@ export class Outbox {
     this.pumping = true;
     try {
       while (!this.schedule.empty && !this.closedWith) {
-        while (this.overHighWater()) await this.waitForDrain();
-        if (this.closedWith) return;
-        const next = this.schedule.next();
-        if (!next) return;
+        if (this.overHighWater()) {
+          await this.wait();
+          continue;
+        }
+        const next = this.schedule.next(this.window?.open ?? true);
+        if (!next) {
+          await this.wait(); // only large messages' frames, and the window is full
+          continue;
+        }
         this.sendFrame(next.frame);
+        if (next.tagged) this.window?.sent(next.frame.byteLength);
         // Its last frame left the schedule before it was sent: if sending ended the connection,
         // close() did not see it.
         if (this.closedWith) return next.completes?.reject(this.closedWith);
         next.completes?.resolve();
       }
     } catch {
-      // Only waitForDrain rejects, and only through close(), which already rejected the queue.
+      // Only wait rejects, and only through close(), which already rejected the queue.
     } finally {
       this.pumping = false;
     }
@@ -92,9 +112,15 @@ export class Outbox {
     return pipe.bufferedAmount() > limit;
   }
 
-  private waitForDrain(): Promise<void> {
+  private wait(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.drainWaiter = { resolve, reject };
+      this.waiter = { resolve, reject };
     });
+  }
+
+  private wake(): void {
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    waiter?.resolve();
   }
 }

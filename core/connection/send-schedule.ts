@@ -6,17 +6,19 @@
  *   messages that fit in one frame (control, requests, live edits) go first, in the order they
  *   were sent; a message of several frames goes one frame per turn, round-robin with the other
  *   channels' large messages, so a small message waits for at most the frame being sent, and
- *   large messages on different channels share the pipe. After a frame's worth of small frames
- *   in a row, a waiting large message gets a frame, so a stream of small messages cannot stall
- *   it. A large message starts only within the remote's limits (how many in progress, their
- *   declared bytes); the first one in progress always may.
+ *   large messages on different channels share the pipe. Small means it fits in one frame of
+ *   the size large messages are cut to (`TAGGED_FRAME_SIZE`). After a frame's worth of small
+ *   frames in a row, a waiting large message gets a frame, so a stream of small messages cannot
+ *   stall it. A large message starts only within the remote's limits (how many in progress,
+ *   their declared bytes); the first one in progress always may. The caller says whether a
+ *   large message's frame may go now at all (the send window, send-window.ts).
  * - To a remote that does not: whole messages, one after the other, in the order they were sent
  *   across the connection (what such a remote's reassembly requires).
  *
  * Frames are cut only when picked, so the caller decides at each frame, after any wait for the
  * pipe to drain, and a message queued meanwhile is considered.
  */
-import { FrameCutter, fitsOneFrame, type InterleaveLimits, type OutgoingMessage } from './wire';
+import { FrameCutter, TAGGED_FRAME_SIZE, fitsOneFrame, type InterleaveLimits, type OutgoingMessage } from './wire';
 
 interface Entry<T> {
   readonly channel: string;
@@ -33,6 +35,8 @@ export interface NextFrame<T> {
   frame: Uint8Array;
   /** The message this frame completes, if it is its last. */
   completes: T | undefined;
+  /** A TAGGED frame (of a large message, to a remote that interleaves). */
+  tagged: boolean;
 }
 
 export class SendSchedule<T> {
@@ -40,6 +44,8 @@ export class SendSchedule<T> {
   private readonly channels = new Map<string, Entry<T>[]>();
   private seq = 0;
   private frameSize = 0;
+  /** Frame size of large messages when interleaving; small ones fit in one such frame. */
+  private taggedFrameSize = 0;
   private interleave: InterleaveLimits | undefined;
   /** Large messages started and not finished: what the remote holds in progress. */
   private readonly inProgress = new Set<Entry<T>>();
@@ -52,6 +58,7 @@ export class SendSchedule<T> {
    * interleaved within `interleave`, or never without it. */
   configure(frameSize: number, interleave: InterleaveLimits | undefined): void {
     this.frameSize = frameSize;
+    this.taggedFrameSize = Math.min(frameSize, TAGGED_FRAME_SIZE);
     this.interleave = interleave;
   }
 
@@ -66,11 +73,12 @@ export class SendSchedule<T> {
     return this.channels.size === 0;
   }
 
-  /** The next frame to send, or undefined if nothing is queued. (A large message that must
-   * wait for room always has one in progress ahead of it, so something can always go.) */
-  next(): NextFrame<T> | undefined {
+  /** The next frame to send, or undefined if nothing is queued, or only frames of large messages
+   * and `largeAllowed` is false. (A large message that must wait for room in the remote's
+   * limits always has one in progress ahead of it.) Without interleaving, every frame is allowed. */
+  next(largeAllowed = true): NextFrame<T> | undefined {
     if (this.channels.size === 0) return undefined;
-    return this.interleave ? this.nextInterleaved(this.interleave) : this.nextInOrder();
+    return this.interleave ? this.nextInterleaved(this.interleave, largeAllowed) : this.nextInOrder();
   }
 
   /** Empty the schedule: every message not yet sent whole, to be failed by the caller. */
@@ -91,9 +99,9 @@ export class SendSchedule<T> {
     return this.cut(entry);
   }
 
-  private nextInterleaved(limits: InterleaveLimits): NextFrame<T> | undefined {
-    const small = this.oldestHead((entry) => !entry.cutter && fitsOneFrame(entry.message, this.frameSize));
-    const large = small && this.smallRun < this.frameSize ? undefined : this.largeHead(limits);
+  private nextInterleaved(limits: InterleaveLimits, largeAllowed: boolean): NextFrame<T> | undefined {
+    const small = this.oldestHead((entry) => !entry.cutter && this.isSmall(entry.message));
+    const large = !largeAllowed || (small && this.smallRun < this.taggedFrameSize) ? undefined : this.largeHead(limits);
     if (large) {
       this.smallRun = 0;
       // Served: its channel goes to the back of the round.
@@ -103,8 +111,8 @@ export class SendSchedule<T> {
       return this.cut(large);
     }
     if (!small) return undefined;
-    // No large message waits: the run of small frames starts over.
-    if (this.smallRun >= this.frameSize) this.smallRun = 0;
+    // No large message may go: the run of small frames starts over.
+    if (this.smallRun >= this.taggedFrameSize) this.smallRun = 0;
     small.cutter = new FrameCutter(small.message, this.frameSize);
     const next = this.cut(small);
     this.smallRun += next.frame.byteLength;
@@ -127,14 +135,19 @@ export class SendSchedule<T> {
     for (const queue of this.channels.values()) {
       const head = queue[0]!;
       if (this.inProgress.has(head)) return head;
-      if (head.cutter || fitsOneFrame(head.message, this.frameSize) || !this.roomFor(head.message, limits)) continue;
+      if (head.cutter || this.isSmall(head.message) || !this.roomFor(head.message, limits)) continue;
       head.tag = this.freeTag();
-      head.cutter = new FrameCutter(head.message, this.frameSize, head.tag);
+      head.cutter = new FrameCutter(head.message, this.taggedFrameSize, head.tag);
       this.inProgress.add(head);
       this.declared += head.message.body.byteLength;
       return head;
     }
     return undefined;
+  }
+
+  /** A message that goes whole in one untagged frame, ahead of large ones. */
+  private isSmall(message: OutgoingMessage): boolean {
+    return fitsOneFrame(message, this.taggedFrameSize);
   }
 
   private roomFor(message: OutgoingMessage, limits: InterleaveLimits): boolean {
@@ -153,11 +166,12 @@ export class SendSchedule<T> {
   private cut(entry: Entry<T>): NextFrame<T> {
     const cutter = entry.cutter!;
     const frame = cutter.next();
-    if (!cutter.done) return { frame, completes: undefined };
+    const tagged = entry.tag !== undefined;
+    if (!cutter.done) return { frame, completes: undefined, tagged };
     if (this.inProgress.delete(entry) && entry.tag !== undefined) this.declared -= entry.message.body.byteLength;
     const queue = this.channels.get(entry.channel)!;
     queue.shift();
     if (queue.length === 0) this.channels.delete(entry.channel);
-    return { frame, completes: entry.ticket };
+    return { frame, completes: entry.ticket, tagged };
   }
 }

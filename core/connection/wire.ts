@@ -9,6 +9,7 @@
  *   0x02 PING   u32 nonce
  *   0x03 PONG   u32 nonce (echo of the ping's)
  *   0x04 CLOSE  JSON {"code", "message"}: the sender is closing; the receiver closes the pipe
+ *   0x06 ACK    u32 count (at least 1): the sender read this many more TAGGED frames
  *   0x10 DATA       \
  *   0x11 REQUEST     | first frame of a message, laid out as
  *   0x12 RESPONSE    |   u8 encoding (0 = raw bytes, 1 = JSON text)
@@ -29,6 +30,12 @@
  * only). Messages that fit in one frame always go untagged. Control frames (PING, PONG, CLOSE)
  * may appear between any two frames, so heartbeats keep flowing during a large transfer.
  *
+ * A side that offers `interleave` answers every TAGGED frame it reads with an ACK (any number
+ * at once), and its remote keeps the TAGGED bytes not yet acknowledged within a window (see
+ * send-window.ts): the queues under a pipe (WebRTC's SCTP send buffer holds about 2 MB that its
+ * `bufferedAmount` never shows) then hold little of a large transfer, and a small message sent
+ * meanwhile waits behind little.
+ *
  * ERROR carries the remote handler's error message as a JSON string.
  * Decoding never trusts the input: anything malformed throws a `ProtocolError`.
  */
@@ -48,6 +55,7 @@ export const FrameKind = {
   pong: 0x03,
   close: 0x04,
   proof: 0x05,
+  ack: 0x06,
   data: 0x10,
   request: 0x11,
   response: 0x12,
@@ -78,6 +86,9 @@ export const MIN_FRAME_SIZE = 1024;
 /** Frames are cut at most this big even on pipes that accept more, so heartbeats never wait
  * behind one huge frame. */
 export const MAX_USED_FRAME_SIZE = 256 * 1024;
+/** TAGGED frames are cut at most this big, so the window of unacknowledged bytes holds several
+ * and a small message waits behind less. */
+export const TAGGED_FRAME_SIZE = 64 * 1024;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -119,6 +130,7 @@ export type CloseInfo = z.infer<typeof CloseInfo>;
 export type Frame =
   | { kind: 'hello'; hello: Hello }
   | { kind: 'ping' | 'pong'; nonce: number }
+  | { kind: 'ack'; frames: number }
   | { kind: 'close'; close: CloseInfo }
   | { kind: 'proof'; signature: Uint8Array }
   | {
@@ -161,6 +173,10 @@ export function encodePing(nonce: number): Uint8Array {
 
 export function encodePong(nonce: number): Uint8Array {
   return encodeNonce(FrameKind.pong, nonce);
+}
+
+export function encodeAck(frames: number): Uint8Array {
+  return encodeNonce(FrameKind.ack, frames);
 }
 
 function encodeNonce(kind: number, nonce: number): Uint8Array {
@@ -340,6 +356,12 @@ export function decodeFrame(frame: Uint8Array): Frame {
       if (rest.byteLength !== 4) throw new ProtocolError(`a ${kind === FrameKind.ping ? 'ping' : 'pong'} frame must hold 4 bytes`);
       const nonce = new DataView(rest.buffer, rest.byteOffset, 4).getUint32(0);
       return { kind: kind === FrameKind.ping ? 'ping' : 'pong', nonce };
+    }
+    case FrameKind.ack: {
+      if (rest.byteLength !== 4) throw new ProtocolError('an ack frame must hold 4 bytes');
+      const frames = new DataView(rest.buffer, rest.byteOffset, 4).getUint32(0);
+      if (frames === 0) throw new ProtocolError('an ack frame acknowledges no frame');
+      return { kind: 'ack', frames };
     }
     case FrameKind.close:
       return { kind: 'close', close: parseJson(rest, CloseInfo, 'close') };

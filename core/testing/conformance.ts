@@ -310,14 +310,10 @@ export function describeTransportConformance(name: string, fixture: ConformanceF
         }
       });
 
-      test('fair channels: small messages overtake a large one on another channel, each channel in order, the buffer bounded', async (ctx) => {
+      test('fair channels: small messages overtake a large one on another channel, each channel in order, the buffer bounded', async () => {
         const highWaterMark = 64 * 1024;
         const probe = new BufferProbe(highWaterMark);
         const c = await openConnections(fixture, { a: { highWaterMark } }, (pipe) => probe.wrap(pipe));
-        if (!c.pipes.a.bufferedAmount) {
-          await c.closeAll();
-          ctx.skip('the pipe has no bufferedAmount: nothing ever waits, so nothing can overtake');
-        }
         try {
           const large = pattern(fixture.largeMessageBytes ?? 5 * MiB, 11);
           const bulk = collect(c.b, 'bulk');
@@ -326,12 +322,12 @@ export function describeTransportConformance(name: string, fixture: ConformanceF
           const events: string[] = [];
           c.b.channel('bulk').onMessage((m) => events.push(m instanceof Uint8Array ? `bulk ${m.byteLength} bytes` : `bulk ${JSON.stringify(m)}`));
           c.b.channel('live').onMessage((m) => events.push(`live ${JSON.stringify(m)}`));
-          const largeSent = c.a.channel('bulk').send(large);
-          // The large message filled the pipe past the mark: its last frames wait for the drain.
-          const first = await Promise.race([probe.blocked.then(() => 'blocked'), largeSent.then(() => 'sent whole')]);
-          expect(first, 'the large message fills the pipe past the high-water mark').toBe('blocked');
-          const sends = [c.a.channel('bulk').send({ after: 'large' }), ...Array.from({ length: 5 }, (_, i) => c.a.channel('live').send({ i }))];
-          await Promise.all([largeSent, ...sends]);
+          // The large message starts at once, and stops when the pipe is over the mark or its
+          // window is full (the window opens only as the remote acknowledges, on a later turn):
+          // the small ones are sent while it is under way.
+          const sends = [c.a.channel('bulk').send(large), c.a.channel('bulk').send({ after: 'large' })];
+          sends.push(...Array.from({ length: 5 }, (_, i) => c.a.channel('live').send({ i })));
+          await Promise.all(sends);
           await Promise.all([bulk.until(2), live.until(5)]);
           expect(events).toEqual([...Array.from({ length: 5 }, (_, i) => `live {"i":${i}}`), `bulk ${large.byteLength} bytes`, 'bulk {"after":"large"}']);
           expect(sameBytes(bulk.messages[0] as Uint8Array, large)).toBe(true);
