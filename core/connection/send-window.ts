@@ -13,12 +13,14 @@
  * only a few milliseconds of a transfer.
  */
 import { ProtocolError } from '../errors';
+import { TAGGED_FRAME_SIZE } from './wire';
 
 /** Queueing delay the window aims for. */
 export const TARGET_QUEUE_MS = 5;
-export const INITIAL_WINDOW = 256 * 1024;
-/** One frame of a large message (`TAGGED_FRAME_SIZE`): also the step the window moves by. */
-export const MIN_WINDOW = 64 * 1024;
+export const INITIAL_WINDOW = 512 * 1024;
+/** Two frames of a large message (`TAGGED_FRAME_SIZE`): one in flight while the next is sent,
+ * or a busy receiver that acknowledges late stalls the transfer at every frame. */
+export const MIN_WINDOW = 2 * TAGGED_FRAME_SIZE;
 export const MAX_WINDOW = 16 * 1024 * 1024;
 /** The path's round trip is the lowest of this period and the one before (a path can change). */
 const BASE_RTT_PERIOD_MS = 10_000;
@@ -80,7 +82,7 @@ export class SendWindow {
     this.lowest = Math.min(this.lowest, rtt);
     const queueing = rtt - Math.min(this.lowest, this.lowestBefore);
     const offTarget = Math.max(-1, (TARGET_QUEUE_MS - queueing) / TARGET_QUEUE_MS);
-    const step = (offTarget * bytes * MIN_WINDOW) / this.size;
+    const step = (offTarget * bytes * TAGGED_FRAME_SIZE) / this.size;
     this.size = Math.min(MAX_WINDOW, Math.max(MIN_WINDOW, this.size + step));
   }
 }
