@@ -26,8 +26,8 @@ export class Outbox {
   private sendFrame: (frame: Uint8Array) => void = () => {};
   private window: SendWindow | undefined;
   private pumping = false;
-  /** The pump waits for the pipe's drain, an ack or a new message. */
-  private waiter: Ticket | undefined;
+  /** The pump waits for the pipe's drain, or for room in the window (an ack) or a small message. */
+  private waiter: (Ticket & { for: 'drain' | 'room' }) | undefined;
   private closedWith: Error | undefined;
 
   constructor(private readonly highWaterMark: number) {}
@@ -37,7 +37,9 @@ export class Outbox {
     if (this.closedWith) return Promise.reject(this.closedWith);
     return new Promise<void>((resolve, reject) => {
       this.schedule.push(channel, message, { resolve, reject });
-      if (this.pumping) this.wake();
+      // While the pump waits for the pipe to drain, a new message waits too (and the pipe's
+      // buffered amount, a blocking call on some engines, is not read again for it).
+      if (this.pumping) this.wake('room');
       else void this.pump();
     });
   }
@@ -55,7 +57,7 @@ export class Outbox {
 
   /** The pipe's buffered amount fell to its low-water mark. */
   drain(): void {
-    this.wake();
+    this.wake('drain');
   }
 
   /** The remote read `frames` more TAGGED frames. Throws a `ProtocolError` if it claims more
@@ -63,7 +65,7 @@ export class Outbox {
   acked(frames: number): void {
     if (!this.window) throw new ProtocolError('an ack frame came, but no tagged frame was sent');
     this.window.acked(frames);
-    this.wake();
+    this.wake('room');
   }
 
   /** Reject everything queued (and anything queued later) with `error`. */
@@ -82,12 +84,12 @@ export class Outbox {
     try {
       while (!this.schedule.empty && !this.closedWith) {
         if (this.overHighWater()) {
-          await this.wait();
+          await this.wait('drain');
           continue;
         }
         const next = this.schedule.next(this.window?.open ?? true);
         if (!next) {
-          await this.wait(); // only large messages' frames, and the window is full
+          await this.wait('room'); // only large messages' frames, and the window is full
           continue;
         }
         this.sendFrame(next.frame);
@@ -112,15 +114,16 @@ export class Outbox {
     return pipe.bufferedAmount() > limit;
   }
 
-  private wait(): Promise<void> {
+  private wait(what: 'drain' | 'room'): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.waiter = { resolve, reject };
+      this.waiter = { resolve, reject, for: what };
     });
   }
 
-  private wake(): void {
+  private wake(what: 'drain' | 'room'): void {
     const waiter = this.waiter;
+    if (waiter?.for !== what) return;
     this.waiter = undefined;
-    waiter?.resolve();
+    waiter.resolve();
   }
 }
