@@ -3,8 +3,8 @@
  *
  * Every frame starts with one kind byte. Integers are unsigned big-endian. Text is UTF-8.
  *
- *   0x01 HELLO  JSON {"protocol": 1, "peer": {"id", "name"}, "auth": {"nonce", "key"?}}: first
- *               frame each side sends
+ *   0x01 HELLO  JSON {"protocol": 1, "peer": {"id", "name"}, "auth": {"nonce", "key"?},
+ *               "interleave"?: {"messages", "bytes"}}: first frame each side sends
  *   0x05 PROOF  64-byte Ed25519 signature answering the other side's nonce (see proof.ts)
  *   0x02 PING   u32 nonce
  *   0x03 PONG   u32 nonce (echo of the ping's)
@@ -27,7 +27,7 @@
  * one channel need not wait for a large one on another (see send-schedule.ts). The hello's
  * `interleave` bounds what the remote may have in progress at once: how many messages, and the
  * sum of their declared lengths (any one message alone is bounded by the maximum message size
- * only). Messages that fit in one frame always go untagged. Control frames (PING, PONG, CLOSE)
+ * only). A message that fits in one frame of `TAGGED_FRAME_SIZE` goes untagged, whole. Control frames (PING, PONG, CLOSE)
  * may appear between any two frames, so heartbeats keep flowing during a large transfer.
  *
  * A side that offers `interleave` answers every TAGGED frame it reads with an ACK (any number
