@@ -4,7 +4,7 @@
  */
 import type { PluginInstance } from '../core/plugin';
 import { PluginHost } from '../core/kernel/host';
-import { ConnectionManager } from '../core/kernel/connections';
+import { ConnectionManager, type ConnectionManagerOptions } from '../core/kernel/connections';
 import type { AttemptSummary } from '../core/protocol';
 import type { Connection } from '../core/connection/types';
 import { newIdentity, nodeProofSuite, signerOf } from '../host/service/identity';
@@ -16,12 +16,13 @@ export interface OurPeer {
   stop(): Promise<void>;
 }
 
-export async function ourPeer(name: string, plugins: PluginInstance[]): Promise<OurPeer> {
+/** `connection`: options for every connection this peer makes, on top of the service's. */
+export async function ourPeer(name: string, plugins: PluginInstance[], connection: ConnectionManagerOptions['connection'] = {}): Promise<OurPeer> {
   // As in the service: the handshake proves each side's id with its key.
   const stored = newIdentity(name);
   const host = new PluginHost({ plugins, local: { id: stored.id, name } });
   await host.start();
-  const manager = new ConnectionManager(host, { connection: { identity: signerOf(stored), proofSuite: nodeProofSuite } });
+  const manager = new ConnectionManager(host, { connection: { ...connection, identity: signerOf(stored), proofSuite: nodeProofSuite } });
   await manager.start();
   const latest = new Map<string, AttemptSummary>();
   const waiters = new Set<() => void>();

@@ -1,9 +1,10 @@
 /**
- * `npm run bench [connections|replication|lab [case]]`: every benchmark, ours next to the raw libraries
+ * `npm run bench [connections|replication|fairness|lab [case]]`: every benchmark, ours next to the raw libraries
  * in the same run. Prints one JSON object per measurement on its own line, then a table and
  * the notes (what each side is, what could not run and why).
  */
 import { connectionBenchmarks } from './connections';
+import { fairnessBenchmarks } from './fairness';
 import { labBenchmarks } from './lab';
 import { replicationBenchmarks } from './replication';
 import { table, type Measurement } from './stats';
@@ -20,6 +21,7 @@ const note = (line: string) => void notes.push(line);
 
 if (!only || only === 'connections') await connectionBenchmarks(log);
 if (!only || only === 'replication') await replicationBenchmarks(log);
+if (!only || only === 'fairness') await fairnessBenchmarks(log);
 if (!only || only === 'lab') await labBenchmarks(log, note, process.argv[3]);
 
 process.stdout.write(`\n${table(results)}\n${notes.length > 0 ? `\n${notes.join('\n')}\n` : ''}`);

@@ -7,7 +7,19 @@ import { createConnection } from './connection';
 import { ConnectionClosedError, RemoteRequestError, RequestTimeoutError } from './errors';
 import { LOCAL, REMOTE, STRANGER, SinkTap, openPair, rawRemote, watchBuffered } from './testing';
 import type { Message } from './types';
-import { Encoding, FrameKind, channelNameBytes, encodeBody, encodeHello, messageFrames, type Frame } from './wire';
+import { INITIAL_WINDOW } from './send-window';
+import {
+  Encoding,
+  FrameKind,
+  PROTOCOL_VERSION,
+  channelNameBytes,
+  encodeAck,
+  encodeBody,
+  encodeHello,
+  interleaveLimits,
+  messageFrames,
+  type Frame,
+} from './wire';
 
 const text = new TextEncoder();
 const dataFrame = (channel: string, message: Message) =>
@@ -305,6 +317,88 @@ describe('requests', () => {
     await r.deliver(response);
     expect(r.connection.state).toBe('open');
     r.pipe.destroy();
+  });
+});
+
+describe('fair channels', () => {
+  type MessageFrame = Extract<Frame, { kind: 'start' | 'chunk' }>;
+  const messageFrame = (f: Frame): f is MessageFrame => f.kind === 'start' || f.kind === 'chunk';
+  /** What the remote got so far: every message frame, and the tagged ones. */
+  const got = (r: ReturnType<typeof rawRemote>) => {
+    const frames = r.decoded().filter(messageFrame);
+    return { frames, tagged: frames.filter((f) => f.tag !== undefined) };
+  };
+  const isLive = (f: MessageFrame) => f.kind === 'start' && f.channel === 'live';
+
+  it('sends an older peer (no interleave in its hello) whole messages in the order they were sent, untagged', async () => {
+    const r = rawRemote();
+    await r.handshake();
+    const large = r.connection.channel('bulk').send(new Uint8Array(200_000));
+    const small = r.connection.channel('live').send('hi');
+    await Promise.all([large, small]);
+    await r.received.until(() => got(r).frames.some(isLive), 'the small message');
+    const { frames, tagged } = got(r);
+    expect(tagged).toEqual([]);
+    expect(frames.findIndex(isLive)).toBe(frames.length - 1);
+    expect(frames.length).toBeGreaterThan(2);
+    r.pipe.destroy();
+  });
+
+  it('keeps at most a window of a large message unacknowledged, lets a small one pass meanwhile, and goes on as acks come', async () => {
+    const r = rawRemote();
+    r.pipe.send(encodeHello({ protocol: PROTOCOL_VERSION, peer: REMOTE, interleave: interleaveLimits(1 << 20) }));
+    await r.connection.opened;
+    const bytes = 1024 * 1024;
+    let largeSent = false;
+    const large = r.connection
+      .channel('bulk')
+      .send(new Uint8Array(bytes).fill(3))
+      .then(() => (largeSent = true));
+    const taggedBytes = () => got(r).tagged.reduce((sum, f) => sum + f.part.byteLength, 0);
+    await r.received.until(() => taggedBytes() >= INITIAL_WINDOW - 16 * 1024, 'a window of the large message');
+    await r.connection.channel('live').send('hi');
+    await r.received.until(() => got(r).frames.some(isLive), 'the small message');
+    // The window is full and nothing acknowledged it: the small message passed, the large waits.
+    expect(taggedBytes()).toBeLessThanOrEqual(INITIAL_WINDOW);
+    expect(got(r).frames.at(-1)).toMatchObject({ kind: 'start', channel: 'live' });
+    expect(largeSent).toBe(false);
+    let acked = 0;
+    for (let round = 0; round < 1000 && !largeSent; round++) {
+      const tagged = got(r).tagged.length;
+      if (tagged > acked) r.pipe.send(encodeAck(tagged - acked));
+      acked = tagged;
+      await Promise.race([large, r.received.until(() => got(r).tagged.length > acked, 'more of the large message')]);
+    }
+    await large;
+    await r.received.until(() => taggedBytes() === bytes, 'the whole large message');
+    r.pipe.destroy();
+  });
+
+  it('closes with a protocol error on an ack of frames it never sent', async () => {
+    const r = rawRemote();
+    r.pipe.send(encodeHello({ protocol: PROTOCOL_VERSION, peer: REMOTE, interleave: interleaveLimits(1 << 20) }));
+    await r.connection.opened;
+    await r.deliver(encodeAck(1));
+    expect(await r.connection.closed).toMatchObject({ by: 'error', code: 'protocol-error', message: 'protocol error: an ack of 1 frames, with 0 in flight' });
+  });
+
+  it('delivers a small message sent after a large one on another channel first, each channel in order', async () => {
+    const { a, b } = await openPair({ pipe: { maxFrameSize: 16 * 1024 } });
+    const events: string[] = [];
+    const all = new Promise<void>((resolve) => {
+      const note = (what: string) => (events.push(what), events.length === 4 && resolve());
+      b.channel('bulk').onMessage((m) => note(m instanceof Uint8Array ? `bulk ${m.byteLength}` : `bulk ${JSON.stringify(m)}`));
+      b.channel('live').onMessage((m) => note(`live ${JSON.stringify(m)}`));
+    });
+    const sends = [
+      a.channel('bulk').send(new Uint8Array(2 * 1024 * 1024)),
+      a.channel('bulk').send('after'),
+      a.channel('live').send(1),
+      a.channel('live').send(2),
+    ];
+    await Promise.all([...sends, all]);
+    expect(events).toEqual(['live 1', 'live 2', `bulk ${2 * 1024 * 1024}`, 'bulk "after"']);
+    await a.close();
   });
 });
 

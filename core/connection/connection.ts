@@ -34,9 +34,11 @@ import {
   decodeBody,
   decodeFrame,
   encodeBody,
+  encodeAck,
   encodeClose,
   encodePing,
   encodePong,
+  interleaveLimits,
   type Frame,
   type MessageType,
 } from './wire';
@@ -52,7 +54,7 @@ export const CONNECTION_DEFAULTS = Object.freeze({
   maxBufferedBytes: 16 * 1024 * 1024,
 });
 
-type Optional = 'expectedRemote' | 'identity' | 'requireProof' | 'proofSuite';
+type Optional = 'expectedRemote' | 'identity' | 'requireProof' | 'proofSuite' | 'interleave';
 type Settings = Omit<Required<ConnectionOptions>, Optional> & Pick<ConnectionOptions, Optional>;
 
 /** A connection as its maker holds it. Not exported from core's index: only core/kernel (and the
@@ -130,14 +132,16 @@ class CoreConnection implements UpgradingConnection {
     // Nobody has to await `opened`: a failure is also reported through `closed`.
     this.opened.catch(() => {});
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
-    this.handshake = new Handshake(settings, {
+    // What we take from the remote in progress at once; without interleaving, one message.
+    const accepted = settings.interleave === false ? undefined : interleaveLimits(settings.maxMessageSize);
+    this.handshake = new Handshake(settings, accepted, {
       send: (frame) => this.sendFrame(frame),
       open: (held) => this.open(held),
       fail: (reason) => this.abort(reason),
       ended: () => this.machine.ended,
     });
     this.outbox = new Outbox(settings.highWaterMark);
-    this.reassembler = new Reassembler(settings.maxMessageSize);
+    this.reassembler = new Reassembler(settings.maxMessageSize, accepted ?? { messages: 1, bytes: settings.maxMessageSize });
     this.channels = new Channels(
       {
         send: (channel, message) => this.sendMessage('data', channel, 0, message),
@@ -311,9 +315,14 @@ class CoreConnection implements UpgradingConnection {
         if (rtt !== undefined) this.rttMs = rtt;
         return;
       }
+      case 'ack':
+        return this.outbox.acked(frame.frames);
       case 'start':
       case 'chunk': {
         const message = this.reassembler.push(frame);
+        // Read: the sender's window has room again (the message is handled after, so a slow
+        // handler does not hold the sender's window).
+        if (frame.tag !== undefined) this.sendFrame(encodeAck(1));
         if (message) this.dispatch(message);
         return;
       }
@@ -327,7 +336,7 @@ class CoreConnection implements UpgradingConnection {
     this.enterStage('open');
     this.heartbeat.startPinging();
     const pipe = this.pipe!;
-    this.outbox.start(pipe, Math.min(pipe.maxFrameSize, MAX_USED_FRAME_SIZE), (frame) => this.sendFrame(frame));
+    this.outbox.start(pipe, Math.min(pipe.maxFrameSize, MAX_USED_FRAME_SIZE), this.handshake.remoteInterleave, (frame) => this.sendFrame(frame));
     this.resolveOpened();
     for (const frame of held) this.handleHeld(frame);
   }
@@ -401,7 +410,7 @@ class CoreConnection implements UpgradingConnection {
   }
 
   private enqueue(type: MessageType, channel: string, id: number, body: ReturnType<typeof encodeBody>): Promise<void> {
-    const sent = this.outbox.enqueue({ type, channel: channelNameBytes(channel), id, ...body });
+    const sent = this.outbox.enqueue(channel, { type, channel: channelNameBytes(channel), id, ...body });
     return sent.then(() => void this.counters.messagesSent++);
   }
 

@@ -16,7 +16,7 @@ import type { BindingSide } from '../contracts/transport';
 import { ProtocolError, describe } from '../errors';
 import { Authenticator, ProofRefused, type HelloAuth } from './proof';
 import type { CloseReason, ConnectionOptions } from './types';
-import { PROTOCOL_VERSION, encodeHello, encodeProof, Hello, type Frame } from './wire';
+import { PROTOCOL_VERSION, encodeHello, encodeProof, Hello, type Frame, type InterleaveLimits } from './wire';
 
 /** What the handshake asks of its connection. */
 export interface HandshakeHost {
@@ -46,12 +46,16 @@ export class Handshake {
   /** Message frames that arrive while the remote's proof is still being checked. */
   #held: Frame[] = [];
   #remote: PeerInfo | undefined;
+  /** What the remote takes interleaved, as the hello that made it `#remote` says. */
+  #remoteInterleave: InterleaveLimits | undefined;
   /** The nonce in the remote's hello on the pipe (signaling's must be the same). */
   #remoteNonce: string | undefined;
   #opened = false;
 
+  /** `interleave`: what this side takes interleaved, offered in its hello (none: nothing). */
   constructor(
     private readonly settings: HandshakeSettings,
+    private readonly interleave: InterleaveLimits | undefined,
     private readonly host: HandshakeHost,
   ) {
     this.#auth = new Authenticator(settings.local.id, settings.identity, settings.requireProof ?? settings.identity !== undefined, settings.proofSuite);
@@ -60,6 +64,11 @@ export class Handshake {
   /** The remote as its hello says, once known (from the pipe, or checked ahead). */
   get remote(): PeerInfo | undefined {
     return this.#remote;
+  }
+
+  /** What the remote takes interleaved, once known; undefined for a remote that does not. */
+  get remoteInterleave(): InterleaveLimits | undefined {
+    return this.#remoteInterleave;
   }
 
   /** Both sides' nonces, the same string on both ends of this connection and on no other: what
@@ -131,7 +140,7 @@ export class Handshake {
   }
 
   #hello(auth: HelloAuth): Hello {
-    return { protocol: PROTOCOL_VERSION, peer: this.settings.local, auth };
+    return { protocol: PROTOCOL_VERSION, peer: this.settings.local, auth, ...(this.interleave && { interleave: this.interleave }) };
   }
 
   #presign(remoteId: PeerId, nonce: string): void {
@@ -166,6 +175,7 @@ export class Handshake {
       if (!proven) return this.#auth.forgetRemote();
       this.#signalled = hello;
       this.#remote = hello.peer;
+      this.#remoteInterleave = hello.interleave;
       await this.#sendProofFrame();
     });
   }
@@ -188,6 +198,7 @@ export class Handshake {
       const refusal = this.#helloRefusal(hello);
       if (refusal) throw new ProofRefused(refusal);
       this.#remote = hello.peer;
+      this.#remoteInterleave = hello.interleave;
       // checkRemote records the remote's nonce at once: our proof is signed while its key is checked.
       await Promise.all([this.#auth.checkRemote(hello.peer.id, hello.auth), this.#sendProofFrame()]);
     });

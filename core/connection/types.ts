@@ -72,6 +72,10 @@ export interface ConnectionOptions {
   maxBufferedMessages?: number;
   /** The same bound in bytes. Default 16 MiB. */
   maxBufferedBytes?: number;
+  /** Offer the remote to send messages interleaved (see wire.ts), so its small messages on one
+   * channel need not wait for a large one on another. Off, it sends whole messages one after the
+   * other in the order they were sent, as to a peer from before interleaving. Default true. */
+  interleave?: boolean;
 }
 
 export type Unsubscribe = () => void;

@@ -11,6 +11,7 @@ import {
   decodeBody,
   decodeFrame,
   encodeBody,
+  encodeAck,
   encodeClose,
   encodeHello,
   encodePing,
@@ -65,6 +66,15 @@ describe('wire: control frames', () => {
     expect(decodeFrame(encodePing(0xdeadbeef))).toEqual({ kind: 'ping', nonce: 0xdeadbeef });
     expect(decodeFrame(encodePong(7))).toEqual({ kind: 'pong', nonce: 7 });
     expect(decodeFrame(encodeClose({ code: 'closed', message: 'bye' }))).toEqual({ kind: 'close', close: { code: 'closed', message: 'bye' } });
+    expect(decodeFrame(encodeAck(3))).toEqual({ kind: 'ack', frames: 3 });
+  });
+
+  it('carries what a side takes interleaved in its hello, and reads a hello without it (an older peer)', () => {
+    const interleave = { messages: 16, bytes: 80 * 1024 * 1024 };
+    expect(decodeFrame(encodeHello({ protocol: 2, peer: LOCAL, interleave }))).toEqual({ kind: 'hello', hello: { protocol: 2, peer: LOCAL, interleave } });
+    expect(decodeFrame(encodeHello({ protocol: 2, peer: LOCAL }))).toEqual({ kind: 'hello', hello: { protocol: 2, peer: LOCAL } });
+    const bad = withKind(FrameKind.hello, JSON.stringify({ protocol: 2, peer: LOCAL, interleave: { messages: 0, bytes: 1 } }));
+    expect(() => decodeFrame(bad)).toThrow(/hello frame is invalid at interleave.messages/);
   });
 
   it('cuts long close messages so a close frame stays small', () => {
@@ -154,6 +164,12 @@ describe('wire: untrusted input', () => {
     ],
     ['a request without an id', startFrame({ kind: FrameKind.request, total: 0 }), /request frame has no request id/],
     ['an error response that is not JSON', startFrame({ kind: FrameKind.error, id: 1, total: 0 }), /error frame must hold JSON/],
+    ['a short ack', Uint8Array.of(FrameKind.ack, 0, 1), /ack frame must hold 4 bytes/],
+    ['an ack of no frame', encodeAck(0), /acknowledges no frame/],
+    ['a tagged frame cut short', Uint8Array.of(FrameKind.tagged, 0, 0, 1), /shorter than its tag and kind/],
+    ['a tagged ping', Uint8Array.of(FrameKind.tagged, 0, 0, 0, 1, FrameKind.ping, 0, 0, 0, 1), /carries frame kind 0x02, not a message frame/],
+    ['a tagged empty chunk', Uint8Array.of(FrameKind.tagged, 0, 0, 0, 1, FrameKind.chunk), /empty chunk/],
+    ['a tagged message header cut short', Uint8Array.of(FrameKind.tagged, 0, 0, 0, 1, FrameKind.data, 0, 0), /shorter than its header/],
   ];
   for (const [what, frame, message] of bad) {
     it(`rejects ${what} with a ProtocolError`, () => {
@@ -203,6 +219,46 @@ describe('reassembly', () => {
     const r = new Reassembler(100);
     r.push(start(3, Uint8Array.of(1)));
     expect(() => r.push(chunk([2, 3, 4]))).toThrow(/longer than the 3 bytes/);
+  });
+
+  const tagged = (tag: number, frame: Uint8Array) => {
+    const out = new Uint8Array(5 + frame.byteLength);
+    out[0] = FrameKind.tagged;
+    new DataView(out.buffer).setUint32(1, tag);
+    out.set(frame, 5);
+    return decodeFrame(out) as Extract<Frame, { kind: 'start' | 'chunk' }>;
+  };
+  const taggedStart = (tag: number, total: number, body: number[]) => tagged(tag, startFrame({ total, body: Uint8Array.from(body) }));
+  const taggedChunk = (tag: number, bytes: number[]) => tagged(tag, Uint8Array.of(FrameKind.chunk, ...bytes));
+
+  it('assembles tagged messages whose frames interleave, beside an untagged one', () => {
+    const r = new Reassembler(100, { messages: 3, bytes: 100 });
+    expect(r.push(taggedStart(7, 3, [1]))).toBeUndefined();
+    expect(r.push(taggedStart(9, 2, [5]))).toBeUndefined();
+    expect(r.push(start(2, Uint8Array.of(8)))).toBeUndefined();
+    expect(Array.from(r.push(taggedChunk(9, [6]))!.body)).toEqual([5, 6]);
+    expect(r.push(taggedChunk(7, [2]))).toBeUndefined();
+    expect(Array.from(r.push(chunk([9]))!.body)).toEqual([8, 9]);
+    expect(Array.from(r.push(taggedChunk(7, [3]))!.body)).toEqual([1, 2, 3]);
+    expect(r.busy).toBe(false);
+    // A tag is free again once its message is complete.
+    expect(r.push(taggedStart(7, 1, [4]))).toMatchObject({ body: Uint8Array.of(4) });
+  });
+
+  it('refuses tagged frames that break the rules or the limits this side offered', () => {
+    expect(() => new Reassembler(100).push(taggedChunk(1, [1]))).toThrow(/for tag 1, which has no message in progress/);
+    const reused = new Reassembler(100);
+    reused.push(taggedStart(1, 5, [1]));
+    expect(() => reused.push(taggedStart(1, 5, [1]))).toThrow(/tag 1, which is still in progress/);
+    const count = new Reassembler(100, { messages: 2, bytes: 100 });
+    count.push(taggedStart(1, 5, [1]));
+    count.push(taggedStart(2, 5, [1]));
+    expect(() => count.push(taggedStart(3, 5, [1]))).toThrow(ProtocolError);
+    expect(() => count.push(taggedStart(3, 5, [1]))).toThrow(/message 3 in progress at once; this side takes 2/);
+    const bytes = new Reassembler(100, { messages: 4, bytes: 30 });
+    bytes.push(taggedStart(1, 90, [1])); // alone: bounded by the message size only
+    expect(() => bytes.push(taggedStart(2, 5, [1]))).toThrow(/bring the messages in progress to 95 bytes; this side takes 30/);
+    expect(() => new Reassembler(100).push(taggedStart(1, 101, [1]))).toThrow(/101 bytes exceeds the 100 byte limit/);
   });
 
   it('assembles a message from its parts into its own buffer', () => {

@@ -310,6 +310,33 @@ export function describeTransportConformance(name: string, fixture: ConformanceF
         }
       });
 
+      test('fair channels: small messages overtake a large one on another channel, each channel in order, the buffer bounded', async () => {
+        const highWaterMark = 64 * 1024;
+        const probe = new BufferProbe(highWaterMark);
+        const c = await openConnections(fixture, { a: { highWaterMark } }, (pipe) => probe.wrap(pipe));
+        try {
+          const large = pattern(fixture.largeMessageBytes ?? 5 * MiB, 11);
+          const bulk = collect(c.b, 'bulk');
+          const live = collect(c.b, 'live');
+          // Which arrived when, across both channels.
+          const events: string[] = [];
+          c.b.channel('bulk').onMessage((m) => events.push(m instanceof Uint8Array ? `bulk ${m.byteLength} bytes` : `bulk ${JSON.stringify(m)}`));
+          c.b.channel('live').onMessage((m) => events.push(`live ${JSON.stringify(m)}`));
+          // The large message starts at once, and stops when the pipe is over the mark or its
+          // window is full (the window opens only as the remote acknowledges, on a later turn):
+          // the small ones are sent while it is under way.
+          const sends = [c.a.channel('bulk').send(large), c.a.channel('bulk').send({ after: 'large' })];
+          sends.push(...Array.from({ length: 5 }, (_, i) => c.a.channel('live').send({ i })));
+          await Promise.all(sends);
+          await Promise.all([bulk.until(2), live.until(5)]);
+          expect(events).toEqual([...Array.from({ length: 5 }, (_, i) => `live {"i":${i}}`), `bulk ${large.byteLength} bytes`, 'bulk {"after":"large"}']);
+          expect(sameBytes(bulk.messages[0] as Uint8Array, large)).toBe(true);
+          expect(probe.maxBuffered, 'buffered amount right after a send').toBeLessThanOrEqual(probe.bound);
+        } finally {
+          await c.closeAll();
+        }
+      });
+
       for (const closer of ['a', 'b'] as const) {
         test(`close from ${closer} reaches the other side with its reason`, async () => {
           const c = await openConnections(fixture);
