@@ -11,11 +11,16 @@
  *   descriptions here are plain `{ type, sdp }` objects, as the browser's `init` form.
  * - `getStats(selector)` declares a parameter, which makes simple-peer take it for the old
  *   callback form and never see the selected pair (its `connect` never comes).
- * - It gives every peer connection of a process the same DTLS certificate; each gets its own here.
  * - Its stats give a relay candidate no `relayProtocol`; the pipe needs it to say how this side
  *   reaches its relay (udp, tcp, tls). It is read from the TURN client that made the candidate.
+ *
+ * Not bridged: werift gives every peer connection of a process one DTLS certificate (made at the
+ * first), where libwebrtc makes one per connection. The binding core makes of the fingerprints
+ * still holds (the key never leaves the process), but two werift ends in one process present the
+ * same fingerprint, which core's conformance suite refuses. A certificate per connection passed
+ * werift's `dtls.keys` (a P-256 certificate made with node:crypto) connected on loopback but
+ * failed the DTLS handshake between two lab hosts over TURN/TLS, for a reason not found yet.
  */
-import { makeDtlsKeys } from './dtls-certificate';
 import type { WebRtcEngine } from './service';
 
 /** What the adapter reads of the werift module. */
@@ -63,8 +68,7 @@ export function weriftEngine(werift: WeriftModule, options: WeriftEngineOptions 
   class PeerConnection extends werift.RTCPeerConnection {
     constructor(config: Record<string, unknown> = {}) {
       // werift's default ICE servers are a public STUN server: only what is configured is used.
-      // A certificate of its own for each connection (dtls-certificate.ts says why).
-      super({ iceServers: [], ...config, ...tls, dtls: { keys: makeDtlsKeys() } });
+      super({ iceServers: [], ...config, ...tls });
     }
     override async createOffer(...args: unknown[]) {
       const { type, sdp } = await super.createOffer(...args);

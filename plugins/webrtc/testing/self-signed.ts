@@ -1,14 +1,10 @@
 /**
- * A fresh self-signed ECDSA P-256 certificate for one peer connection's DTLS, made synchronously
- * (a peer connection is constructed synchronously, and werift's own generator is async). werift
- * otherwise gives every peer connection of a process one certificate, so each DTLS fingerprint,
- * which core binds each peer's identity proof to, would be the same for all connections of a
- * process, and the same at both ends of a connection within one process. Browsers and libwebrtc
- * make one per peer connection; so does this.
+ * A fresh self-signed ECDSA P-256 certificate and its key, made synchronously with node:crypto:
+ * for tests that need a certificate in PEM (a CA to trust for turns: servers).
  *
- * The certificate is the least X.509 v3 that DTLS peers read (RFC 5280): serial, signature
+ * The certificate is the least X.509 v3 that TLS and DTLS peers read (RFC 5280): serial, signature
  * algorithm ecdsa-with-SHA256, issuer = subject = CN "WebRTC", a validity of 30 days from a day
- * ago (clocks differ), the public key; no extensions. Only its fingerprint matters to WebRTC.
+ * ago (clocks differ), the public key; no extensions.
  */
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 
@@ -30,15 +26,13 @@ const ECDSA_WITH_SHA256 = sequence(Buffer.from('06082a8648ce3d040302', 'hex'));
 const NAME = sequence(der(0x31, sequence(Buffer.from('0603550403', 'hex'), der(0x0c, Buffer.from('WebRTC', 'utf8')))));
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** werift's `dtls.keys`: the key (PKCS #8) and certificate in PEM, and its TLS signature and hash
- * algorithm codes (ecdsa = 3, sha256 = 4). */
-export interface DtlsKeys {
+/** The key (PKCS #8) and the certificate, in PEM. */
+export interface SelfSigned {
   keyPem: string;
   certPem: string;
-  signatureHash: { signature: 3; hash: 4 };
 }
 
-export function makeDtlsKeys(now = Date.now()): DtlsKeys {
+export function selfSigned(now = Date.now()): SelfSigned {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const serial = randomBytes(16);
   serial[0]! &= 0x7f;
@@ -57,6 +51,5 @@ export function makeDtlsKeys(now = Date.now()): DtlsKeys {
   return {
     keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
     certPem: `-----BEGIN CERTIFICATE-----\n${lines.join('\n')}\n-----END CERTIFICATE-----\n`,
-    signatureHash: { signature: 3, hash: 4 },
   };
 }
