@@ -375,7 +375,11 @@ describeLab('lab matrix: real services across NAT routers', () => {
   }, 180_000);
 
   // manual + simple-peer only: PeerJS's connection on werift stays at `channel` until the 30 s
-  // deadline (seen in this lab; not investigated yet).
+  // deadline (seen in this lab; not investigated yet). Not yet reliable either: in 3 of 11 runs
+  // the first attempt failed at `channel`, werift's DTLS handshake over the two TLS relays failing
+  // on one side ("the secure channel (DTLS) could not be set up") while the other still waited;
+  // each time with the other 20 services of this file running on a loaded machine, never with
+  // the TLS pair alone. Cause not found yet.
   it('TURN over TLS alone (werift, the lab certificate trusted, UDP blocked on both sides): manual + simple-peer connects relayed over TLS, and a 5,000-track playlist converges', async () => {
     const [a, b] = [tlsPeers.get('tls#1')!, tlsPeers.get('tls#2')!];
     const pair: Pair = ['udp-blocked', 'udp-blocked'];
