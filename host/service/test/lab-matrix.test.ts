@@ -375,11 +375,11 @@ describeLab('lab matrix: real services across NAT routers', () => {
   }, 180_000);
 
   // manual + simple-peer only: PeerJS's connection on werift stays at `channel` until the 30 s
-  // deadline (seen in this lab; not investigated yet). Not yet reliable either: in 3 of 11 runs
-  // the first attempt failed at `channel`, werift's DTLS handshake over the two TLS relays failing
-  // on one side ("the secure channel (DTLS) could not be set up") while the other still waited;
-  // each time with the other 20 services of this file running on a loaded machine, never with
-  // the TLS pair alone. Cause not found yet.
+  // deadline (seen in this lab; not investigated yet). Not reliable yet: when the whole file runs
+  // (the rows above first), the first attempt failed at `channel` in 3 runs of 3, werift's DTLS
+  // handshake over the two TLS relays failing on one side ("the secure channel (DTLS) could not be
+  // set up") while the other still waited; run alone (`-t "TLS alone"`, the other services
+  // started and idle) or beside the other playlist rows, it passed 8 runs of 9. Cause not found.
   it('TURN over TLS alone (werift, the lab certificate trusted, UDP blocked on both sides): manual + simple-peer connects relayed over TLS, and a 5,000-track playlist converges', async () => {
     const [a, b] = [tlsPeers.get('tls#1')!, tlsPeers.get('tls#2')!];
     const pair: Pair = ['udp-blocked', 'udp-blocked'];
