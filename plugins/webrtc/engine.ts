@@ -1,12 +1,18 @@
 /**
  * The Node WebRTC engine: any object of the `wrtc` shape (RTCPeerConnection,
- * RTCSessionDescription, RTCIceCandidate constructors). `@roamhq/wrtc` is the default, loaded
- * on first use: importing or registering a WebRTC plugin loads no native code.
+ * RTCSessionDescription, RTCIceCandidate constructors). `@roamhq/wrtc` is the default; `werift`
+ * can be chosen by name. Either is loaded on first use: importing or registering a WebRTC plugin
+ * loads no engine.
  */
 import { createRequire } from 'node:module';
 import type { WebRtcEngine } from './service';
+import { weriftEngine, type WeriftEngineOptions, type WeriftModule } from './werift';
 
 export const DEFAULT_ENGINE_MODULE = '@roamhq/wrtc';
+export const WERIFT_MODULE = 'werift';
+/** The engines the `engine` option names. */
+export const ENGINE_NAMES = ['wrtc', 'werift'] as const;
+export type EngineName = (typeof ENGINE_NAMES)[number];
 
 /** Whether `value` has the `wrtc` shape (the three constructors). */
 export function isWebRtcEngine(value: unknown): value is WebRtcEngine {
@@ -26,5 +32,26 @@ export function loadDefaultEngine(): WebRtcEngine {
   const engine = isWebRtcEngine(required) ? required : (required as { default?: unknown } | undefined)?.default;
   if (!isWebRtcEngine(engine)) throw new Error(`${DEFAULT_ENGINE_MODULE} does not export RTCPeerConnection, RTCSessionDescription and RTCIceCandidate`);
   defaultEngine = engine;
+  return engine;
+}
+
+let werift: WeriftModule | undefined;
+/** The last adapted engine and the CA it trusts: a connection reads its engine at each dial. */
+let weriftEngineFor: { ca: string; engine: WebRtcEngine } | undefined;
+
+/** Load (once per process) werift and adapt it (werift.ts), its peer connections trusting
+ * `turnTlsCa` for `turns:` servers. Synchronous too (its CommonJS build). Throws with the reason
+ * if it is missing. */
+export function loadWeriftEngine(options: WeriftEngineOptions = {}): WebRtcEngine {
+  const ca = options.turnTlsCa ?? '';
+  if (weriftEngineFor?.ca === ca) return weriftEngineFor.engine;
+  if (!werift) {
+    const required = createRequire(import.meta.url)(WERIFT_MODULE) as Partial<WeriftModule> | undefined;
+    if (typeof required?.RTCPeerConnection !== 'function' || typeof required.RTCIceCandidate !== 'function')
+      throw new Error(`${WERIFT_MODULE} does not export RTCPeerConnection and RTCIceCandidate`);
+    werift = required as WeriftModule;
+  }
+  const engine = weriftEngine(werift, options);
+  weriftEngineFor = { ca, engine };
   return engine;
 }

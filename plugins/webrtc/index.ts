@@ -5,13 +5,14 @@
  *
  *   webrtc()                                                    loopback / LAN: no STUN needed
  *   webrtc({ iceServers: [{ urls: 'stun:stun.example.org:3478' }] })
+ *   webrtc({ engine: 'werift', turnTlsCa: pem })                TURN over TLS with a CA of your own
  *   webrtc({ engine: myWrtcShapedEngine })
  *
  * See README.md.
  */
 import { networkInterfaces } from 'node:os';
 import { definePlugin } from '../../core';
-import { loadDefaultEngine } from './engine';
+import { loadDefaultEngine, loadWeriftEngine } from './engine';
 import { WebRtcOptions, type WebRtcOptionsInput } from './options';
 import { DataChannelPipe } from './pipe';
 import type { DataChannelPipeOptions, WebRtcEngine, WebRtcService } from './service';
@@ -30,7 +31,9 @@ export class WebRtc implements WebRtcService {
   }
 
   engine(): WebRtcEngine {
-    return this.#options.engine ?? loadDefaultEngine();
+    const { engine, turnTlsCa } = this.#options;
+    if (engine === 'werift') return loadWeriftEngine(turnTlsCa === undefined ? {} : { turnTlsCa });
+    return engine === undefined || engine === 'wrtc' ? loadDefaultEngine() : engine;
   }
 
   configuration(): RTCConfiguration {
@@ -71,9 +74,10 @@ export const webrtc = definePlugin({
   },
 });
 
-export { WebRtcOptions, IceServer, iceUrlProblem, isTurnUrl, type WebRtcOptionsInput } from './options';
+export { WebRtcOptions, IceServer, iceUrlProblem, isTurnUrl, turnTlsCaProblem, TURN_TLS_CA_MAX, type WebRtcOptionsInput } from './options';
 export { explainNoPath, ICE_SERVERS_SETTING, type IceCandidateError, type IceFindings, type NoPathCause } from './no-path';
-export { isWebRtcEngine, loadDefaultEngine, DEFAULT_ENGINE_MODULE } from './engine';
+export { isWebRtcEngine, loadDefaultEngine, loadWeriftEngine, DEFAULT_ENGINE_MODULE, WERIFT_MODULE, ENGINE_NAMES, type EngineName } from './engine';
+export { weriftEngine, type WeriftEngineOptions } from './werift';
 export { webRtcBinding, webRtcMaxMessageSize } from './sdp';
 export {
   DataChannelPipe,

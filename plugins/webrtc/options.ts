@@ -1,6 +1,7 @@
 /** Options of the webrtc plugin (validated by the host at start, and again on every change). */
+import { X509Certificate } from 'node:crypto';
 import { z } from 'zod';
-import { isWebRtcEngine } from './engine';
+import { ENGINE_NAMES, isWebRtcEngine } from './engine';
 import type { WebRtcEngine } from './service';
 
 const SCHEMES = ['stun', 'stuns', 'turn', 'turns'] as const;
@@ -93,6 +94,26 @@ export const IceServer = z
   .meta({ title: 'Server' });
 export type IceServer = z.infer<typeof IceServer>;
 
+/** The largest `turnTlsCa` taken: a chain of a few certificates fits many times over. */
+export const TURN_TLS_CA_MAX = 64 * 1024;
+const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+?-----END CERTIFICATE-----/g;
+
+/** What is wrong with `pem` as certificates to trust, or undefined if nothing is: one or more
+ * PEM `CERTIFICATE` blocks, each one a certificate Node can read, and nothing else but space. */
+export function turnTlsCaProblem(pem: string): string | undefined {
+  const blocks = pem.match(PEM_BLOCK) ?? [];
+  if (blocks.length === 0) return 'turnTlsCa is PEM text with at least one -----BEGIN CERTIFICATE----- block';
+  if (pem.replace(PEM_BLOCK, '').trim() !== '') return 'turnTlsCa holds only PEM CERTIFICATE blocks (no key, no other text)';
+  for (const [i, block] of blocks.entries()) {
+    try {
+      new X509Certificate(block);
+    } catch (error) {
+      return `certificate ${i + 1} of turnTlsCa cannot be read: ${(error as Error).message.slice(0, 120)}`;
+    }
+  }
+  return undefined;
+}
+
 export const WebRtcOptions = z
   .object({
     iceServers: z.array(IceServer).max(16).default([]).meta({
@@ -101,13 +122,32 @@ export const WebRtcOptions = z
         'STUN servers tell you your public address; TURN servers relay a connection when no direct path exists (a TURN server needs a username and credential). A change applies to the next connection; open ones keep their path.',
     }),
     engine: z
-      .custom<WebRtcEngine>(isWebRtcEngine, {
-        message: 'engine must be an object with RTCPeerConnection, RTCSessionDescription and RTCIceCandidate constructors (the wrtc shape)',
+      .union([z.enum(ENGINE_NAMES), z.custom<WebRtcEngine>(isWebRtcEngine)], {
+        error: `engine must be ${ENGINE_NAMES.map((n) => `'${n}'`).join(' or ')}, or an object with RTCPeerConnection, RTCSessionDescription and RTCIceCandidate constructors (the wrtc shape)`,
       })
       .optional()
-      .describe('The Node WebRTC engine. Default: @roamhq/wrtc, loaded on first use.'),
+      .describe("The Node WebRTC engine: 'wrtc' (@roamhq/wrtc, the default) or 'werift', loaded on first use, or an engine object."),
+    turnTlsCa: z
+      .string()
+      .max(TURN_TLS_CA_MAX, `turnTlsCa is at most ${TURN_TLS_CA_MAX} characters`)
+      .superRefine((pem, ctx) => {
+        const problem = turnTlsCaProblem(pem);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .optional()
+      .describe("PEM certificate(s) to trust for turns: servers (a TURN server with a certificate of your own). Needs engine 'werift'."),
   })
-  .strict();
+  .strict()
+  .superRefine((options, ctx) => {
+    // @roamhq/wrtc checks TURN certificates against the roots compiled into it only: a CA given
+    // to it would be ignored silently, and every turns: server of one's own refused.
+    if (options.turnTlsCa !== undefined && options.engine !== 'werift')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['turnTlsCa'],
+        message: "turnTlsCa needs engine: 'werift' (@roamhq/wrtc trusts only the certificate roots compiled into it, and takes no CA)",
+      });
+  });
 
 export type WebRtcOptionsInput = z.input<typeof WebRtcOptions>;
 export type WebRtcOptions = z.output<typeof WebRtcOptions>;

@@ -5,10 +5,13 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { PluginHost, definePlugin } from '../../core';
-import { createWebRtc, webrtc, WebRtcOptions, type WebRtcEngine, type WebRtcService } from './index';
+import { createWebRtc, webrtc, WebRtcOptions, TURN_TLS_CA_MAX, type WebRtcEngine, type WebRtcService } from './index';
+import { selfSigned } from './testing/self-signed';
 
 const local = { id: '0123456789abcdefghijklmnop', name: 'Tester' };
 const STUN = { urls: 'stun:stun.example.org:3478' };
+/** A certificate in PEM, as a TURN server's CA would be given. */
+const CA = selfSigned().certPem;
 
 /** A plugin that depends on webrtc and keeps what `ctx.use` gave it. */
 function consumer() {
@@ -109,6 +112,45 @@ describe('webrtc options', () => {
     expect(result.success).toBe(false);
     expect(result.error?.issues[0]?.path).toEqual(['engine']);
   });
+
+  it('takes an engine by name, and refuses a name it does not know, saying which it knows', () => {
+    expect(WebRtcOptions.parse({ engine: 'werift' }).engine).toBe('werift');
+    expect(WebRtcOptions.parse({ engine: 'wrtc' }).engine).toBe('wrtc');
+    const result = WebRtcOptions.safeParse({ engine: 'libdatachannel' });
+    expect(result.error?.issues.map((i) => [i.path, i.message])).toEqual([[['engine'], expect.stringContaining("engine must be 'wrtc' or 'werift'")]]);
+  });
+
+  it('takes PEM certificates to trust for turns: servers, with the werift engine', () => {
+    const two = `${CA}\n${selfSigned().certPem}`;
+    expect(WebRtcOptions.parse({ engine: 'werift', turnTlsCa: CA }).turnTlsCa).toBe(CA);
+    expect(WebRtcOptions.parse({ engine: 'werift', turnTlsCa: two }).turnTlsCa).toBe(two);
+  });
+
+  it('refuses a turnTlsCa that is not PEM certificates, or too long, naming the field and what is wrong', () => {
+    const body = CA.split('\n').slice(1, -2).join('\n');
+    const cases: [string, RegExp][] = [
+      ['not a certificate', /at least one -----BEGIN CERTIFICATE----- block/],
+      [`-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----`, /certificate 1 of turnTlsCa cannot be read/],
+      [`${CA}\n-----BEGIN CERTIFICATE-----\n${body.slice(8)}\n-----END CERTIFICATE-----`, /certificate 2 of turnTlsCa cannot be read/],
+      [`-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n${CA}`, /only PEM CERTIFICATE blocks/],
+      [`${CA}${' '.repeat(TURN_TLS_CA_MAX)}`, /at most 65536 characters/],
+    ];
+    for (const [turnTlsCa, message] of cases) {
+      const result = WebRtcOptions.safeParse({ engine: 'werift', turnTlsCa });
+      expect(
+        result.error?.issues.map((i) => i.path),
+        turnTlsCa.slice(0, 40),
+      ).toEqual([['turnTlsCa']]);
+      expect(result.error?.issues[0]?.message).toMatch(message);
+    }
+  });
+
+  it("refuses a turnTlsCa without engine 'werift', which is the one that can use it", () => {
+    for (const engine of [undefined, 'wrtc'] as const) {
+      const result = WebRtcOptions.safeParse({ engine, turnTlsCa: CA });
+      expect(result.error?.issues.map((i) => [i.path, i.message])).toEqual([[['turnTlsCa'], expect.stringMatching(/needs engine: 'werift'/)]]);
+    }
+  });
 });
 
 describe('webrtc plugin', () => {
@@ -149,7 +191,7 @@ describe('webrtc plugin', () => {
     await host.start();
     expect(errors[0]).toContain('[plugin webrtc] has invalid options');
     expect(errors[0]).toContain('iceServers');
-    expect(errors[0]).toContain('engine must be an object with RTCPeerConnection');
+    expect(errors[0]).toContain("engine must be 'wrtc' or 'werift', or an object with RTCPeerConnection");
     expect(errors[1]).toMatch(/^\[plugin consumer\] depends on plugin webrtc, which failed/);
     await host.stop();
   });
@@ -161,5 +203,27 @@ describe('webrtc plugin', () => {
     const loaded = createWebRtc().engine();
     expect(loaded.RTCPeerConnection).toBe(wrtc.RTCPeerConnection);
     expect(createWebRtc().engine()).toBe(loaded);
+    expect(createWebRtc({ engine: 'wrtc' }).engine()).toBe(loaded);
+  });
+
+  it("gives werift for engine 'werift', its peer connections trusting turnTlsCa", () => {
+    const werift = createRequire(import.meta.url)('werift') as { RTCPeerConnection: new () => object };
+    const service = createWebRtc({ engine: 'werift', turnTlsCa: CA });
+    const engine = service.engine();
+    expect(service.engine()).toBe(engine);
+    const pcs = [new engine.RTCPeerConnection(), new engine.RTCPeerConnection()];
+    try {
+      expect(pcs[0]).toBeInstanceOf(werift.RTCPeerConnection);
+      for (const pc of pcs) expect((pc.getConfiguration() as { turnTlsOptions?: unknown }).turnTlsOptions).toEqual({ ca: CA });
+      // Only the servers configured: werift's own default is a public STUN server.
+      expect(pcs[0]!.getConfiguration().iceServers).toEqual([]);
+    } finally {
+      for (const pc of pcs) pc.close();
+    }
+    // A change of CA from settings applies to the next peer connection.
+    service.configure(WebRtcOptions.parse({ engine: 'werift' }));
+    const next = new (service.engine().RTCPeerConnection)();
+    expect((next.getConfiguration() as { turnTlsOptions?: unknown }).turnTlsOptions).toBeUndefined();
+    next.close();
   });
 });

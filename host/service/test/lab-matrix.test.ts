@@ -5,14 +5,16 @@
  * methods (manual codes over simple-peer, and peerjs) every unordered pair of router kinds
  * connects, carries a message each way and reports the path it settles on; with STUN alone the
  * pairs that need a relay fail at `ice`, saying so; and a 5,000-track playlist converges over a
- * direct path, a relay over UDP and a relay over TCP. The matrix is printed as a markdown table
- * (the README's "Connecting across the internet" copies it).
+ * direct path, a relay over UDP, a relay over TCP and a relay over TLS. The matrix is printed as
+ * a markdown table (the README's "Connecting across the internet" copies it).
  *
- * TURN over TLS is configured (as a user would list it) but never used: @roamhq/wrtc's libwebrtc
- * checks a TURN server's certificate against the roots compiled into it only, and passes no
- * `tlsCertPolicy` from RTCIceServer (its binding reads urls, username and credential alone), so
- * the lab's own certificate can never be trusted. tools/netlab/raw-webrtc.test.ts shows it
- * (icecandidateerror 701); there is no relayed-over-TLS row to assert here.
+ * TURN over TLS is configured for the matrix's services (as a user would list it) but never used
+ * by them: @roamhq/wrtc's libwebrtc checks a TURN server's certificate against the roots compiled
+ * into it only, and passes no `tlsCertPolicy` from RTCIceServer (its binding reads urls, username
+ * and credential alone), so the lab's own certificate can never be trusted
+ * (tools/netlab/raw-webrtc.test.ts shows it: icecandidateerror 701). The relayed-over-TLS row runs
+ * two more services on the werift engine, which trusts the lab's certificate (`turnTlsCa`), both
+ * behind UDP-blocking routers with TURN listed only as `turns:`: TLS is their only way out.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { ConnectionPath } from '../../../core';
@@ -24,7 +26,7 @@ import { describeLab } from '../../../tools/netlab/support';
 import { playlistsProtocol, type WithPlaylists } from '../../../plugins/rxdb/protocol';
 import { eventually, songs, watch } from '../../../plugins/rxdb/testing/harness';
 import { Tracker, invite } from '../testing/flows';
-import { LAB_TURN_USER, labIceServers, startLabBroker, startLabService, type IceServer, type LabBroker } from '../testing/lab';
+import { LAB_TURN_USER, labIceServers, startLabBroker, startLabService, type IceServer, type LabBroker, type LabServiceOptions } from '../testing/lab';
 import type { SpawnedService } from '../testing/spawn';
 
 type Method = 'manual' | 'peerjs';
@@ -41,6 +43,8 @@ const SYNC_MS = 90_000;
 const TRACKS = 5_000;
 
 type Pair = readonly [RouterKind, RouterKind];
+/** The TLS row of the printed matrix (its own two services, see `tlsPeers`). */
+const TLS_ROW = 'udp-blocked ↔ udp-blocked, werift, TURN only as turns:';
 const PAIRS: readonly Pair[] = ROUTER_KINDS.flatMap((x, i) => ROUTER_KINDS.slice(i).map((y) => [x, y] as const));
 const title = ([x, y]: Pair) => `${x} ↔ ${y}`;
 
@@ -50,7 +54,7 @@ const title = ([x, y]: Pair) => `${x} ↔ ${y}`;
  * symmetric NAT meets a cone or another symmetric one; and where UDP is blocked, TCP on the blocked
  * side: a TURN/TCP relay, or (towards a public host only) ICE-TCP straight to it.
  */
-type Expected = 'direct' | 'relayed-udp' | 'relayed-tcp' | 'relayed-tcp-or-direct';
+type Expected = 'direct' | 'relayed-udp' | 'relayed-tcp' | 'relayed-tcp-or-direct' | 'relayed-tls';
 function expected([x, y]: Pair): Expected {
   const kinds = new Set([x, y]);
   if (kinds.has('udp-blocked')) return kinds.has('none') ? 'relayed-tcp-or-direct' : 'relayed-tcp';
@@ -86,6 +90,9 @@ function matches(want: Expected, [x, y]: Pair, { a, b }: PairPaths): boolean {
       return relayed && blockedUseTcp && sides.every(([kind, p]) => ownRelay(kind, p));
     case 'relayed-tcp-or-direct':
       return !relayed || (blockedUseTcp && sides.every(([kind, p]) => ownRelay(kind, p)));
+    // Both sides through their own relay, reached over TLS (the TLS row: nothing else gets out).
+    case 'relayed-tls':
+      return sides.every(([, p]) => p.kind === 'relayed' && p.local === 'relay' && p.relayProtocol === 'tls');
   }
 }
 
@@ -244,13 +251,16 @@ describeLab('lab matrix: real services across NAT routers', () => {
   /** For each pair that needs a relay, two more hosts with STUN alone ("stun:cone ↔ symmetric#1"),
    * each making one attempt at a time (see the STUN-only test). */
   const stunPeers = new Map<string, Peer>();
+  /** The TLS row: two UDP-blocked hosts on the werift engine trusting the lab's certificate, with
+   * TURN listed only as turns: ("tls#1", "tls#2"). */
+  const tlsPeers = new Map<string, Peer>();
   /** Printed cells: "<pair>|<method>" → the path with TURN, and → the outcome with STUN alone. */
   const withTurn = new Map<string, string>();
   const stunOnly = new Map<string, string>();
   const synced: string[] = [];
 
-  async function startPeer(key: string, host: LabHost, iceServers: IceServer[], into: Map<string, Peer>): Promise<void> {
-    const service = await startLabService<WithPlaylists>(lab, host, host.name, { iceServers, broker, protocols: [playlistsProtocol] });
+  async function startPeer(key: string, host: LabHost, iceServers: IceServer[], into: Map<string, Peer>, options: LabServiceOptions = {}): Promise<void> {
+    const service = await startLabService<WithPlaylists>(lab, host, host.name, { iceServers, broker, protocols: [playlistsProtocol], ...options });
     const id = (await service.client.request('service.status', {})).local.id;
     into.set(key, watch({ host, service, client: service.client, tracker: new Tracker(service.client), id }));
   }
@@ -264,10 +274,16 @@ describeLab('lab matrix: real services across NAT routers', () => {
     const stun = PAIRS.filter(needsRelay).flatMap((pair, i) =>
       pair.map((kind, side) => [`stun:${title(pair)}#${side + 1}`, `s${i}${short[kind]}${side + 1}`, kind] as const),
     );
-    const hosts = await Promise.all([...main, ...stun].map(async ([key, name, kind]) => [key, await lab.host(name, kind)] as const));
+    const tls = ([1, 2] as const).map((n) => [`tls#${n}`, `tls${n}`, 'udp-blocked'] as const);
+    const hosts = await Promise.all([...main, ...stun, ...tls].map(async ([key, name, kind]) => [key, await lab.host(name, kind)] as const));
+    const overTls: LabServiceOptions = { engine: 'werift', turnTlsCa: turn.certificate };
     await Promise.all(
       hosts.map(([key, host]) =>
-        key.startsWith('stun:') ? startPeer(key, host, labIceServers(turn, []), stunPeers) : startPeer(key, host, labIceServers(turn), peers),
+        key.startsWith('stun:')
+          ? startPeer(key, host, labIceServers(turn, []), stunPeers)
+          : key.startsWith('tls#')
+            ? startPeer(key, host, labIceServers(turn, ['tls']), tlsPeers, overTls)
+            : startPeer(key, host, labIceServers(turn), peers),
       ),
     );
   }, 180_000);
@@ -278,37 +294,69 @@ describeLab('lab matrix: real services across NAT routers', () => {
     // Each service is asked to shut down (it ends its connections); the lab then kills whatever
     // is left and removes every namespace, rule and folder, whatever happened above.
     try {
-      await Promise.all([...peers.values(), ...stunPeers.values()].map((p) => (p.tracker.stop(), p.service.stop())));
+      await Promise.all([...peers.values(), ...stunPeers.values(), ...tlsPeers.values()].map((p) => (p.tracker.stop(), p.service.stop())));
       await broker?.stop();
     } finally {
       await lab?.close();
     }
   }, 60_000);
 
+  /** One attempt from `a` to `b` over `method`: it opens, carries a message each way and settles on
+   * `want`; the matrix cell `row|method` says what it showed. */
+  async function connectAndSettle(method: Method, row: string, pair: Pair, a: Peer, b: Peer, want: Expected): Promise<void> {
+    const key = `${row}|${method}`;
+    const outcome = await attempt(method, a, b);
+    if (!outcome.open) {
+      withTurn.set(key, `FAILED: ${describeEnd(outcome)}`);
+      throw new Error(`${key}: ${describeEnd(outcome)}`);
+    }
+    try {
+      expect(await relay(a, outcome.a, b, outcome.b, `hello ${b.host.name}`)).toBe(`hello ${b.host.name}`);
+      expect(await relay(b, outcome.b, a, outcome.a, `hello ${a.host.name}`)).toBe(`hello ${a.host.name}`);
+      const paths = await settledPaths(pair, want, a, outcome.a, b, outcome.b).catch((error: unknown) => {
+        if (error instanceof PathNotSettled) withTurn.set(key, `UNEXPECTED ${error.last}`);
+        throw error;
+      });
+      withTurn.set(key, label(paths));
+    } finally {
+      await closeBoth(a, outcome.a, b, outcome.b);
+    }
+  }
+
+  /** `a` shares a 5,000-track playlist with `b` and connects to it with manual codes: the pair
+   * settles on `want`, and both sides end with every track; `synced[index]` says so. */
+  async function convergeOver(index: number, what: string, pair: Pair, a: Peer, b: Peer, want: Expected): Promise<void> {
+    const playlist = await a.client.request('playlists.create', { name: `Five thousand, ${what}` });
+    await a.client.request('tracks.add', { playlistId: playlist.id, tracks: songs(what, TRACKS) });
+    await a.client.request('playlists.share', { playlistId: playlist.id, peerId: b.id });
+    const outcome = await attempt('manual', a, b);
+    if (!outcome.open) throw new Error(`${what} (${title(pair)}): ${describeEnd(outcome)}`);
+    try {
+      const paths = await settledPaths(pair, want, a, outcome.a, b, outcome.b);
+      const [mine, theirs] = await eventually(
+        async () => {
+          const both = await Promise.all([
+            a.client.request('playlists.get', { playlistId: playlist.id }),
+            b.client.request('playlists.get', { playlistId: playlist.id }),
+          ]);
+          expect(both[1].tracks).toHaveLength(TRACKS);
+          return both;
+        },
+        { timeoutMs: SYNC_MS },
+      );
+      // Every track on both sides, field by field, in the same order.
+      expect(mine.tracks).toHaveLength(TRACKS);
+      expect(theirs).toEqual(mine);
+      synced[index] = `${TRACKS.toLocaleString('en')} tracks converged ${what}: ${title(pair)}, manual, ${label(paths)}`;
+    } finally {
+      await closeBoth(a, outcome.a, b, outcome.b);
+    }
+  }
+
   for (const method of METHODS) {
     it(`${METHOD_TITLE[method]}, STUN + TURN: all 10 pairs connect, carry a message each way, and settle on the expected path`, async () => {
       const results = await Promise.allSettled(
-        PAIRS.map(async (pair) => {
-          const [x, y] = pair;
-          const [a, b] = [peer(x, 1), peer(y, 2)];
-          const key = `${title(pair)}|${method}`;
-          const outcome = await attempt(method, a, b);
-          if (!outcome.open) {
-            withTurn.set(key, `FAILED: ${describeEnd(outcome)}`);
-            throw new Error(`${key}: ${describeEnd(outcome)}`);
-          }
-          try {
-            expect(await relay(a, outcome.a, b, outcome.b, `hello ${b.host.name}`)).toBe(`hello ${b.host.name}`);
-            expect(await relay(b, outcome.b, a, outcome.a, `hello ${a.host.name}`)).toBe(`hello ${a.host.name}`);
-            const paths = await settledPaths(pair, expected(pair), a, outcome.a, b, outcome.b).catch((error: unknown) => {
-              if (error instanceof PathNotSettled) withTurn.set(key, `UNEXPECTED ${error.last}`);
-              throw error;
-            });
-            withTurn.set(key, label(paths));
-          } finally {
-            await closeBoth(a, outcome.a, b, outcome.b);
-          }
-        }),
+        PAIRS.map((pair) => connectAndSettle(method, title(pair), pair, peer(pair[0], 1), peer(pair[1], 2), expected(pair))),
       );
       expect(rejections(results)).toEqual([]);
     }, 180_000);
@@ -321,37 +369,23 @@ describeLab('lab matrix: real services across NAT routers', () => {
       ['relayed over TCP', ['udp-blocked', 'udp-blocked']],
     ] as const;
     const results = await Promise.allSettled(
-      cases.map(async ([what, pair], index) => {
-        const [a, b] = [peer(pair[0], 1), peer(pair[1], 2)];
-        const playlist = await a.client.request('playlists.create', { name: `Five thousand, ${what}` });
-        await a.client.request('tracks.add', { playlistId: playlist.id, tracks: songs(what, TRACKS) });
-        await a.client.request('playlists.share', { playlistId: playlist.id, peerId: b.id });
-        const outcome = await attempt('manual', a, b);
-        if (!outcome.open) throw new Error(`${what} (${title(pair)}): ${describeEnd(outcome)}`);
-        try {
-          const paths = await settledPaths(pair, expected(pair), a, outcome.a, b, outcome.b);
-          const [mine, theirs] = await eventually(
-            async () => {
-              const both = await Promise.all([
-                a.client.request('playlists.get', { playlistId: playlist.id }),
-                b.client.request('playlists.get', { playlistId: playlist.id }),
-              ]);
-              expect(both[1].tracks).toHaveLength(TRACKS);
-              return both;
-            },
-            { timeoutMs: SYNC_MS },
-          );
-          // Every track on both sides, field by field, in the same order.
-          expect(mine.tracks).toHaveLength(TRACKS);
-          expect(theirs).toEqual(mine);
-          synced[index] = `${TRACKS.toLocaleString('en')} tracks converged ${what}: ${title(pair)}, manual, ${label(paths)}`;
-        } finally {
-          await closeBoth(a, outcome.a, b, outcome.b);
-        }
-      }),
+      cases.map(([what, pair], index) => convergeOver(index, what, pair, peer(pair[0], 1), peer(pair[1], 2), expected(pair))),
     );
     expect(rejections(results)).toEqual([]);
   }, 180_000);
+
+  // manual + simple-peer only: PeerJS's connection on werift stays at `channel` until the 30 s
+  // deadline (seen in this lab; not investigated yet). Not reliable yet: when the whole file runs
+  // (the rows above first), the first attempt failed at `channel` in 3 runs of 3, werift's DTLS
+  // handshake over the two TLS relays failing on one side ("the secure channel (DTLS) could not be
+  // set up") while the other still waited; run alone (`-t "TLS alone"`, the other services
+  // started and idle) or beside the other playlist rows, it passed 8 runs of 9. Cause not found.
+  it('TURN over TLS alone (werift, the lab certificate trusted, UDP blocked on both sides): manual + simple-peer connects relayed over TLS, and a 5,000-track playlist converges', async () => {
+    const [a, b] = [tlsPeers.get('tls#1')!, tlsPeers.get('tls#2')!];
+    const pair: Pair = ['udp-blocked', 'udp-blocked'];
+    await connectAndSettle('manual', TLS_ROW, pair, a, b, 'relayed-tls');
+    await convergeOver(3, 'relayed over TLS (werift)', pair, a, b, 'relayed-tls');
+  }, 240_000);
 
   it('STUN only: the pairs that need a relay fail at ice, saying a relay (TURN) server is needed; the others connect', async () => {
     const stun = labIceServers(turn, []);
@@ -428,10 +462,10 @@ function failureLabel(outcome: Failure): string {
 /** The matrix as a markdown table: one row per pair, the path with each method, and what STUN
  * alone does. */
 function matrixTable(withTurn: Map<string, string>, stunOnly: Map<string, string>, synced: readonly string[]): string {
-  const rows = PAIRS.map((pair) => {
-    const cell = (map: Map<string, string>, method: Method) => map.get(`${title(pair)}|${method}`) ?? '—';
+  const rows = [...PAIRS.map(title), TLS_ROW].map((row) => {
+    const cell = (map: Map<string, string>, method: Method) => map.get(`${row}|${method}`) ?? '—';
     const stun = METHODS.map((m) => cell(stunOnly, m));
-    return `| ${title(pair)} | ${cell(withTurn, 'manual')} | ${cell(withTurn, 'peerjs')} | ${stun[0] === stun[1] ? stun[0] : stun.join(' / ')} |`;
+    return `| ${row} | ${cell(withTurn, 'manual')} | ${cell(withTurn, 'peerjs')} | ${stun[0] === stun[1] ? stun[0] : stun.join(' / ')} |`;
   });
   return [
     `| pair (inviter ↔ answerer) | ${METHOD_TITLE.manual}, STUN + TURN | ${METHOD_TITLE.peerjs}, STUN + TURN | STUN only (both methods) |`,

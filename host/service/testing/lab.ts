@@ -36,7 +36,8 @@ export interface IceServer {
 /**
  * The webrtc plugin's `iceServers` for the lab's coturn. `turn`: which TURN transports to list
  * besides STUN (all three by default; none for STUN only). TURN over TLS is listed as a user
- * would, though @roamhq/wrtc cannot use it with the lab's certificate (tools/netlab/README.md).
+ * would, though @roamhq/wrtc cannot use it with the lab's certificate (tools/netlab/README.md);
+ * the werift engine can, trusting it (`turnTlsCa`).
  */
 export function labIceServers(coturn: Coturn, turn: readonly ('udp' | 'tcp' | 'tls')[] = ['udp', 'tcp', 'tls']): IceServer[] {
   const urls = { udp: coturn.urls.turnUdp, tcp: coturn.urls.turnTcp, tls: coturn.urls.turns };
@@ -71,6 +72,11 @@ export interface LabServiceOptions extends Omit<SpawnOptions, 'spawn' | 'dataDir
   iceServers?: readonly IceServer[];
   /** The PeerJS broker the peerjs plugin registers on. */
   broker?: Pick<LabBroker, 'host' | 'port'>;
+  /** The webrtc plugin's engine (default @roamhq/wrtc). */
+  engine?: 'wrtc' | 'werift';
+  /** The webrtc plugin's `turnTlsCa`: the PEM to trust for turns: servers (the lab coturn's
+   * `certificate`); needs engine 'werift'. */
+  turnTlsCa?: string;
   /** Another plugins config (default fixtures/lab.config.ts), reading the same environment. */
   config?: string;
 }
@@ -85,6 +91,8 @@ export async function startLabService<P extends ProtocolSpec>(
   const env: Record<string, string> = {
     WHATNEXT_TEST_ICE_SERVERS: JSON.stringify(options.iceServers ?? []),
     ...(options.broker && { WHATNEXT_TEST_BROKER_HOST: options.broker.host, WHATNEXT_TEST_BROKER_PORT: String(options.broker.port) }),
+    ...(options.engine && { WHATNEXT_TEST_WEBRTC_ENGINE: options.engine }),
+    ...(options.turnTlsCa && { WHATNEXT_TEST_TURN_TLS_CA: options.turnTlsCa }),
     ...(options.env as Record<string, string> | undefined),
   };
   return spawnService<P>({
