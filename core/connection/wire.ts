@@ -6,6 +6,9 @@
  *   0x01 HELLO  JSON {"protocol": 1, "peer": {"id", "name"}, "auth": {"nonce", "key"?}}: first
  *               frame each side sends
  *   0x05 PROOF  64-byte Ed25519 signature answering the other side's nonce (see proof.ts)
+ *   0x06 SECURE a message of the secure session's handshake (secure/session.ts), only on a pipe
+ *               with no secure session of its own, before anything else; every frame after it
+ *               is sealed (the frames listed here, encrypted and authenticated)
  *   0x02 PING   u32 nonce
  *   0x03 PONG   u32 nonce (echo of the ping's)
  *   0x04 CLOSE  JSON {"code", "message"}: the sender is closing; the receiver closes the pipe
@@ -31,7 +34,9 @@ import { jsonShapeProblem } from '../util/json-shape';
 import type { Json, Message } from './types';
 import { HelloAuth } from './proof';
 
-/** 2: proofs are bound to the transport's session (see proof.ts). */
+/** 2: proofs are bound to the transport's session (see proof.ts). A pipe without a session of
+ * its own is encrypted first (0x06 frames): an older peer's plaintext hello is told apart there,
+ * so the hello's version stays, and peers on WebRTC keep talking across the change. */
 export const PROTOCOL_VERSION = 2;
 
 export const FrameKind = {
@@ -40,6 +45,8 @@ export const FrameKind = {
   pong: 0x03,
   close: 0x04,
   proof: 0x05,
+  /** Never decoded here: the secure session takes these before any frame reaches the decoder. */
+  secure: 0x06,
   data: 0x10,
   request: 0x11,
   response: 0x12,
