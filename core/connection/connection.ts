@@ -25,7 +25,6 @@ import { Heartbeat } from './heartbeat';
 import { Outbox } from './outbox';
 import { Reassembler, type AssembledMessage } from './reassembly';
 import { SecureSession, SessionRefused } from './secure/session';
-import { TAG_BYTES } from './secure/session-crypto';
 import { PendingRequests } from './requests';
 import { StateMachine } from './state';
 import type { Channel, CloseReason, Connection, ConnectionEvents, ConnectionOptions, ConnectionStats, Message, Unsubscribe } from './types';
@@ -202,13 +201,14 @@ class CoreConnection implements UpgradingConnection {
     if (this.machine.ended) return closeQuietly(pipe);
     const secure = this.secureSession();
     this.pipe = secure ? secure.wrap(pipe) : pipe;
-    if (!(pipe.maxFrameSize >= MIN_FRAME_SIZE + (secure ? TAG_BYTES : 0))) {
-      const needed = secure ? `${MIN_FRAME_SIZE} bytes core needs, and ${TAG_BYTES} for encryption` : `${MIN_FRAME_SIZE} bytes core needs`;
+    // Sealed, a frame carries TAG_BYTES less: what is left still holds any hello, close or first
+    // frame core sends (wire.ts, MIN_FRAME_SIZE).
+    if (!(pipe.maxFrameSize >= MIN_FRAME_SIZE)) {
       return this.end({
         by: 'error',
         code: 'transport-failed',
         stage: 'handshake',
-        message: `the pipe's maximum frame size (${pipe.maxFrameSize} bytes) is below the ${needed}`,
+        message: `the pipe's maximum frame size (${pipe.maxFrameSize} bytes) is below the ${MIN_FRAME_SIZE} bytes core needs`,
       });
     }
     this.enterStage('handshake');

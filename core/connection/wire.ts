@@ -71,7 +71,8 @@ export const MAX_CHANNEL_NAME_BYTES = 255;
 /** Close messages are cut to this many characters so a CLOSE frame always fits. */
 export const MAX_CLOSE_MESSAGE_CHARS = 200;
 /** Smallest pipe frame core can work with: a hello or close frame, or a first frame with the
- * longest channel name and at least one body byte, always fits. */
+ * longest channel name and at least one body byte, always fits, even sealed by the secure
+ * session (16 bytes of tag): a hello is at most about 600 bytes (a 64-character name). */
 export const MIN_FRAME_SIZE = 1024;
 /** Frames are cut at most this big even on pipes that accept more, so heartbeats never wait
  * behind one huge frame. */
