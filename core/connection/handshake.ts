@@ -126,6 +126,7 @@ export class Handshake {
    * signaling, already checked, must name the same key. */
   secured(remoteKey: Uint8Array | undefined): void {
     this.#securedBy = remoteKey === undefined ? null : toBase64Url(remoteKey);
+    this.#auth.secured(this.#securedBy);
     this.#prove(async () => {
       const signalled = this.#signalled;
       if (signalled && this.#keyRefusal(signalled)) throw new ProofRefused(this.#keyRefusal(signalled)!);

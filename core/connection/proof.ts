@@ -155,6 +155,11 @@ export class Authenticator {
   /** The proof our hello carried. */
   #inHello: EarlyProof | undefined;
   #frame: 'none' | 'due' | 'sent' = 'none';
+  /** The identity key (base64url) core's secure session proved the remote holds, null for none,
+   * once that session is made (secure/session.ts). There each side's identity signed its end of
+   * the session, which is this exchange's proof already, bound to the session: no nonce is
+   * signed on top, and no PROOF frame follows. */
+  #secured: string | null | undefined;
 
   constructor(
     private readonly localId: string,
@@ -213,6 +218,11 @@ export class Authenticator {
     return this.#remoteProof !== undefined;
   }
 
+  /** Core's secure session is made (see `#secured`); before our hello goes out. */
+  secured(remoteKey: string | null): void {
+    this.#secured = remoteKey;
+  }
+
   /** Check the remote's proof again, against the remote binding now known: one that was good
    * without it but not with it, for our nonce, was made for another connection. */
   async recheck(): Promise<void> {
@@ -241,7 +251,7 @@ export class Authenticator {
     this.#helloSent = true;
     if (!this.identity) return { nonce: this.nonce };
     const auth: HelloAuth = { nonce: this.nonce, key: toBase64Url(this.identity.publicKey) };
-    if (this.#early?.signature) {
+    if (this.#early?.signature && this.#secured === undefined) {
       this.#inHello = this.#early;
       auth.proof = toBase64Url(this.#early.signature);
       auth.answers = this.#early.nonce;
@@ -266,6 +276,12 @@ export class Authenticator {
     }
     if (!key || key.byteLength !== 32) throw new ProofRefused('the remote sent a malformed key');
     if ((await this.suite.idOf(key)) !== remoteId) throw new ProofRefused(`the remote's key does not belong to peer id ${remoteId}`);
+    if (this.#secured !== undefined) {
+      // The session proved this key (the handshake refuses a hello naming another first).
+      this.#verified = this.#secured === auth.key ? { binding: this.#binding.remote } : undefined;
+      if (!this.#verified) throw this.#refusal();
+      return true;
+    }
     const signature = auth.proof === undefined ? undefined : fromBase64Url(auth.proof);
     this.#remoteProof = signature && { signature, answers: auth.answers };
     if (!signature) return this.remoteVerified;
@@ -309,7 +325,7 @@ export class Authenticator {
    * or our hello, not yet out, may still carry it (the proof made ahead for that nonce). */
   proofFrame(): Promise<Uint8Array> | undefined {
     const remote = this.#remote;
-    if (!this.identity || this.#frame !== 'none' || !remote?.nonce || this.#answers(this.#inHello)) return undefined;
+    if (!this.identity || this.#secured !== undefined || this.#frame !== 'none' || !remote?.nonce || this.#answers(this.#inHello)) return undefined;
     const ahead = this.#answers(this.#early);
     // A proof for this nonce waiting for our binding will be made ahead, in time for our hello.
     const later = this.#presignLater;
@@ -328,6 +344,7 @@ export class Authenticator {
   get ourProofDone(): boolean {
     if (!this.identity) return true;
     if (!this.#helloSent || !this.#remote) return false;
+    if (this.#secured !== undefined) return true;
     return !this.#remote.nonce || this.#answers(this.#inHello) || this.#frame === 'sent';
   }
 

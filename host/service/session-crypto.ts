@@ -4,30 +4,36 @@
  * megabytes a second; this one, what a TCP socket carries. Either end may use either: the bytes
  * are the same (secure-session tests run one against the other).
  */
-import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { TAG_BYTES, type SessionCrypto } from '../../core/connection/secure/session-crypto';
 
-/** DER prefixes of X25519 keys: PKCS#8 before a raw secret key, SPKI before a raw public key. */
+/** DER prefix of an X25519 secret key in PKCS#8, for a secret key this suite did not make. */
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
-const SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
+
+/** Our secret keys as node:crypto holds them, so a handshake's DH imports only the remote's
+ * key (as JWK: importing DER costs several times more). */
+const secretKeys = new WeakMap<Uint8Array, KeyObject>();
+
+function secretKeyObject(secretKey: Uint8Array): KeyObject {
+  return secretKeys.get(secretKey) ?? createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, secretKey]), format: 'der', type: 'pkcs8' });
+}
 
 export const nodeSessionCrypto: SessionCrypto = {
   generateKeyPair() {
-    const { publicKey, privateKey } = generateKeyPairSync('x25519');
-    return {
-      publicKey: new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }).subarray(SPKI_PREFIX.length)),
-      secretKey: new Uint8Array(privateKey.export({ format: 'der', type: 'pkcs8' }).subarray(PKCS8_PREFIX.length)),
-    };
+    const { privateKey } = generateKeyPairSync('x25519');
+    const jwk = privateKey.export({ format: 'jwk' });
+    const pair = { publicKey: new Uint8Array(Buffer.from(jwk.x!, 'base64url')), secretKey: new Uint8Array(Buffer.from(jwk.d!, 'base64url')) };
+    secretKeys.set(pair.secretKey, privateKey);
+    return pair;
   },
   dh(secretKey, publicKey) {
-    const privateKey = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, secretKey]), format: 'der', type: 'pkcs8' });
-    const remote = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' });
+    const remote = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(publicKey).toString('base64url') }, format: 'jwk' });
     // OpenSSL refuses a low-order point (an all-zero result) by throwing, as the contract asks.
-    return new Uint8Array(diffieHellman({ privateKey, publicKey: remote }));
+    return new Uint8Array(diffieHellman({ privateKey: secretKeyObject(secretKey), publicKey: remote }));
   },
   seal(key, nonce, ad, plaintext) {
     const cipher = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_BYTES });
-    cipher.setAAD(ad, { plaintextLength: plaintext.byteLength });
+    if (ad.byteLength > 0) cipher.setAAD(ad, { plaintextLength: plaintext.byteLength });
     const head = cipher.update(plaintext);
     const tail = cipher.final();
     const out = new Uint8Array(plaintext.byteLength + TAG_BYTES);
@@ -40,7 +46,7 @@ export const nodeSessionCrypto: SessionCrypto = {
     if (sealed.byteLength < TAG_BYTES) return undefined;
     const body = sealed.subarray(0, sealed.byteLength - TAG_BYTES);
     const decipher = createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_BYTES });
-    decipher.setAAD(ad, { plaintextLength: body.byteLength });
+    if (ad.byteLength > 0) decipher.setAAD(ad, { plaintextLength: body.byteLength });
     decipher.setAuthTag(sealed.subarray(sealed.byteLength - TAG_BYTES));
     const head = decipher.update(body);
     try {

@@ -1,0 +1,12 @@
+import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync } from 'node:crypto';
+const SPKI = Buffer.from('302a300506032b656e032100', 'hex');
+const a = generateKeyPairSync('x25519'), b = generateKeyPairSync('x25519');
+const raw = b.publicKey.export({format:'der', type:'spki'}).subarray(12);
+const x = b.publicKey.export({format:'jwk'}).x!;
+const N=500; let t;
+t = performance.now(); for (let i=0;i<N;i++) createPublicKey({ key: Buffer.concat([SPKI, raw]), format: 'der', type: 'spki' }); console.log('import der', (performance.now()-t)/N);
+t = performance.now(); for (let i=0;i<N;i++) createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x }, format: 'jwk' }); console.log('import jwk', (performance.now()-t)/N);
+t = performance.now(); for (let i=0;i<N;i++) diffieHellman({ privateKey: a.privateKey, publicKey: b.publicKey }); console.log('dh only', (performance.now()-t)/N);
+t = performance.now(); for (let i=0;i<N;i++) b.publicKey.export({format:'jwk'}); console.log('export jwk', (performance.now()-t)/N);
+t = performance.now(); for (let i=0;i<N;i++) b.publicKey.export({format:'der', type:'spki'}); console.log('export der', (performance.now()-t)/N);
+t = performance.now(); for (let i=0;i<N;i++) generateKeyPairSync('x25519'); console.log('keygen', (performance.now()-t)/N);
