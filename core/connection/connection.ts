@@ -226,6 +226,11 @@ class CoreConnection implements UpgradingConnection {
     return (this.secure = new SecureSession(
       {
         deliver: (frame) => this.onFrame(frame),
+        hello: () => {
+          const hello = this.handshake.sessionHello();
+          this.counters.bytesSent += hello.byteLength;
+          return hello;
+        },
         secured: (remoteKey) => {
           this.handshake.secured(remoteKey);
           this.handshake.start();

@@ -89,14 +89,23 @@ export class Handshake {
 
   /** The pipe is attached: our hello goes out, then any proof made before it. */
   start(): void {
-    if (!this.host.send(encodeHello(this.#hello(this.#auth.helloAuth())))) return;
-    this.#helloSent = true;
+    if (!this.#helloSent) {
+      if (!this.host.send(encodeHello(this.#hello(this.#auth.helloAuth())))) return;
+      this.#helloSent = true;
+    }
     const made = this.#pendingProof;
     this.#pendingProof = undefined;
     if (made && this.host.send(encodeProof(made))) this.#auth.proofFrameSent();
     // The remote's hello may be known already (it came ahead, or before our pipe): our proof
     // follows now if our hello did not carry it.
     this.#prove(() => this.#sendProofFrame());
+  }
+
+  /** Our hello frame for core's secure session to carry in its handshake (secure/session.ts),
+   * a trip sooner than a frame after it; `start` then sends no other. */
+  sessionHello(): Uint8Array {
+    this.#helloSent = true;
+    return encodeHello(this.#hello(this.#auth.helloAuth()));
   }
 
   /** A frame from the remote (not a close): true if the handshake took it (a hello, a proof, or

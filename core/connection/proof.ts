@@ -301,6 +301,9 @@ export class Authenticator {
 
   /** The remote's proof arrived as a frame. */
   async onProof(signature: Uint8Array): Promise<void> {
+    // Inside core's secure session the session's signatures are the proof; one the remote made
+    // before its session was (a hello that came ahead through signaling, say) is redundant.
+    if (this.#secured !== undefined) return;
     const key = this.#remote?.key;
     if (!key) throw new ProtocolError('a proof arrived from a remote that offered no key');
     if (this.remoteVerified) throw new ProtocolError('a second proof');

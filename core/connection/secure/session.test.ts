@@ -11,6 +11,8 @@ import { NoiseXX } from './noise';
 import { nobleSessionCrypto } from './session-crypto';
 import { SecureSession, SessionRefused, type SecureSessionHost } from './session';
 import type { Pipe, PipeSink } from '../../contracts/transport';
+import { toBase64Url } from '../../util/ids';
+import { PROTOCOL_VERSION, encodeHello } from '../wire';
 
 const PROLOGUE = new TextEncoder().encode('test');
 
@@ -103,14 +105,20 @@ describe('the connection over an unbound pipe', () => {
 
 /**
  * Someone in the middle: it holds a secure session with each side, with static keys of its own,
- * and passes the inner frames between them. `forgeIdentity` is what it claims in each session.
+ * claims in each to be the peer on the other side (a hello naming that peer's id and key, both
+ * public), and passes the inner frames after the hellos between them. `identity` is the
+ * identity it signs its sessions with, if any.
  */
-function middle(forge: { identity?: Awaited<ReturnType<typeof person>>['identity'] }) {
+function middle(forge: { identity?: Awaited<ReturnType<typeof person>>['identity']; hellos: { a: Uint8Array; b: Uint8Array } }) {
   const created = { a: undefined as SecureSession | undefined, b: undefined as SecureSession | undefined };
   const wraps: { a?: Pipe; b?: Pipe } = {};
   const failures: unknown[] = [];
+  const helloPassed = { a: false, b: false };
   const host = (side: 'a' | 'b'): SecureSessionHost => ({
+    hello: () => forge.hellos[side],
     deliver: (frame) => {
+      // The peer's real hello stays here: the other side got a forged one.
+      if (!helloPassed[side]) return void (helloPassed[side] = true);
       try {
         wraps[side === 'a' ? 'b' : 'a']?.send(frame);
       } catch {
@@ -134,7 +142,9 @@ describe('someone in the middle', () => {
     const mallory = await person('Mallory');
     const a = createConnection({ ...alice, ...options });
     const b = createConnection({ ...bob, ...options });
-    const m = middle({ identity: forgeIdentity ? mallory.identity : undefined });
+    const hello = (who: typeof alice) =>
+      encodeHello({ protocol: PROTOCOL_VERSION, peer: who.local, auth: { nonce: toBase64Url(new Uint8Array(16)), key: toBase64Url(who.identity.publicKey) } });
+    const m = middle({ identity: forgeIdentity ? mallory.identity : undefined, hellos: { a: hello(bob), b: hello(alice) } });
     // a ↔ middle (its session "a") and middle (its session "b") ↔ b.
     const toA = createMemoryPipePair(a.sink, { frame: (f) => m.sessions.a!.receive(f), drain: () => {}, closed: () => {} } as PipeSink);
     const toB = createMemoryPipePair({ frame: (f) => m.sessions.b!.receive(f), drain: () => {}, closed: () => {} } as PipeSink, b.sink);
@@ -164,7 +174,7 @@ describe('someone in the middle', () => {
     const alice = await person('Alice');
     // What Alice sends in her session, replayed by someone else in a session of its own.
     const seenPayload = await new Promise<Uint8Array>((resolve) => {
-      const host: SecureSessionHost = { deliver: () => {}, secured: () => {}, fail: () => {}, pipeRefused: () => {}, ended: () => false };
+      const host: SecureSessionHost = { hello: () => Uint8Array.of(1), deliver: () => {}, secured: () => {}, fail: () => {}, pipeRefused: () => {}, ended: () => false };
       const session = new SecureSession(host, { identity: alice.identity });
       const probe = new NoiseXX(false, nobleSessionCrypto, new TextEncoder().encode('whatnext/secure/v1'), { static: nobleSessionCrypto.generateKeyPair() });
       let step = 0;
@@ -173,7 +183,8 @@ describe('someone in the middle', () => {
         send: (frame) => {
           if (step++ === 0) {
             probe.readMessage(frame.subarray(1));
-            queueMicrotask(() => session.receive(Uint8Array.of(6, ...probe.writeMessage(new Uint8Array(0)))));
+            // No identity, and a hello (what it holds does not matter here).
+            queueMicrotask(() => session.receive(Uint8Array.of(6, ...probe.writeMessage(Uint8Array.of(0, 1)))));
           } else {
             resolve(probe.readMessage(frame.subarray(1)));
           }
@@ -181,11 +192,11 @@ describe('someone in the middle', () => {
         close: () => {},
       });
     });
-    expect(seenPayload.byteLength).toBe(96);
+    expect(seenPayload.byteLength).toBe(1 + 32 + 64 + 1); // identity, then the hello
     // Mallory answers Bob's message 1 and sends Alice's payload as its own, with its static key.
     const bob = await person('Bob');
     const refused = new Promise<unknown>((resolve) => {
-      const host: SecureSessionHost = { deliver: () => {}, secured: () => resolve('secured'), fail: resolve, pipeRefused: resolve, ended: () => false };
+      const host: SecureSessionHost = { hello: () => Uint8Array.of(1), deliver: () => {}, secured: () => resolve('secured'), fail: resolve, pipeRefused: resolve, ended: () => false };
       const session = new SecureSession(host, { identity: bob.identity });
       const mallory = new NoiseXX(false, nobleSessionCrypto, new TextEncoder().encode('whatnext/secure/v1'), { static: nobleSessionCrypto.generateKeyPair() });
       session.start({
@@ -206,7 +217,7 @@ describe('someone in the middle', () => {
 it('keeps at most a bounded number of frames before the pipe', () => {
   const failures: unknown[] = [];
   const session = new SecureSession(
-    { deliver: () => {}, secured: () => {}, fail: (e) => failures.push(e), pipeRefused: () => {}, ended: () => false },
+    { hello: () => Uint8Array.of(1), deliver: () => {}, secured: () => {}, fail: (e) => failures.push(e), pipeRefused: () => {}, ended: () => false },
     { identity: undefined },
   );
   for (let n = 0; n < 100; n++) session.receive(Uint8Array.of(6, 1, 2, 3));

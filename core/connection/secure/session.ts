@@ -13,6 +13,11 @@
  * the connection's own handshake then runs inside, and its hello must name the identity key the
  * session proved (handshake.ts, `secured`).
  *
+ * Each side's hello (the connection's first frame, handshake.ts) rides in its handshake payload
+ * too, after the identity: the connection opens a trip sooner than with a hello after the
+ * handshake. The payload is `0` (no identity) or `1`, the identity key and its signature; then
+ * the hello frame.
+ *
  * Neither side needs to know which one dialled: both send message 1 at once, and the side whose
  * ephemeral key is lower is the initiator (the other's message 1 is dropped, and its ephemeral
  * key answers as the responder's), so the handshake takes the usual one and a half trips.
@@ -45,8 +50,10 @@ export class SessionRefused extends Error {}
 
 /** What the session asks of its connection. */
 export interface SecureSessionHost {
-  /** A frame from the remote, opened. */
+  /** A frame from the remote, opened (the remote's hello first, from its handshake payload). */
   deliver(frame: Uint8Array): void;
+  /** Our hello frame, for our handshake payload; asked for once. */
+  hello(): Uint8Array;
   /** The handshake finished: the remote proved this identity key (undefined: it offered none). */
   secured(remoteIdentityKey: Uint8Array | undefined): void;
   /** The session failed: a `ProtocolError` (malformed or unauthentic frame), a `SessionRefused`,
@@ -65,9 +72,12 @@ export interface SecureSessionOptions {
 
 interface LocalStatic {
   keys: KeyPair;
-  /** Identity key then signature, or empty for a peer without an identity. */
+  /** `1`, identity key, signature; or `0` for a peer without an identity. */
   payload: Uint8Array;
 }
+
+const NO_IDENTITY = 0;
+const IDENTITY = 1;
 
 /** One static key per identity and crypto suite for the life of the process, as libp2p keeps
  * one per node: its signature is made once, not per connection. */
@@ -77,7 +87,7 @@ const anonymousStatics = new WeakMap<SessionCrypto, LocalStatic>();
 function localStatic(crypto: SessionCrypto, identity: PeerIdentity | undefined): Promise<LocalStatic> {
   if (!identity) {
     let anonymous = anonymousStatics.get(crypto);
-    if (!anonymous) anonymousStatics.set(crypto, (anonymous = { keys: crypto.generateKeyPair(), payload: new Uint8Array(0) }));
+    if (!anonymous) anonymousStatics.set(crypto, (anonymous = { keys: crypto.generateKeyPair(), payload: Uint8Array.of(NO_IDENTITY) }));
     return Promise.resolve(anonymous);
   }
   let byIdentity = statics.get(crypto);
@@ -85,7 +95,7 @@ function localStatic(crypto: SessionCrypto, identity: PeerIdentity | undefined):
   let made = byIdentity.get(identity);
   if (!made) {
     const keys = crypto.generateKeyPair();
-    made = identity.sign(concat(STATIC_KEY_CONTEXT, keys.publicKey)).then((signature) => ({ keys, payload: concat(identity.publicKey, signature) }));
+    made = identity.sign(concat(STATIC_KEY_CONTEXT, keys.publicKey)).then((signature) => ({ keys, payload: concat(Uint8Array.of(IDENTITY), concat(identity.publicKey, signature)) }));
     made.catch(() => byIdentity.delete(identity)); // a signer that failed once may work next time
     byIdentity.set(identity, made);
   }
@@ -215,42 +225,44 @@ export class SecureSession {
       const ours = await this.#static;
       this.#noise = new NoiseXX(false, this.#crypto, PROLOGUE, { static: ours.keys, ephemeral: noise.ephemeral });
       this.#noise.readMessage(message);
-      this.#sendHandshake(this.#noise.writeMessage(ours.payload));
+      this.#sendHandshake(this.#noise.writeMessage(concat(ours.payload, this.host.hello())));
       return;
     }
     if (noise.ourTurn || noise.done) throw new ProtocolError('a secure handshake message arrived out of turn');
     if (noise.initiator) {
       // Message 2; our static key rides in message 3.
-      const payload = noise.readMessage(message);
-      const remoteIdentity = await this.#checkPayload(payload, noise.remoteStatic!);
+      const remote = await this.#checkPayload(noise.readMessage(message), noise.remoteStatic!);
       const ours = await this.#static;
       noise.provideStatic(ours.keys);
-      this.#sendHandshake(noise.writeMessage(ours.payload));
-      this.#finish(noise, remoteIdentity);
+      this.#sendHandshake(noise.writeMessage(concat(ours.payload, this.host.hello())));
+      this.#finish(noise, remote);
       return;
     }
     // Message 3, as the responder.
-    const payload = noise.readMessage(message);
-    const remoteIdentity = await this.#checkPayload(payload, noise.remoteStatic!);
-    this.#finish(noise, remoteIdentity);
+    this.#finish(noise, await this.#checkPayload(noise.readMessage(message), noise.remoteStatic!));
   }
 
-  /** The remote's payload: empty (no identity), or an identity key that signed its static key. */
-  async #checkPayload(payload: Uint8Array, remoteStatic: Uint8Array): Promise<Uint8Array | undefined> {
-    if (payload.byteLength === 0) return undefined;
-    if (payload.byteLength !== IDENTITY_KEY_BYTES + SIGNATURE_BYTES) throw new ProtocolError(`a secure handshake payload of ${payload.byteLength} bytes`);
-    const key = payload.slice(0, IDENTITY_KEY_BYTES);
-    const signature = payload.slice(IDENTITY_KEY_BYTES);
+  /** The remote's payload: no identity, or an identity key that signed its static key; then
+   * its hello frame. */
+  async #checkPayload(payload: Uint8Array, remoteStatic: Uint8Array): Promise<{ identity: Uint8Array | undefined; hello: Uint8Array }> {
+    const kind = payload[0];
+    if (kind === NO_IDENTITY) return { identity: undefined, hello: payload.slice(1) };
+    const identityBytes = 1 + IDENTITY_KEY_BYTES + SIGNATURE_BYTES;
+    if (kind !== IDENTITY || payload.byteLength < identityBytes) throw new ProtocolError('a secure handshake payload without a well-formed identity');
+    const key = payload.slice(1, 1 + IDENTITY_KEY_BYTES);
+    const signature = payload.slice(1 + IDENTITY_KEY_BYTES, identityBytes);
     const valid = await this.#suite.verify(key, concat(STATIC_KEY_CONTEXT, remoteStatic), signature);
     if (!valid) throw new SessionRefused("the remote's identity key did not sign its end of the secure session (someone may be in the middle)");
-    return key;
+    return { identity: key, hello: payload.slice(identityBytes) };
   }
 
-  #finish(noise: NoiseXX, remoteIdentity: Uint8Array | undefined): void {
+  #finish(noise: NoiseXX, remote: { identity: Uint8Array | undefined; hello: Uint8Array }): void {
     const { send, receive } = noise.result();
     this.#send = send;
     this.#receive = receive;
-    this.host.secured(remoteIdentity);
+    this.host.secured(remote.identity);
+    // Handled as the first frame (malformed, it is a protocol error there as anywhere).
+    if (!this.host.ended()) this.host.deliver(remote.hello);
   }
 
   #sendHandshake(message: Uint8Array): void {
