@@ -10,17 +10,9 @@ import { createTcpTransport } from '../plugins/example-tcp';
 import { exitSoon, replyToParent, serveParent } from './peer-child';
 
 export type TcpPeerCommand =
-  | { type: 'dial'; encrypt: boolean }
-  | { type: 'signal'; signal: unknown }
-  | { type: 'expect'; bytes: number }
-  | { type: 'close' }
-  | { type: 'stop' };
+  { type: 'dial'; encrypt: boolean } | { type: 'signal'; signal: unknown } | { type: 'expect'; bytes: number } | { type: 'close' } | { type: 'stop' };
 export type TcpPeerReply =
-  | { type: 'signal'; signal: unknown }
-  | { type: 'opened' }
-  | { type: 'received' }
-  | { type: 'closed' }
-  | { type: 'error'; message: string };
+  { type: 'signal'; signal: unknown } | { type: 'opened' } | { type: 'received' } | { type: 'closed' } | { type: 'error'; message: string };
 
 const transport = createTcpTransport();
 let connection: Connection | undefined;

@@ -201,7 +201,11 @@ async function together(log: (m: Measurement) => void): Promise<void> {
       () => throughput(pureEncrypted),
       () => throughput(pureClear),
     );
-    log(measurement(`${BENCH}, pure-JS suite`, 'throughput, both peers in one process', 'MB/s', percentile(rates.ours, 0.5), percentile(rates.raw, 0.5), { n: 3 }));
+    log(
+      measurement(`${BENCH}, pure-JS suite`, 'throughput, both peers in one process', 'MB/s', percentile(rates.ours, 0.5), percentile(rates.raw, 0.5), {
+        n: 3,
+      }),
+    );
   } finally {
     await close(pureEncrypted);
     await close(pureClear);

@@ -174,7 +174,14 @@ describe('someone in the middle', () => {
     const alice = await person('Alice');
     // What Alice sends in her session, replayed by someone else in a session of its own.
     const seenPayload = await new Promise<Uint8Array>((resolve) => {
-      const host: SecureSessionHost = { hello: () => Uint8Array.of(1), deliver: () => {}, secured: () => {}, fail: () => {}, pipeRefused: () => {}, ended: () => false };
+      const host: SecureSessionHost = {
+        hello: () => Uint8Array.of(1),
+        deliver: () => {},
+        secured: () => {},
+        fail: () => {},
+        pipeRefused: () => {},
+        ended: () => false,
+      };
       const session = new SecureSession(host, { identity: alice.identity });
       const probe = new NoiseXX(false, nobleSessionCrypto, new TextEncoder().encode('whatnext/secure/v1'), { static: nobleSessionCrypto.generateKeyPair() });
       let step = 0;
@@ -196,7 +203,14 @@ describe('someone in the middle', () => {
     // Mallory answers Bob's message 1 and sends Alice's payload as its own, with its static key.
     const bob = await person('Bob');
     const refused = new Promise<unknown>((resolve) => {
-      const host: SecureSessionHost = { hello: () => Uint8Array.of(1), deliver: () => {}, secured: () => resolve('secured'), fail: resolve, pipeRefused: resolve, ended: () => false };
+      const host: SecureSessionHost = {
+        hello: () => Uint8Array.of(1),
+        deliver: () => {},
+        secured: () => resolve('secured'),
+        fail: resolve,
+        pipeRefused: resolve,
+        ended: () => false,
+      };
       const session = new SecureSession(host, { identity: bob.identity });
       const mallory = new NoiseXX(false, nobleSessionCrypto, new TextEncoder().encode('whatnext/secure/v1'), { static: nobleSessionCrypto.generateKeyPair() });
       session.start({

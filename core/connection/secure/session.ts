@@ -95,7 +95,9 @@ function localStatic(crypto: SessionCrypto, identity: PeerIdentity | undefined):
   let made = byIdentity.get(identity);
   if (!made) {
     const keys = crypto.generateKeyPair();
-    made = identity.sign(concat(STATIC_KEY_CONTEXT, keys.publicKey)).then((signature) => ({ keys, payload: concat(Uint8Array.of(IDENTITY), concat(identity.publicKey, signature)) }));
+    made = identity
+      .sign(concat(STATIC_KEY_CONTEXT, keys.publicKey))
+      .then((signature) => ({ keys, payload: concat(Uint8Array.of(IDENTITY), concat(identity.publicKey, signature)) }));
     made.catch(() => byIdentity.delete(identity)); // a signer that failed once may work next time
     byIdentity.set(identity, made);
   }
@@ -172,7 +174,8 @@ export class SecureSession {
     if (this.#failed || this.host.ended()) return;
     // The fast path, once the handshake is over and nothing waits before this frame.
     if (this.#receive && !this.#busy && this.#queue.length === 0) return this.#open(frame);
-    if (!this.#raw && this.#queue.length >= MAX_EARLY_FRAMES) return this.#fail(new ProtocolError(`more than ${MAX_EARLY_FRAMES} frames arrived before the pipe opened`));
+    if (!this.#raw && this.#queue.length >= MAX_EARLY_FRAMES)
+      return this.#fail(new ProtocolError(`more than ${MAX_EARLY_FRAMES} frames arrived before the pipe opened`));
     this.#queue.push(frame);
     this.#pump();
   }

@@ -47,7 +47,12 @@ describe('node session crypto', () => {
   it('a peer on node:crypto and one on the default suite connect and talk', async () => {
     const alice = newIdentity('Alice');
     const bob = newIdentity('Bob');
-    const a = createConnection({ local: { id: alice.id, name: 'Alice' }, identity: signerOf(alice), proofSuite: nodeProofSuite, sessionCrypto: nodeSessionCrypto });
+    const a = createConnection({
+      local: { id: alice.id, name: 'Alice' },
+      identity: signerOf(alice),
+      proofSuite: nodeProofSuite,
+      sessionCrypto: nodeSessionCrypto,
+    });
     const b = createConnection({ local: { id: bob.id, name: 'Bob' }, identity: signerOf(bob) });
     const pipes = createMemoryPipePair(a.sink, b.sink);
     a.attach(pipes.a);
