@@ -93,6 +93,30 @@ describe('the connection over an unbound pipe', () => {
     await a.close();
   });
 
+  it('fits the handshake, hellos with the longest names and proofs made ahead included, in 1 KiB frames', async () => {
+    const name = '界'.repeat(64); // 64 characters of 3 UTF-8 bytes: the longest name in bytes
+    const alice = await person(name);
+    const bob = await person(name);
+    const a = createConnection({ ...alice });
+    const b = createConnection({ ...bob });
+    // Each side's proof is made ahead, so each hello carries one too (as through manual codes).
+    const aheadA = a.handshakeAhead(() => bob.local.id);
+    const aheadB = b.handshakeAhead(() => alice.local.id);
+    aheadA.remoteNonce(aheadB.nonce);
+    aheadB.remoteNonce(aheadA.nonce);
+    const [helloA, helloB] = await Promise.all([aheadA.hello(), aheadB.hello()]); // resolve once the proofs are made
+    expect(helloA?.auth?.proof && helloB?.auth?.proof).toBeTruthy();
+    const sizes: number[] = [];
+    const measure = (sink: PipeSink): PipeSink => ({ ...sink, frame: (data) => (sizes.push(data.byteLength), sink.frame(data)) });
+    const pipes = createMemoryPipePair(measure(a.sink), measure(b.sink), { maxFrameSize: 1024 });
+    a.attach(pipes.a);
+    b.attach(pipes.b);
+    await Promise.all([a.opened, b.opened]);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(1024);
+    expect(Math.max(...sizes)).toBeGreaterThan(600); // a hello with a proof rode in a handshake message
+    await a.close();
+  });
+
   it('tells a peer that does not encrypt apart from a corrupt one', async () => {
     const a = createConnection({ local: { id: 'aaaaaaaaaaaaaaaaaaaaaaaaaa', name: 'A' } });
     const b = createConnection({ local: { id: 'bbbbbbbbbbbbbbbbbbbbbbbbbb', name: 'B' }, encryptUnboundPipes: false });
