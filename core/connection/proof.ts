@@ -29,6 +29,7 @@ import { z } from 'zod';
 import { HandshakeNonce } from '../contracts/signaling';
 import type { BindingSide } from '../contracts/transport';
 import { ProtocolError } from '../errors';
+import { concatBytes } from '../util/bytes';
 import { base32, fromBase64Url, secureRandomBytes, toBase64Url } from '../util/ids';
 
 /** What a peer proves itself with. The service keeps the private half. */
@@ -75,14 +76,7 @@ export async function peerIdFromKey(publicKey: Uint8Array): Promise<string> {
 /** What a proof signs. Every part but the last has a fixed length (ids are 26 characters). */
 function transcript(verifierNonce: Uint8Array, proverId: string, verifierId: string, proverBinding: string | undefined): Uint8Array<ArrayBuffer> {
   const binding = proverBinding === undefined ? [NO_BINDING] : [BINDING, encoder.encode(proverBinding)];
-  const parts = [CONTEXT, verifierNonce, encoder.encode(proverId), encoder.encode(verifierId), ...binding];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.byteLength;
-  }
-  return out;
+  return concatBytes(CONTEXT, verifierNonce, encoder.encode(proverId), encoder.encode(verifierId), ...binding);
 }
 
 /** The crypto a handshake verifies with. WebCrypto by default (any runtime); a host may pass a

@@ -13,6 +13,7 @@
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { ProtocolError } from '../../errors';
+import { concatBytes } from '../../util/bytes';
 import { TAG_BYTES, type KeyPair, type SessionCrypto } from './session-crypto';
 
 const PROTOCOL_NAME = new TextEncoder().encode('Noise_XX_25519_ChaChaPoly_SHA256');
@@ -20,16 +21,6 @@ const KEY_BYTES = 32;
 const EMPTY = new Uint8Array(0);
 /** Noise forbids the last nonce (2^64 - 1, kept for rekeying); a JavaScript counter stops at 2^53. */
 const MAX_NONCE = Number.MAX_SAFE_INTEGER;
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.byteLength;
-  }
-  return out;
-}
 
 /** HKDF(ck, ikm) of the specification with two outputs: RFC 5869 with `ck` as salt, no info. */
 function hkdf2(chainingKey: Uint8Array, ikm: Uint8Array): [Uint8Array, Uint8Array] {
@@ -89,7 +80,7 @@ class SymmetricState {
   }
 
   mixHash(data: Uint8Array): void {
-    this.#h = sha256(concat(this.#h, data));
+    this.#h = sha256(concatBytes(this.#h, data));
   }
 
   mixKey(ikm: Uint8Array): void {
@@ -185,7 +176,7 @@ export class NoiseXX {
     if (step === 0) {
       const e = this.#ephemeral();
       state.mixHash(e.publicKey);
-      return concat(e.publicKey, state.encryptAndHash(payload));
+      return concatBytes(e.publicKey, state.encryptAndHash(payload));
     }
     if (step === 1) {
       const e = this.#ephemeral();
@@ -194,12 +185,12 @@ export class NoiseXX {
       const ours = this.#static();
       const s = state.encryptAndHash(ours.publicKey);
       state.mixKey(this.#dh(ours, this.#re!)); // es, as the responder
-      return concat(e.publicKey, s, state.encryptAndHash(payload));
+      return concatBytes(e.publicKey, s, state.encryptAndHash(payload));
     }
     const ours = this.#static();
     const s = state.encryptAndHash(ours.publicKey);
     state.mixKey(this.#dh(ours, this.#re!)); // se, as the initiator
-    return concat(s, state.encryptAndHash(payload));
+    return concatBytes(s, state.encryptAndHash(payload));
   }
 
   /** The payload the remote's message carries. */

@@ -104,8 +104,9 @@ describe('the connection over an unbound pipe', () => {
     const aheadB = b.handshakeAhead(() => alice.local.id);
     aheadA.remoteNonce(aheadB.nonce);
     aheadB.remoteNonce(aheadA.nonce);
-    const [helloA, helloB] = await Promise.all([aheadA.hello(), aheadB.hello()]); // resolve once the proofs are made
-    expect(helloA?.auth?.proof && helloB?.auth?.proof).toBeTruthy();
+    // Resolve once the proofs are made.
+    const hellos = (await Promise.all([aheadA.hello(), aheadB.hello()])) as ({ auth?: { proof?: string } } | undefined)[];
+    expect(hellos.every((hello) => hello?.auth?.proof)).toBe(true);
     const sizes: number[] = [];
     const measure = (sink: PipeSink): PipeSink => ({ ...sink, frame: (data) => (sizes.push(data.byteLength), sink.frame(data)) });
     const pipes = createMemoryPipePair(measure(a.sink), measure(b.sink), { maxFrameSize: 1024 });

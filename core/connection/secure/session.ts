@@ -28,6 +28,7 @@
  */
 import type { Pipe } from '../../contracts/transport';
 import { ProtocolError } from '../../errors';
+import { concatBytes } from '../../util/bytes';
 import { webCryptoSuite, type PeerIdentity, type ProofSuite } from '../proof';
 import { FrameKind } from '../wire';
 import { NoiseXX, type CipherState } from './noise';
@@ -96,19 +97,12 @@ function localStatic(crypto: SessionCrypto, identity: PeerIdentity | undefined):
   if (!made) {
     const keys = crypto.generateKeyPair();
     made = identity
-      .sign(concat(STATIC_KEY_CONTEXT, keys.publicKey))
-      .then((signature) => ({ keys, payload: concat(Uint8Array.of(IDENTITY), concat(identity.publicKey, signature)) }));
+      .sign(concatBytes(STATIC_KEY_CONTEXT, keys.publicKey))
+      .then((signature) => ({ keys, payload: concatBytes(Uint8Array.of(IDENTITY), identity.publicKey, signature) }));
     made.catch(() => byIdentity.delete(identity)); // a signer that failed once may work next time
     byIdentity.set(identity, made);
   }
   return made;
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.byteLength + b.byteLength);
-  out.set(a);
-  out.set(b, a.byteLength);
-  return out;
 }
 
 function compare(a: Uint8Array, b: Uint8Array): number {
@@ -228,7 +222,7 @@ export class SecureSession {
       const ours = await this.#static;
       this.#noise = new NoiseXX(false, this.#crypto, PROLOGUE, { static: ours.keys, ephemeral: noise.ephemeral });
       this.#noise.readMessage(message);
-      this.#sendHandshake(this.#noise.writeMessage(concat(ours.payload, this.host.hello())));
+      this.#sendHandshake(this.#noise.writeMessage(concatBytes(ours.payload, this.host.hello())));
       return;
     }
     if (noise.ourTurn || noise.done) throw new ProtocolError('a secure handshake message arrived out of turn');
@@ -237,7 +231,7 @@ export class SecureSession {
       const remote = await this.#checkPayload(noise.readMessage(message), noise.remoteStatic!);
       const ours = await this.#static;
       noise.provideStatic(ours.keys);
-      this.#sendHandshake(noise.writeMessage(concat(ours.payload, this.host.hello())));
+      this.#sendHandshake(noise.writeMessage(concatBytes(ours.payload, this.host.hello())));
       this.#finish(noise, remote);
       return;
     }
@@ -254,7 +248,7 @@ export class SecureSession {
     if (kind !== IDENTITY || payload.byteLength < identityBytes) throw new ProtocolError('a secure handshake payload without a well-formed identity');
     const key = payload.slice(1, 1 + IDENTITY_KEY_BYTES);
     const signature = payload.slice(1 + IDENTITY_KEY_BYTES, identityBytes);
-    const valid = await this.#suite.verify(key, concat(STATIC_KEY_CONTEXT, remoteStatic), signature);
+    const valid = await this.#suite.verify(key, concatBytes(STATIC_KEY_CONTEXT, remoteStatic), signature);
     if (!valid) throw new SessionRefused("the remote's identity key did not sign its end of the secure session (someone may be in the middle)");
     return { identity: key, hello: payload.slice(identityBytes) };
   }
