@@ -15,6 +15,9 @@ export type TcpPeerReply =
   { type: 'signal'; signal: unknown } | { type: 'opened' } | { type: 'received' } | { type: 'closed' } | { type: 'error'; message: string };
 
 const transport = createTcpTransport();
+/** One identity for the run, as a service keeps its own. */
+const stored = newIdentity('Listener');
+const identity = signerOf(stored);
 let connection: Connection | undefined;
 let expected = Infinity;
 let received = 0;
@@ -22,10 +25,9 @@ let received = 0;
 serveParent<TcpPeerCommand>(async (command) => {
   switch (command.type) {
     case 'dial': {
-      const stored = newIdentity('Listener');
       const opened = createTestConnection({
         local: { id: stored.id, name: 'Listener' },
-        identity: signerOf(stored),
+        identity,
         proofSuite: nodeProofSuite,
         sessionCrypto: nodeSessionCrypto,
         encryptUnboundPipes: command.encrypt,

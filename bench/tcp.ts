@@ -9,6 +9,7 @@
  * Informational: both peers in this process, where every frame is sealed and opened on one
  * thread, and core's pure-JavaScript default suite.
  */
+import type { PeerIdentity } from '../core/connection/proof';
 import type { Connection, ConnectionOptions } from '../core/connection/types';
 import { nobleSessionCrypto, type SessionCrypto } from '../core/connection/secure/session-crypto';
 import { createTestConnection } from '../core/testing';
@@ -24,9 +25,16 @@ import { alternated, coolDown, measurement, percentile, timed, type Measurement 
 const CONNECTS = 20;
 const BENCH = 'example-tcp, encrypted vs clear';
 
+/** One identity per peer for the whole run, as a service keeps its own. */
+const identities = new Map<string, { id: string; identity: PeerIdentity }>();
+
 function options(name: string, encrypt: boolean, crypto: SessionCrypto): ConnectionOptions {
-  const stored = newIdentity(name);
-  return { local: { id: stored.id, name }, identity: signerOf(stored), proofSuite: nodeProofSuite, sessionCrypto: crypto, encryptUnboundPipes: encrypt };
+  let peer = identities.get(name);
+  if (!peer) {
+    const stored = newIdentity(name);
+    identities.set(name, (peer = { id: stored.id, identity: signerOf(stored) }));
+  }
+  return { local: { id: peer.id, name }, identity: peer.identity, proofSuite: nodeProofSuite, sessionCrypto: crypto, encryptUnboundPipes: encrypt };
 }
 
 interface Pair {
