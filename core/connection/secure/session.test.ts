@@ -12,7 +12,7 @@ import { nobleSessionCrypto } from './session-crypto';
 import { SecureSession, SessionRefused, type SecureSessionHost } from './session';
 import type { Pipe, PipeSink } from '../../contracts/transport';
 import { toBase64Url } from '../../util/ids';
-import { PROTOCOL_VERSION, encodeHello } from '../wire';
+import { FrameKind, PROTOCOL_VERSION, encodeHello } from '../wire';
 
 const PROLOGUE = new TextEncoder().encode('test');
 
@@ -115,6 +115,24 @@ describe('the connection over an unbound pipe', () => {
     await Promise.all([a.opened, b.opened]);
     expect(Math.max(...sizes)).toBeLessThanOrEqual(1024);
     expect(Math.max(...sizes)).toBeGreaterThan(600); // a hello with a proof rode in a handshake message
+    await a.close();
+  });
+
+  it('leaves a pipe whose transport reports a secure session of its own as it is', async () => {
+    const a = createConnection({ local: { id: 'aaaaaaaaaaaaaaaaaaaaaaaaaa', name: 'A' } });
+    const b = createConnection({ local: { id: 'bbbbbbbbbbbbbbbbbbbbbbbbbb', name: 'B' } });
+    // As a WebRTC pipe does from its descriptions, before any frame.
+    a.sink.binding?.('local', 'sha-256 AA');
+    a.sink.binding?.('remote', 'sha-256 BB');
+    b.sink.binding?.('local', 'sha-256 BB');
+    b.sink.binding?.('remote', 'sha-256 AA');
+    const kinds: number[] = [];
+    const tap = (sink: PipeSink): PipeSink => ({ ...sink, frame: (data) => (kinds.push(data[0]!), sink.frame(data)) });
+    const pipes = createMemoryPipePair(tap(a.sink), tap(b.sink));
+    a.attach(pipes.a);
+    b.attach(pipes.b);
+    await Promise.all([a.opened, b.opened]);
+    expect(kinds.slice(0, 2)).toEqual([FrameKind.hello, FrameKind.hello]);
     await a.close();
   });
 
