@@ -481,8 +481,9 @@ describe('closing', () => {
   });
 
   it('closes during the handshake: the remote learns it before it even has its pipe', async () => {
-    const a = createConnection({ local: LOCAL, closeTimeoutMs: 5 });
-    const b = createConnection({ local: REMOTE });
+    // In clear: inside a secure session nothing can be said before its keys exist.
+    const a = createConnection({ local: LOCAL, closeTimeoutMs: 5, encryptUnboundPipes: false });
+    const b = createConnection({ local: REMOTE, encryptUnboundPipes: false });
     const pipes = createMemoryPipePair(a.sink, b.sink);
     a.attach(pipes.a);
     await a.close('changed my mind');

@@ -24,6 +24,7 @@ import { Handshake } from './handshake';
 import { Heartbeat } from './heartbeat';
 import { Outbox } from './outbox';
 import { Reassembler, type AssembledMessage } from './reassembly';
+import { SecureSession, SessionRefused } from './secure/session';
 import { PendingRequests } from './requests';
 import { StateMachine } from './state';
 import type { Channel, CloseReason, Connection, ConnectionEvents, ConnectionOptions, ConnectionStats, Message, Unsubscribe } from './types';
@@ -54,7 +55,7 @@ export const CONNECTION_DEFAULTS = Object.freeze({
   maxBufferedBytes: 16 * 1024 * 1024,
 });
 
-type Optional = 'expectedRemote' | 'identity' | 'requireProof' | 'proofSuite' | 'interleave';
+type Optional = 'expectedRemote' | 'identity' | 'requireProof' | 'proofSuite' | 'interleave' | 'sessionCrypto' | 'encryptUnboundPipes';
 type Settings = Omit<Required<ConnectionOptions>, Optional> & Pick<ConnectionOptions, Optional>;
 
 /** A connection as its maker holds it. Not exported from core's index: only core/kernel (and the
@@ -105,7 +106,13 @@ class CoreConnection implements UpgradingConnection {
 
   private readonly machine = new StateMachine((state) => this.emit('state', state));
   private currentStage: ConnectionStage = 'signaling';
+  /** The pipe frames go out on: the transport's, or the secure session's over it. */
   private pipe: Pipe | undefined;
+  /** Whether the transport reported a secure session of its own (`PipeSink.binding`). */
+  private transportBound = false;
+  /** The secure session on a pipe without one of its own; null once decided that there is none
+   * (undefined: not decided yet, until the pipe or its first frame). */
+  private secure: SecureSession | null | undefined;
   private reason: CloseReason | undefined;
   /** Set by `close()`: the reason we end with once the closing handshake completes. */
   private closingReason: CloseReason | undefined;
@@ -159,14 +166,17 @@ class CoreConnection implements UpgradingConnection {
     });
     let pipeEnded = false;
     this.sink = {
-      frame: (data) => this.onFrame(data),
+      frame: (data) => this.onPipeFrame(data),
       drain: () => this.outbox.drain(),
       closed: (error) => {
         if (pipeEnded) return;
         pipeEnded = true;
         this.onPipeClosed(error);
       },
-      binding: (side, value) => this.handshake.binding(side, value),
+      binding: (side, value) => {
+        this.transportBound = true;
+        this.handshake.binding(side, value);
+      },
       path: (path) => this.setPath(path),
     };
   }
@@ -193,7 +203,10 @@ class CoreConnection implements UpgradingConnection {
   attach(pipe: Pipe): void {
     if (this.pipe) throw new Error(`connection ${this.id} already has a pipe`);
     if (this.machine.ended) return closeQuietly(pipe);
-    this.pipe = pipe;
+    const secure = this.secureSession();
+    this.pipe = secure ? secure.wrap(pipe) : pipe;
+    // Sealed, a frame carries TAG_BYTES less: what is left still holds any hello, close or first
+    // frame core sends (wire.ts, MIN_FRAME_SIZE).
     if (!(pipe.maxFrameSize >= MIN_FRAME_SIZE)) {
       return this.end({
         by: 'error',
@@ -204,7 +217,42 @@ class CoreConnection implements UpgradingConnection {
     }
     this.enterStage('handshake');
     this.heartbeat.watch();
-    this.handshake.start();
+    // On a pipe without a session of its own, the handshake runs once the pipe is secure.
+    if (secure) secure.start(pipe);
+    else this.handshake.start();
+  }
+
+  /** Decided once, at the pipe or its first frame, whichever comes first: the transport reports
+   * its session's bindings before either. */
+  private secureSession(): SecureSession | null {
+    if (this.secure !== undefined) return this.secure;
+    if (this.transportBound || this.settings.encryptUnboundPipes === false) return (this.secure = null);
+    return (this.secure = new SecureSession(
+      {
+        deliver: (frame) => this.onFrame(frame),
+        hello: () => {
+          const hello = this.handshake.sessionHello();
+          this.counters.bytesSent += hello.byteLength;
+          return hello;
+        },
+        secured: (remoteKey) => {
+          this.handshake.secured(remoteKey);
+          this.handshake.start();
+        },
+        fail: (error) => this.secureFailed(error),
+        pipeRefused: (error) => this.end({ by: 'error', code: 'pipe-closed', message: `the pipe refused a frame: ${describe(error)}` }),
+        ended: () => this.machine.ended,
+      },
+      { identity: this.settings.identity, crypto: this.settings.sessionCrypto, proofSuite: this.settings.proofSuite },
+    ));
+  }
+
+  private secureFailed(error: unknown): void {
+    if (error instanceof SessionRefused) {
+      this.abort({ by: 'error', code: 'handshake-failed', stage: 'handshake', message: error.message });
+    } else {
+      this.frameFailed(error);
+    }
   }
 
   handshakeAhead(claimedRemote: () => PeerId | undefined): HandshakeAhead {
@@ -237,7 +285,8 @@ class CoreConnection implements UpgradingConnection {
   async closeAs(code: CloseCode, message: string): Promise<void> {
     if (!this.machine.ended && this.state !== 'closing') {
       const reason: CloseReason = { by: 'local', code, message };
-      if (!this.pipe) {
+      // Before the secure session is made, no close frame can go: the remote sees the pipe close.
+      if (!this.pipe || this.secure?.ready === false) {
         this.end(reason);
       } else {
         this.closingReason = reason;
@@ -266,10 +315,20 @@ class CoreConnection implements UpgradingConnection {
 
   // ---- receiving ------------------------------------------------------------------------
 
+  /** A frame as the pipe carried it: opened by the secure session first, if there is one. */
+  private onPipeFrame(data: Uint8Array): void {
+    if (this.machine.ended) return;
+    this.heartbeat.received();
+    const secure = this.secureSession();
+    if (secure) secure.receive(data);
+    else this.onFrame(data);
+  }
+
+  /** A frame in clear; bytes are counted here and in `sendFrame`, as the connection's frames
+   * (before sealing), so both ends count the same. */
   private onFrame(data: Uint8Array): void {
     if (this.machine.ended) return;
     this.counters.bytesReceived += data?.byteLength ?? 0;
-    this.heartbeat.received();
     try {
       const frame = decodeFrame(data);
       if (this.state === 'closing') {

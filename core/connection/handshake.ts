@@ -14,6 +14,7 @@ import type { PeerId, PeerInfo } from '../contracts/peer';
 import type { HandshakeAhead } from '../contracts/signaling';
 import type { BindingSide } from '../contracts/transport';
 import { ProtocolError, describe } from '../errors';
+import { toBase64Url } from '../util/ids';
 import { Authenticator, ProofRefused, type HelloAuth } from './proof';
 import type { CloseReason, ConnectionOptions } from './types';
 import { PROTOCOL_VERSION, encodeHello, encodeProof, Hello, type Frame, type InterleaveLimits } from './wire';
@@ -51,6 +52,9 @@ export class Handshake {
   /** The nonce in the remote's hello on the pipe (signaling's must be the same). */
   #remoteNonce: string | undefined;
   #opened = false;
+  /** The identity key the secure session proved the remote holds (null: it proved none), when
+   * core runs one on this pipe (secure/session.ts); the remote's hello must name the same. */
+  #securedBy: string | null | undefined;
 
   /** `interleave`: what this side takes interleaved, offered in its hello (none: nothing). */
   constructor(
@@ -94,14 +98,23 @@ export class Handshake {
 
   /** The pipe is attached: our hello goes out, then any proof made before it. */
   start(): void {
-    if (!this.host.send(encodeHello(this.#hello(this.#auth.helloAuth())))) return;
-    this.#helloSent = true;
+    if (!this.#helloSent) {
+      if (!this.host.send(encodeHello(this.#hello(this.#auth.helloAuth())))) return;
+      this.#helloSent = true;
+    }
     const made = this.#pendingProof;
     this.#pendingProof = undefined;
     if (made && this.host.send(encodeProof(made))) this.#auth.proofFrameSent();
     // The remote's hello may be known already (it came ahead, or before our pipe): our proof
     // follows now if our hello did not carry it.
     this.#prove(() => this.#sendProofFrame());
+  }
+
+  /** Our hello frame for core's secure session to carry in its handshake (secure/session.ts),
+   * a trip sooner than a frame after it; `start` then sends no other. */
+  sessionHello(): Uint8Array {
+    this.#helloSent = true;
+    return encodeHello(this.#hello(this.#auth.helloAuth()));
   }
 
   /** A frame from the remote (not a close): true if the handshake took it (a hello, a proof, or
@@ -124,6 +137,18 @@ export class Handshake {
       return true;
     }
     return false;
+  }
+
+  /** Core's secure session on this pipe is made, and proved the remote holds this identity key
+   * (undefined: it offered none). Called before `start`: a hello that came ahead through
+   * signaling, already checked, must name the same key. */
+  secured(remoteKey: Uint8Array | undefined): void {
+    this.#securedBy = remoteKey === undefined ? null : toBase64Url(remoteKey);
+    this.#auth.secured(this.#securedBy);
+    this.#prove(async () => {
+      const signalled = this.#signalled;
+      if (signalled && this.#keyRefusal(signalled)) throw new ProofRefused(this.#keyRefusal(signalled)!);
+    });
   }
 
   /** The transport reported one side of its secure session (`PipeSink.binding`). */
@@ -209,7 +234,14 @@ export class Handshake {
     if (hello.protocol !== PROTOCOL_VERSION) return `the remote speaks connection protocol ${hello.protocol}; this side speaks ${PROTOCOL_VERSION}`;
     const expected = this.settings.expectedRemote;
     if (expected !== undefined && hello.peer.id !== expected) return `expected peer ${expected}, but the remote is ${hello.peer.id}`;
-    return undefined;
+    return this.#keyRefusal(hello);
+  }
+
+  /** A hello whose key is not the one the secure session proved: someone in the middle relays
+   * a hello it cannot back with the remote's session. */
+  #keyRefusal(hello: Hello): string | undefined {
+    if (this.#securedBy === undefined || (hello.auth?.key ?? null) === this.#securedBy) return undefined;
+    return "the remote's hello names a key other than the one that secured the connection";
   }
 
   /** Our PROOF frame, once the remote's hello is known, unless our hello carries the proof. It

@@ -16,7 +16,8 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-const timing = { heartbeatIntervalMs: 1000, deadPeerTimeoutMs: 3000 };
+/** The tests tell pings and pongs by their kind byte on the pipe: in clear. */
+const timing = { heartbeatIntervalMs: 1000, deadPeerTimeoutMs: 3000, encryptUnboundPipes: false };
 
 /** Two open connections with short heartbeat timing; `tapA` observes what reaches a. */
 async function openPair() {

@@ -29,6 +29,7 @@ import { z } from 'zod';
 import { HandshakeNonce } from '../contracts/signaling';
 import type { BindingSide } from '../contracts/transport';
 import { ProtocolError } from '../errors';
+import { concatBytes } from '../util/bytes';
 import { base32, fromBase64Url, secureRandomBytes, toBase64Url } from '../util/ids';
 
 /** What a peer proves itself with. The service keeps the private half. */
@@ -75,14 +76,7 @@ export async function peerIdFromKey(publicKey: Uint8Array): Promise<string> {
 /** What a proof signs. Every part but the last has a fixed length (ids are 26 characters). */
 function transcript(verifierNonce: Uint8Array, proverId: string, verifierId: string, proverBinding: string | undefined): Uint8Array<ArrayBuffer> {
   const binding = proverBinding === undefined ? [NO_BINDING] : [BINDING, encoder.encode(proverBinding)];
-  const parts = [CONTEXT, verifierNonce, encoder.encode(proverId), encoder.encode(verifierId), ...binding];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.byteLength;
-  }
-  return out;
+  return concatBytes(CONTEXT, verifierNonce, encoder.encode(proverId), encoder.encode(verifierId), ...binding);
 }
 
 /** The crypto a handshake verifies with. WebCrypto by default (any runtime); a host may pass a
@@ -155,6 +149,11 @@ export class Authenticator {
   /** The proof our hello carried. */
   #inHello: EarlyProof | undefined;
   #frame: 'none' | 'due' | 'sent' = 'none';
+  /** The identity key (base64url) core's secure session proved the remote holds, null for none,
+   * once that session is made (secure/session.ts). There each side's identity signed its end of
+   * the session, which is this exchange's proof already, bound to the session: no nonce is
+   * signed on top, and no PROOF frame follows. */
+  #secured: string | null | undefined;
 
   constructor(
     private readonly localId: string,
@@ -213,6 +212,11 @@ export class Authenticator {
     return this.#remoteProof !== undefined;
   }
 
+  /** Core's secure session is made (see `#secured`); before our hello goes out. */
+  secured(remoteKey: string | null): void {
+    this.#secured = remoteKey;
+  }
+
   /** Check the remote's proof again, against the remote binding now known: one that was good
    * without it but not with it, for our nonce, was made for another connection. */
   async recheck(): Promise<void> {
@@ -241,7 +245,7 @@ export class Authenticator {
     this.#helloSent = true;
     if (!this.identity) return { nonce: this.nonce };
     const auth: HelloAuth = { nonce: this.nonce, key: toBase64Url(this.identity.publicKey) };
-    if (this.#early?.signature) {
+    if (this.#early?.signature && this.#secured === undefined) {
       this.#inHello = this.#early;
       auth.proof = toBase64Url(this.#early.signature);
       auth.answers = this.#early.nonce;
@@ -266,6 +270,12 @@ export class Authenticator {
     }
     if (!key || key.byteLength !== 32) throw new ProofRefused('the remote sent a malformed key');
     if ((await this.suite.idOf(key)) !== remoteId) throw new ProofRefused(`the remote's key does not belong to peer id ${remoteId}`);
+    if (this.#secured !== undefined) {
+      // The session proved this key (the handshake refuses a hello naming another first).
+      this.#verified = this.#secured === auth.key ? { binding: this.#binding.remote } : undefined;
+      if (!this.#verified) throw this.#refusal();
+      return true;
+    }
     const signature = auth.proof === undefined ? undefined : fromBase64Url(auth.proof);
     this.#remoteProof = signature && { signature, answers: auth.answers };
     if (!signature) return this.remoteVerified;
@@ -285,6 +295,9 @@ export class Authenticator {
 
   /** The remote's proof arrived as a frame. */
   async onProof(signature: Uint8Array): Promise<void> {
+    // Inside core's secure session the session's signatures are the proof; one the remote made
+    // before its session was (a hello that came ahead through signaling, say) is redundant.
+    if (this.#secured !== undefined) return;
     const key = this.#remote?.key;
     if (!key) throw new ProtocolError('a proof arrived from a remote that offered no key');
     if (this.remoteVerified) throw new ProtocolError('a second proof');
@@ -309,7 +322,7 @@ export class Authenticator {
    * or our hello, not yet out, may still carry it (the proof made ahead for that nonce). */
   proofFrame(): Promise<Uint8Array> | undefined {
     const remote = this.#remote;
-    if (!this.identity || this.#frame !== 'none' || !remote?.nonce || this.#answers(this.#inHello)) return undefined;
+    if (!this.identity || this.#secured !== undefined || this.#frame !== 'none' || !remote?.nonce || this.#answers(this.#inHello)) return undefined;
     const ahead = this.#answers(this.#early);
     // A proof for this nonce waiting for our binding will be made ahead, in time for our hello.
     const later = this.#presignLater;
@@ -328,6 +341,7 @@ export class Authenticator {
   get ourProofDone(): boolean {
     if (!this.identity) return true;
     if (!this.#helloSent || !this.#remote) return false;
+    if (this.#secured !== undefined) return true;
     return !this.#remote.nonce || this.#answers(this.#inHello) || this.#frame === 'sent';
   }
 

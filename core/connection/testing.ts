@@ -48,8 +48,9 @@ export interface RawRemote {
   deliver(frame: Uint8Array): Promise<void>;
 }
 
+/** The test plays the remote in clear: the connection does not encrypt its unbound pipe. */
 export function rawRemote(options: Partial<ConnectionOptions> = {}, pipeOptions: MemoryPipeOptions = {}): RawRemote {
-  const connection = createConnection({ local: LOCAL, ...options });
+  const connection = createConnection({ local: LOCAL, encryptUnboundPipes: false, ...options });
   const tap = new SinkTap(connection.sink);
   const received = new RecordingSink();
   const { a, b } = createMemoryPipePair(tap, received, pipeOptions);

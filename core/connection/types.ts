@@ -7,6 +7,7 @@ import { ConnectionStage, type ConnectionState } from '../contracts/stages';
 import type { PeerId, PeerInfo } from '../contracts/peer';
 import { ConnectionPath } from '../contracts/transport';
 import type { PeerIdentity, ProofSuite } from './proof';
+import type { SessionCrypto } from './secure/session-crypto';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 /** A message is either bytes (sent as-is) or a JSON value. */
@@ -52,6 +53,13 @@ export interface ConnectionOptions {
   requireProof?: boolean;
   /** The crypto proofs are checked with. Default: WebCrypto. */
   proofSuite?: ProofSuite;
+  /** X25519 and ChaCha20-Poly1305 for the secure session core runs on a pipe without one of its
+   * own (secure/session.ts). Default: @noble's, pure JavaScript. */
+  sessionCrypto?: SessionCrypto;
+  /** Encrypt and authenticate every frame of a pipe whose transport reports no secure session
+   * of its own (`PipeSink.binding`). Default true. Both ends must agree: false is for measuring
+   * what encryption costs (`npm run bench`) and for tests that read the wire in clear. */
+  encryptUnboundPipes?: boolean;
   /** Heartbeat interval (ms). Default 5000. */
   heartbeatIntervalMs?: number;
   /** No frame from the remote for this long means the peer is dead. Default 15000. */

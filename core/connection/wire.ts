@@ -6,6 +6,9 @@
  *   0x01 HELLO  JSON {"protocol": 1, "peer": {"id", "name"}, "auth": {"nonce", "key"?},
  *               "interleave"?: {"messages", "bytes"}}: first frame each side sends
  *   0x05 PROOF  64-byte Ed25519 signature answering the other side's nonce (see proof.ts)
+ *   0x07 SECURE a message of the secure session's handshake (secure/session.ts), only on a pipe
+ *               with no secure session of its own, before anything else; every frame after it
+ *               is sealed (the frames listed here, encrypted and authenticated)
  *   0x02 PING   u32 nonce
  *   0x03 PONG   u32 nonce (echo of the ping's)
  *   0x04 CLOSE  JSON {"code", "message"}: the sender is closing; the receiver closes the pipe
@@ -46,7 +49,9 @@ import { jsonShapeProblem } from '../util/json-shape';
 import type { Json, Message } from './types';
 import { HelloAuth } from './proof';
 
-/** 2: proofs are bound to the transport's session (see proof.ts). */
+/** 2: proofs are bound to the transport's session (see proof.ts). A pipe without a session of
+ * its own is encrypted first (0x07 frames): an older peer's plaintext hello is told apart there,
+ * so the hello's version stays, and peers on WebRTC keep talking across the change. */
 export const PROTOCOL_VERSION = 2;
 
 export const FrameKind = {
@@ -56,6 +61,8 @@ export const FrameKind = {
   close: 0x04,
   proof: 0x05,
   ack: 0x06,
+  /** Never decoded here: the secure session takes these before any frame reaches the decoder. */
+  secure: 0x07,
   data: 0x10,
   request: 0x11,
   response: 0x12,
@@ -81,7 +88,8 @@ export const MAX_CHANNEL_NAME_BYTES = 255;
 /** Close messages are cut to this many characters so a CLOSE frame always fits. */
 export const MAX_CLOSE_MESSAGE_CHARS = 200;
 /** Smallest pipe frame core can work with: a hello or close frame, or a first frame with the
- * longest channel name and at least one body byte, always fits. */
+ * longest channel name and at least one body byte, always fits, even sealed by the secure
+ * session (16 bytes of tag): a hello is at most about 600 bytes (a 64-character name). */
 export const MIN_FRAME_SIZE = 1024;
 /** Frames are cut at most this big even on pipes that accept more, so heartbeats never wait
  * behind one huge frame. */

@@ -16,6 +16,7 @@ import { Reconnector } from './reconnector';
 import { serveRequests, type Handlers } from './rpc';
 import { ServiceState } from './state';
 import { nodeProofSuite } from './identity';
+import { nodeSessionCrypto } from './session-crypto';
 import { permissionsInEffect } from './permissions';
 
 export interface ServiceOptions {
@@ -68,7 +69,7 @@ export class Service {
       ...(options.approvalTimeoutMs !== undefined ? { approvalTimeoutMs: options.approvalTimeoutMs } : {}),
       ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
       // Every connection proves our id with our key and requires the remote to prove its own.
-      connection: { identity: state.identity, proofSuite: nodeProofSuite },
+      connection: { identity: state.identity, proofSuite: nodeProofSuite, sessionCrypto: nodeSessionCrypto },
     });
     this.pluginHost.on('state', (state) => this.#broadcast('host.state', state));
     this.pluginHost.on('plugin-error', ({ plugin, error }) => this.#broadcast('plugin.error', { plugin, error: { ...error, plugin } }));
