@@ -234,7 +234,7 @@ describe('someone in the middle', () => {
           if (step++ === 0) {
             probe.readMessage(frame.subarray(1));
             // No identity, and a hello (what it holds does not matter here).
-            queueMicrotask(() => session.receive(Uint8Array.of(6, ...probe.writeMessage(Uint8Array.of(0, 1)))));
+            queueMicrotask(() => session.receive(Uint8Array.of(FrameKind.secure, ...probe.writeMessage(Uint8Array.of(0, 1)))));
           } else {
             resolve(probe.readMessage(frame.subarray(1)));
           }
@@ -260,7 +260,7 @@ describe('someone in the middle', () => {
         maxFrameSize: 4096,
         send: (frame) => {
           mallory.readMessage(frame.subarray(1));
-          queueMicrotask(() => session.receive(Uint8Array.of(6, ...mallory.writeMessage(seenPayload))));
+          queueMicrotask(() => session.receive(Uint8Array.of(FrameKind.secure, ...mallory.writeMessage(seenPayload))));
         },
         close: () => {},
       });
@@ -277,7 +277,7 @@ it('keeps at most a bounded number of frames before the pipe', () => {
     { hello: () => Uint8Array.of(1), deliver: () => {}, secured: () => {}, fail: (e) => failures.push(e), pipeRefused: () => {}, ended: () => false },
     { identity: undefined },
   );
-  for (let n = 0; n < 100; n++) session.receive(Uint8Array.of(6, 1, 2, 3));
+  for (let n = 0; n < 100; n++) session.receive(Uint8Array.of(FrameKind.secure, 1, 2, 3));
   expect(failures).toHaveLength(1);
   expect(String(failures[0])).toMatch(/before the pipe opened/);
 });
