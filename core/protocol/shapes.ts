@@ -143,8 +143,9 @@ export const MethodInfo = z.object({
   description: z.string(),
   plugin: z.string(),
   transports: z.array(z.string()),
-  /** Whether it can reach a known peer by its id (reconnection and failover use it). */
-  reach: z.boolean().optional(),
+  /** For a method that can reach a known peer by its id: its place (1, 2, ...) in the order
+   * reconnections try such methods (`Settings.methodOrder`, then the config's). */
+  failoverRank: z.number().int().min(1).optional(),
   /** For a method that depends on a server: how it is doing (absent for the others). */
   health: SignalingHealth.optional(),
 });

@@ -151,8 +151,9 @@ export class Service {
       this.#broadcast('plugins.changed', plugins);
       return plugins.find((p) => p.name === plugin)!;
     },
-    'signaling.list': () =>
-      this.pluginHost.plugins().flatMap((plugin) =>
+    'signaling.list': () => {
+      const order = this.failover.reachOrder();
+      return this.pluginHost.plugins().flatMap((plugin) =>
         plugin.signaling.map((name) => {
           const method = this.pluginHost.signaling.get(name);
           const health = this.connections.health(name);
@@ -161,11 +162,12 @@ export class Service {
             description: method.description,
             plugin: plugin.name,
             transports: [...method.transports],
-            reach: method.reach !== undefined,
+            ...(order.includes(name) && { failoverRank: order.indexOf(name) + 1 }),
             ...(health && { health }),
           };
         }),
-      ),
+      );
+    },
     'links.open': ({ link }) => this.connections.openLink(link),
     'attempts.invite': ({ method }) => {
       const chosen = method ?? this.state.settings.defaultMethod ?? this.pluginHost.signaling.list()[0]?.name;
