@@ -1,9 +1,9 @@
 /**
- * `npm run bench [connections|replication|lab [case]]`: every benchmark, ours next to the raw libraries
+ * `npm run bench [connections|mqtt|replication|lab [case]]`: every benchmark, ours next to the raw libraries
  * in the same run. Prints one JSON object per measurement on its own line, then a table and
  * the notes (what each side is, what could not run and why).
  */
-import { connectionBenchmarks } from './connections';
+import { connectionBenchmarks, mqttBenchmarks } from './connections';
 import { labBenchmarks } from './lab';
 import { replicationBenchmarks } from './replication';
 import { table, type Measurement } from './stats';
@@ -19,6 +19,7 @@ const log = (m: Measurement) => {
 const note = (line: string) => void notes.push(line);
 
 if (!only || only === 'connections') await connectionBenchmarks(log);
+if (only === 'mqtt') await mqttBenchmarks(log);
 if (!only || only === 'replication') await replicationBenchmarks(log);
 if (!only || only === 'lab') await labBenchmarks(log, note, process.argv[3]);
 
