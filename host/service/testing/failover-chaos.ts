@@ -146,10 +146,16 @@ export class ChaosLab {
     );
   }
 
-  /** What the dialling sides tried so far, for a failure's message. */
+  /** What each side tried last, for a failure's message. */
   #tried(): string {
     return this.#sides()
-      .map((side) => `${side.name}: ${[...side.tracker.attempts.values()].map((a) => `${a.role} ${a.method} ${a.state} ${a.error?.message ?? ''}`).join('; ')}`)
+      .map(
+        (side) =>
+          `${side.name}: ${[...side.tracker.attempts.values()]
+            .slice(-4)
+            .map((a) => `${a.role} ${a.method} ${a.state} at ${a.stage} ${a.error?.message ?? ''}`)
+            .join('; ')}`,
+      )
       .join(' | ');
   }
 
