@@ -5,14 +5,17 @@
  * once) and `npm run chaos` (each case 20+ times, with figures). Everything it starts, `close()`
  * stops (the services, both brokers, their folders).
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AttemptSummary, ConnectionSummary, ErrorInfo, MethodInfo } from '../../../core/protocol';
+import type { AttemptSummary, ConnectionSummary, ErrorInfo, MethodInfo, Settings } from '../../../core/protocol';
 import type { SignalingHealth } from '../../../core/contracts/signaling';
 import type { ServiceClient } from '../../../core/protocol/client';
 import { startBroker, type Broker } from '../../../plugins/peerjs';
 import { startMosquitto, type Mosquitto } from '../../../plugins/mqtt/testing/mosquitto';
 import { Tracker, connectBroker } from './flows';
 import { spawnService, type SpawnedService } from './spawn';
+import { tempDir } from './temp-dirs';
 
 const CONFIG = fileURLToPath(new URL('./fixtures/failover.config.ts', import.meta.url));
 
@@ -57,6 +60,15 @@ async function within<T>(what: string, work: Promise<T>, detail: () => string = 
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Runs come faster than the 10 requests a minute a peer accepts from another by default: a
+ * refusal by that policy is not what this lab measures. Saved in the data folder before the
+ * service starts, as a user's settings. */
+function withRelaxedRateLimit(dataDir: string): string {
+  const settings: Settings = { displayName: 'Chaos', autoAcceptKnownPeers: false, pluginOptions: { 'rate-limit': { perMinute: 1000 } } };
+  writeFileSync(join(dataDir, 'settings.json'), JSON.stringify(settings));
+  return dataDir;
 }
 
 const isUp = (health: SignalingHealth | undefined) => health?.state === 'connected';
@@ -125,16 +137,12 @@ export class ChaosLab {
     const service = await spawnService({
       name,
       config: CONFIG,
-      ...(dataDir ? { dataDir } : {}),
+      dataDir: dataDir ?? withRelaxedRateLimit(tempDir('whatnext-chaos-')),
       env: { WHATNEXT_TEST_BROKER_PORT: String(this.brokerPort), WHATNEXT_TEST_MQTT_URL: this.mosquitto.url, ...env },
     });
     this.#running.add(service);
     void service.exited.then(() => this.#running.delete(service));
     const id = (await service.client.request('service.status', {})).local.id;
-    // Runs come faster than the 10 requests a minute a peer accepts from another by default: a
-    // refusal by that policy is not what this lab measures (saved in the data folder, so a
-    // restarted side keeps it).
-    await service.client.request('plugins.configure', { plugin: 'rate-limit', options: { perMinute: 1000 } });
     return { name, id, service, tracker: new Tracker(service.client) };
   }
 
