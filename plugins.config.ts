@@ -7,6 +7,7 @@ import { manual } from './plugins/manual';
 import { webrtc } from './plugins/webrtc';
 import { simplePeer } from './plugins/simple-peer';
 import { peerjs } from './plugins/peerjs';
+import { mqtt } from './plugins/mqtt';
 import { rxdb } from './plugins/rxdb';
 
 export default defineConfig({
@@ -18,8 +19,14 @@ export default defineConfig({
     // A relay (TURN) server, where no direct path exists, is yours to add. Tests never run this file.
     webrtc({ iceServers: [{ urls: 'stun:stun.l.google.com:19302' }] }),
     simplePeer(),
-    // A local broker (`npm run broker`) by default; point it at your own PeerServer in settings.
-    peerjs({ host: '127.0.0.1', port: 9000, path: '/whatnext', key: 'peerjs' }),
+    // Two brokers a real person reaches with nothing to run, of two kinds, so neither is a single
+    // point of failure: known peers reconnect through the first one up, in this order (README:
+    // "Signaling brokers"). Each learns your peer id and when you are online; never what you share.
+    // Replace either with your own, or turn it off, in Settings → Plugins. Tests never run this file.
+    // EMQX's public MQTT broker (a cluster), over WebSocket with TLS.
+    mqtt({ url: 'wss://broker.emqx.io:8084/mqtt' }),
+    // PeerJS's public cloud PeerServer, over TLS.
+    peerjs({ host: '0.peerjs.com', port: 443, path: '/', key: 'peerjs', secure: true }),
     // Playlists: stored in the data folder, replicated over every connection, whatever carries it.
     rxdb(),
   ],

@@ -9,6 +9,7 @@ import { webrtc } from '../plugins/webrtc';
 import { startBroker, type Broker } from '../plugins/peerjs/broker';
 import { randomBase32 } from '../core/util/ids';
 import { peerjsConnectsAcrossProcesses } from './connect-processes';
+import { mqttVersusPeerjs } from './mqtt';
 import { closePair, connectManual, connectPeerjs, ourPeer, preparePeerjs, type OurPair, type OurPeer } from './ours';
 import { rawPeerJs, rawSimplePeer, type RawPair } from './raw';
 import { BULK_BYTES, OUR_MESSAGE, RAW_CHUNK, TRANSFERS, megabytesPerSecond } from './bulk';
@@ -22,6 +23,17 @@ export async function connectionBenchmarks(log: (m: Measurement) => void): Promi
   const broker = await startBroker({ port: 0 });
   try {
     await peerjsVersusRaw(broker, log);
+    await mqttVersusPeerjs(broker, CONNECTS, log);
+  } finally {
+    await broker.close();
+  }
+}
+
+/** `npm run bench mqtt`: only the MQTT row (MQTT, PeerJS and raw simple-peer, alternated). */
+export async function mqttBenchmarks(log: (m: Measurement) => void): Promise<void> {
+  const broker = await startBroker({ port: 0 });
+  try {
+    await mqttVersusPeerjs(broker, CONNECTS, log);
   } finally {
     await broker.close();
   }

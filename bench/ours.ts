@@ -72,10 +72,11 @@ export async function connectManual(a: OurPeer, b: OurPeer): Promise<OurPair> {
   return opened(a, invite.id, b, request.id);
 }
 
-/** The broker flow. The invite is made first (a person sends its link long before anyone opens
- * it); `connect` then runs from opening the link to both sides open. */
-export async function preparePeerjs(a: OurPeer, b: OurPeer): Promise<{ connect(): Promise<OurPair> }> {
-  const invite = a.manager.invite('peerjs');
+/** The broker flow (`method`: a broker method, peerjs by default). The invite is made first (a
+ * person sends its link long before anyone opens it); `connect` then runs from opening the link
+ * to both sides open. */
+export async function preparePeerjs(a: OurPeer, b: OurPeer, method = 'peerjs'): Promise<{ connect(): Promise<OurPair> }> {
+  const invite = a.manager.invite(method);
   const shown = await a.attempt(invite.id, (s) => !!s.invite);
   return {
     async connect() {

@@ -1,9 +1,9 @@
 /**
- * `npm run bench [connections|tcp|replication|fairness|lab [case]]`: every benchmark, ours next to the raw libraries
+ * `npm run bench [connections|mqtt|tcp|replication|fairness|lab [case]]`: every benchmark, ours next to the raw libraries
  * in the same run. Prints one JSON object per measurement on its own line, then a table and
  * the notes (what each side is, what could not run and why).
  */
-import { connectionBenchmarks } from './connections';
+import { connectionBenchmarks, mqttBenchmarks } from './connections';
 import { fairnessBenchmarks } from './fairness';
 import { labBenchmarks } from './lab';
 import { replicationBenchmarks } from './replication';
@@ -21,6 +21,7 @@ const log = (m: Measurement) => {
 const note = (line: string) => void notes.push(line);
 
 if (!only || only === 'connections') await connectionBenchmarks(log);
+if (only === 'mqtt') await mqttBenchmarks(log);
 if (!only || only === 'tcp') await tcpBenchmarks(log);
 if (!only || only === 'replication') await replicationBenchmarks(log);
 if (!only || only === 'fairness') await fairnessBenchmarks(log);

@@ -10,5 +10,6 @@ export * from './contracts/transport';
 export * from './contracts/signaling';
 export * from './contracts/peer';
 export * from './contracts/stages';
+export * from './contracts/pipe-tuning';
 export * from './errors';
 export type * from './connection/types';

@@ -1,7 +1,10 @@
 /**
  * No test, e2e, benchmark or fuzz run sends a packet to a public address: every plugins config
  * they run (fixture configs in `testing/` folders, bench/, the fuzz config, the network lab) lists only
- * ICE servers on loopback or private addresses. The app's own plugins.config.ts does list a public
+ * ICE servers and signaling brokers on loopback or private addresses. The app's config names public
+ * brokers (MQTT, PeerJS) so that real people reach each other with nothing to run; the one test that
+ * runs it saves settings that keep it off them (host/service/testing/offline-settings.ts), and the
+ * dev script runs plugins.dev.config.ts, with local ones. The app's own plugins.config.ts does list a public
  * STUN server (so two homes behind NATs connect with no setting), and nothing that tests start may
  * run it: the launchers in test support require a config (their types say so).
  *
@@ -15,13 +18,20 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isIP } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WhatNextConfig } from '../core/config';
+import { OFFLINE_PLUGIN_OPTIONS } from '../host/service/testing/offline-settings';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** The public STUN server the app uses by default (as PeerJS does). */
 const DEFAULT_PUBLIC_STUN = 'stun:stun.l.google.com:19302';
 
 /** Environment the fixture configs read (they refuse to load without a broker port). */
-const FIXTURE_ENV = { WHATNEXT_E2E_BROKER_PORT: '1', WHATNEXT_TEST_BROKER_PORT: '1', WHATNEXT_FUZZ_BROKER_PORT: '1' };
+const FIXTURE_ENV = {
+  WHATNEXT_E2E_BROKER_PORT: '1',
+  WHATNEXT_TEST_BROKER_PORT: '1',
+  WHATNEXT_FUZZ_BROKER_PORT: '1',
+  WHATNEXT_E2E_MQTT_URL: 'mqtt://127.0.0.1:1',
+  WHATNEXT_TEST_MQTT_URL: 'mqtt://127.0.0.1:1',
+};
 
 /** Every plugins config a test, e2e, benchmark or fuzz run may start. */
 function testConfigs(): string[] {
@@ -60,6 +70,27 @@ function iceUrls(config: WhatNextConfig): { plugin: string; url: string }[] {
     visit(options);
   }
   return urls;
+}
+
+/** The servers a config's signaling methods contact: a `host` option (PeerJS), and the host of any
+ * broker URL option (mqtt://, mqtts://, ws://, wss://), with the plugin's schema defaults applied
+ * and `saved` options (as a user's settings) over the config's. A method told not to listen
+ * contacts nobody until it is used, and counts as none. */
+function brokerHosts(config: WhatNextConfig, saved: Record<string, Record<string, unknown>> = {}): { plugin: string; host: string }[] {
+  const hosts: { plugin: string; host: string }[] = [];
+  for (const instance of config.plugins) {
+    const name = instance.definition.name;
+    const raw = { ...(instance.rawOptions as Record<string, unknown> | undefined), ...saved[name] };
+    const parsed = instance.definition.options?.safeParse(raw);
+    const options = (parsed?.success ? parsed.data : raw) as Record<string, unknown> | undefined;
+    if (!options || options.listen === false) continue;
+    if (typeof options.host === 'string') hosts.push({ plugin: name, host: options.host.replace(/^\[(.*)\]$/, '$1') });
+    for (const value of Object.values(options)) {
+      if (typeof value === 'string' && /^(mqtts?|wss?):\/\//i.test(value))
+        hosts.push({ plugin: name, host: new URL(value).hostname.replace(/^\[(.*)\]$/, '$1') });
+    }
+  }
+  return hosts;
 }
 
 /** The host of a STUN/TURN URL (`turn:[::1]:3478?transport=tcp` → `::1`). */
@@ -129,6 +160,29 @@ describe('ICE servers the tests run with', () => {
     }
     expect(offending).toEqual([]);
     expect(webrtcConfigs).toBeGreaterThan(3); // the search does see the WebRTC configs
+  });
+
+  it('lists no signaling broker outside this machine or a private network, in any of them', async () => {
+    const offending: string[] = [];
+    let brokerConfigs = 0;
+    for (const rel of testConfigs()) {
+      const hosts = brokerHosts(await load(rel));
+      if (hosts.length) brokerConfigs++;
+      for (const { plugin, host } of hosts) if (!isLocalAddress(host)) offending.push(`${rel}: ${plugin}: ${host}`);
+    }
+    expect(offending).toEqual([]);
+    expect(brokerConfigs).toBeGreaterThan(3); // the search does see the broker configs
+  });
+
+  it("the app's plugins.config.ts names public brokers, which the bundled-service test's saved settings keep it off, and the dev config does not", async () => {
+    const app = (await import('../plugins.config')).default as WhatNextConfig;
+    const hosts = brokerHosts(app);
+    expect(hosts.map((h) => h.plugin).sort()).toEqual(['mqtt', 'peerjs']);
+    for (const { host } of hosts) expect(isLocalAddress(host), host).toBe(false);
+    expect(brokerHosts(app, OFFLINE_PLUGIN_OPTIONS as Record<string, Record<string, unknown>>)).toEqual([]);
+    const dev = (await import('../plugins.dev.config')).default as WhatNextConfig;
+    expect(brokerHosts(dev).filter(({ host }) => !isLocalAddress(host))).toEqual([]);
+    expect(iceUrls(dev)).toEqual([]);
   });
 
   it("the app's plugins.config.ts lists the public STUN server, so the default crosses common home NATs", async () => {

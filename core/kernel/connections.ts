@@ -300,10 +300,11 @@ export class ConnectionManager {
     return attempt.summary();
   }
 
-  cancel(attemptId: string): AttemptSummary {
+  /** Cancel an attempt; `message` says why (the failover moving on to another method, say). */
+  cancel(attemptId: string, message = 'Cancelled.'): AttemptSummary {
     const attempt = this.#attempt(attemptId);
     if (attempt.state === 'open') throw new WhatNextError('attempt_open', 'This attempt already opened a connection: close the connection instead.');
-    attempt.update({ state: 'cancelled', error: { code: 'cancelled', message: 'Cancelled.' } });
+    attempt.update({ state: 'cancelled', error: { code: 'cancelled', message } });
     return attempt.summary();
   }
 

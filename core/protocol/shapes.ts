@@ -114,8 +114,12 @@ export type KnownPeer = z.infer<typeof KnownPeer>;
 
 export const Settings = z.object({
   displayName: DisplayName,
-  /** The signaling method new invites use unless overridden. */
+  /** The signaling method new invites use unless overridden; `any`: the first method, in
+   * `methodOrder`, whose server is up. */
   defaultMethod: z.string().max(64).optional(),
+  /** The order in which reconnections (and invites with `any`) try the signaling methods that can
+   * reach a peer by its id; those not named follow in the config's order. */
+  methodOrder: z.array(z.string().max(64)).max(32).optional(),
   /** Accept requests from known peers without asking. */
   autoAcceptKnownPeers: z.boolean(),
   /** Plugin options the user saved, by plugin name (they replace plugins.config.ts's). */
@@ -139,6 +143,9 @@ export const MethodInfo = z.object({
   description: z.string(),
   plugin: z.string(),
   transports: z.array(z.string()),
+  /** For a method that can reach a known peer by its id: its place (1, 2, ...) in the order
+   * reconnections try such methods (`Settings.methodOrder`, then the config's). */
+  failoverRank: z.number().int().min(1).optional(),
   /** For a method that depends on a server: how it is doing (absent for the others). */
   health: SignalingHealth.optional(),
 });

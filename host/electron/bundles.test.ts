@@ -11,6 +11,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createClient } from '../../core/protocol/client';
 import { childIpcPort } from '../service/ports';
 import { tempDir } from '../service/testing/temp-dirs';
+import { writeOfflineSettings } from '../service/testing/offline-settings';
 import { createContext, runInContext } from 'node:vm';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { ROOT, bundleOptions, externalImports, unexpectedExternals, type BundleName } from './build-config';
@@ -154,6 +155,8 @@ describe('the built service', () => {
     mkdirSync(cache, { recursive: true });
     const out = mkdtempSync(join(cache, 'whatnext-service-bundle-'));
     const dataDir = tempDir('whatnext-bundle-data-');
+    // The app's config names public brokers: settings saved as a user's would keep them away.
+    writeOfflineSettings(dataDir);
     folders.push(out);
     await build({ ...bundleOptions('service', { sourcemap: false }), outfile: join(out, 'service.js') });
     writeFileSync(join(out, 'index.js'), SERVICE_ENTRY_SOURCE);

@@ -4,6 +4,9 @@
  * reach a peer by its id (`SignalingMethod.reach`: the PeerJS broker, by the peer's stable id)
  * and is connected to its server.
  *
+ * Which method: `Failover` (failover.ts) tries the methods that can reach the peer in the
+ * configured order, skipping one that is down and moving on from one that stays silent.
+ *
  * When it tries: at start, as soon as such a method's server is reachable (a peer that comes up
  * dials the others at once: "both up" is then "open" within one connection time), when a
  * connection ends by failure (not by a person's "Disconnect"), and on a timer while a peer is
@@ -19,10 +22,10 @@
  * one who disconnected comes back).
  */
 import type { ConnectionManager } from '../../core/kernel/connections';
-import type { PluginHost } from '../../core/kernel/host';
 import type { AttemptSummary, ConnectionSummary, KnownPeer } from '../../core/protocol';
 import { WhatNextError, describe } from '../../core/errors';
 import type { ServiceState } from './state';
+import type { Failover } from './failover';
 
 export interface ReconnectorOptions {
   /** How often a missing known peer is tried again. Default 5000. */
@@ -48,7 +51,7 @@ export class Reconnector {
 
   constructor(
     private readonly manager: ConnectionManager,
-    private readonly host: PluginHost,
+    private readonly failover: Failover,
     private readonly state: ServiceState,
     private readonly options: ReconnectorOptions = {},
   ) {
@@ -64,7 +67,6 @@ export class Reconnector {
         this.#backoff.clear();
         this.sweep();
       }),
-      this.manager.on('attempt', (attempt) => this.#attemptChanged(attempt)),
       this.manager.on('connection', (connection) => this.#connectionChanged(connection)),
     );
     this.#timer = setInterval(() => this.sweep(), this.#retryMs);
@@ -89,48 +91,38 @@ export class Reconnector {
     this.#paused.delete(peerId);
     this.#left.delete(peerId);
     this.#backoff.delete(peerId);
-    const method = this.#method();
-    if (!method) throw new WhatNextError('cannot_reach', 'No signaling method that can reach a peer by its id is connected to its server now.');
-    return this.#dial(peer, method);
+    return this.#dial(peer);
   }
 
   /** Dial every known peer that should be connected and is not. */
   sweep(): void {
-    const method = this.#method();
-    if (!method) return;
+    if (!this.failover.reachOrder().some((method) => this.failover.isUp(method))) return;
     const connected = new Set(this.manager.connections().map((c) => c.remote.id));
     const now = Date.now();
     for (const peer of this.state.knownPeers) {
       const held = this.#paused.has(peer.id) || this.#left.has(peer.id) || now < (this.#backoff.get(peer.id)?.notBefore ?? 0);
       if (!peer.autoConnect || held || connected.has(peer.id) || this.#dialling.has(peer.id)) continue;
       try {
-        this.#dial(peer, method);
+        this.#dial(peer);
       } catch (error) {
         this.options.log?.('debug', `could not reconnect ${peer.name}: ${describe(error)}`);
       }
     }
   }
 
-  #dial(peer: KnownPeer, method: string): AttemptSummary {
-    const attempt = this.manager.reach(method, { id: peer.id, name: peer.name });
-    if (attempt.state === 'connecting') this.#dialling.set(peer.id, attempt.id);
+  #dial(peer: KnownPeer): AttemptSummary {
+    const run = this.failover.reach({ id: peer.id, name: peer.name });
+    const { attempt } = run;
+    if (attempt.state === 'connecting') {
+      this.#dialling.set(peer.id, attempt.id);
+      void run.settled.then((last) => this.#dialEnded(peer.id, attempt.id, last));
+    }
     return attempt;
   }
 
-  /** The first method that can reach peers by id, with its server reachable now (or that
-   * reports no health: it needs no server). */
-  #method(): string | undefined {
-    for (const method of this.host.signaling.list()) {
-      if (!method.reach) continue;
-      const health = this.manager.health(method.name);
-      if (!health || health.state === 'connected') return method.name;
-    }
-    return undefined;
-  }
-
-  #attemptChanged(attempt: AttemptSummary): void {
-    const peer = attempt.remote.id;
-    if (!peer || this.#dialling.get(peer) !== attempt.id || attempt.state === 'connecting') return;
+  /** A dial (through one method or several in turn) ended with `attempt`, its last attempt. */
+  #dialEnded(peer: string, first: string, attempt: AttemptSummary): void {
+    if (this.#dialling.get(peer) !== first) return;
     this.#dialling.delete(peer);
     if (attempt.state === 'open') return void this.#backoff.delete(peer);
     // Its user said no: asking again by ourselves would ask them again and again.

@@ -13,6 +13,7 @@ import type { Port } from '../../core/protocol/port';
 import { rateLimit } from '../../core/policies/rate-limit';
 import { knownPeersPolicy } from './known-peers-policy';
 import { Reconnector } from './reconnector';
+import { ANY_METHOD, Failover } from './failover';
 import { serveRequests, type Handlers } from './rpc';
 import { ServiceState } from './state';
 import { nodeProofSuite } from './identity';
@@ -33,6 +34,8 @@ export interface ServiceOptions {
   onShutdownRequested?: () => void;
   /** How often known peers that are missing are dialled again (ms). */
   reconnectRetryMs?: number;
+  /** How long a method that looks up may stay silent before failover tries the next (ms). */
+  failoverSilenceMs?: number;
 }
 
 export class Service {
@@ -40,6 +43,7 @@ export class Service {
   readonly pluginHost: PluginHost;
   readonly connections: ConnectionManager;
   readonly reconnector: Reconnector;
+  readonly failover: Failover;
   #ports = new Set<Port>();
   #relayed = new Set<string>();
 
@@ -78,7 +82,12 @@ export class Service {
     this.connections.on('connection', (connection) => this.#broadcast('connection.updated', connection));
     this.connections.on('link-rejected', (rejection) => this.#broadcast('link.rejected', rejection));
     this.connections.on('health', (report) => this.#broadcast('signaling.health', report));
-    this.reconnector = new Reconnector(this.connections, this.pluginHost, this.state, {
+    this.failover = new Failover(this.connections, this.pluginHost, {
+      order: () => this.state.settings.methodOrder,
+      ...(options.failoverSilenceMs !== undefined ? { silenceMs: options.failoverSilenceMs } : {}),
+      ...(options.logger ? { log: options.logger } : {}),
+    });
+    this.reconnector = new Reconnector(this.connections, this.failover, this.state, {
       ...(options.reconnectRetryMs !== undefined ? { retryMs: options.reconnectRetryMs } : {}),
       ...(options.logger ? { log: options.logger } : {}),
     });
@@ -143,19 +152,28 @@ export class Service {
       this.#broadcast('plugins.changed', plugins);
       return plugins.find((p) => p.name === plugin)!;
     },
-    'signaling.list': () =>
-      this.pluginHost.plugins().flatMap((plugin) =>
+    'signaling.list': () => {
+      const order = this.failover.reachOrder();
+      return this.pluginHost.plugins().flatMap((plugin) =>
         plugin.signaling.map((name) => {
           const method = this.pluginHost.signaling.get(name);
           const health = this.connections.health(name);
-          return { name, description: method.description, plugin: plugin.name, transports: [...method.transports], ...(health && { health }) };
+          return {
+            name,
+            description: method.description,
+            plugin: plugin.name,
+            transports: [...method.transports],
+            ...(order.includes(name) && { failoverRank: order.indexOf(name) + 1 }),
+            ...(health && { health }),
+          };
         }),
-      ),
+      );
+    },
     'links.open': ({ link }) => this.connections.openLink(link),
     'attempts.invite': ({ method }) => {
       const chosen = method ?? this.state.settings.defaultMethod ?? this.pluginHost.signaling.list()[0]?.name;
       if (!chosen) throw new WhatNextError('no_signaling', 'No signaling method is installed: add one to plugins.config.ts.');
-      return this.connections.invite(chosen);
+      return this.connections.invite(chosen === ANY_METHOD ? this.failover.firstUp() : chosen);
     },
     'attempts.list': () => this.connections.attempts(),
     'attempts.approve': ({ attemptId }) => this.connections.approve(attemptId),
@@ -194,9 +212,11 @@ export class Service {
     },
     'settings.get': () => this.state.settings,
     'settings.update': (change) => {
-      if (change.defaultMethod !== undefined && !this.pluginHost.signaling.has(change.defaultMethod)) {
+      if (change.defaultMethod !== undefined && change.defaultMethod !== ANY_METHOD && !this.pluginHost.signaling.has(change.defaultMethod)) {
         throw new WhatNextError('unknown_signaling', `There is no signaling method named "${change.defaultMethod}".`);
       }
+      const unknown = change.methodOrder?.find((name) => !this.pluginHost.signaling.has(name));
+      if (unknown !== undefined) throw new WhatNextError('unknown_signaling', `There is no signaling method named "${unknown}".`);
       const settings = this.state.updateSettings(change);
       this.#broadcast('settings.changed', settings);
       return settings;

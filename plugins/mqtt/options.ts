@@ -1,6 +1,7 @@
 /** The plugin's options, and the pieces of them that links share (broker URL, topic prefix).
  * The engine and the ICE servers are the webrtc plugin's options. */
 import { z } from 'zod';
+import { pipeTuningOptions } from '../../core';
 
 const SCHEMES = ['mqtt:', 'mqtts:', 'ws:', 'wss:'];
 
@@ -49,8 +50,7 @@ export const TopicPrefix = z
   .max(128, { abort: true, message: 'a topic prefix is at most 128 characters' })
   .regex(/^[\w-]+(?:\/[\w-]+){0,7}$/, 'a topic prefix is up to 8 levels of letters, digits, "_" and "-", separated by "/" (no "+", "#" or "$")');
 
-export const DEFAULT_MAX_FRAME_SIZE = 64 * 1024;
-export const DEFAULT_LOW_WATER_MARK = 256 * 1024;
+export { DEFAULT_LOW_WATER_MARK, DEFAULT_MAX_FRAME_SIZE } from '../../core';
 
 export const MqttOptions = z
   .object({
@@ -62,20 +62,7 @@ export const MqttOptions = z
       .boolean()
       .default(true)
       .describe('Stay subscribed to this peer’s inbox so that peers who know its id can ask to connect (each request still needs approval)'),
-    maxFrameSize: z
-      .number()
-      .int()
-      .min(1024)
-      .max(256 * 1024)
-      .default(DEFAULT_MAX_FRAME_SIZE)
-      .describe('Largest frame sent on the data channel, in bytes (core chunks larger messages)'),
-    lowWaterMark: z
-      .number()
-      .int()
-      .min(0)
-      .max(8 * 1024 * 1024)
-      .default(DEFAULT_LOW_WATER_MARK)
-      .describe('Buffered bytes under which sending resumes'),
+    ...pipeTuningOptions,
   })
   .strict()
   .prefault({});

@@ -1,6 +1,7 @@
 /** The plugin's options and the broker-address pieces they share with links and the broker.
  * The engine and the ICE servers are the webrtc plugin's options. */
 import { z } from 'zod';
+import { pipeTuningOptions } from '../../core';
 
 const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
 const HOSTNAME = new RegExp(`^(?=.{1,253}$)${LABEL}(?:\\.${LABEL})*\\.?$`);
@@ -42,8 +43,7 @@ export const BrokerPath = z
 /** PeerJS puts the key into the socket URL unescaped, so it is held to URL-safe characters. */
 export const BrokerKey = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a broker key is 1 to 64 letters, digits, "_" or "-"');
 
-export const DEFAULT_MAX_FRAME_SIZE = 64 * 1024;
-export const DEFAULT_LOW_WATER_MARK = 256 * 1024;
+export { DEFAULT_LOW_WATER_MARK, DEFAULT_MAX_FRAME_SIZE } from '../../core';
 
 export const PeerjsOptions = z
   .object({
@@ -56,20 +56,7 @@ export const PeerjsOptions = z
       .boolean()
       .default(true)
       .describe('Register on the broker at start so that peers who know our id can ask to connect (each request still needs approval)'),
-    maxFrameSize: z
-      .number()
-      .int()
-      .min(1024)
-      .max(256 * 1024)
-      .default(DEFAULT_MAX_FRAME_SIZE)
-      .describe('Largest frame sent on the data channel, in bytes (core chunks larger messages)'),
-    lowWaterMark: z
-      .number()
-      .int()
-      .min(0)
-      .max(8 * 1024 * 1024)
-      .default(DEFAULT_LOW_WATER_MARK)
-      .describe('Buffered bytes under which sending resumes'),
+    ...pipeTuningOptions,
   })
   .prefault({});
 export type PeerjsOptions = z.output<typeof PeerjsOptions>;

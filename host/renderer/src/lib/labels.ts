@@ -3,11 +3,23 @@
 const METHOD_LABELS: Record<string, string> = {
   manual: 'Copy & paste',
   peerjs: 'PeerJS broker',
+  mqtt: 'MQTT broker',
+  any: 'Any: the first one up',
 };
+
+/** The invite "method" that takes the first method whose server is up (the service's). */
+export const ANY_METHOD = 'any';
 
 /** A signaling method's friendly name (its plugin name when it has none). */
 export function methodLabel(name: string): string {
   return METHOD_LABELS[name] ?? name;
+}
+
+/** 1st, 2nd, 3rd, 4th … (places in an order). */
+export function ordinal(n: number): string {
+  const tens = n % 100;
+  const suffix = tens >= 11 && tens <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][n % 10] ?? 'th');
+  return `${n}${suffix}`;
 }
 
 export function shortId(id: string | undefined): string {
@@ -43,13 +55,16 @@ export function pathLabel(path: { kind: 'direct' | 'relayed'; relayProtocol?: st
   };
 }
 
-/** How a signaling method's health reads on its badge (see `SignalingHealth`). */
-export function healthLabel(health: { state: 'connecting' | 'connected' | 'retrying' | 'error'; since: number; message?: string }): {
+/** How a signaling method's health reads on its badge (see `SignalingHealth`); a method that
+ * reports none needs no server. */
+export function healthLabel(health: { state: 'connecting' | 'connected' | 'retrying' | 'error'; since: number; message?: string } | undefined): {
   label: string;
   tone: 'ok' | 'warn' | 'danger';
   detail?: string;
 } {
-  switch (health.state) {
+  switch (health?.state) {
+    case undefined:
+      return { label: 'No server needed', tone: 'ok' };
     case 'connected':
       return { label: 'Connected', tone: 'ok' };
     case 'connecting':

@@ -10,6 +10,12 @@ export const useSettingsStore = defineStore('settings', () => {
 
   /** The method new invites use: the chosen default, or the first installed. */
   const defaultMethod = computed(() => settings.value?.defaultMethod ?? methods.value[0]?.name);
+  /** The methods reconnections try, in the order they try them. */
+  const failoverOrder = computed(() => methods.value.filter((m) => m.failoverRank !== undefined).sort((a, b) => (a.failoverRank ?? 0) - (b.failoverRank ?? 0)));
+
+  async function update(change: Partial<Omit<Settings, 'pluginOptions'>>): Promise<void> {
+    settings.value = await call('settings.update', change);
+  }
 
   async function loadMethods(): Promise<void> {
     methods.value = await call('signaling.list', {});
@@ -20,6 +26,11 @@ export const useSettingsStore = defineStore('settings', () => {
     methods,
     plugins,
     defaultMethod,
+    failoverOrder,
+    /** Reconnections try `name` first, the others after it in their order. */
+    async tryFirst(name: string) {
+      await update({ methodOrder: [name, ...failoverOrder.value.map((m) => m.name).filter((other) => other !== name)] });
+    },
     async load() {
       const [loaded, installed] = await Promise.all([call('settings.get', {}), call('plugins.list', {}), loadMethods()]);
       settings.value = loaded;
@@ -27,7 +38,11 @@ export const useSettingsStore = defineStore('settings', () => {
     },
     listen() {
       const stops = [
-        subscribe('settings.changed', (next) => (settings.value = next)),
+        subscribe('settings.changed', (next) => {
+          settings.value = next;
+          // The failover order (each method's rank) may have changed.
+          void loadMethods().catch(() => undefined);
+        }),
         subscribe('signaling.health', ({ method, health }) => {
           methods.value = methods.value.map((m) => (m.name === method ? { ...m, health } : m));
         }),
@@ -38,9 +53,7 @@ export const useSettingsStore = defineStore('settings', () => {
       ];
       return () => stops.forEach((stop) => stop());
     },
-    async update(change: Partial<Omit<Settings, 'pluginOptions'>>) {
-      settings.value = await call('settings.update', change);
-    },
+    update,
     async configure(plugin: string, options: Record<string, unknown>) {
       const status = await call('plugins.configure', { plugin, options });
       plugins.value = plugins.value.map((p) => (p.name === plugin ? status : p));
