@@ -64,8 +64,10 @@ export const webrtc = definePlugin({
   api: '^1.0.0',
   description: 'WebRTC for the WebRTC plugins: the engine, the ICE servers, and the data-channel pipe.',
   options: WebRtcOptions,
-  // Read at each new peer connection (`configure` below); the engine is set in the config only.
-  liveOptions: ['iceServers', 'engine'],
+  // The ICE servers are read at each new peer connection (`configure` below); the engine (and its
+  // CA) is kept by PeerJS from its first use, so a change applies after a restart.
+  liveOptions: ['iceServers'],
+  advancedOptions: ['engine', 'turnTlsCa'],
   setup(ctx, options) {
     const service = new WebRtc(options);
     ctx.provide(service);

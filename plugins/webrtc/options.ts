@@ -125,7 +125,7 @@ export const WebRtcOptions = z
       .union([z.enum(ENGINE_NAMES), z.custom<WebRtcEngine>(isWebRtcEngine)], {
         error: `engine must be ${ENGINE_NAMES.map((n) => `'${n}'`).join(' or ')}, or an object with RTCPeerConnection, RTCSessionDescription and RTCIceCandidate constructors (the wrtc shape)`,
       })
-      .optional()
+      .default('wrtc')
       .describe("The Node WebRTC engine: 'wrtc' (@roamhq/wrtc, the default) or 'werift', loaded on first use, or an engine object."),
     turnTlsCa: z
       .string()

@@ -29,8 +29,8 @@ function consumer() {
 }
 
 describe('webrtc options', () => {
-  it('has no ICE servers and no engine by default', () => {
-    expect(WebRtcOptions.parse({})).toEqual({ iceServers: [] });
+  it('has no ICE servers and the @roamhq/wrtc engine by default', () => {
+    expect(WebRtcOptions.parse({})).toEqual({ iceServers: [], engine: 'wrtc' });
   });
 
   it('takes STUN and TURN servers, a TURN server with its username and credential', () => {

@@ -66,7 +66,7 @@ describe('ICE servers in settings, and the path of a connection', () => {
     expect(await first.getByLabel('URL(s)').getAttribute('aria-invalid')).toBeNull();
     await screenshot(a.page, 'settings-ice-servers-error');
     await card.screenshot({ path: join(SCREENSHOTS, 'settings-ice-servers-error-card.png') });
-    expect(await webrtcOptions(a.page)).toEqual({ iceServers: [] });
+    expect(await webrtcOptions(a.page)).toEqual({ iceServers: [], engine: 'wrtc' });
 
     await username.fill('whatnext');
     await credential.fill('secret');
@@ -76,7 +76,7 @@ describe('ICE servers in settings, and the path of a connection', () => {
     await screenshot(a.page, 'settings-ice-servers-saved');
     await card.screenshot({ path: join(SCREENSHOTS, 'settings-ice-servers-saved-card.png') });
     const saved = [{ urls: `stun:127.0.0.1:${stun.port}` }, { urls: `turn:127.0.0.1:${turn.port}`, username: 'whatnext', credential: 'secret' }];
-    expect(await webrtcOptions(a.page)).toEqual({ iceServers: saved });
+    expect(await webrtcOptions(a.page)).toEqual({ iceServers: saved, engine: 'wrtc' });
 
     // The next connection, with no restart: the invite's peer connection asks both servers.
     await invite(a.page, 'manual');
@@ -91,7 +91,7 @@ describe('ICE servers in settings, and the path of a connection', () => {
     await list.getByText('None.').waitFor();
     await card.getByRole('button', { name: 'Save options' }).click();
     await card.getByRole('status').getByText('Saved.').waitFor();
-    expect(await webrtcOptions(a.page)).toEqual({ iceServers: [] });
+    expect(await webrtcOptions(a.page)).toEqual({ iceServers: [], engine: 'wrtc' });
   });
 
   it('shows the path the service reports as a badge on the peer: Direct on loopback', async () => {

@@ -11,6 +11,7 @@ const manual = {
     servers: { type: 'array', items: { type: 'string', pattern: '^stun:' }, maxItems: 2 },
     rules: { type: 'array', items: { type: 'object', properties: { port: { type: 'integer' } } } },
     engine: { description: 'injected in code' },
+    stack: { anyOf: [{ type: 'string', enum: ['wrtc', 'werift'] }, {}] },
   },
   required: ['mode'],
   additionalProperties: false,
@@ -26,8 +27,11 @@ describe('settings form from a JSON Schema', () => {
       ['mode', 'choice'],
       ['servers', 'list'],
       ['rules', 'json'],
+      ['stack', 'choice'],
     ]);
     expect(plan.hidden).toEqual(['engine']);
+    // A name, or a value only code can give: the form offers the names.
+    expect(plan.fields.find((f) => f.key === 'stack')?.choices).toEqual(['wrtc', 'werift']);
     expect(plan.fields.find((f) => f.key === 'mode')?.required).toBe(true);
   });
 

@@ -85,7 +85,7 @@ export function planForm(schema: Record<string, unknown> | undefined): FormPlan 
       kind,
       required: root.required?.includes(key) ?? false,
       schema: property,
-      ...(kind === 'choice' ? { choices: (property.enum ?? []).map(String) } : {}),
+      ...(kind === 'choice' ? { choices: (choicesOf(property) ?? []).map(String) } : {}),
       ...(kind === 'records' ? { record: recordPlan(property.items!) } : {}),
     });
   }
@@ -96,8 +96,22 @@ function typeOf(schema: JsonSchema): string | undefined {
   return Array.isArray(schema.type) ? schema.type.find((t) => t !== 'null') : schema.type;
 }
 
+/** A value that can be anything: what an option only code can give (an object with methods)
+ * becomes in JSON Schema. */
+const isAnything = (schema: JsonSchema) => Object.keys(schema).every((key) => key === 'description' || key === 'title');
+
+/** The names a person can pick: a string enum, or one next to values only code can give (an
+ * engine name or an engine object: the form offers the names). */
+function choicesOf(schema: JsonSchema): unknown[] | undefined {
+  const isNames = (s: JsonSchema) => !!s.enum && s.enum.every((value) => typeof value === 'string');
+  if (isNames(schema)) return schema.enum;
+  const options = schema.anyOf ?? schema.oneOf;
+  const names = options?.filter(isNames) ?? [];
+  return names.length === 1 && options!.every((o) => isNames(o) || isAnything(o)) ? names[0]!.enum : undefined;
+}
+
 function kindOf(schema: JsonSchema): FieldKind | undefined {
-  if (schema.enum && schema.enum.every((value) => typeof value === 'string')) return 'choice';
+  if (choicesOf(schema)) return 'choice';
   const type = typeOf(schema);
   if (type === 'string') return 'text';
   if (type === 'integer') return 'integer';
