@@ -109,7 +109,14 @@ interface Entry {
   /** Incoming: the remote's candidates that came while its offer was held, handed to PeerJS
    * once our answer is made. */
   heldCandidates?: BrokerMessage[] | undefined;
+  /** PeerJS's connection, once made. */
+  conn?: DataConnection;
 }
+
+/** PeerJS closes a connection by itself (ICE failed) before our pipe lets its entry go; a
+ * candidate handed to it then reads the peer connection and provider its close() cleared, and
+ * throws from a promise nobody awaits: fatal to a Node process. */
+const takesCandidates = (entry: Entry) => !entry.conn || (entry.conn.peerConnection != null && entry.conn.provider != null);
 
 interface Held {
   offer: HeldOffer;
@@ -377,6 +384,7 @@ export class BrokerSession implements SocketOwner {
   }
 
   #sessionConnection(connectionId: string, remoteId: PeerId, conn: DataConnection, entry: Entry): SessionConnection {
+    entry.conn = conn;
     return {
       conn,
       remoteId,
@@ -499,7 +507,7 @@ export class BrokerSession implements SocketOwner {
       entry.heldCandidates = undefined;
       if (!candidates?.length) return;
       queueMicrotask(() => {
-        if (this.#entries.get(conn.connectionId) === entry) for (const candidate of candidates) this.#socket?.deliver(candidate);
+        if (this.#entries.get(conn.connectionId) === entry && takesCandidates(entry)) for (const candidate of candidates) this.#socket?.deliver(candidate);
       });
     });
   }
@@ -529,7 +537,9 @@ export class BrokerSession implements SocketOwner {
       }
       return false;
     }
-    return this.#entries.get(id)?.remoteId === message.src;
+    const entry = this.#entries.get(id);
+    if (!entry || entry.remoteId !== message.src) return false;
+    return takesCandidates(entry);
   }
 
   #expire(message: BrokerMessage): void {
