@@ -28,7 +28,7 @@ describe('PluginHost', () => {
     const a = definePlugin({
       name: 'a',
       version: '1.0.0',
-      api: '^1.0.0',
+      api: '^2.0.0',
       setup(ctx) {
         order.push('setup a');
         ctx.hooks.init.tapPromise(async () => void order.push('init a'));
@@ -37,7 +37,7 @@ describe('PluginHost', () => {
     const b = definePlugin({
       name: 'b',
       version: '1.0.0',
-      api: '^1.0.0',
+      api: '^2.0.0',
       setup(ctx) {
         order.push('setup b');
         ctx.registerTransport(fakeTransport('tb'));
@@ -69,7 +69,7 @@ describe('PluginHost', () => {
     const broken = definePlugin({
       name: 'broken',
       version: '1.0.0',
-      api: '^1.0.0',
+      api: '^2.0.0',
       setup(ctx) {
         ctx.registerTransport(fakeTransport('bt'));
         ctx.hooks.init.tapPromise(async () => {
@@ -84,7 +84,7 @@ describe('PluginHost', () => {
     const healthy = definePlugin({
       name: 'healthy',
       version: '1.0.0',
-      api: '^1.0.0',
+      api: '^2.0.0',
       setup: (ctx) => ctx.hooks.init.tap(() => void (healthyInit = true)),
     });
     const { host, errors } = hostWith(broken(), healthy());
@@ -104,7 +104,7 @@ describe('PluginHost', () => {
     const hangs = definePlugin({
       name: 'hangs',
       version: '1.0.0',
-      api: '^1.0.0',
+      api: '^2.0.0',
       setup: (ctx) => ctx.hooks.init.tapPromise(() => new Promise<void>(() => {})),
     });
     const { host, errors } = hostWith(hangs());
@@ -120,7 +120,7 @@ describe('PluginHost', () => {
     const policy = definePlugin({
       name: 'policy',
       version: '1.0.0',
-      api: '^1.0.0',
+      api: '^2.0.0',
       setup: (ctx) =>
         ctx.hooks.approve.tapPromise(async () => {
           throw cause;
@@ -139,7 +139,7 @@ describe('PluginHost', () => {
     const cb = definePlugin({
       name: 'cb',
       version: '1.0.0',
-      api: '^1.0.0',
+      api: '^2.0.0',
       setup: (ctx) => ctx.hooks.init.tapAsync((done) => done(new Error('callback failure'))),
     });
     const { host, errors } = hostWith(cb());
@@ -153,7 +153,7 @@ describe('PluginHost', () => {
     const typed = definePlugin({
       name: 'typed',
       version: '1.0.0',
-      api: '^1.0.0',
+      api: '^2.0.0',
       options: z.object({ port: z.number().int().min(1).max(65535) }),
       setup() {},
     });
@@ -166,15 +166,25 @@ describe('PluginHost', () => {
   });
 
   it('refuses an unsupported API range, saying which versions are supported', async () => {
-    const future = definePlugin({ name: 'future', version: '1.0.0', api: '^2.0.0', setup() {} });
+    const future = definePlugin({ name: 'future', version: '1.0.0', api: '^3.0.0', setup() {} });
     const { host, errors } = hostWith(future());
     await host.start();
-    expect(errors[0]!.error.message).toMatch(/supports host API "\^2\.0\.0", but this host provides API 1\.0\.0.*\^1\.0\.0/);
+    expect(errors[0]!.error.message).toMatch(/supports host API "\^3\.0\.0", but this host provides API 2\.0\.0.*\^2\.0\.0/);
+  });
+
+  it('refuses a plugin that needs a newer minor than this host provides, and one written for the old major', async () => {
+    const newer = definePlugin({ name: 'newer', version: '1.0.0', api: '^2.1.0', setup() {} });
+    const old = definePlugin({ name: 'old', version: '1.0.0', api: '^1.0.0', setup() {} });
+    const { host, errors } = hostWith(newer(), old());
+    await host.start();
+    expect(errors.map((e) => e.plugin)).toEqual(['newer', 'old']);
+    expect(errors[0]!.error.message).toMatch(/supports host API "\^2\.1\.0", but this host provides API 2\.0\.0/);
+    expect(errors[1]!.error.message).toMatch(/supports host API "\^1\.0\.0", but this host provides API 2\.0\.0/);
   });
 
   it('refuses duplicate plugin names and duplicate registrations', async () => {
-    const one = definePlugin({ name: 'one', version: '1.0.0', api: '^1.0.0', setup: (ctx) => ctx.registerTransport(fakeTransport('t')) });
-    const two = definePlugin({ name: 'two', version: '1.0.0', api: '^1.0.0', setup: (ctx) => ctx.registerTransport(fakeTransport('t')) });
+    const one = definePlugin({ name: 'one', version: '1.0.0', api: '^2.0.0', setup: (ctx) => ctx.registerTransport(fakeTransport('t')) });
+    const two = definePlugin({ name: 'two', version: '1.0.0', api: '^2.0.0', setup: (ctx) => ctx.registerTransport(fakeTransport('t')) });
     const { host, errors } = hostWith(one(), one(), two());
     await host.start();
     expect(errors.map((e) => e.plugin)).toEqual(['one', 'two']);
@@ -191,7 +201,7 @@ describe('PluginHost', () => {
     const opts = definePlugin({
       name: 'opts',
       version: '1.0.0',
-      api: '^1.0.0',
+      api: '^2.0.0',
       options: z.object({ host: z.string().default('127.0.0.1').describe('Broker host') }),
       setup() {},
     });
@@ -205,7 +215,7 @@ describe('PluginHost', () => {
     const bad = definePlugin({
       name: 'bad',
       version: '1.0.0',
-      api: '^1.0.0',
+      api: '^2.0.0',
       setup() {
         throw new Error('no');
       },

@@ -34,7 +34,7 @@ function lobby() {
     listen: (s) => void (services = s),
   };
   return {
-    plugin: definePlugin({ name: 'lobby', version: '1.0.0', api: '^1.0.0', setup: (ctx) => ctx.registerSignaling(method) })(),
+    plugin: definePlugin({ name: 'lobby', version: '1.0.0', api: '^2.0.0', setup: (ctx) => ctx.registerSignaling(method) })(),
     refusals,
     /** A stranger asks to connect, claiming `id`. */
     knock(id: string) {

@@ -50,7 +50,7 @@ function switchboard() {
   return {
     /** Every pipe made so far: a test freezes them to make a path go dead without a word. */
     pipes,
-    plugin: (local: PeerInfo) => definePlugin({ name: 'board', version: '1.0.0', api: '^1.0.0', setup: (ctx) => ctx.registerSignaling(method(local)) })(),
+    plugin: (local: PeerInfo) => definePlugin({ name: 'board', version: '1.0.0', api: '^2.0.0', setup: (ctx) => ctx.registerSignaling(method(local)) })(),
   };
 }
 

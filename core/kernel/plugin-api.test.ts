@@ -25,7 +25,7 @@ const plain = (name: string, extra: { dependencies?: string[]; setup?: Parameter
   definePlugin({
     name,
     version: '1.0.0',
-    api: '^1.0.0',
+    api: '^2.0.0',
     ...(extra.dependencies ? { dependencies: extra.dependencies } : {}),
     setup: extra.setup ?? (() => {}),
   })();
@@ -51,7 +51,7 @@ describe('plugin dependencies', () => {
     const broken = definePlugin({
       name: 'broken',
       version: '1.0.0',
-      api: '^1.0.0',
+      api: '^2.0.0',
       setup: (ctx) =>
         ctx.hooks.init.tapPromise(async () => {
           throw new Error('disk full');
@@ -114,7 +114,7 @@ const echoProtocol = defineProtocol({
 const echo = definePlugin({
   name: 'echo',
   version: '1.0.0',
-  api: '^1.0.0',
+  api: '^2.0.0',
   protocol: echoProtocol,
   setup(ctx) {
     ctx.handle('echo.say', ({ text }) => {
@@ -158,14 +158,14 @@ describe('plugin protocol', () => {
     const twin = definePlugin({
       name: 'twin',
       version: '1.0.0',
-      api: '^1.0.0',
+      api: '^2.0.0',
       protocol: defineProtocol({ methods: {}, events: { 'echo.said': z.null() } }),
       setup() {},
     });
     const squatter = definePlugin({
       name: 'squatter',
       version: '1.0.0',
-      api: '^1.0.0',
+      api: '^2.0.0',
       protocol: defineProtocol({ methods: { 'service.status': def(z.object({}), z.object({})) }, events: {} }),
       setup() {},
     });
@@ -193,7 +193,7 @@ describe('hooks a plugin taps', () => {
     const honest = definePlugin({
       name: 'honest',
       version: '1.0.0',
-      api: '^1.0.0',
+      api: '^2.0.0',
       setup(ctx) {
         // The view's tap takes the function only; a name passed anyway is not a name.
         (ctx.hooks.init.tap as unknown as (name: string, fn: () => void) => void)('someone-else', () => {});

@@ -9,7 +9,7 @@ import { definePlugin } from '../plugin';
 export const rateLimit = definePlugin({
   name: 'rate-limit',
   version: '1.0.0',
-  api: '^1.0.0',
+  api: '^2.0.0',
   description: 'Refuses more than a set number of incoming connection requests per remote per minute.',
   options: z
     .object({

@@ -12,7 +12,7 @@ export function knownPeersPolicy(state: ServiceState, paused: (peerId: string) =
   return definePlugin({
     name: 'known-peers',
     version: '1.0.0',
-    api: '^1.0.0',
+    api: '^2.0.0',
     description: 'Remembers approved peers and, if enabled in settings, accepts their incoming requests without asking.',
     setup(ctx) {
       ctx.hooks.approve.tap((request) => {

@@ -23,7 +23,7 @@ export const TcpOptions = z.object({ host: z.string().default('127.0.0.1').descr
 export const exampleTcp = definePlugin({
   name: 'example-tcp',
   version: '1.0.0',
-  api: '^1.0.0',
+  api: '^2.0.0',
   description: 'Example transport: length-prefixed frames over TCP.',
   options: TcpOptions,
   setup(ctx, options) {

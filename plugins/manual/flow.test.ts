@@ -14,7 +14,7 @@ import { LinkError } from '../../core/errors';
 const memory = definePlugin({
   name: 'memory',
   version: '1.0.0',
-  api: '^1.0.0',
+  api: '^2.0.0',
   setup(ctx) {
     ctx.registerTransport(memoryTransport);
     ctx.registerSignaling(createManualMethod({ transport: 'memory', inviteTtlMinutes: 10 }));
@@ -130,7 +130,7 @@ describe('ConnectionManager over manual signaling', () => {
       definePlugin({
         name,
         version: '1.0.0',
-        api: '^1.0.0',
+        api: '^2.0.0',
         setup: (ctx) => ctx.hooks.approve.tap(() => (approve ? { approve, by: ctx.name } : { approve, by: ctx.name, reason: 'not today' })),
       })();
     const alice = await peer('Alice', ALICE.slice(-26));

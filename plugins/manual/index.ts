@@ -25,7 +25,7 @@ export type ManualOptions = z.output<typeof ManualOptions>;
 export const manual = definePlugin({
   name: 'manual',
   version: '1.0.0',
-  api: '^1.0.0',
+  api: '^2.0.0',
   description: 'No server: send an invite link or code any way you like, then paste the reply code that comes back.',
   options: ManualOptions,
   // The transport is declared with the method when it registers: a new one takes a restart.

@@ -15,7 +15,7 @@ import { manual } from './index';
 
 const LOCAL = { id: '0123456789abcdefghjkmnpqrs', name: 'Alice' };
 
-const memory = definePlugin({ name: 'memory', version: '1.0.0', api: '^1.0.0', setup: (ctx) => ctx.registerTransport(memoryTransport) });
+const memory = definePlugin({ name: 'memory', version: '1.0.0', api: '^2.0.0', setup: (ctx) => ctx.registerTransport(memoryTransport) });
 
 const started: { host: PluginHost; manager: ConnectionManager }[] = [];
 afterEach(async () => {
@@ -90,7 +90,7 @@ describe('an invite that bounds its own lifetime', () => {
       },
       answer: () => Promise.reject(new Error('no links')),
     };
-    const short = definePlugin({ name: 'short', version: '1.0.0', api: '^1.0.0', setup: (ctx) => ctx.registerSignaling(method) });
+    const short = definePlugin({ name: 'short', version: '1.0.0', api: '^2.0.0', setup: (ctx) => ctx.registerSignaling(method) });
     const { manager } = await start([short()]);
     const failed = next(manager, (a) => a.state === 'failed');
     manager.invite('manual');

@@ -27,7 +27,7 @@ const SYNC_EVENT_INTERVAL_MS = 200;
 export const rxdb = definePlugin({
   name: 'rxdb',
   version: '1.0.0',
-  api: '^1.0.0',
+  api: '^2.0.0',
   description: 'Playlists stored on this device and replicated with the peers you share them with.',
   options: RxdbOptions,
   advancedOptions: ['batchSize', 'requestTimeoutMs', 'retryTimeMs', 'devMode'],

@@ -15,7 +15,7 @@ import { SimplePeerTransport } from './transport';
 export const simplePeer = definePlugin({
   name: 'simple-peer',
   version: '1.0.0',
-  api: '^1.0.0',
+  api: '^2.0.0',
   description: 'WebRTC data channel transport (simple-peer on a Node WebRTC engine).',
   options: SimplePeerOptions,
   advancedOptions: ['maxFrameSize', 'gatherTimeoutMs'],

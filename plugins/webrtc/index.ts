@@ -61,7 +61,7 @@ export function createWebRtc(options: WebRtcOptionsInput = {}): WebRtc {
 export const webrtc = definePlugin({
   name: 'webrtc',
   version: '1.0.0',
-  api: '^1.0.0',
+  api: '^2.0.0',
   description: 'WebRTC for the WebRTC plugins: the engine, the ICE servers, and the data-channel pipe.',
   options: WebRtcOptions,
   // The ICE servers are read at each new peer connection (`configure` below); the engine (and its

@@ -19,7 +19,7 @@ function consumer() {
   const plugin = definePlugin({
     name: 'consumer',
     version: '1.0.0',
-    api: '^1.0.0',
+    api: '^2.0.0',
     dependencies: ['webrtc'],
     setup(ctx) {
       seen.service = ctx.use<WebRtcService>('webrtc');

@@ -25,7 +25,7 @@ export interface TestPeer {
 const memory = definePlugin({
   name: 'memory-transport',
   version: '1.0.0',
-  api: '^1.0.0',
+  api: '^2.0.0',
   setup: (ctx) => ctx.registerTransport(memoryTransport),
 });
 
