@@ -72,7 +72,13 @@ export async function sweepLeftovers(): Promise<string[]> {
   };
   for (const namespace of (await listNamespaces()).filter(dead)) {
     await killNamespacePids(namespace);
-    await run('ip', ['netns', 'delete', namespace]);
+    try {
+      await run('ip', ['netns', 'delete', namespace]);
+    } catch (error) {
+      // Another lab's sweep (a test file starting at the same moment) removed it first.
+      if ((await listNamespaces()).includes(namespace)) throw error;
+      continue;
+    }
     swept.push(namespace);
   }
   for (const entry of readdirSync(tmpdir()).filter(dead)) {
