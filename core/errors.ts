@@ -91,6 +91,16 @@ export class RefusedByPeerError extends TransportError {
   }
 }
 
+/** A reason text from a remote (a refusal through a broker), made safe to show: bounded and
+ * without control characters. */
+export function cleanReason(text: string): string {
+  const cleaned = text
+    .replace(/\p{Cc}+/gu, ' ')
+    .trim()
+    .slice(0, 200);
+  return cleaned || 'no reason given';
+}
+
 /** A malformed message arrived across a boundary (process, peer). */
 export class ProtocolError extends WhatNextError {
   override name = 'ProtocolError';

@@ -71,12 +71,3 @@ export function parseSignal(payload: Uint8Array): SignalMessage {
   }
   return result.data;
 }
-
-/** A reason text from a remote, made safe to show: bounded and without control characters. */
-export function cleanReason(text: string): string {
-  const cleaned = text
-    .replace(/\p{Cc}+/gu, ' ')
-    .trim()
-    .slice(0, 200);
-  return cleaned || 'no reason given';
-}

@@ -20,6 +20,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import {
   RefusedByPeerError,
+  cleanReason,
   TransportError,
   describe,
   type AttemptContext,
@@ -34,7 +35,7 @@ import {
 import type { WebRtcService } from '../webrtc/service';
 import { BrokerSession } from './broker-session';
 import { METHOD, inviteParams, parseMqttLink, type MqttLinkParams } from './link';
-import { cleanReason, parseSignal, type AnswerMessage, type OfferMessage, type RefusalMessage, type SignalMessage } from './messages';
+import { parseSignal, type AnswerMessage, type OfferMessage, type RefusalMessage, type SignalMessage } from './messages';
 import type { MqttOptions } from './options';
 import { startSide, type PipeSettings } from './peer-connection';
 

@@ -18,8 +18,8 @@
  *   because the remote's broker socket dropped.
  */
 import type { DataConnection, Peer, PeerError, PeerJSOption } from 'peerjs';
-import { RefusedByPeerError, TransportError, describe, type BindingSide, type PeerId, type PeerInfo } from '../../core';
-import { AnswerPayload, BrokerMessage, CandidatePayload, ConnectionId, Metadata, OfferPayload, RefusalPayload, cleanReason } from './messages';
+import { RefusedByPeerError, cleanReason, TransportError, describe, type BindingSide, type PeerId, type PeerInfo } from '../../core';
+import { AnswerPayload, BrokerMessage, CandidatePayload, ConnectionId, Metadata, OfferPayload, RefusalPayload } from './messages';
 import type { BrokerSocket, SocketOwner } from './socket';
 import { raceAbort } from '../../core/util/abort';
 import { randomBase32 } from '../../core/util/ids';

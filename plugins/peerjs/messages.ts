@@ -85,12 +85,3 @@ export const BrokerMessage = z.object({
   payload: z.unknown().optional(),
 });
 export type BrokerMessage = z.infer<typeof BrokerMessage>;
-
-/** A reason text from a remote, made safe to show: bounded and without control characters. */
-export function cleanReason(text: string): string {
-  const cleaned = text
-    .replace(/\p{Cc}+/gu, ' ')
-    .trim()
-    .slice(0, 200);
-  return cleaned || 'no reason given';
-}
