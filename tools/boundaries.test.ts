@@ -9,6 +9,8 @@
  *   `ctx.use`;
  * - the service (host/service) composes plugins through a config and imports none itself, so a
  *   feature plugin needs no edit outside its folder and plugins.config.ts;
+ * - the terminal peer (host/cli) is a client, as the window is: core, the service's starter, and
+ *   plugins' protocol modules (schemas) only;
  * - the renderer reaches the rest only through its typed API: types of core's protocol and of
  *   plugins' protocol modules, nothing of the service, main or Node.
  */
@@ -118,6 +120,16 @@ describe('layers', () => {
 
   it('the service imports no plugin: plugins come through the config', () => {
     expect(offences((i) => i.file.startsWith('host/service/') && !isTest(i.file) && (i.target ?? '').startsWith('plugins/'))).toEqual([]);
+  });
+
+  it("the terminal peer imports core, the service's starter and plugins' protocol modules, nothing else", () => {
+    expect(
+      offences((i) => {
+        if (!i.file.startsWith('host/cli/') || isTest(i.file) || !i.target || i.target.startsWith('host/cli/')) return false;
+        return !(i.target.startsWith('core/') || /^host\/service\/(fork|options)$/.test(i.target) || /^plugins\/[^/]+\/protocol$/.test(i.target));
+      }),
+    ).toEqual([]);
+    expect(all.some((i) => i.file === 'host/cli/main.ts' && i.target === 'plugins/rxdb/protocol')).toBe(true);
   });
 
   it('the renderer imports only types from outside itself, of core and of plugins’ protocol modules', () => {

@@ -12,6 +12,8 @@ export interface EntryOptions {
   dev: boolean;
   /** CLI peer only: approve every request without asking. */
   autoApprove: boolean;
+  /** CLI peer only: print the service's whole log, debug lines too (default: warnings and errors). */
+  verbose: boolean;
   /** How long a request waits for the user (default 30 s); tests shorten it. */
   approvalTimeoutMs: number | undefined;
 }
@@ -25,6 +27,7 @@ export function parseEntryArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       config: { type: 'string' },
       dev: { type: 'boolean', default: false },
       'auto-approve': { type: 'boolean', default: false },
+      verbose: { type: 'boolean', default: false },
       'approval-timeout-ms': { type: 'string' },
     },
     strict: true,
@@ -36,6 +39,7 @@ export function parseEntryArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     configPath: values.config,
     dev: values.dev ?? false,
     autoApprove: values['auto-approve'] ?? false,
+    verbose: values.verbose ?? false,
     approvalTimeoutMs: positiveInt(values['approval-timeout-ms'], '--approval-timeout-ms'),
   };
 }

@@ -19,10 +19,10 @@ export interface Answerers {
   plugins: { hasMethod(method: string): boolean; call(method: string, params: unknown): Promise<unknown> };
 }
 
-export function serveRequests(port: Port, answerers: Answerers, log: (message: string) => void): () => void {
+export function serveRequests(port: Port, answerers: Answerers, log: (level: 'debug' | 'warn', message: string) => void): () => void {
   // Whatever escapes answering one message is logged: thrown out of a port listener it would be
   // an unhandled rejection, which ends the service.
-  return port.onMessage((raw) => void answer(raw).catch((error: unknown) => log(`a message on the port could not be answered: ${describe(error)}`)));
+  return port.onMessage((raw) => void answer(raw).catch((error: unknown) => log('warn', `a message on the port could not be answered: ${describe(error)}`)));
 
   async function answer(raw: unknown): Promise<void> {
     const envelope = RequestEnvelope.safeParse(raw);
@@ -50,8 +50,11 @@ export function serveRequests(port: Port, answerers: Answerers, log: (message: s
       const result = await answer();
       reply(port, { type: 'response', id, ok: true, result: result ?? {} });
     } catch (error) {
-      log(`request ${method} failed: ${describe(error)}`);
-      reply(port, { type: 'response', id, ok: false, error: errorInfo(error) });
+      const info = errorInfo(error);
+      // A refusal with a code of its own is the answer the client gets (a bad import line, a
+      // playlist it may not delete); only an error without one is worth a warning here.
+      log(info.code === 'internal_error' ? 'warn' : 'debug', `request ${method} failed: ${describe(error)}`);
+      reply(port, { type: 'response', id, ok: false, error: info });
     }
   }
 

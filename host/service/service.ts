@@ -108,7 +108,7 @@ export class Service {
   /** Serve the protocol on a client port until it closes. */
   serve(port: Port): void {
     this.#ports.add(port);
-    const stop = serveRequests(port, { core: this.#handlers, plugins: this.pluginHost }, (message) => this.options.logger?.('warn', message));
+    const stop = serveRequests(port, { core: this.#handlers, plugins: this.pluginHost }, (level, message) => this.options.logger?.(level, message));
     port.onClose?.(() => {
       stop();
       this.#ports.delete(port);

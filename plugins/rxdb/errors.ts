@@ -9,4 +9,5 @@ export const RXDB_ERROR_CODES = defineErrorCodes({
   not_owner: 'Only the playlist owner may do that.',
   invalid_peer: 'That is not a peer this can be shared with (yourself, say).',
   write_failed: 'The database refused the write.',
+  bad_import: 'An import held a line that could not be read as a track (the message names the line); nothing was added.',
 });

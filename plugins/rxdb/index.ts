@@ -10,6 +10,7 @@ import type { PluginContext } from '../../core/kernel/context';
 import { WhatNextError, describe } from '../../core/errors';
 import { playlistsProtocol, type PlaylistsProtocol } from './protocol';
 import { startRuntime, type PlaylistRuntime } from './runtime';
+import { detectFormat, parseTrackList } from './import/track-list';
 
 export const RxdbOptions = z
   .object({
@@ -73,6 +74,11 @@ function serve(ctx: PluginContext<PlaylistsProtocol>, runtime: () => PlaylistRun
   ctx.handle('playlists.share', ({ playlistId, peerId }) => store().share(playlistId, peerId));
   ctx.handle('playlists.unshare', ({ playlistId, peerId }) => store().unshare(playlistId, peerId));
   ctx.handle('tracks.add', ({ playlistId, tracks, index }) => store().addTracks(playlistId, tracks, index));
+  ctx.handle('tracks.import', async ({ playlistId, text, format, index }) => {
+    const read = format ?? detectFormat(text);
+    const tracks = await store().addTracks(playlistId, parseTrackList(text, read), index);
+    return { count: tracks.length, format: read };
+  });
   ctx.handle('tracks.move', ({ trackId, index }) => store().moveTrack(trackId, index));
   ctx.handle('tracks.update', ({ trackId, ...changes }) => store().updateTrack(trackId, changes));
   ctx.handle('tracks.remove', async ({ trackId }) => {

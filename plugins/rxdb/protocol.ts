@@ -75,6 +75,12 @@ export const SyncEntry = z.object({
 });
 export type SyncEntry = z.infer<typeof SyncEntry>;
 
+/** How an import's text is read (plugins/rxdb/import/track-list.ts): left out, it is detected. */
+export const ImportFormat = z.enum(['lines', 'm3u', 'csv']);
+export type ImportFormat = z.infer<typeof ImportFormat>;
+/** The longest text an import takes (100,000 tracks of a typical line fit). */
+export const MAX_IMPORT_CHARS = 8 * 1024 * 1024;
+
 const PlaylistRef = z.object({ playlistId: DocId }).strict();
 const Index = z.number().int().nonnegative();
 
@@ -93,6 +99,13 @@ export const playlistsProtocol = defineProtocol({
     'playlists.unshare': def(z.object({ playlistId: DocId, peerId: PeerId }).strict(), Playlist),
     /** Insert tracks at `index` (default: the end), in the given order. */
     'tracks.add': def(z.object({ playlistId: DocId, tracks: z.array(NewTrack).min(1).max(10_000), index: Index.optional() }).strict(), z.array(Track)),
+    /** Read tracks from a pasted list, an M3U or a CSV file's text and insert them all at
+     * `index` (default: the end), or none: a line that cannot be read is refused (`bad_import`,
+     * naming the line) before anything is written. */
+    'tracks.import': def(
+      z.object({ playlistId: DocId, text: z.string().max(MAX_IMPORT_CHARS), format: ImportFormat.optional(), index: Index.optional() }).strict(),
+      z.object({ count: z.number().int().nonnegative(), format: ImportFormat }),
+    ),
     /** Move a track so it ends up at `index` of the playlist. */
     'tracks.move': def(z.object({ trackId: DocId, index: Index }).strict(), Track),
     'tracks.update': def(NewTrack.partial().extend({ trackId: DocId }), Track),

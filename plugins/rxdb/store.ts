@@ -138,7 +138,11 @@ export class PlaylistStore {
       clock: { title: stamp, artist: stamp, durationMs: stamp, uri: stamp, position: stamp },
     }));
     const result = await this.collections.tracks.bulkInsert(docs);
-    if (result.error.length > 0) throw new WhatNextError('write_failed', `Could not add ${result.error.length} of ${docs.length} tracks.`);
+    if (result.error.length > 0) {
+      // All or none: tracks added as one (a paste, an import) are taken back if some failed.
+      await this.collections.tracks.bulkRemove(result.success.map((doc) => doc.id)).catch(() => undefined);
+      throw new WhatNextError('write_failed', `Could not add ${result.error.length} of ${docs.length} tracks; none were added.`);
+    }
     return docs.map(toTrack);
   }
 
