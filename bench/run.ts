@@ -1,11 +1,12 @@
 /**
- * `npm run bench [connections|mqtt|tcp|replication|fairness|lab [case]]`: every benchmark, ours next to the raw libraries
+ * `npm run bench [connections|mqtt|tcp|replication|fairness|page|lab [case]]`: every benchmark, ours next to the raw libraries
  * in the same run. Prints one JSON object per measurement on its own line, then a table and
  * the notes (what each side is, what could not run and why).
  */
 import { connectionBenchmarks, mqttBenchmarks } from './connections';
 import { fairnessBenchmarks } from './fairness';
 import { labBenchmarks } from './lab';
+import { pageBenchmarks } from './page';
 import { replicationBenchmarks } from './replication';
 import { tcpBenchmarks } from './tcp';
 import { table, type Measurement } from './stats';
@@ -25,6 +26,8 @@ if (only === 'mqtt') await mqttBenchmarks(log);
 if (!only || only === 'tcp') await tcpBenchmarks(log);
 if (!only || only === 'replication') await replicationBenchmarks(log);
 if (!only || only === 'fairness') await fairnessBenchmarks(log);
+if (!only || only === 'page')
+  await pageBenchmarks(log, note).catch((error: unknown) => note(`page: could not run: ${(error as Error).message.split('\n')[0]}`));
 if (!only || only === 'lab') await labBenchmarks(log, note, process.argv[3]);
 
 process.stdout.write(`\n${table(results)}\n${notes.length > 0 ? `\n${notes.join('\n')}\n` : ''}`);

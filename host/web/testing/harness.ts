@@ -148,6 +148,30 @@ export async function createPlaylist(page: Page, name: string): Promise<void> {
   await page.getByTestId('playlist-name').filter({ hasText: name }).waitFor();
 }
 
+/** Show a playlist by clicking it in the list of playlists (waiting `timeoutMs` for it to be there). */
+export async function openPlaylist(page: Page, name: string, timeoutMs?: number): Promise<void> {
+  await page
+    .getByRole('navigation', { name: 'Playlists' })
+    .getByRole('button', { name: new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`) })
+    .click(timeoutMs ? { timeout: timeoutMs } : {});
+  await page.getByTestId('playlist-name').filter({ hasText: name }).waitFor();
+}
+
+/** The "Import tracks" form of the playlist shown, opened if it was folded. */
+export async function importForm(page: Page): Promise<ReturnType<Page['getByRole']>> {
+  const details = page.locator('details.import-tracks');
+  if (!(await details.evaluate((d: HTMLDetailsElement) => d.open))) await details.getByText('Import tracks', { exact: true }).click();
+  return page.getByRole('form', { name: 'Import tracks' });
+}
+
+/** Paste `text` into a field as a person does: onto the clipboard, then Ctrl+V. (Playwright's
+ * `fill` types a long text in slowly, line by line.) */
+export async function paste(page: Page, field: ReturnType<Page['getByRole']>, text: string): Promise<void> {
+  await page.evaluate((value) => navigator.clipboard.writeText(value), text);
+  await field.focus();
+  await page.keyboard.press('Control+V');
+}
+
 /** Click a copy button and return what landed on the clipboard. */
 export async function copyFrom(page: Page, button: ReturnType<Page['getByRole']>): Promise<string> {
   await button.click();

@@ -163,6 +163,9 @@ export const usePlaylistsStore = defineStore('playlists', () => {
     unshare: (playlistId: string, peerId: string) =>
       own([playlistId], () => call('playlists.unshare', { playlistId, peerId })).then((p) => playlistsChanged([p])),
     addTrack: (playlistId: string, track: NewTrack) => call('tracks.add', { playlistId, tracks: [track] }).then(tracksChanged),
+    /** A pasted list or a file's text: all its tracks, or none (the error names the bad line).
+     * The tracks arrive as `tracks.changed`. */
+    importTracks: (playlistId: string, text: string) => call('tracks.import', { playlistId, text }),
     updateTrack: (trackId: string, changes: Partial<NewTrack>) =>
       own([trackId], () => call('tracks.update', { trackId, ...changes })).then((t) => tracksChanged([t])),
     moveTrack: (trackId: string, index: number) => own([trackId], () => call('tracks.move', { trackId, index })).then((t) => tracksChanged([t])),

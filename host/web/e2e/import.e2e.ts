@@ -1,0 +1,94 @@
+/**
+ * Getting tracks in, as a person does: a 10,000-line list pasted, a 10,000-entry M3U file chosen,
+ * both shared with a peer and arriving there whole; a malformed file refused with its line
+ * named and nothing added.
+ */
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createPlaylist,
+  importForm,
+  endEverything,
+  FIXTURES,
+  go,
+  launchBrowser,
+  openApp,
+  openPlaylist,
+  paste,
+  pairManually,
+  screenshot,
+  type OpenedPage,
+  type Shell,
+  startShell,
+} from '../testing/harness';
+
+const TRACKS = 10_000;
+const list = Array.from({ length: TRACKS }, (_, i) => `${i + 1}. Artist ${i} – Song ${i} (${Math.floor(i / 60) % 10}:${String(i % 60).padStart(2, '0')})`).join(
+  '\n',
+);
+const m3u = ['#EXTM3U', ...Array.from({ length: TRACKS }, (_, i) => `#EXTINF:${(i % 400) + 1},Band ${i} - Tune ${i}\nmusic/${i}.mp3`)].join('\n');
+
+describe('importing tracks', () => {
+  let browser: Browser;
+  let alice: Shell;
+  let bob: Shell;
+  const opened: OpenedPage[] = [];
+
+  beforeAll(async () => {
+    const config = `${FIXTURES}manual-tcp.config.ts`;
+    [alice, bob, browser] = await Promise.all([startShell({ name: 'Alice', config }), startShell({ name: 'Bob', config }), launchBrowser()]);
+  });
+
+  afterAll(async () => {
+    await endEverything();
+    for (const app of opened) expect(app.problems, 'errors in the page').toEqual([]);
+  });
+
+  it('adds a pasted 10,000-line list and a 10,000-entry M3U file, and both reach a peer whole', async () => {
+    const [a, b] = await Promise.all([openApp(browser, alice, 'connect'), openApp(browser, bob, 'connect')]);
+    opened.push(a, b);
+    await pairManually(a.page, 'Alice', b.page, 'Bob');
+
+    await go(a.page, 'Playlists');
+    await createPlaylist(a.page, 'Pasted');
+    const form = await importForm(a.page);
+    await paste(a.page, form.getByLabel('Paste a list, one track a line'), list);
+    await form.getByRole('button', { name: 'Add these tracks' }).click();
+    await form.getByText('Added 10,000 tracks from the pasted list (read as list).').waitFor();
+    await a.page.getByRole('heading', { name: `Tracks (${TRACKS})` }).waitFor();
+    expect(await form.getByLabel('Paste a list, one track a line').inputValue()).toBe('');
+    await screenshot(a.page, 'import-pasted');
+
+    await createPlaylist(a.page, 'Mixtape');
+    await importForm(a.page);
+    await form.locator('input[type=file]').setInputFiles({ name: 'mixtape.m3u', mimeType: 'audio/x-mpegurl', buffer: Buffer.from(m3u) });
+    await form.getByText('Added 10,000 tracks from mixtape.m3u (read as M3U playlist).').waitFor();
+    await a.page.getByRole('heading', { name: `Tracks (${TRACKS})` }).waitFor();
+
+    // A file with a bad line: refused, the line named, nothing added.
+    const broken = 'title,artist,length\nOne,A,1:00\nTwo,B,two minutes\n';
+    await form.locator('input[type=file]').setInputFiles({ name: 'broken.csv', mimeType: 'text/csv', buffer: Buffer.from(broken) });
+    await form.getByText('Line 3: the length "two minutes" is neither m:ss nor seconds.').waitFor();
+    expect(await a.page.getByRole('heading', { name: `Tracks (${TRACKS})` }).count()).toBe(1);
+    await screenshot(a.page, 'import-refused');
+
+    for (const name of ['Pasted', 'Mixtape']) {
+      await openPlaylist(a.page, name);
+      await a.page.getByRole('checkbox', { name: /Share with Bob/ }).check();
+    }
+
+    await go(b.page, 'Playlists');
+    for (const [name, last] of [
+      ['Mixtape', `Tune ${TRACKS - 1}`],
+      ['Pasted', `Song ${TRACKS - 1}`],
+    ] as const) {
+      await openPlaylist(b.page, name, 120_000);
+      await b.page.getByRole('heading', { name: `Tracks (${TRACKS})` }).waitFor({ timeout: 180_000 });
+      // Only the rows in view are in the page: scrolled to the end, the last track is there.
+      await b.page.locator('.track-list').evaluate((list) => list.scrollTo({ top: list.scrollHeight }));
+      await expect.poll(() => b.page.locator('.track-title').last().textContent(), { timeout: 30_000 }).toBe(last);
+      expect(await b.page.locator('.track').count()).toBeLessThan(100);
+    }
+    await screenshot(b.page, 'import-arrived');
+  }, 600_000);
+});
