@@ -6,6 +6,12 @@
  * reject, time out, a spent invite refused with its reason, hostile payloads published by an
  * outsider's own MQTT client from another host, playlist replication), and a host behind a
  * symmetric router connects to a cone one through a TURN relay.
+ *
+ * Each connection here costs about 10 s more than on loopback: in a lab host @roamhq/wrtc also
+ * gathers on the namespace's loopback and its gathering never reports complete, so the method's
+ * non-trickle signals wait their gathering bound (GATHER_LIMIT_MS) on each side. The hosts keep
+ * loopback up, as every lab test does: the wait is the method's to remove (trickle), not the
+ * lab's to hide.
  */
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
