@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { startBroker, type Broker } from '../../../plugins/peerjs';
 import { spawnService, type SpawnedService, type SpawnOptions } from '../testing/spawn';
-import { Tracker, connectBroker, connectManual, invite, type Connected } from '../testing/flows';
+import { Tracker, connectBroker, connectManual, invite, messages, type Connected } from '../testing/flows';
 import type { ConnectionSummary } from '../../../core/protocol';
 
 const CONFIG = fileURLToPath(new URL('../testing/fixtures/p2p.config.ts', import.meta.url));
@@ -57,24 +57,6 @@ const methods: [string, (a: Tracker, b: Tracker) => Promise<Connected>][] = [
 describe.each(methods)('over %s', (method, connect) => {
   const alice = () => peers.Alice!;
   const bob = () => peers.Bob!;
-
-  async function messages(from: Tracker, fromId: string, to: Tracker, toId: string, channel: string, payloads: unknown[]) {
-    await to.client.request('connections.listen', { connectionId: toId, channel });
-    const received: unknown[] = [];
-    const all = new Promise<void>((resolve) => {
-      const off = to.client.on('connection.message', (m) => {
-        if (m.connectionId !== toId || m.channel !== channel) return;
-        received.push(m.message);
-        if (received.length === payloads.length) {
-          off();
-          resolve();
-        }
-      });
-    });
-    for (const message of payloads) await from.client.request('connections.send', { connectionId: fromId, channel, message: message as never });
-    await all;
-    return received;
-  }
 
   it('connects after approval and carries messages both ways on two channels, and 5 MiB intact', async () => {
     const ids = await connect(alice(), bob());

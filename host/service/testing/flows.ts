@@ -79,6 +79,26 @@ export class Tracker {
   }
 }
 
+/** Sends `payloads` from `from` on its connection `fromId` and resolves with what `to` received
+ * on `toId` over `channel`, in order (listening first, so nothing is missed). */
+export async function messages(from: Tracker, fromId: string, to: Tracker, toId: string, channel: string, payloads: unknown[]): Promise<unknown[]> {
+  await to.client.request('connections.listen', { connectionId: toId, channel });
+  const received: unknown[] = [];
+  const all = new Promise<void>((resolve) => {
+    const off = to.client.on('connection.message', (m) => {
+      if (m.connectionId !== toId || m.channel !== channel) return;
+      received.push(m.message);
+      if (received.length === payloads.length) {
+        off();
+        resolve();
+      }
+    });
+  });
+  for (const message of payloads) await from.client.request('connections.send', { connectionId: fromId, channel, message: message as never });
+  await all;
+  return received;
+}
+
 export interface Connected {
   /** Connection ids on each side. */
   inviter: string;

@@ -1,11 +1,12 @@
 /**
  * WhatNext in the network lab (tools/netlab): real service processes placed on lab hosts, and a
- * PeerJS broker on the public segment.
+ * PeerJS broker and a Mosquitto on the public segment.
  *
  *   const lab = await createLab();
  *   const turn = await startCoturn(lab, { auth: { mode: 'long-term', ...LAB_TURN_USER } });
  *   const broker = await startLabBroker(lab);
- *   const alice = await startLabService(await lab.host('alice', 'cone'), 'Alice', { iceServers: labIceServers(turn), broker });
+ *   const mosquitto = await startLabMosquitto(lab);
+ *   const alice = await startLabService(lab, await lab.host('alice', 'cone'), 'Alice', { iceServers: labIceServers(turn), broker, mqttUrl: mosquitto.url });
  *
  * A service here is the one `serviceLaunch` builds for every test: bundled with its plugins
  * config (fixtures/lab.config.ts), run with least privilege, and spoken to over its IPC channel,
@@ -16,6 +17,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ProtocolSpec } from '../../../core/protocol';
+import { startMosquitto, type Mosquitto } from '../../../plugins/mqtt/testing/mosquitto';
 import type { Coturn } from '../../../tools/netlab/coturn';
 import type { Lab, LabHost } from '../../../tools/netlab/lab';
 import type { LabProcess } from '../../../tools/netlab/processes';
@@ -67,11 +69,27 @@ export async function startLabBroker(lab: Lab, port = 9000): Promise<LabBroker> 
   return { host, port, process: proc, stop: () => proc.stop('SIGTERM').then(() => {}) };
 }
 
+/** The MQTT port on the public segment (the broker has the namespace to itself). */
+export const LAB_MQTT_PORT = 1883;
+
+/** Debian's Mosquitto on the public segment (the lab's server address), as a process of the
+ * public namespace; its folder is in the lab's, and the lab kills it at close whatever happened. */
+export function startLabMosquitto(lab: Lab, port = LAB_MQTT_PORT): Promise<Mosquitto> {
+  return startMosquitto({
+    host: lab.public.address,
+    port,
+    parentDir: lab.dir,
+    spawn: (command, args) => lab.public.spawn('mosquitto', command, args).child,
+  });
+}
+
 export interface LabServiceOptions extends Omit<SpawnOptions, 'spawn' | 'dataDir' | 'config'> {
   /** The webrtc plugin's ICE servers at start (settings may change them later). */
   iceServers?: readonly IceServer[];
   /** The PeerJS broker the peerjs plugin registers on. */
   broker?: Pick<LabBroker, 'host' | 'port'>;
+  /** The MQTT broker the mqtt method listens on (without one, the service has no mqtt method). */
+  mqttUrl?: string;
   /** The webrtc plugin's engine (default @roamhq/wrtc). */
   engine?: 'wrtc' | 'werift';
   /** The webrtc plugin's `turnTlsCa`: the PEM to trust for turns: servers (the lab coturn's
@@ -91,6 +109,7 @@ export async function startLabService<P extends ProtocolSpec>(
   const env: Record<string, string> = {
     WHATNEXT_TEST_ICE_SERVERS: JSON.stringify(options.iceServers ?? []),
     ...(options.broker && { WHATNEXT_TEST_BROKER_HOST: options.broker.host, WHATNEXT_TEST_BROKER_PORT: String(options.broker.port) }),
+    ...(options.mqttUrl && { WHATNEXT_TEST_MQTT_URL: options.mqttUrl }),
     ...(options.engine && { WHATNEXT_TEST_WEBRTC_ENGINE: options.engine }),
     ...(options.turnTlsCa && { WHATNEXT_TEST_TURN_TLS_CA: options.turnTlsCa }),
     ...(options.env as Record<string, string> | undefined),

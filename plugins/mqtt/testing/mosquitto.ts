@@ -2,7 +2,8 @@
  * A real Mosquitto for tests, on a free loopback port, with a config of its own in a temp folder.
  * Mosquitto cannot bind port 0, so a port is found by binding 0 first and closing it. `stop()`
  * kills the process and removes the folder; call it in `afterAll` (it is safe to call twice).
- * Not part of the plugin's API.
+ * Elsewhere (the network lab's public segment: host/service/testing/lab.ts) the caller gives the
+ * address, the port and how to start the process. Not part of the plugin's API.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -38,15 +39,29 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function startMosquitto(): Promise<Mosquitto> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'whatnext-mosquitto-'));
+export interface MosquittoOptions {
+  /** The address it listens on (default 127.0.0.1). */
+  host?: string;
+  /** Its port (default a free loopback port). */
+  port?: number;
+  /** Starts the process (default: here, with node's spawn); its stderr must be piped. The lab
+   * passes one that runs it inside a namespace. */
+  spawn?: (command: string, args: string[]) => ChildProcess;
+  /** Where its folder is made (default the system's temp folder). */
+  parentDir?: string;
+}
+
+export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mosquitto> {
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port ?? (await freePort());
+  const start = options.spawn ?? ((command, args) => spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] }));
+  const dir = mkdtempSync(join(options.parentDir ?? tmpdir(), 'whatnext-mosquitto-'));
   const config = join(dir, 'mosquitto.conf');
   // Logged to stderr, where the start is read from ("running"); nothing is persisted.
   writeFileSync(
     config,
     [
-      `listener ${port} 127.0.0.1`,
+      `listener ${port} ${host}`,
       'allow_anonymous true',
       'persistence false',
       'log_dest stderr',
@@ -61,7 +76,7 @@ export async function startMosquitto(): Promise<Mosquitto> {
 
   const launch = () =>
     new Promise<void>((resolve, reject) => {
-      const started = spawn(mosquittoBinary(), ['-c', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const started = start(mosquittoBinary(), ['-c', config]);
       child = started;
       let log = '';
       const onData = (chunk: Buffer) => {
@@ -96,7 +111,7 @@ export async function startMosquitto(): Promise<Mosquitto> {
   }
   return {
     port,
-    url: `mqtt://127.0.0.1:${port}`,
+    url: `mqtt://${host}:${port}`,
     kill,
     restart: launch,
     async stop() {
