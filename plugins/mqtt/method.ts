@@ -19,8 +19,9 @@
  * peer of that attempt. Claims are claims: core's handshake
  * proves the remote's id over the DTLS session the descriptions name.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import {
+  PendingInvites,
   RefusedByPeerError,
   cleanReason,
   TransportError,
@@ -89,12 +90,6 @@ interface Incoming {
   side?: RtcSide;
 }
 
-interface PendingInvite {
-  token: Buffer;
-  take(offer: OfferMessage): void;
-  fail(error: TransportError): void;
-}
-
 export const inboxTopic = (prefix: string, peer: string) => `${prefix}/inbox/${peer}`;
 
 export function createMqttMethod(config: MqttMethodConfig): MqttMethod {
@@ -102,7 +97,7 @@ export function createMqttMethod(config: MqttMethodConfig): MqttMethod {
   const settings: PipeSettings = { maxFrameSize: options.maxFrameSize, lowWaterMark: options.lowWaterMark };
   const outgoing = new Map<string, Outgoing>();
   const incoming = new Map<string, Incoming>();
-  const invites = new Set<PendingInvite>();
+  const invites = new PendingInvites<OfferMessage>();
   const others = new Map<string, Broker>();
   let primary: Broker | undefined;
   let services: SignalingServices | undefined;
@@ -206,23 +201,11 @@ export function createMqttMethod(config: MqttMethodConfig): MqttMethod {
   const failWith = (side: RtcSide) => (error: unknown) =>
     side.fail(error instanceof TransportError ? error : new TransportError('signaling', describe(error), { cause: error }));
 
-  function findInvite(token: string): PendingInvite | undefined {
-    const presented = Buffer.from(token);
-    for (const invite of invites) {
-      if (invite.token.length === presented.length && timingSafeEqual(invite.token, presented)) return invite;
-    }
-    return undefined;
-  }
-
   function onOffer(broker: Broker, offer: OfferMessage): void {
     // The same offer again (QoS 1 may deliver twice) while it is held or answered: one attempt.
     if (incoming.has(offer.attempt)) return;
     if (!broker.primary) return refuse(broker, offer, 'this peer takes no connection requests on this broker');
-    const invite = offer.token !== undefined ? findInvite(offer.token) : undefined;
-    if (invite) {
-      incoming.set(offer.attempt, { remote: offer.from, candidates: [] });
-      return invite.take(offer);
-    }
+    if (offer.token !== undefined && invites.take(offer.token, offer)) return;
     if (!services || !options.listen) return refuse(broker, offer, 'this peer is not taking connection requests');
     if (incoming.size >= MAX_HELD_OFFERS) return refuse(broker, offer, 'this peer has too many requests waiting; try again later');
     incoming.set(offer.attempt, { remote: offer.from, candidates: [] });
@@ -246,6 +229,7 @@ export function createMqttMethod(config: MqttMethodConfig): MqttMethod {
   /** Answer an offer (after approval or with an invite's token): our description goes back at
    * once, our candidates after it, and the dialer's held candidates go in. */
   function answerOffer(broker: Broker, offer: OfferMessage, ctx: AttemptContext): Promise<Pipe> {
+    // Made here for an invite's offer, which is answered as it comes.
     const entry = incoming.get(offer.attempt) ?? { remote: offer.from, candidates: [] };
     incoming.set(offer.attempt, entry);
     const side: RtcSide = startSide(webrtc, ctx, settings, false, offer.nonce, log, {
@@ -331,32 +315,9 @@ export function createMqttMethod(config: MqttMethodConfig): MqttMethod {
         params: inviteParams(options.url, options.topicPrefix, local.id, ctx.handshake.nonce),
         text: `Send this link to the person you want to connect with. It works while this invite is open, once, through the MQTT broker at ${options.url}.`,
       });
-      return new Promise<Pipe>((resolve, reject) => {
-        const onAbort = () => {
-          const reason: unknown = ctx.abort.reason;
-          invite.fail(
-            reason instanceof TransportError
-              ? reason
-              : new TransportError('signaling', `The invite was closed${reason instanceof Error ? `: ${reason.message}` : ''}.`, { cause: reason }),
-          );
-        };
-        const invite: PendingInvite = {
-          token: Buffer.from(token),
-          take: (offer) => {
-            invites.delete(invite);
-            ctx.abort.removeEventListener('abort', onAbort);
-            ctx.claimRemote({ id: offer.from, ...(offer.name !== undefined && { name: offer.name }) });
-            answerOffer(broker, offer, ctx).then(resolve, reject);
-          },
-          fail: (error) => {
-            invites.delete(invite);
-            ctx.abort.removeEventListener('abort', onAbort);
-            reject(error);
-          },
-        };
-        if (ctx.abort.aborted) return onAbort();
-        invites.add(invite);
-        ctx.abort.addEventListener('abort', onAbort, { once: true });
+      return invites.wait(ctx, token, (offer) => {
+        ctx.claimRemote({ id: offer.from, ...(offer.name !== undefined && { name: offer.name }) });
+        return answerOffer(broker, offer, ctx);
       });
     },
 
@@ -386,7 +347,7 @@ export function createMqttMethod(config: MqttMethodConfig): MqttMethod {
     async shutdown(): Promise<void> {
       stopped = true;
       services = undefined;
-      for (const invite of [...invites]) invite.fail(stoppedError());
+      invites.failAll(stoppedError());
       const brokers = [...(primary ? [primary] : []), ...others.values()];
       primary = undefined;
       others.clear();
