@@ -166,7 +166,8 @@ export function startSide(
   pc.onicecandidate = (event: RTCPeerConnectionIceEvent) => {
     const found = event.candidate;
     // null (or an empty candidate): the end of gathering, which the remote need not hear of.
-    if (!found?.candidate || gatheredCount >= MAX_CANDIDATES) return;
+    // Once the pipe is open, later ones (the engine's TCP candidates) would serve no one.
+    if (!found?.candidate || gatheredCount >= MAX_CANDIDATES || pipe.state !== 'opening') return;
     gatheredCount++;
     const candidate: IceCandidate = {
       candidate: found.candidate,
