@@ -12,4 +12,5 @@ export * from './contracts/peer';
 export * from './contracts/stages';
 export * from './contracts/pipe-tuning';
 export * from './errors';
+export { PendingInvites } from './util/pending-invites';
 export type * from './connection/types';

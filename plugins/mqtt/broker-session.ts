@@ -53,7 +53,12 @@ export class BrokerSession {
       reconnectPeriod: RECONNECT_MS,
       connectTimeout: CONNECT_TIMEOUT_MS,
     });
-    this.#client.on('connect', () => void this.#subscribe());
+    this.#client.on('connect', () => {
+      // Signals are small and several go back to back (a description, then each candidate):
+      // Nagle's algorithm would hold each behind the broker's acknowledgement of the last.
+      (this.#client.stream as { setNoDelay?(noDelay: boolean): void } | undefined)?.setNoDelay?.(true);
+      void this.#subscribe();
+    });
     this.#client.on('message', (_topic, payload) => {
       if (_topic === options.inbox) options.message(payload);
     });

@@ -7,7 +7,8 @@
 import { z } from 'zod';
 import { DisplayName, HandshakeNonce, PeerId, ProtocolError } from '../../core';
 
-/** The largest payload read: a non-trickle description with its candidates fits many times over. */
+/** The largest payload read: a description with all its candidates (as a peer that does not
+ * trickle sends it) fits many times over. */
 export const MAX_PAYLOAD_BYTES = 64 * 1024;
 
 /** One attempt's id, chosen by the dialing side: 16 random bytes, base64url. */
@@ -20,8 +21,9 @@ const Sdp = z
 
 const Envelope = { v: z.literal(1), from: PeerId, to: PeerId, attempt: AttemptTag };
 
-/** The dialer's offer: one complete description (its candidates gathered) and its claims, which
- * core checks again in the handshake. */
+/** The dialer's offer: its description, sent at once (its candidates follow as `candidate`
+ * messages; one with its candidates in, from a peer that does not trickle, is read alike), and
+ * its claims, which core checks again in the handshake. */
 export const OfferMessage = z
   .object({
     ...Envelope,
@@ -44,10 +46,28 @@ export type OfferMessage = z.infer<typeof OfferMessage>;
 export const AnswerMessage = z.object({ ...Envelope, type: z.literal('answer'), sdp: Sdp }).strict();
 export type AnswerMessage = z.infer<typeof AnswerMessage>;
 
+/** One ICE candidate of the sender's for `attempt`, trickled after its offer or answer. */
+export const CandidateMessage = z
+  .object({
+    ...Envelope,
+    type: z.literal('candidate'),
+    candidate: z
+      .object({
+        candidate: z.string().max(1024),
+        sdpMid: z.string().max(64).nullish(),
+        sdpMLineIndex: z.number().int().min(0).max(1024).nullish(),
+        usernameFragment: z.string().max(256).nullish(),
+      })
+      .strict(),
+  })
+  .strict();
+export type CandidateMessage = z.infer<typeof CandidateMessage>;
+export type IceCandidate = CandidateMessage['candidate'];
+
 export const RefusalMessage = z.object({ ...Envelope, type: z.literal('refuse'), reason: z.string().max(500) }).strict();
 export type RefusalMessage = z.infer<typeof RefusalMessage>;
 
-export const SignalMessage = z.discriminatedUnion('type', [OfferMessage, AnswerMessage, RefusalMessage]);
+export const SignalMessage = z.discriminatedUnion('type', [OfferMessage, AnswerMessage, CandidateMessage, RefusalMessage]);
 export type SignalMessage = z.infer<typeof SignalMessage>;
 
 /** Read one payload from the broker: the size first, then JSON, then the shape. Throws

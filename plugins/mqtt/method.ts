@@ -9,16 +9,19 @@
  * - `answer` sends the inviter an offer with the token (through the link's broker: a session of
  *   its own when that is not ours, closed once the attempt is settled).
  * - `listen` keeps the session on our broker and reports offers without a token of a pending
- *   invite as requests; only once core approves one is it answered (our description, with our
- *   addresses, leaves only then). A refusal reaches the asker with its reason.
+ *   invite as requests; only once core approves one is it answered (our description and our
+ *   candidates, our addresses, leave only then; the asker's candidates wait with its offer). A
+ *   refusal reaches the asker with its reason.
  * - `reach` sends a known peer an offer marked `reconnect` to its inbox on our broker.
  *
- * Only messages addressed to us are read, and an answer or a refusal only when it matches an
- * attempt of ours and comes from the peer it was sent to. Claims are claims: core's handshake
+ * Only messages addressed to us are read, and an answer, a candidate or a refusal only when it
+ * matches an attempt of ours (or, for a candidate, an offer we hold or answer) and comes from the
+ * peer of that attempt. Claims are claims: core's handshake
  * proves the remote's id over the DTLS session the descriptions name.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import {
+  PendingInvites,
   RefusedByPeerError,
   cleanReason,
   TransportError,
@@ -35,9 +38,17 @@ import {
 import type { WebRtcService } from '../webrtc/service';
 import { BrokerSession } from './broker-session';
 import { METHOD, inviteParams, parseMqttLink, type MqttLinkParams } from './link';
-import { parseSignal, type AnswerMessage, type OfferMessage, type RefusalMessage, type SignalMessage } from './messages';
+import {
+  parseSignal,
+  type AnswerMessage,
+  type CandidateMessage,
+  type IceCandidate,
+  type OfferMessage,
+  type RefusalMessage,
+  type SignalMessage,
+} from './messages';
 import type { MqttOptions } from './options';
-import { startSide, type PipeSettings } from './peer-connection';
+import { MAX_CANDIDATES, startSide, type PipeSettings, type RtcSide } from './peer-connection';
 
 export interface MqttMethodConfig {
   options: MqttOptions;
@@ -67,13 +78,16 @@ interface Broker {
 interface Outgoing {
   remote: PeerId;
   answer(message: AnswerMessage): void;
+  candidate(candidate: IceCandidate): void;
   refuse(message: RefusalMessage): void;
 }
 
-interface PendingInvite {
-  token: Buffer;
-  take(offer: OfferMessage): void;
-  fail(error: TransportError): void;
+/** An offer held for approval, then answered: its dialer's candidates wait here until there is
+ * a side to take them. */
+interface Incoming {
+  remote: PeerId;
+  candidates: IceCandidate[];
+  side?: RtcSide;
 }
 
 export const inboxTopic = (prefix: string, peer: string) => `${prefix}/inbox/${peer}`;
@@ -82,8 +96,8 @@ export function createMqttMethod(config: MqttMethodConfig): MqttMethod {
   const { options, webrtc, local, log } = config;
   const settings: PipeSettings = { maxFrameSize: options.maxFrameSize, lowWaterMark: options.lowWaterMark };
   const outgoing = new Map<string, Outgoing>();
-  const held = new Set<string>();
-  const invites = new Set<PendingInvite>();
+  const incoming = new Map<string, Incoming>();
+  const invites = new PendingInvites<OfferMessage>();
   const others = new Map<string, Broker>();
   let primary: Broker | undefined;
   let services: SignalingServices | undefined;
@@ -163,29 +177,38 @@ export function createMqttMethod(config: MqttMethodConfig): MqttMethod {
     }
     if (message.to !== local.id || message.from === local.id || stopped) return;
     if (message.type === 'offer') return onOffer(broker, message);
+    if (message.type === 'candidate') return onCandidate(message);
     const attempt = outgoing.get(message.attempt);
     if (!attempt || attempt.remote !== message.from) return;
     if (message.type === 'answer') attempt.answer(message);
     else attempt.refuse(message);
   }
 
-  function findInvite(token: string): PendingInvite | undefined {
-    const presented = Buffer.from(token);
-    for (const invite of invites) {
-      if (invite.token.length === presented.length && timingSafeEqual(invite.token, presented)) return invite;
-    }
-    return undefined;
+  function onCandidate(message: CandidateMessage): void {
+    const attempt = outgoing.get(message.attempt);
+    if (attempt?.remote === message.from) return attempt.candidate(message.candidate);
+    const offer = incoming.get(message.attempt);
+    if (offer?.remote !== message.from) return log('debug', `dropped an MQTT candidate from ${message.from} for no attempt with that peer`);
+    if (offer.side) return offer.side.candidate(message.candidate);
+    if (offer.candidates.length < MAX_CANDIDATES) offer.candidates.push(message.candidate);
   }
+
+  const sendCandidate = (broker: Broker, to: PeerId, attempt: string, candidate: IceCandidate) => {
+    const message: CandidateMessage = { v: 1, type: 'candidate', from: local.id, to, attempt, candidate };
+    send(broker, to, message).catch((error: unknown) => log('warn', `could not send a candidate through MQTT: ${describe(error)}`));
+  };
+
+  const failWith = (side: RtcSide) => (error: unknown) =>
+    side.fail(error instanceof TransportError ? error : new TransportError('signaling', describe(error), { cause: error }));
 
   function onOffer(broker: Broker, offer: OfferMessage): void {
     // The same offer again (QoS 1 may deliver twice) while it is held or answered: one attempt.
-    if (held.has(offer.attempt)) return;
+    if (incoming.has(offer.attempt)) return;
     if (!broker.primary) return refuse(broker, offer, 'this peer takes no connection requests on this broker');
-    const invite = offer.token !== undefined ? findInvite(offer.token) : undefined;
-    if (invite) return invite.take(offer);
+    if (offer.token !== undefined && invites.take(offer.token, offer)) return;
     if (!services || !options.listen) return refuse(broker, offer, 'this peer is not taking connection requests');
-    if (held.size >= MAX_HELD_OFFERS) return refuse(broker, offer, 'this peer has too many requests waiting; try again later');
-    held.add(offer.attempt);
+    if (incoming.size >= MAX_HELD_OFFERS) return refuse(broker, offer, 'this peer has too many requests waiting; try again later');
+    incoming.set(offer.attempt, { remote: offer.from, candidates: [] });
     const attempt: IncomingAttempt = {
       method: METHOD,
       remote: { id: offer.from, ...(offer.name !== undefined && { name: offer.name }) },
@@ -196,27 +219,33 @@ export function createMqttMethod(config: MqttMethodConfig): MqttMethod {
         return answerOffer(broker, offer, ctx);
       },
       reject: (reason) => {
-        held.delete(offer.attempt);
+        incoming.delete(offer.attempt);
         refuse(broker, offer, reason);
       },
     };
     services.incoming(attempt);
   }
 
-  /** Answer an offer (after approval or with an invite's token): our description goes back
-   * once gathered. */
+  /** Answer an offer (after approval or with an invite's token): our description goes back at
+   * once, our candidates after it, and the dialer's held candidates go in. */
   function answerOffer(broker: Broker, offer: OfferMessage, ctx: AttemptContext): Promise<Pipe> {
-    held.add(offer.attempt);
-    const side = startSide(webrtc, ctx, settings, false, offer.nonce, log);
-    const settled = () => held.delete(offer.attempt);
+    // Made here for an invite's offer, which is answered as it comes.
+    const entry = incoming.get(offer.attempt) ?? { remote: offer.from, candidates: [] };
+    incoming.set(offer.attempt, entry);
+    const side: RtcSide = startSide(webrtc, ctx, settings, false, offer.nonce, log, {
+      description: (sdp) => {
+        const answer: AnswerMessage = { v: 1, type: 'answer', from: local.id, to: offer.from, attempt: offer.attempt, sdp };
+        send(broker, offer.from, answer).catch(failWith(side));
+      },
+      candidate: (candidate) => sendCandidate(broker, offer.from, offer.attempt, candidate),
+    });
+    entry.side = side;
+    const settled = () => {
+      if (incoming.get(offer.attempt) === entry) incoming.delete(offer.attempt);
+    };
     side.pipe.opened.then(settled, settled);
     void side.remote(offer.sdp);
-    side.local
-      .then((sdp) => {
-        const answer: AnswerMessage = { v: 1, type: 'answer', from: local.id, to: offer.from, attempt: offer.attempt, sdp };
-        return send(broker, offer.from, answer);
-      })
-      .catch((error: unknown) => side.fail(error instanceof TransportError ? error : new TransportError('signaling', describe(error), { cause: error })));
+    for (const candidate of entry.candidates.splice(0)) side.candidate(candidate);
     return side.pipe.opened;
   }
 
@@ -230,25 +259,8 @@ export function createMqttMethod(config: MqttMethodConfig): MqttMethod {
       throw error;
     }
     const tag = randomBytes(16).toString('base64url');
-    const side = startSide(webrtc, ctx, settings, true, claims.remoteNonce, log);
-    outgoing.set(tag, {
-      remote,
-      answer: (message) => {
-        outgoing.delete(tag);
-        void side.remote(message.sdp);
-      },
-      refuse: (message) => {
-        outgoing.delete(tag);
-        side.fail(new RefusedByPeerError(cleanReason(message.reason)));
-      },
-    });
-    const settled = () => {
-      outgoing.delete(tag);
-      done();
-    };
-    side.pipe.opened.then(settled, settled);
-    side.local
-      .then((sdp) => {
+    const side: RtcSide = startSide(webrtc, ctx, settings, true, claims.remoteNonce, log, {
+      description: (sdp) => {
         const offer: OfferMessage = {
           v: 1,
           type: 'offer',
@@ -261,9 +273,30 @@ export function createMqttMethod(config: MqttMethodConfig): MqttMethod {
           ...(claims.token !== undefined && { token: claims.token }),
           ...(claims.reconnect && { reconnect: true as const }),
         };
-        return send(broker, remote, offer);
-      })
-      .catch((error: unknown) => side.fail(error instanceof TransportError ? error : new TransportError('signaling', describe(error), { cause: error })));
+        send(broker, remote, offer).catch(failWith(side));
+      },
+      candidate: (candidate) => sendCandidate(broker, remote, tag, candidate),
+    });
+    let answered = false;
+    outgoing.set(tag, {
+      remote,
+      // Kept after the answer: the answering side's candidates follow it.
+      answer: (message) => {
+        if (answered) return;
+        answered = true;
+        void side.remote(message.sdp);
+      },
+      candidate: (candidate) => side.candidate(candidate),
+      refuse: (message) => {
+        outgoing.delete(tag);
+        side.fail(new RefusedByPeerError(cleanReason(message.reason)));
+      },
+    });
+    const settled = () => {
+      outgoing.delete(tag);
+      done();
+    };
+    side.pipe.opened.then(settled, settled);
     return side.pipe.opened;
   }
 
@@ -282,32 +315,9 @@ export function createMqttMethod(config: MqttMethodConfig): MqttMethod {
         params: inviteParams(options.url, options.topicPrefix, local.id, ctx.handshake.nonce),
         text: `Send this link to the person you want to connect with. It works while this invite is open, once, through the MQTT broker at ${options.url}.`,
       });
-      return new Promise<Pipe>((resolve, reject) => {
-        const onAbort = () => {
-          const reason: unknown = ctx.abort.reason;
-          invite.fail(
-            reason instanceof TransportError
-              ? reason
-              : new TransportError('signaling', `The invite was closed${reason instanceof Error ? `: ${reason.message}` : ''}.`, { cause: reason }),
-          );
-        };
-        const invite: PendingInvite = {
-          token: Buffer.from(token),
-          take: (offer) => {
-            invites.delete(invite);
-            ctx.abort.removeEventListener('abort', onAbort);
-            ctx.claimRemote({ id: offer.from, ...(offer.name !== undefined && { name: offer.name }) });
-            answerOffer(broker, offer, ctx).then(resolve, reject);
-          },
-          fail: (error) => {
-            invites.delete(invite);
-            ctx.abort.removeEventListener('abort', onAbort);
-            reject(error);
-          },
-        };
-        if (ctx.abort.aborted) return onAbort();
-        invites.add(invite);
-        ctx.abort.addEventListener('abort', onAbort, { once: true });
+      return invites.wait(ctx, token, (offer) => {
+        ctx.claimRemote({ id: offer.from, ...(offer.name !== undefined && { name: offer.name }) });
+        return answerOffer(broker, offer, ctx);
       });
     },
 
@@ -337,7 +347,7 @@ export function createMqttMethod(config: MqttMethodConfig): MqttMethod {
     async shutdown(): Promise<void> {
       stopped = true;
       services = undefined;
-      for (const invite of [...invites]) invite.fail(stoppedError());
+      invites.failAll(stoppedError());
       const brokers = [...(primary ? [primary] : []), ...others.values()];
       primary = undefined;
       others.clear();

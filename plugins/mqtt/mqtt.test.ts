@@ -9,7 +9,7 @@ import { ProtocolError, RefusedByPeerError, TransportError, WhatNextError } from
 import { ALICE, BOB, CAROL, fakeAttempt } from '../peerjs/testing/peers';
 import { createWebRtc, loadDefaultEngine } from '../webrtc';
 import { inviteParams, parseMqttLink } from './link';
-import { MAX_PAYLOAD_BYTES, parseSignal } from './messages';
+import { MAX_PAYLOAD_BYTES, parseSignal, type SignalMessage } from './messages';
 import { createMqttMethod, inboxTopic } from './method';
 import { MqttOptions } from './options';
 import { twoPeers, type TwoPeers } from './testing/two-peers';
@@ -115,6 +115,79 @@ describe('mqtt method through a real Mosquitto', () => {
     await expect(reaching).rejects.toMatchObject({ code: 'refused_by_peer' });
   });
 
+  it('the approving side publishes nothing before a yes: a refused request gets the refusal alone; after approval the answer, then candidates', async () => {
+    const seen = await watchInboxes(peers.broker.url);
+    try {
+      const refusedA = fakeAttempt(ALICE);
+      const refusedDial = methodAnswer(peers, refusedA, BOB.id).catch((error: unknown) => error);
+      const held = await peers.listenB.nextIncoming();
+      const refusedOffer = await seen.next((m) => m.from === ALICE.id && m.type === 'offer');
+      // The asker trickles: its candidates follow its offer while the request is held.
+      await seen.next((m) => m.from === ALICE.id && m.type === 'candidate');
+      held.reject('not now');
+      await seen.next((m) => m.from === BOB.id && m.type === 'refuse');
+      expect(await refusedDial).toMatchObject({ code: 'refused_by_peer' });
+      // Bob published all his messages to Alice's inbox, one topic through one session: had he
+      // sent an answer or a candidate before the refusal, it would have been delivered before it.
+      expect(seen.messages.filter((m) => m.from === BOB.id).map((m) => m.type)).toEqual(['refuse']);
+
+      const attemptA = fakeAttempt(ALICE);
+      const dialing = methodAnswer(peers, attemptA, BOB.id);
+      const incoming = await peers.listenB.nextIncoming();
+      const offer = await seen.next((m) => m.from === ALICE.id && m.type === 'offer' && m.attempt !== refusedOffer.attempt);
+      const candidate = await seen.next((m) => m.type === 'candidate' && m.attempt === offer.attempt);
+      // A candidate for this attempt from someone else, to either side, is dropped.
+      const dropped = peers.nextLogs(new RegExp(`debug: dropped an MQTT candidate from ${CAROL.id}`), 2);
+      const spoofed = (to: string) => JSON.stringify({ ...candidate, from: CAROL.id, to });
+      await raw.publishAsync(inboxOf(BOB.id), spoofed(BOB.id), { qos: 1 });
+      await raw.publishAsync(inboxOf(ALICE.id), spoofed(ALICE.id), { qos: 1 });
+      expect((await dropped).map((line) => line.split(' ')[0])).toEqual(expect.arrayContaining([ALICE.name, BOB.name]));
+      const attemptB = fakeAttempt(BOB);
+      const [a] = await Promise.all([dialing, incoming.accept(attemptB.ctx)]);
+      await seen.next((m) => m.from === BOB.id && m.type === 'candidate' && m.attempt === offer.attempt);
+      const bobs = seen.messages.filter((m) => m.from === BOB.id && m.attempt === offer.attempt).map((m) => m.type);
+      expect(bobs[0]).toBe('answer');
+      expect(bobs.slice(1).every((type) => type === 'candidate')).toBe(true);
+      a.send(bytes(6));
+      expect(await attemptB.sink.nextFrame()).toEqual(bytes(6));
+      a.close();
+      await attemptB.sink.closed$;
+    } finally {
+      await seen.close();
+    }
+  });
+
+  it('a dialer that does not trickle (one complete description, its candidates in) still connects', async () => {
+    const { RTCPeerConnection } = loadDefaultEngine();
+    const pc = new RTCPeerConnection({ iceServers: [] });
+    const legacy = await connectAsync(peers.broker.url, { reconnectPeriod: 0 });
+    legacy.on('error', () => undefined);
+    try {
+      const channel = pc.createDataChannel('whatnext', { ordered: true });
+      const opened = new Promise<void>((resolve) => (channel.onopen = () => resolve()));
+      const gathered = new Promise<void>((resolve) => (pc.onicecandidate = (event) => event.candidate || resolve()));
+      await pc.setLocalDescription(await pc.createOffer());
+      await gathered;
+      // As a peer from before trickling: it applies the answer and refuses what it cannot read.
+      legacy.on('message', (_topic, payload) => {
+        const message = parseSignal(payload);
+        if (message.type === 'answer') void pc.setRemoteDescription({ type: 'answer', sdp: message.sdp });
+      });
+      await legacy.subscribeAsync(inboxOf(CAROL.id), { qos: 1 });
+      const sdp = pc.localDescription!.sdp;
+      expect(sdp).toMatch(/a=candidate:/);
+      const offer = { v: 1, type: 'offer', from: CAROL.id, to: BOB.id, attempt: 'C'.repeat(22), sdp, name: CAROL.name };
+      await legacy.publishAsync(inboxOf(BOB.id), JSON.stringify(offer), { qos: 1 });
+      const incoming = await peers.listenB.nextIncoming();
+      const attemptB = fakeAttempt(BOB);
+      const [b] = await Promise.all([incoming.accept(attemptB.ctx), opened]);
+      b.close();
+    } finally {
+      pc.close();
+      await legacy.endAsync(true);
+    }
+  });
+
   it('a cancelled invite rejects at signaling; an offer to a peer that never answers ends when the attempt times out', async () => {
     const attemptA = fakeAttempt(ALICE);
     const inviting = peers.methodA.invite(attemptA.ctx);
@@ -134,16 +207,27 @@ describe('mqtt method through a real Mosquitto', () => {
   });
 
   it('refuses malformed, oversized and unmatched payloads with a typed error, and keeps working', async () => {
-    const logged = peers.nextLogs(/Bob warn: refused a message/, 4);
+    const logged = peers.nextLogs(/Bob warn: refused a message/, 7);
     const inbox = inboxOf(BOB.id);
+    const envelope = { v: 1, from: ALICE.id, attempt: 'A'.repeat(22) };
+    const candidate = { candidate: 'candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host', sdpMid: '0', sdpMLineIndex: 0 };
     await raw.publishAsync(inbox, 'not json', { qos: 1 });
     await raw.publishAsync(inbox, JSON.stringify({ v: 1, type: 'offer', from: ALICE.id, to: BOB.id }), { qos: 1 });
     await raw.publishAsync(inbox, Buffer.alloc(MAX_PAYLOAD_BYTES + 1, 0x20), { qos: 1 });
     await raw.publishAsync(inbox, Buffer.from([0xff, 0xfe, 0x7b]), { qos: 1 });
+    const badCandidate = (value: unknown) => JSON.stringify({ ...envelope, to: BOB.id, type: 'candidate', candidate: value });
+    await raw.publishAsync(inbox, badCandidate({ ...candidate, candidate: 'x'.repeat(1025) }), { qos: 1 });
+    await raw.publishAsync(inbox, badCandidate({ ...candidate, sdpMLineIndex: -1 }), { qos: 1 });
+    await raw.publishAsync(inbox, badCandidate({ ...candidate, extra: true }), { qos: 1 });
     const lines = await logged;
-    expect(lines.join('\n')).toMatch(/not UTF-8 JSON[\s\S]*not a WhatNext signal[\s\S]*over the 65536[\s\S]*not UTF-8 JSON/);
+    expect(lines.join('\n')).toMatch(
+      /not UTF-8 JSON[\s\S]*not a WhatNext signal[\s\S]*over the 65536[\s\S]*not UTF-8 JSON[\s\S]*at candidate\.candidate[\s\S]*at candidate\.sdpMLineIndex[\s\S]*not a WhatNext signal/,
+    );
+    // A candidate for no attempt of Bob's: dropped, and said so (debug).
+    const dropped = peers.nextLog(/Bob debug: dropped an MQTT candidate/);
+    await raw.publishAsync(inbox, JSON.stringify({ ...envelope, to: BOB.id, type: 'candidate', candidate }), { qos: 1 });
+    await dropped;
     // An answer and a refusal for no attempt of Bob's, and an offer to someone else: ignored.
-    const envelope = { v: 1, from: ALICE.id, attempt: 'A'.repeat(22) };
     await raw.publishAsync(inbox, JSON.stringify({ ...envelope, to: BOB.id, type: 'answer', sdp: 'v=0' }), { qos: 1 });
     await raw.publishAsync(inbox, JSON.stringify({ ...envelope, to: BOB.id, type: 'refuse', reason: 'no' }), { qos: 1 });
     await raw.publishAsync(inbox, JSON.stringify({ ...envelope, to: CAROL.id, type: 'offer', sdp: 'v=0' }), { qos: 1 });
@@ -218,6 +302,35 @@ describe('mqtt method through a real Mosquitto', () => {
   });
 });
 
+/** Every well-formed signal delivered on any inbox, in delivery order, to a client of its own. */
+async function watchInboxes(url: string) {
+  const client = await connectAsync(url, { reconnectPeriod: 0 });
+  client.on('error', () => undefined);
+  const messages: SignalMessage[] = [];
+  const waiters = new Set<{ predicate(m: SignalMessage): boolean; resolve(m: SignalMessage): void }>();
+  client.on('message', (_topic, payload) => {
+    const message = parseSignal(payload);
+    messages.push(message);
+    for (const waiter of [...waiters]) {
+      if (!waiter.predicate(message)) continue;
+      waiters.delete(waiter);
+      waiter.resolve(message);
+    }
+  });
+  await client.subscribeAsync('whatnext/v1/inbox/+', { qos: 1 });
+  return {
+    messages,
+    /** The first message (seen already, or from now on) that matches. */
+    next: (predicate: (m: SignalMessage) => boolean) =>
+      new Promise<SignalMessage>((resolve) => {
+        const found = messages.find(predicate);
+        if (found) return resolve(found);
+        waiters.add({ predicate, resolve });
+      }),
+    close: () => client.endAsync(true),
+  };
+}
+
 /** A dials B's inbox with no invite token (a link whose invite is gone, say). */
 function methodAnswer(peers: TwoPeers, attempt: ReturnType<typeof fakeAttempt>, to: string) {
   return peers.methodA.answer(parseMqttLink(inviteParams(peers.broker.url, 'whatnext/v1', to)), attempt.ctx);
@@ -257,6 +370,14 @@ describe('untrusted input', () => {
     expect(refused(new TextEncoder().encode(JSON.stringify({ v: 1, type: 'answer', from: ALICE.id, to: BOB.id, attempt: 'A'.repeat(22), sdp: 'x' })))).toBe(
       'accepted',
     );
+    const candidate = (value: unknown) =>
+      refused(new TextEncoder().encode(JSON.stringify({ v: 1, type: 'candidate', from: ALICE.id, to: BOB.id, attempt: 'A'.repeat(22), candidate: value })));
+    expect(candidate({ candidate: 'candidate:1 1 udp 1 127.0.0.1 9 typ host', sdpMid: '0', sdpMLineIndex: 0 })).toBe('accepted');
+    expect(candidate({ candidate: 'candidate:1 1 udp 1 127.0.0.1 9 typ host', sdpMid: null, sdpMLineIndex: null, usernameFragment: 'abcd' })).toBe('accepted');
+    expect(candidate({ candidate: 'x'.repeat(1025) })).toBe('protocol_error');
+    expect(candidate({ candidate: 'x', sdpMLineIndex: 1.5 })).toBe('protocol_error');
+    expect(candidate({ candidate: 'x', sdpMid: 'm'.repeat(65) })).toBe('protocol_error');
+    expect(candidate('candidate:1 1 udp 1 127.0.0.1 9 typ host')).toBe('protocol_error');
   });
 
   it('links: each bad parameter is refused naming it', () => {

@@ -1,8 +1,9 @@
 /**
  * One side of one WebRTC connection, made with the webrtc plugin's engine, ICE servers and pipe.
- * Signals are non-trickle: each side sends one complete description once its candidates are
- * gathered, so an attempt costs exactly one message each way through the broker (an answer is
- * never sent before approval, so nothing of the approving side's addresses leaves before a yes).
+ * Signals trickle: each side hands out its description as soon as it is made and then each
+ * candidate as it is gathered (a complete description would wait for the slowest candidate, a
+ * TCP one the engine gathers long after the UDP ones). The answering side is only started once
+ * core approved the request, so nothing of its addresses leaves before a yes.
  *
  * The dialing side makes the data channel and the offer; the other answers. `close()` ends the
  * pipe here at once, then lets the channel's buffer empty, closes the channel (the remote sees a
@@ -10,31 +11,41 @@
  */
 import { TransportError, describe, type AttemptContext } from '../../core';
 import type { DataChannelPipe, WebRtcService } from '../webrtc/service';
+import type { IceCandidate } from './messages';
 
-/** Bound on each step of a graceful close, and on gathering candidates (after which the
- * description goes with those gathered so far: a slow STUN server costs its candidates only). */
+/** Bound on each step of a graceful close. */
 export const CLOSE_LINGER_MS = 5000;
-export const GATHER_LIMIT_MS = 5000;
+/** Candidates sent, and taken, per attempt; more are dropped (a peer has a few per network
+ * interface and ICE server, far fewer than this). */
+export const MAX_CANDIDATES = 64;
 
 export interface PipeSettings {
   maxFrameSize: number;
   lowWaterMark: number;
 }
 
+/** Where a side's signals go, in this order: the description, then each candidate. */
+export interface LocalSignals {
+  description(sdp: string): void;
+  candidate(candidate: IceCandidate): void;
+}
+
 export interface RtcSide {
   readonly pipe: DataChannelPipe;
-  /** Our complete description, once gathered (offer or answer). */
-  readonly local: Promise<string>;
   /** The remote's description: the answer (dialer) or the offer (answering side). */
   remote(sdp: string): Promise<void>;
+  /** One of the remote's candidates: applied once the descriptions are (held until then, in
+   * order, at most `MAX_CANDIDATES` in all). */
+  candidate(candidate: IceCandidate): void;
   /** Fail the dial (before open) with `error`, closing everything. */
   fail(error: TransportError): void;
 }
 
 /**
- * Start one side; never throws (a failure is the pipe's `opened` rejecting). `remoteNonce` (the inviter's from the link, or the dialer's from its offer) is
- * handed to core once our binding is reported: our proof for it is made over our DTLS session
- * while the channel connects, and rides in our first hello.
+ * Start one side; never throws (a failure is the pipe's `opened` rejecting). `remoteNonce` (the
+ * inviter's from the link, or the dialer's from its offer) is handed to core once our binding is
+ * reported: our proof for it is made over our DTLS session while the channel connects, and rides
+ * in our first hello.
  */
 export function startSide(
   webrtc: WebRtcService,
@@ -43,6 +54,7 @@ export function startSide(
   dialer: boolean,
   remoteNonce: string | undefined,
   log: (level: 'debug' | 'warn', message: string) => void,
+  signals: LocalSignals,
 ): RtcSide {
   let nonce = remoteNonce;
   let pc: RTCPeerConnection;
@@ -56,6 +68,7 @@ export function startSide(
     pipe.release();
     if (channel) channel.onopen = channel.onmessage = channel.onclose = channel.onerror = null;
     pc.ondatachannel = null;
+    pc.onicecandidate = null;
     pc.close();
   };
   /** Before open the dial fails with `error`; after, the sink hears it as the close's cause. */
@@ -141,51 +154,88 @@ export function startSide(
     const error = new TransportError('signaling', `Could not start WebRTC: ${describe(cause)}`, { cause });
     pipe.end(error);
     pipe.release();
-    const local = Promise.reject(error);
-    local.catch(() => undefined);
-    return { pipe, local, fail: () => undefined, remote: async () => undefined };
+    return { pipe, fail: () => undefined, remote: async () => undefined, candidate: () => undefined };
   }
   pipe.follow(pc);
   ctx.abort.addEventListener('abort', onAbort, { once: true });
-  let resolveAnswerSdp: ((sdp: string) => void) | undefined;
-  let local: Promise<string>;
+
+  // Ours: held until our description is out (the engine may gather before its promise settles).
+  let described = false;
+  let gatheredCount = 0;
+  const early: IceCandidate[] = [];
+  pc.onicecandidate = (event: RTCPeerConnectionIceEvent) => {
+    const found = event.candidate;
+    // null (or an empty candidate): the end of gathering, which the remote need not hear of.
+    // Once the pipe is open, later ones (the engine's TCP candidates) would serve no one.
+    if (!found?.candidate || gatheredCount >= MAX_CANDIDATES || pipe.state !== 'opening') return;
+    gatheredCount++;
+    const candidate: IceCandidate = {
+      candidate: found.candidate,
+      sdpMid: found.sdpMid ?? null,
+      sdpMLineIndex: found.sdpMLineIndex ?? null,
+      ...(found.usernameFragment && { usernameFragment: found.usernameFragment }),
+    };
+    if (described) signals.candidate(candidate);
+    else early.push(candidate);
+  };
+
+  // The remote's: held until both descriptions are applied. The answering side takes them only
+  // after making its answer: handed in before, they queue on the engine ahead of the answer and
+  // delay it.
+  let applied = false;
+  let takenCount = 0;
+  const waiting: IceCandidate[] = [];
+  const apply = (candidate: IceCandidate) =>
+    pc.addIceCandidate(candidate).catch((error: unknown) => log('debug', `MQTT: a remote candidate was refused: ${describe(error)}`));
+
+  async function describeLocal(description: RTCSessionDescriptionInit): Promise<void> {
+    await pc.setLocalDescription(description);
+    const sdp = pc.localDescription?.sdp;
+    if (!sdp) throw new TransportError('signaling', 'MQTT: the WebRTC engine made no local description.');
+    pipe.description('local', sdp);
+    signals.description(sdp);
+    described = true;
+    for (const candidate of early.splice(0)) signals.candidate(candidate);
+  }
+
+  function takeCandidates(): void {
+    applied = true;
+    for (const candidate of waiting.splice(0)) void apply(candidate);
+  }
+
   if (dialer) {
     // Ordered and reliable: what the pipe requires of a channel.
     wire(pc.createDataChannel('whatnext', { ordered: true }));
-    local = pc.createOffer().then((offer) => describeLocal(offer));
+    pc.createOffer()
+      .then((offer) => describeLocal(offer))
+      .catch((error: unknown) => fail(asTransportError(error, pipe.stage)));
   } else {
     pc.ondatachannel = (event: RTCDataChannelEvent) => {
       if (!channel) wire(event.channel);
     };
-    // Made once the offer is applied.
-    local = new Promise<string>((resolve) => (resolveAnswerSdp = resolve));
   }
-
-  async function describeLocal(description: RTCSessionDescriptionInit): Promise<string> {
-    await pc.setLocalDescription(description);
-    await gathered(pc);
-    const sdp = pc.localDescription?.sdp;
-    if (!sdp) throw new TransportError('signaling', 'MQTT: the WebRTC engine made no local description.');
-    pipe.description('local', sdp);
-    return sdp;
-  }
-
-  local.catch((error: unknown) => fail(asTransportError(error, pipe.stage)));
   if (ctx.abort.aborted) queueMicrotask(onAbort);
 
   return {
     pipe,
-    local,
     fail,
     async remote(sdp: string) {
       if (pipe.state !== 'opening') return;
       try {
         pipe.description('remote', sdp);
         await pc.setRemoteDescription({ type: dialer ? 'answer' : 'offer', sdp });
-        if (!dialer) resolveAnswerSdp!(await describeLocal(await pc.createAnswer()));
+        if (!dialer) await describeLocal(await pc.createAnswer());
+        takeCandidates();
       } catch (error) {
         fail(asTransportError(error, 'signaling', `MQTT: the remote's description was refused: ${describe(error)}`));
       }
+    },
+    candidate(candidate: IceCandidate) {
+      if (released) return;
+      if (takenCount >= MAX_CANDIDATES) return log('debug', `MQTT: dropped a remote candidate over the ${MAX_CANDIDATES} an attempt takes`);
+      takenCount++;
+      if (applied) void apply(candidate);
+      else waiting.push(candidate);
     },
   };
 }
@@ -193,28 +243,4 @@ export function startSide(
 function asTransportError(error: unknown, stage: TransportError['stage'], message?: string): TransportError {
   if (error instanceof TransportError) return error;
   return new TransportError(stage, message ?? `MQTT: ${describe(error)}`, { cause: error });
-}
-
-/** Resolves once the peer connection gathered its candidates, or after `GATHER_LIMIT_MS`. */
-function gathered(pc: RTCPeerConnection): Promise<void> {
-  if (pc.iceGatheringState === 'complete') return Promise.resolve();
-  return new Promise<void>((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      pc.removeEventListener('icegatheringstatechange', check);
-      pc.removeEventListener('icecandidate', onCandidate);
-      resolve();
-    };
-    const check = () => {
-      if (pc.iceGatheringState === 'complete') done();
-    };
-    // A null candidate is the end of gathering on engines that skip the state event.
-    const onCandidate = (event: Event) => {
-      if (!(event as RTCPeerConnectionIceEvent).candidate) done();
-    };
-    const timer = setTimeout(done, GATHER_LIMIT_MS);
-    timer.unref?.();
-    pc.addEventListener('icegatheringstatechange', check);
-    pc.addEventListener('icecandidate', onCandidate);
-  });
 }

@@ -18,8 +18,8 @@
  *   request) carries a nonce no connection uses any more: the answerer sets the dialer's proof
  *   for it aside, and the pipe finishes the handshake, one trip later.
  */
-import { timingSafeEqual } from 'node:crypto';
 import {
+  PendingInvites,
   TransportError,
   describe,
   type AttemptContext,
@@ -58,12 +58,6 @@ export interface PeerjsMethodConfig {
 export interface PeerjsMethod extends SignalingMethod<PeerjsLinkParams> {
   /** Destroy every PeerJS peer, socket and peer connection this method opened. */
   shutdown(): Promise<void>;
-}
-
-interface PendingInvite {
-  token: Buffer;
-  take(offer: HeldOffer): void;
-  fail(error: TransportError): void;
 }
 
 /** While the broker is unreachable, it is probed this often (one small HTTP request), and we
@@ -114,7 +108,7 @@ export function createPeerjsMethod(config: PeerjsMethodConfig): PeerjsMethod {
     },
   };
   const sessions = new Map<string, BrokerSession>();
-  const invites = new Set<PendingInvite>();
+  const invites = new PendingInvites<HeldOffer>();
   let runtime: PeerJsRuntime | undefined;
   let services: SignalingServices | undefined;
   let stopped = false;
@@ -189,18 +183,9 @@ export function createPeerjsMethod(config: PeerjsMethodConfig): PeerjsMethod {
   const answerOffer = (session: BrokerSession, offer: HeldOffer, ctx: AttemptContext): Promise<Pipe> =>
     pipeFor(session, false, (descriptions) => offer.release(descriptions), ctx, offer.metadata.nonce);
 
-  function findInvite(token: string): PendingInvite | undefined {
-    const presented = Buffer.from(token);
-    for (const invite of invites) {
-      if (invite.token.length === presented.length && timingSafeEqual(invite.token, presented)) return invite;
-    }
-    return undefined;
-  }
-
   function onOffer(offer: HeldOffer): void {
     const { token, name } = offer.metadata;
-    const invite = token ? findInvite(token) : undefined;
-    if (invite) return invite.take(offer);
+    if (token && invites.take(token, offer)) return;
     // With `listen: false` the peer is reachable through its invites only.
     if (!services || stopped || !options.listen) return offer.refuse('this peer is not taking connection requests');
     const attempt: IncomingAttempt = {
@@ -290,32 +275,9 @@ export function createPeerjsMethod(config: PeerjsMethodConfig): PeerjsMethod {
         params: inviteParams(primary, local.id, ctx.handshake.nonce),
         text: `Send this link to the person you want to connect with. It works while this invite is open, once, through the PeerJS broker at ${session.url}.`,
       });
-      return new Promise<Pipe>((resolve, reject) => {
-        const onAbort = () => {
-          const reason: unknown = ctx.abort.reason;
-          invite.fail(
-            reason instanceof TransportError
-              ? reason
-              : new TransportError('signaling', `The invite was closed${reason instanceof Error ? `: ${reason.message}` : ''}.`, { cause: reason }),
-          );
-        };
-        const invite: PendingInvite = {
-          token: Buffer.from(token),
-          take: (offer) => {
-            invites.delete(invite);
-            ctx.abort.removeEventListener('abort', onAbort);
-            ctx.claimRemote({ id: offer.remoteId, ...(offer.metadata.name !== undefined && { name: offer.metadata.name }) });
-            answerOffer(session, offer, ctx).then(resolve, reject);
-          },
-          fail: (error) => {
-            invites.delete(invite);
-            ctx.abort.removeEventListener('abort', onAbort);
-            reject(error);
-          },
-        };
-        if (ctx.abort.aborted) return onAbort();
-        invites.add(invite);
-        ctx.abort.addEventListener('abort', onAbort, { once: true });
+      return invites.wait(ctx, token, (offer) => {
+        ctx.claimRemote({ id: offer.remoteId, ...(offer.metadata.name !== undefined && { name: offer.metadata.name }) });
+        return answerOffer(session, offer, ctx);
       });
     },
 
@@ -364,7 +326,7 @@ export function createPeerjsMethod(config: PeerjsMethodConfig): PeerjsMethod {
       clearTimeout(recovery?.timer);
       recovery?.wake();
       services = undefined;
-      for (const invite of [...invites]) invite.fail(new TransportError('signaling', 'The peerjs plugin is shutting down.'));
+      invites.failAll(new TransportError('signaling', 'The peerjs plugin is shutting down.'));
       for (const session of sessions.values()) session.destroy();
       sessions.clear();
       await runtime?.dispose();

@@ -121,12 +121,16 @@ export function mqttCases(context: MqttCasesContext): void {
     const inbox = inboxTopic('whatnext/v1', bob().id);
     // Over what the method reads, under the packet size it asks the broker for (larger ones the
     // broker does not deliver to it).
-    await context.publishRaw(inbox, [Buffer.from('{"v":1,"type":"offer"'), Buffer.alloc(MAX_PAYLOAD_BYTES + 100, 0x7b)]);
-    // Both were delivered to Bob's session before anything of the connection below (one broker
+    // A trickled candidate far over what one may be.
+    const candidate = { candidate: `candidate:${'1'.repeat(2000)}`, sdpMid: '0', sdpMLineIndex: 0 };
+    const oversizedCandidate = JSON.stringify({ v: 1, type: 'candidate', from: alice().id, to: bob().id, attempt: 'A'.repeat(22), candidate });
+    await context.publishRaw(inbox, [Buffer.from('{"v":1,"type":"offer"'), Buffer.alloc(MAX_PAYLOAD_BYTES + 100, 0x7b), Buffer.from(oversizedCandidate)]);
+    // All were delivered to Bob's session before anything of the connection below (one broker
     // connection, in order): once it is open they have been read.
     const ids = await connectBroker(alice().tracker, bob().tracker, 'mqtt');
     expect(bob().service.stderr()).toMatch(/refused a message from the MQTT broker .*not UTF-8 JSON/);
     expect(bob().service.stderr()).toMatch(new RegExp(`refused a message from the MQTT broker .*${MAX_PAYLOAD_BYTES + 100} bytes is over`));
+    expect(bob().service.stderr()).toMatch(/refused a message from the MQTT broker .*not a WhatNext signal: .* at candidate\.candidate/);
     expect((await bob().client.request('service.status', {})).local.id).toBe(bob().id);
     await alice().client.request('connections.close', { connectionId: ids.inviter });
     await bob().tracker.connection(ids.answerer, (c) => c.state === 'closed');
