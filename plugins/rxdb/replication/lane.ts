@@ -19,6 +19,9 @@ import type { SyncStatus } from './status';
 /** Messages held while no pool is attached; beyond this the remote's requests time out and
  * RxDB retries them. */
 const MAX_HELD = 10_000;
+/** Requests of ours kept for sending again. RxDB has a few in flight per pool; the ones it gave
+ * up on (timed out) are never answered, and only the newest are worth sending again. */
+const MAX_AWAITING = 100;
 
 const WireMessage = z.union([
   z.object({ id: z.string().max(200), method: z.enum(['token', 'masterChangesSince', 'masterWrite']), params: z.array(z.unknown()) }),
@@ -38,6 +41,10 @@ export class Lane {
   readonly #origin = new Map<string, Connection>();
   /** Requests from the remote not answered yet, in arrival order. */
   readonly #unanswered = new Map<string, RxdbWireMessage>();
+  /** The connections anything went out on since the pool attached (or since `resend`). */
+  readonly #carriers = new Set<Connection>();
+  /** Requests of the attached pool not answered yet, in the order sent. */
+  readonly #awaiting = new Map<string, RxdbWireMessage>();
 
   constructor(
     readonly collection: CollectionName,
@@ -54,6 +61,8 @@ export class Lane {
     if (isRequest(message)) {
       this.#origin.set(message.id, from);
       this.#unanswered.set(message.id, message);
+    } else {
+      this.#awaiting.delete(message.id);
     }
     if (this.#handler) return this.#handler.deliver(message);
     if (this.#held.length >= MAX_HELD) this.#held.shift();
@@ -62,6 +71,8 @@ export class Lane {
 
   attach(handler: ChannelConnectionHandler): void {
     this.#handler = handler;
+    this.#carriers.clear();
+    this.#awaiting.clear();
     const held = this.#held;
     this.#held = [];
     for (const message of held) handler.deliver(message);
@@ -69,8 +80,23 @@ export class Lane {
 
   detach(): void {
     this.#handler = undefined;
+    this.#awaiting.clear();
     const requests = [...this.#unanswered.values()];
     this.#held = [...requests, ...this.#held.filter((message) => !isRequest(message))];
+  }
+
+  /** Whether anything went out on `connection` since the pool attached: if so, losing it may
+   * have lost a request or a change of the pool's. */
+  carried(connection: Connection): boolean {
+    return this.#carriers.has(connection);
+  }
+
+  /** A newer connection took over from one that may have died unnoticed: the attached pool's
+   * requests still unanswered go again on it, so the pool goes on without waiting for their
+   * timeout. Serving a request twice is harmless (see above); RxDB takes the first answer. */
+  async resend(): Promise<void> {
+    this.#carriers.clear();
+    await Promise.all([...this.#awaiting.values()].map((message) => this.#send(message)));
   }
 
   /** The link has no connection left: nothing held is worth keeping. */
@@ -79,18 +105,27 @@ export class Lane {
     this.#held = [];
     this.#origin.clear();
     this.#unanswered.clear();
+    this.#carriers.clear();
+    this.#awaiting.clear();
   }
 
   async transmit(message: RxdbWireMessage): Promise<void> {
-    let connection: Connection | undefined;
-    if (!isRequest(message)) {
-      connection = this.#origin.get(message.id);
-      this.#origin.delete(message.id);
-      if (!this.#unanswered.delete(message.id) && connection === undefined && message.id !== 'masterChangeStream$') return; // answered already
+    if (isRequest(message)) {
+      this.#awaiting.set(message.id, message);
+      if (this.#awaiting.size > MAX_AWAITING) this.#awaiting.delete(this.#awaiting.keys().next().value!);
+      return this.#send(message);
     }
-    if (!connection || connection.state !== 'open') connection = this.link.primary();
+    const origin = this.#origin.get(message.id);
+    this.#origin.delete(message.id);
+    if (!this.#unanswered.delete(message.id) && origin === undefined && message.id !== 'masterChangeStream$') return; // answered already
+    await this.#send(message, origin);
+  }
+
+  async #send(message: RxdbWireMessage, origin?: Connection): Promise<void> {
+    const connection = origin?.state === 'open' ? origin : this.link.primary();
     if (!connection) throw new Error(`no open connection to ${this.link.remote}`);
     this.#count('sent', message);
+    this.#carriers.add(connection);
     await connection.channel(this.channel).send(message as unknown as Json);
   }
 

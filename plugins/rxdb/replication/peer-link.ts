@@ -5,7 +5,8 @@
  * master side can be filtered for it, see filtered-master.ts), on a lane of its own (lane.ts).
  * A control channel carries what RxDB's protocol has no room for:
  *
- *   hello   {epoch}       sent on every new connection; the pools (re)start on the remote's
+ *   hello   {epoch}       sent on every new connection; a larger epoch restarts the pools
+ *                         on it (they restarted already when the connection was added)
  *   epoch   {epoch}       a playlist excluded before is now shared: both sides restart on
  *                         the new epoch (see epochs.ts)
  *   busy    {busy}        whether this side is still catching up (for the sync status)
@@ -13,6 +14,19 @@
  *                         the owner's write, so it stops sending its edits (no other data)
  *
  * Start and stop run one at a time, in order, so pools never overlap.
+ *
+ * A new connection does not wait for the remote's hello (the remote buffers what arrives on a
+ * channel before it listens, core's channels). When pools run already on the epoch in force (a
+ * connection before this one may have died unnoticed), they take the new one over and go on:
+ * each lane sends its unanswered requests again on it, and a master side announces a RESYNC
+ * so the remote's fork runs a checkpoint iteration for any change event lost on the way. So no
+ * handshake and no new fork (which reads its checkpoints again) stand between the open and
+ * the first documents. Otherwise the pools (re)start at once. Either way each side acts on its
+ * own add; RxDB's handshake works against a remote pool of any age, and a lane hands what an
+ * old pool left unanswered to the next one. A connection that goes away restarts the pools
+ * only if their traffic went on it since they started or took over (`Lane.carried`): the one a
+ * newer connection replaced carried nothing since, and restarting would only interrupt the
+ * catch-up.
  */
 import { z } from 'zod';
 import type { Subscription } from 'rxjs';
@@ -85,6 +99,11 @@ export class PeerLink {
   readonly #lanes: Lane[];
   #running: { epoch: number; lanes: RunningLane[] } | undefined;
   #queue: Promise<void> = Promise.resolve();
+  /** A restart is queued and has not begun: it reads the connections and the epoch when it
+   * runs, so further requests for one fold into it. */
+  #restartQueued = false;
+  /** Tasks queued or running. */
+  #tasks = 0;
   #closed = false;
   #reportedBusy: boolean | undefined;
   readonly #noticesSent = new Set<string>();
@@ -119,6 +138,14 @@ export class PeerLink {
     this.#reportedBusy = undefined;
     this.#noticesSent.clear();
     this.#send({ type: 'hello', epoch: this.#epoch() }, connection);
+    const running = this.#running;
+    if (running && this.#tasks === 0 && running.epoch === this.#epoch()) this.#takeOver(running);
+    else this.#restart();
+  }
+
+  /** Resolves once no start or stop is queued or running (tests wait for it). */
+  async settled(): Promise<void> {
+    while (this.#tasks > 0) await this.#queue;
   }
 
   remove(connection: Connection): void {
@@ -127,7 +154,11 @@ export class PeerLink {
     this.#connections.splice(index, 1);
     for (const off of this.#unsubscribe.get(connection) ?? []) off();
     this.#unsubscribe.delete(connection);
-    if (this.#connections.length > 0) return this.#restart();
+    const carried = this.#lanes.some((lane) => lane.carried(connection));
+    if (this.#connections.length > 0) {
+      if (carried) this.#restart();
+      return;
+    }
     this.services.status.connected(this.remote, false);
     this.#schedule(async () => {
       await this.#stopPools();
@@ -163,8 +194,6 @@ export class PeerLink {
     const message = parsed.data;
     switch (message.type) {
       case 'hello':
-        this.services.epochs.adopt(this.remote, message.epoch);
-        return this.#restart();
       case 'epoch': {
         const epoch = this.services.epochs.adopt(this.remote, message.epoch);
         if (this.#running && epoch > this.#running.epoch) this.#restart();
@@ -188,17 +217,36 @@ export class PeerLink {
   }
 
   #restart(): void {
+    if (this.#restartQueued) return;
+    this.#restartQueued = true;
     this.#schedule(async () => {
+      this.#restartQueued = false;
       await this.#stopPools();
       if (this.connected && !this.#closed) await this.#startPools(this.#epoch());
     });
   }
 
   #schedule(task: () => Promise<void>): void {
-    this.#queue = this.#queue.then(task).catch((error: unknown) => {
-      this.services.status.error(this.remote, describe(error));
-      this.services.log('error', `replication with ${this.remote} failed: ${describe(error)}`);
-    });
+    this.#tasks++;
+    this.#queue = this.#queue
+      .then(task)
+      .catch((error: unknown) => {
+        this.services.status.error(this.remote, describe(error));
+        this.services.log('error', `replication with ${this.remote} failed: ${describe(error)}`);
+      })
+      .finally(() => this.#tasks--);
+  }
+
+  /** The running pools go on over the newest connection (see the top of this file). */
+  #takeOver(running: { lanes: RunningLane[] }): void {
+    const failed = (error: unknown) => this.services.log('debug', `replication with ${this.remote} could not go on the new connection: ${describe(error)}`);
+    for (const entry of running.lanes) {
+      entry.lane.resend().catch(failed);
+      if (entry.role === 'master') entry.handler.send(entry.handler.peer, { id: 'masterChangeStream$', result: 'RESYNC' }).catch(failed);
+    }
+    // What a start sends on a new connection.
+    this.#reportBusy();
+    this.#sendNotices().catch(failed);
   }
 
   async #startPools(epoch: number): Promise<void> {
