@@ -7,6 +7,7 @@
 import { createRequire } from 'node:module';
 import type { WebRtcEngine } from './service';
 import { weriftEngine, type WeriftEngineOptions, type WeriftModule } from './werift';
+import { repairWeriftDtls } from './werift-dtls';
 
 export const DEFAULT_ENGINE_MODULE = '@roamhq/wrtc';
 export const WERIFT_MODULE = 'werift';
@@ -39,16 +40,18 @@ let werift: WeriftModule | undefined;
 /** The last adapted engine and the CA it trusts: a connection reads its engine at each dial. */
 let weriftEngineFor: { ca: string; engine: WebRtcEngine } | undefined;
 
-/** Load (once per process) werift and adapt it (werift.ts), its peer connections trusting
- * `turnTlsCa` for `turns:` servers. Synchronous too (its CommonJS build). Throws with the reason
- * if it is missing. */
+/** Load (once per process) werift, repair its DTLS handshake for slow paths (werift-dtls.ts)
+ * and adapt it (werift.ts), its peer connections trusting `turnTlsCa` for `turns:` servers.
+ * Synchronous too (its CommonJS build). Throws with the reason if it is missing. */
 export function loadWeriftEngine(options: WeriftEngineOptions = {}): WebRtcEngine {
   const ca = options.turnTlsCa ?? '';
   if (weriftEngineFor?.ca === ca) return weriftEngineFor.engine;
   if (!werift) {
-    const required = createRequire(import.meta.url)(WERIFT_MODULE) as Partial<WeriftModule> | undefined;
+    const require = createRequire(import.meta.url);
+    const required = require(WERIFT_MODULE) as Partial<WeriftModule> | undefined;
     if (typeof required?.RTCPeerConnection !== 'function' || typeof required.RTCIceCandidate !== 'function')
       throw new Error(`${WERIFT_MODULE} does not export RTCPeerConnection and RTCIceCandidate`);
+    repairWeriftDtls(require.resolve(WERIFT_MODULE));
     werift = required as WeriftModule;
   }
   const engine = weriftEngine(werift, options);

@@ -19,7 +19,8 @@
  * still holds (the key never leaves the process), but two werift ends in one process present the
  * same fingerprint, which core's conformance suite refuses. A certificate per connection passed
  * werift's `dtls.keys` (a P-256 certificate made with node:crypto) connected on loopback but
- * failed the DTLS handshake between two lab hosts over TURN/TLS, for a reason not found yet.
+ * failed the DTLS handshake between two lab hosts over TURN/TLS; that was before werift's handshake
+ * was repaired for slow paths (werift-dtls.ts), which may have been the reason: not tried since.
  */
 import type { WebRtcEngine } from './service';
 
