@@ -68,9 +68,12 @@ describe('importing tracks', () => {
     // A file with a bad line: refused, the line named, nothing added.
     const broken = 'title,artist,length\nOne,A,1:00\nTwo,B,two minutes\n';
     await form.locator('input[type=file]').setInputFiles({ name: 'broken.csv', mimeType: 'text/csv', buffer: Buffer.from(broken) });
+    await form.getByText('Nothing was added: a line could not be read').waitFor();
     await form.getByText('Line 3: the length "two minutes" is neither m:ss nor seconds.').waitFor();
     expect(await a.page.getByRole('heading', { name: `Tracks (${TRACKS})` }).count()).toBe(1);
     await screenshot(a.page, 'import-refused');
+    // An import is one line in the activity log, not 10,000.
+    await a.page.getByText('added 10,000 tracks').first().waitFor();
 
     for (const name of ['Pasted', 'Mixtape']) {
       await openPlaylist(a.page, name);

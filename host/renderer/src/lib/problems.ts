@@ -128,6 +128,7 @@ const CODES: Record<string, (info: ErrorInfo) => Omit<Problem, 'code' | 'detail'
   unknown_track: () => ({ title: 'This track is gone', hint: 'Someone removed it meanwhile.' }),
   deleted: () => ({ title: 'It was deleted meanwhile', hint: 'Someone else removed it while you were editing.' }),
   invalid_peer: () => ({ title: 'You cannot share with that peer' }),
+  bad_import: () => ({ title: 'Nothing was added: a line could not be read', hint: 'Fix or remove that line, then import again.' }),
   write_failed: () => ({ title: 'Saving failed', hint: 'Try again; if it keeps failing, restart WhatNext.' }),
   internal_error: () => ({ title: 'Something went wrong', hint: 'Try again; if it keeps happening, restart WhatNext.' }),
 };

@@ -5,7 +5,7 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import { call, subscribe, type NewTrack, type Playlist, type SyncEntry, type Track } from '../api';
-import { playlistChanges, trackChanges, type Change } from '../lib/activity';
+import { collapseAdditions, mergeAdditions, playlistChanges, trackChanges, type Change } from '../lib/activity';
 import { errorInfoOf } from '../lib/problems';
 
 export interface Activity extends Change {
@@ -42,8 +42,14 @@ export const usePlaylistsStore = defineStore('playlists', () => {
   /** Newest first by when each change was made, not when it arrived here. */
   function log(playlistId: string, changes: Change[]): void {
     if (!changes.length) return;
-    const added = changes.map((change) => ({ id: nextActivity++, ...change }));
-    const entries = [...added, ...(activity.value[playlistId] ?? [])].sort((a, b) => b.at - a.at || b.id - a.id).slice(0, MAX_ACTIVITY);
+    const lines = collapseAdditions(changes);
+    const earlier = [...(activity.value[playlistId] ?? [])];
+    // A large playlist arrives in batches: its additions stay one line as they come in.
+    const newest = earlier[0];
+    const merged = newest && lines.length === 1 ? mergeAdditions(newest, lines[0]!) : undefined;
+    if (merged) earlier.shift();
+    const added = (merged ? [merged] : lines).map((change) => ({ id: nextActivity++, ...change }));
+    const entries = [...added, ...earlier].sort((a, b) => b.at - a.at || b.id - a.id).slice(0, MAX_ACTIVITY);
     activity.value = { ...activity.value, [playlistId]: entries };
   }
 
@@ -84,15 +90,17 @@ export const usePlaylistsStore = defineStore('playlists', () => {
 
   function tracksChanged(changed: Track[]): void {
     const next = { ...tracksById.value };
+    const changes = new Map<string, Change[]>();
     for (const track of changed) {
       const before = next[track.id];
       // A removal carries no author: ours if we just made it.
       const fallback = { by: isOwn(track.id) ? localPeerId : remoteAuthor(track.playlistId), at: Date.now() };
-      log(track.playlistId, trackChanges(before, track, fallback));
+      changes.set(track.playlistId, [...(changes.get(track.playlistId) ?? []), ...trackChanges(before, track, fallback)]);
       if (track.removed) delete next[track.id];
       else next[track.id] = track;
     }
     tracksById.value = next;
+    for (const [playlistId, made] of changes) log(playlistId, made);
   }
 
   async function loadTracks(playlistId: string): Promise<void> {
