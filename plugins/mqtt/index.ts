@@ -13,7 +13,7 @@ import { MqttOptions } from './options';
 export const mqtt = definePlugin({
   name: 'mqtt',
   version: '0.1.0',
-  api: '^2.0.0',
+  api: '^2.1.0',
   description: 'Signaling through an MQTT broker; a WebRTC data channel is the transport.',
   options: MqttOptions,
   dependencies: ['webrtc'],

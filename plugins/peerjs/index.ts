@@ -13,7 +13,7 @@ import { PeerjsOptions } from './options';
 export const peerjs = definePlugin({
   name: 'peerjs',
   version: '0.1.0',
-  api: '^2.0.0',
+  api: '^2.1.0',
   description: 'Signaling through a PeerJS broker; its WebRTC data connection is the transport.',
   options: PeerjsOptions,
   advancedOptions: ['key', 'maxFrameSize', 'lowWaterMark'],
