@@ -94,9 +94,14 @@ export class BrokerSession {
     });
   }
 
+  /** QoS 0: sessions are clean and nothing is retained, so QoS 1 would add only the broker's
+   * acknowledgement, and on a broker that leaves Nagle's algorithm on (Mosquitto's default) a
+   * signal sent right after that acknowledgement waits for our delayed ACK (tens of ms per
+   * connect). A signal lost with the broker's TCP connection is an attempt that times out, as it
+   * would be at QoS 1 with clean sessions. */
   async publish(topic: string, payload: string): Promise<void> {
     try {
-      await this.#client.publishAsync(topic, payload, { qos: 1, retain: false });
+      await this.#client.publishAsync(topic, payload, { qos: 0, retain: false });
     } catch (cause) {
       throw new TransportError('signaling', `Could not send through the MQTT broker at ${this.url}: ${describe(cause)}`, { cause });
     }

@@ -64,9 +64,6 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
       `listener ${port} ${host}`,
       'allow_anonymous true',
       'persistence false',
-      // As an operator should (see the plugin's README): without it, a signal that follows the
-      // broker's acknowledgement of one of ours waits for our delayed ACK.
-      'set_tcp_nodelay true',
       'log_dest stderr',
       'log_type error',
       'log_type warning',
