@@ -121,28 +121,17 @@ export function playlistCommands(client: PlaylistClient, print: (line: string) =
         print(`deleted "${playlist.name}"`);
       },
     },
-    {
-      name: 'share',
-      usage: 'share <playlist> <peer>',
-      summary: 'share a playlist you own with a peer',
+    ...(['share', 'unshare'] as const).map((name): Command => ({
+      name,
+      usage: `${name} <playlist> <peer>`,
+      summary: name === 'share' ? 'share a playlist you own with a peer' : 'stop sharing a playlist with a peer',
       async run(words) {
         const playlist = await findPlaylist(client, words.word(1));
         const peer = await findPeer(client, words.rest(2));
-        await client.request('playlists.share', { playlistId: playlist.id, peerId: peer.id });
-        print(`shared "${playlist.name}" with ${peer.name} (${peer.id})`);
+        await client.request(name === 'share' ? 'playlists.share' : 'playlists.unshare', { playlistId: playlist.id, peerId: peer.id });
+        print(`${name}d "${playlist.name}" with ${peer.name} (${peer.id})`);
       },
-    },
-    {
-      name: 'unshare',
-      usage: 'unshare <playlist> <peer>',
-      summary: 'stop sharing a playlist with a peer',
-      async run(words) {
-        const playlist = await findPlaylist(client, words.word(1));
-        const peer = await findPeer(client, words.rest(2));
-        await client.request('playlists.unshare', { playlistId: playlist.id, peerId: peer.id });
-        print(`unshared "${playlist.name}" with ${peer.name} (${peer.id})`);
-      },
-    },
+    })),
     {
       name: 'add',
       usage: 'add <playlist> <Artist – Title [m:ss]>',
