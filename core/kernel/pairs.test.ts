@@ -81,6 +81,19 @@ const linkTo = (remote: PeerInfo) => encodeLink({ version: 1, via: 'board', toke
 
 /** Resolves once every attempt of `manager` has opened, every connection is open, and there are
  * `count` of them. */
+/** Alice and Bob connected; then Bob's old connection stops carrying anything (its pipes stop
+ * reading, and nothing says so) and Bob starts again with the same id: `bobAgain`. */
+async function bobBackWhileOldHangs() {
+  const board = switchboard();
+  const alice = await peer(board, ALICE);
+  const bob = await peer(board, BOB);
+  await alice.manager.openLink(linkTo(BOB));
+  await Promise.all([settled(alice.manager, 1), settled(bob.manager, 1)]);
+  const [old] = alice.manager.connections();
+  for (const pipe of board.pipes) pipe.pauseReading();
+  return { board, alice, old, bobAgain: await peer(board, BOB) };
+}
+
 function settled(manager: ConnectionManager, count: number): Promise<void> {
   const quiet = () => {
     const connections = manager.connections();
@@ -162,16 +175,9 @@ describe('one connection per pair of peers', () => {
   });
 
   it('a peer that comes back while its old connection hangs gets through: the old one, silent, goes', async () => {
-    const board = switchboard();
-    const alice = await peer(board, ALICE);
-    const bob = await peer(board, BOB);
-    await alice.manager.openLink(linkTo(BOB));
-    await Promise.all([settled(alice.manager, 1), settled(bob.manager, 1)]);
-    const [old] = alice.manager.connections();
     // Bob's machine froze: nothing more comes through, and nothing says so (until the dead-peer
     // timeout, much later). He starts again, with the same id.
-    for (const pipe of board.pipes) pipe.pauseReading();
-    const bobAgain = await peer(board, BOB);
+    const { board, alice, old, bobAgain } = await bobBackWhileOldHangs();
     const ended = new Promise<ConnectionSummary>((resolve) => alice.manager.on('connection', (c) => c.id === old!.id && c.state === 'closed' && resolve(c)));
 
     const fromBob = await bobAgain.manager.openLink(linkTo(ALICE));
@@ -191,15 +197,8 @@ describe('one connection per pair of peers', () => {
   });
 
   it('a peer that comes back while its old connection hangs is served at once: the new connection carries traffic while the old one is probed', async () => {
-    const board = switchboard();
-    const alice = await peer(board, ALICE);
-    const bob = await peer(board, BOB);
-    await alice.manager.openLink(linkTo(BOB));
-    await Promise.all([settled(alice.manager, 1), settled(bob.manager, 1)]);
-    const [old] = alice.manager.connections();
     // Bob moved: the old path carries nothing more, and nothing says so. He dials again.
-    for (const pipe of board.pipes) pipe.pauseReading();
-    const bobAgain = await peer(board, BOB);
+    const { alice, old, bobAgain } = await bobBackWhileOldHangs();
     const heard = new Promise<{ oldWas: string | undefined }>((resolve) =>
       bobAgain.manager.on('connection', (c) => {
         if (c.state !== 'open') return;
