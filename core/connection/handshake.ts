@@ -146,8 +146,8 @@ export class Handshake {
     this.#securedBy = remoteKey === undefined ? null : toBase64Url(remoteKey);
     this.#auth.secured(this.#securedBy);
     this.#prove(async () => {
-      const signalled = this.#signalled;
-      if (signalled && this.#keyRefusal(signalled)) throw new ProofRefused(this.#keyRefusal(signalled)!);
+      const refusal = this.#signalled && this.#keyRefusal(this.#signalled);
+      if (refusal) throw new ProofRefused(refusal);
     });
   }
 

@@ -165,6 +165,11 @@ function withKind(kind: number, body: Uint8Array): Uint8Array {
   return frame;
 }
 
+/** A Noise handshake message of the secure session (core/connection/secure), as its frame. */
+export function encodeSecure(message: Uint8Array): Uint8Array {
+  return withKind(FrameKind.secure, message);
+}
+
 export function encodeHello(hello: Hello): Uint8Array {
   return withKind(FrameKind.hello, encoder.encode(JSON.stringify(hello)));
 }

@@ -30,12 +30,10 @@ import type { Pipe } from '../../contracts/transport';
 import { ProtocolError } from '../../errors';
 import { concatBytes } from '../../util/bytes';
 import { webCryptoSuite, type PeerIdentity, type ProofSuite } from '../proof';
-import { FrameKind } from '../wire';
+import { FrameKind, encodeSecure } from '../wire';
 import { NoiseXX, type CipherState } from './noise';
 import { TAG_BYTES, nobleSessionCrypto, type KeyPair, type SessionCrypto } from './session-crypto';
 
-/** The first byte of a handshake message on the pipe (a frame kind of its own). */
-const SECURE_HANDSHAKE_KIND = FrameKind.secure;
 const PROLOGUE = new TextEncoder().encode('whatnext/secure/v1');
 /** What an identity signs: this context, then its Noise static key. */
 const STATIC_KEY_CONTEXT = new TextEncoder().encode('whatnext/secure/static-key/v1');
@@ -205,7 +203,7 @@ export class SecureSession {
 
   async #handshakeFrame(frame: Uint8Array): Promise<void> {
     if (!(frame instanceof Uint8Array) || frame.byteLength === 0) throw new ProtocolError('an empty frame during the secure handshake');
-    if (frame[0] !== SECURE_HANDSHAKE_KIND) {
+    if (frame[0] !== FrameKind.secure) {
       throw new ProtocolError(
         `a frame of kind 0x${frame[0]!.toString(16).padStart(2, '0')} arrived before the secure session was made: the remote does not encrypt this pipe (it may run an older WhatNext)`,
       );
@@ -263,11 +261,8 @@ export class SecureSession {
   }
 
   #sendHandshake(message: Uint8Array): void {
-    const frame = new Uint8Array(1 + message.byteLength);
-    frame[0] = SECURE_HANDSHAKE_KIND;
-    frame.set(message, 1);
     try {
-      this.#raw!.send(frame);
+      this.#raw!.send(encodeSecure(message));
     } catch (error) {
       this.#failed = true;
       this.host.pipeRefused(error);
