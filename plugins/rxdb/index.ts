@@ -76,8 +76,7 @@ function serve(ctx: PluginContext<PlaylistsProtocol>, runtime: () => PlaylistRun
   ctx.handle('tracks.add', ({ playlistId, tracks, index }) => store().addTracks(playlistId, tracks, index));
   ctx.handle('tracks.import', async ({ playlistId, text, format, index }) => {
     const read = format ?? detectFormat(text);
-    const tracks = await store().addTracks(playlistId, parseTrackList(text, read), index);
-    return { count: tracks.length, format: read };
+    return { count: await store().importTracks(playlistId, parseTrackList(text, read), index), format: read };
   });
   ctx.handle('tracks.move', ({ trackId, index }) => store().moveTrack(trackId, index));
   ctx.handle('tracks.update', ({ trackId, ...changes }) => store().updateTrack(trackId, changes));

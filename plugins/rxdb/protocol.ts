@@ -79,7 +79,7 @@ export type SyncEntry = z.infer<typeof SyncEntry>;
 export const ImportFormat = z.enum(['lines', 'm3u', 'csv']);
 export type ImportFormat = z.infer<typeof ImportFormat>;
 /** The longest text an import takes (100,000 tracks of a typical line fit). */
-export const MAX_IMPORT_CHARS = 8 * 1024 * 1024;
+const MAX_IMPORT_CHARS = 8 * 1024 * 1024;
 
 const PlaylistRef = z.object({ playlistId: DocId }).strict();
 const Index = z.number().int().nonnegative();

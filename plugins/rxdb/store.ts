@@ -119,6 +119,15 @@ export class PlaylistStore {
   }
 
   async addTracks(playlistId: string, tracks: NewTrack[], index?: number): Promise<Track[]> {
+    return (await this.#insertTracks(playlistId, tracks, index)).map(toTrack);
+  }
+
+  /** As `addTracks`, answering only how many were added (an import's tracks are not sent back). */
+  async importTracks(playlistId: string, tracks: NewTrack[], index?: number): Promise<number> {
+    return (await this.#insertTracks(playlistId, tracks, index)).length;
+  }
+
+  async #insertTracks(playlistId: string, tracks: NewTrack[], index?: number): Promise<TrackDoc[]> {
     await this.#playlist(playlistId);
     const ordered = await this.#ordered(playlistId);
     const positions = keysAt(ordered, index ?? ordered.length, tracks.length);
@@ -143,7 +152,7 @@ export class PlaylistStore {
       await this.collections.tracks.bulkRemove(result.success.map((doc) => doc.id)).catch(() => undefined);
       throw new WhatNextError('write_failed', `Could not add ${result.error.length} of ${docs.length} tracks; none were added.`);
     }
-    return docs.map(toTrack);
+    return docs;
   }
 
   async moveTrack(trackId: string, index: number): Promise<Track> {

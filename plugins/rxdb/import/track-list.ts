@@ -65,7 +65,7 @@ function fromLines(text: string): NewTrack[] {
 }
 
 /** One "Artist – Title (3:45)" line. */
-export function trackFromLine(line: string, lineNumber: number): NewTrack {
+function trackFromLine(line: string, lineNumber: number): NewTrack {
   let rest = line;
   let durationMs = 0;
   const length = LENGTH_AT_END.exec(rest);
