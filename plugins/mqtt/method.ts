@@ -48,7 +48,7 @@ import {
   type SignalMessage,
 } from './messages';
 import type { MqttOptions } from './options';
-import { MAX_CANDIDATES, startSide, type PipeSettings, type RtcSide } from './peer-connection';
+import { MAX_CANDIDATES, asTransportError, startSide, type PipeSettings, type RtcSide } from './peer-connection';
 
 export interface MqttMethodConfig {
   options: MqttOptions;
@@ -198,8 +198,7 @@ export function createMqttMethod(config: MqttMethodConfig): MqttMethod {
     send(broker, to, message).catch((error: unknown) => log('warn', `could not send a candidate through MQTT: ${describe(error)}`));
   };
 
-  const failWith = (side: RtcSide) => (error: unknown) =>
-    side.fail(error instanceof TransportError ? error : new TransportError('signaling', describe(error), { cause: error }));
+  const failWith = (side: RtcSide) => (error: unknown) => side.fail(asTransportError(error, 'signaling', describe(error)));
 
   function onOffer(broker: Broker, offer: OfferMessage): void {
     // The same offer again (QoS 1 may deliver twice) while it is held or answered: one attempt.

@@ -240,7 +240,7 @@ export function startSide(
   };
 }
 
-function asTransportError(error: unknown, stage: TransportError['stage'], message?: string): TransportError {
+export function asTransportError(error: unknown, stage: TransportError['stage'], message?: string): TransportError {
   if (error instanceof TransportError) return error;
   return new TransportError(stage, message ?? `MQTT: ${describe(error)}`, { cause: error });
 }
