@@ -11,7 +11,8 @@
  *   scroll     scrolling the list from top to bottom a screenful per frame: long tasks over 50 ms
  *
  * Compared with the same page without windowing (every row in the DOM: the renderer before
- * windowing, `?rows=all`), opened once, as the raw side. Screenshots go to screenshots/.
+ * windowing: `whatnext.rows = all` in localStorage), opened three times, as the raw side.
+ * Screenshots go to screenshots/.
  */
 import type { Page } from 'playwright-core';
 import { build } from 'vite';

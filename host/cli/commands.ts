@@ -83,8 +83,7 @@ export function connectionCommands(client: PlaylistClient, print: (line: string)
       usage: 'list',
       summary: 'connections and attempts under way',
       async run() {
-        const connections = await client.request('connections.list', {});
-        const attempts = await client.request('attempts.list', {});
+        const [connections, attempts] = await Promise.all([client.request('connections.list', {}), client.request('attempts.list', {})]);
         if (connections.length + attempts.length === 0) print('nothing open or under way');
         for (const c of connections) print(`connection ${c.id} ${c.state} ${c.remote.name} via ${c.method}`);
         for (const a of attempts) print(`attempt ${a.id} ${a.role} ${a.state} ${a.stage}`);
@@ -95,8 +94,8 @@ export function connectionCommands(client: PlaylistClient, print: (line: string)
       usage: 'peers',
       summary: 'the peers you paired with, and whether each is connected',
       async run() {
-        const known = await client.request('peers.known', {});
-        const open = new Set((await client.request('connections.list', {})).filter((c) => c.state === 'open').map((c) => c.remote.id));
+        const [known, connections] = await Promise.all([client.request('peers.known', {}), client.request('connections.list', {})]);
+        const open = new Set(connections.filter((c) => c.state === 'open').map((c) => c.remote.id));
         if (known.length === 0) print('no known peers yet: invite someone');
         for (const p of known) print(`peer ${p.id} ${p.name} ${open.has(p.id) ? 'online' : `offline, last seen ${new Date(p.lastSeenAt).toISOString()}`}`);
       },

@@ -49,8 +49,8 @@ async function findTrack(client: PlaylistClient, playlist: Playlist, number: str
 /** A peer by id or by name, among the known and connected peers. */
 async function findPeer(client: PlaylistClient, ref: string | undefined): Promise<{ id: string; name: string }> {
   if (!ref) throw new WhatNextError('bad_request', 'Name a peer: its name or its id (`peers` lists them).');
-  const known = await client.request('peers.known', {});
-  const connected = (await client.request('connections.list', {})).map((c) => ({ id: c.remote.id, name: c.remote.name }));
+  const [known, connections] = await Promise.all([client.request('peers.known', {}), client.request('connections.list', {})]);
+  const connected = connections.map((c) => ({ id: c.remote.id, name: c.remote.name }));
   const peers = [...known, ...connected];
   const byId = peers.find((p) => p.id === ref);
   if (byId) return byId;

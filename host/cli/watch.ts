@@ -34,9 +34,10 @@ export function watchChanges(client: PlaylistClient, print: (line: string) => vo
     }),
     client.on('tracks.changed', ({ tracks }) => {
       for (const t of tracks) {
+        // Only watched playlists' tracks are remembered (`watch` learns what one holds at its start).
+        if (!watching.has(t.playlistId)) continue;
         const known = seen.has(t.id);
         seen.add(t.id);
-        if (!watching.has(t.playlistId)) continue;
         const playlist = names.get(t.playlistId) ?? t.playlistId;
         if (t.removed) print(`watch "${playlist}" removed ${formatTrack(t)}`);
         else print(`watch "${playlist}" ${known ? 'changed' : 'added'} ${formatTrack(t)} by ${author(t)}`);

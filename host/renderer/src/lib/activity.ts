@@ -27,7 +27,12 @@ const addedText = (count: number) => `added ${count.toLocaleString('en')} tracks
  * one line (an import, a share replaying a playlist), the rest as they are. */
 export function collapseAdditions(changes: Change[]): Change[] {
   const additions = new Map<string | undefined, Change[]>();
-  for (const change of changes) if (change.added) additions.set(change.by, [...(additions.get(change.by) ?? []), change]);
+  for (const change of changes) {
+    if (!change.added) continue;
+    const group = additions.get(change.by);
+    if (group) group.push(change);
+    else additions.set(change.by, [change]);
+  }
   const collapsed = new Set([...additions.values()].filter((group) => group.length > ADDITIONS_LISTED).flat());
   const lines = changes.filter((change) => !collapsed.has(change));
   for (const group of additions.values()) {

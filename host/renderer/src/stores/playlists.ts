@@ -95,7 +95,9 @@ export const usePlaylistsStore = defineStore('playlists', () => {
       const before = next[track.id];
       // A removal carries no author: ours if we just made it.
       const fallback = { by: isOwn(track.id) ? localPeerId : remoteAuthor(track.playlistId), at: Date.now() };
-      changes.set(track.playlistId, [...(changes.get(track.playlistId) ?? []), ...trackChanges(before, track, fallback)]);
+      const made = changes.get(track.playlistId) ?? [];
+      made.push(...trackChanges(before, track, fallback));
+      changes.set(track.playlistId, made);
       if (track.removed) delete next[track.id];
       else next[track.id] = track;
     }
