@@ -158,7 +158,9 @@ describe('trackPeerConnections', () => {
  * process. Driven here through that same entry point, on a real broker and engine.
  */
 describe('PeerJS and a candidate that arrives as its connection closes', () => {
-  const handleCandidateThenClose = async (RTCPeerConnectionClass: typeof RTCPeerConnection): Promise<unknown> => {
+  /** `during`: the connection closes while the candidate is being added; `before`: it was closed
+   * when the candidate came. */
+  const handleCandidateThenClose = async (RTCPeerConnectionClass: typeof RTCPeerConnection, closes: 'during' | 'before' = 'during'): Promise<unknown> => {
     const engine = loadDefaultEngine();
     const peerjs = loadPeerJs({ ...engine, RTCPeerConnection: RTCPeerConnectionClass, WebSocket: WebSocket as never });
     const broker = await startBroker();
@@ -177,11 +179,12 @@ describe('PeerJS and a candidate that arrives as its connection closes', () => {
       const out = b.connect(ALICE.id, { reliable: true, serialization: 'raw' });
       const opened = (conn: DataConnection) => new Promise((resolve) => conn.once('open', () => resolve(undefined)));
       await Promise.all([opened(out), incoming.then(opened)]);
+      if (closes === 'before') out.close();
       const handling = (out as unknown as { handleMessage(message: unknown): Promise<void> }).handleMessage({
         type: 'CANDIDATE',
         payload: { candidate: HOST_CANDIDATE, connectionId: out.connectionId },
       });
-      out.close();
+      if (closes === 'during') out.close();
       return await handling.then(
         () => 'handled',
         (error: unknown) => error,
@@ -197,6 +200,11 @@ describe('PeerJS and a candidate that arrives as its connection closes', () => {
     const outcome = await handleCandidateThenClose(RTCPeerConnection);
     expect(outcome).toBeInstanceOf(TypeError);
     expect((outcome as TypeError).message).toMatch(/emitError/);
+  });
+
+  it('is dropped when the connection had closed already, on any engine (our copy of PeerJS checks)', async () => {
+    const { RTCPeerConnection } = loadDefaultEngine();
+    expect(await handleCandidateThenClose(RTCPeerConnection, 'before')).toBe('handled');
   });
 
   it('is handled quietly on the tracked engine, and the refusal dropped', async () => {

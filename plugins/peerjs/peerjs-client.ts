@@ -92,7 +92,33 @@ export function loadPeerJs(globals: PeerJsGlobals): PeerJsModule {
     undefined,
     undefined,
   );
-  return module.exports as unknown as PeerJsModule;
+  const peerjs = module.exports as unknown as PeerJsModule;
+  dropMessagesAfterClose(peerjs);
+  return peerjs;
+}
+
+/**
+ * PeerJS 1.5.5 hands broker messages (ANSWER, CANDIDATE) to a data connection without checking
+ * it is still open. On one closed already, `Negotiator.handleCandidate` reads the peer connection
+ * and the provider that close() cleared, and its TypeError escapes from a promise nobody awaits:
+ * fatal to a Node process. (Messages PeerJS stored for a connection are handed over right after
+ * it emits `connection`, where a listener may close it.) A closed connection has nothing to do
+ * with them, so this copy drops them. A connection that closes while a candidate is being added
+ * is the engine wrapper's part (engine.ts).
+ */
+function dropMessagesAfterClose(peerjs: PeerJsModule): void {
+  interface Handles {
+    peerConnection: unknown;
+    provider: unknown;
+    handleMessage(message: unknown): unknown;
+  }
+  // DataConnection itself is not exported; every data connection class extends it.
+  const dataConnection = Object.getPrototypeOf(peerjs.BufferedConnection.prototype) as Handles;
+  const handleMessage = dataConnection.handleMessage;
+  dataConnection.handleMessage = function (this: Handles, message: unknown) {
+    if (this.peerConnection == null || this.provider == null) return Promise.resolve();
+    return handleMessage.call(this, message);
+  };
 }
 
 /** Everything one plugin instance runs PeerJS with, and what it must close at shutdown. */
