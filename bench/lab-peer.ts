@@ -17,7 +17,8 @@ import type { AttemptSummary } from '../core/protocol';
 import type { Connection } from '../core/connection/types';
 import { manual } from '../plugins/manual';
 import { simplePeer } from '../plugins/simple-peer';
-import { decodeInvite, decodeReply } from '../plugins/manual/codes';
+import { decodeInvite, decodeReply, type CarriedSignal } from '../plugins/manual/codes';
+import { expandDescription } from '../plugins/webrtc/compact-description';
 import { webrtc } from '../plugins/webrtc';
 import { connectionPath } from '../plugins/webrtc/path';
 import type { WebRtcEngine } from '../plugins/webrtc/service';
@@ -144,7 +145,7 @@ function oursSide(peer: OurPeer): Side {
       const shown = await peer.attempt(invite.id, (s) => !!s.invite && !!s.question);
       questionId = shown.question!.id;
       const code = shown.invite!.code!;
-      return { code, candidates: candidatesOf(String(decodeInvite(code).s.sdp)) };
+      return { code, candidates: candidatesOf(sdpOf(decodeInvite(code).s)) };
     },
     async answer(code) {
       const request = await peer.manager.openLink(code);
@@ -152,7 +153,7 @@ function oursSide(peer: OurPeer): Side {
       peer.manager.approve(request.id);
       const shown = await peer.attempt(request.id, (s) => s.displays.length > 0);
       const replyCode = shown.displays[0]!.code!;
-      return { code: replyCode, candidates: candidatesOf(String(decodeReply(replyCode).s.sdp)) };
+      return { code: replyCode, candidates: candidatesOf(sdpOf(decodeReply(replyCode).s)) };
     },
     complete(code) {
       peer.manager.answer(inviteId!, questionId!, code);
@@ -295,3 +296,8 @@ async function handle(command: LabPeerCommand): Promise<void> {
 
 serveParent(handle);
 reply({ type: 'ready' });
+
+/** The SDP a manual code carried, short or long. */
+function sdpOf(signal: CarriedSignal): string {
+  return 'full' in signal ? String(signal.full.sdp) : expandDescription(signal.compact).sdp;
+}

@@ -4,7 +4,7 @@
  * something: show an invite, paste a reply.
  */
 import { z } from 'zod';
-import type { Dial, DialOptions, Pipe, PipeSink } from './transport';
+import type { Dial, DialOptions, Pipe, PipeSink, SignalCodec } from './transport';
 import type { ConnectionStage } from './stages';
 import type { PeerId, PeerInfo } from './peer';
 
@@ -54,6 +54,8 @@ export interface AttemptContext {
   readonly sink: PipeSink;
   /** Dial a registered transport with this attempt's sink, stage reporting and abort. */
   dial(transport: string, options: Pick<DialOptions, 'initiator' | 'sendSignal' | 'trickle'>): Dial;
+  /** The compact form of a registered transport's signals, if it has one (host API 2.2.0). */
+  signalCodec(transport: string): SignalCodec | undefined;
   stage(stage: ConnectionStage): void;
   /** Present the invite: core builds the `whtnxt://connect?v=1&via=<method>&...` link from
    * `params` (plus the local display name) and shows it with the optional code. Returns the

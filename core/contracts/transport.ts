@@ -95,9 +95,25 @@ export interface Dial {
   readonly pipe: Promise<Pipe>;
 }
 
+/**
+ * A compact binary form of a transport's complete signals (`trickle: false`), for signaling
+ * methods where a person carries them: short codes, QR codes. Lossy where it must be (the
+ * WebRTC one keeps three candidates), so only what the transport can still connect with.
+ */
+export interface SignalCodec {
+  /** The compact bytes of a complete local signal, or undefined when this signal has no compact
+   * form (the method then carries the signal as it is). */
+  compact(signal: Signal): Uint8Array | undefined;
+  /** The signal back from `compact`'s bytes, for `Dial.signal`. Throws a `TransportError` on
+   * bytes that are not such a signal. */
+  expand(bytes: Uint8Array): Signal;
+}
+
 /** A transport that needs raw signals exchanged (WebRTC, for example). */
 export interface Transport {
   readonly name: string;
   readonly description: string;
   dial(options: DialOptions): Dial;
+  /** Since host API 2.2.0. */
+  readonly signalCodec?: SignalCodec;
 }

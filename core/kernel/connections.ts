@@ -469,6 +469,8 @@ export class ConnectionManager {
           .get(transport)
           .dial({ ...options, sink: connection.sink, stage: (s: ConnectionStage) => connection.setStage(s), abort: attempt.abort.signal });
       },
+      signalCodec: (transport) =>
+        method.transports.includes(transport) && this.host.transports.has(transport) ? this.host.transports.get(transport).signalCodec : undefined,
       stage: (stage) => connection.setStage(stage),
       presentInvite: ({ params, code, text, expiresAt }) => {
         const token = attempt.inviteToken ?? randomToken();

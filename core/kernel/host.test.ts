@@ -169,17 +169,17 @@ describe('PluginHost', () => {
     const future = definePlugin({ name: 'future', version: '1.0.0', api: '^3.0.0', setup() {} });
     const { host, errors } = hostWith(future());
     await host.start();
-    expect(errors[0]!.error.message).toMatch(/supports host API "\^3\.0\.0", but this host provides API 2\.1\.0.*\^2\.0\.0/);
+    expect(errors[0]!.error.message).toMatch(/supports host API "\^3\.0\.0", but this host provides API 2\.2\.0.*\^2\.0\.0/);
   });
 
   it('refuses a plugin that needs a newer minor than this host provides, and one written for the old major', async () => {
-    const newer = definePlugin({ name: 'newer', version: '1.0.0', api: '^2.2.0', setup() {} });
+    const newer = definePlugin({ name: 'newer', version: '1.0.0', api: '^2.3.0', setup() {} });
     const old = definePlugin({ name: 'old', version: '1.0.0', api: '^1.0.0', setup() {} });
     const { host, errors } = hostWith(newer(), old());
     await host.start();
     expect(errors.map((e) => e.plugin)).toEqual(['newer', 'old']);
-    expect(errors[0]!.error.message).toMatch(/supports host API "\^2\.2\.0", but this host provides API 2\.1\.0/);
-    expect(errors[1]!.error.message).toMatch(/supports host API "\^1\.0\.0", but this host provides API 2\.1\.0/);
+    expect(errors[0]!.error.message).toMatch(/supports host API "\^2\.3\.0", but this host provides API 2\.2\.0/);
+    expect(errors[1]!.error.message).toMatch(/supports host API "\^1\.0\.0", but this host provides API 2\.2\.0/);
   });
 
   it('refuses duplicate plugin names and duplicate registrations', async () => {

@@ -2,7 +2,9 @@ import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { LinkError } from '../../core';
-import { decodeInvite, decodeReply, encodeInvite, encodeReply, INVITE_PREFIX, REPLY_PREFIX } from './codes';
+import { compactDescription } from '../webrtc/compact-description';
+import { answersInvite, decodeInvite, decodeReply, encodeInvite, encodeReply, INVITE_PREFIX, REPLY_PREFIX } from './codes';
+import { SHORT_INVITE_PREFIX, SHORT_REPLY_PREFIX } from './short-codes';
 
 // The shape of a real non-trickle data-channel offer (what @roamhq/wrtc produces on loopback).
 const sdp = [
@@ -46,12 +48,12 @@ describe('manual codes', () => {
     expect(code.startsWith(INVITE_PREFIX)).toBe(true);
     expect(code).toMatch(/^[A-Za-z0-9._-]+$/);
     expect(code.length).toBeLessThan(JSON.stringify(invite).length);
-    expect(decodeInvite(code)).toEqual(invite);
+    expect(decodeInvite(code)).toEqual({ ...invite, s: { full: offer } });
     const reply = { t: invite.t, i: 'zyxwvutsrqponmlkjihgfedcba', n: 'Bob', s: { type: 'answer', sdp: 'v=0' } };
-    expect(decodeReply(encodeReply(reply))).toEqual(reply);
+    expect(decodeReply(encodeReply(reply))).toEqual({ ...reply, s: { full: reply.s } });
     // With the handshake nonces (core's HandshakeAhead) each code grows by little.
     const withNonce = { ...invite, h: 'AAECAwQFBgcICQoLDA0ODw' };
-    expect(decodeInvite(encodeInvite(withNonce))).toEqual(withNonce);
+    expect(decodeInvite(encodeInvite(withNonce))).toEqual({ ...withNonce, s: { full: offer } });
     expect(encodeInvite(withNonce).length - code.length).toBeLessThan(40);
     expect(decodeReply(encodeReply({ ...reply, h: 'DwsLCwsLCwsLCwsLCwsLCw' })).h).toBe('DwsLCwsLCwsLCwsLCwsLCw');
   });
@@ -127,5 +129,67 @@ describe('manual codes', () => {
       ),
       { numRuns: 1000 },
     );
+  });
+});
+
+describe('short manual codes', () => {
+  // Core's kind of token (16 random bytes) and nonces.
+  const token = 'q83vEjRWeJCrze8SNFZ4kA';
+  const short = { ...invite, t: token, n: 'Alexandra', h: 'AAECAwQFBgcICQoLDA0ODw' };
+  const compact = compactDescription({ type: 'offer', sdp })!;
+  const code = encodeInvite(short, compact);
+  const replyCode = encodeReply({ t: decodeInvite(code).t, i: 'zyxwvutsrqponmlkjihgfedcba', n: 'Bob', s: offer, h: 'DwsLCwsLCwsLCwsLCwsLCw' }, compact);
+
+  it('are made when the signal has a compact form, and come back with it', () => {
+    expect(code.startsWith(SHORT_INVITE_PREFIX)).toBe(true);
+    expect(replyCode.startsWith(SHORT_REPLY_PREFIX)).toBe(true);
+    expect(code.length).toBeLessThanOrEqual(200);
+    expect(replyCode.length).toBeLessThanOrEqual(200);
+    const decoded = decodeInvite(code);
+    expect(decoded).toMatchObject({ i: short.i, n: 'Alexandra', x: short.x, h: short.h, s: { compact } });
+    const reply = decodeReply(replyCode);
+    expect(reply).toMatchObject({ i: 'zyxwvutsrqponmlkjihgfedcba', n: 'Bob', h: 'DwsLCwsLCwsLCwsLCwsLCw', s: { compact } });
+    // The reply names the invite by the token's tag, which only its inviter can match.
+    expect(answersInvite(reply, token)).toBe(true);
+    expect(answersInvite(reply, 'AAAAAAAAAAAAAAAAAAAAAA')).toBe(false);
+  });
+
+  it('are long when something does not fit: no compact form, no nonce, a token of another kind', () => {
+    expect(encodeInvite(short).startsWith(INVITE_PREFIX)).toBe(true);
+    expect(encodeInvite({ ...short, h: undefined }, compact).startsWith(INVITE_PREFIX)).toBe(true);
+    expect(encodeInvite({ ...short, t: 'tok_abcdefgh1234' }, compact).startsWith(INVITE_PREFIX)).toBe(true);
+    // A short reply to a long invite still names it.
+    const reply = decodeReply(encodeReply({ t: token, i: short.i, n: 'Bob', s: offer, h: short.h }, compact));
+    expect(answersInvite(reply, token)).toBe(true);
+  });
+
+  it('cut a long name between characters, and the handshake brings the whole one', () => {
+    const name = 'Ǆemila Ünal-Øster 🎶 Karaoke';
+    const decoded = decodeInvite(encodeInvite({ ...short, n: name }, compact));
+    expect(decoded.n.endsWith('…')).toBe(true);
+    expect(name.startsWith(decoded.n.slice(0, -1))).toBe(true);
+    expect(Buffer.byteLength(decoded.n)).toBeLessThanOrEqual(24);
+  });
+
+  it('refuse any single changed character and any cut-off end (the CRC-32 catches it)', () => {
+    for (const [text, decode] of [
+      [code, decodeInvite],
+      [replyCode, decodeReply],
+    ] as const) {
+      fc.assert(
+        fc.property(fc.integer({ min: SHORT_INVITE_PREFIX.length, max: text.length - 1 }), fc.constantFrom(...'ABCxyz019_-'), (at, char) => {
+          fc.pre(text[at] !== char);
+          expect(reason(() => decode(text.slice(0, at) + char + text.slice(at + 1)))).toBe('corrupted');
+        }),
+      );
+      for (let cut = SHORT_INVITE_PREFIX.length; cut < text.length; cut++) expect(reason(() => decode(text.slice(0, cut)))).toBe('corrupted');
+    }
+  });
+
+  it('tell an invite from a reply, and an invite body behind a reply prefix fails its checksum', () => {
+    expect(reason(() => decodeReply(code))).toBe('wrong-code');
+    expect(reason(() => decodeInvite(replyCode))).toBe('wrong-code');
+    expect(reason(() => decodeReply(SHORT_REPLY_PREFIX + code.slice(SHORT_INVITE_PREFIX.length)))).toBe('corrupted');
+    expect(reason(() => decodeInvite(SHORT_INVITE_PREFIX + 'A'.repeat(2000)))).toBe('too-long');
   });
 });

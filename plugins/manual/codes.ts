@@ -1,6 +1,10 @@
 /**
- * Manual signaling codes: one complete signal (non-trickle SDP) per side, compressed and
- * URL-safe, so they survive chat apps and copy-paste.
+ * Manual signaling codes: one complete signal (non-trickle SDP) per side, URL-safe, so they
+ * survive chat apps and copy-paste. Two forms:
+ *
+ * - short (short-codes.ts), about 180 characters, when the transport has a compact form of its
+ *   signal: made whenever it can be;
+ * - long, compressed JSON, for any other signal:
  *
  *   invite code  wno1.<base64url(zlib(json))>   { t: token, i: inviter id, n: name, x: expiry (s), s: offer, h? }
  *   reply code   wna1.<base64url(zlib(json))>   { t: token, i: answerer id, n: name, s: answer, h? }
@@ -8,13 +12,14 @@
  * `h`: the sender's handshake nonce (core's `HandshakeAhead`): each side's identity proof then
  * rides in its first frame, and the connection opens one trip sooner.
  *
- * zlib's Adler-32 catches corrupted codes; lengths are bounded before and after inflating
- * (a small code cannot expand into a large allocation).
+ * zlib's Adler-32 catches corrupted long codes (CRC-32 short ones); lengths are bounded before
+ * and after inflating (a small code cannot expand into a large allocation).
  */
 import { deflateSync, inflateSync } from 'node:zlib';
 import { z } from 'zod';
 import { DisplayName, HandshakeNonce, LinkError, PeerId } from '../../core';
 import { jsonShapeProblem } from '../../core/util/json-shape';
+import { decodeShort, encodeShort, SHORT_INVITE_PREFIX, SHORT_REPLY_PREFIX, tokenTag } from './short-codes';
 
 export const INVITE_PREFIX = 'wno1.';
 export const REPLY_PREFIX = 'wna1.';
@@ -32,31 +37,52 @@ export type InvitePayload = z.infer<typeof InvitePayload>;
 export const ReplyPayload = z.object({ t: Token, i: PeerId, n: DisplayName, s: OpaqueSignal, h: HandshakeNonce.optional() }).strict();
 export type ReplyPayload = z.infer<typeof ReplyPayload>;
 
-export function encodeInvite(payload: InvitePayload): string {
-  return INVITE_PREFIX + pack(InvitePayload.parse(payload));
+/** The signal a code carried: as the transport made it, or its compact bytes (for the
+ * transport's `signalCodec.expand`). */
+export type CarriedSignal = { full: Record<string, unknown> } | { compact: Uint8Array };
+export type Invite = Omit<InvitePayload, 's'> & { s: CarriedSignal };
+export type Reply = Omit<ReplyPayload, 's'> & { s: CarriedSignal };
+
+/** The invite's code: short when `compact` (the signal's compact form) is given and the rest
+ * fits a short code, long otherwise. */
+export function encodeInvite(payload: InvitePayload, compact?: Uint8Array): string {
+  const parsed = InvitePayload.parse(payload);
+  const tag = tokenTag(parsed.t);
+  const short = compact && tag && parsed.h ? encodeShort('invite', { ...parsed, t: tag, h: parsed.h, signal: compact }) : undefined;
+  return short ?? INVITE_PREFIX + pack(parsed);
 }
 
-export function encodeReply(payload: ReplyPayload): string {
-  return REPLY_PREFIX + pack(ReplyPayload.parse(payload));
+/** The reply's code, short or long as for `encodeInvite`. Its `t` is the invite's, which a
+ * short invite carries as the token's tag already. */
+export function encodeReply(payload: ReplyPayload, compact?: Uint8Array): string {
+  const parsed = ReplyPayload.parse(payload);
+  const tag = Buffer.from(parsed.t, 'base64url').length === 8 ? parsed.t : tokenTag(parsed.t);
+  const short = compact && tag && parsed.h ? encodeShort('reply', { ...parsed, t: tag, h: parsed.h, signal: compact }) : undefined;
+  return short ?? REPLY_PREFIX + pack(parsed);
+}
+
+/** Whether a reply answers the invite made with `token`: its `t` is the token, or the token's
+ * tag when the invite or the reply was short. */
+export function answersInvite(reply: Reply, token: string): boolean {
+  return reply.t === token || reply.t === tokenTag(token);
 }
 
 /** Read an invite code; a `LinkError` says what is wrong with it. */
-export function decodeInvite(code: string): InvitePayload {
-  return unpack(code, INVITE_PREFIX, InvitePayload, 'invite', REPLY_PREFIX);
+export function decodeInvite(code: string): Invite {
+  return decode(code, 'invite') as Invite; // a short invite always has its expiry
 }
 
 /** Read a reply code; a `LinkError` says what is wrong with it. */
-export function decodeReply(code: string): ReplyPayload {
-  return unpack(code, REPLY_PREFIX, ReplyPayload, 'reply', INVITE_PREFIX);
+export function decodeReply(code: string): Reply {
+  return decode(code, 'reply');
 }
 
-function pack(payload: unknown): string {
-  return deflateSync(Buffer.from(JSON.stringify(payload)), { level: 9 }).toString('base64url');
-}
+const PREFIXES = { invite: [INVITE_PREFIX, SHORT_INVITE_PREFIX], reply: [REPLY_PREFIX, SHORT_REPLY_PREFIX] } as const;
 
-function unpack<S extends z.ZodType>(raw: string, prefix: string, schema: S, kind: 'invite' | 'reply', otherPrefix: string): z.output<S> {
+function decode(raw: string, kind: 'invite' | 'reply'): Invite | Reply {
   const code = raw.trim();
-  if (code.startsWith(otherPrefix)) {
+  const other = kind === 'invite' ? 'reply' : 'invite';
+  if (PREFIXES[other].some((prefix) => code.startsWith(prefix))) {
     throw new LinkError(
       'wrong-code',
       kind === 'reply'
@@ -64,7 +90,21 @@ function unpack<S extends z.ZodType>(raw: string, prefix: string, schema: S, kin
         : 'This is a reply code, not an invite: it goes into the "paste reply" box of the person who invited.',
     );
   }
-  if (!code.startsWith(prefix)) throw new LinkError('not-a-code', `This is not a WhatNext ${kind} code (it should start with "${prefix}").`);
+  const [long, short] = PREFIXES[kind];
+  if (code.startsWith(short)) {
+    const { signal, ...rest } = decodeShort(kind, code);
+    return { ...rest, s: { compact: signal } };
+  }
+  if (!code.startsWith(long)) throw new LinkError('not-a-code', `This is not a WhatNext ${kind} code (it should start with "${long}" or "${short}").`);
+  const payload = unpack(code, long, kind === 'invite' ? InvitePayload : ReplyPayload, kind);
+  return { ...payload, s: { full: payload.s } };
+}
+
+function pack(payload: unknown): string {
+  return deflateSync(Buffer.from(JSON.stringify(payload)), { level: 9 }).toString('base64url');
+}
+
+function unpack<S extends z.ZodType>(code: string, prefix: string, schema: S, kind: 'invite' | 'reply'): z.output<S> {
   if (code.length > MAX_CODE_LENGTH)
     throw new LinkError('too-long', `This ${kind} code is ${code.length} characters long; codes are at most ${MAX_CODE_LENGTH}.`);
   const body = code.slice(prefix.length);

@@ -3,10 +3,13 @@
  * answering side shows a reply code; pasting it on the inviting side completes the connection.
  * Needs a transport that can produce one complete signal per side (`trickle: false`). Both
  * codes carry the sender's handshake nonce, so each side's identity proof rides in its hello.
+ * The codes are short (about 180 characters) when the transport has a compact form of its
+ * signals (`Transport.signalCodec`), long otherwise (see codes.ts).
  */
 import { z } from 'zod';
-import { LinkError, definePlugin, type AttemptContext, type Dial, type LinkTarget, type Signal, type SignalingMethod } from '../../core';
-import { INVITE_PREFIX, REPLY_PREFIX, decodeInvite, decodeReply, encodeInvite, encodeReply, type InvitePayload, type ReplyPayload } from './codes';
+import { LinkError, definePlugin, type AttemptContext, type Dial, type LinkTarget, type Signal, type SignalCodec, type SignalingMethod } from '../../core';
+import { answersInvite, decodeInvite, decodeReply, encodeInvite, encodeReply, type CarriedSignal, type Invite, type Reply } from './codes';
+import { SHORT_REPLY_PREFIX } from './short-codes';
 
 export const ManualOptions = z
   .object({
@@ -24,8 +27,8 @@ export type ManualOptions = z.output<typeof ManualOptions>;
 
 export const manual = definePlugin({
   name: 'manual',
-  version: '1.0.0',
-  api: '^2.0.0',
+  version: '1.1.0',
+  api: '^2.2.0',
   description: 'No server: send an invite link or code any way you like, then paste the reply code that comes back.',
   options: ManualOptions,
   // The transport is declared with the method when it registers: a new one takes a restart.
@@ -40,7 +43,7 @@ export const manual = definePlugin({
 
 /** `options` is read at each invite: change `inviteTtlMinutes` on it and the next invite has the
  * new lifetime. */
-export function createManualMethod(options: ManualOptions): SignalingMethod<InvitePayload> {
+export function createManualMethod(options: ManualOptions): SignalingMethod<Invite> {
   // Invites this peer answered: the same invite opened twice is refused.
   const answered = new Set<string>();
 
@@ -48,9 +51,9 @@ export function createManualMethod(options: ManualOptions): SignalingMethod<Invi
     name: 'manual',
     description: 'Copy-paste: no server involved. Send an invite; paste the reply code you get back.',
     transports: [options.transport],
-    code: { prefix: INVITE_PREFIX, param: 'o' },
+    code: { prefix: 'wno', param: 'o' }, // both forms: wno1. and wno2.
 
-    parseLink(params): LinkTarget<InvitePayload> {
+    parseLink(params): LinkTarget<Invite> {
       const extra = Object.keys(params).filter((key) => key !== 'o');
       if (extra.length > 0) throw new LinkError('bad-param', `A manual invite link has no parameter "${extra[0]}".`);
       if (!params.o) throw new LinkError('missing-param', 'This manual invite link has no invite code in it (parameter "o").');
@@ -65,25 +68,31 @@ export function createManualMethod(options: ManualOptions): SignalingMethod<Invi
     async invite(ctx) {
       const token = ctx.inviteToken;
       if (!token) throw new Error('the host gave this invite no token');
+      const codec = ctx.signalCodec(options.transport);
       const { dial, signal } = await dialForSignal(ctx, options.transport, true);
       const expires = Math.floor(Date.now() / 1000) + options.inviteTtlMinutes * 60;
-      const code = encodeInvite({ t: token, i: ctx.local.id, n: ctx.local.name, x: expires, s: signal as Record<string, unknown>, h: ctx.handshake.nonce });
+      const code = encodeInvite(
+        { t: token, i: ctx.local.id, n: ctx.local.name, x: expires, s: signal as Record<string, unknown>, h: ctx.handshake.nonce },
+        codec?.compact(signal),
+      );
       ctx.presentInvite({
         params: { o: code },
         code,
         expiresAt: expires * 1000,
         text: 'Send this link (or the code) to the person you invite, then paste the reply code they send back.',
       });
-      let reply!: ReplyPayload; // decoded once, by the check the answer passed
-      await ctx.ask({ title: 'Paste the reply code', label: 'Reply code', placeholder: `${REPLY_PREFIX}…` }, (text) => {
+      let reply!: Reply; // decoded once, by the check the answer passed
+      let replySignal!: Signal;
+      await ctx.ask({ title: 'Paste the reply code', label: 'Reply code', placeholder: `${SHORT_REPLY_PREFIX}…` }, (text) => {
         const decoded = decodeReply(text);
-        if (decoded.t !== token)
+        if (!answersInvite(decoded, token))
           throw new LinkError('wrong-invite', 'This reply code answers a different invite (an older one, perhaps); paste the reply to this invite.');
+        replySignal = signalOf(decoded.s, codec, options.transport, 'reply');
         reply = decoded;
       });
       ctx.claimRemote({ id: reply.i, name: reply.n });
       if (reply.h) ctx.handshake.remoteNonce(reply.h);
-      dial.signal(reply.s);
+      dial.signal(replySignal);
       return dial.pipe;
     },
 
@@ -91,12 +100,28 @@ export function createManualMethod(options: ManualOptions): SignalingMethod<Invi
       const invite = target.params;
       answered.add(invite.t);
       if (invite.h) ctx.handshake.remoteNonce(invite.h);
-      const { dial, signal } = await dialForSignal(ctx, options.transport, false, invite.s);
-      const code = encodeReply({ t: invite.t, i: ctx.local.id, n: ctx.local.name, s: signal as Record<string, unknown>, h: ctx.handshake.nonce });
+      const codec = ctx.signalCodec(options.transport);
+      const { dial, signal } = await dialForSignal(ctx, options.transport, false, signalOf(invite.s, codec, options.transport, 'invite'));
+      const code = encodeReply(
+        { t: invite.t, i: ctx.local.id, n: ctx.local.name, s: signal as Record<string, unknown>, h: ctx.handshake.nonce },
+        codec?.compact(signal),
+      );
       ctx.show({ title: 'Send this reply code back', text: `Send it to ${invite.n}: the connection opens when they paste it.`, code });
       return dial.pipe;
     },
   };
+}
+
+/** The signal a code carried, as the transport takes it. */
+function signalOf(carried: CarriedSignal, codec: SignalCodec | undefined, transport: string, kind: 'invite' | 'reply'): Signal {
+  if ('full' in carried) return carried.full;
+  if (!codec) {
+    throw new LinkError(
+      'unsupported',
+      `This ${kind} code is a short code, and the transport ${transport} has no short form of its signals: ask for a long code.`,
+    );
+  }
+  return codec.expand(carried.compact);
 }
 
 /** Dial and wait for the transport's one complete local signal (or its failure). */

@@ -3,10 +3,11 @@
  * It keeps every live session so `dispose()` can close them all: an open RTCPeerConnection
  * keeps a Node process alive (the engine's threads), so a service must close its peers to exit.
  */
-import { TransportError, type Dial, type DialOptions, type Transport } from '../../core';
+import { TransportError, type Dial, type DialOptions, type SignalCodec, type Transport } from '../../core';
 import type { WebRtcService } from '../webrtc/service';
 import { SimplePeerOptions, type SimplePeerOptionsInput } from './options';
 import { PeerSession } from './session';
+import { DescriptionSignal } from './signals';
 
 export const TRANSPORT_NAME = 'simple-peer';
 
@@ -16,6 +17,16 @@ export class SimplePeerTransport implements Transport {
   readonly options: SimplePeerOptions;
   readonly #live = new Set<PeerSession>();
   #disposed = false;
+
+  /** A complete offer or answer in about 80 bytes (the webrtc plugin's compact descriptions);
+   * trickled candidates have no compact form. */
+  readonly signalCodec: SignalCodec = {
+    compact: (signal) => {
+      const description = DescriptionSignal.safeParse(signal);
+      return description.success ? this.webrtc.compactDescriptions.compact(description.data) : undefined;
+    },
+    expand: (bytes) => this.webrtc.compactDescriptions.expand(bytes),
+  };
 
   constructor(
     private readonly webrtc: WebRtcService,

@@ -12,6 +12,7 @@
  */
 import { networkInterfaces } from 'node:os';
 import { definePlugin } from '../../core';
+import { compactDescription, expandDescription } from './compact-description';
 import { loadDefaultEngine, loadWeriftEngine } from './engine';
 import { WebRtcOptions, type WebRtcOptionsInput } from './options';
 import { DataChannelPipe } from './pipe';
@@ -39,6 +40,8 @@ export class WebRtc implements WebRtcService {
   configuration(): RTCConfiguration {
     return { iceServers: this.#options.iceServers };
   }
+
+  readonly compactDescriptions = { compact: compactDescription, expand: expandDescription };
 
   pipe(options: DataChannelPipeOptions): DataChannelPipe {
     return new DataChannelPipe({ iceServers: this.#options.iceServers, localAddresses, ...options });

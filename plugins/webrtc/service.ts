@@ -21,6 +21,13 @@ export interface WebRtcService {
   configuration(): RTCConfiguration;
   /** The pipe of one side of one connection, made as the dial starts; see `DataChannelPipe`. */
   pipe(options: DataChannelPipeOptions): DataChannelPipe;
+  /** A complete description in about 80 bytes and back (compact-description.ts), for signals a
+   * person carries. `compact` is undefined for a description of another shape; `expand` throws
+   * a `TransportError` on bytes that are not one. */
+  readonly compactDescriptions: {
+    compact(description: { type: 'offer' | 'answer'; sdp: string }): Uint8Array | undefined;
+    expand(bytes: Uint8Array): { type: 'offer' | 'answer'; sdp: string };
+  };
 }
 
 /** The part of an RTCDataChannel the pipe uses. */

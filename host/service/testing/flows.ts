@@ -103,6 +103,8 @@ export interface Connected {
   /** Connection ids on each side. */
   inviter: string;
   answerer: string;
+  /** The manual flow's invite and reply codes, as people would pass them on. */
+  codes?: { invite: string; reply: string };
 }
 
 /** Invite with `method`; resolves once the invite link is ready (and, for manual, the question). */
@@ -118,7 +120,7 @@ export async function connectManual(inviter: Tracker, answerer: Tracker): Promis
   await answerer.client.request('attempts.approve', { attemptId: request.id });
   const code = (await answerer.attempt(request.id, (a) => a.displays.length > 0)).displays[0]!.code!;
   await inviter.client.request('attempts.answer', { attemptId: invited.id, questionId: invited.question!.id, answer: code });
-  return bothOpen(inviter, invited.id, answerer, request.id);
+  return { ...(await bothOpen(inviter, invited.id, answerer, request.id)), codes: { invite: invited.invite!.code!, reply: code } };
 }
 
 /** The broker flow: invite, open the link, approve; the broker carries the rest. */
