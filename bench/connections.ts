@@ -48,6 +48,18 @@ async function manualVersusSimplePeer(log: (m: Measurement) => void): Promise<vo
       raw: () => rawSimplePeer(),
       connectTarget: { p50: 'p50 ≤ 300 ms', max: 'max ≤ 1000 ms' },
     });
+    // What a person carries: our codes next to raw simple-peer's one signal a side, as JSON.
+    const ours = await connectManual(a, b);
+    await closePair(ours);
+    let rawSignals = { offer: '', answer: '' };
+    const raw = await rawSimplePeer((offer, answer) => (rawSignals = { offer, answer }));
+    await raw.close();
+    for (const [metric, our, theirs] of [
+      ['invite code, loopback', ours.codes!.invite, rawSignals.offer],
+      ['reply code, loopback', ours.codes!.reply, rawSignals.answer],
+    ] as const) {
+      log(measurement('manual + simple-peer', metric, 'characters', our.length, theirs.length, { target: 'ours ≤ 200' }));
+    }
   } finally {
     await a.stop();
     await b.stop();

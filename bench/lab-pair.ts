@@ -46,6 +46,8 @@ export interface LabAttempt {
   ms: number;
   offerCandidates: string[];
   answerCandidates: string[];
+  /** What a person carried: our codes, or raw simple-peer's signals as JSON. */
+  codes: { invite: string; reply: string };
   ends: [End, End];
 }
 
@@ -62,7 +64,14 @@ export async function attemptOnce({ a, b }: LabPair, waitMs: number, pasteDelayM
   const ends = await Promise.all([end(a), end(b)]);
   const opened = ends[0].opened && ends[1].opened;
   const last = Math.max(ends[0].at, ends[1].at);
-  return { opened, ms: last > 0 ? last - offer.started : NaN, offerCandidates: offer.candidates, answerCandidates: answer.candidates, ends };
+  return {
+    opened,
+    ms: last > 0 ? last - offer.started : NaN,
+    offerCandidates: offer.candidates,
+    answerCandidates: answer.candidates,
+    codes: { invite: offer.code, reply: answer.code },
+    ends,
+  };
 }
 
 /** Closes both sides' connection (or cancels an attempt still under way) and drops any end

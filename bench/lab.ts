@@ -21,7 +21,7 @@ import { labSupport } from '../tools/netlab/support';
 import { LAB_TURN_USER, labIceServers } from '../host/service/testing/lab';
 import { BULK_BYTES, OUR_MESSAGE, RAW_CHUNK, TRANSFERS, megabytesPerSecond } from './bulk';
 import type { Kind } from './lab-peer';
-import { attemptOnce, closeLabPair, labPaths, pathLabel, startLabPair, stopLabPair, type LabPair } from './lab-pair';
+import { attemptOnce, closeLabPair, labPaths, pathLabel, startLabPair, stopLabPair, type LabAttempt, type LabPair } from './lab-pair';
 import { alternated, measurement, percentile, round, type Measurement } from './stats';
 
 interface LabCase {
@@ -107,7 +107,12 @@ async function labCase(lab: Lab, index: number, c: LabCase, iceServers: RTCIceSe
     const [ours, raw] = await Promise.all([start('ours'), start('raw')]);
 
     // Throughput first: its two connects also warm each side's process for the timed ones.
-    for (const pair of [ours, raw]) await mustOpen(pair);
+    const [oursFirst, rawFirst] = [await mustOpen(ours), await mustOpen(raw)];
+    const candidates = `candidates in ours: ${oursFirst.offerCandidates.length} / ${oursFirst.answerCandidates.length}`;
+    log(
+      measurement(bench, 'invite code', 'characters', oursFirst.codes.invite.length, rawFirst.codes.invite.length, { target: 'ours ≤ 200', path: candidates }),
+    );
+    log(measurement(bench, 'reply code', 'characters', oursFirst.codes.reply.length, rawFirst.codes.reply.length, { target: 'ours ≤ 200', path: candidates }));
     const before = await settled(c.path, ours, raw);
     const transfers = { ours: [] as Transfer[], raw: [] as Transfer[] };
     const rates = await alternated(
@@ -179,12 +184,13 @@ async function settled(expected: string, ours: LabPair, raw: LabPair): Promise<[
   }
 }
 
-async function mustOpen(pair: LabPair): Promise<void> {
+async function mustOpen(pair: LabPair): Promise<LabAttempt> {
   const attempt = await attemptOnce(pair, WAIT_MS);
   if (!attempt.opened) {
     const why = attempt.ends.map((e) => (e.opened ? 'opened' : `${e.stage ?? '?'}: ${e.message}`)).join('; ');
     throw new Error(`${pair.kind} did not connect: ${why}`);
   }
+  return attempt;
 }
 
 interface Transfer {

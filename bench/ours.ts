@@ -59,6 +59,8 @@ export async function ourPeer(name: string, plugins: PluginInstance[], connectio
 export interface OurPair {
   a: Connection;
   b: Connection;
+  /** The manual flow's codes, as a person would pass them on. */
+  codes?: { invite: string; reply: string };
 }
 
 /** The manual flow, all machine steps: the codes are handed over in code, not by a person. */
@@ -68,8 +70,9 @@ export async function connectManual(a: OurPeer, b: OurPeer): Promise<OurPair> {
   const request = await b.manager.openLink(shown.invite!.link);
   b.manager.approve(request.id);
   const reply = await b.attempt(request.id, (s) => s.displays.length > 0);
-  a.manager.answer(invite.id, shown.question!.id, reply.displays[0]!.code!);
-  return opened(a, invite.id, b, request.id);
+  const codes = { invite: shown.invite!.code!, reply: reply.displays[0]!.code! };
+  a.manager.answer(invite.id, shown.question!.id, codes.reply);
+  return { ...(await opened(a, invite.id, b, request.id)), codes };
 }
 
 /** The broker flow (`method`: a broker method, peerjs by default). The invite is made first (a

@@ -21,11 +21,20 @@ export interface RawPair {
   close(): Promise<void>;
 }
 
-export async function rawSimplePeer(): Promise<RawPair> {
+/** `signals` hears each side's one signal, as JSON (what a person would carry with raw
+ * simple-peer). */
+export async function rawSimplePeer(signals?: (offer: string, answer: string) => void): Promise<RawPair> {
   const a = new Peer({ initiator: true, trickle: false, wrtc });
   const b = new Peer({ trickle: false, wrtc });
-  a.on('signal', (s) => b.signal(s));
-  b.on('signal', (s) => a.signal(s));
+  let offer = '';
+  a.on('signal', (s) => {
+    offer = JSON.stringify(s);
+    b.signal(s);
+  });
+  b.on('signal', (s) => {
+    signals?.(offer, JSON.stringify(s));
+    a.signal(s);
+  });
   await Promise.all([new Promise((r) => a.once('connect', r)), new Promise((r) => b.once('connect', r))]);
   const peers = { a, b };
   return {

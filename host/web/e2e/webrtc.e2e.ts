@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type Broker } from '../../../plugins/peerjs/broker';
 import {
   addTrack,
+  copyFrom,
   createPlaylist,
   endEverything,
   go,
@@ -15,6 +16,7 @@ import {
   type OpenedPage,
   openLink,
   pairManually,
+  readQr,
   screenshot,
   startWebRtcPair,
   titles,
@@ -71,6 +73,37 @@ describe('real WebRTC between two browser shells', () => {
     await go(b.page, 'Peers');
     await b.page.getByRole('group', { name: 'Connection with Alice' }).getByRole('button', { name: 'Disconnect' }).click();
     await b.page.getByRole('list', { name: 'Ended connections' }).getByText('You disconnected').waitFor();
+  });
+
+  it('pairs with short codes, each read from its QR code as a phone camera would', async () => {
+    const link = await invite(a.page, 'manual');
+    expect(link).toContain('via=manual');
+    const inviteCard = a.page.locator('[data-attempt]').first();
+    await inviteCard.getByRole('button', { name: 'Code', exact: true }).click();
+    const inviteCode = await copyFrom(a.page, inviteCard.getByRole('button', { name: 'Copy invite code' }));
+    expect(inviteCode).toMatch(/^wno2\./);
+    expect(inviteCode.length).toBeLessThanOrEqual(200);
+    const inviteQr = inviteCard.getByRole('img', { name: 'Invite code as a QR code' });
+    expect(await readQr(inviteQr)).toBe(inviteCode);
+    await screenshot(a.page, 'connect-invite-short-code');
+
+    await openLink(b.page, await readQr(inviteQr));
+    await b.page.getByRole('region', { name: 'Request from Alice' }).getByRole('button', { name: 'Accept' }).click();
+    const answer = b.page.locator('[data-attempt]').first();
+    const replyCode = await copyFrom(b.page, answer.getByRole('button', { name: 'Copy reply code' }));
+    expect(replyCode).toMatch(/^wna2\./);
+    expect(replyCode.length).toBeLessThanOrEqual(200);
+    const replyQr = answer.getByRole('img', { name: 'Reply code as a QR code' });
+    expect(await readQr(replyQr)).toBe(replyCode);
+    await screenshot(b.page, 'connect-reply-short-code');
+
+    await inviteCard.getByLabel('Reply code', { exact: true }).fill(await readQr(replyQr));
+    await inviteCard.getByRole('button', { name: 'Connect' }).click();
+    await inviteCard.getByText('Connected to Bob.').waitFor();
+    await answer.getByText('Connected to Alice.').waitFor();
+    await go(b.page, 'Peers');
+    await b.page.getByRole('group', { name: 'Connection with Alice' }).getByRole('button', { name: 'Disconnect' }).click();
+    await b.page.getByRole('list', { name: 'Connected peers' }).waitFor({ state: 'detached' });
   });
 
   it('connects through the PeerJS broker after Bob accepts, and both edit a shared playlist', async () => {

@@ -7,7 +7,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import jsQR from 'jsqr';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { PNG } from 'pngjs';
 import { expect } from 'vitest';
 import { startBroker, type Broker } from '../../../plugins/peerjs/broker';
 import { tempDir } from '../../service/testing/temp-dirs';
@@ -180,6 +182,14 @@ export async function copyFrom(page: Page, button: ReturnType<Page['getByRole']>
     .first()
     .waitFor();
   return page.evaluate(() => navigator.clipboard.readText());
+}
+
+/** The text of the QR code `image` shows, read from a screenshot of it as a camera would. */
+export async function readQr(image: Locator): Promise<string> {
+  const { data, width, height } = PNG.sync.read(await image.screenshot());
+  const read = jsQR(new Uint8ClampedArray(data.buffer, data.byteOffset, data.length), width, height);
+  if (!read) throw new Error('no QR code could be read from the screenshot');
+  return read.data;
 }
 
 /** Create an invite with `method` (or the default) and return its link. */
