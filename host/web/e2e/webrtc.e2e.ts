@@ -76,6 +76,16 @@ describe('real WebRTC between two browser shells', () => {
   });
 
   it('pairs with short codes, each read from its QR code as a phone camera would', async () => {
+    // With the broker reachable, copy & paste offers its one link first.
+    await go(a.page, 'Connect');
+    await a.page.getByLabel('Signaling method').selectOption('manual');
+    const offer = a.page.getByTestId('broker-offer');
+    await offer.getByText('PeerJS broker is reachable: its invite is one short link, with no reply code to send back.').waitFor();
+    await screenshot(a.page, 'connect-broker-offered');
+    await offer.getByRole('button', { name: 'Use PeerJS broker' }).click();
+    await expect.poll(() => a.page.getByLabel('Signaling method').inputValue()).toBe('peerjs');
+    await offer.waitFor({ state: 'detached' });
+
     const link = await invite(a.page, 'manual');
     expect(link).toContain('via=manual');
     const inviteCard = a.page.locator('[data-attempt]').first();
