@@ -3,10 +3,13 @@
  * shell and service, as a person uses it. Each figure is taken in the page itself (performance.now,
  * the Event Timing and Long Tasks APIs), so the test driver's round trips are not in it:
  *
- *   open       click the playlist in the list → its rows are on screen (the service's answer
- *              with all 10,000 tracks included)
- *   keystroke  typing in the add form: the longest key event, input to next paint (Event Timing
- *              reports only events of 16 ms or more, so "0 over 16 ms" is the best it can say)
+ *   open       click the playlist in the list → its rows are on screen; the first open after a
+ *              reload waits for the service's answer with all 10,000 tracks, later ones show the
+ *              page's store (kept current by the service's events)
+ *   keystroke  typing in the add form: the longest input delay + handler time of any key event
+ *              Event Timing reports (those of 16 ms or more, input to next paint), next to the same
+ *              typing on a 3-track playlist; the notes give input to next paint, which in headless
+ *              Chromium waits for its frame clock on any page
  *   remove     click a track's Remove → the row is gone from the page
  *   scroll     scrolling the list from top to bottom a screenful per frame: long tasks over 50 ms
  *
@@ -82,6 +85,30 @@ function removeTime(page: Page): Promise<number> {
   );
 }
 
+/** Typing 40 characters in Title, one key every 30 ms: Event Timing's key and input events of
+ * 16 ms or more (input to next paint), and the longest input delay + handler time of any. */
+async function keystrokes(page: Page): Promise<{ slow: number; slowest: number; slowestWork: number }> {
+  await page.evaluate(() => {
+    const seen = { slow: 0, slowest: 0, slowestWork: 0 };
+    (window as unknown as { keystrokes: typeof seen }).keystrokes = seen;
+    new PerformanceObserver((entries) => {
+      for (const e of entries.getEntries() as PerformanceEventTiming[]) {
+        if (!['keydown', 'keypress', 'keyup', 'input', 'beforeinput'].includes(e.name)) continue;
+        seen.slow++;
+        seen.slowest = Math.max(seen.slowest, e.duration);
+        seen.slowestWork = Math.max(seen.slowestWork, e.processingEnd - e.startTime);
+      }
+    }).observe({ type: 'event', durationThreshold: 16, buffered: false } as PerformanceObserverInit);
+  });
+  const title = page.getByRole('form', { name: 'Add a track' }).getByLabel('Title');
+  await title.click();
+  await page.keyboard.type('A title typed one key at a time, slowly', { delay: 30 });
+  // The observer reports after the next frames: wait for one to pass.
+  await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 100))));
+  await title.fill('');
+  return page.evaluate(() => (window as unknown as { keystrokes: { slow: number; slowest: number; slowestWork: number } }).keystrokes);
+}
+
 async function openTimes(page: Page): Promise<number[]> {
   const samples: number[] = [];
   for (let i = 0; i < RUNS; i++) {
@@ -116,21 +143,21 @@ export async function pageBenchmarks(log: (m: Measurement) => void, note: (line:
     await openPlaylist(page, 'Big');
     await screenshot(page, 'page-10000-open', { fullPage: false });
 
+    // The first open after a reload fetches the 10,000 tracks from the service; later ones show
+    // them from the page's store, which the service's events keep current.
+    const firstOpens: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      await page.reload();
+      await page.locator('[data-phase="ready"]').waitFor();
+      await openTime(page, 'Small', 3);
+      firstOpens.push(await openTime(page, 'Big', TRACKS));
+    }
     const open = await openTimes(page);
 
-    // Keystrokes: Event Timing entries of 16 ms or more while typing 40 characters in Title.
-    await page.evaluate(() => {
-      const slow: number[] = [];
-      (window as unknown as { slowEvents: number[] }).slowEvents = slow;
-      new PerformanceObserver((entries) => {
-        for (const e of entries.getEntries()) if (['keydown', 'keypress', 'keyup', 'input', 'beforeinput'].includes(e.name)) slow.push(e.duration);
-      }).observe({ type: 'event', durationThreshold: 16, buffered: false } as PerformanceObserverInit);
-    });
-    await page.getByRole('form', { name: 'Add a track' }).getByLabel('Title').click();
-    await page.keyboard.type('A title typed one key at a time, slowly', { delay: 30 });
-    // The observer reports after the next frames: wait for one to pass.
-    await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 100))));
-    const slowKeys = await page.evaluate(() => (window as unknown as { slowEvents: number[] }).slowEvents);
+    const keysBig = await keystrokes(page);
+    await openPlaylist(page, 'Small');
+    const keysSmall = await keystrokes(page);
+    await openPlaylist(page, 'Big');
 
     // Removing tracks: from click to the row gone.
     const removes: number[] = [];
@@ -186,9 +213,21 @@ export async function pageBenchmarks(log: (m: Measurement) => void, note: (line:
       }),
     );
     log(measurement('page 10,000 tracks', 'open p95', 'ms', p95(open), p95(rawOpen), { target: 'ours ≤ 300 ms', n: RUNS }));
-    const slowest = slowKeys.length ? Math.max(...slowKeys) : 0;
+    log(
+      measurement('page 10,000 tracks', 'first open after a reload p50, fetching the tracks', 'ms', p50(firstOpens), p50(rawOpen), {
+        target: 'ours ≤ 300 ms',
+        n: firstOpens.length,
+        samples: { ours: firstOpens, raw: rawOpen },
+      }),
+    );
+    log(
+      measurement('page 10,000 tracks', 'keystroke, slowest input delay + handlers (raw: 3 tracks)', 'ms', keysBig.slowestWork, keysSmall.slowestWork, {
+        target: 'ours ≤ 16 ms',
+      }),
+    );
     note(
-      `page: keystrokes: ${slowKeys.length} key events of 16 ms or more among 40 keys${slowKeys.length ? ` (slowest ${Math.round(slowest)} ms)` : ''} (target ≤ 16 ms)`,
+      `page: keystrokes, input to next paint (Event Timing reports 16 ms or more, in 8 ms steps; headless Chromium paints on its own frame clock): ` +
+        `10,000 tracks ${keysBig.slow} events, slowest ${Math.round(keysBig.slowest)} ms; 3 tracks ${keysSmall.slow} events, slowest ${Math.round(keysSmall.slowest)} ms`,
     );
     note(`page: remove shown p50 ${Math.round(p50(removes))} ms, p95 ${Math.round(p95(removes))} ms (target ≤ 100 ms)`);
     note(

@@ -42,3 +42,61 @@ describe('the playlist store’s activity log', () => {
     expect(log).not.toContainEqual({ by: alice.id, text: 'renamed the playlist to “Bob name”' });
   });
 });
+
+describe('the playlist store’s tracks', () => {
+  const tracks = (...titles: string[]) => titles.map((title) => ({ title, artist: 'Someone', durationMs: 200_000 }));
+
+  it('keeps an opened playlist current from events alone, and fetches one never opened whole', async () => {
+    const [alice, bob] = await Promise.all([startInProcess('Alice'), startInProcess('Bob')]);
+    running.push(alice, bob);
+    const [opened, later] = await Promise.all(['Opened', 'Later'].map((name) => alice.client.request('playlists.create', { name })));
+    for (const playlist of [opened!, later!]) await alice.client.request('playlists.share', { playlistId: playlist.id, peerId: bob.id });
+    await alice.client.request('tracks.add', { playlistId: opened!.id, tracks: tracks('First', 'Second') });
+    await connect(alice, bob);
+    await eventually(async () => expect((await bob.client.request('playlists.get', { playlistId: opened!.id })).tracks).toHaveLength(2));
+
+    // Alice's page, counting what it fetches.
+    let fetches = 0;
+    const client = new Proxy(alice.client, {
+      get: (target, key) =>
+        key === 'request'
+          ? (method: string, params: unknown) => {
+              if (method === 'playlists.get') fetches++;
+              return (target.request as (m: string, p: unknown) => Promise<unknown>)(method, params);
+            }
+          : Reflect.get(target, key),
+    });
+    global.window = { whatnext: client };
+    setActivePinia(createPinia());
+    const store = usePlaylistsStore();
+    store.listen();
+    await store.load(alice.id);
+    await store.select(opened!.id);
+    expect(fetches).toBe(1);
+
+    // Bob edits both playlists; Alice's page shows the opened one as her service holds it.
+    const [second] = (await bob.client.request('playlists.get', { playlistId: opened!.id })).tracks.filter((t) => t.title === 'Second');
+    await bob.client.request('tracks.add', { playlistId: opened!.id, tracks: tracks('Third') });
+    await bob.client.request('tracks.remove', { trackId: second!.id });
+    await bob.client.request('tracks.add', { playlistId: later!.id, tracks: tracks('Only', 'Also') });
+    const held = async (playlistId: string) => (await alice.client.request('playlists.get', { playlistId })).tracks.map((t) => t.title);
+    await eventually(async () => expect(await held(later!.id)).toHaveLength(2));
+    await eventually(async () => expect(store.tracksOf(opened!.id).map((t) => t.title)).toEqual(await held(opened!.id)));
+    expect(store.tracksOf(opened!.id).map((t) => t.title)).toEqual(['First', 'Third']);
+    const fetched = fetches;
+
+    // The one never opened is fetched whole, not pieced together from the events it missed.
+    expect(store.tracksOf(later!.id)).toEqual([]);
+    await store.select(later!.id);
+    expect(store.selectedTracks.map((t) => t.title)).toEqual(await held(later!.id));
+    // Back to the first: from the store, no fetch.
+    await store.select(opened!.id);
+    expect(fetches).toBe(fetched + 1);
+    // After the service comes back (load again), what was kept is forgotten: the open playlist is
+    // fetched again at once, the other when it is opened.
+    await store.load();
+    expect(fetches).toBe(fetched + 2);
+    await store.select(later!.id);
+    expect(fetches).toBe(fetched + 3);
+  });
+});
