@@ -78,7 +78,7 @@ async function pair(alice: CliPeer, bob: CliPeer): Promise<{ aliceConnection: st
   const [, requestId, who] = await bob.line(/^request (\S+) (.+) via manual/);
   expect(who).toContain(aliceId);
   bob.send(`approve ${requestId}`);
-  const [, code] = await bob.line(/^show \S+ Send this reply code back: (wna1\.\S+)$/);
+  const [, code] = await bob.line(/^show \S+ Send this reply code back: (wna2\.\S+)$/);
   alice.send(`answer ${inviteId} ${code}`);
   const [, aliceConnection] = await alice.line(/^connection (\S+) open Bob/);
   const [, bobConnection] = await bob.line(/^connection (\S+) open Alice/);

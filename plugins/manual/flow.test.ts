@@ -4,7 +4,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { definePlugin, type PluginInstance } from '../../core/plugin';
-import { createManualMethod } from './index';
+import { createManualMethod, type ManualOptions } from './index';
+import type { SignalCodec } from '../../core/contracts/transport';
 import { memoryTransport } from '../../core/testing';
 import { PluginHost } from '../../core/kernel/host';
 import { ConnectionManager, type ConnectionManagerOptions } from '../../core/kernel/connections';
@@ -17,9 +18,25 @@ const memory = definePlugin({
   api: '^2.0.0',
   setup(ctx) {
     ctx.registerTransport(memoryTransport);
-    ctx.registerSignaling(createManualMethod({ transport: 'memory', inviteTtlMinutes: 10 }));
+    ctx.registerSignaling(createManualMethod({ transport: 'memory', inviteTtlMinutes: 10, shortCodes: true }));
   },
 });
+
+/** The memory transport with a compact form of its signals, as a third party might write one. */
+const jsonCodec: SignalCodec = {
+  compact: (signal) => new TextEncoder().encode(JSON.stringify(signal)),
+  expand: (bytes) => JSON.parse(new TextDecoder().decode(bytes)) as unknown,
+};
+const coded = (codec: SignalCodec, options: Partial<ManualOptions> = {}) =>
+  definePlugin({
+    name: 'memory',
+    version: '1.0.0',
+    api: '^2.2.0',
+    setup(ctx) {
+      ctx.registerTransport({ name: memoryTransport.name, description: memoryTransport.description, dial: (o) => memoryTransport.dial(o), signalCodec: codec });
+      ctx.registerSignaling(createManualMethod({ transport: 'memory', inviteTtlMinutes: 10, shortCodes: true, ...options }));
+    },
+  })();
 
 interface Peer {
   host: PluginHost;
@@ -36,8 +53,8 @@ afterEach(async () => {
   }
 });
 
-async function peer(name: string, id: string, extra: PluginInstance[] = [], options: ConnectionManagerOptions = {}): Promise<Peer> {
-  const host = new PluginHost({ plugins: [...extra, memory()], local: { id, name } });
+async function peer(name: string, id: string, extra: PluginInstance[] = [], options: ConnectionManagerOptions = {}, base = memory()): Promise<Peer> {
+  const host = new PluginHost({ plugins: [...extra, base], local: { id, name } });
   await host.start();
   const manager = new ConnectionManager(host, { connection: { heartbeatIntervalMs: 1000 }, ...options });
   await manager.start();
@@ -210,5 +227,78 @@ describe('ConnectionManager over manual signaling', () => {
     await alice.manager.close(one, 'done with this one');
     expect(alice.manager.connections().map((c) => c.id)).toEqual([two]);
     expect(alice.manager.connection(two).state).toBe('open');
+  });
+});
+
+describe('short codes over manual signaling', () => {
+  /** Alice invites, Bob opens and accepts; resolves with both codes once Bob's reply is shown. */
+  async function exchange(alice: Peer, bob: Peer) {
+    const invite = alice.manager.invite('manual');
+    const presented = await alice.next((a) => a.id === invite.id && !!a.invite && !!a.question);
+    const request = await bob.manager.openLink(presented.invite!.code!);
+    bob.manager.approve(request.id);
+    const shown = await bob.next((a) => a.id === request.id && (a.displays.length > 0 || a.state === 'failed'));
+    return { invite, presented, request, shown, reply: shown.displays[0]?.code };
+  }
+  const opened = (alice: Peer, bob: Peer, ids: { invite: AttemptSummary; request: AttemptSummary }) =>
+    Promise.all([alice.next((a) => a.id === ids.invite.id && a.state === 'open'), bob.next((a) => a.id === ids.request.id && a.state === 'open')]);
+
+  it('are made when the transport has a compact form, and a reply to a long invite stays long (a peer that reads only long codes)', async () => {
+    const alice = await peer('Alice', ALICE.slice(-26), [], {}, coded(jsonCodec));
+    const bob = await peer('Bob', BOB.slice(-26), [], {}, coded(jsonCodec));
+    const short = await exchange(alice, bob);
+    expect(short.presented.invite!.code).toMatch(/^wno2\./);
+    expect(short.reply).toMatch(/^wna2\./);
+    alice.manager.answer(short.invite.id, short.presented.question!.id, short.reply!);
+    await opened(alice, bob, short);
+
+    const carol = await peer('Carol', CAROL.slice(-26), [], {}, coded(jsonCodec, { shortCodes: false }));
+    const long = await exchange(carol, bob);
+    expect(long.presented.invite!.code).toMatch(/^wno1\./);
+    expect(long.reply).toMatch(/^wna1\./);
+    carol.manager.answer(long.invite.id, long.presented.question!.id, long.reply!);
+    await opened(carol, bob, long);
+  });
+
+  it('a codec that fails to compact gives a long code; one that fails to expand refuses the pasted code as damaged, and the question stays', async () => {
+    const failing: SignalCodec = {
+      compact: () => {
+        throw new TypeError('compact broke');
+      },
+      expand: () => {
+        throw new TypeError('expand broke');
+      },
+    };
+    const alice = await peer('Alice', ALICE.slice(-26), [], {}, coded({ ...jsonCodec, expand: failing.expand }));
+    const bob = await peer('Bob', BOB.slice(-26), [], {}, coded({ ...jsonCodec, compact: failing.compact }));
+    const { invite, presented, request, reply } = await exchange(alice, bob);
+    expect(presented.invite!.code).toMatch(/^wno2\./);
+    expect(reply).toMatch(/^wna1\./); // Bob's codec could not compact: his reply is long, and works
+    const shortReply = `wna2.${'A'.repeat(10)}`;
+    expect(() => alice.manager.answer(invite.id, presented.question!.id, shortReply)).toThrow(LinkError);
+    alice.manager.answer(invite.id, presented.question!.id, reply!);
+    await opened(alice, bob, { invite, request });
+
+    // A short reply whose signal Alice's codec cannot expand: a LinkError naming the cause.
+    const dave = await peer('Dave', '000000000000000000000dave0'.slice(-26), [], {}, coded(jsonCodec));
+    const second = await exchange(alice, dave);
+    expect(second.reply).toMatch(/^wna2\./);
+    let refused: unknown;
+    try {
+      alice.manager.answer(second.invite.id, second.presented.question!.id, second.reply!);
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).toBeInstanceOf(LinkError);
+    expect(refused).toMatchObject({ reason: 'corrupted', message: expect.stringMatching(/expand broke/) });
+    expect(alice.attempts.findLast((a) => a.id === second.invite.id)!.question).toBeDefined();
+  });
+
+  it('a short invite opened where the transport has no compact form fails saying so', async () => {
+    const alice = await peer('Alice', ALICE.slice(-26), [], {}, coded(jsonCodec));
+    const bob = await peer('Bob', BOB.slice(-26));
+    const { shown } = await exchange(alice, bob);
+    const failed = shown.state === 'failed' ? shown : await bob.next((a) => a.id === shown.id && a.state === 'failed');
+    expect(failed.error).toMatchObject({ code: 'link_invalid', message: expect.stringMatching(/short code.*ask for a long code/) });
   });
 });

@@ -7,13 +7,27 @@
  * signals (`Transport.signalCodec`), long otherwise (see codes.ts).
  */
 import { z } from 'zod';
-import { LinkError, definePlugin, type AttemptContext, type Dial, type LinkTarget, type Signal, type SignalCodec, type SignalingMethod } from '../../core';
+import {
+  LinkError,
+  definePlugin,
+  describe,
+  type AttemptContext,
+  type Dial,
+  type LinkTarget,
+  type Signal,
+  type SignalCodec,
+  type SignalingMethod,
+} from '../../core';
 import { answersInvite, decodeInvite, decodeReply, encodeInvite, encodeReply, type CarriedSignal, type Invite, type Reply } from './codes';
 import { SHORT_REPLY_PREFIX } from './short-codes';
 
 export const ManualOptions = z
   .object({
     transport: z.string().min(1).default('simple-peer').describe('The transport that carries the connection'),
+    shortCodes: z
+      .boolean()
+      .default(true)
+      .describe('Short codes (and QR codes) when the transport allows; off for peers whose WhatNext reads only long codes (manual plugin before 1.1.0)'),
     inviteTtlMinutes: z
       .number()
       .int()
@@ -32,17 +46,20 @@ export const manual = definePlugin({
   description: 'No server: send an invite link or code any way you like, then paste the reply code that comes back.',
   options: ManualOptions,
   // The transport is declared with the method when it registers: a new one takes a restart.
-  liveOptions: ['inviteTtlMinutes'],
-  advancedOptions: ['transport'],
+  liveOptions: ['inviteTtlMinutes', 'shortCodes'],
+  advancedOptions: ['transport', 'shortCodes'],
   setup(ctx, options) {
     const live = { ...options };
-    ctx.hooks.optionsChanged.for(ctx.name).tap((next) => (live.inviteTtlMinutes = (next as ManualOptions).inviteTtlMinutes));
+    ctx.hooks.optionsChanged.for(ctx.name).tap((next) => {
+      const { inviteTtlMinutes, shortCodes } = next as ManualOptions;
+      Object.assign(live, { inviteTtlMinutes, shortCodes });
+    });
     ctx.registerSignaling(createManualMethod(live));
   },
 });
 
-/** `options` is read at each invite: change `inviteTtlMinutes` on it and the next invite has the
- * new lifetime. */
+/** `options` is read at each invite: change `inviteTtlMinutes` or `shortCodes` on it and the
+ * next invite follows. */
 export function createManualMethod(options: ManualOptions): SignalingMethod<Invite> {
   // Invites this peer answered: the same invite opened twice is refused.
   const answered = new Set<string>();
@@ -73,7 +90,7 @@ export function createManualMethod(options: ManualOptions): SignalingMethod<Invi
       const expires = Math.floor(Date.now() / 1000) + options.inviteTtlMinutes * 60;
       const code = encodeInvite(
         { t: token, i: ctx.local.id, n: ctx.local.name, x: expires, s: signal as Record<string, unknown>, h: ctx.handshake.nonce },
-        codec?.compact(signal),
+        options.shortCodes ? compactOf(signal, codec) : undefined,
       );
       ctx.presentInvite({
         params: { o: code },
@@ -102,14 +119,25 @@ export function createManualMethod(options: ManualOptions): SignalingMethod<Invi
       if (invite.h) ctx.handshake.remoteNonce(invite.h);
       const codec = ctx.signalCodec(options.transport);
       const { dial, signal } = await dialForSignal(ctx, options.transport, false, signalOf(invite.s, codec, options.transport, 'invite'));
+      // Short only to a short invite: its maker reads short codes (an older peer would not).
       const code = encodeReply(
         { t: invite.t, i: ctx.local.id, n: ctx.local.name, s: signal as Record<string, unknown>, h: ctx.handshake.nonce },
-        codec?.compact(signal),
+        'compact' in invite.s ? compactOf(signal, codec) : undefined,
       );
       ctx.show({ title: 'Send this reply code back', text: `Send it to ${invite.n}: the connection opens when they paste it.`, code });
       return dial.pipe;
     },
   };
+}
+
+/** The compact form of our signal, if the transport has one. A codec that fails is no reason to
+ * fail the attempt: the long code carries the signal as it is. */
+function compactOf(signal: Signal, codec: SignalCodec | undefined): Uint8Array | undefined {
+  try {
+    return codec?.compact(signal);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The signal a code carried, as the transport takes it. */
@@ -118,10 +146,16 @@ function signalOf(carried: CarriedSignal, codec: SignalCodec | undefined, transp
   if (!codec) {
     throw new LinkError(
       'unsupported',
-      `This ${kind} code is a short code, and the transport ${transport} has no short form of its signals: ask for a long code.`,
+      `This ${kind} code is a short code, and the transport ${transport} has no short form of its signals: ask for a long code (the "shortCodes" option off).`,
     );
   }
-  return codec.expand(carried.compact);
+  try {
+    return codec.expand(carried.compact);
+  } catch (error) {
+    throw new LinkError('corrupted', `This ${kind} code does not hold a signal the transport ${transport} can use (${describe(error)}); copy it again.`, {
+      cause: error,
+    });
+  }
 }
 
 /** Dial and wait for the transport's one complete local signal (or its failure). */

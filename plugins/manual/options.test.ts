@@ -69,8 +69,8 @@ describe('manual options from settings', () => {
   it('says which options apply live and which after a restart, and which are advanced', async () => {
     const { host } = await start([memory(), manual({ transport: 'memory' })]);
     const status = host.plugins().find((p) => p.name === 'manual')!;
-    expect(status.liveOptions).toEqual(['inviteTtlMinutes']);
-    expect(status.advancedOptions).toEqual(['transport']);
+    expect(status.liveOptions).toEqual(['inviteTtlMinutes', 'shortCodes']);
+    expect(status.advancedOptions).toEqual(['transport', 'shortCodes']);
   });
 });
 

@@ -26,6 +26,9 @@ const NAME_BYTES = 24;
 const CRC_BYTES = 4;
 /** No compact signal is near this; it bounds what a pasted code makes us decode. */
 export const MAX_SHORT_CODE_LENGTH = 1000;
+/** The largest compact signal a short code takes: its code then stays within the length above. */
+const MAX_SIGNAL_BYTES =
+  Math.floor(((MAX_SHORT_CODE_LENGTH - SHORT_INVITE_PREFIX.length) * 3) / 4) - (TAG_BYTES + ID_BYTES + NONCE_BYTES + 4 + 1 + NAME_BYTES + CRC_BYTES);
 
 export interface ShortCode {
   /** The invite token's tag (base64url), as `t` of the long codes. */
@@ -46,12 +49,14 @@ export function tokenTag(token: string): string | undefined {
   return bytes.subarray(0, TAG_BYTES).toString('base64url');
 }
 
-/** The short code, or undefined when something does not fit it (a token of another kind). */
+/** The short code, or undefined when something does not fit it (a token of another kind, a
+ * compact signal that is empty or too large for a short code). */
 export function encodeShort(kind: 'invite' | 'reply', code: ShortCode): string | undefined {
   const tag = Buffer.from(code.t, 'base64url');
   if (tag.length !== TAG_BYTES || tag.toString('base64url') !== code.t || !PeerId.safeParse(code.i).success || !HandshakeNonce.safeParse(code.h).success) {
     return undefined;
   }
+  if (code.signal.length === 0 || code.signal.length > MAX_SIGNAL_BYTES) return undefined;
   const expiry = Buffer.alloc(kind === 'invite' ? 4 : 0);
   if (kind === 'invite') expiry.writeUInt32BE(code.x ?? 0);
   const name = Buffer.from(cutName(code.n));

@@ -78,7 +78,7 @@ describe('compact session descriptions', () => {
     expect(await connectThroughCompact(werift, wrtc)).toBe('through the compact form');
   });
 
-  it('keep the best relay, the best server-reflexive and then IPv4 host candidates, three at most', () => {
+  it('keep the best relay, the best server-reflexive and then host candidates, three at most', () => {
     const sdp = [
       'v=0',
       'm=application 9 UDP/DTLS/SCTP webrtc-datachannel',
@@ -105,9 +105,12 @@ describe('compact session descriptions', () => {
     expect(candidates).toEqual(['relay 198.51.100.9:49152', 'srflx 203.0.113.7:61000', 'host 10.0.0.2:40765']);
     expect(rebuilt).toMatch(/^a=ice-pwd:j9e7mlehBi71DQ4xqDd\/GJ9f\r$/m);
     expect(rebuilt).toMatch(/^a=max-message-size:262144\r$/m);
-    // IPv6 only where there is no IPv4.
-    const v6 = sdp.replace(/^a=candidate:[2-6] .*\r\n/gm, '');
-    expect(expandDescription(compactDescription({ type: 'offer', sdp: v6 })!).sdp).toMatch(/^a=candidate:1 1 udp \d+ fd00:0:0:0:0:0:0:2 53395 typ host\r$/m);
+    // IPv6 only where no IPv4 candidate reaches beyond the local network: then it fills the
+    // slots IPv4 leaves.
+    const kept = (text: string) => [...expandDescription(compactDescription({ type: 'offer', sdp: text })!).sdp.matchAll(/ udp \d+ (\S+) /g)].map((m) => m[1]);
+    expect(kept(sdp.replace(/^a=candidate:[2-6] .*\r\n/gm, ''))).toEqual(['fd00:0:0:0:0:0:0:2']);
+    expect(kept(sdp.replace(/^a=candidate:[356] .*\r\n/gm, ''))).toEqual(['10.0.0.2', '127.0.0.1', 'fd00:0:0:0:0:0:0:2']);
+    expect(kept(sdp.replace(/^a=candidate:[56] .*\r\n/gm, '').replace('10.0.0.2 40765', '192.0.2.2 40765'))).toEqual(['192.0.2.2', '127.0.0.1']);
   });
 
   it('have no compact form for a description of another shape', () => {
@@ -127,6 +130,10 @@ describe('compact session descriptions', () => {
     expect(compact(...base.map((l) => l.replace('mid:0', 'mid:data')), fingerprint)).toBeUndefined();
     expect(compact(...base.map((l) => l.replace('abcd', 'ab_d')), fingerprint)).toBeUndefined(); // not an ICE character
     expect(compact(...base, 'a=fingerprint:sha-256 AB:CD')).toBeUndefined(); // wrong length for its hash
+    expect(compact(...base.map((l) => l.replace('ufrag:abcd', 'ufrag:abc')), fingerprint)).toBeUndefined(); // RFC 8839: 4 at least
+    expect(compact(...base.map((l) => l.replace('setup:active', 'setup:actpass')), fingerprint)).toBeUndefined(); // an answer takes a role
+    expect(compact(...base, fingerprint, `a=max-message-size:${2 ** 42}`)).toBeUndefined();
+    expect(compact(...base, fingerprint, `a=max-message-size:${2 ** 42 - 1}`)).toBeInstanceOf(Uint8Array);
   });
 
   it('refuses bytes that are not a compact description, with a TransportError', () => {
@@ -141,5 +148,9 @@ describe('compact session descriptions', () => {
     for (let cut = 0; cut < bytes.length; cut++) expect(() => expandDescription(bytes.subarray(0, cut))).toThrow(TransportError);
     expect(() => expandDescription(Uint8Array.from([...bytes, 0]))).toThrow(/bytes follow its end/);
     expect(() => expandDescription(Uint8Array.from([0b110, ...bytes.subarray(1)]))).toThrow(/setup role/);
+    expect(() => expandDescription(Uint8Array.from([bytes[0]! & ~0b110, ...bytes.subarray(1)]))).toThrow(/leaves the DTLS role open/);
+    const shortUfrag = Uint8Array.from(bytes);
+    shortUfrag[bytes[0]! & 0x80 ? 2 : 1] = 3; // the ufrag's length, after the flags (and extras)
+    expect(() => expandDescription(shortUfrag)).toThrow(/shorter than 4/);
   });
 });

@@ -16,8 +16,8 @@
  * shape the WebRTC plugins make). Candidate priorities and foundations are recomputed from the
  * type (RFC 8445 §5.1.2.1); the remote only orders its checks by them. Of the description's
  * candidates, UDP ones with an IP address are kept, at most three: the best relay, the best
- * server-reflexive, then host ones, each kind in the engine's order of priority; IPv4 ones only
- * when there are any.
+ * server-reflexive, then host ones, each kind in the engine's order of priority; IPv6 ones only
+ * when no IPv4 candidate reaches beyond the local network.
  * A description of any other shape has no compact form (`compactDescription` says undefined).
  */
 import { isIPv4, isIPv6 } from 'node:net';
@@ -42,6 +42,11 @@ type CandidateType = (typeof CANDIDATE_TYPES)[number];
 /** RFC 8445's recommended type preferences. */
 const TYPE_PREFERENCE: Record<CandidateType, number> = { host: 126, prflx: 110, srflx: 100, relay: 0 };
 const DEFAULT_SCTP_PORT = 5000;
+/** RFC 8839: an ICE ufrag has at least 4 characters, a password at least 22. */
+const MIN_UFRAG = 4;
+const MIN_PWD = 22;
+/** The largest number six LEB128 bytes hold. */
+const MAX_VARINT = 2 ** 42 - 1;
 const DEFAULT_MAX_MESSAGE_SIZE = 262144;
 
 interface Candidate {
@@ -59,14 +64,24 @@ export function compactDescription(description: Description): Uint8Array | undef
   const pwd = attribute(sdp, 'ice-pwd');
   const setup = SETUPS.indexOf(attribute(sdp, 'setup') as (typeof SETUPS)[number]);
   const fingerprints = [...sdp.matchAll(/^a=fingerprint:(\S+) ([0-9A-Fa-f:]+)\r?$/gm)];
-  if (!ufrag || !pwd || !isIceString(ufrag) || !isIceString(pwd) || setup < 0 || fingerprints.length !== 1) return undefined;
+  if (!ufrag || !pwd || !isIceString(ufrag, MIN_UFRAG) || !isIceString(pwd, MIN_PWD) || setup < 0 || fingerprints.length !== 1) return undefined;
+  if (description.type === 'answer' && SETUPS[setup] === 'actpass') return undefined;
   const [, hashName, hex] = fingerprints[0]!;
   const hash = HASHES.findIndex(([name]) => name === hashName!.toLowerCase());
   const fingerprint = Buffer.from(hex!.replaceAll(':', ''), 'hex');
   if (hash < 0 || fingerprint.length !== HASHES[hash]![1]) return undefined;
   const sctpPort = Number(attribute(sdp, 'sctp-port') ?? DEFAULT_SCTP_PORT);
   const maxMessageSize = Number(attribute(sdp, 'max-message-size') ?? 65536);
-  if (!Number.isInteger(sctpPort) || sctpPort < 1 || sctpPort > 65535 || !Number.isSafeInteger(maxMessageSize) || maxMessageSize < 0) return undefined;
+  if (
+    !Number.isInteger(sctpPort) ||
+    sctpPort < 1 ||
+    sctpPort > 65535 ||
+    !Number.isInteger(maxMessageSize) ||
+    maxMessageSize < 0 ||
+    maxMessageSize > MAX_VARINT
+  ) {
+    return undefined;
+  }
   const candidates = chooseCandidates(sdp);
 
   const out: number[] = [];
@@ -99,12 +114,12 @@ export function expandDescription(bytes: Uint8Array): Description {
   if (!setup) throw reader.fail('an unknown setup role');
   const extras = flags & 0x80 ? reader.byte() : 0;
   if (extras & ~3) throw reader.fail('unknown extras');
-  const ufrag = reader.iceString();
-  const pwd = reader.iceString();
+  const ufrag = reader.iceString(MIN_UFRAG);
+  const pwd = reader.iceString(MIN_PWD);
+  if (type === 'answer' && setup === 'actpass') throw reader.fail('an answer that leaves the DTLS role open');
   const fingerprint = [...reader.bytes(hashLength)].map((b) => b.toString(16).toUpperCase().padStart(2, '0')).join(':');
   const sctpPort = extras & 1 ? reader.uint16() : DEFAULT_SCTP_PORT;
   const maxMessageSize = extras & 2 ? reader.varint() : DEFAULT_MAX_MESSAGE_SIZE;
-  if (count > MAX_COMPACT_CANDIDATES) throw reader.fail('too many candidates');
   const candidates: Candidate[] = [];
   for (let i = 0; i < count; i++) {
     const kind = reader.byte();
@@ -156,24 +171,32 @@ function chooseCandidates(sdp: string): Candidate[] {
       usable.push({ type: type!.toLowerCase() as CandidateType, address: address!, port: portNumber });
     }
   }
-  // IPv6 (16 bytes an address) only where there is no IPv4 at all. Stable sort: the engine's
-  // order stays within each family.
+  // IPv4 (4 bytes an address, where IPv6 takes 16) when some IPv4 candidate reaches beyond this
+  // network; otherwise IPv6 fills the slots IPv4 leaves, so a host whose only global address is
+  // IPv6 keeps it. Within a family, the engine's order.
   const v4 = usable.filter((c) => isIPv4(c.address));
-  const family = v4.length > 0 ? v4 : usable;
-  const chosen = [family.find((c) => c.type === 'relay'), family.find((c) => c.type === 'srflx')].filter((c) => c !== undefined);
-  for (const candidate of family) {
+  const reachesOut = v4.some((c) => c.type !== 'host' || !isPrivateIPv4(c.address));
+  const byFamily = reachesOut ? v4 : [...v4, ...usable.filter((c) => !isIPv4(c.address))];
+  const chosen = [byFamily.find((c) => c.type === 'relay'), byFamily.find((c) => c.type === 'srflx')].filter((c) => c !== undefined);
+  for (const candidate of byFamily) {
     if (chosen.length >= MAX_COMPACT_CANDIDATES) break;
     if (candidate.type === 'host') chosen.push(candidate);
   }
   return chosen;
 }
 
+/** Loopback, private (RFC 1918), shared (RFC 6598, carrier-grade NAT) or link-local. */
+function isPrivateIPv4(address: string): boolean {
+  const [a = 0, b = 0] = address.split('.').map(Number);
+  return a === 10 || a === 127 || (a === 172 && b >= 16 && b < 32) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b < 128) || (a === 169 && b === 254);
+}
+
 function attribute(sdp: string, name: string): string | undefined {
   return new RegExp(`^a=${name}:(\\S+)\\r?$`, 'm').exec(sdp)?.[1];
 }
 
-function isIceString(text: string): boolean {
-  return text.length > 0 && text.length <= 255 && [...text].every((c) => ICE_ALPHABET.includes(c));
+function isIceString(text: string, minLength: number): boolean {
+  return text.length >= minLength && text.length <= 255 && [...text].every((c) => ICE_ALPHABET.includes(c));
 }
 
 function pushIceString(out: number[], text: string): void {
@@ -245,9 +268,9 @@ class Reader {
     throw this.fail('a number too large');
   }
 
-  iceString(): string {
+  iceString(minLength: number): string {
     const length = this.byte();
-    if (length === 0) throw this.fail('an empty ICE credential');
+    if (length < minLength) throw this.fail(`an ICE credential shorter than ${minLength} characters`);
     const packed = this.bytes(Math.ceil((length * 6) / 8));
     let text = '';
     let bits = 0;

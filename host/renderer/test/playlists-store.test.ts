@@ -100,3 +100,59 @@ describe('the playlist store’s tracks', () => {
     expect(fetches).toBe(fetched + 3);
   });
 });
+
+describe('the playlist store, while it fetches and for playlists it has not', () => {
+  const tracks = (...titles: string[]) => titles.map((title) => ({ title, artist: 'Someone', durationMs: 200_000 }));
+
+  it('fetches again when a change comes during the fetch, tells only additions of a playlist not open, and forgets one unshared', async () => {
+    const [alice, bob] = await Promise.all([startInProcess('Alice'), startInProcess('Bob')]);
+    running.push(alice, bob);
+    const playlist = await bob.client.request('playlists.create', { name: 'Bobs' });
+    await bob.client.request('playlists.share', { playlistId: playlist.id, peerId: alice.id });
+    const [first] = await bob.client.request('tracks.add', { playlistId: playlist.id, tracks: tracks('First') });
+    await connect(alice, bob);
+    await eventually(async () => expect((await alice.client.request('playlists.get', { playlistId: playlist.id })).tracks).toHaveLength(1));
+
+    // Alice's page. Its first fetch is answered with what the service held before Bob's next
+    // track reached the page: the page must not keep that answer.
+    let held = true;
+    const client = new Proxy(alice.client, {
+      get: (target, key) =>
+        key === 'request'
+          ? async (method: string, params: unknown) => {
+              const answer = await (target.request as (m: string, p: unknown) => Promise<unknown>)(method, params);
+              if (method === 'playlists.get' && held) {
+                held = false;
+                const arrived = new Promise<void>((resolve) => {
+                  const off = target.on('tracks.changed', ({ tracks }) => tracks.some((t) => t.title === 'During') && (off(), resolve()));
+                });
+                await bob.client.request('tracks.add', { playlistId: playlist.id, tracks: tracks('During') });
+                await arrived;
+              }
+              return answer;
+            }
+          : Reflect.get(target, key),
+    });
+    global.window = { whatnext: client };
+    setActivePinia(createPinia());
+    const store = usePlaylistsStore();
+    store.listen();
+    await store.load(alice.id);
+
+    // While not open: Bob edits his first track (not an addition) and adds one.
+    await bob.client.request('tracks.update', { trackId: first!.id, title: 'First, renamed' });
+    await bob.client.request('tracks.add', { playlistId: playlist.id, tracks: tracks('Added') });
+    await eventually(() => expect(store.activity[playlist.id]?.map((a) => a.text)).toContain('added “Added” by Someone'));
+    expect(store.activity[playlist.id]!.map((a) => a.text)).not.toContain('added “First, renamed” by Someone');
+
+    await store.select(playlist.id);
+    expect(store.selectedTracks.map((t) => t.title)).toEqual(
+      (await alice.client.request('playlists.get', { playlistId: playlist.id })).tracks.map((t) => t.title),
+    );
+    expect(store.selectedTracks.map((t) => t.title)).toContain('During');
+
+    // Unshared from Alice: what the page held of it goes.
+    await bob.client.request('playlists.unshare', { playlistId: playlist.id, peerId: alice.id });
+    await eventually(() => expect(store.tracksOf(playlist.id)).toEqual([]));
+  });
+});

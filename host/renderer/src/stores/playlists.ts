@@ -87,6 +87,7 @@ export const usePlaylistsStore = defineStore('playlists', () => {
       if (playlist.deleted || (localPeerId && playlist.owner !== localPeerId && !playlist.sharedWith.includes(localPeerId))) {
         delete next[playlist.id];
         if (selectedId.value === playlist.id) selectedId.value = undefined;
+        forgetTracks(playlist.id);
         continue;
       }
       next[playlist.id] = playlist;
@@ -101,26 +102,51 @@ export const usePlaylistsStore = defineStore('playlists', () => {
     // Each playlist a batch touches is copied once (its previous map stays as it was).
     const touched = new Map<string, { map: Map<string, Track>; changes: Change[] }>();
     for (const track of changed) {
+      const loading = fetching.get(track.playlistId);
+      if (loading) loading.changed = true;
       let entry = touched.get(track.playlistId);
       if (!entry) touched.set(track.playlistId, (entry = { map: new Map(next.get(track.playlistId)), changes: [] }));
-      const before = entry.map.get(track.id);
       // A removal carries no author: ours if we just made it.
       const fallback = { by: isOwn(track.id) ? localPeerId : remoteAuthor(track.playlistId), at: Date.now() };
-      entry.changes.push(...trackChanges(before, track, fallback));
+      if (next.has(track.playlistId)) entry.changes.push(...trackChanges(entry.map.get(track.id), track, fallback));
+      // Of a playlist not loaded here, only what is plainly an addition is told: what an edit
+      // changed is not known without the track before it.
+      else if (!track.removed && track.updatedAt === track.addedAt) entry.changes.push(...trackChanges(undefined, track, fallback));
       if (track.removed) entry.map.delete(track.id);
       else entry.map.set(track.id, track);
     }
-    // A playlist not loaded here is fetched whole when it is opened: of its changes, only the
-    // activity is kept.
+    // A playlist not loaded here is fetched whole when it is opened.
     for (const [playlistId, { map }] of touched) if (next.has(playlistId)) next.set(playlistId, map);
     tracks.value = next;
     for (const [playlistId, { changes }] of touched) log(playlistId, changes);
   }
 
+  /** Playlists being fetched, and whether a change to them came meanwhile. */
+  const fetching = new Map<string, { changed: boolean }>();
+  /** A change that comes while a playlist is fetched may or may not be in the answer: fetch
+   * again then (a few times at most; a playlist that never stops changing is shown as fetched). */
   async function loadTracks(playlistId: string): Promise<void> {
-    const { playlist, tracks: loaded } = await call('playlists.get', { playlistId });
-    byId.value = { ...byId.value, [playlist.id]: playlist };
-    tracks.value = new Map(tracks.value).set(playlistId, new Map(loaded.map((track) => [track.id, track])));
+    const loading = { changed: false };
+    fetching.set(playlistId, loading);
+    try {
+      for (let attempt = 1; ; attempt++) {
+        loading.changed = false;
+        const { playlist, tracks: loaded } = await call('playlists.get', { playlistId });
+        if (loading.changed && attempt < 3) continue;
+        byId.value = { ...byId.value, [playlist.id]: playlist };
+        tracks.value = new Map(tracks.value).set(playlistId, new Map(loaded.map((track) => [track.id, track])));
+        return;
+      }
+    } finally {
+      if (fetching.get(playlistId) === loading) fetching.delete(playlistId);
+    }
+  }
+
+  function forgetTracks(playlistId: string): void {
+    if (!tracks.value.has(playlistId)) return;
+    const next = new Map(tracks.value);
+    next.delete(playlistId);
+    tracks.value = next;
   }
 
   return {
