@@ -163,7 +163,7 @@ describe('short manual codes', () => {
     expect(answersInvite(reply, token)).toBe(true);
   });
 
-  it('cut a long name between characters, and the handshake brings the whole one', () => {
+  it('cut a long name between characters (the connection’s handshake carries the whole one)', () => {
     const name = 'Ǆemila Ünal-Øster 🎶 Karaoke';
     const decoded = decodeInvite(encodeInvite({ ...short, n: name }, compact));
     expect(decoded.n.endsWith('…')).toBe(true);
