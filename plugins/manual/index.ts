@@ -18,8 +18,8 @@ import {
   type SignalCodec,
   type SignalingMethod,
 } from '../../core';
-import { answersInvite, decodeInvite, decodeReply, encodeInvite, encodeReply, type CarriedSignal, type Invite, type Reply } from './codes';
-import { SHORT_REPLY_PREFIX } from './short-codes';
+import { REPLY_PREFIX, answersInvite, decodeInvite, decodeReply, encodeInvite, encodeReply, type CarriedSignal, type Invite, type Reply } from './codes';
+import { SHORT_INVITE_PREFIX, SHORT_REPLY_PREFIX } from './short-codes';
 
 export const ManualOptions = z
   .object({
@@ -100,13 +100,16 @@ export function createManualMethod(options: ManualOptions): SignalingMethod<Invi
       });
       let reply!: Reply; // decoded once, by the check the answer passed
       let replySignal!: Signal;
-      await ctx.ask({ title: 'Paste the reply code', label: 'Reply code', placeholder: `${SHORT_REPLY_PREFIX}…` }, (text) => {
-        const decoded = decodeReply(text);
-        if (!answersInvite(decoded, token))
-          throw new LinkError('wrong-invite', 'This reply code answers a different invite (an older one, perhaps); paste the reply to this invite.');
-        replySignal = signalOf(decoded.s, codec, options.transport, 'reply');
-        reply = decoded;
-      });
+      await ctx.ask(
+        { title: 'Paste the reply code', label: 'Reply code', placeholder: `${code.startsWith(SHORT_INVITE_PREFIX) ? SHORT_REPLY_PREFIX : REPLY_PREFIX}…` },
+        (text) => {
+          const decoded = decodeReply(text);
+          if (!answersInvite(decoded, token))
+            throw new LinkError('wrong-invite', 'This reply code answers a different invite (an older one, perhaps); paste the reply to this invite.');
+          replySignal = signalOf(decoded.s, codec, options.transport, 'reply');
+          reply = decoded;
+        },
+      );
       ctx.claimRemote({ id: reply.i, name: reply.n });
       if (reply.h) ctx.handshake.remoteNonce(reply.h);
       dial.signal(replySignal);
