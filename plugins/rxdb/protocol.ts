@@ -71,6 +71,9 @@ export const SyncEntry = z.object({
   /** Documents sent to and received from that peer for that playlist (each transfer counts). */
   sent: z.number().int().nonnegative(),
   received: z.number().int().nonnegative(),
+  /** The playlist's tracks here, and at that peer as it last said: "N of M" while they differ. */
+  tracks: z.number().int().nonnegative().optional(),
+  remoteTracks: z.number().int().nonnegative().optional(),
   error: z.string().optional(),
 });
 export type SyncEntry = z.infer<typeof SyncEntry>;

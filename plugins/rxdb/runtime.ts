@@ -45,14 +45,17 @@ export async function startRuntime(ctx: Pick<PluginContext, 'dataDir' | 'local' 
     log: (level, message) => ctx.log(level, message),
     membershipNotice: (playlist) => store.membershipNotice(playlist),
     applyMembershipNotice: (from, notice) => store.applyMembershipNotice(from, notice),
+    trackCounts: (playlists) => store.trackCounts(playlists),
   });
   replicator.start();
+  const stopCounting = store.on('tracks', () => replicator.tracksChanged());
   return {
     store,
     replicator,
     syncStatus: () => replicator.status(),
     onSyncChange: (listener) => status.onChange(listener),
     async stop() {
+      stopCounting();
       await replicator.stop();
       store.stop();
       sharing.stop();

@@ -56,6 +56,12 @@ export class PlaylistStore {
     for (const subscription of this.#subscriptions) subscription.unsubscribe();
   }
 
+  /** How many tracks each of `playlists` holds here. */
+  async trackCounts(playlists: readonly string[]): Promise<Record<string, number>> {
+    const counts = await Promise.all(playlists.map((playlist) => this.collections.tracks.count({ selector: { playlist } }).exec()));
+    return Object.fromEntries(playlists.map((playlist, i) => [playlist, counts[i]!]));
+  }
+
   async list(): Promise<Playlist[]> {
     const docs = await this.collections.playlists.find().exec();
     return docs

@@ -160,14 +160,17 @@ describe('connecting two people with copy & paste', () => {
       await window.whatnext!.request('tracks.add', { playlistId: target.id, tracks });
     });
     await a.page.getByRole('heading', { name: 'Tracks (1500)' }).waitFor();
-    // Whether a progress bar shows depends on how fast the sync is; record it if it does.
-    const sawProgress = a.page
-      .locator('[data-sync-state="syncing"] progress')
-      .waitFor({ timeout: 15_000 })
-      .then(
-        () => screenshot(a.page, 'playlists-syncing', { fullPage: false }).then(() => true),
-        () => false,
-      );
+    // Whether the page catches the sync half way depends on how fast it is; when it does, it
+    // says how many of the 1,500 Bob has (the counts both sides send), on a bar that measures it.
+    const ofTotal = a.page.locator('[data-sync-state="syncing"] [data-testid="sync-of-total"]');
+    const sawProgress = ofTotal.waitFor({ timeout: 15_000 }).then(
+      async () => {
+        const [text, max] = await Promise.all([ofTotal.textContent(), a.page.locator('[data-sync-state="syncing"] progress').getAttribute('max')]);
+        await screenshot(a.page, 'playlists-syncing', { fullPage: false });
+        return { text, max };
+      },
+      () => undefined,
+    );
     await a.page.getByRole('checkbox', { name: /Share with Bob/ }).check();
     await b.page
       .getByRole('navigation', { name: 'Playlists' })
@@ -175,7 +178,9 @@ describe('connecting two people with copy & paste', () => {
       .click();
     await b.page.getByRole('heading', { name: 'Tracks (1500)' }).waitFor();
     await b.page.locator('[data-sync-state="in-sync"]').waitFor();
-    console.log('progress bar seen during the sync:', await sawProgress);
+    const seen = await sawProgress;
+    if (seen) expect(seen).toMatchObject({ text: expect.stringMatching(/^Bob has [\d,]+ of 1,500$/), max: '1500' });
+    console.log('progress seen during the sync:', seen?.text ?? 'no (it was over before the page looked)');
   });
 
   it('disconnecting ends the connection on both sides, with who ended it', async () => {

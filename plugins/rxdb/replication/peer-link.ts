@@ -12,6 +12,9 @@
  *   busy    {busy}        whether this side is still catching up (for the sync status)
  *   revoked {notice}      the remote was removed from a playlist: the membership fields of
  *                         the owner's write, so it stops sending its edits (no other data)
+ *   counts  {counts}      how many tracks this side holds of each playlist the two share:
+ *                         sent when the pools start or take over, and after local changes
+ *                         (at most every COUNTS_EVERY_MS), for "N of M" (status.ts)
  *
  * Start and stop run one at a time, in order, so pools never overlap.
  *
@@ -54,7 +57,17 @@ export const MembershipNotice = z.object({
 });
 export type MembershipNotice = z.infer<typeof MembershipNotice>;
 
+/** Tracks are recounted at most this often while changes come in (and once after the last). */
+const COUNTS_EVERY_MS = 250;
+const MAX_COUNTED_PLAYLISTS = 1024;
+
 const Control = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('counts'),
+    counts: z
+      .record(z.string().max(64), z.number().int().nonnegative().max(10_000_000))
+      .refine((counts) => Object.keys(counts).length <= MAX_COUNTED_PLAYLISTS, `at most ${MAX_COUNTED_PLAYLISTS} playlists`),
+  }),
   z.object({ type: z.literal('hello'), epoch: z.number().int().nonnegative() }),
   z.object({ type: z.literal('epoch'), epoch: z.number().int().nonnegative() }),
   z.object({ type: z.literal('busy'), busy: z.boolean() }),
@@ -79,6 +92,8 @@ export interface LinkServices {
   /** The membership fields of a playlist, to tell a removed peer. */
   membershipNotice(playlist: string): Promise<MembershipNotice | undefined>;
   applyMembershipNotice(from: string, notice: MembershipNotice): Promise<void>;
+  /** How many tracks this side holds of each of `playlists`. */
+  trackCounts(playlists: readonly string[]): Promise<Record<string, number>>;
 }
 
 interface RunningLane {
@@ -107,6 +122,8 @@ export class PeerLink {
   #closed = false;
   #reportedBusy: boolean | undefined;
   readonly #noticesSent = new Set<string>();
+  /** A recount is due (timer) or running; `again` when changes came during it. */
+  #counting: { timer?: NodeJS.Timeout; again: boolean } | undefined;
 
   constructor(
     readonly remote: string,
@@ -177,9 +194,39 @@ export class PeerLink {
     }
   }
 
+  /** Tracks changed here: the remote hears the new counts soon (see COUNTS_EVERY_MS). */
+  tracksChanged(): void {
+    if (!this.connected || this.#closed) return;
+    if (this.#counting) {
+      this.#counting.again = true;
+      return;
+    }
+    const counting: { timer?: NodeJS.Timeout; again: boolean } = { again: false };
+    this.#counting = counting;
+    counting.timer = setTimeout(() => void this.#sendCounts(counting), COUNTS_EVERY_MS);
+  }
+
+  async #sendCounts(counting?: { again: boolean }): Promise<void> {
+    try {
+      const counts = await this.services.trackCounts([...this.services.sharing.sharedWith(this.remote)]);
+      if (this.#closed || !this.connected) return;
+      this.services.status.tracks(this.remote, 'local', counts);
+      this.#send({ type: 'counts', counts });
+    } catch (error) {
+      this.services.log('debug', `could not count the tracks shared with ${this.remote}: ${describe(error)}`);
+    } finally {
+      if (counting && this.#counting === counting) {
+        this.#counting = undefined;
+        if (counting.again) this.tracksChanged();
+      }
+    }
+  }
+
   /** Stop for good (the host is stopping). */
   async close(): Promise<void> {
     this.#closed = true;
+    clearTimeout(this.#counting?.timer);
+    this.#counting = undefined;
     for (const connection of [...this.#connections]) this.remove(connection);
     await this.#queue;
   }
@@ -201,6 +248,8 @@ export class PeerLink {
       }
       case 'busy':
         return this.services.status.remoteBusy(this.remote, message.busy);
+      case 'counts':
+        return this.services.status.tracks(this.remote, 'remote', message.counts);
       case 'revoked':
         void this.services
           .applyMembershipNotice(this.remote, message.notice)
@@ -247,6 +296,7 @@ export class PeerLink {
     // What a start sends on a new connection.
     this.#reportBusy();
     this.#sendNotices().catch(failed);
+    void this.#sendCounts();
   }
 
   async #startPools(epoch: number): Promise<void> {
@@ -287,6 +337,7 @@ export class PeerLink {
     }
     this.#reportBusy();
     await this.#sendNotices();
+    void this.#sendCounts();
   }
 
   #watch(entry: RunningLane, peer: RemotePeer): void {

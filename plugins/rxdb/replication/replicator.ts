@@ -37,6 +37,11 @@ export class Replicator {
     return status.entries(sharing.peers(), (peer) => sharing.sharedWith(peer));
   }
 
+  /** Tracks changed here (added, edited, removed, or arrived from a peer). */
+  tracksChanged(): void {
+    for (const link of this.#links.values()) link.tracksChanged();
+  }
+
   link(peer: string): PeerLink | undefined {
     return this.#links.get(peer);
   }
@@ -51,7 +56,10 @@ export class Replicator {
     const { sharing, epochs } = this.services;
     for (const peer of new Set([...sharing.peers(), ...this.#links.keys()])) {
       const raised = epochs.reconcile(peer, sharing.visibleTo(peer));
-      this.#links.get(peer)?.sharingChanged(raised);
+      const link = this.#links.get(peer);
+      link?.sharingChanged(raised);
+      // A playlist newly shared has tracks to count (none yet, perhaps).
+      link?.tracksChanged();
     }
   }
 }

@@ -9,17 +9,14 @@
  *
  * Only the side that runs RxDB's fork replication knows when it is caught up, so each side
  * tells the other whether it is busy (a `busy` control message) and both show the same state.
+ * Each side also tells the other how many tracks it holds of each playlist they share (a
+ * `counts` message): a playlist is not "in sync" while the two counts differ, and the UI shows
+ * how many of the remote's have arrived.
  */
-export type SyncState = 'syncing' | 'in-sync' | 'paused' | 'error';
+import type { SyncEntry } from '../protocol';
 
-export interface SyncEntry {
-  peerId: string;
-  playlistId: string;
-  state: SyncState;
-  sent: number;
-  received: number;
-  error?: string;
-}
+export type { SyncEntry };
+export type SyncState = SyncEntry['state'];
 
 interface PeerStatus {
   connected: boolean;
@@ -27,6 +24,8 @@ interface PeerStatus {
   remoteBusy: boolean;
   error: string | undefined;
   counts: Map<string, { sent: number; received: number }>;
+  /** Tracks per playlist: here (as last sent to the peer) and at the peer (as it last said). */
+  tracks: { local: Map<string, number>; remote: Map<string, number> };
 }
 
 export class SyncStatus {
@@ -44,6 +43,16 @@ export class SyncStatus {
     // Until both sides report, assume there is catching up to do.
     status.localBusy = connected;
     status.remoteBusy = connected;
+    // What the peer held is said again on the next connection.
+    status.tracks.remote.clear();
+    this.#changed();
+  }
+
+  /** How many tracks of each shared playlist `side` holds, as told (remote) or sent (local). */
+  tracks(peer: string, side: 'local' | 'remote', counts: Record<string, number>): void {
+    const held = this.#peer(peer).tracks[side];
+    held.clear();
+    for (const [playlist, count] of Object.entries(counts)) held.set(playlist, count);
     this.#changed();
   }
 
@@ -90,12 +99,17 @@ export class SyncStatus {
       const state = this.state(peer);
       for (const playlist of sharedWith(peer)) {
         const counts = status?.counts.get(playlist);
+        const tracks = status?.tracks.local.get(playlist);
+        const remoteTracks = status?.tracks.remote.get(playlist);
+        const apart = tracks !== undefined && remoteTracks !== undefined && tracks !== remoteTracks;
         entries.push({
           peerId: peer,
           playlistId: playlist,
-          state,
+          state: state === 'in-sync' && apart ? 'syncing' : state,
           sent: counts?.sent ?? 0,
           received: counts?.received ?? 0,
+          ...(tracks !== undefined ? { tracks } : {}),
+          ...(remoteTracks !== undefined ? { remoteTracks } : {}),
           ...(state === 'error' && status?.error ? { error: status.error } : {}),
         });
       }
@@ -106,7 +120,7 @@ export class SyncStatus {
   #peer(peer: string): PeerStatus {
     let status = this.#peers.get(peer);
     if (!status) {
-      status = { connected: false, localBusy: false, remoteBusy: false, error: undefined, counts: new Map() };
+      status = { connected: false, localBusy: false, remoteBusy: false, error: undefined, counts: new Map(), tracks: { local: new Map(), remote: new Map() } };
       this.#peers.set(peer, status);
     }
     return status;

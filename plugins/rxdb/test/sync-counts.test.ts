@@ -1,0 +1,42 @@
+/**
+ * "N of M": each side tells the other how many tracks it holds of each playlist they share, and
+ * a playlist is "in sync" only when both hold as many. Two services in process, RxDB replicating
+ * over the in-memory transport; every sync status event the receiving side sends is recorded.
+ */
+import { afterEach, expect, it } from 'vitest';
+import type { SyncEntry } from '../protocol';
+import { connect, eventually, songs, startInProcess, type TestPeer } from '../testing/harness';
+
+const running: TestPeer[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((peer) => peer.stop()));
+});
+
+it('the receiver hears how many tracks the owner holds, shows how many arrived, and is in sync only once it holds them all', async () => {
+  const [alice, bob] = await Promise.all([startInProcess('Alice'), startInProcess('Bob')]);
+  running.push(alice, bob);
+  const playlist = await alice.client.request('playlists.create', { name: 'Everything' });
+  await alice.client.request('tracks.add', { playlistId: playlist.id, tracks: songs('Track', 2000) });
+  await alice.client.request('playlists.share', { playlistId: playlist.id, peerId: bob.id });
+
+  const seen: SyncEntry[] = [];
+  bob.client.on('sync.changed', ({ entries }) => seen.push(...entries.filter((e) => e.playlistId === playlist.id)));
+  await connect(alice, bob);
+
+  // Done when Bob holds all 2,000 and says he is in sync with Alice.
+  await eventually(async () => {
+    const entry = (await bob.client.request('sync.status', {})).find((e) => e.playlistId === playlist.id);
+    expect(entry).toMatchObject({ state: 'in-sync', tracks: 2000, remoteTracks: 2000 });
+  });
+  // Alice's total was known while Bob still had fewer: what a progress bar shows.
+  expect(seen.some((e) => e.state === 'syncing' && e.remoteTracks === 2000 && e.tracks !== undefined && e.tracks < 2000)).toBe(true);
+  // And never "in sync" with fewer tracks than Alice holds.
+  expect(seen.filter((e) => e.state === 'in-sync' && e.tracks !== undefined && e.remoteTracks !== undefined && e.tracks !== e.remoteTracks)).toEqual([]);
+
+  // A change afterwards: both sides count again, and come back to in sync with the new number.
+  await bob.client.request('tracks.add', { playlistId: playlist.id, tracks: songs('Later', 3) });
+  await eventually(async () => {
+    const entry = (await alice.client.request('sync.status', {})).find((e) => e.playlistId === playlist.id);
+    expect(entry).toMatchObject({ state: 'in-sync', tracks: 2003, remoteTracks: 2003 });
+  });
+});
