@@ -71,8 +71,19 @@ describe('failover between brokers, in the UI', () => {
     // Disconnect, then Reconnect: the known peer comes back over the MQTT broker.
     await go(a.page, 'Peers');
     await bob.getByRole('button', { name: 'Disconnect' }).click();
-    await a.page.getByRole('group', { name: 'Known peer Bob' }).getByRole('button', { name: 'Reconnect' }).click();
-    await bob.getByTestId('method').filter({ hasText: 'via MQTT broker' }).waitFor();
+    // Once the connection is gone (a Reconnect while it still closes finds Bob connected).
+    await bob.waitFor({ state: 'detached' });
+    const knownBob = a.page.getByRole('group', { name: 'Known peer Bob' });
+    await knownBob.getByRole('button', { name: 'Reconnect' }).click();
+    await bob
+      .getByTestId('method')
+      .filter({ hasText: 'via MQTT broker' })
+      .waitFor()
+      .catch(async (error: unknown) => {
+        // Seen once under load, not reproduced alone: what the page said, for the next look.
+        await screenshot(a.page, 'failover-reconnect-not-seen');
+        throw new Error(`${(error as Error).message}\nKnown peer Bob said: ${await knownBob.textContent()}`, { cause: error });
+      });
     await bob.getByText('Connected', { exact: true }).waitFor();
     await screenshot(a.page, 'peers-reconnected-over-mqtt');
 
