@@ -43,6 +43,7 @@ export const ERROR_CODES = defineErrorCodes({
   refused_by_peer: 'The other side said no.',
   cancelled: 'The attempt was cancelled.',
   invite_expired: 'Nobody answered an invite in time.',
+  invite_lost: 'An invite ended when the service restarted: a reply to it cannot connect.',
   too_many_invites: 'Too many invites wait for an answer.',
   unknown_attempt: 'No attempt of that id is pending.',
   not_awaiting_approval: 'The attempt is not waiting for approval.',

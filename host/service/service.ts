@@ -14,6 +14,7 @@ import { rateLimit } from '../../core/policies/rate-limit';
 import { knownPeersPolicy } from './known-peers-policy';
 import { Reconnector } from './reconnector';
 import { ANY_METHOD, Failover } from './failover';
+import { InviteJournal } from './invite-journal';
 import { serveRequests, type Handlers } from './rpc';
 import { ServiceState } from './state';
 import { nodeProofSuite } from './identity';
@@ -44,6 +45,8 @@ export class Service {
   readonly connections: ConnectionManager;
   readonly reconnector: Reconnector;
   readonly failover: Failover;
+  /** The invites waiting for an answer, and those the last run left waiting (lost with it). */
+  readonly invites: InviteJournal;
   #ports = new Set<Port>();
   #relayed = new Set<string>();
 
@@ -78,7 +81,11 @@ export class Service {
     this.pluginHost.on('state', (state) => this.#broadcast('host.state', state));
     this.pluginHost.on('plugin-error', ({ plugin, error }) => this.#broadcast('plugin.error', { plugin, error: { ...error, plugin } }));
     this.pluginHost.on('plugin-event', ({ event, data }) => this.#send({ type: 'event', event, data }));
-    this.connections.on('attempt', (attempt) => this.#broadcast('attempt.updated', attempt));
+    this.invites = new InviteJournal(options.dataDir, (level, message) => options.logger?.(level, message));
+    this.connections.on('attempt', (attempt) => {
+      this.invites.record(attempt);
+      this.#broadcast('attempt.updated', attempt);
+    });
     this.connections.on('connection', (connection) => this.#broadcast('connection.updated', connection));
     this.connections.on('link-rejected', (rejection) => this.#broadcast('link.rejected', rejection));
     this.connections.on('health', (report) => this.#broadcast('signaling.health', report));
@@ -94,12 +101,15 @@ export class Service {
   }
 
   async start(): Promise<void> {
+    this.invites.start();
     await this.pluginHost.start();
     await this.connections.start();
     this.reconnector.start();
   }
 
   async stop(): Promise<void> {
+    // The invites still waiting end with this run: the journal keeps them for the next one.
+    this.invites.stop();
     this.reconnector.stop();
     await this.connections.stop();
     await this.pluginHost.stop();
@@ -175,7 +185,7 @@ export class Service {
       if (!chosen) throw new WhatNextError('no_signaling', 'No signaling method is installed: add one to plugins.config.ts.');
       return this.connections.invite(chosen === ANY_METHOD ? this.failover.firstUp() : chosen);
     },
-    'attempts.list': () => this.connections.attempts(),
+    'attempts.list': () => [...this.invites.lost, ...this.connections.attempts()],
     'attempts.approve': ({ attemptId }) => this.connections.approve(attemptId),
     'attempts.reject': ({ attemptId, reason }) => this.connections.reject(attemptId, reason),
     'attempts.answer': ({ attemptId, questionId, answer }) => this.connections.answer(attemptId, questionId, answer),

@@ -13,6 +13,7 @@ import {
   endEverything,
   FIXTURES,
   go,
+  invite,
   launchBrowser,
   onCleanup,
   openApp,
@@ -96,5 +97,20 @@ describe('known peers come back by themselves', () => {
       .getByRole('button', { name: /Road trip/ })
       .click();
     await b.page.getByRole('listitem', { name: 'Teardrop by Massive Attack' }).waitFor();
+  });
+
+  it('says which invites a restart ended, instead of "nothing in progress"', async () => {
+    await invite(a.page, 'manual');
+    const waiting = a.page.locator('[data-attempt]').first();
+    await waiting.getByText('Waiting for the reply code').waitFor();
+    await a.page.close();
+    expect(await alice.stop()).toBe(0);
+    alice = await start('Alice');
+    a = await openApp(browser, alice, 'connect');
+    const lost = a.page.locator('[data-attempt]').filter({ hasText: 'This invite ended when WhatNext restarted' });
+    await lost.getByText('A reply to it can no longer connect: make a new invite and send it again.').waitFor();
+    await screenshot(a.page, 'connect-invite-lost');
+    await lost.getByRole('button', { name: 'Dismiss' }).click();
+    await lost.waitFor({ state: 'detached' });
   });
 });

@@ -95,6 +95,10 @@ const CODES: Record<string, (info: ErrorInfo) => Omit<Problem, 'code' | 'detail'
       : { title: 'The request was declined', hint: 'Check with the other person, then send a new invite if they agree.' },
   refused_by_peer: () => ({ title: 'The other person declined the request', hint: 'Check with them, then try again if they agree.' }),
   invite_expired: () => ({ title: 'Nobody answered the invite in time', hint: 'Start a new invite and send it again.' }),
+  invite_lost: () => ({
+    title: 'This invite ended when WhatNext restarted',
+    hint: 'A reply to it can no longer connect: make a new invite and send it again.',
+  }),
   cancelled: () => ({ title: 'Cancelled' }),
   stopping: () => ({ title: 'WhatNext is shutting down', hint: 'Start it again to connect.' }),
   plugin_error: (info) => ({
