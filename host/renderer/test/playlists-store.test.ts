@@ -15,6 +15,34 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((peer) => peer.stop()));
 });
 
+type Client = TestPeer['client'];
+const tracks = (...titles: string[]) => titles.map((title) => ({ title, artist: 'Someone', durationMs: 200_000 }));
+
+/** `client`, with `answered` run on each answer before the page gets it (to count or hold). */
+function intercepted(client: Client, answered: (method: string) => Promise<void> | void): Client {
+  const request = client.request.bind(client) as (method: string, params: unknown) => Promise<unknown>;
+  return new Proxy(client, {
+    get: (target, key) =>
+      key === 'request'
+        ? async (method: string, params: unknown) => {
+            const answer = await request(method, params);
+            await answered(method);
+            return answer;
+          }
+        : Reflect.get(target, key),
+  });
+}
+
+/** A page's playlist store on `client` (the renderer's own), listening and loaded. */
+async function pageStore(client: Client, local: string) {
+  global.window = { whatnext: client };
+  setActivePinia(createPinia());
+  const store = usePlaylistsStore();
+  store.listen();
+  await store.load(local);
+  return store;
+}
+
 describe('the playlist store’s activity log', () => {
   it('pins a concurrent rename that won on its author, though it arrives right after our own', async () => {
     const [alice, bob] = await Promise.all([startInProcess('Alice'), startInProcess('Bob')]);
@@ -25,11 +53,7 @@ describe('the playlist store’s activity log', () => {
     await eventually(async () => expect(await bob.client.request('playlists.list', {})).toHaveLength(1));
 
     // Alice's page: the store the renderer uses, on her service.
-    global.window = { whatnext: alice.client };
-    setActivePinia(createPinia());
-    const store = usePlaylistsStore();
-    store.listen();
-    await store.load(alice.id);
+    const store = await pageStore(alice.client, alice.id);
 
     // Both rename; Bob's comes after Alice's, so his stamp is the later one and his name wins.
     await store.rename(playlist.id, 'Alice name');
@@ -44,8 +68,6 @@ describe('the playlist store’s activity log', () => {
 });
 
 describe('the playlist store’s tracks', () => {
-  const tracks = (...titles: string[]) => titles.map((title) => ({ title, artist: 'Someone', durationMs: 200_000 }));
-
   it('keeps an opened playlist current from events alone, and fetches one never opened whole', async () => {
     const [alice, bob] = await Promise.all([startInProcess('Alice'), startInProcess('Bob')]);
     running.push(alice, bob);
@@ -57,20 +79,10 @@ describe('the playlist store’s tracks', () => {
 
     // Alice's page, counting what it fetches.
     let fetches = 0;
-    const client = new Proxy(alice.client, {
-      get: (target, key) =>
-        key === 'request'
-          ? (method: string, params: unknown) => {
-              if (method === 'playlists.get') fetches++;
-              return (target.request as (m: string, p: unknown) => Promise<unknown>)(method, params);
-            }
-          : Reflect.get(target, key),
-    });
-    global.window = { whatnext: client };
-    setActivePinia(createPinia());
-    const store = usePlaylistsStore();
-    store.listen();
-    await store.load(alice.id);
+    const store = await pageStore(
+      intercepted(alice.client, (method) => void (method === 'playlists.get' && fetches++)),
+      alice.id,
+    );
     await store.select(opened!.id);
     expect(fetches).toBe(1);
 
@@ -102,8 +114,6 @@ describe('the playlist store’s tracks', () => {
 });
 
 describe('the playlist store, while it fetches and for playlists it has not', () => {
-  const tracks = (...titles: string[]) => titles.map((title) => ({ title, artist: 'Someone', durationMs: 200_000 }));
-
   it('fetches again when a change comes during the fetch, tells only additions of a playlist not open, and forgets one unshared', async () => {
     const [alice, bob] = await Promise.all([startInProcess('Alice'), startInProcess('Bob')]);
     running.push(alice, bob);
@@ -116,28 +126,18 @@ describe('the playlist store, while it fetches and for playlists it has not', ()
     // Alice's page. Its first fetch is answered with what the service held before Bob's next
     // track reached the page: the page must not keep that answer.
     let held = true;
-    const client = new Proxy(alice.client, {
-      get: (target, key) =>
-        key === 'request'
-          ? async (method: string, params: unknown) => {
-              const answer = await (target.request as (m: string, p: unknown) => Promise<unknown>)(method, params);
-              if (method === 'playlists.get' && held) {
-                held = false;
-                const arrived = new Promise<void>((resolve) => {
-                  const off = target.on('tracks.changed', ({ tracks }) => tracks.some((t) => t.title === 'During') && (off(), resolve()));
-                });
-                await bob.client.request('tracks.add', { playlistId: playlist.id, tracks: tracks('During') });
-                await arrived;
-              }
-              return answer;
-            }
-          : Reflect.get(target, key),
-    });
-    global.window = { whatnext: client };
-    setActivePinia(createPinia());
-    const store = usePlaylistsStore();
-    store.listen();
-    await store.load(alice.id);
+    const store = await pageStore(
+      intercepted(alice.client, async (method) => {
+        if (method !== 'playlists.get' || !held) return;
+        held = false;
+        const arrived = new Promise<void>((resolve) => {
+          const off = alice.client.on('tracks.changed', ({ tracks }) => tracks.some((t) => t.title === 'During') && (off(), resolve()));
+        });
+        await bob.client.request('tracks.add', { playlistId: playlist.id, tracks: tracks('During') });
+        await arrived;
+      }),
+      alice.id,
+    );
 
     // While not open: Bob edits his first track (not an addition) and adds one.
     await bob.client.request('tracks.update', { trackId: first!.id, title: 'First, renamed' });
