@@ -96,6 +96,11 @@ export interface LinkServices {
   trackCounts(playlists: readonly string[]): Promise<Record<string, number>>;
 }
 
+interface Recount {
+  timer?: NodeJS.Timeout;
+  again: boolean;
+}
+
 interface RunningLane {
   lane: Lane;
   handler: ChannelConnectionHandler;
@@ -123,7 +128,7 @@ export class PeerLink {
   #reportedBusy: boolean | undefined;
   readonly #noticesSent = new Set<string>();
   /** A recount is due (timer) or running; `again` when changes came during it. */
-  #counting: { timer?: NodeJS.Timeout; again: boolean } | undefined;
+  #counting: Recount | undefined;
 
   constructor(
     readonly remote: string,
@@ -201,12 +206,12 @@ export class PeerLink {
       this.#counting.again = true;
       return;
     }
-    const counting: { timer?: NodeJS.Timeout; again: boolean } = { again: false };
+    const counting: Recount = { again: false };
     this.#counting = counting;
     counting.timer = setTimeout(() => void this.#sendCounts(counting), COUNTS_EVERY_MS);
   }
 
-  async #sendCounts(counting?: { again: boolean }): Promise<void> {
+  async #sendCounts(counting?: Recount): Promise<void> {
     try {
       const counts = await this.services.trackCounts([...this.services.sharing.sharedWith(this.remote)]);
       if (this.#closed || !this.connected) return;
