@@ -168,6 +168,8 @@ describe('npm run peer', () => {
       '5. Massive Attack – Teardrop (5:30)',
     ]);
     expect(await shown(bob, 'Road trip 2026', 5)).toEqual(mine);
+    alice.send('playlists');
+    await alice.line(/^playlist \S+ "Road trip 2026" 5 tracks shared with 1$/);
 
     // Mistakes get a line that says what was wrong; nothing is added.
     bob.send('add "Road trip 2026" just a title');

@@ -76,9 +76,9 @@ export function playlistCommands(client: PlaylistClient, print: (line: string) =
       usage: 'playlists',
       summary: 'list your playlists and the ones shared with you',
       async run() {
-        const all = await client.request('playlists.list', {});
+        const [all, counts] = await Promise.all([client.request('playlists.list', {}), client.request('playlists.counts', {})]);
         if (all.length === 0) print('no playlists yet: create <name>');
-        for (const p of all) print(describePlaylist(p, (await client.request('playlists.get', { playlistId: p.id })).tracks.length));
+        for (const p of all) print(describePlaylist(p, counts[p.id] ?? 0));
       },
     },
     {

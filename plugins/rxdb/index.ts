@@ -65,6 +65,7 @@ function serve(ctx: PluginContext<PlaylistsProtocol>, runtime: () => PlaylistRun
   const store = () => runtime().store;
   ctx.handle('playlists.list', () => store().list());
   ctx.handle('playlists.get', ({ playlistId }) => store().get(playlistId));
+  ctx.handle('playlists.counts', async () => store().trackCounts((await store().list()).map((playlist) => playlist.id)));
   ctx.handle('playlists.create', ({ name }) => store().create(name));
   ctx.handle('playlists.rename', ({ playlistId, name }) => store().rename(playlistId, name));
   ctx.handle('playlists.delete', async ({ playlistId }) => {

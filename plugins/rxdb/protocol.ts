@@ -92,6 +92,8 @@ export const playlistsProtocol = defineProtocol({
     /** Playlists this peer is a member of (owner or shared with). */
     'playlists.list': def(Empty, z.array(Playlist)),
     'playlists.get': def(PlaylistRef, z.object({ playlist: Playlist, tracks: z.array(Track) })),
+    /** How many tracks each playlist of `playlists.list` holds (counted, no track read). */
+    'playlists.counts': def(Empty, z.record(DocId, z.number().int().nonnegative())),
     'playlists.create': def(z.object({ name: Name }).strict(), Playlist),
     'playlists.rename': def(z.object({ playlistId: DocId, name: Name }).strict(), Playlist),
     /** Owner only. Deletion wins over concurrent edits. */
