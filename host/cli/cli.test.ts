@@ -26,9 +26,12 @@ afterAll(async () => {
   await Promise.all(peers.map((peer) => peer.exited));
 });
 
+/** A peer in a process group of its own (`detached`), so that a test can signal the group as a
+ * terminal's Ctrl+C does: the CLI and its service both get SIGINT. */
 function startCli(name: string, ...flags: string[]): CliPeer {
   const child = spawn(process.execPath, ['--import', 'tsx', CLI, '--name', name, '--data-dir', tempDir('whatnext-cli-'), '--config', CONFIG, ...flags], {
     stdio: 'pipe',
+    detached: true,
   });
   const lines: string[] = [];
   let stderr = '';
@@ -179,6 +182,35 @@ describe('npm run peer', () => {
     bob.send('delete "Road trip 2026"');
     await bob.line(/^error .*owner/i);
     await quitBoth(alice, bob);
+  });
+
+  it('Ctrl+C in the middle of a sync stops both processes quietly, with 0', async () => {
+    const alice = startCli('Alice');
+    const bob = startCli('Bob');
+    await pair(alice, bob);
+    const total = 20_000;
+    const file = join(tempDir('whatnext-cli-import-'), 'big.txt');
+    writeFileSync(file, Array.from({ length: total }, (_, i) => `Artist ${i} – Song ${i} (3:${String(i % 60).padStart(2, '0')})`).join('\n'));
+    alice.send('create Big');
+    await alice.line(/^created playlist \S+ "Big"$/);
+    alice.send(`import Big ${file}`);
+    await alice.line(new RegExp(`^imported ${total} tracks into "Big"`));
+    alice.send('share Big Bob');
+    await bob.line(/^shared playlist \S+ "Big" by Alice$/);
+    // Once some tracks are here and more are on their way, the group gets SIGINT, as from a terminal.
+    let held = 0;
+    for (let asked = 0; asked < 500 && held === 0; asked++) {
+      bob.send('playlists');
+      held = Number((await bob.line(/^playlist \S+ "Big" (\d+) tracks/))[1]);
+    }
+    expect(held, 'the sync had not begun, or had ended already').toBeGreaterThan(0);
+    expect(held).toBeLessThan(total);
+    process.kill(-bob.child.pid!, 'SIGINT');
+    expect(await bob.exited).toBe(0);
+    expect(bob.stderr()).toBe('');
+    alice.send('quit');
+    expect(await alice.exited).toBe(0);
+    expect(alice.stderr()).toBe('');
   });
 
   it('lists its commands with `help`, and says so for an unknown one', async () => {

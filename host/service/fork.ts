@@ -92,8 +92,18 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
         stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
         env,
       });
+  // Ended once its log is read to the end too: a service's last lines (why it stopped) come just
+  // before it exits, and a parent that exits at 'exit' would drop them. A grandchild holding the
+  // pipe open delays that at most a second.
+  const logEnded = new Promise<void>((resolve) => (child.stderr ? child.stderr.once('close', resolve) : resolve()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
+    child.once('exit', (code, signal) => {
+      const bound = setTimeout(() => resolve({ code, signal }), 1000);
+      void logEnded.then(() => {
+        clearTimeout(bound);
+        resolve({ code, signal });
+      });
+    }),
   );
   await new Promise<void>((resolve, reject) => {
     let seen = '';
