@@ -26,6 +26,9 @@ export interface MemoryPipeOptions {
   bytesPerTick?: number;
   /** Leave out `bufferedAmount` and `lowWaterMark`, like a transport without backpressure. */
   withoutBufferedAmount?: boolean;
+  /** Called with each end a dial of `createMemoryTransport` opens, so a test can hold one (to
+   * pause its reading, or break it) without reaching into the connection. */
+  onPipe?: (pipe: MemoryPipe) => void;
 }
 
 export interface MemoryPipe extends Pipe {
@@ -228,6 +231,7 @@ function memoryDial(options: DialOptions, pipeOptions: MemoryPipeOptions): Dial 
     if (id && options.initiator) rendezvous.delete(id);
     if (result instanceof Error) return rejectPipe(result);
     settled = result;
+    pipeOptions.onPipe?.(result);
     options.stage('channel');
     resolvePipe(result);
   };

@@ -98,7 +98,7 @@ async function quitBoth(alice: CliPeer, bob: CliPeer): Promise<void> {
 /** What `show` prints of a playlist: its header line (the count) and its numbered tracks. */
 async function shown(peer: CliPeer, playlist: string, count: number): Promise<string[]> {
   peer.send(`show "${playlist}"`);
-  const lines = [(await peer.line(new RegExp(`^playlist \\S+ "${playlist}" ${count} tracks`)))[0]];
+  const lines = [(await peer.line(new RegExp(`^playlist \\S+ "${playlist}" ${count} tracks\\b`)))[0]];
   for (let n = 1; n <= count; n++) lines.push((await peer.line(new RegExp(`^${n}\\. .*$`)))[0]);
   return lines;
 }
@@ -172,7 +172,7 @@ describe('npm run peer', () => {
     ]);
     expect(await shown(bob, 'Road trip 2026', 5)).toEqual(mine);
     alice.send('playlists');
-    await alice.line(/^playlist \S+ "Road trip 2026" 5 tracks shared with 1$/);
+    await alice.line(/^playlist \S+ "Road trip 2026" 5 tracks \(17:45\) shared with 1$/);
 
     // Mistakes get a line that says what was wrong; nothing is added.
     bob.send('add "Road trip 2026" just a title');

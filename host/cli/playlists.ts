@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { WhatNextError } from '../../core/errors';
 import type { ServiceClient } from '../../core/protocol/client';
-import type { ImportFormat, Playlist, Track, WithPlaylists } from '../../plugins/rxdb/protocol';
+import type { ImportFormat, Playlist, PlaylistSummary, Track, WithPlaylists } from '../../plugins/rxdb/protocol';
 import type { Command } from './commands';
 import type { Watcher } from './watch';
 
@@ -22,6 +22,10 @@ export const formatLength = (ms: number) => {
 
 export const formatTrack = (track: Pick<Track, 'artist' | 'title' | 'durationMs'>) =>
   `${track.artist} – ${track.title}${track.durationMs > 0 ? ` (${formatLength(track.durationMs)})` : ''}`;
+
+/** "5 tracks (17:45)": how many, and how long they play together when any has a length. */
+export const describeSummary = ({ tracks, durationMs }: PlaylistSummary) =>
+  `${tracks} track${tracks === 1 ? '' : 's'}${durationMs > 0 ? ` (${formatLength(durationMs)})` : ''}`;
 
 /** Which playlist `ref` names: refused with a message when none or several do. A command whose
  * only argument is the playlist takes the rest of the line, so a name needs no quotes there. */
@@ -68,17 +72,17 @@ function position(word: string | undefined, what: string): number {
 }
 
 export function playlistCommands(client: PlaylistClient, print: (line: string) => void, watcher: Watcher): Command[] {
-  const describePlaylist = (p: Playlist, count?: number) =>
-    `playlist ${p.id} "${p.name}"${count === undefined ? '' : ` ${count} track${count === 1 ? '' : 's'}`}${p.sharedWith.length ? ` shared with ${p.sharedWith.length}` : ''}`;
+  const describePlaylist = (p: Playlist, summary?: PlaylistSummary) =>
+    `playlist ${p.id} "${p.name}"${summary ? ` ${describeSummary(summary)}` : ''}${p.sharedWith.length ? ` shared with ${p.sharedWith.length}` : ''}`;
   return [
     {
       name: 'playlists',
       usage: 'playlists',
       summary: 'list your playlists and the ones shared with you',
       async run() {
-        const [all, counts] = await Promise.all([client.request('playlists.list', {}), client.request('playlists.counts', {})]);
+        const [all, summaries] = await Promise.all([client.request('playlists.list', {}), client.request('playlists.summaries', {})]);
         if (all.length === 0) print('no playlists yet: create <name>');
-        for (const p of all) print(describePlaylist(p, counts[p.id] ?? 0));
+        for (const p of all) print(describePlaylist(p, summaries[p.id] ?? { tracks: 0, durationMs: 0 }));
       },
     },
     {
@@ -88,7 +92,7 @@ export function playlistCommands(client: PlaylistClient, print: (line: string) =
       async run(words) {
         const playlist = await findPlaylist(client, words.rest(1));
         const { tracks } = await client.request('playlists.get', { playlistId: playlist.id });
-        print(describePlaylist(playlist, tracks.length));
+        print(describePlaylist(playlist, { tracks: tracks.length, durationMs: tracks.reduce((sum, t) => sum + t.durationMs, 0) }));
         tracks.forEach((t, i) => print(`${i + 1}. ${formatTrack(t)}`));
       },
     },

@@ -64,8 +64,8 @@ export const rxdb = definePlugin({
 function serve(ctx: PluginContext<PlaylistsProtocol>, runtime: () => PlaylistRuntime): void {
   const store = () => runtime().store;
   ctx.handle('playlists.list', () => store().list());
-  ctx.handle('playlists.get', ({ playlistId }) => store().get(playlistId));
-  ctx.handle('playlists.counts', async () => store().trackCounts((await store().list()).map((playlist) => playlist.id)));
+  ctx.handle('playlists.get', ({ playlistId, ...page }) => store().get(playlistId, page));
+  ctx.handle('playlists.summaries', async () => store().summaries((await store().list()).map((playlist) => playlist.id)));
   ctx.handle('playlists.create', ({ name }) => store().create(name));
   ctx.handle('playlists.rename', ({ playlistId, name }) => store().rename(playlistId, name));
   ctx.handle('playlists.delete', async ({ playlistId }) => {

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { PeerId } from '../../core/contracts/peer';
 import { Empty, def, defineProtocol, type Merged } from '../../core/protocol/define';
 import type { CoreProtocol } from '../../core/protocol';
+import { POSITION_MAX } from './model/documents';
 
 /** Playlist and track ids: random base-32 (see core/util/ids). */
 export const DocId = z.string().regex(/^[0-9a-z]{1,32}$/, 'an id is 1 to 32 lowercase letters or digits');
@@ -85,15 +86,29 @@ export type ImportFormat = z.infer<typeof ImportFormat>;
 const MAX_IMPORT_CHARS = 8 * 1024 * 1024;
 
 const PlaylistRef = z.object({ playlistId: DocId }).strict();
+const Count = z.number().int().nonnegative();
+/** Most tracks one `playlists.get` page carries (well inside the browser shell's message limit). */
+export const MAX_PAGE = 5000;
+/** Where a page of tracks starts: after the track with this position and id. */
+export const TrackCursor = z.object({ position: z.string().max(POSITION_MAX), id: DocId }).strict();
+export type TrackCursor = z.infer<typeof TrackCursor>;
+export const PlaylistSummary = z.object({ tracks: Count, durationMs: Count });
+export type PlaylistSummary = z.infer<typeof PlaylistSummary>;
 const Index = z.number().int().nonnegative();
 
 export const playlistsProtocol = defineProtocol({
   methods: {
     /** Playlists this peer is a member of (owner or shared with). */
     'playlists.list': def(Empty, z.array(Playlist)),
-    'playlists.get': def(PlaylistRef, z.object({ playlist: Playlist, tracks: z.array(Track) })),
-    /** How many tracks each playlist of `playlists.list` holds (counted, no track read). */
-    'playlists.counts': def(Empty, z.record(DocId, z.number().int().nonnegative())),
+    /** A playlist and its tracks in order: all of them, or a page of at most `limit` after the
+     * track `after` (a cursor by position, so tracks added or removed meanwhile shift nothing);
+     * `total` is how many the playlist holds. */
+    'playlists.get': def(
+      z.object({ playlistId: DocId, after: TrackCursor.optional(), limit: z.number().int().min(1).max(MAX_PAGE).optional() }).strict(),
+      z.object({ playlist: Playlist, tracks: z.array(Track), total: Count }),
+    ),
+    /** How many tracks each playlist of `playlists.list` holds, and how long they play together. */
+    'playlists.summaries': def(Empty, z.record(DocId, PlaylistSummary)),
     'playlists.create': def(z.object({ name: Name }).strict(), Playlist),
     'playlists.rename': def(z.object({ playlistId: DocId, name: Name }).strict(), Playlist),
     /** Owner only. Deletion wins over concurrent edits. */

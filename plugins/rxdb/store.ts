@@ -4,7 +4,7 @@
  * an edit racing a replicated write is applied on top of it rather than lost.
  */
 import type { RxDocument } from 'rxdb';
-import type { FieldEdit, NewTrack, Playlist, Track } from './protocol';
+import type { FieldEdit, NewTrack, Playlist, PlaylistSummary, Track, TrackCursor } from './protocol';
 import { PeerId } from '../../core/contracts/peer';
 import { WhatNextError } from '../../core/errors';
 import { randomBase32 } from '../../core/util/ids';
@@ -71,9 +71,24 @@ export class PlaylistStore {
       .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
   }
 
-  async get(playlistId: string): Promise<{ playlist: Playlist; tracks: Track[] }> {
+  /** How many tracks each of `playlists` holds here, and their summed length. */
+  async summaries(playlists: readonly string[]): Promise<Record<string, PlaylistSummary>> {
+    const summaries = await Promise.all(
+      playlists.map(async (playlist) => {
+        const docs = await this.#trackDocs(playlist);
+        return { tracks: docs.length, durationMs: docs.reduce((sum, doc) => sum + doc._data.durationMs, 0) };
+      }),
+    );
+    return Object.fromEntries(playlists.map((playlist, i) => [playlist, summaries[i]!]));
+  }
+
+  /** A playlist with its tracks in order: all, or at most `limit` of those after `after`. */
+  async get(playlistId: string, page: { after?: TrackCursor; limit?: number } = {}): Promise<{ playlist: Playlist; tracks: Track[]; total: number }> {
     const playlist = await this.#playlist(playlistId);
-    return { playlist: toPlaylist(playlist.toJSON() as PlaylistDoc), tracks: (await this.#ordered(playlistId)).map(toTrack) };
+    const ordered = await this.#orderedDocs(playlistId);
+    const start = page.after ? firstAfter(ordered, page.after) : 0;
+    const slice = ordered.slice(start, page.limit === undefined ? undefined : start + page.limit);
+    return { playlist: toPlaylist(playlist.toJSON() as PlaylistDoc), tracks: slice.map((doc) => toTrack(doc.toJSON() as TrackDoc)), total: ordered.length };
   }
 
   async create(name: string): Promise<Playlist> {
@@ -218,8 +233,17 @@ export class PlaylistStore {
   }
 
   async #ordered(playlistId: string): Promise<TrackDoc[]> {
-    const docs = await this.collections.tracks.find({ selector: { playlist: playlistId } }).exec();
-    return docs.map((doc) => doc.toJSON() as TrackDoc).sort(comparePositions);
+    return (await this.#orderedDocs(playlistId)).map((doc) => doc.toJSON() as TrackDoc);
+  }
+
+  /** Sorted by their data, copied only for the page asked for. A copy of RxDB's array: it may be
+   * the query's cached result. */
+  async #orderedDocs(playlistId: string): Promise<RxDocument<TrackDoc>[]> {
+    return [...(await this.#trackDocs(playlistId))].sort((a, b) => comparePositions(a._data, b._data));
+  }
+
+  #trackDocs(playlistId: string): Promise<RxDocument<TrackDoc>[]> {
+    return this.collections.tracks.find({ selector: { playlist: playlistId } }).exec();
   }
 
   /** Set fields with a fresh stamp, on top of whatever the document holds by then. */
@@ -270,6 +294,18 @@ function toPlaylist(doc: PlaylistDoc & { _deleted?: boolean }, hidden = false): 
     edits: editsOf(doc.clock, ['name', 'sharedWith']),
     ...(doc._deleted || hidden ? { deleted: true } : {}),
   };
+}
+
+/** Index of the first of `ordered` that sorts after `cursor` (binary search). */
+function firstAfter(ordered: readonly RxDocument<TrackDoc>[], cursor: TrackCursor): number {
+  let low = 0;
+  let high = ordered.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (comparePositions(ordered[middle]!._data, cursor) <= 0) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }
 
 function toTrack(doc: TrackDoc & { _deleted?: boolean }): Track {

@@ -4,6 +4,7 @@
  * over the in-memory transport; every sync status event the receiving side sends is recorded.
  */
 import { afterEach, expect, it } from 'vitest';
+import type { MemoryPipe } from '../../../core/testing';
 import type { SyncEntry } from '../protocol';
 import { connect, eventually, songs, startInProcess, type TestPeer } from '../testing/harness';
 
@@ -13,7 +14,12 @@ afterEach(async () => {
 });
 
 it('the receiver hears how many tracks the owner holds, shows how many arrived, and is in sync only once it holds them all', async () => {
-  const [alice, bob] = await Promise.all([startInProcess('Alice'), startInProcess('Bob')]);
+  // Bob's ends of the connection, to hold the transfer mid-way (small batches: little in flight).
+  const bobsPipes: MemoryPipe[] = [];
+  const [alice, bob] = await Promise.all([
+    startInProcess('Alice', { rxdb: { batchSize: 50 } }),
+    startInProcess('Bob', { rxdb: { batchSize: 50 }, transport: { onPipe: (pipe) => bobsPipes.push(pipe) } }),
+  ]);
   running.push(alice, bob);
   const playlist = await alice.client.request('playlists.create', { name: 'Everything' });
   await alice.client.request('tracks.add', { playlistId: playlist.id, tracks: songs('Track', 2000) });
@@ -21,15 +27,28 @@ it('the receiver hears how many tracks the owner holds, shows how many arrived, 
 
   const seen: SyncEntry[] = [];
   bob.client.on('sync.changed', ({ entries }) => seen.push(...entries.filter((e) => e.playlistId === playlist.id)));
+  // Once the first tracks are stored here, Bob stops reading: the rest waits on the way.
+  const firstTracks = new Promise<void>((resolve) => {
+    const off = bob.client.on('tracks.changed', ({ tracks }) => {
+      if (!tracks.some((track) => track.playlistId === playlist.id)) return;
+      off();
+      for (const pipe of bobsPipes) pipe.pauseReading();
+      resolve();
+    });
+  });
   await connect(alice, bob);
+  await firstTracks;
+  // Alice's total is known while Bob holds fewer: what a progress bar shows.
+  await eventually(() =>
+    expect(seen.some((e) => e.state === 'syncing' && e.remoteTracks === 2000 && e.tracks !== undefined && e.tracks > 0 && e.tracks < 2000)).toBe(true),
+  );
+  for (const pipe of bobsPipes) pipe.resumeReading();
 
   // Done when Bob holds all 2,000 and says he is in sync with Alice.
   await eventually(async () => {
     const entry = (await bob.client.request('sync.status', {})).find((e) => e.playlistId === playlist.id);
     expect(entry).toMatchObject({ state: 'in-sync', tracks: 2000, remoteTracks: 2000 });
   });
-  // Alice's total was known while Bob still had fewer: what a progress bar shows.
-  expect(seen.some((e) => e.state === 'syncing' && e.remoteTracks === 2000 && e.tracks !== undefined && e.tracks < 2000)).toBe(true);
   // And never "in sync" with fewer tracks than Alice holds.
   expect(seen.filter((e) => e.state === 'in-sync' && e.tracks !== undefined && e.remoteTracks !== undefined && e.tracks !== e.remoteTracks)).toEqual([]);
 

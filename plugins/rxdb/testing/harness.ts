@@ -4,9 +4,10 @@
  */
 import { defineConfig } from '../../../core/config';
 import { definePlugin } from '../../../core/plugin';
+import type { Transport } from '../../../core/contracts/transport';
 import { createClient, type ServiceClient } from '../../../core/protocol/client';
 import { createPortPair } from '../../../core/protocol/port';
-import { memoryTransport } from '../../../core/testing';
+import { createMemoryTransport, memoryTransport, type MemoryPipeOptions } from '../../../core/testing';
 import { Service } from '../../../host/service/service';
 import { Tracker, connectBroker, connectManual, type Connected } from '../../../host/service/testing/flows';
 import { manual } from '../../manual';
@@ -22,20 +23,31 @@ export interface TestPeer {
   stop(): Promise<void>;
 }
 
-const memory = definePlugin({
-  name: 'memory-transport',
-  version: '1.0.0',
-  api: '^2.0.0',
-  setup: (ctx) => ctx.registerTransport(memoryTransport),
-});
+const memory = (transport: Transport) =>
+  definePlugin({
+    name: 'memory-transport',
+    version: '1.0.0',
+    api: '^2.0.0',
+    setup: (ctx) => ctx.registerTransport(transport),
+  });
 
-/** A service in this process over the in-memory transport. */
-export async function startInProcess(name: string, options: { dataDir?: string; rxdb?: Partial<RxdbOptions> } = {}): Promise<TestPeer> {
+/** A service in this process over the in-memory transport (`transport`: its pipes' options, and
+ * `onPipe` to hold this peer's ends). */
+export async function startInProcess(
+  name: string,
+  options: { dataDir?: string; rxdb?: Partial<RxdbOptions>; transport?: MemoryPipeOptions } = {},
+): Promise<TestPeer> {
   const dataDir = options.dataDir ?? tempDir(`whatnext-rxdb-${name.toLowerCase()}-`);
   const service = new Service({
     dataDir,
     name,
-    config: defineConfig({ plugins: [memory(), manual({ transport: 'memory' }), rxdb({ retryTimeMs: 100, ...options.rxdb })] }),
+    config: defineConfig({
+      plugins: [
+        memory(options.transport ? createMemoryTransport(options.transport) : memoryTransport)(),
+        manual({ transport: 'memory' }),
+        rxdb({ retryTimeMs: 100, ...options.rxdb }),
+      ],
+    }),
     logger: (level, message) => {
       if (process.env.WHATNEXT_TEST_VERBOSE || level === 'error') process.stderr.write(`[${name} ${level}] ${message}\n`);
     },
