@@ -13,7 +13,7 @@ import type appConfig from '../../../plugins.config';
 export type AppProtocol = ProtocolOf<typeof appConfig>;
 
 export type { AttemptSummary, ConnectionSummary, ErrorInfo, KnownPeer, MethodInfo, PluginStatus, ServiceStatus, Settings } from '../../../core/protocol';
-export type { FieldEdit, NewTrack, Playlist, SyncEntry, Track } from '../../../plugins/rxdb/protocol';
+export type { FieldEdit, NewTrack, Playlist, PlaylistSummary, SyncEntry, Track, TrackCursor } from '../../../plugins/rxdb/protocol';
 
 /** `ErrorInfo.reason` of a request nobody approved in time (checked against core's constant). */
 export const APPROVAL_TIMED_OUT: typeof APPROVAL_TIMEOUT = 'approval-timeout';

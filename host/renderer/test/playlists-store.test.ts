@@ -114,7 +114,7 @@ describe('the playlist store’s tracks', () => {
 });
 
 describe('the playlist store, while it fetches and for playlists it has not', () => {
-  it('fetches again when a change comes during the fetch, tells only additions of a playlist not open, and forgets one unshared', async () => {
+  it('keeps a change that comes during the fetch, tells only additions of a playlist not open, and forgets one unshared', async () => {
     const [alice, bob] = await Promise.all([startInProcess('Alice'), startInProcess('Bob')]);
     running.push(alice, bob);
     const playlist = await bob.client.request('playlists.create', { name: 'Bobs' });
@@ -154,5 +154,51 @@ describe('the playlist store, while it fetches and for playlists it has not', ()
     // Unshared from Alice: what the page held of it goes.
     await bob.client.request('playlists.unshare', { playlistId: playlist.id, peerId: alice.id });
     await eventually(() => expect(store.tracksOf(playlist.id)).toEqual([]));
+  });
+});
+
+describe('the playlist store, opening a long playlist', () => {
+  it('shows the first page with the total at once, then the rest in order, keeping what changed while a page was on its way', async () => {
+    const alice = await startInProcess('Alice');
+    running.push(alice);
+    const playlist = await alice.client.request('playlists.create', { name: 'Long' });
+    const added = await alice.client.request('tracks.add', { playlistId: playlist.id, tracks: tracks(...Array.from({ length: 230 }, (_, i) => `T${i + 1}`)) });
+    const byTitle = (title: string) => added.find((t) => t.title === title)!.id;
+
+    let gets = 0;
+    let duringSecond: { shown: number; total: number | undefined } | undefined;
+    const store = await pageStore(
+      intercepted(alice.client, async (method) => {
+        if (method !== 'playlists.get' || ++gets !== 2) return;
+        duringSecond = { shown: store.selectedTracks.length, total: store.selectedTotal };
+        // The second page has been read; before the page gets it, the playlist changes (and the
+        // page hears of it): a track of the first page removed, one added at the top, one of the
+        // second page renamed and one removed. The page in hand still has the old ones.
+        const events: Promise<void>[] = ['T2', 'T150', 'Top', 'T200 renamed'].map(
+          (title) =>
+            new Promise<void>((resolve) => {
+              const off = alice.client.on(
+                'tracks.changed',
+                ({ tracks }) => tracks.some((t) => t.title === title || (t.removed && t.id === ids[title])) && (off(), resolve()),
+              );
+            }),
+        );
+        const ids: Record<string, string> = { T2: byTitle('T2'), T150: byTitle('T150') };
+        await alice.client.request('tracks.remove', { trackId: ids.T2! });
+        await alice.client.request('tracks.remove', { trackId: ids.T150! });
+        await alice.client.request('tracks.add', { playlistId: playlist.id, tracks: tracks('Top'), index: 0 });
+        await alice.client.request('tracks.update', { trackId: byTitle('T200'), title: 'T200 renamed' });
+        await Promise.all(events);
+      }),
+      alice.id,
+    );
+
+    await store.select(playlist.id);
+    expect(gets).toBe(2);
+    expect(duringSecond).toEqual({ shown: 100, total: 230 });
+    const held = (await alice.client.request('playlists.get', { playlistId: playlist.id })).tracks.map((t) => t.title);
+    expect(held).toHaveLength(229);
+    expect(store.selectedTracks.map((t) => t.title)).toEqual(held);
+    expect(store.selectedTotal).toBeUndefined();
   });
 });

@@ -1,7 +1,7 @@
 /**
  * Getting tracks in, as a person does: a 10,000-line list pasted, a 10,000-entry M3U file chosen,
  * both shared with a peer and arriving there whole; a malformed file refused with its line
- * named and nothing added.
+ * named and nothing added; the list's summaries, and a 10,000-track playlist opened in pages.
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,10 +17,12 @@ import {
   paste,
   pairManually,
   screenshot,
+  titles,
   type OpenedPage,
   type Shell,
   startShell,
 } from '../testing/harness';
+import { formatTotal } from '../../renderer/src/lib/duration';
 
 const TRACKS = 10_000;
 const list = Array.from({ length: TRACKS }, (_, i) => `${i + 1}. Artist ${i} – Song ${i} (${Math.floor(i / 60) % 10}:${String(i % 60).padStart(2, '0')})`).join(
@@ -87,11 +89,36 @@ describe('importing tracks', () => {
     ] as const) {
       await openPlaylist(b.page, name, 120_000);
       await b.page.getByRole('heading', { name: `Tracks (${TRACKS})` }).waitFor({ timeout: 180_000 });
-      // Only the rows in view are in the page: scrolled to the end, the last track is there.
+      // Only the rows in view are in the page: scrolled to the end once all pages are here, the
+      // last track is there.
+      await b.page.getByTestId('tracks-loading').waitFor({ state: 'detached' });
       await b.page.locator('.track-list').evaluate((list) => list.scrollTo({ top: list.scrollHeight }));
       await expect.poll(() => b.page.locator('.track-title').last().textContent(), { timeout: 30_000 }).toBe(last);
       expect(await b.page.locator('.track').count()).toBeLessThan(100);
     }
     await screenshot(b.page, 'import-arrived');
+
+    // After a reload the list says how many tracks each holds and how long they play; a playlist
+    // opens with its first tracks and fetches the rest in pages after them, in order.
+    await b.page.reload();
+    await b.page.locator('[data-phase="ready"]').waitFor();
+    const seconds = (lengths: (i: number) => number) => Array.from({ length: TRACKS }, (_, i) => lengths(i)).reduce((sum, n) => sum + n, 0);
+    for (const [name, total] of [
+      ['Pasted', seconds((i) => (Math.floor(i / 60) % 10) * 60 + (i % 60))],
+      ['Mixtape', seconds((i) => (i % 400) + 1)],
+    ] as const) {
+      const summary = b.page
+        .getByRole('navigation', { name: 'Playlists' })
+        .getByRole('button', { name: new RegExp(`^${name}`) })
+        .getByTestId('playlist-summary');
+      await expect.poll(() => summary.textContent()).toBe(`10,000 tracks · ${formatTotal(total * 1000)}`);
+    }
+    await openPlaylist(b.page, 'Pasted');
+    await b.page.getByRole('heading', { name: `Tracks (${TRACKS})` }).waitFor();
+    expect((await titles(b.page)).slice(0, 2)).toEqual(['Song 0', 'Song 1']);
+    await b.page.getByTestId('tracks-loading').waitFor({ state: 'detached' });
+    await b.page.locator('.track-list').evaluate((list) => list.scrollTo({ top: list.scrollHeight }));
+    await expect.poll(() => b.page.locator('.track-title').last().textContent()).toBe(`Song ${TRACKS - 1}`);
+    await screenshot(b.page, 'playlists-summaries', { fullPage: false });
   }, 600_000);
 });

@@ -60,6 +60,9 @@ describe('playlists', () => {
     await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('new-track-title');
     expect(await form.getByLabel('Title').inputValue()).toBe('');
     expect(await titles(page)).toEqual(['Heroes', 'Hyperballad', 'Teardrop']);
+    // The list of playlists says how many tracks and how long (6:07 + 5:21 + 5:29), as they change.
+    const summary = page.getByRole('navigation', { name: 'Playlists' }).getByTestId('playlist-summary');
+    await expect.poll(() => summary.textContent()).toBe('3 tracks · 17 min');
 
     // Reorder by dragging the last track onto the first…
     await page.locator('[data-track]').nth(2).dragTo(page.locator('[data-track]').nth(0));
@@ -82,6 +85,7 @@ describe('playlists', () => {
     await page.getByRole('button', { name: 'Remove Heroes' }).click();
     await expect.poll(() => titles(page)).toEqual(['Teardrop', 'Hyperballad (live)']);
     await page.getByRole('list', { name: 'Recent changes' }).getByText('removed “Heroes”').waitFor();
+    await expect.poll(() => summary.textContent()).toBe('2 tracks · 11 min');
 
     await page.getByRole('button', { name: 'Rename' }).click();
     await page.getByLabel('Playlist name').fill('Road trip 2');

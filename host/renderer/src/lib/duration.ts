@@ -8,6 +8,15 @@ export function formatDuration(ms: number): string {
   return hours > 0 ? `${hours}:${String(minutes).padStart(2, '0')}:${seconds}` : `${minutes}:${seconds}`;
 }
 
+/** A playlist's length at a glance: "47 min", "2 h 05 min", and past ten hours "557 h"; a few
+ * seconds are "1 min". */
+export function formatTotal(ms: number): string {
+  const minutes = Math.max(1, Math.round(ms / 60_000));
+  if (minutes < 60) return `${minutes} min`;
+  if (minutes < 600) return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, '0')} min`;
+  return `${Math.round(minutes / 60).toLocaleString('en')} h`;
+}
+
 /** Milliseconds, or undefined when the text is not a duration. Empty text is 0. */
 export function parseDuration(text: string): number | undefined {
   const trimmed = text.trim();

@@ -4,7 +4,7 @@
  */
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
-import { call, subscribe, type NewTrack, type Playlist, type SyncEntry, type Track } from '../api';
+import { call, subscribe, type NewTrack, type Playlist, type PlaylistSummary, type SyncEntry, type Track } from '../api';
 import { collapseAdditions, mergeAdditions, playlistChanges, trackChanges, type Change } from '../lib/activity';
 import { errorInfoOf } from '../lib/problems';
 
@@ -15,6 +15,11 @@ export interface Activity extends Change {
 const MAX_ACTIVITY = 30;
 /** Changes to these docs arriving this long after our own request are ours. */
 const OWN_CHANGE_MS = 1500;
+/** A playlist opens with its first tracks (more than a screenful), the rest follow in pages. */
+const FIRST_PAGE = 100;
+const PAGE = 5000;
+/** Summaries are asked for again at most this often while tracks keep changing. */
+const SUMMARIES_EVERY_MS = 1000;
 
 const byPosition = (a: Track, b: Track) => (a.position < b.position ? -1 : a.position > b.position ? 1 : a.id < b.id ? -1 : 1);
 
@@ -29,6 +34,10 @@ export const usePlaylistsStore = defineStore('playlists', () => {
   /** The sorted list of each playlist's current map, made once per change. */
   const sortedCache = new WeakMap<ReadonlyMap<string, Track>, Track[]>();
   const sync = ref<SyncEntry[]>([]);
+  /** Track count and length of every playlist, from the service. */
+  const summaries = ref<Record<string, PlaylistSummary>>({});
+  /** How many tracks a playlist being fetched holds, once its first page came. */
+  const loadingTotals = ref<Record<string, number>>({});
   const activity = ref<Record<string, Activity[]>>({});
   const selectedId = ref<string>();
   let localPeerId: string | undefined;
@@ -102,8 +111,7 @@ export const usePlaylistsStore = defineStore('playlists', () => {
     // Each playlist a batch touches is copied once (its previous map stays as it was).
     const touched = new Map<string, { map: Map<string, Track>; changes: Change[] }>();
     for (const track of changed) {
-      const loading = fetching.get(track.playlistId);
-      if (loading) loading.changed = true;
+      fetching.get(track.playlistId)?.changed.set(track.id, track);
       let entry = touched.get(track.playlistId);
       if (!entry) touched.set(track.playlistId, (entry = { map: new Map(next.get(track.playlistId)), changes: [] }));
       // A removal carries no author: ours if we just made it.
@@ -121,28 +129,64 @@ export const usePlaylistsStore = defineStore('playlists', () => {
     for (const [playlistId, { changes }] of touched) log(playlistId, changes);
   }
 
-  /** Playlists being fetched, and whether a change to them came meanwhile. */
-  const fetching = new Map<string, { changed: boolean }>();
-  /** A change that comes while a playlist is fetched may or may not be in the answer: fetch
-   * again then (a few times at most; a playlist that never stops changing is shown as fetched). */
+  /** Playlists being fetched, and the tracks that changed meanwhile (newest state of each): those
+   * are taken from the events, not from a page that may have been read before the change. */
+  const fetching = new Map<string, { changed: Map<string, Track> }>();
+  /** The first page at once, then the rest in pages after a cursor (tracks added or removed
+   * meanwhile shift nothing; their events are applied as they come). */
   async function loadTracks(playlistId: string): Promise<void> {
-    const loading = { changed: false };
+    const loading = { changed: new Map<string, Track>() };
     fetching.set(playlistId, loading);
     try {
-      for (let attempt = 1; ; attempt++) {
-        loading.changed = false;
-        const { playlist, tracks: loaded } = await call('playlists.get', { playlistId });
-        if (loading.changed && attempt < 3) continue;
-        byId.value = { ...byId.value, [playlist.id]: playlist };
-        tracks.value = new Map(tracks.value).set(playlistId, new Map(loaded.map((track) => [track.id, track])));
-        return;
+      let after: Track | undefined;
+      for (let limit = FIRST_PAGE; ; limit = PAGE) {
+        const page = await call('playlists.get', { playlistId, limit, ...(after ? { after: { position: after.position, id: after.id } } : {}) });
+        // Forgotten meanwhile (left, or the service came back): what was fetched is stale.
+        if (fetching.get(playlistId) !== loading || (after && !tracks.value.has(playlistId))) return;
+        const map = new Map(after ? tracks.value.get(playlistId) : undefined);
+        for (const track of page.tracks) if (!loading.changed.has(track.id)) map.set(track.id, track);
+        if (!after) {
+          for (const track of loading.changed.values())
+            if (track.removed) map.delete(track.id);
+            else map.set(track.id, track);
+          byId.value = { ...byId.value, [page.playlist.id]: page.playlist };
+        }
+        tracks.value = new Map(tracks.value).set(playlistId, map);
+        after = page.tracks.at(-1);
+        if (page.tracks.length < limit || !after) return;
+        loadingTotals.value = { ...loadingTotals.value, [playlistId]: page.total };
       }
     } finally {
       if (fetching.get(playlistId) === loading) fetching.delete(playlistId);
+      if (playlistId in loadingTotals.value) {
+        const { [playlistId]: _done, ...rest } = loadingTotals.value;
+        loadingTotals.value = rest;
+      }
     }
   }
 
+  /** One request for every playlist's summary; asked again (once, after a pause) for changes that
+   * come while one is on its way or just answered. */
+  let summarizing: { again: boolean } | undefined;
+  async function refreshSummaries(): Promise<void> {
+    if (summarizing) {
+      summarizing.again = true;
+      return;
+    }
+    const current = (summarizing = { again: false });
+    try {
+      summaries.value = await call('playlists.summaries', {});
+    } catch {
+      // The service went away or the plugin stopped: the next load asks again.
+    }
+    setTimeout(() => {
+      summarizing = undefined;
+      if (current.again) void refreshSummaries();
+    }, SUMMARIES_EVERY_MS);
+  }
+
   function forgetTracks(playlistId: string): void {
+    fetching.delete(playlistId);
     if (!tracks.value.has(playlistId)) return;
     const next = new Map(tracks.value);
     next.delete(playlistId);
@@ -159,6 +203,9 @@ export const usePlaylistsStore = defineStore('playlists', () => {
     sync,
     syncOf,
     tracksOf,
+    summaries,
+    /** How many tracks the selected playlist holds while its pages are still coming. */
+    selectedTotal: computed(() => (selectedId.value ? loadingTotals.value[selectedId.value] : undefined)),
     /** `local` is this peer's id (to tell own changes and ownership). */
     async load(local?: string) {
       localPeerId = local ?? localPeerId;
@@ -173,6 +220,8 @@ export const usePlaylistsStore = defineStore('playlists', () => {
         byId.value = Object.fromEntries(list.map((p) => [p.id, p]));
         // Changes made while the service was away never came as events.
         tracks.value = new Map();
+        fetching.clear();
+        void refreshSummaries();
         sync.value = entries;
         available.value = true;
         if (selectedId.value) await loadTracks(selectedId.value);
@@ -184,8 +233,14 @@ export const usePlaylistsStore = defineStore('playlists', () => {
     },
     listen() {
       const stops = [
-        subscribe('playlists.changed', ({ playlists }) => playlistsChanged(playlists)),
-        subscribe('tracks.changed', ({ tracks }) => tracksChanged(tracks)),
+        subscribe('playlists.changed', ({ playlists }) => {
+          playlistsChanged(playlists);
+          void refreshSummaries();
+        }),
+        subscribe('tracks.changed', ({ tracks }) => {
+          tracksChanged(tracks);
+          void refreshSummaries();
+        }),
         subscribe('sync.changed', ({ entries }) => (sync.value = entries)),
       ];
       return () => stops.forEach((stop) => stop());
@@ -194,7 +249,7 @@ export const usePlaylistsStore = defineStore('playlists', () => {
      * current (`load` forgets them all when the service comes back). */
     async select(playlistId: string | undefined) {
       selectedId.value = playlistId;
-      if (playlistId && !tracks.value.has(playlistId)) await loadTracks(playlistId);
+      if (playlistId && !tracks.value.has(playlistId) && !fetching.has(playlistId)) await loadTracks(playlistId);
     },
     isOwner: (playlist: Playlist) => playlist.owner === localPeerId,
     async create(name: string) {
