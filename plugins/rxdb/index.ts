@@ -85,6 +85,15 @@ function serve(ctx: PluginContext<PlaylistsProtocol>, runtime: () => PlaylistRun
     await store().removeTrack(trackId);
     return {};
   });
+  ctx.handle('tracks.removeMany', async ({ trackIds }) => {
+    await store().removeTracks(trackIds);
+    return {};
+  });
+  ctx.handle('tracks.moveMany', ({ trackIds, index }) => store().moveTracks(trackIds, index));
+  ctx.handle('playlists.leave', async ({ playlistId }) => {
+    await store().leave(playlistId);
+    return {};
+  });
   ctx.handle('sync.status', () => runtime().syncStatus());
 }
 

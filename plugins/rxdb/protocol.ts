@@ -95,6 +95,11 @@ export type TrackCursor = z.infer<typeof TrackCursor>;
 export const PlaylistSummary = z.object({ tracks: Count, durationMs: Count });
 export type PlaylistSummary = z.infer<typeof PlaylistSummary>;
 const Index = z.number().int().nonnegative();
+const TrackIds = z
+  .array(DocId)
+  .min(1)
+  .max(10_000)
+  .refine((ids) => new Set(ids).size === ids.length, 'a track is named twice');
 
 export const playlistsProtocol = defineProtocol({
   methods: {
@@ -113,6 +118,9 @@ export const playlistsProtocol = defineProtocol({
     'playlists.rename': def(z.object({ playlistId: DocId, name: Name }).strict(), Playlist),
     /** Owner only. Deletion wins over concurrent edits. */
     'playlists.delete': def(PlaylistRef, Empty),
+    /** A member (not the owner) stops being one: the playlist is no longer shared with it, and
+     * its owner can share it again. */
+    'playlists.leave': def(PlaylistRef, Empty),
     /** Owner only. */
     'playlists.share': def(z.object({ playlistId: DocId, peerId: PeerId }).strict(), Playlist),
     /** Owner only: that peer gets no further updates. */
@@ -130,6 +138,11 @@ export const playlistsProtocol = defineProtocol({
     'tracks.move': def(z.object({ trackId: DocId, index: Index }).strict(), Track),
     'tracks.update': def(NewTrack.partial().extend({ trackId: DocId }), Track),
     'tracks.remove': def(z.object({ trackId: DocId }).strict(), Empty),
+    /** Remove several tracks of one playlist at once: all of them, or none if one is unknown. */
+    'tracks.removeMany': def(z.object({ trackIds: TrackIds }).strict(), Empty),
+    /** Move several tracks of one playlist together, in the order given, to `index` of the
+     * playlist without them. */
+    'tracks.moveMany': def(z.object({ trackIds: TrackIds, index: Index }).strict(), z.array(Track)),
     /** Replication state per peer and shared playlist. */
     'sync.status': def(Empty, z.array(SyncEntry)),
   },

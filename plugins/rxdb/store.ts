@@ -192,6 +192,47 @@ export class PlaylistStore {
     await (await this.#track(trackId)).remove();
   }
 
+  async removeTracks(trackIds: readonly string[]): Promise<void> {
+    await this.#tracksOfOnePlaylist(trackIds);
+    const { error } = await this.collections.tracks.bulkRemove([...trackIds]);
+    if (error.length > 0) throw new WhatNextError('write_failed', `Could not remove ${error.length} of ${trackIds.length} tracks.`);
+  }
+
+  /** The tracks, in the order given, placed together at `index` of the others. */
+  async moveTracks(trackIds: readonly string[], index: number): Promise<Track[]> {
+    const docs = await this.#tracksOfOnePlaylist(trackIds);
+    const moving = new Set(trackIds);
+    const others = (await this.#ordered(docs[0]!.playlist)).filter((t) => !moving.has(t.id));
+    const positions = keysAt(others, index, docs.length);
+    const moved = await Promise.all(docs.map((doc, i) => this.#edit(doc, { position: positions[i]! })));
+    return moved.map((doc) => toTrack(doc.toJSON() as TrackDoc));
+  }
+
+  /** A member leaves: no longer in `sharedWith`, and in `revoked` as after an unshare. */
+  async leave(playlistId: string): Promise<void> {
+    const playlist = await this.#playlist(playlistId);
+    const data = playlist.toJSON() as PlaylistDoc;
+    if (data.owner === this.local)
+      throw new WhatNextError('owner_cannot_leave', 'This is your playlist: you cannot leave it. Delete it, or stop sharing it with the others.');
+    await this.#edit(playlist, { sharedWith: data.sharedWith.filter((p) => p !== this.local), revoked: [...new Set([...data.revoked, this.local])].sort() });
+  }
+
+  /** The tracks named, in that order: all known here, all of one playlist this peer is in. */
+  async #tracksOfOnePlaylist(trackIds: readonly string[]): Promise<RxDocument<TrackDoc>[]> {
+    const found = await this.collections.tracks.findByIds([...trackIds]).exec();
+    const missing = trackIds.filter((id) => !found.has(id));
+    if (missing.length > 0)
+      throw new WhatNextError(
+        'unknown_track',
+        `There is no track ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ` (and ${missing.length - 3} more)` : ''}.`,
+      );
+    const docs = trackIds.map((id) => found.get(id)!);
+    const playlists = new Set(docs.map((doc) => doc.playlist));
+    if (playlists.size > 1) throw new WhatNextError('not_one_playlist', `Those tracks are in ${playlists.size} playlists; change the tracks of one at a time.`);
+    await this.#playlist(docs[0]!.playlist);
+    return docs;
+  }
+
   /** The owner's membership write, to tell a peer it was removed. */
   async membershipNotice(playlistId: string): Promise<MembershipNotice | undefined> {
     const doc = await this.collections.playlists.findOne(playlistId).exec();

@@ -14,6 +14,7 @@ import {
   go,
   launchBrowser,
   openApp,
+  openPlaylist,
   screenshot,
   startShell,
   titles,
@@ -181,6 +182,21 @@ describe('connecting two people with copy & paste', () => {
     const seen = await sawProgress;
     if (seen) expect(seen).toMatchObject({ text: expect.stringMatching(/^Bob has [\d,]+ of 1,500$/), max: '1500' });
     console.log('progress seen during the sync:', seen?.text ?? 'no (it was over before the page looked)');
+  });
+
+  it('Bob leaves a playlist Alice shared: it goes from his list, and Alice sees it no longer shared with him', async () => {
+    await openPlaylist(b.page, 'Everything');
+    await b.page.getByRole('button', { name: 'Leave', exact: true }).click();
+    const confirm = b.page.getByRole('alertdialog', { name: 'Leave playlist' });
+    expect(await confirm.textContent()).toContain('Alice can share it with you again');
+    await screenshot(b.page, 'playlists-leave', { fullPage: false });
+    await confirm.getByRole('button', { name: 'Leave playlist' }).click();
+    await b.page
+      .getByRole('navigation', { name: 'Playlists' })
+      .getByRole('button', { name: /^Everything/ })
+      .waitFor({ state: 'detached' });
+    await openPlaylist(a.page, 'Everything');
+    await expect.poll(() => a.page.getByRole('checkbox', { name: /Share with Bob/ }).isChecked()).toBe(false);
   });
 
   it('disconnecting ends the connection on both sides, with who ended it', async () => {

@@ -1,6 +1,7 @@
 /**
- * Playlists on one side (create, tracks, reorder by drag and by button, edit, remove, rename,
- * delete), and what a service without the playlist plugin shows.
+ * Playlists on one side (create, tracks, reorder by drag and by button, edit, remove and undo,
+ * several tracks selected at once, rename, delete), and what a service without the playlist
+ * plugin shows.
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -101,6 +102,58 @@ describe('playlists', () => {
       .getByRole('button', { name: /Road trip 2/ })
       .click();
     await expect.poll(() => titles(page)).toEqual(['Teardrop', 'Hyperballad (live)']);
+
+    await page.getByRole('button', { name: 'Delete', exact: true }).click();
+    await page.getByRole('button', { name: 'Delete playlist' }).click();
+    await page.getByText('No playlists yet').first().waitFor();
+  });
+
+  it('takes a removal back with Undo, and moves or removes several selected tracks at once', async () => {
+    const app = await openApp(browser, alice, 'playlists');
+    opened.push(app);
+    const { page } = app;
+    await createPlaylist(page, 'Selection');
+    await page.evaluate(async () => {
+      const playlists = (await window.whatnext!.request('playlists.list', {})) as { id: string; name: string }[];
+      const target = playlists.find((p) => p.name === 'Selection')!;
+      const tracks = Array.from({ length: 5 }, (_, i) => ({ title: `Song ${i + 1}`, artist: 'Band', durationMs: 60_000 }));
+      await window.whatnext!.request('tracks.add', { playlistId: target.id, tracks });
+    });
+    const all = ['Song 1', 'Song 2', 'Song 3', 'Song 4', 'Song 5'];
+    await expect.poll(() => titles(page)).toEqual(all);
+
+    // One removed, then put back where it was.
+    await page.getByRole('button', { name: 'Remove Song 2' }).click();
+    await expect.poll(() => titles(page)).toEqual(['Song 1', 'Song 3', 'Song 4', 'Song 5']);
+    const undo = page.getByRole('status').filter({ hasText: 'Removed “Song 2”.' });
+    await undo.getByRole('button', { name: 'Undo' }).click();
+    await expect.poll(() => titles(page)).toEqual(all);
+    await undo.waitFor({ state: 'detached' });
+
+    // Song 2, then Shift+click Song 4: three selected, moved together to the bottom.
+    await page.getByRole('checkbox', { name: 'Select Song 2' }).click();
+    await page.getByRole('checkbox', { name: 'Select Song 4' }).click({ modifiers: ['Shift'] });
+    const bar = page.getByRole('toolbar', { name: 'Selected tracks' });
+    await bar.getByText('3 selected').waitFor();
+    await bar.getByRole('button', { name: 'Move to bottom' }).click();
+    const moved = ['Song 1', 'Song 5', 'Song 2', 'Song 3', 'Song 4'];
+    await expect.poll(() => titles(page)).toEqual(moved);
+
+    // Removed together, and back together with one Undo.
+    await bar.getByRole('button', { name: 'Remove' }).click();
+    await expect.poll(() => titles(page)).toEqual(['Song 1', 'Song 5']);
+    await bar.waitFor({ state: 'detached' });
+    const undoMany = page.getByRole('status').filter({ hasText: 'Removed 3 tracks.' });
+    await screenshot(page, 'playlists-removed-undo', { fullPage: false });
+    await undoMany.getByRole('button', { name: 'Undo' }).click();
+    await expect.poll(() => titles(page)).toEqual(moved);
+
+    await page.getByRole('checkbox', { name: 'Select Song 1' }).click();
+    await bar.getByRole('button', { name: 'Select all 5' }).click();
+    await bar.getByText('5 selected').waitFor();
+    await screenshot(page, 'playlists-selection', { fullPage: false });
+    await bar.getByRole('button', { name: 'Clear' }).click();
+    await bar.waitFor({ state: 'detached' });
 
     await page.getByRole('button', { name: 'Delete', exact: true }).click();
     await page.getByRole('button', { name: 'Delete playlist' }).click();

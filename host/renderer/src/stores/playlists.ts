@@ -19,7 +19,18 @@ const OWN_CHANGE_MS = 1500;
 const FIRST_PAGE = 100;
 const PAGE = 5000;
 /** Summaries are asked for again at most this often while tracks keep changing. */
-const SUMMARIES_EVERY_MS = 1000;
+const SUMMARIES_EVERY_MS = 500;
+
+/** Tracks by their places, cut where a place is skipped: [2, 3, 7] → [[2, 3], [7]]. */
+function runsOf<T extends { index: number }>(entries: T[]): T[][] {
+  const runs: T[][] = [];
+  for (const entry of entries) {
+    const run = runs.at(-1);
+    if (run && run.at(-1)!.index + 1 === entry.index) run.push(entry);
+    else runs.push([entry]);
+  }
+  return runs;
+}
 
 const byPosition = (a: Track, b: Track) => (a.position < b.position ? -1 : a.position > b.position ? 1 : a.id < b.id ? -1 : 1);
 
@@ -185,6 +196,17 @@ export const usePlaylistsStore = defineStore('playlists', () => {
     }, SUMMARIES_EVERY_MS);
   }
 
+  /** The last removal: each track with its place before it went, in playlist order. */
+  const lastRemoval = shallowRef<{ playlistId: string; tracks: { track: Track; index: number }[] }>();
+  async function removeTracks(trackIds: string[]): Promise<void> {
+    const ids = new Set(trackIds);
+    const playlistId = [...tracks.value].find(([, map]) => map.has(trackIds[0]!))?.[0];
+    const removed = playlistId ? tracksOf(playlistId).flatMap((track, index) => (ids.has(track.id) ? [{ track, index }] : [])) : [];
+    await own(trackIds, () => (trackIds.length === 1 ? call('tracks.remove', { trackId: trackIds[0]! }) : call('tracks.removeMany', { trackIds })));
+    tracksChanged(removed.map(({ track }) => ({ ...track, removed: true })));
+    if (playlistId && removed.length) lastRemoval.value = { playlistId, tracks: removed };
+  }
+
   function forgetTracks(playlistId: string): void {
     fetching.delete(playlistId);
     if (!tracks.value.has(playlistId)) return;
@@ -274,10 +296,39 @@ export const usePlaylistsStore = defineStore('playlists', () => {
     updateTrack: (trackId: string, changes: Partial<NewTrack>) =>
       own([trackId], () => call('tracks.update', { trackId, ...changes })).then((t) => tracksChanged([t])),
     moveTrack: (trackId: string, index: number) => own([trackId], () => call('tracks.move', { trackId, index })).then((t) => tracksChanged([t])),
-    async removeTrack(trackId: string) {
-      const track = [...tracks.value.values()].find((map) => map.has(trackId))?.get(trackId);
-      await own([trackId], () => call('tracks.remove', { trackId }));
-      if (track) tracksChanged([{ ...track, removed: true }]);
+    removeTrack: (trackId: string) => removeTracks([trackId]),
+    removeTracks,
+    /** Several tracks of one playlist, together in the order given, to `index` of the others. */
+    moveTracks: (trackIds: string[], index: number) => own(trackIds, () => call('tracks.moveMany', { trackIds, index })).then((moved) => tracksChanged(moved)),
+    /** What the last removal took away, until it is undone or another replaces it. */
+    lastRemoval,
+    /** Put back what the last removal took: the same tracks at their places (new tracks with the
+     * same fields: a removal is final for the peers that saw it). */
+    async undoRemoval() {
+      const removal = lastRemoval.value;
+      if (!removal) return;
+      lastRemoval.value = undefined;
+      // Runs of neighbours go back in one request each, lowest place first, so that each lands
+      // where it was with the earlier ones back already.
+      for (const run of runsOf(removal.tracks))
+        tracksChanged(
+          await call('tracks.add', {
+            playlistId: removal.playlistId,
+            index: run[0]!.index,
+            tracks: run.map(({ track }) => ({
+              title: track.title,
+              artist: track.artist,
+              durationMs: track.durationMs,
+              ...(track.uri ? { uri: track.uri } : {}),
+            })),
+          }),
+        );
+    },
+    forgetRemoval: () => void (lastRemoval.value = undefined),
+    /** Stop being a member of a playlist someone shared with this peer. */
+    async leave(playlistId: string) {
+      await call('playlists.leave', { playlistId });
+      playlistsChanged([{ ...byId.value[playlistId]!, deleted: true }]);
     },
   };
 });
