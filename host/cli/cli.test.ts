@@ -181,6 +181,16 @@ describe('npm run peer', () => {
     await bob.line(/^error No playlist "No such list" here: `playlists` lists them\.$/);
     bob.send('delete "Road trip 2026"');
     await bob.line(/^error .*owner/i);
+
+    // Bob leaves: Alice's listing no longer says it is shared.
+    bob.send('leave Road trip 2026');
+    await bob.line(/^left "Road trip 2026"$/);
+    await expect
+      .poll(async () => {
+        alice.send('playlists');
+        return (await alice.line(/^playlist \S+ "Road trip 2026" .*$/))[0];
+      })
+      .toMatch(/ 5 tracks \(17:45\)$/);
     await quitBoth(alice, bob);
   });
 

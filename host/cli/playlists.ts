@@ -125,6 +125,16 @@ export function playlistCommands(client: PlaylistClient, print: (line: string) =
         print(`deleted "${playlist.name}"`);
       },
     },
+    {
+      name: 'leave',
+      usage: 'leave <playlist>',
+      summary: 'stop being a member of a playlist shared with you',
+      async run(words) {
+        const playlist = await findPlaylist(client, words.rest(1));
+        await client.request('playlists.leave', { playlistId: playlist.id });
+        print(`left "${playlist.name}"`);
+      },
+    },
     ...(['share', 'unshare'] as const).map((name): Command => ({
       name,
       usage: `${name} <playlist> <peer>`,
