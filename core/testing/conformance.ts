@@ -127,19 +127,19 @@ export function describeTransportConformance(name: string, fixture: ConformanceF
         }
       });
 
+      test('bufferedAmount counts what was sent and not yet passed on, and drain() follows', async (ctx) => {
+        const pair = await openPipes(fixture);
+        try {
+          if (!pair.a.bufferedAmount) ctx.skip('the pipe has no bufferedAmount');
+          await checkBufferedAmount(pair);
+        } finally {
+          await pair.closeAll();
+        }
+      });
+
       for (const closer of ['a', 'b'] as const) {
-        test(`close is idempotent and each sink sees closed() exactly once (${closer} closes)`, async () => {
-          const pair = await openPipes(fixture);
-          const [closing, closingSink] = closer === 'a' ? [pair.a, pair.sinkA] : [pair.b, pair.sinkB];
-          closing.close();
-          closing.close();
-          await Promise.all([pair.sinkA.untilClosed(), pair.sinkB.untilClosed()]);
-          pair.a.close();
-          pair.b.close();
-          await nextTurns(3); // room for a wrong second closed() to show up
-          expect(pair.sinkA.closes.length).toBe(1);
-          expect(pair.sinkB.closes.length).toBe(1);
-          expect(closingSink.closes[0], 'a local close is not an error').toBeUndefined();
+        test(`close is idempotent and each sink sees closed() exactly once, without an error on either side (${closer} closes)`, async () => {
+          await checkCleanClose(await openPipes(fixture), closer);
         });
       }
     });
@@ -437,7 +437,55 @@ export function describeTransportConformance(name: string, fixture: ConformanceF
 
 // ---- helpers ----------------------------------------------------------------------------------
 
-async function openPipes(fixture: ConformanceFixture) {
+/** One pipe pair, its sinks, and a close of both that waits for both sinks. */
+export type OpenPipes = Awaited<ReturnType<typeof openPipes>>;
+
+/** The burst `checkBufferedAmount` sends at least: more than an OS socket takes in one turn, and
+ * (at most 12 MiB) less than the 16 MiB a WebRTC data channel may hold. */
+const BURST_BYTES = 4 * MiB;
+
+/**
+ * A burst sent in one turn cannot all have left: right after it, `bufferedAmount()` must count
+ * what is still queued (a pipe that always says 0 defeats core's backpressure, and memory then
+ * grows with whatever is sent). Once it falls to `lowWaterMark`, the sink's `drain()` must come,
+ * and every frame must arrive. Exported so a transport's own tests can run it alone.
+ */
+export async function checkBufferedAmount(pair: OpenPipes): Promise<void> {
+  const { a, sinkA, sinkB } = pair;
+  const lowWaterMark = a.lowWaterMark;
+  expect(lowWaterMark, 'a pipe with bufferedAmount declares its lowWaterMark').toBeTypeOf('number');
+  const frameSize = Math.min(a.maxFrameSize, 64 * 1024);
+  const count = Math.ceil(Math.min(Math.max(BURST_BYTES, 4 * lowWaterMark!), 12 * MiB) / frameSize);
+  const drains = sinkA.drains;
+  for (let i = 0; i < count; i++) a.send(pattern(frameSize, i));
+  const right = a.bufferedAmount!();
+  expect(
+    right,
+    `bufferedAmount() right after ${count} frames (${count * frameSize} bytes) sent in one turn: it must count what is still queued`,
+  ).toBeGreaterThan(lowWaterMark!);
+  await sinkA.until(() => sinkA.drains > drains, 'drain() after the burst');
+  expect(a.bufferedAmount!(), 'bufferedAmount() when drain() came').toBeLessThanOrEqual(lowWaterMark!);
+  await sinkB.until(() => sinkB.frames.length >= count, `all ${count} frames of the burst`);
+}
+
+/** `closer` closes its end twice: each sink sees closed() once, and neither sees an error (a
+ * clean close is not a failure, on either end). Closes both ends. */
+export async function checkCleanClose(pair: OpenPipes, closer: 'a' | 'b'): Promise<void> {
+  const closing = closer === 'a' ? pair.a : pair.b;
+  closing.close();
+  closing.close();
+  await Promise.all([pair.sinkA.untilClosed(), pair.sinkB.untilClosed()]);
+  pair.a.close();
+  pair.b.close();
+  await nextTurns(3); // room for a wrong second closed() to show up
+  expect(pair.sinkA.closes.length).toBe(1);
+  expect(pair.sinkB.closes.length).toBe(1);
+  const [own, remote] = closer === 'a' ? [pair.sinkA, pair.sinkB] : [pair.sinkB, pair.sinkA];
+  expect(own.closes[0], 'a local close is not an error').toBeUndefined();
+  expect(remote.closes[0], 'a clean close by the remote is not an error').toBeUndefined();
+}
+
+export async function openPipes(fixture: ConformanceFixture) {
   const sinkA = new RecordingSink();
   const sinkB = new RecordingSink();
   const { a, b } = await fixture.connect(sinkA, sinkB);

@@ -9,6 +9,17 @@ export {
   type MemoryPipeOptions,
   type TransportPair,
 } from './memory-transport';
-export { describeTransportConformance, fromTransport, PEER_A, PEER_B, type ConformanceFixture, type TransportFixtureOptions } from './conformance';
+export {
+  checkBufferedAmount,
+  checkCleanClose,
+  describeTransportConformance,
+  fromTransport,
+  openPipes,
+  PEER_A,
+  PEER_B,
+  type ConformanceFixture,
+  type OpenPipes,
+  type TransportFixtureOptions,
+} from './conformance';
 export { createTestConnection, type TestConnection } from './connection';
 export { RecordingSink, BufferProbe, pattern, sameBytes } from './helpers';
