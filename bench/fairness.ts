@@ -106,7 +106,11 @@ export async function fairnessBenchmarks(log: (m: Measurement) => void): Promise
 function progress(i: number, runs: Record<string, Transfer[]>): void {
   const line = Object.entries(runs).map(([side, transfers]) => {
     const t = transfers[i]!;
-    return `${side} ${t.megabytesPerSecond.toFixed(1)} MB/s, ${t.pings.length} pings, top ${[...t.pings].sort((x, y) => y - x).slice(0, 8).map((p) => p.toFixed(0)).join(",")} ms`;
+    return `${side} ${t.megabytesPerSecond.toFixed(1)} MB/s, ${t.pings.length} pings, top ${[...t.pings]
+      .sort((x, y) => y - x)
+      .slice(0, 8)
+      .map((p) => p.toFixed(0))
+      .join(',')} ms`;
   });
   process.stderr.write(`fairness transfer ${i + 1}/${TRANSFERS}: ${line.join('; ')}\n`);
 }
