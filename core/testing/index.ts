@@ -3,6 +3,7 @@ export {
   createMemoryPipePair,
   createMemoryTransport,
   memoryTransport,
+  memoryTransportPlugin,
   pairFromTransport,
   pendingMemoryRendezvous,
   type MemoryPipe,
@@ -23,3 +24,4 @@ export {
 } from './conformance';
 export { createTestConnection, type TestConnection } from './connection';
 export { RecordingSink, BufferProbe, pattern, sameBytes } from './helpers';
+export { checkCancel, checkConnects, checkRefusesCutLinks, describeSignalingConformance, type SignalingFixture } from './signaling-conformance';

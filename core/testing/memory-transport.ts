@@ -16,6 +16,7 @@ import { withoutUndefined } from '../util/objects';
 import { z } from 'zod';
 import type { Dial, DialOptions, Pipe, PipeSink, Transport } from '../contracts/transport';
 import { TransportError } from '../errors';
+import { definePlugin, type PluginInstance } from '../plugin';
 
 export interface MemoryPipeOptions {
   /** Largest frame `send` accepts. Default 16 KiB (a safe WebRTC data channel message). */
@@ -340,4 +341,15 @@ export async function pairFromTransport(
   } finally {
     options.abort?.removeEventListener('abort', stopOnOuterAbort);
   }
+}
+
+/** A plugin that registers `transport` (the in-memory one by default), for hosts in tests. */
+export function memoryTransportPlugin(transport: Transport = memoryTransport): PluginInstance {
+  return definePlugin({
+    name: 'memory-transport',
+    version: '1.0.0',
+    api: '^2.0.0',
+    description: 'The in-memory reference transport, for tests',
+    setup: (ctx) => ctx.registerTransport(transport),
+  })();
 }

@@ -1,8 +1,12 @@
 /**
- * Core's transport conformance suite, run against MQTT-signaled WebRTC pipes through a real
- * Mosquitto the test starts (loopback only, no ICE servers).
+ * Core's conformance suites, run against the mqtt plugin through real Mosquittos the test starts
+ * (loopback only, no ICE servers): the transport suite on its pipes, the signaling suite on the
+ * method.
  */
-import { describeTransportConformance, PEER_A, PEER_B } from '../../core/testing';
+import { describeSignalingConformance, describeTransportConformance, PEER_A, PEER_B } from '../../core/testing';
+import { webrtc } from '../webrtc';
+import { mqtt } from './index';
+import { startMosquitto, type Mosquitto } from './testing/mosquitto';
 import { twoPeers, type TwoPeers } from './testing/two-peers';
 
 let peers: Promise<TwoPeers> | undefined;
@@ -17,4 +21,18 @@ describeTransportConformance('mqtt', {
     await (await peers)?.close();
   },
   secureSession: true,
+});
+
+// The signaling suite: the mqtt plugin as the app loads it (with the webrtc plugin), on a
+// Mosquitto this file starts.
+let mosquitto: Mosquitto | undefined;
+describeSignalingConformance('mqtt', {
+  method: 'mqtt',
+  // The handshake nonce came later: links from before it still connect.
+  optionalLinkParams: ['hn'],
+  async setup() {
+    mosquitto = await startMosquitto();
+  },
+  plugins: () => [webrtc(), mqtt({ url: mosquitto!.url })],
+  teardown: () => mosquitto?.stop(),
 });

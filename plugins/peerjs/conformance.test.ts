@@ -1,8 +1,11 @@
 /**
- * Core's transport conformance suite, run against PeerJS pipes through a real local broker
- * (loopback only, no ICE servers).
+ * Core's conformance suites, run against PeerJS through real local brokers (loopback only, no
+ * ICE servers): the transport suite on its pipes, the signaling suite on the method.
  */
-import { describeTransportConformance, PEER_A, PEER_B } from '../../core/testing';
+import { describeSignalingConformance, describeTransportConformance, PEER_A, PEER_B } from '../../core/testing';
+import { webrtc } from '../webrtc';
+import { startBroker, type Broker } from './broker';
+import { peerjs } from './index';
 import { twoPeers, type TwoPeers } from './testing/two-peers';
 
 let peers: Promise<TwoPeers> | undefined;
@@ -17,4 +20,18 @@ describeTransportConformance('peerjs', {
     await (await peers)?.close();
   },
   secureSession: true,
+});
+
+// The signaling suite: the peerjs plugin as the app loads it (with the webrtc plugin), on a
+// real broker this file starts.
+let broker: Broker | undefined;
+describeSignalingConformance('peerjs', {
+  method: 'peerjs',
+  // The handshake nonce came later: links from before it still connect.
+  optionalLinkParams: ['hn'],
+  async setup() {
+    broker = await startBroker({ port: 0 });
+  },
+  plugins: () => [webrtc(), peerjs({ host: broker!.host, port: broker!.port, path: broker!.path, key: broker!.key })],
+  teardown: () => broker?.close(),
 });

@@ -3,11 +3,9 @@
  * manual signaling, and bounded waits for conditions.
  */
 import { defineConfig } from '../../../core/config';
-import { definePlugin } from '../../../core/plugin';
-import type { Transport } from '../../../core/contracts/transport';
 import { createClient, type ServiceClient } from '../../../core/protocol/client';
 import { createPortPair } from '../../../core/protocol/port';
-import { createMemoryTransport, memoryTransport, type MemoryPipeOptions } from '../../../core/testing';
+import { createMemoryTransport, memoryTransport, memoryTransportPlugin, type MemoryPipeOptions } from '../../../core/testing';
 import { Service } from '../../../host/service/service';
 import { Tracker, connectBroker, connectManual, type Connected } from '../../../host/service/testing/flows';
 import { manual } from '../../manual';
@@ -23,14 +21,6 @@ export interface TestPeer {
   stop(): Promise<void>;
 }
 
-const memory = (transport: Transport) =>
-  definePlugin({
-    name: 'memory-transport',
-    version: '1.0.0',
-    api: '^2.0.0',
-    setup: (ctx) => ctx.registerTransport(transport),
-  });
-
 /** A service in this process over the in-memory transport (`transport`: its pipes' options, and
  * `onPipe` to hold this peer's ends). */
 export async function startInProcess(
@@ -43,7 +33,7 @@ export async function startInProcess(
     name,
     config: defineConfig({
       plugins: [
-        memory(options.transport ? createMemoryTransport(options.transport) : memoryTransport)(),
+        memoryTransportPlugin(options.transport ? createMemoryTransport(options.transport) : memoryTransport),
         manual({ transport: 'memory' }),
         rxdb({ retryTimeMs: 100, ...options.rxdb }),
       ],

@@ -1,0 +1,188 @@
+/**
+ * The signaling conformance suite. A method author calls
+ *
+ *   describeSignalingConformance('my method', { method: 'my-method', plugins: () => [myMethod(), memoryTransport()] });
+ *
+ * in a vitest file and gets the method run between two of core's own hosts in this process
+ * (`PluginHost` and `ConnectionManager`, as the app runs them), driven as a person drives the
+ * app: invite, open the link on the other side, approve, and pass back whatever the answering
+ * side shows if the inviting side asks for it. Checked: both attempts open one connection each
+ * with the right peer on the other end, a message crosses both ways; every parameter the method
+ * put in its link (but those the fixture names optional), left out, is refused with a typed
+ * `LinkError` and starts nothing; a cancelled invite ends as cancelled.
+ *
+ * Every case waits for events, never for time, and is bounded by a per-case timeout.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PeerInfo } from '../contracts/peer';
+import { LinkError } from '../errors';
+import { ConnectionManager } from '../kernel/connections';
+import { PluginHost } from '../kernel/host';
+import type { PluginInstance } from '../plugin';
+import type { AttemptSummary } from '../protocol/shapes';
+import { PEER_A, PEER_B } from './conformance';
+
+export interface SignalingFixture {
+  /** The method's name, as it registers. */
+  method: string;
+  /** The plugins one peer runs, made afresh for each peer: the method's, and the transports it
+   * dials (the in-memory one, say). */
+  plugins(peer: PeerInfo): readonly PluginInstance[];
+  /** Runs once before the cases (start a broker) and once after them. */
+  setup?(): Promise<void> | void;
+  teardown?(): Promise<void> | void;
+  /** Parameters the method's links may go without (an older peer's links lack them, say): left
+   * out, they are not refused. Every other parameter the method puts in a link must be. */
+  optionalLinkParams?: readonly string[];
+  /** Per-case timeout in ms. Default 30000. */
+  timeoutMs?: number;
+}
+
+/** Parameters of every link that core adds itself (version, method, token, name). */
+const CORE_PARAMS = new Set(['v', 'via', 't', 'n']);
+
+export function describeSignalingConformance(name: string, fixture: SignalingFixture): void {
+  const timeout = fixture.timeoutMs ?? 30_000;
+  describe(`signaling conformance: ${name}`, () => {
+    beforeAll(() => fixture.setup?.());
+    afterAll(() => fixture.teardown?.());
+    it('connects: invite, open the link, approve, pass back what the answering side shows; a message crosses both ways', () => checkConnects(fixture), timeout);
+    it('refuses its link with any of its own parameters left out, with a LinkError, and starts nothing', () => checkRefusesCutLinks(fixture), timeout);
+    it('ends a cancelled invite as cancelled', () => checkCancel(fixture), timeout);
+  });
+}
+
+/** Two peers of the fixture's, stopped after `body` whatever it does. */
+async function withPeers(fixture: SignalingFixture, body: (a: Peer, b: Peer) => Promise<void>): Promise<void> {
+  const [a, b] = await Promise.all([startPeer(fixture, PEER_A), startPeer(fixture, PEER_B)]);
+  try {
+    await body(a, b);
+  } finally {
+    await Promise.all([a.stop(), b.stop()]);
+  }
+}
+
+/** The suite's first case, exported (as the others) to run alone in a method's own tests. */
+export function checkConnects(fixture: SignalingFixture): Promise<void> {
+  return withPeers(fixture, async (a, b) => {
+    const invite = await a.invite(fixture.method);
+    expect(invite.invite?.link, 'the invite presents a link').toMatch(/^whtnxt:\/\/connect\?/);
+    const { inviter, answerer } = await connect(a, b, invite);
+    expect(a.manager.connections().find((c) => c.id === inviter)?.remote.id).toBe(PEER_B.id);
+    expect(b.manager.connections().find((c) => c.id === answerer)?.remote.id).toBe(PEER_A.id);
+    const [toB, toA] = [b.next(answerer, 'conformance'), a.next(inviter, 'conformance')];
+    await a.manager.connection(inviter).channel('conformance').send({ from: 'a' });
+    await b.manager.connection(answerer).channel('conformance').send({ from: 'b' });
+    expect(await toB).toEqual({ from: 'a' });
+    expect(await toA).toEqual({ from: 'b' });
+  });
+}
+
+export function checkRefusesCutLinks(fixture: SignalingFixture): Promise<void> {
+  return withPeers(fixture, async (a, b) => {
+    const invite = await a.invite(fixture.method);
+    const link = new URL(invite.invite!.link);
+    const optional = new Set(fixture.optionalLinkParams ?? []);
+    const own = [...link.searchParams.keys()].filter((key) => !CORE_PARAMS.has(key) && !optional.has(key));
+    expect(own.length + optional.size, 'the method puts parameters of its own in its link').toBeGreaterThan(0);
+    for (const key of own) {
+      const damaged = new URL(link);
+      damaged.searchParams.delete(key);
+      const refusal = await b.manager.openLink(damaged.toString()).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(refusal, `the link without "${key}"`).toBeInstanceOf(LinkError);
+    }
+    expect(b.manager.attempts(), 'no attempt started for a refused link').toEqual([]);
+  });
+}
+
+export function checkCancel(fixture: SignalingFixture): Promise<void> {
+  return withPeers(fixture, async (a) => {
+    const invite = await a.invite(fixture.method);
+    a.manager.cancel(invite.id);
+    expect((await a.until(invite.id, (x) => x.state !== 'connecting')).state).toBe('cancelled');
+  });
+}
+
+interface Peer {
+  manager: ConnectionManager;
+  /** Start an invite; resolves once its link is presented (and, when the method asks, its question). */
+  invite(method: string): Promise<AttemptSummary>;
+  /** The attempt `id` once `predicate` holds for it. */
+  until(id: string, predicate: (attempt: AttemptSummary) => boolean): Promise<AttemptSummary>;
+  /** The next message on `channel` of connection `connectionId`. */
+  next(connectionId: string, channel: string): Promise<unknown>;
+  stop(): Promise<void>;
+}
+
+async function startPeer(fixture: SignalingFixture, local: PeerInfo): Promise<Peer> {
+  const host = new PluginHost({ plugins: fixture.plugins(local), local });
+  await host.start();
+  const manager = new ConnectionManager(host);
+  await manager.start();
+  const latest = new Map<string, AttemptSummary>();
+  const waiters = new Set<() => void>();
+  manager.on('attempt', (attempt) => {
+    latest.set(attempt.id, attempt);
+    for (const waiter of [...waiters]) waiter();
+  });
+  const until = (id: string, predicate: (attempt: AttemptSummary) => boolean) =>
+    new Promise<AttemptSummary>((resolve) => {
+      const check = () => {
+        const attempt = latest.get(id);
+        if (!attempt || !predicate(attempt)) return;
+        waiters.delete(check);
+        resolve(attempt);
+      };
+      waiters.add(check);
+      check();
+    });
+  return {
+    manager,
+    until,
+    async invite(method) {
+      const started = manager.invite(method);
+      latest.set(started.id, started);
+      return until(started.id, (attempt) => !!attempt.invite || ended(attempt)).then((attempt) => {
+        if (ended(attempt)) throw new Error(`the invite ${attempt.state}: ${attempt.error?.message ?? ''}`);
+        return attempt;
+      });
+    },
+    next: (connectionId, channel) =>
+      new Promise((resolve) => {
+        const off = manager
+          .connection(connectionId)
+          .channel(channel)
+          .onMessage((message) => {
+            off();
+            resolve(message);
+          });
+      }),
+    async stop() {
+      await manager.stop();
+      await host.stop();
+    },
+  };
+}
+
+const ended = (attempt: AttemptSummary) => ['failed', 'rejected', 'cancelled'].includes(attempt.state);
+
+/** The flow a person follows: open the link, approve, and when the inviter asks (a reply code),
+ * answer with what the answering side shows. Resolves with each side's connection id. */
+async function connect(a: Peer, b: Peer, invite: AttemptSummary): Promise<{ inviter: string; answerer: string }> {
+  const request = await b.manager.openLink(invite.invite!.link);
+  if (request.state === 'awaiting-approval') b.manager.approve(request.id);
+  const settled = (peer: Peer, id: string) => peer.until(id, (attempt) => attempt.state === 'open' || ended(attempt));
+  const answered = b.until(request.id, (attempt) => attempt.displays.some((d) => d.code) || attempt.state === 'open' || ended(attempt));
+  const asked = a.until(invite.id, (attempt) => !!attempt.question || attempt.state === 'open' || ended(attempt));
+  const [shown, question] = await Promise.all([answered, asked]);
+  const code = shown.displays.find((d) => d.code)?.code;
+  if (question.question && code) a.manager.answer(invite.id, question.question.id, code);
+  const [inviter, answerer] = await Promise.all([settled(a, invite.id), settled(b, request.id)]);
+  for (const attempt of [inviter, answerer]) {
+    if (attempt.state !== 'open') throw new Error(`the ${attempt.role}'s attempt ${attempt.state}: ${attempt.error?.message ?? ''}`);
+  }
+  return { inviter: inviter.connectionId!, answerer: answerer.connectionId! };
+}
