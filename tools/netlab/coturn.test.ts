@@ -53,6 +53,10 @@ describeLab('netlab coturn', () => {
     });
     return (await agent.next('turn-allocated', 15_000)).result;
   };
+  /** An assertion's label: the transport, and for a failed allocation its error and the end of
+   * the server's log (what coturn said about it). */
+  const label = (transport: string, result: AllocateResult, server: Coturn) =>
+    result.ok ? transport : `${transport}: ${result.error}\n--- coturn's log, last lines ---\n${server.log().slice(-3000)}`;
 
   it('answers a STUN Binding on UDP with the mapped address', async () => {
     const port = await bindUdp(home.agent, 'stun');
@@ -63,13 +67,14 @@ describeLab('netlab coturn', () => {
   it('long-term credentials: a relay over UDP, TCP and TLS (the lab certificate trusted explicitly)', async () => {
     for (const transport of ['udp', 'tcp', 'tls'] as const) {
       const result = await allocate(home.agent, longTerm, transport, USER);
-      expect(result, transport).toMatchObject({ ok: true, relayed: { address: longTerm.address } });
+      expect(result, label(transport, result, longTerm)).toMatchObject({ ok: true, relayed: { address: longTerm.address } });
     }
   });
 
   it('behind a router that drops UDP: a relay over TCP and over TLS', async () => {
     for (const transport of ['tcp', 'tls'] as const) {
-      expect(await allocate(blocked.agent, longTerm, transport, USER), transport).toMatchObject({ ok: true, mapped: { address: blocked.host.publicAddress } });
+      const result = await allocate(blocked.agent, longTerm, transport, USER);
+      expect(result, label(transport, result, longTerm)).toMatchObject({ ok: true, mapped: { address: blocked.host.publicAddress } });
     }
   });
 
@@ -84,7 +89,8 @@ describeLab('netlab coturn', () => {
     const fresh = restCredentials(SECRET, 'alice', 3600);
     const asPassword = (c: { username: string; credential: string }) => ({ username: c.username, password: c.credential });
     for (const transport of ['udp', 'tcp', 'tls'] as const) {
-      expect(await allocate(home.agent, rest, transport, asPassword(fresh)), transport).toMatchObject({ ok: true, relayed: { address: rest.address } });
+      const result = await allocate(home.agent, rest, transport, asPassword(fresh));
+      expect(result, label(transport, result, rest)).toMatchObject({ ok: true, relayed: { address: rest.address } });
     }
     const refused = { ok: false, error: '401 Unauthorized' };
     expect(await allocate(home.agent, rest, 'udp', asPassword(restCredentials(SECRET, 'alice', -60)))).toEqual(refused);

@@ -60,9 +60,11 @@ export function restCredentials(secret: string, user: string, ttlSeconds: number
 }
 
 /** A self-signed certificate for `address` (subjectAltName IP), valid for a day. */
-async function makeCertificate(dir: string, address: string): Promise<{ cert: string; key: string }> {
-  const cert = join(dir, 'turn-cert.pem');
-  const key = join(dir, 'turn-key.pem');
+/** A certificate of the server's own (files named after it): servers started at once in one lab
+ * must not write the same files, or one reads a key the other is rewriting. */
+async function makeCertificate(dir: string, address: string, name: string): Promise<{ cert: string; key: string }> {
+  const cert = join(dir, `${name}-cert.pem`);
+  const key = join(dir, `${name}-key.pem`);
   await run('openssl', [
     'req',
     '-x509',
@@ -91,7 +93,7 @@ export async function startCoturn(lab: Lab, options: CoturnOptions): Promise<Cot
   const tlsPort = options.tlsPort ?? 443;
   const [minPort, maxPort] = options.relayPorts ?? [49152, 65535];
   const name = `coturn-${port}`;
-  const { cert, key } = await makeCertificate(lab.dir, address);
+  const { cert, key } = await makeCertificate(lab.dir, address, name);
   const auth =
     options.auth.mode === 'long-term'
       ? ['lt-cred-mech', `user=${options.auth.username}:${options.auth.password}`]
