@@ -56,7 +56,7 @@ function openTime(page: Page, name: string, count: number): Promise<{ shown: num
           shown ??=
             document.querySelector('[data-testid="playlist-name"]')?.textContent === name &&
             document.querySelector('#tracks-heading')?.textContent?.includes(`(${count})`) &&
-            document.querySelectorAll('.track').length > 0
+            document.querySelectorAll('.track-title').length > 0
               ? now
               : undefined;
           if (shown !== undefined && !document.querySelector('[data-testid="tracks-loading"]')) return resolve({ shown, whole: now });

@@ -23,6 +23,7 @@ import {
   startShell,
 } from '../testing/harness';
 import { formatTotal } from '../../renderer/src/lib/duration';
+import { SOCKET_PATH } from '../socket-path';
 
 const TRACKS = 10_000;
 const list = Array.from({ length: TRACKS }, (_, i) => `${i + 1}. Artist ${i} – Song ${i} (${Math.floor(i / 60) % 10}:${String(i % 60).padStart(2, '0')})`).join(
@@ -89,9 +90,8 @@ describe('importing tracks', () => {
     ] as const) {
       await openPlaylist(b.page, name, 120_000);
       await b.page.getByRole('heading', { name: `Tracks (${TRACKS})` }).waitFor({ timeout: 180_000 });
-      // Only the rows in view are in the page: scrolled to the end once all pages are here, the
-      // last track is there.
-      await b.page.getByTestId('tracks-loading').waitFor({ state: 'detached' });
+      // Only the rows in view are in the page: scrolled to the end (while pages may still be
+      // coming: their rows fill in), the last track is there.
       await b.page.locator('.track-list').evaluate((list) => list.scrollTo({ top: list.scrollHeight }));
       await expect.poll(() => b.page.locator('.track-title').last().textContent(), { timeout: 30_000 }).toBe(last);
       expect(await b.page.locator('.track').count()).toBeLessThan(100);
@@ -99,7 +99,21 @@ describe('importing tracks', () => {
     await screenshot(b.page, 'import-arrived');
 
     // After a reload the list says how many tracks each holds and how long they play; a playlist
-    // opens with its first tracks and fetches the rest in pages after them, in order.
+    // opens with its first tracks and fetches the rest in pages after them, in order. The page's
+    // socket runs through a route here that holds those later pages until the test lets them go.
+    const held: string[] = [];
+    let holding = true;
+    let toShell: ((message: string) => void) | undefined;
+    await b.page.routeWebSocket(new RegExp(SOCKET_PATH.replace(/[/_]/g, '\\$&')), (page) => {
+      const shell = page.connectToServer();
+      toShell = (message) => shell.send(message);
+      page.onMessage((message) => {
+        const text = String(message);
+        if (holding && text.includes('"playlists.get"') && text.includes('"after"')) held.push(text);
+        else shell.send(message);
+      });
+      shell.onMessage((message) => page.send(message));
+    });
     await b.page.reload();
     await b.page.locator('[data-phase="ready"]').waitFor();
     const seconds = (lengths: (i: number) => number) => Array.from({ length: TRACKS }, (_, i) => lengths(i)).reduce((sum, n) => sum + n, 0);
@@ -116,9 +130,22 @@ describe('importing tracks', () => {
     await openPlaylist(b.page, 'Pasted');
     await b.page.getByRole('heading', { name: `Tracks (${TRACKS})` }).waitFor();
     expect((await titles(b.page)).slice(0, 2)).toEqual(['Song 0', 'Song 1']);
-    await b.page.getByTestId('tracks-loading').waitFor({ state: 'detached' });
+    // The first page is here, the next held: the list is as tall as the whole playlist, and the
+    // rows not here yet are placeholders.
+    await b.page.getByTestId('tracks-loading').getByText('Loading 9,900 more tracks…').waitFor();
+    await expect.poll(() => held.length).toBe(1);
+    const [height, row] = await b.page.locator('.track-list').evaluate((list) => [list.scrollHeight, list.querySelector<HTMLElement>('.track')!.offsetHeight]);
+    expect(height).toBeGreaterThanOrEqual(TRACKS * row * 0.99);
     await b.page.locator('.track-list').evaluate((list) => list.scrollTo({ top: list.scrollHeight }));
+    await b.page.locator('.track-pending').last().waitFor();
+    expect(await b.page.locator('.track-title').count()).toBe(0);
+    await screenshot(b.page, 'playlists-loading-pages', { fullPage: false });
+    // Let the pages go: the rows scrolled to fill in where they are.
+    holding = false;
+    for (const message of held.splice(0)) toShell!(message);
     await expect.poll(() => b.page.locator('.track-title').last().textContent()).toBe(`Song ${TRACKS - 1}`);
+    await b.page.getByTestId('tracks-loading').waitFor({ state: 'detached' });
+    expect(await b.page.locator('.track-pending').count()).toBe(0);
     await screenshot(b.page, 'playlists-summaries', { fullPage: false });
   }, 600_000);
 });
