@@ -9,6 +9,7 @@ import { tempDir } from '../service/testing/temp-dirs';
 
 const CLI = fileURLToPath(new URL('./main.ts', import.meta.url));
 const CONFIG = fileURLToPath(new URL('../service/testing/fixtures/terminal.config.ts', import.meta.url));
+const SMALL_BATCHES = fileURLToPath(new URL('../service/testing/fixtures/terminal-small-batches.config.ts', import.meta.url));
 
 interface CliPeer {
   child: ChildProcessWithoutNullStreams;
@@ -29,7 +30,8 @@ afterAll(async () => {
 /** A peer in a process group of its own (`detached`), so that a test can signal the group as a
  * terminal's Ctrl+C does: the CLI and its service both get SIGINT. */
 function startCli(name: string, ...flags: string[]): CliPeer {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, '--name', name, '--data-dir', tempDir('whatnext-cli-'), '--config', CONFIG, ...flags], {
+  const config = flags.includes('--config') ? [] : ['--config', CONFIG];
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, '--name', name, '--data-dir', tempDir('whatnext-cli-'), ...config, ...flags], {
     stdio: 'pipe',
     detached: true,
   });
@@ -195,8 +197,9 @@ describe('npm run peer', () => {
   });
 
   it('Ctrl+C in the middle of a sync stops both processes quietly, with 0', async () => {
-    const alice = startCli('Alice');
-    const bob = startCli('Bob');
+    // Replication in small batches: the sync of 20,000 tracks is a thousand round trips long.
+    const alice = startCli('Alice', '--config', SMALL_BATCHES);
+    const bob = startCli('Bob', '--config', SMALL_BATCHES);
     await pair(alice, bob);
     const total = 20_000;
     const file = join(tempDir('whatnext-cli-import-'), 'big.txt');

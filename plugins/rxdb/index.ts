@@ -91,7 +91,8 @@ function serve(ctx: PluginContext<PlaylistsProtocol>, runtime: () => PlaylistRun
   });
   ctx.handle('tracks.moveMany', ({ trackIds, index }) => store().moveTracks(trackIds, index));
   ctx.handle('playlists.leave', async ({ playlistId }) => {
-    await store().leave(playlistId);
+    const { owner } = await store().leave(playlistId);
+    runtime().replicator.left(owner);
     return {};
   });
   ctx.handle('sync.status', () => runtime().syncStatus());

@@ -95,10 +95,11 @@ export type TrackCursor = z.infer<typeof TrackCursor>;
 export const PlaylistSummary = z.object({ tracks: Count, durationMs: Count });
 export type PlaylistSummary = z.infer<typeof PlaylistSummary>;
 const Index = z.number().int().nonnegative();
+/** As many as a playlist may hold (select all of a 100,000-track playlist). */
 const TrackIds = z
   .array(DocId)
   .min(1)
-  .max(10_000)
+  .max(100_000)
   .refine((ids) => new Set(ids).size === ids.length, 'a track is named twice');
 
 export const playlistsProtocol = defineProtocol({
@@ -138,10 +139,12 @@ export const playlistsProtocol = defineProtocol({
     'tracks.move': def(z.object({ trackId: DocId, index: Index }).strict(), Track),
     'tracks.update': def(NewTrack.partial().extend({ trackId: DocId }), Track),
     'tracks.remove': def(z.object({ trackId: DocId }).strict(), Empty),
-    /** Remove several tracks of one playlist at once: all of them, or none if one is unknown. */
+    /** Remove several tracks of one playlist at once. None is removed if one is unknown or of
+     * another playlist; a write that fails part way says how many were not removed. */
     'tracks.removeMany': def(z.object({ trackIds: TrackIds }).strict(), Empty),
     /** Move several tracks of one playlist together, in the order given, to `index` of the
-     * playlist without them. */
+     * playlist without them (past its end: to the end). None moves if one is unknown or of
+     * another playlist; one removed meanwhile fails the rest after it. */
     'tracks.moveMany': def(z.object({ trackIds: TrackIds, index: Index }).strict(), z.array(Track)),
     /** Replication state per peer and shared playlist. */
     'sync.status': def(Empty, z.array(SyncEntry)),

@@ -4,6 +4,7 @@
  */
 import type { PluginContext } from '../../core/kernel/context';
 import { describe } from '../../core/errors';
+import { Leaving } from './model/leaving';
 import { Sharing } from './model/sharing';
 import { Epochs } from './replication/epochs';
 import type { ReplicationTuning } from './replication/peer-link';
@@ -34,7 +35,8 @@ export async function startRuntime(ctx: Pick<PluginContext, 'dataDir' | 'local' 
   const collections = { playlists: database.db.playlists, tracks: database.db.tracks };
   const sharing = new Sharing(local);
   await sharing.start(collections.playlists);
-  const store = new PlaylistStore(collections, sharing, local);
+  const leaving = new Leaving(database.store);
+  const store = new PlaylistStore(collections, sharing, local, leaving);
   const status = new SyncStatus();
   const replicator = new Replicator({
     collections,
@@ -46,7 +48,16 @@ export async function startRuntime(ctx: Pick<PluginContext, 'dataDir' | 'local' 
     membershipNotice: (playlist) => store.membershipNotice(playlist),
     applyMembershipNotice: (from, notice) => store.applyMembershipNotice(from, notice),
     trackCounts: (playlists) => store.trackCounts(playlists),
+    leaving: (owner) => leaving.askOf(owner),
+    removeLeaver: (from, playlists) => store.removeLeaver(from, playlists),
   });
+  // The owner's write that took this peer off a playlist it left came back (now, or while this
+  // peer was not running): done asking.
+  const doneLeaving = () => {
+    for (const playlist of leaving.playlists) if (!sharing.isMember(playlist, local)) leaving.done(playlist);
+  };
+  doneLeaving();
+  const stopLeaving = sharing.onChange(doneLeaving);
   replicator.start();
   const stopCounting = store.on('tracks', () => replicator.tracksChanged());
   return {
@@ -56,6 +67,7 @@ export async function startRuntime(ctx: Pick<PluginContext, 'dataDir' | 'local' 
     onSyncChange: (listener) => status.onChange(listener),
     async stop() {
       stopCounting();
+      stopLeaving();
       await replicator.stop();
       store.stop();
       sharing.stop();

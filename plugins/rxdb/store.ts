@@ -13,6 +13,7 @@ import { HybridClock, parseStamp, stampTime } from './model/clock';
 import { members, TRACK_FIELDS, type Clock, type PlaylistDoc, type TrackDoc } from './model/documents';
 import { mergeVersions } from './model/merge';
 import { comparePositions, keyAt, keysAt } from './model/positions';
+import type { Leaving } from './model/leaving';
 import type { Sharing } from './model/sharing';
 import type { MembershipNotice } from './replication/peer-link';
 import type { PlaylistCollections } from './storage/database';
@@ -36,13 +37,14 @@ export class PlaylistStore {
     private readonly collections: PlaylistCollections,
     private readonly sharing: Sharing,
     readonly local: string,
+    private readonly leaving: Leaving,
     private readonly now: () => number = Date.now,
   ) {
     this.#clock = new HybridClock(local, now);
     this.#subscriptions.push(
       documentChanges(collections.playlists).subscribe((doc) => this.#queue('playlists', doc.id, toPlaylist(doc, !this.#visible(doc)))),
       documentChanges(collections.tracks).subscribe((doc) => {
-        if (this.sharing.isMember(doc.playlist, this.local)) this.#queue('tracks', doc.id, toTrack(doc));
+        if (this.sharing.isMember(doc.playlist, this.local) && !this.leaving.has(doc.playlist)) this.#queue('tracks', doc.id, toTrack(doc));
       }),
     );
   }
@@ -66,7 +68,7 @@ export class PlaylistStore {
     const docs = await this.collections.playlists.find().exec();
     return docs
       .map((doc) => doc.toJSON() as PlaylistDoc)
-      .filter((doc) => members(doc).includes(this.local))
+      .filter((doc) => members(doc).includes(this.local) && !this.leaving.has(doc.id))
       .map((doc) => toPlaylist(doc))
       .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
   }
@@ -208,13 +210,26 @@ export class PlaylistStore {
     return moved.map((doc) => toTrack(doc.toJSON() as TrackDoc));
   }
 
-  /** A member leaves: no longer in `sharedWith`, and in `revoked` as after an unshare. */
-  async leave(playlistId: string): Promise<void> {
+  /** A member leaves: the owner is asked to take it off (see model/leaving.ts); from now on this
+   * peer shows the playlist as gone and refuses edits to it. */
+  async leave(playlistId: string): Promise<{ owner: string }> {
     const playlist = await this.#playlist(playlistId);
     const data = playlist.toJSON() as PlaylistDoc;
     if (data.owner === this.local)
       throw new WhatNextError('owner_cannot_leave', 'This is your playlist: you cannot leave it. Delete it, or stop sharing it with the others.');
-    await this.#edit(playlist, { sharedWith: data.sharedWith.filter((p) => p !== this.local), revoked: [...new Set([...data.revoked, this.local])].sort() });
+    this.leaving.add(playlistId, data.owner);
+    this.#queue('playlists', data.id, toPlaylist(data, true));
+    return { owner: data.owner };
+  }
+
+  /** `from` asks to be taken off playlists (it left them): those this peer owns and `from` is a
+   * member of, it unshares with a write of its own. Anything else is ignored. */
+  async removeLeaver(from: string, playlists: readonly string[]): Promise<void> {
+    for (const id of playlists) {
+      const doc = await this.collections.playlists.findOne(id).exec();
+      if (!doc || doc.owner !== this.local || !doc.sharedWith.includes(from)) continue;
+      await this.unshare(id, from);
+    }
   }
 
   /** The tracks named, in that order: all known here, all of one playlist this peer is in. */
@@ -261,7 +276,7 @@ export class PlaylistStore {
 
   async #playlist(id: string, require: { owner?: boolean } = {}): Promise<RxDocument<PlaylistDoc>> {
     const doc = await this.collections.playlists.findOne(id).exec();
-    if (!doc || !members(doc).includes(this.local)) throw new WhatNextError('unknown_playlist', `There is no playlist ${id}.`);
+    if (!doc || !members(doc).includes(this.local) || this.leaving.has(id)) throw new WhatNextError('unknown_playlist', `There is no playlist ${id}.`);
     if (require.owner && doc.owner !== this.local) throw new WhatNextError('not_owner', 'Only the owner of a playlist can do that.');
     return doc;
   }
@@ -307,7 +322,7 @@ export class PlaylistStore {
   }
 
   #visible(doc: PlaylistDoc): boolean {
-    return !(doc as { _deleted?: boolean })._deleted && members(doc).includes(this.local);
+    return !(doc as { _deleted?: boolean })._deleted && members(doc).includes(this.local) && !this.leaving.has(doc.id);
   }
 
   #queue<K extends 'playlists' | 'tracks'>(kind: K, id: string, value: K extends 'playlists' ? Playlist : Track): void {

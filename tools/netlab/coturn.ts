@@ -59,9 +59,9 @@ export function restCredentials(secret: string, user: string, ttlSeconds: number
   return { username, credential: createHmac('sha1', secret).update(username).digest('base64') };
 }
 
-/** A self-signed certificate for `address` (subjectAltName IP), valid for a day. */
-/** A certificate of the server's own (files named after it): servers started at once in one lab
- * must not write the same files, or one reads a key the other is rewriting. */
+/** A self-signed certificate for `address` (subjectAltName IP), valid for a day, of the server's
+ * own (files named after it): servers started at once in one lab must not write the same files,
+ * or one reads a key the other is rewriting. */
 async function makeCertificate(dir: string, address: string, name: string): Promise<{ cert: string; key: string }> {
   const cert = join(dir, `${name}-cert.pem`);
   const key = join(dir, `${name}-key.pem`);

@@ -202,3 +202,44 @@ describe('the playlist store, opening a long playlist', () => {
     expect(store.selectedTotal).toBeUndefined();
   });
 });
+
+describe('the playlist store, when the service comes back during a fetch', () => {
+  it('keeps the total of the fetch that replaced a forgotten one', async () => {
+    const alice = await startInProcess('Alice');
+    running.push(alice);
+    const playlist = await alice.client.request('playlists.create', { name: 'Long' });
+    await alice.client.request('tracks.add', { playlistId: playlist.id, tracks: tracks(...Array.from({ length: 230 }, (_, i) => `T${i + 1}`)) });
+
+    // The first fetch's second page is held; meanwhile the service "comes back" (load), whose
+    // fetch is held at its own second page; then the old page comes, stale.
+    let gets = 0;
+    let releaseOld = () => {};
+    const oldHeld = new Promise<void>((resolve) => (releaseOld = resolve));
+    let newHeldAt = () => {};
+    const newHeld = new Promise<void>((resolve) => (newHeldAt = resolve));
+    let releaseNew = () => {};
+    const store = await pageStore(
+      intercepted(alice.client, async (method) => {
+        if (method !== 'playlists.get') return;
+        const n = ++gets;
+        if (n === 2) await oldHeld;
+        if (n === 4) {
+          newHeldAt();
+          await new Promise<void>((resolve) => (releaseNew = resolve));
+        }
+      }),
+      alice.id,
+    );
+    const selecting = store.select(playlist.id);
+    await eventually(() => expect(gets).toBe(2));
+    const loading = store.load();
+    await newHeld;
+    releaseOld();
+    await selecting;
+    expect(store.selectedTotal).toBe(230);
+    releaseNew();
+    await loading;
+    expect(store.selectedTracks).toHaveLength(230);
+    expect(store.selectedTotal).toBeUndefined();
+  });
+});

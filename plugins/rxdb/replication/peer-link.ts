@@ -12,6 +12,9 @@
  *   busy    {busy}        whether this side is still catching up (for the sync status)
  *   revoked {notice}      the remote was removed from a playlist: the membership fields of
  *                         the owner's write, so it stops sending its edits (no other data)
+ *   leave   {playlists}   this side left these playlists of the remote's: their owner takes
+ *                         it off them with a write of its own (model/leaving.ts); sent on
+ *                         every new connection until that write comes back
  *   counts  {counts}      how many tracks this side holds of each playlist the two share:
  *                         sent when the pools start or take over, and after local changes
  *                         (at most every COUNTS_EVERY_MS), for "N of M" (status.ts)
@@ -72,6 +75,7 @@ const Control = z.discriminatedUnion('type', [
   z.object({ type: z.literal('epoch'), epoch: z.number().int().nonnegative() }),
   z.object({ type: z.literal('busy'), busy: z.boolean() }),
   z.object({ type: z.literal('revoked'), notice: MembershipNotice }),
+  z.object({ type: z.literal('leave'), playlists: z.array(z.string().max(64)).max(MAX_COUNTED_PLAYLISTS) }),
 ]);
 type Control = z.infer<typeof Control>;
 
@@ -94,6 +98,10 @@ export interface LinkServices {
   applyMembershipNotice(from: string, notice: MembershipNotice): Promise<void>;
   /** How many tracks this side holds of each of `playlists`. */
   trackCounts(playlists: readonly string[]): Promise<Record<string, number>>;
+  /** Playlists of `owner`'s this peer left, to ask it to take this peer off. */
+  leaving(owner: string): string[];
+  /** `from` left these playlists: take it off those this peer owns. */
+  removeLeaver(from: string, playlists: readonly string[]): Promise<void>;
 }
 
 interface Recount {
@@ -160,6 +168,7 @@ export class PeerLink {
     this.#reportedBusy = undefined;
     this.#noticesSent.clear();
     this.#send({ type: 'hello', epoch: this.#epoch() }, connection);
+    this.askToLeave(connection);
     const running = this.#running;
     if (running && this.#tasks === 0 && running.epoch === this.#epoch()) this.#takeOver(running);
     else this.#restart();
@@ -197,6 +206,12 @@ export class PeerLink {
     } else {
       void this.#sendNotices();
     }
+  }
+
+  /** Ask the remote to take this peer off the playlists of its that this peer left. */
+  askToLeave(connection = this.primary()): void {
+    const playlists = this.services.leaving(this.remote);
+    if (playlists.length > 0) this.#send({ type: 'leave', playlists }, connection);
   }
 
   /** Tracks changed here: the remote hears the new counts soon (see COUNTS_EVERY_MS). */
@@ -259,6 +274,11 @@ export class PeerLink {
         void this.services
           .applyMembershipNotice(this.remote, message.notice)
           .catch((error: unknown) => this.services.log('warn', `could not apply a membership notice from ${this.remote}: ${describe(error)}`));
+        return;
+      case 'leave':
+        void this.services
+          .removeLeaver(this.remote, message.playlists)
+          .catch((error: unknown) => this.services.log('warn', `could not take ${this.remote} off the playlists it left: ${describe(error)}`));
         return;
     }
   }

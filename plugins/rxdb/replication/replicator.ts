@@ -42,6 +42,11 @@ export class Replicator {
     for (const link of this.#links.values()) link.tracksChanged();
   }
 
+  /** This peer left a playlist of `owner`'s: ask it now if connected (else on the next connection). */
+  left(owner: string): void {
+    this.#links.get(owner)?.askToLeave();
+  }
+
   link(peer: string): PeerLink | undefined {
     return this.#links.get(peer);
   }

@@ -11,8 +11,8 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((peer) => peer.stop()));
 });
 
-async function peer(name: string): Promise<TestPeer> {
-  const started = await startInProcess(name);
+async function peer(name: string, dataDir?: string): Promise<TestPeer> {
+  const started = await startInProcess(name, dataDir ? { dataDir } : {});
   running.push(started);
   return started;
 }
@@ -77,9 +77,55 @@ describe('leaving a shared playlist', () => {
     expect(await refusal(bob.client.request('tracks.add', { playlistId: id, tracks: songs('Bob', 1) }))).toMatchObject({ code: 'unknown_playlist' });
     await alice.client.request('tracks.add', { playlistId: id, tracks: songs('After', 1) });
 
+    // The owner's own write took him off: revoked, as after an unshare.
+    expect((await alice.client.request('playlists.list', {})).find((p) => p.id === id)?.edits.sharedWith?.by).toBe(alice.id);
+
     // Shared again: Bob gets it back, with what was added while he was away.
     await alice.client.request('playlists.share', { playlistId: id, peerId: bob.id });
     await eventually(async () => expect(await titlesOf(bob, id)).toEqual(['Song 1', 'Song 2', 'After 1']));
     expect((await bob.client.request('playlists.list', {})).map((p) => p.id)).toContain(id);
+  });
+
+  it('a member who leaves while apart undoes none of the owner’s changes to who it is shared with', async () => {
+    const [alice, bob] = await Promise.all([peer('Alice'), peer('Bob')]);
+    const carol = 'c'.repeat(26);
+    const { id } = await alice.client.request('playlists.create', { name: 'Ours' });
+    await alice.client.request('playlists.share', { playlistId: id, peerId: bob.id });
+    await alice.client.request('playlists.share', { playlistId: id, peerId: carol });
+    const first = await connect(alice, bob);
+    await eventually(async () => expect((await bob.client.request('playlists.list', {})).map((p) => p.sharedWith.length)).toEqual([2]));
+    await alice.client.request('connections.close', { connectionId: first.inviter });
+    await eventually(async () => expect((await bob.client.request('connections.list', {})).filter((c) => c.state === 'open')).toEqual([]));
+
+    // Apart: Alice stops sharing with Carol; then Bob leaves (his copy still lists Carol).
+    await alice.client.request('playlists.unshare', { playlistId: id, peerId: carol });
+    await bob.client.request('playlists.leave', { playlistId: id });
+    expect((await bob.client.request('playlists.list', {})).map((p) => p.id)).not.toContain(id);
+
+    // Together again: Bob is taken off, and Carol stays off.
+    await connect(alice, bob);
+    await eventually(async () => expect((await alice.client.request('playlists.list', {})).find((p) => p.id === id)?.sharedWith).toEqual([]));
+    const [held] = (await alice.client.request('playlists.list', {})).filter((p) => p.id === id);
+    expect(held!.sharedWith).toEqual([]);
+    // Bob's copy learns it too, and he stops asking.
+    await eventually(async () => expect((await bob.client.request('playlists.list', {})).map((p) => p.id)).not.toContain(id));
+  });
+
+  it('a leave made apart is still asked for after the member restarts', async () => {
+    const alice = await peer('Alice');
+    let bob = await peer('Bob');
+    const { id } = await alice.client.request('playlists.create', { name: 'Ours' });
+    await alice.client.request('playlists.share', { playlistId: id, peerId: bob.id });
+    await connect(alice, bob);
+    await eventually(async () => expect((await bob.client.request('playlists.list', {})).map((p) => p.id)).toEqual([id]));
+    await bob.stop();
+    bob = await peer('Bob', bob.dataDir);
+    await bob.client.request('playlists.leave', { playlistId: id });
+    await bob.stop();
+
+    bob = await peer('Bob', bob.dataDir);
+    expect((await bob.client.request('playlists.list', {})).map((p) => p.id)).not.toContain(id);
+    await connect(alice, bob);
+    await eventually(async () => expect((await alice.client.request('playlists.list', {})).find((p) => p.id === id)?.sharedWith).toEqual([]));
   });
 });

@@ -19,7 +19,7 @@ const OWN_CHANGE_MS = 1500;
 const FIRST_PAGE = 100;
 const PAGE = 5000;
 /** Summaries are asked for again at most this often while tracks keep changing. */
-const SUMMARIES_EVERY_MS = 500;
+const SUMMARIES_EVERY_MS = 1000;
 
 /** Tracks by their places, cut where a place is skipped: [2, 3, 7] → [[2, 3], [7]]. */
 function runsOf<T extends { index: number }>(entries: T[]): T[][] {
@@ -168,10 +168,10 @@ export const usePlaylistsStore = defineStore('playlists', () => {
         loadingTotals.value = { ...loadingTotals.value, [playlistId]: page.total };
       }
     } finally {
-      if (fetching.get(playlistId) === loading) fetching.delete(playlistId);
-      if (playlistId in loadingTotals.value) {
-        const { [playlistId]: _done, ...rest } = loadingTotals.value;
-        loadingTotals.value = rest;
+      // A fetch that was forgotten leaves the total to the one that replaced it, if any.
+      if (fetching.get(playlistId) === loading) {
+        fetching.delete(playlistId);
+        forgetTotal(playlistId);
       }
     }
   }
@@ -207,8 +207,16 @@ export const usePlaylistsStore = defineStore('playlists', () => {
     if (playlistId && removed.length) lastRemoval.value = { playlistId, tracks: removed };
   }
 
+  function forgetTotal(playlistId: string): void {
+    if (!(playlistId in loadingTotals.value)) return;
+    const { [playlistId]: _done, ...rest } = loadingTotals.value;
+    loadingTotals.value = rest;
+  }
+
   function forgetTracks(playlistId: string): void {
     fetching.delete(playlistId);
+    forgetTotal(playlistId);
+    if (lastRemoval.value?.playlistId === playlistId) lastRemoval.value = undefined;
     if (!tracks.value.has(playlistId)) return;
     const next = new Map(tracks.value);
     next.delete(playlistId);
@@ -243,6 +251,8 @@ export const usePlaylistsStore = defineStore('playlists', () => {
         // Changes made while the service was away never came as events.
         tracks.value = new Map();
         fetching.clear();
+        loadingTotals.value = {};
+        lastRemoval.value = undefined;
         void refreshSummaries();
         sync.value = entries;
         available.value = true;
@@ -307,22 +317,22 @@ export const usePlaylistsStore = defineStore('playlists', () => {
     async undoRemoval() {
       const removal = lastRemoval.value;
       if (!removal) return;
-      lastRemoval.value = undefined;
       // Runs of neighbours go back in one request each, lowest place first, so that each lands
-      // where it was with the earlier ones back already.
-      for (const run of runsOf(removal.tracks))
-        tracksChanged(
-          await call('tracks.add', {
-            playlistId: removal.playlistId,
-            index: run[0]!.index,
-            tracks: run.map(({ track }) => ({
-              title: track.title,
-              artist: track.artist,
-              durationMs: track.durationMs,
-              ...(track.uri ? { uri: track.uri } : {}),
-            })),
-          }),
-        );
+      // where it was with the earlier ones back already. Should one fail, what is not back yet
+      // stays to undo.
+      const runs = runsOf(removal.tracks);
+      while (runs.length > 0) {
+        const run = runs[0]!;
+        const tracks = run.map(({ track }) => ({
+          title: track.title,
+          artist: track.artist,
+          durationMs: track.durationMs,
+          ...(track.uri ? { uri: track.uri } : {}),
+        }));
+        tracksChanged(await call('tracks.add', { playlistId: removal.playlistId, index: run[0]!.index, tracks }));
+        runs.shift();
+        lastRemoval.value = runs.length ? { playlistId: removal.playlistId, tracks: runs.flat() } : undefined;
+      }
     },
     forgetRemoval: () => void (lastRemoval.value = undefined),
     /** Stop being a member of a playlist someone shared with this peer. */
