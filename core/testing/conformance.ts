@@ -137,6 +137,17 @@ export function describeTransportConformance(name: string, fixture: ConformanceF
         }
       });
 
+      if (fixture.pauseReading && fixture.resumeReading) {
+        test('a paused reader holds the sender back: bufferedAmount stays up, with no drain(), until it reads', async () => {
+          const pair = await openPipes(fixture);
+          try {
+            await checkSlowReaderHoldsSender(fixture, pair);
+          } finally {
+            await pair.closeAll();
+          }
+        });
+      }
+
       for (const closer of ['a', 'b'] as const) {
         test(`close is idempotent and each sink sees closed() exactly once, without an error on either side (${closer} closes)`, async () => {
           await checkCleanClose(await openPipes(fixture), closer);
@@ -266,48 +277,7 @@ export function describeTransportConformance(name: string, fixture: ConformanceF
       });
 
       test('applies backpressure: the pipe buffer stays bounded and sends finish once the reader reads', async (ctx) => {
-        const highWaterMark = 64 * 1024;
-        const probe = new BufferProbe(highWaterMark);
-        const c = await openConnections(fixture, { a: { highWaterMark } }, (pipe) => probe.wrap(pipe));
-        if (!c.pipes.a.bufferedAmount) {
-          await c.closeAll();
-          ctx.skip('the pipe has no bufferedAmount');
-        }
-        const paused = fixture.pauseReading && fixture.resumeReading;
-        let resumed = false;
-        const resume = () => {
-          if (paused && !resumed) fixture.resumeReading!(c.pipes.b);
-          resumed = true;
-        };
-        try {
-          const got = collect(c.b, 'bulk');
-          const count = 64;
-          const payload = (i: number) => pattern(64 * 1024, i);
-          if (paused) fixture.pauseReading!(c.pipes.b);
-          let done = 0;
-          const sends = Promise.all(
-            Array.from({ length: count }, (_, i) =>
-              c.a
-                .channel('bulk')
-                .send(payload(i))
-                .then(() => void done++),
-            ),
-          );
-          if (paused) {
-            const first = await Promise.race([probe.blocked.then(() => 'blocked'), sends.then(() => 'all sent')]);
-            expect(first, 'with the reader paused, bufferedAmount must rise past the high-water mark').toBe('blocked');
-            expect(done, 'sends wait while the reader is paused').toBeLessThan(count);
-            expect(got.messages.length).toBe(0);
-            resume();
-          }
-          await sends;
-          await got.until(count);
-          got.messages.forEach((m, i) => expect(sameBytes(m as Uint8Array, payload(i))).toBe(true));
-          expect(probe.maxBuffered, 'buffered amount right after a send').toBeLessThanOrEqual(probe.bound);
-        } finally {
-          resume();
-          await c.closeAll();
-        }
+        if (!(await checkBackpressure(fixture))) ctx.skip('the pipe has no bufferedAmount');
       });
 
       test('fair channels: small messages overtake a large one on another channel, each channel in order, the buffer bounded', async () => {
@@ -437,6 +407,60 @@ export function describeTransportConformance(name: string, fixture: ConformanceF
 
 // ---- helpers ----------------------------------------------------------------------------------
 
+/**
+ * Core's connection over the fixture's pipes, 64 messages of 64 KiB sent at once: the pipe's
+ * buffer stays within the high-water mark plus a frame, and every message arrives. With the
+ * fixture's `pauseReading`, strictly: while the reader is paused, the buffered amount must rise
+ * past the high-water mark and the sends must wait (a relay that takes everything and never
+ * slows its sender fails here). Resolves false when the pipe has no `bufferedAmount` (nothing to
+ * check). Exported so a transport's own tests can run it alone.
+ */
+export async function checkBackpressure(fixture: ConformanceFixture): Promise<boolean> {
+  const highWaterMark = 64 * 1024;
+  const probe = new BufferProbe(highWaterMark);
+  const c = await openConnections(fixture, { a: { highWaterMark } }, (pipe) => probe.wrap(pipe));
+  if (!c.pipes.a.bufferedAmount) {
+    await c.closeAll();
+    return false;
+  }
+  const paused = fixture.pauseReading && fixture.resumeReading;
+  let resumed = false;
+  const resume = () => {
+    if (paused && !resumed) fixture.resumeReading!(c.pipes.b);
+    resumed = true;
+  };
+  try {
+    const got = collect(c.b, 'bulk');
+    const count = 64;
+    const payload = (i: number) => pattern(64 * 1024, i);
+    if (paused) fixture.pauseReading!(c.pipes.b);
+    let done = 0;
+    const sends = Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        c.a
+          .channel('bulk')
+          .send(payload(i))
+          .then(() => void done++),
+      ),
+    );
+    if (paused) {
+      const first = await Promise.race([probe.blocked.then(() => 'blocked'), sends.then(() => 'all sent')]);
+      expect(first, 'with the reader paused, bufferedAmount must rise past the high-water mark').toBe('blocked');
+      expect(done, 'sends wait while the reader is paused').toBeLessThan(count);
+      expect(got.messages.length).toBe(0);
+      resume();
+    }
+    await sends;
+    await got.until(count);
+    got.messages.forEach((m, i) => expect(sameBytes(m as Uint8Array, payload(i))).toBe(true));
+    expect(probe.maxBuffered, 'buffered amount right after a send').toBeLessThanOrEqual(probe.bound);
+    return true;
+  } finally {
+    resume();
+    await c.closeAll();
+  }
+}
+
 /** One pipe pair, its sinks, and a close of both that waits for both sinks. */
 export type OpenPipes = Awaited<ReturnType<typeof openPipes>>;
 
@@ -466,6 +490,40 @@ export async function checkBufferedAmount(pair: OpenPipes): Promise<void> {
   await sinkA.until(() => sinkA.drains > drains, 'drain() after the burst');
   expect(a.bufferedAmount!(), 'bufferedAmount() when drain() came').toBeLessThanOrEqual(lowWaterMark!);
   await sinkB.until(() => sinkB.frames.length >= count, `all ${count} frames of the burst`);
+}
+
+/** Event-loop turns a sender waits for a drain() before it counts as held back. */
+const HELD_TURNS = 50;
+
+/**
+ * With the reader's end paused (the fixture's hooks), frames sent on the other end must back up
+ * where the sender sees them: `bufferedAmount()` rises past `lowWaterMark` and no `drain()` comes
+ * while the reader reads nothing. A path that takes everything (a relay that never slows its
+ * sender) drains again and again: past `MAX_BURST_BYTES` it fails. Then the reader resumes and
+ * every frame arrives. Needs `pauseReading` and `resumeReading`.
+ */
+export async function checkSlowReaderHoldsSender(fixture: ConformanceFixture, pair: OpenPipes): Promise<void> {
+  const { a, b, sinkA, sinkB } = pair;
+  expect(a.bufferedAmount && a.lowWaterMark !== undefined, 'a pipe with bufferedAmount and lowWaterMark').toBeTruthy();
+  const frameSize = Math.min(a.maxFrameSize, 64 * 1024);
+  fixture.pauseReading!(b);
+  let count = 0;
+  let resumed = false;
+  try {
+    for (;;) {
+      while (a.bufferedAmount!() <= a.lowWaterMark! && count * frameSize < MAX_BURST_BYTES) a.send(pattern(frameSize, count++));
+      expect(count * frameSize, `with the reader paused, ${count * frameSize} bytes went through: nothing held the sender back`).toBeLessThan(MAX_BURST_BYTES);
+      const drains = sinkA.drains;
+      await nextTurns(HELD_TURNS);
+      if (sinkA.drains === drains) break; // held: nothing drained while the reader read nothing
+    }
+    expect(sinkB.frames.length, 'frames read by a paused reader').toBe(0);
+    fixture.resumeReading!(b);
+    resumed = true;
+    await sinkB.until(() => sinkB.frames.length >= count, `all ${count} frames once the reader reads`);
+  } finally {
+    if (!resumed) fixture.resumeReading!(b);
+  }
 }
 
 /** `closer` closes its end twice: each sink sees closed() once, and neither sees an error (a

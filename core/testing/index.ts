@@ -11,8 +11,10 @@ export {
   type TransportPair,
 } from './memory-transport';
 export {
+  checkBackpressure,
   checkBufferedAmount,
   checkCleanClose,
+  checkSlowReaderHoldsSender,
   describeTransportConformance,
   fromTransport,
   openPipes,
