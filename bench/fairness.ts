@@ -1,25 +1,34 @@
 /**
  * Fair channels (issue 18): a small request on one channel while another channel sends one
- * 64 MiB message, both queued at once, over real WebRTC (manual + simple-peer, both peers in
- * this process). Measured three ways in the same run, transfers alternated:
+ * 64 MiB message, both queued at once, over real WebRTC (manual + simple-peer). Measured four
+ * ways in the same run, transfers alternated:
  *
- * - fair: core's connection as it is (the receiver offers interleaving);
- * - FIFO: the same code with the receiver not offering it (`interleave: false`), so the sender
- *   sends whole messages in the order they were sent: the one queue core had before, and what a
- *   peer from before interleaving gets;
- * - raw: simple-peer alone on its data channel, the 64 MiB in 64 KiB writes with its own flow
- *   control and the pings sent between them.
+ * - fair: core's connection as it is (the receiver offers interleaving), the receiving peer in a
+ *   process of its own (bench/fairness-peer.ts), as each app runs its service: the target's row;
+ * - FIFO: the same with the receiver not offering interleaving (`interleave: false`), so the
+ *   sender sends whole messages in the order they were sent: the one queue core had before, and
+ *   what a peer from before interleaving gets;
+ * - fair with both peers in this process (informational: both sides' work on one thread);
+ * - raw: simple-peer alone on its data channel in this process, the 64 MiB in 64 KiB writes with
+ *   its own flow control and the pings sent between them.
  *
  * Each ping is a 16-byte request answered by the other side; pings run one after another from
  * the moment the large message is queued until it has arrived whole.
  */
+import { fileURLToPath } from 'node:url';
 import { manual } from '../plugins/manual';
 import { simplePeer } from '../plugins/simple-peer';
 import { webrtc } from '../plugins/webrtc';
 import { RAW_CHUNK, megabytesPerSecond } from './bulk';
+import type { Connection } from '../core/connection/types';
 import { closePair, connectManual, ourPeer, type OurPair, type OurPeer } from './ours';
 import { rawSimplePeer, type RawPair } from './raw';
 import { measurement, percentile, type Measurement } from './stats';
+import { forkPeer, type ForkedPeer } from './forked-peer';
+import type { FairnessPeerCommand, FairnessPeerReply } from './fairness-peer';
+
+const PEER = fileURLToPath(new URL('./fairness-peer.ts', import.meta.url));
+type PeerProcess = ForkedPeer<FairnessPeerCommand, FairnessPeerReply>;
 
 const LARGE_BYTES = 64 * 1024 * 1024;
 const TRANSFERS = 5;
@@ -36,24 +45,57 @@ interface Transfer {
 export async function fairnessBenchmarks(log: (m: Measurement) => void): Promise<void> {
   const peers: OurPeer[] = [];
   const pairs: OurPair[] = [];
+  const children: PeerProcess[] = [];
   let raw: RawPair | undefined;
   try {
-    const pairOf = async (interleave: boolean) => {
+    // The receiver in a process of its own, as each app runs its service.
+    const acrossProcesses = async (interleave: boolean): Promise<Sender> => {
+      const child = forkPeer<FairnessPeerCommand, FairnessPeerReply>(PEER, `fairness ${interleave ? 'fair' : 'FIFO'} receiver`, {
+        stop: { type: 'stop' },
+        stdout: 'inherit',
+        waitMs: PING_TIMEOUT_MS,
+      });
+      children.push(child);
+      child.send({ type: 'start', interleave });
+      const a = await ourPeer('Alice', [manual(), webrtc(), simplePeer()], { interleave });
+      peers.push(a);
+      await child.next('started');
+      const invite = a.manager.invite('manual');
+      const shown = await a.attempt(invite.id, (s) => !!s.invite && !!s.question);
+      child.send({ type: 'answer', link: shown.invite!.link });
+      a.manager.answer(invite.id, shown.question!.id, (await child.next('reply')).code);
+      const open = await a.attempt(invite.id, (s) => s.state === 'open');
+      await child.next('opened');
+      return { connection: a.manager.connection(open.connectionId!), arrival: () => child.next('arrived').then(() => {}) };
+    };
+    // Both peers in this process: each frame's work for both sides on one thread.
+    const inProcess = async (interleave: boolean): Promise<Sender> => {
       const a = await ourPeer('Alice', [manual(), webrtc(), simplePeer()], { interleave });
       const b = await ourPeer('Bob', [manual(), webrtc(), simplePeer()], { interleave });
       peers.push(a, b);
       const pair = await connectManual(a, b);
       pairs.push(pair);
       pair.b.channel('ping').onRequest((message) => message);
-      return pair;
+      return {
+        connection: pair.a,
+        arrival: () =>
+          new Promise<void>((resolve) => {
+            const stop = pair.b.channel('bulk').onMessage(() => {
+              stop();
+              resolve();
+            });
+          }),
+      };
     };
-    const fair = await pairOf(true);
-    const fifo = await pairOf(false);
+    const fair = await acrossProcesses(true);
+    const fifo = await acrossProcesses(false);
+    const fairHere = await inProcess(true);
     raw = await rawSimplePeer();
-    const runs = { fair: [] as Transfer[], fifo: [] as Transfer[], raw: [] as Transfer[] };
+    const runs = { fair: [] as Transfer[], fifo: [] as Transfer[], 'fair, one process': [] as Transfer[], raw: [] as Transfer[] };
     for (let i = 0; i < TRANSFERS; i++) {
       runs.fair.push(await ourTransfer(fair));
       runs.fifo.push(await ourTransfer(fifo));
+      runs['fair, one process'].push(await ourTransfer(fairHere));
       runs.raw.push(await rawTransfer(raw));
       progress(i, runs);
     }
@@ -70,37 +112,57 @@ export async function fairnessBenchmarks(log: (m: Measurement) => void): Promise
       ['p99', 0.99],
     ] as const) {
       const target = label === 'p99' ? 'ours ≤ 20 ms' : undefined;
-      log(
-        measurement('fairness', `${during}, ${label}`, 'ms', percentile(pings(runs.fair), q), percentile(pings(runs.raw), q), {
-          n: pings(runs.fair).length,
-          target,
-        }),
-      );
-      log(
-        measurement('fairness', `${during}, ${label}, FIFO (before)`, 'ms', percentile(pings(runs.fifo), q), percentile(pings(runs.raw), q), {
-          n: pings(runs.fifo).length,
-        }),
-      );
+      for (const [side, suffix] of [
+        [runs.fair, ', a process per peer'],
+        [runs.fifo, ', FIFO (before), a process per peer'],
+        [runs['fair, one process'], ', both peers in one process'],
+      ] as const) {
+        log(
+          measurement('fairness', `${during}, ${label}${suffix}`, 'ms', percentile(pings(side), q), percentile(pings(runs.raw), q), {
+            n: pings(side).length,
+            ...(side === runs.fair && target ? { target } : {}),
+          }),
+        );
+      }
     }
     const samples = (ours: Transfer[]) => ({ ours: rates(ours), raw: rates(runs.raw) });
-    log(measurement('fairness', 'throughput of the 64 MiB send', 'MB/s', rate(runs.fair), rate(runs.raw), { n: TRANSFERS, samples: samples(runs.fair) }));
     log(
-      measurement('fairness', 'throughput of the 64 MiB send, FIFO (before)', 'MB/s', rate(runs.fifo), rate(runs.raw), {
+      measurement('fairness', 'throughput of the 64 MiB send, a process per peer', 'MB/s', rate(runs.fair), rate(runs.raw), {
+        n: TRANSFERS,
+        samples: samples(runs.fair),
+      }),
+    );
+    log(
+      measurement('fairness', 'throughput of the 64 MiB send, FIFO (before), a process per peer', 'MB/s', rate(runs.fifo), rate(runs.raw), {
         n: TRANSFERS,
         samples: samples(runs.fifo),
       }),
     );
     log(
-      measurement('fairness', 'throughput, fair vs FIFO (raw column: FIFO)', 'MB/s', rate(runs.fair), rate(runs.fifo), {
+      measurement('fairness', 'throughput, fair vs FIFO, a process per peer (raw column: FIFO)', 'MB/s', rate(runs.fair), rate(runs.fifo), {
         n: TRANSFERS,
         target: 'ratio ≥ 0.9',
+      }),
+    );
+    log(
+      measurement('fairness', 'throughput of the 64 MiB send, both peers in one process', 'MB/s', rate(runs['fair, one process']), rate(runs.raw), {
+        n: TRANSFERS,
+        samples: samples(runs['fair, one process']),
       }),
     );
   } finally {
     await raw?.close();
     for (const pair of pairs) await closePair(pair);
     for (const peer of peers) await peer.stop();
+    await Promise.all(children.map((child) => child.stop()));
   }
+}
+
+/** Where a transfer goes: the sending connection, and a wait for the large message's arrival
+ * (armed before the send). */
+interface Sender {
+  connection: Connection;
+  arrival(): Promise<void>;
 }
 
 function progress(i: number, runs: Record<string, Transfer[]>): void {
@@ -116,25 +178,20 @@ function progress(i: number, runs: Record<string, Transfer[]>): void {
 }
 
 /** Queue the large message and the first ping at once; ping until the large one arrived. */
-async function ourTransfer({ a, b }: OurPair): Promise<Transfer> {
-  let stop = () => {};
-  const arrived = new Promise<void>((resolve) => (stop = b.channel('bulk').onMessage(() => resolve())));
-  try {
-    const ping = new Uint8Array(PING_BYTES);
-    const began = performance.now();
-    const sent = a.channel('bulk').send(new Uint8Array(LARGE_BYTES).fill(7));
-    // Behind a whole 64 MiB message (FIFO) a ping may wait longer than a request's default timeout.
-    const pings = await pingUntil(arrived, () =>
-      a
-        .channel('ping')
-        .request(ping, { timeoutMs: PING_TIMEOUT_MS })
-        .then(() => {}),
-    );
-    await Promise.all([sent, arrived]);
-    return { pings, megabytesPerSecond: megabytesPerSecond(LARGE_BYTES, performance.now() - began) };
-  } finally {
-    stop();
-  }
+async function ourTransfer({ connection, arrival }: Sender): Promise<Transfer> {
+  const arrived = arrival();
+  const ping = new Uint8Array(PING_BYTES);
+  const began = performance.now();
+  const sent = connection.channel('bulk').send(new Uint8Array(LARGE_BYTES).fill(7));
+  // Behind a whole 64 MiB message (FIFO) a ping may wait longer than a request's default timeout.
+  const pings = await pingUntil(arrived, () =>
+    connection
+      .channel('ping')
+      .request(ping, { timeoutMs: PING_TIMEOUT_MS })
+      .then(() => {}),
+  );
+  await Promise.all([sent, arrived]);
+  return { pings, megabytesPerSecond: megabytesPerSecond(LARGE_BYTES, performance.now() - began) };
 }
 
 async function rawTransfer(pair: RawPair): Promise<Transfer> {

@@ -15,8 +15,10 @@
 import { ProtocolError } from '../errors';
 import { TAGGED_FRAME_SIZE } from './wire';
 
-/** Queueing delay the window aims for. */
-export const TARGET_QUEUE_MS = 5;
+/** Queueing delay the window aims for: what a small message on another channel waits behind a
+ * bulk transfer, at most a few of these. Lower keeps pings faster and costs throughput (`npm run
+ * bench fairness` weighs the two). */
+export const TARGET_QUEUE_MS = 2;
 export const INITIAL_WINDOW = 512 * 1024;
 /** Two frames of a large message (`TAGGED_FRAME_SIZE`): one in flight while the next is sent,
  * or a busy receiver that acknowledges late stalls the transfer at every frame. */
