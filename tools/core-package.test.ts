@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 import { expect, it } from 'vitest';
 import { buildCore } from './build-core';
 import { tempDir } from '../host/service/testing/temp-dirs';
@@ -16,7 +17,7 @@ const CORE = fileURLToPath(new URL('../core/', import.meta.url));
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
 
-it('packs, installs in a fresh folder, and there plain node loads it and tsc checks a plugin against it', async () => {
+it('packs, installs in a fresh folder, and there plain node loads it, tsc checks a plugin against it, and the example transport built against it carries a message', async () => {
   await buildCore();
   const folder = tempDir('whatnext-core-consumer-');
   const tarball = execFileSync('npm', ['pack', CORE, '--pack-destination', folder, '--silent'], { encoding: 'utf8' }).trim().split('\n').at(-1)!;
@@ -64,4 +65,47 @@ export const frameSize = (pipe: Pipe): number => pipe.maxFrameSize;
     }),
   );
   execFileSync(process.execPath, [TSC, '-p', folder], { cwd: folder, stdio: 'pipe' });
+
+  // The worked example (plugins/example-tcp), built as its author would ship it: its imports of
+  // core become the package's name, nothing of core bundled in. Plain node loads it, and two of
+  // its pipes carry a message between two of core's connections, from the package alone.
+  await build({
+    entryPoints: [join(ROOT, 'plugins/example-tcp/index.ts')],
+    outfile: join(folder, 'example-tcp.js'),
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    packages: 'external',
+    logLevel: 'warning',
+    plugins: [
+      {
+        name: 'core-by-name',
+        setup: (builder) => builder.onResolve({ filter: /(^|\/)core$/ }, () => ({ path: '@whatnext/core', external: true })),
+      },
+    ],
+  });
+  const bundled = readFileSync(join(folder, 'example-tcp.js'), 'utf8');
+  expect(bundled).toContain('from "@whatnext/core"');
+  expect(bundled).not.toContain('class WhatNextError');
+  // The test kit imports vitest (its suites): the author's tests have it.
+  symlinkSync(join(ROOT, 'node_modules', 'vitest'), join(modules, 'vitest'));
+  writeFileSync(
+    join(folder, 'pipes.mjs'),
+    `import { createTcpTransport, exampleTcp } from './example-tcp.js';
+import { createTestConnection, pairFromTransport } from '@whatnext/core/testing';
+const a = createTestConnection({ local: { id: 'aaaaaaaaaaaaaaaaaaaaaaaaaa', name: 'A' } });
+const b = createTestConnection({ local: { id: 'bbbbbbbbbbbbbbbbbbbbbbbbbb', name: 'B' } });
+const pipes = await pairFromTransport(createTcpTransport(), { sinkA: a.sink, sinkB: b.sink });
+a.attach(pipes.a);
+b.attach(pipes.b);
+await Promise.all([a.opened, b.opened]);
+const got = new Promise((resolve) => b.channel('hello').onMessage(resolve));
+await a.channel('hello').send({ over: 'tcp' });
+const message = await got;
+await a.close('done');
+console.log(JSON.stringify({ plugin: exampleTcp().definition.name, message, remote: a.remote?.id }));
+`,
+  );
+  const carried = JSON.parse(execFileSync(process.execPath, ['pipes.mjs'], { cwd: folder, encoding: 'utf8' })) as Record<string, unknown>;
+  expect(carried).toEqual({ plugin: 'example-tcp', message: { over: 'tcp' }, remote: 'bbbbbbbbbbbbbbbbbbbbbbbbbb' });
 }, 120_000);
