@@ -4,7 +4,7 @@
  * (bench/lab.ts) and the back-to-back attempt measurement (bench/lab-attempts.ts).
  */
 import { fileURLToPath } from 'node:url';
-import type { ConnectionPath } from '../core';
+import type { ConnectionPath } from '../core/index';
 import type { LabHost } from '../tools/netlab/lab';
 import type { LabNodeProcess } from '../tools/netlab/processes';
 import type { Kind, LabPeerCommand, LabPeerReply } from './lab-peer';

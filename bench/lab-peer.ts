@@ -12,7 +12,7 @@
  */
 import { createRequire } from 'node:module';
 import SimplePeer from 'simple-peer';
-import type { ConnectionPath } from '../core';
+import type { ConnectionPath } from '../core/index';
 import type { AttemptSummary } from '../core/protocol';
 import type { Connection } from '../core/connection/types';
 import { manual } from '../plugins/manual';

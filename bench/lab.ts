@@ -13,7 +13,7 @@
  * read from each side's engine before and after the transfers, and says when it is not the
  * path the case is for.
  */
-import type { ConnectionPath } from '../core';
+import type { ConnectionPath } from '../core/index';
 import { startCoturn } from '../tools/netlab/coturn';
 import { createLab, type Lab, type LabHost } from '../tools/netlab/lab';
 import type { RouterKind } from '../tools/netlab/routers';

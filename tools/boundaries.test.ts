@@ -23,7 +23,7 @@ const ROOT = join(import.meta.dirname, '..');
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
-    if (name === 'node_modules') return [];
+    if (name === 'node_modules' || name === 'dist') return [];
     if (statSync(path).isDirectory()) return sources(path);
     return /\.(ts|vue)$/.test(path) ? [path] : [];
   });
@@ -84,6 +84,11 @@ function pluginOffence(i: Import, dependenciesOf: (plugin: string) => string[]):
 describe('layers', () => {
   it('finds the imports it checks', () => {
     expect(all.filter((i) => i.file.startsWith('core/')).length).toBeGreaterThan(100);
+  });
+
+  it('nothing imports the core folder itself: its package.json (the built package) would answer instead of core/index.ts', () => {
+    expect(offences((i) => i.target === 'core')).toEqual([]);
+    expect(all.filter((i) => i.target === 'core/index').length).toBeGreaterThan(10);
   });
 
   it('core imports nothing from host/ or plugins/, and no Electron, Vue or Node built-ins outside tests', () => {

@@ -8,7 +8,7 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { TransportError, definePlugin, type Dial, type DialOptions, type Pipe, type Transport } from '../../core';
+import { TransportError, definePlugin, type Dial, type DialOptions, type Pipe, type Transport } from '../../core/index';
 
 const TcpSignal = z.discriminatedUnion('type', [
   z

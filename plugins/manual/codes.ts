@@ -17,7 +17,7 @@
  */
 import { deflateSync, inflateSync } from 'node:zlib';
 import { z } from 'zod';
-import { DisplayName, HandshakeNonce, LinkError, PeerId } from '../../core';
+import { DisplayName, HandshakeNonce, LinkError, PeerId } from '../../core/index';
 import { jsonShapeProblem } from '../../core/util/json-shape';
 import { decodeShort, encodeShort, SHORT_INVITE_PREFIX, SHORT_REPLY_PREFIX, tokenTag } from './short-codes';
 

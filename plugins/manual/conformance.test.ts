@@ -4,7 +4,7 @@
  * on purpose, which the suite must fail.
  */
 import { describe, expect, it } from 'vitest';
-import { definePlugin } from '../../core';
+import { definePlugin } from '../../core/index';
 import { checkRefusesCutLinks, describeSignalingConformance, memoryTransportPlugin } from '../../core/testing';
 import { simplePeer } from '../simple-peer';
 import { webrtc } from '../webrtc';

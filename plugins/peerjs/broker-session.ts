@@ -18,7 +18,7 @@
  *   because the remote's broker socket dropped.
  */
 import type { DataConnection, Peer, PeerError, PeerJSOption } from 'peerjs';
-import { RefusedByPeerError, cleanReason, TransportError, describe, type BindingSide, type PeerId, type PeerInfo } from '../../core';
+import { RefusedByPeerError, cleanReason, TransportError, describe, type BindingSide, type PeerId, type PeerInfo } from '../../core/index';
 import { AnswerPayload, BrokerMessage, CandidatePayload, ConnectionId, Metadata, OfferPayload, RefusalPayload } from './messages';
 import type { BrokerSocket, SocketOwner } from './socket';
 import { raceAbort } from '../../core/util/abort';

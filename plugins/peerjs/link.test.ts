@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LinkError, PluginError, PluginHost } from '../../core';
+import { LinkError, PluginError, PluginHost } from '../../core/index';
 import { parseLink } from '../../core/link';
 import { webrtc } from '../webrtc';
 import { peerjs } from './index';

@@ -6,7 +6,7 @@
  * WebRTC, real identities, both sides refuse.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Connection, Pipe, PipeSink, Signal } from '../../core';
+import type { Connection, Pipe, PipeSink, Signal } from '../../core/index';
 import { generateIdentity } from '../../core/connection/proof';
 import { createTestConnection, type TestConnection } from '../../core/testing';
 import { createWebRtc } from '../webrtc';

@@ -17,7 +17,7 @@
  * behind UDP-blocking routers with TURN listed only as `turns:`: TLS is their only way out.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { ConnectionPath } from '../../../core';
+import type { ConnectionPath } from '../../../core/index';
 import type { AttemptSummary } from '../../../core/protocol';
 import { startCoturn, type Coturn } from '../../../tools/netlab/coturn';
 import { createLab, type Lab, type LabHost } from '../../../tools/netlab/lab';

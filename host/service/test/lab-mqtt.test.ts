@@ -15,7 +15,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { ConnectionPath } from '../../../core';
+import type { ConnectionPath } from '../../../core/index';
 import type { Mosquitto } from '../../../plugins/mqtt/testing/mosquitto';
 import { playlistsProtocol, type WithPlaylists } from '../../../plugins/rxdb/protocol';
 import { watch } from '../../../plugins/rxdb/testing/harness';
