@@ -152,8 +152,7 @@ export class PlaylistStore {
 
   async #insertTracks(playlistId: string, tracks: NewTrack[], index?: number): Promise<TrackDoc[]> {
     await this.#playlist(playlistId);
-    const ordered = await this.#ordered(playlistId);
-    const positions = keysAt(ordered, index ?? ordered.length, tracks.length);
+    const positions = await this.#positionsFor(playlistId, index, tracks.length);
     const now = this.now();
     const stamp = this.#clock.next();
     const docs: TrackDoc[] = tracks.map((track, i) => ({
@@ -286,6 +285,18 @@ export class PlaylistStore {
     if (!doc) throw new WhatNextError('unknown_track', `There is no track ${id}.`);
     await this.#playlist(doc.playlist);
     return doc;
+  }
+
+  /** Keys for `count` tracks at `index` (default: the end). At the end only the last track
+   * matters: found in one pass, without sorting or copying the playlist (the usual add). */
+  async #positionsFor(playlistId: string, index: number | undefined, count: number): Promise<string[]> {
+    const docs = await this.#trackDocs(playlistId);
+    if (index === undefined || index >= docs.length) {
+      let last: TrackDoc | undefined;
+      for (const doc of docs) if (!last || comparePositions(doc._data, last) > 0) last = doc._data;
+      return keysAt(last ? [last] : [], last ? 1 : 0, count);
+    }
+    return keysAt(await this.#ordered(playlistId), index, count);
   }
 
   async #ordered(playlistId: string): Promise<TrackDoc[]> {
