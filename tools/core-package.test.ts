@@ -80,7 +80,7 @@ export const frameSize = (pipe: Pipe): number => pipe.maxFrameSize;
     plugins: [
       {
         name: 'core-by-name',
-        setup: (builder) => builder.onResolve({ filter: /(^|\/)core$/ }, () => ({ path: '@whatnext/core', external: true })),
+        setup: (builder) => builder.onResolve({ filter: /(^|\/)core\/index$/ }, () => ({ path: '@whatnext/core', external: true })),
       },
     ],
   });
