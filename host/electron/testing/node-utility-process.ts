@@ -74,7 +74,9 @@ export class NodeUtilityProcess extends EventEmitter implements ServiceProcess<M
   #send(message: unknown): void {
     // Like Electron, hold messages until the child listens (Node drops earlier ones).
     if (!this.#listening) return void this.#outbox.push(message);
-    if (this.child.connected) this.child.send(message as never);
+    // A child killed meanwhile fails the write (EPIPE) after `connected` said yes: Electron's
+    // postMessage to a dead utility process is dropped quietly, so is this one.
+    if (this.child.connected) this.child.send(message as never, undefined, undefined, () => {});
   }
 
   #receive(message: { hello?: boolean; ch?: number; data?: unknown }): void {
