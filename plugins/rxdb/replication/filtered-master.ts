@@ -6,6 +6,13 @@
  * documents the peer may not see (still filling whole batches, because the fork stops pulling
  * at the first short batch), and the live change stream drops them. What the fork pushes is
  * filtered on its own side by the push modifier.
+ *
+ * Less echo: a document the fork pushed and the master stored as pushed comes back to the fork
+ * on its live change stream, and again on its next checkpoint pull. The master remembers the
+ * version of each pushed document (field stamps and deletion) and leaves that version out of
+ * changes-since answers; any other version (a local edit, a merge) goes as usual. The live echo
+ * stays: RxDB's fork keeps its idea of the master's copy from it (without it, concurrent moves
+ * of one track ended apart in processes.test.ts).
  */
 import { filter, map } from 'rxjs';
 import { getChangedDocumentsSince, writeDocToDocState, type RxCollection, type RxReplicationHandler, type RxStorageDefaultCheckpoint } from 'rxdb';
@@ -13,11 +20,40 @@ import type { RxWebRTCReplicationPool } from 'rxdb/plugins/replication-webrtc';
 
 type Doc = Record<string, unknown> & { _meta: { lwt: number } };
 
+/** Pushed versions remembered per pool: past this the oldest go (a document is then sent back
+ * once more, as before). */
+const MAX_PUSHED = 100_000;
+
+/** Which write of a document this is: its field stamps and whether it is deleted. */
+function versionOf(doc: { clock?: Record<string, string>; _deleted?: boolean }): string {
+  const clock = doc.clock ?? {};
+  return `${Object.keys(clock)
+    .sort()
+    .map((field) => `${field}=${clock[field]}`)
+    .join(',')}${doc._deleted ? ';deleted' : ''}`;
+}
+
 export function filterMasterHandler(pool: RxWebRTCReplicationPool<any, any>, collection: RxCollection<any>, visible: (doc: any) => boolean): void {
   const handler = pool.masterReplicationHandler as RxReplicationHandler<any, RxStorageDefaultCheckpoint>;
   const instance = collection.storageInstance;
   const primary = collection.schema.primaryPath as string;
   const unfilteredStream = handler.masterChangeStream$;
+  // Noted before the write: a push that conflicts leaves the master's own version, not this one.
+  const pushed = new Map<string, string>();
+  const write = handler.masterWrite.bind(handler);
+  handler.masterWrite = (rows) => {
+    for (const row of rows) {
+      const id = row.newDocumentState[primary] as string;
+      pushed.delete(id);
+      pushed.set(id, versionOf(row.newDocumentState));
+    }
+    for (const id of pushed.keys()) {
+      if (pushed.size <= MAX_PUSHED) break;
+      pushed.delete(id);
+    }
+    return write(rows);
+  };
+  const serveOnPull = (doc: any) => visible(doc) && pushed.get(doc[primary] as string) !== versionOf(doc);
 
   handler.masterChangesSince = async (checkpoint, batchSize) => {
     const documents: unknown[] = [];
@@ -28,7 +64,7 @@ export function filterMasterHandler(pool: RxWebRTCReplicationPool<any, any>, col
       const page = await getChangedDocumentsSince(instance, scan, cursor);
       for (const doc of page.documents as Doc[]) {
         cursor = { id: doc[primary] as string, lwt: doc._meta.lwt };
-        if (!visible(doc)) continue;
+        if (!serveOnPull(doc)) continue;
         documents.push(writeDocToDocState(doc as never, false, false));
         if (documents.length >= batchSize) return { documents, checkpoint: cursor };
       }

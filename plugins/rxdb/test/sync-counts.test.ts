@@ -59,3 +59,23 @@ it('the receiver hears how many tracks the owner holds, shows how many arrived, 
     expect(entry).toMatchObject({ state: 'in-sync', tracks: 2003, remoteTracks: 2003 });
   });
 });
+
+it('the side that receives a pushed playlist sends it back at most once, not again on the checkpoint pull', async () => {
+  // Which side is RxDB's fork (the one that pushes) is decided per pair: three pairs make the
+  // owner the fork at least once in almost every run.
+  for (let pair = 0; pair < 3; pair++) {
+    const [alice, bob] = await Promise.all([startInProcess('Alice'), startInProcess('Bob')]);
+    running.push(alice, bob);
+    const playlist = await alice.client.request('playlists.create', { name: 'Pushed' });
+    await alice.client.request('tracks.add', { playlistId: playlist.id, tracks: songs('Track', 500) });
+    await alice.client.request('playlists.share', { playlistId: playlist.id, peerId: bob.id });
+    await connect(alice, bob);
+    const entryOf = async (peer: TestPeer) => (await peer.client.request('sync.status', {})).find((e) => e.playlistId === playlist.id);
+    await eventually(async () => expect(await entryOf(bob)).toMatchObject({ state: 'in-sync', tracks: 500, remoteTracks: 500 }));
+    await eventually(async () => expect(await entryOf(alice)).toMatchObject({ state: 'in-sync' }));
+    // 501 documents (the playlist and its tracks) reached Bob; at most those came back.
+    expect((await entryOf(bob))!.received).toBe(501);
+    expect((await entryOf(alice))!.received).toBeLessThanOrEqual(501);
+    await Promise.all(running.splice(0).map((peer) => peer.stop()));
+  }
+});
