@@ -12,7 +12,7 @@ import { withoutUndefined } from '../../core/util/objects';
 import { HybridClock, parseStamp, stampTime } from './model/clock';
 import { members, TRACK_FIELDS, type Clock, type PlaylistDoc, type TrackDoc } from './model/documents';
 import { mergeVersions } from './model/merge';
-import { comparePositions, keyAt, keysAt } from './model/positions';
+import { comparePositions, keyAt, keysAt, type Positioned } from './model/positions';
 import type { Leaving } from './model/leaving';
 import type { Sharing } from './model/sharing';
 import type { MembershipNotice } from './replication/peer-link';
@@ -87,7 +87,7 @@ export class PlaylistStore {
   /** A playlist with its tracks in order: all, or at most `limit` of those after `after`. */
   async get(playlistId: string, page: { after?: TrackCursor; limit?: number } = {}): Promise<{ playlist: Playlist; tracks: Track[]; total: number }> {
     const playlist = await this.#playlist(playlistId);
-    const ordered = await this.#orderedDocs(playlistId);
+    const ordered = sorted(await this.#trackDocs(playlistId));
     const start = page.after ? firstAfter(ordered, page.after) : 0;
     const slice = ordered.slice(start, page.limit === undefined ? undefined : start + page.limit);
     return { playlist: toPlaylist(playlist.toJSON() as PlaylistDoc), tracks: slice.map((doc) => toTrack(doc.toJSON() as TrackDoc)), total: ordered.length };
@@ -179,7 +179,7 @@ export class PlaylistStore {
 
   async moveTrack(trackId: string, index: number): Promise<Track> {
     const track = await this.#track(trackId);
-    const ordered = (await this.#ordered(track.playlist)).filter((t) => t.id !== trackId);
+    const ordered = (await this.#positions(track.playlist)).filter((t) => t.id !== trackId);
     const doc = await this.#edit(track, { position: keyAt(ordered, index) });
     return toTrack(doc.toJSON() as TrackDoc);
   }
@@ -203,7 +203,7 @@ export class PlaylistStore {
   async moveTracks(trackIds: readonly string[], index: number): Promise<Track[]> {
     const docs = await this.#tracksOfOnePlaylist(trackIds);
     const moving = new Set(trackIds);
-    const others = (await this.#ordered(docs[0]!.playlist)).filter((t) => !moving.has(t.id));
+    const others = (await this.#positions(docs[0]!.playlist)).filter((t) => !moving.has(t.id));
     const positions = keysAt(others, index, docs.length);
     const moved = await Promise.all(docs.map((doc, i) => this.#edit(doc, { position: positions[i]! })));
     return moved.map((doc) => toTrack(doc.toJSON() as TrackDoc));
@@ -296,17 +296,16 @@ export class PlaylistStore {
       for (const doc of docs) if (!last || comparePositions(doc._data, last) > 0) last = doc._data;
       return keysAt(last ? [last] : [], last ? 1 : 0, count);
     }
-    return keysAt(await this.#ordered(playlistId), index, count);
+    return keysAt(
+      sorted(docs).map((doc) => doc._data),
+      index,
+      count,
+    );
   }
 
-  async #ordered(playlistId: string): Promise<TrackDoc[]> {
-    return (await this.#orderedDocs(playlistId)).map((doc) => doc.toJSON() as TrackDoc);
-  }
-
-  /** Sorted by their data, copied only for the page asked for. A copy of RxDB's array: it may be
-   * the query's cached result. */
-  async #orderedDocs(playlistId: string): Promise<RxDocument<TrackDoc>[]> {
-    return [...(await this.#trackDocs(playlistId))].sort((a, b) => comparePositions(a._data, b._data));
+  /** The playlist's tracks in order, as the keys that place them (no copy of their fields). */
+  async #positions(playlistId: string): Promise<Positioned[]> {
+    return sorted(await this.#trackDocs(playlistId)).map((doc) => doc._data);
   }
 
   #trackDocs(playlistId: string): Promise<RxDocument<TrackDoc>[]> {
@@ -361,6 +360,11 @@ function toPlaylist(doc: PlaylistDoc & { _deleted?: boolean }, hidden = false): 
     edits: editsOf(doc.clock, ['name', 'sharedWith']),
     ...(doc._deleted || hidden ? { deleted: true } : {}),
   };
+}
+
+/** In playlist order, by their data. A copy of RxDB's array: it may be the query's cached result. */
+function sorted(docs: readonly RxDocument<TrackDoc>[]): RxDocument<TrackDoc>[] {
+  return [...docs].sort((a, b) => comparePositions(a._data, b._data));
 }
 
 /** Index of the first of `ordered` that sorts after `cursor` (binary search). */
