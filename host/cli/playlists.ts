@@ -115,26 +115,22 @@ export function playlistCommands(client: PlaylistClient, print: (line: string) =
         print(`renamed ${describePlaylist(renamed)}`);
       },
     },
-    {
-      name: 'delete',
-      usage: 'delete <playlist>',
-      summary: 'delete a playlist you own, everywhere',
+    // Commands that take only a playlist and say what was done to it.
+    ...(
+      [
+        ['delete', 'playlists.delete', 'delete a playlist you own, everywhere', 'deleted'],
+        ['leave', 'playlists.leave', 'stop being a member of a playlist shared with you', 'left'],
+      ] as const
+    ).map(([name, method, summary, done]): Command => ({
+      name,
+      usage: `${name} <playlist>`,
+      summary,
       async run(words) {
         const playlist = await findPlaylist(client, words.rest(1));
-        await client.request('playlists.delete', { playlistId: playlist.id });
-        print(`deleted "${playlist.name}"`);
+        await client.request(method, { playlistId: playlist.id });
+        print(`${done} "${playlist.name}"`);
       },
-    },
-    {
-      name: 'leave',
-      usage: 'leave <playlist>',
-      summary: 'stop being a member of a playlist shared with you',
-      async run(words) {
-        const playlist = await findPlaylist(client, words.rest(1));
-        await client.request('playlists.leave', { playlistId: playlist.id });
-        print(`left "${playlist.name}"`);
-      },
-    },
+    })),
     ...(['share', 'unshare'] as const).map((name): Command => ({
       name,
       usage: `${name} <playlist> <peer>`,
