@@ -5,14 +5,15 @@
 import type { PluginInstance } from '../core/plugin';
 import { PluginHost } from '../core/kernel/host';
 import { ConnectionManager, type ConnectionManagerOptions } from '../core/kernel/connections';
-import type { AttemptSummary } from '../core/protocol';
 import type { Connection } from '../core/connection/types';
 import { newIdentity, nodeProofSuite, signerOf } from '../host/service/identity';
+import { watchAttempts, type AttemptWait } from '../core/testing';
 
 export interface OurPeer {
   host: PluginHost;
   manager: ConnectionManager;
-  attempt(id: string, predicate: (a: AttemptSummary) => boolean): Promise<AttemptSummary>;
+  /** Attempt `id` once `predicate` holds (rejects if it ends without). */
+  attempt: AttemptWait;
   stop(): Promise<void>;
 }
 
@@ -24,31 +25,10 @@ export async function ourPeer(name: string, plugins: PluginInstance[], connectio
   await host.start();
   const manager = new ConnectionManager(host, { connection: { ...connection, identity: signerOf(stored), proofSuite: nodeProofSuite } });
   await manager.start();
-  const latest = new Map<string, AttemptSummary>();
-  const waiters = new Set<() => void>();
-  manager.on('attempt', (a) => {
-    latest.set(a.id, a);
-    for (const waiter of [...waiters]) waiter();
-  });
   return {
     host,
     manager,
-    attempt: (id, predicate) =>
-      new Promise((resolve, reject) => {
-        const check = () => {
-          const a = latest.get(id);
-          if (!a) return;
-          if (predicate(a)) {
-            waiters.delete(check);
-            resolve(a);
-          } else if (a.state === 'failed' || a.state === 'rejected') {
-            waiters.delete(check);
-            reject(new Error(`attempt ${a.state}: ${a.error?.message}`));
-          }
-        };
-        waiters.add(check);
-        check();
-      }),
+    attempt: watchAttempts(manager),
     async stop() {
       await manager.stop();
       await host.stop();

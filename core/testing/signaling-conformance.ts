@@ -21,6 +21,7 @@ import { ConnectionManager } from '../kernel/connections';
 import { PluginHost } from '../kernel/host';
 import type { PluginInstance } from '../plugin';
 import type { AttemptSummary } from '../protocol/shapes';
+import { watchAttempts, type AttemptWait } from './attempts';
 import { PEER_A, PEER_B } from './conformance';
 
 export interface SignalingFixture {
@@ -114,10 +115,10 @@ export function checkCancel(fixture: SignalingFixture): Promise<void> {
 
 interface Peer {
   manager: ConnectionManager;
-  /** Start an invite; resolves once its link is presented (and, when the method asks, its question). */
+  /** Start an invite; resolves once its link is presented. */
   invite(method: string): Promise<AttemptSummary>;
-  /** The attempt `id` once `predicate` holds for it. */
-  until(id: string, predicate: (attempt: AttemptSummary) => boolean): Promise<AttemptSummary>;
+  /** The attempt `id` once `predicate` holds for it (rejects if it ends without). */
+  until: AttemptWait;
   /** The next message on `channel` of connection `connectionId`. */
   next(connectionId: string, channel: string): Promise<unknown>;
   stop(): Promise<void>;
@@ -128,33 +129,12 @@ async function startPeer(fixture: SignalingFixture, local: PeerInfo): Promise<Pe
   await host.start();
   const manager = new ConnectionManager(host);
   await manager.start();
-  const latest = new Map<string, AttemptSummary>();
-  const waiters = new Set<() => void>();
-  manager.on('attempt', (attempt) => {
-    latest.set(attempt.id, attempt);
-    for (const waiter of [...waiters]) waiter();
-  });
-  const until = (id: string, predicate: (attempt: AttemptSummary) => boolean) =>
-    new Promise<AttemptSummary>((resolve) => {
-      const check = () => {
-        const attempt = latest.get(id);
-        if (!attempt || !predicate(attempt)) return;
-        waiters.delete(check);
-        resolve(attempt);
-      };
-      waiters.add(check);
-      check();
-    });
+  const until = watchAttempts(manager);
   return {
     manager,
     until,
     async invite(method) {
-      const started = manager.invite(method);
-      latest.set(started.id, started);
-      return until(started.id, (attempt) => !!attempt.invite || ended(attempt)).then((attempt) => {
-        if (ended(attempt)) throw new Error(`the invite ${attempt.state}: ${attempt.error?.message ?? ''}`);
-        return attempt;
-      });
+      return until(manager.invite(method).id, (attempt) => !!attempt.invite);
     },
     next: (connectionId, channel) =>
       new Promise((resolve) => {
@@ -173,22 +153,18 @@ async function startPeer(fixture: SignalingFixture, local: PeerInfo): Promise<Pe
   };
 }
 
-const ended = (attempt: AttemptSummary) => ['failed', 'rejected', 'cancelled'].includes(attempt.state);
-
 /** The flow a person follows: open the link, approve, and when the inviter asks (a reply code),
- * answer with what the answering side shows. Resolves with each side's connection id. */
+ * answer with what the answering side shows. Resolves with each side's connection id; rejects
+ * when either attempt ends without opening. */
 async function connect(a: Peer, b: Peer, invite: AttemptSummary): Promise<{ inviter: string; answerer: string }> {
   const request = await b.manager.openLink(invite.invite!.link);
   if (request.state === 'awaiting-approval') b.manager.approve(request.id);
-  const settled = (peer: Peer, id: string) => peer.until(id, (attempt) => attempt.state === 'open' || ended(attempt));
-  const answered = b.until(request.id, (attempt) => attempt.displays.some((d) => d.code) || attempt.state === 'open' || ended(attempt));
-  const asked = a.until(invite.id, (attempt) => !!attempt.question || attempt.state === 'open' || ended(attempt));
+  const open = (attempt: AttemptSummary) => attempt.state === 'open';
+  const answered = b.until(request.id, (attempt) => attempt.displays.some((d) => d.code) || open(attempt));
+  const asked = a.until(invite.id, (attempt) => !!attempt.question || open(attempt));
   const [shown, question] = await Promise.all([answered, asked]);
   const code = shown.displays.find((d) => d.code)?.code;
   if (question.question && code) a.manager.answer(invite.id, question.question.id, code);
-  const [inviter, answerer] = await Promise.all([settled(a, invite.id), settled(b, request.id)]);
-  for (const attempt of [inviter, answerer]) {
-    if (attempt.state !== 'open') throw new Error(`the ${attempt.role}'s attempt ${attempt.state}: ${attempt.error?.message ?? ''}`);
-  }
+  const [inviter, answerer] = await Promise.all([a.until(invite.id, open), b.until(request.id, open)]);
   return { inviter: inviter.connectionId!, answerer: answerer.connectionId! };
 }
