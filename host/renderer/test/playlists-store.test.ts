@@ -33,6 +33,13 @@ function intercepted(client: Client, answered: (method: string) => Promise<void>
   });
 }
 
+/** Services in this process, stopped after the test. */
+async function peers<Names extends string[]>(...names: Names): Promise<{ [K in keyof Names]: TestPeer }> {
+  const started = await Promise.all(names.map((name) => startInProcess(name)));
+  running.push(...started);
+  return started as { [K in keyof Names]: TestPeer };
+}
+
 /** A page's playlist store on `client` (the renderer's own), listening and loaded. */
 async function pageStore(client: Client, local: string) {
   global.window = { whatnext: client };
@@ -45,8 +52,7 @@ async function pageStore(client: Client, local: string) {
 
 describe('the playlist store’s activity log', () => {
   it('pins a concurrent rename that won on its author, though it arrives right after our own', async () => {
-    const [alice, bob] = await Promise.all([startInProcess('Alice'), startInProcess('Bob')]);
-    running.push(alice, bob);
+    const [alice, bob] = await peers('Alice', 'Bob');
     const playlist = await alice.client.request('playlists.create', { name: 'Saturday' });
     await alice.client.request('playlists.share', { playlistId: playlist.id, peerId: bob.id });
     await connect(alice, bob);
@@ -69,8 +75,7 @@ describe('the playlist store’s activity log', () => {
 
 describe('the playlist store’s tracks', () => {
   it('keeps an opened playlist current from events alone, and fetches one never opened whole', async () => {
-    const [alice, bob] = await Promise.all([startInProcess('Alice'), startInProcess('Bob')]);
-    running.push(alice, bob);
+    const [alice, bob] = await peers('Alice', 'Bob');
     const [opened, later] = await Promise.all(['Opened', 'Later'].map((name) => alice.client.request('playlists.create', { name })));
     for (const playlist of [opened!, later!]) await alice.client.request('playlists.share', { playlistId: playlist.id, peerId: bob.id });
     await alice.client.request('tracks.add', { playlistId: opened!.id, tracks: tracks('First', 'Second') });
@@ -115,8 +120,7 @@ describe('the playlist store’s tracks', () => {
 
 describe('the playlist store, while it fetches and for playlists it has not', () => {
   it('keeps a change that comes during the fetch, tells only additions of a playlist not open, and forgets one unshared', async () => {
-    const [alice, bob] = await Promise.all([startInProcess('Alice'), startInProcess('Bob')]);
-    running.push(alice, bob);
+    const [alice, bob] = await peers('Alice', 'Bob');
     const playlist = await bob.client.request('playlists.create', { name: 'Bobs' });
     await bob.client.request('playlists.share', { playlistId: playlist.id, peerId: alice.id });
     const [first] = await bob.client.request('tracks.add', { playlistId: playlist.id, tracks: tracks('First') });
@@ -159,8 +163,7 @@ describe('the playlist store, while it fetches and for playlists it has not', ()
 
 describe('the playlist store, opening a long playlist', () => {
   it('shows the first page with the total at once, then the rest in order, keeping what changed while a page was on its way', async () => {
-    const alice = await startInProcess('Alice');
-    running.push(alice);
+    const [alice] = await peers('Alice');
     const playlist = await alice.client.request('playlists.create', { name: 'Long' });
     const added = await alice.client.request('tracks.add', { playlistId: playlist.id, tracks: tracks(...Array.from({ length: 230 }, (_, i) => `T${i + 1}`)) });
     const byTitle = (title: string) => added.find((t) => t.title === title)!.id;
@@ -205,8 +208,7 @@ describe('the playlist store, opening a long playlist', () => {
 
 describe('the playlist store, when the service comes back during a fetch', () => {
   it('keeps the total of the fetch that replaced a forgotten one', async () => {
-    const alice = await startInProcess('Alice');
-    running.push(alice);
+    const [alice] = await peers('Alice');
     const playlist = await alice.client.request('playlists.create', { name: 'Long' });
     await alice.client.request('tracks.add', { playlistId: playlist.id, tracks: tracks(...Array.from({ length: 230 }, (_, i) => `T${i + 1}`)) });
 
