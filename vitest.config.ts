@@ -1,6 +1,8 @@
 import { defineConfig } from 'vitest/config';
+import { coreSourceAlias } from './tools/core-source-alias.ts';
 
 export default defineConfig({
+  resolve: { alias: coreSourceAlias },
   test: {
     include: ['core/**/*.test.ts', 'plugins/**/*.test.ts', 'host/**/*.test.ts', 'tools/**/*.test.ts'],
     testTimeout: 60_000,

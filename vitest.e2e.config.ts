@@ -1,7 +1,9 @@
 import { defineConfig } from 'vitest/config';
+import { coreSourceAlias } from './tools/core-source-alias.ts';
 
 /** End-to-end tests: browser shells with real services, driven through Debian's Chromium. */
 export default defineConfig({
+  resolve: { alias: coreSourceAlias },
   test: {
     include: ['host/web/e2e/**/*.e2e.ts'],
     globalSetup: ['host/web/e2e/global-setup.ts'],

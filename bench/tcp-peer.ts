@@ -6,7 +6,7 @@ import type { Connection } from '../core/connection/types';
 import { createTestConnection } from '../core/testing';
 import { newIdentity, nodeProofSuite, signerOf } from '../host/service/identity';
 import { nodeSessionCrypto } from '../host/service/session-crypto';
-import { createTcpTransport } from '../plugins/example-tcp';
+import { createTcpTransport } from '../plugins/example-tcp/index';
 import { exitSoon, replyToParent, serveParent } from './peer-child';
 
 export type TcpPeerCommand =

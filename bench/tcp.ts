@@ -15,7 +15,7 @@ import { nobleSessionCrypto, type SessionCrypto } from '../core/connection/secur
 import { createTestConnection } from '../core/testing';
 import { newIdentity, nodeProofSuite, signerOf } from '../host/service/identity';
 import { nodeSessionCrypto } from '../host/service/session-crypto';
-import { createTcpTransport } from '../plugins/example-tcp';
+import { createTcpTransport } from '../plugins/example-tcp/index';
 import { fileURLToPath } from 'node:url';
 import { BULK_BYTES, OUR_MESSAGE, TRANSFERS, megabytesPerSecond } from './bulk';
 import { forkPeer, type ForkedPeer } from './forked-peer';

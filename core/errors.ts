@@ -5,8 +5,35 @@
  */
 import type { ConnectionStage } from './contracts/stages';
 
+/** Each error class's kind, under a key every copy of this package shares: a plugin installed
+ * with its own copy of `@whatnext/core` throws errors of that copy's classes, and the host's
+ * `instanceof TransportError` must still recognise them (the dual-package hazard). */
+const KIND = Symbol.for('@whatnext/core.error-kind');
+
 export class WhatNextError extends Error {
+  static readonly [KIND]: string = 'WhatNextError';
   override name = 'WhatNextError';
+
+  /** `instanceof` by kind: true for an instance of this class, or of the class of the same kind
+   * (or a subclass of it) from another copy of the package. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (typeof value !== 'object' || value === null) return false;
+    // A subclass that declares no kind of its own is matched by identity only.
+    const kind = Object.hasOwn(this, KIND) ? (this as unknown as Record<symbol, unknown>)[KIND] : undefined;
+    for (let proto = Object.getPrototypeOf(value); proto !== null; proto = Object.getPrototypeOf(proto)) {
+      if (proto === this.prototype) return true;
+      const constructor: unknown = Object.hasOwn(proto, 'constructor') ? proto.constructor : undefined;
+      if (
+        kind !== undefined &&
+        typeof constructor === 'function' &&
+        Object.hasOwn(constructor, KIND) &&
+        (constructor as unknown as Record<symbol, unknown>)[KIND] === kind
+      )
+        return true;
+    }
+    return false;
+  }
+
   constructor(
     readonly code: string,
     message: string,
@@ -21,6 +48,7 @@ export class WhatNextError extends Error {
 
 /** Thrown (or rejected) by a plugin inside a hook: names the plugin and the hook. */
 export class PluginError extends WhatNextError {
+  static override readonly [KIND]: string = 'PluginError';
   override name = 'PluginError';
   constructor(
     readonly plugin: string,
@@ -33,6 +61,7 @@ export class PluginError extends WhatNextError {
 
 /** An async hook tap did not settle in time. */
 export class PluginTimeoutError extends WhatNextError {
+  static override readonly [KIND]: string = 'PluginTimeoutError';
   override name = 'PluginTimeoutError';
   constructor(
     readonly plugin: string,
@@ -45,6 +74,7 @@ export class PluginTimeoutError extends WhatNextError {
 
 /** A plugin definition or its options were refused at start. */
 export class PluginConfigError extends WhatNextError {
+  static override readonly [KIND]: string = 'PluginConfigError';
   override name = 'PluginConfigError';
   constructor(
     readonly plugin: string,
@@ -57,6 +87,7 @@ export class PluginConfigError extends WhatNextError {
 
 /** A whtnxt:// link (or a method's code) was refused; `reason` is a stable machine tag. */
 export class LinkError extends WhatNextError {
+  static override readonly [KIND]: string = 'LinkError';
   override name = 'LinkError';
   constructor(
     readonly reason: string,
@@ -69,6 +100,7 @@ export class LinkError extends WhatNextError {
 
 /** A transport failed; `stage` says where. */
 export class TransportError extends WhatNextError {
+  static override readonly [KIND]: string = 'TransportError';
   override name = 'TransportError';
   constructor(
     readonly stage: ConnectionStage,
@@ -82,6 +114,7 @@ export class TransportError extends WhatNextError {
 /** The other side said no (its user rejected the request, or a policy did). Not a failure of
  * the network: a UI should say "declined", not "failed". */
 export class RefusedByPeerError extends TransportError {
+  static override readonly [KIND]: string = 'RefusedByPeerError';
   override name = 'RefusedByPeerError';
   constructor(
     readonly reason: string,
@@ -103,6 +136,7 @@ export function cleanReason(text: string): string {
 
 /** A malformed message arrived across a boundary (process, peer). */
 export class ProtocolError extends WhatNextError {
+  static override readonly [KIND]: string = 'ProtocolError';
   override name = 'ProtocolError';
   constructor(message: string, options?: { cause?: unknown }) {
     super('protocol_error', message, options);

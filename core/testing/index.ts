@@ -28,3 +28,4 @@ export { createTestConnection, type TestConnection } from './connection';
 export { RecordingSink, BufferProbe, pattern, sameBytes } from './helpers';
 export { checkCancel, checkConnects, checkRefusesCutLinks, describeSignalingConformance, type SignalingFixture } from './signaling-conformance';
 export { watchAttempts, type AttemptWait } from './attempts';
+export { createPortPair } from '../protocol/port';

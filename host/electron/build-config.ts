@@ -33,7 +33,8 @@ const pureDependencies: Plugin = {
 
 export function bundleOptions(name: BundleName, options: { sourcemap?: boolean } = {}): BuildOptions {
   const sourcemap = options.sourcemap ?? true;
-  const common: BuildOptions = { bundle: true, absWorkingDir: ROOT, metafile: true, logLevel: 'warning' };
+  // One tsconfig for every file (its paths send `@whatnext/core` to core's sources), as in bundle.ts.
+  const common: BuildOptions = { bundle: true, absWorkingDir: ROOT, tsconfig: 'tsconfig.json', metafile: true, logLevel: 'warning' };
   // Electron 41 runs Node 24 in main and utility processes, Chromium 146 in renderers.
   const node: BuildOptions = { ...common, platform: 'node', format: 'esm', target: 'node22', packages: 'external', sourcemap };
   switch (name) {

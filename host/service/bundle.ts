@@ -38,6 +38,9 @@ export function serviceBuildOptions(options: ServiceBundleOptions = {}): BuildOp
   const config = resolve(options.config ?? DEFAULT_CONFIG);
   return {
     absWorkingDir: ROOT,
+    // One tsconfig for every file, whose paths send `@whatnext/core` to core's sources: a
+    // package's own tsconfig.json (plugins/example-tcp's) would otherwise apply to its files.
+    tsconfig: 'tsconfig.json',
     entryPoints: [resolve(options.entry ?? SERVICE_SOURCE)],
     bundle: true,
     platform: 'node',

@@ -4,10 +4,8 @@
  * everything it carries, or alters one frame.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { generateIdentity } from '../../core/connection/proof';
-import type { Connection, ConnectionOptions, Message } from '../../core/connection/types';
-import type { Pipe } from '../../core/contracts/transport';
-import { createTestConnection } from '../../core/testing';
+import { generateIdentity, type Connection, type ConnectionOptions, type Message, type Pipe } from '@whatnext/core';
+import { createTestConnection } from '@whatnext/core/testing';
 import { createTcpTransport } from './index';
 import { startFrameRelay, type Direction, type FrameRelay, type Tampering } from './testing/frame-relay';
 

@@ -8,7 +8,7 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { TransportError, definePlugin, type Dial, type DialOptions, type Pipe, type Transport } from '../../core/index';
+import { TransportError, definePlugin, type Dial, type DialOptions, type Pipe, type Transport } from '@whatnext/core';
 
 const TcpSignal = z.discriminatedUnion('type', [
   z
@@ -30,6 +30,9 @@ export const exampleTcp = definePlugin({
     ctx.registerTransport(createTcpTransport(options));
   },
 });
+
+/** What the service loads from a package named in the data folder's plugins.json. */
+export default exampleTcp;
 
 const MAX_FRAME = 64 * 1024;
 

@@ -1,7 +1,7 @@
 import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { LinkError } from '../../core/index';
+import { LinkError } from '@whatnext/core';
 import { compactDescription } from '../webrtc/compact-description';
 import { answersInvite, decodeInvite, decodeReply, encodeInvite, encodeReply, INVITE_PREFIX, REPLY_PREFIX } from './codes';
 import { SHORT_INVITE_PREFIX, SHORT_REPLY_PREFIX } from './short-codes';

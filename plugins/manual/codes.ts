@@ -17,8 +17,7 @@
  */
 import { deflateSync, inflateSync } from 'node:zlib';
 import { z } from 'zod';
-import { DisplayName, HandshakeNonce, LinkError, PeerId } from '../../core/index';
-import { jsonShapeProblem } from '../../core/util/json-shape';
+import { DisplayName, HandshakeNonce, LinkError, PeerId, jsonShapeProblem } from '@whatnext/core';
 import { decodeShort, encodeShort, SHORT_INVITE_PREFIX, SHORT_REPLY_PREFIX, tokenTag } from './short-codes';
 
 export const INVITE_PREFIX = 'wno1.';

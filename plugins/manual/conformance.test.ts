@@ -4,8 +4,8 @@
  * on purpose, which the suite must fail.
  */
 import { describe, expect, it } from 'vitest';
-import { definePlugin } from '../../core/index';
-import { checkRefusesCutLinks, describeSignalingConformance, memoryTransportPlugin } from '../../core/testing';
+import { definePlugin } from '@whatnext/core';
+import { checkRefusesCutLinks, describeSignalingConformance, memoryTransportPlugin } from '@whatnext/core/testing';
 import { simplePeer } from '../simple-peer';
 import { webrtc } from '../webrtc';
 import { createManualMethod, manual, ManualOptions } from './index';

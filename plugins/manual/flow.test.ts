@@ -3,14 +3,18 @@
  * signaling over the in-memory reference transport (the same flow the service runs over WebRTC).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { definePlugin, type PluginInstance } from '../../core/plugin';
+import {
+  definePlugin,
+  type PluginInstance,
+  type SignalCodec,
+  PluginHost,
+  ConnectionManager,
+  type ConnectionManagerOptions,
+  type AttemptSummary,
+  LinkError,
+} from '@whatnext/core';
 import { createManualMethod, type ManualOptions } from './index';
-import type { SignalCodec } from '../../core/contracts/transport';
-import { memoryTransport } from '../../core/testing';
-import { PluginHost } from '../../core/kernel/host';
-import { ConnectionManager, type ConnectionManagerOptions } from '../../core/kernel/connections';
-import type { AttemptSummary } from '../../core/protocol/shapes';
-import { LinkError } from '../../core/errors';
+import { memoryTransport } from '@whatnext/core/testing';
 
 const memory = definePlugin({
   name: 'memory',

@@ -17,7 +17,7 @@ import {
   type Signal,
   type SignalCodec,
   type SignalingMethod,
-} from '../../core/index';
+} from '@whatnext/core';
 import { REPLY_PREFIX, answersInvite, decodeInvite, decodeReply, encodeInvite, encodeReply, type CarriedSignal, type Invite, type Reply } from './codes';
 import { SHORT_INVITE_PREFIX, SHORT_REPLY_PREFIX } from './short-codes';
 

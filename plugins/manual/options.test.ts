@@ -4,12 +4,8 @@
  * the plugin says which of its options need a restart.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { definePlugin } from '../../core/plugin';
-import { memoryTransport } from '../../core/testing';
-import { PluginHost } from '../../core/kernel/host';
-import { ConnectionManager } from '../../core/kernel/connections';
-import type { SignalingMethod } from '../../core/contracts/signaling';
-import type { AttemptSummary } from '../../core/protocol/shapes';
+import { definePlugin, PluginHost, ConnectionManager, type SignalingMethod, type AttemptSummary } from '@whatnext/core';
+import { memoryTransport } from '@whatnext/core/testing';
 import { decodeInvite } from './codes';
 import { manual } from './index';
 

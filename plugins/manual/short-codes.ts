@@ -15,7 +15,7 @@
  *   end is refused, and an invite's bytes cannot pass for a reply's.
  */
 import { crc32 } from 'node:zlib';
-import { DisplayName, HandshakeNonce, LinkError, PeerId } from '../../core/index';
+import { DisplayName, HandshakeNonce, LinkError, PeerId } from '@whatnext/core';
 
 export const SHORT_INVITE_PREFIX = 'wno2.';
 export const SHORT_REPLY_PREFIX = 'wna2.';

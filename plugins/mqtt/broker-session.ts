@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { connect, type MqttClient } from 'mqtt';
-import { TransportError, describe } from '../../core/index';
+import { TransportError, describe } from '@whatnext/core';
 import { MAX_PAYLOAD_BYTES } from './messages';
 
 export const RECONNECT_MS = 1000;

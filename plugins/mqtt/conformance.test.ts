@@ -3,7 +3,7 @@
  * (loopback only, no ICE servers): the transport suite on its pipes, the signaling suite on the
  * method.
  */
-import { describeSignalingConformance, describeTransportConformance, PEER_A, PEER_B } from '../../core/testing';
+import { describeSignalingConformance, describeTransportConformance, PEER_A, PEER_B } from '@whatnext/core/testing';
 import { webrtc } from '../webrtc';
 import { mqtt } from './index';
 import { startMosquitto, type Mosquitto } from './testing/mosquitto';

@@ -5,7 +5,7 @@
  *
  *   defineConfig({ plugins: [webrtc(), mqtt({ url: 'mqtts://broker.example.org:8883' })] })
  */
-import { definePlugin } from '../../core/index';
+import { definePlugin } from '@whatnext/core';
 import type { WebRtcService } from '../webrtc/service';
 import { createMqttMethod } from './method';
 import { MqttOptions } from './options';

@@ -9,7 +9,7 @@
  * e.g. `whtnxt://connect?v=1&via=mqtt&n=Ada&t=…&u=mqtt%3A%2F%2F127.0.0.1%3A1883&tp=whatnext%2Fv1&id=…`
  */
 import type { z } from 'zod';
-import { HandshakeNonce, LinkError, PeerId, type LinkTarget } from '../../core/index';
+import { HandshakeNonce, LinkError, PeerId, type LinkTarget } from '@whatnext/core';
 import { BrokerUrl, TopicPrefix } from './options';
 
 export const METHOD = 'mqtt';

@@ -5,7 +5,7 @@
  * to us and, for an answer or a refusal, matches an attempt of ours to the peer that sent it.
  */
 import { z } from 'zod';
-import { DisplayName, HandshakeNonce, PeerId, ProtocolError } from '../../core/index';
+import { DisplayName, HandshakeNonce, PeerId, ProtocolError } from '@whatnext/core';
 
 /** The largest payload read: a description with all its candidates (as a peer that does not
  * trickle sends it) fits many times over. */

@@ -34,7 +34,7 @@ import {
   type Pipe,
   type SignalingMethod,
   type SignalingServices,
-} from '../../core/index';
+} from '@whatnext/core';
 import type { WebRtcService } from '../webrtc/service';
 import { BrokerSession } from './broker-session';
 import { METHOD, inviteParams, parseMqttLink, type MqttLinkParams } from './link';

@@ -5,7 +5,7 @@
  */
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProtocolError, RefusedByPeerError, TransportError, WhatNextError } from '../../core/index';
+import { ProtocolError, RefusedByPeerError, TransportError, WhatNextError } from '@whatnext/core';
 import { ALICE, BOB, CAROL, fakeAttempt } from '../peerjs/testing/peers';
 import { createWebRtc, loadDefaultEngine } from '../webrtc';
 import { inviteParams, parseMqttLink } from './link';

@@ -1,7 +1,7 @@
 /** The plugin's options, and the pieces of them that links share (broker URL, topic prefix).
  * The engine and the ICE servers are the webrtc plugin's options. */
 import { z } from 'zod';
-import { pipeTuningOptions } from '../../core/index';
+import { pipeTuningOptions } from '@whatnext/core';
 
 const SCHEMES = ['mqtt:', 'mqtts:', 'ws:', 'wss:'];
 
@@ -50,7 +50,7 @@ export const TopicPrefix = z
   .max(128, { abort: true, message: 'a topic prefix is at most 128 characters' })
   .regex(/^[\w-]+(?:\/[\w-]+){0,7}$/, 'a topic prefix is up to 8 levels of letters, digits, "_" and "-", separated by "/" (no "+", "#" or "$")');
 
-export { DEFAULT_LOW_WATER_MARK, DEFAULT_MAX_FRAME_SIZE } from '../../core/index';
+export { DEFAULT_LOW_WATER_MARK, DEFAULT_MAX_FRAME_SIZE } from '@whatnext/core';
 
 export const MqttOptions = z
   .object({

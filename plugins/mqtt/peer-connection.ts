@@ -9,7 +9,7 @@
  * pipe here at once, then lets the channel's buffer empty, closes the channel (the remote sees a
  * clean close) and the peer connection, each wait bounded by `CLOSE_LINGER_MS`.
  */
-import { TransportError, describe, type AttemptContext } from '../../core/index';
+import { TransportError, describe, type AttemptContext } from '@whatnext/core';
 import type { DataChannelPipe, WebRtcService } from '../webrtc/service';
 import type { IceCandidate } from './messages';
 

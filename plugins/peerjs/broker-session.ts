@@ -18,11 +18,19 @@
  *   because the remote's broker socket dropped.
  */
 import type { DataConnection, Peer, PeerError, PeerJSOption } from 'peerjs';
-import { RefusedByPeerError, cleanReason, TransportError, describe, type BindingSide, type PeerId, type PeerInfo } from '../../core/index';
+import {
+  RefusedByPeerError,
+  cleanReason,
+  TransportError,
+  describe,
+  type BindingSide,
+  type PeerId,
+  type PeerInfo,
+  raceAbort,
+  randomBase32,
+} from '@whatnext/core';
 import { AnswerPayload, BrokerMessage, CandidatePayload, ConnectionId, Metadata, OfferPayload, RefusalPayload } from './messages';
 import type { BrokerSocket, SocketOwner } from './socket';
-import { raceAbort } from '../../core/util/abort';
-import { randomBase32 } from '../../core/util/ids';
 
 export interface BrokerAddress {
   host: string;

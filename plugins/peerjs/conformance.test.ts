@@ -2,7 +2,7 @@
  * Core's conformance suites, run against PeerJS through real local brokers (loopback only, no
  * ICE servers): the transport suite on its pipes, the signaling suite on the method.
  */
-import { describeSignalingConformance, describeTransportConformance, PEER_A, PEER_B } from '../../core/testing';
+import { describeSignalingConformance, describeTransportConformance, PEER_A, PEER_B } from '@whatnext/core/testing';
 import { webrtc } from '../webrtc';
 import { startBroker, type Broker } from './broker';
 import { peerjs } from './index';

@@ -5,7 +5,7 @@
  *
  *   defineConfig({ plugins: [webrtc(), peerjs({ host: '127.0.0.1', port: 9000, path: '/whatnext' })] })
  */
-import { definePlugin } from '../../core/index';
+import { definePlugin } from '@whatnext/core';
 import type { WebRtcService } from '../webrtc/service';
 import { createPeerjsMethod } from './method';
 import { PeerjsOptions } from './options';

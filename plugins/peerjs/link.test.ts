@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LinkError, PluginError, PluginHost } from '../../core/index';
-import { parseLink } from '../../core/link';
+import { LinkError, PluginError, PluginHost, parseLink } from '@whatnext/core';
 import { webrtc } from '../webrtc';
 import { peerjs } from './index';
 import { PARAM, inviteParams, parsePeerjsLink } from './link';

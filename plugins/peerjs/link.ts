@@ -11,7 +11,7 @@
  * e.g. `whtnxt://connect?v=1&via=peerjs&n=Ada&t=…&h=127.0.0.1&p=9000&pt=%2Fwhatnext&k=peerjs&s=0&id=…`
  */
 import type { z } from 'zod';
-import { HandshakeNonce, LinkError, PeerId, type LinkTarget } from '../../core/index';
+import { HandshakeNonce, LinkError, PeerId, type LinkTarget } from '@whatnext/core';
 import { BrokerHost, BrokerKey, BrokerPath } from './options';
 import type { BrokerAddress } from './broker-session';
 

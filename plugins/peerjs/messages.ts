@@ -4,7 +4,7 @@
  * metadata; the broker itself may be anyone's), so it is parsed here before PeerJS sees it.
  */
 import { z } from 'zod';
-import { DisplayName, HandshakeNonce, PeerId } from '../../core/index';
+import { DisplayName, HandshakeNonce, PeerId } from '@whatnext/core';
 
 /** PeerJS connection ids: `dc_` plus a random base-36 string; ours are `dc_` plus base32. */
 export const ConnectionId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);

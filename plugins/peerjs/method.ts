@@ -29,7 +29,7 @@ import {
   type Pipe,
   type SignalingMethod,
   type SignalingServices,
-} from '../../core/index';
+} from '@whatnext/core';
 import type { WebRtcService } from '../webrtc/service';
 import { METHOD, inviteParams, parsePeerjsLink, type PeerjsLinkParams } from './link';
 import type { Metadata } from './messages';

@@ -1,7 +1,7 @@
 /** The plugin's options and the broker-address pieces they share with links and the broker.
  * The engine and the ICE servers are the webrtc plugin's options. */
 import { z } from 'zod';
-import { pipeTuningOptions } from '../../core/index';
+import { pipeTuningOptions } from '@whatnext/core';
 
 const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
 const HOSTNAME = new RegExp(`^(?=.{1,253}$)${LABEL}(?:\\.${LABEL})*\\.?$`);
@@ -43,7 +43,7 @@ export const BrokerPath = z
 /** PeerJS puts the key into the socket URL unescaped, so it is held to URL-safe characters. */
 export const BrokerKey = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a broker key is 1 to 64 letters, digits, "_" or "-"');
 
-export { DEFAULT_LOW_WATER_MARK, DEFAULT_MAX_FRAME_SIZE } from '../../core/index';
+export { DEFAULT_LOW_WATER_MARK, DEFAULT_MAX_FRAME_SIZE } from '@whatnext/core';
 
 export const PeerjsOptions = z
   .object({

@@ -31,7 +31,7 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import vm from 'node:vm';
 import type * as PeerJs from 'peerjs';
-import { describe } from '../../core/index';
+import { describe } from '@whatnext/core';
 import type { WebRtcEngine } from '../webrtc/service';
 import { trackPeerConnections } from './engine';
 import type { SessionRuntime } from './broker-session';

@@ -7,7 +7,7 @@
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { TransportError, type IncomingAttempt, type SignalingServices } from '../../core/index';
+import { TransportError, type IncomingAttempt, type SignalingServices } from '@whatnext/core';
 import { CHANNEL_BUFFER_LIMIT, WebRtcOptions, createWebRtc, loadDefaultEngine, type WebRtcEngine } from '../webrtc';
 import { candidatesTo, silentUdp } from '../webrtc/testing/ice-servers';
 import { startBroker, type Broker } from './broker';

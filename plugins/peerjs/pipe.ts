@@ -20,7 +20,7 @@
  *   closing discards. Delivery up to a close is what core's close handshake guarantees (close
  *   frame, then waiting for the remote to close).
  */
-import { TransportError, describe, type ConnectionStage, type Pipe, type PipeSink } from '../../core/index';
+import { TransportError, describe, type ConnectionStage, type Pipe, type PipeSink } from '@whatnext/core';
 import type { DataChannelPipe, WebRtcService } from '../webrtc/service';
 import type { DescriptionListener, SessionConnection } from './broker-session';
 

@@ -13,7 +13,7 @@
  */
 import { networkInterfaces } from 'node:os';
 import WebSocket from 'ws';
-import { describe } from '../../core/index';
+import { describe } from '@whatnext/core';
 import { BrokerMessage } from './messages';
 
 /** The largest broker message accepted. PeerJS messages are small JSON (a data-only SDP is

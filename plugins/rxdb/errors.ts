@@ -1,5 +1,5 @@
 /** The rxdb plugin's error codes (core's are in core/error-codes.ts). */
-import { defineErrorCodes } from '../../core/error-codes';
+import { defineErrorCodes } from '@whatnext/core';
 
 export const RXDB_ERROR_CODES = defineErrorCodes({
   playlists_unavailable: 'The playlist database is still opening.',

@@ -5,9 +5,7 @@
  * answers and the events it sends. See README.md for the storage, sharing and merge rules.
  */
 import { z } from 'zod';
-import { definePlugin } from '../../core/plugin';
-import type { PluginContext } from '../../core/kernel/context';
-import { WhatNextError, describe } from '../../core/errors';
+import { definePlugin, type PluginContext, WhatNextError, describe } from '@whatnext/core';
 import { playlistsProtocol, type PlaylistsProtocol } from './protocol';
 import { startRuntime, type PlaylistRuntime } from './runtime';
 import { detectFormat, parseTrackList } from './import/track-list';

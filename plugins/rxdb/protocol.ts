@@ -3,9 +3,7 @@
  * and core's protocol helpers, nothing of Node): the renderer imports this module too.
  */
 import { z } from 'zod';
-import { PeerId } from '../../core/contracts/peer';
-import { Empty, def, defineProtocol, type Merged } from '../../core/protocol/define';
-import type { CoreProtocol } from '../../core/protocol';
+import { PeerId, Empty, def, defineProtocol, type Merged, type CoreProtocol } from '@whatnext/core';
 import { POSITION_MAX } from './model/documents';
 
 /** Playlist and track ids: random base-32 (see core/util/ids). */

@@ -2,8 +2,7 @@
  * What the plugin runs once the host is up: the database, the membership view, the playlist
  * store and replication. index.ts serves the plugin's protocol from it.
  */
-import type { PluginContext } from '../../core/kernel/context';
-import { describe } from '../../core/errors';
+import { type PluginContext, describe } from '@whatnext/core';
 import { Leaving } from './model/leaving';
 import { Sharing } from './model/sharing';
 import { Epochs } from './replication/epochs';

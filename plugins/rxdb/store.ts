@@ -5,10 +5,7 @@
  */
 import type { RxDocument } from 'rxdb';
 import type { FieldEdit, NewTrack, Playlist, PlaylistSummary, Track, TrackCursor } from './protocol';
-import { PeerId } from '../../core/contracts/peer';
-import { WhatNextError } from '../../core/errors';
-import { randomBase32 } from '../../core/util/ids';
-import { withoutUndefined } from '../../core/util/objects';
+import { PeerId, WhatNextError, randomBase32, withoutUndefined } from '@whatnext/core';
 import { HybridClock, parseStamp, stampTime } from './model/clock';
 import { members, TRACK_FIELDS, type Clock, type PlaylistDoc, type TrackDoc } from './model/documents';
 import { mergeVersions } from './model/merge';

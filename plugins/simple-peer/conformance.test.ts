@@ -3,7 +3,7 @@
  * without (one complete signal per side, as manual signaling uses it).
  */
 import { afterAll } from 'vitest';
-import { describeTransportConformance, fromTransport } from '../../core/testing';
+import { describeTransportConformance, fromTransport } from '@whatnext/core/testing';
 import { createWebRtc } from '../webrtc';
 import { createSimplePeerTransport } from './transport';
 

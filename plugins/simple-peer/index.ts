@@ -7,7 +7,7 @@
  *
  * See README.md for the options, the non-trickle gathering and clean exit.
  */
-import { definePlugin } from '../../core/index';
+import { definePlugin } from '@whatnext/core';
 import type { WebRtcService } from '../webrtc/service';
 import { SimplePeerOptions } from './options';
 import { SimplePeerTransport } from './transport';

@@ -6,9 +6,8 @@
  * WebRTC, real identities, both sides refuse.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Connection, Pipe, PipeSink, Signal } from '../../core/index';
-import { generateIdentity } from '../../core/connection/proof';
-import { createTestConnection, type TestConnection } from '../../core/testing';
+import { type Connection, type Pipe, type PipeSink, type Signal, generateIdentity } from '@whatnext/core';
+import { createTestConnection, type TestConnection } from '@whatnext/core/testing';
 import { createWebRtc } from '../webrtc';
 import { createSimplePeerTransport, type SimplePeerTransport } from './transport';
 

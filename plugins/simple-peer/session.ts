@@ -20,7 +20,7 @@
  * peer is destroyed anyway.
  */
 import SimplePeer from 'simple-peer';
-import { TransportError, describe, type ConnectionStage, type DialOptions, type Pipe } from '../../core/index';
+import { TransportError, describe, type ConnectionStage, type DialOptions, type Pipe } from '@whatnext/core';
 import type { ChannelLike, DataChannelPipe, WebRtcEngine, WebRtcService } from '../webrtc/service';
 import { CompleteSignal } from './gathering';
 import type { SimplePeerOptions } from './options';

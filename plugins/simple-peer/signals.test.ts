@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TransportError } from '../../core/index';
+import { TransportError } from '@whatnext/core';
 import { MAX_SDP_LENGTH, parseSignal, toWireSignal } from './signals';
 
 const sdp = 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:0\r\n';

@@ -9,7 +9,7 @@
  * These are simple-peer's own signal shapes, so a plain simple-peer peer can talk to this one.
  */
 import { z } from 'zod';
-import { TransportError } from '../../core/index';
+import { TransportError } from '@whatnext/core';
 
 /** A complete SDP with every candidate is a few KiB; this bounds what a remote can make us parse. */
 export const MAX_SDP_LENGTH = 64 * 1024;

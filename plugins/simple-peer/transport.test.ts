@@ -5,8 +5,8 @@
 import { createRequire } from 'node:module';
 import SimplePeer from 'simple-peer';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { PluginHost, TransportError, type ConnectionStage, type Pipe, type Signal } from '../../core/index';
-import { RecordingSink, pattern, sameBytes } from '../../core/testing';
+import { PluginHost, TransportError, type ConnectionStage, type Pipe, type Signal } from '@whatnext/core';
+import { RecordingSink, pattern, sameBytes } from '@whatnext/core/testing';
 import { LOW_WATER_MARK, WEBRTC_ANSWERER_READY, createWebRtc, webrtc, type WebRtcEngine, type WebRtcOptionsInput } from '../webrtc';
 import { refusingTurn, silentUdp, type LoopbackServer } from '../webrtc/testing/ice-servers';
 import { simplePeer } from './index';

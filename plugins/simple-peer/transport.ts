@@ -3,7 +3,7 @@
  * It keeps every live session so `dispose()` can close them all: an open RTCPeerConnection
  * keeps a Node process alive (the engine's threads), so a service must close its peers to exit.
  */
-import { TransportError, type Dial, type DialOptions, type SignalCodec, type Transport } from '../../core/index';
+import { TransportError, type Dial, type DialOptions, type SignalCodec, type Transport } from '@whatnext/core';
 import type { WebRtcService } from '../webrtc/service';
 import { SimplePeerOptions, type SimplePeerOptionsInput } from './options';
 import { PeerSession } from './session';

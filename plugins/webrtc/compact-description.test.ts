@@ -3,7 +3,7 @@
  * connections that only ever see the rebuilt ones connect and carry data.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { TransportError } from '../../core/index';
+import { TransportError } from '@whatnext/core';
 import { compactDescription, expandDescription, type Description } from './compact-description';
 import { loadDefaultEngine, loadWeriftEngine } from './engine';
 import { webRtcBinding } from './sdp';

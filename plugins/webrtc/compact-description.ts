@@ -21,7 +21,7 @@
  * A description of any other shape has no compact form (`compactDescription` says undefined).
  */
 import { isIPv4, isIPv6 } from 'node:net';
-import { TransportError } from '../../core/index';
+import { TransportError } from '@whatnext/core';
 
 export interface Description {
   type: 'offer' | 'answer';

@@ -11,7 +11,7 @@
  * See README.md.
  */
 import { networkInterfaces } from 'node:os';
-import { definePlugin } from '../../core/index';
+import { definePlugin } from '@whatnext/core';
 import { compactDescription, expandDescription } from './compact-description';
 import { loadDefaultEngine, loadWeriftEngine } from './engine';
 import { WebRtcOptions, type WebRtcOptionsInput } from './options';

@@ -5,7 +5,7 @@
  * other's relay, so a relay on the remote end alone is relayed too; only our own end says how we
  * reach a relay (udp, tcp, tls).
  */
-import type { ConnectionPath } from '../../core/index';
+import type { ConnectionPath } from '@whatnext/core';
 
 type Stats = Record<string, unknown>;
 

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { TransportError, type ConnectionStage, type PipeSink } from '../../core/index';
+import { TransportError, type ConnectionStage, type PipeSink } from '@whatnext/core';
 import {
   CHANNEL_BUFFER_LIMIT,
   DRAIN_POLL_MS,

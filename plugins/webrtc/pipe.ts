@@ -34,7 +34,7 @@
  * - Received frames are the channel's buffers wrapped, not copied.
  * - The end: `sink.closed()` at most once; closing the peer connection is the plugin's.
  */
-import { TransportError, describe, type BindingSide, type ConnectionStage, type Pipe } from '../../core/index';
+import { TransportError, describe, type BindingSide, type ConnectionStage, type Pipe } from '@whatnext/core';
 import { explainNoPath, type IceCandidateError } from './no-path';
 import { connectionPath } from './path';
 import { webRtcBinding, webRtcMaxMessageSize } from './sdp';

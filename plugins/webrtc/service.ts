@@ -3,7 +3,7 @@
  * dependency and take it with `ctx.use<WebRtcService>('webrtc')`. Types only: a dependent plugin
  * imports this module with `import type`, and gets everything it runs through the service.
  */
-import type { BindingSide, ConnectionStage, Pipe, PipeSink, TransportError } from '../../core/index';
+import type { BindingSide, ConnectionStage, Pipe, PipeSink, TransportError } from '@whatnext/core';
 
 /** A Node WebRTC engine: the `wrtc` shape (@roamhq/wrtc by default). */
 export interface WebRtcEngine {

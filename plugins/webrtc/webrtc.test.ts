@@ -4,7 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { PluginHost, definePlugin } from '../../core/index';
+import { PluginHost, definePlugin } from '@whatnext/core';
 import { createWebRtc, webrtc, WebRtcOptions, TURN_TLS_CA_MAX, type WebRtcEngine, type WebRtcService } from './index';
 import { selfSigned } from './testing/self-signed';
 

@@ -4,15 +4,13 @@
  * makes (core's and each plugin's: a plugin added there is typed here too); nothing else is
  * imported from outside the renderer at run time.
  */
-import type { WhatNextApi } from '../../../core/protocol/api';
-import type { APPROVAL_TIMEOUT, EventDataOf, EventNameOf, MethodNameOf, ParamsOf, ResultOf } from '../../../core/protocol';
-import type { ProtocolOf } from '../../../core/config';
+import type { WhatNextApi, APPROVAL_TIMEOUT, EventDataOf, EventNameOf, MethodNameOf, ParamsOf, ResultOf, ProtocolOf } from '@whatnext/core';
 import type appConfig from '../../../plugins.config';
 
 /** What the service speaks with the app's plugins loaded. */
 export type AppProtocol = ProtocolOf<typeof appConfig>;
 
-export type { AttemptSummary, ConnectionSummary, ErrorInfo, KnownPeer, MethodInfo, PluginStatus, ServiceStatus, Settings } from '../../../core/protocol';
+export type { AttemptSummary, ConnectionSummary, ErrorInfo, KnownPeer, MethodInfo, PluginStatus, ServiceStatus, Settings } from '@whatnext/core';
 export type { FieldEdit, NewTrack, Playlist, PlaylistSummary, SyncEntry, Track, TrackCursor } from '../../../plugins/rxdb/protocol';
 
 /** `ErrorInfo.reason` of a request nobody approved in time (checked against core's constant). */

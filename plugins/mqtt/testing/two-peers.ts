@@ -3,7 +3,7 @@
  * A invite and B answer the link, and resolves with both pipes. `close()` shuts both methods
  * down and stops the broker (call it in `afterAll`). Not part of the plugin's API.
  */
-import type { IncomingAttempt, PeerInfo, Pipe, PipeSink, SignalingHealth, SignalingServices } from '../../../core/index';
+import type { IncomingAttempt, PeerInfo, Pipe, PipeSink, SignalingHealth, SignalingServices } from '@whatnext/core';
 import { fakeAttempt, type FakeAttempt } from '../../peerjs/testing/peers';
 import { createWebRtc } from '../../webrtc';
 import { createMqttMethod, type MqttMethod } from '../method';

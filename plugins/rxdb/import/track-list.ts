@@ -11,7 +11,7 @@
  *          duration_ms and uri / url / path / location), separated by , ; or a tab, RFC 4180
  *          quoting
  */
-import { WhatNextError } from '../../../core/index';
+import { WhatNextError } from '@whatnext/core';
 import { NewTrack, type ImportFormat } from '../protocol';
 import { parseCsv } from './csv';
 

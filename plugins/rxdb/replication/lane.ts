@@ -11,7 +11,7 @@
  * everything else goes on the link's newest connection.
  */
 import { z } from 'zod';
-import type { Connection, Json, Message } from '../../../core/connection/types';
+import type { Connection, Json, Message } from '@whatnext/core';
 import { Sharing, type CollectionName } from '../model/sharing';
 import { isRequest, type ChannelConnectionHandler, type RxdbWireMessage } from './channel-handler';
 import type { SyncStatus } from './status';

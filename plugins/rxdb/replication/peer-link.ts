@@ -37,8 +37,7 @@
 import { z } from 'zod';
 import type { Subscription } from 'rxjs';
 import { replicateWebRTC, type RxWebRTCReplicationPool } from 'rxdb/plugins/replication-webrtc';
-import type { Connection, Json, Message, Unsubscribe } from '../../../core/connection/types';
-import { describe } from '../../../core/errors';
+import { type Connection, type Json, type Message, type Unsubscribe, describe } from '@whatnext/core';
 import type { PlaylistCollections } from '../storage/database';
 import { Sharing } from '../model/sharing';
 import { ChannelConnectionHandler, type RemotePeer } from './channel-handler';

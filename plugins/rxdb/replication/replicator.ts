@@ -3,7 +3,7 @@
  * connectionOpened / connectionClosed hooks, and the epoch bookkeeping of epochs.ts run on
  * every membership change.
  */
-import type { ConnectionRecord } from '../../../core/kernel/hooks';
+import type { ConnectionRecord } from '@whatnext/core';
 import type { SyncEntry } from './status';
 import { PeerLink, type LinkServices } from './peer-link';
 

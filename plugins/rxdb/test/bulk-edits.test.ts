@@ -3,7 +3,7 @@
  * services in this process, replicating over the in-memory transport where two are needed.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { WhatNextError } from '../../../core/errors';
+import { WhatNextError } from '@whatnext/core';
 import { connect, eventually, songs, startInProcess, type TestPeer } from '../testing/harness';
 
 const running: TestPeer[] = [];

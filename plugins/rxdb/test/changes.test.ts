@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createRxDatabase, type RxDatabase } from 'rxdb';
 import { getRxStorageMemory } from 'rxdb/plugins/storage-memory';
 import type { Observable } from 'rxjs';
-import { randomBase32 } from '../../../core/util/ids';
+import { randomBase32 } from '@whatnext/core';
 import { documentChanges } from '../storage/changes';
 
 setFlagsFromString('--expose-gc');

@@ -4,7 +4,7 @@
  * the line named and nothing is added.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { ServiceError } from '../../../core/protocol/client';
+import { ServiceError } from '@whatnext/core';
 import { connect, eventually, startInProcess, type TestPeer } from '../testing/harness';
 
 const running: TestPeer[] = [];

@@ -11,7 +11,7 @@
 import { getHeapCodeStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, expect, it, vi } from 'vitest';
-import type { ConnectionSummary } from '../../../core/protocol';
+import type { ConnectionSummary } from '@whatnext/core';
 import { connect, startInProcess, type TestPeer } from '../testing/harness';
 
 /** What the test learns of the replication pools RxDB makes. */

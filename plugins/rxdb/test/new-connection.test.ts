@@ -12,10 +12,8 @@
  * restarts them; edits made on both sides while apart converge, each exactly once.
  */
 import { afterEach, expect, it, vi } from 'vitest';
-import type { Connection } from '../../../core/connection/types';
-import type { PeerInfo } from '../../../core/contracts/peer';
-import type { ConnectionRecord } from '../../../core/kernel/hooks';
-import { createMemoryPipePair, createTestConnection, type MemoryPipe } from '../../../core/testing';
+import type { Connection, PeerInfo, ConnectionRecord } from '@whatnext/core';
+import { createMemoryPipePair, createTestConnection, type MemoryPipe } from '@whatnext/core/testing';
 import { tempDir } from '../../../host/service/testing/temp-dirs';
 import { startRuntime, type PlaylistRuntime } from '../runtime';
 import { songs } from '../testing/harness';

@@ -3,7 +3,7 @@
  * summary (`playlists.summaries`), through the protocol of a service in this process.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WhatNextError } from '../../../core/errors';
+import { WhatNextError } from '@whatnext/core';
 import type { Track } from '../protocol';
 import { songs, startInProcess, type TestPeer } from '../testing/harness';
 

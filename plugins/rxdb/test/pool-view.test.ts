@@ -7,7 +7,7 @@ import { createRxDatabase, type RxCollection, type RxDatabase } from 'rxdb';
 import { replicateRxCollection } from 'rxdb/plugins/replication';
 import { replicateWebRTC } from 'rxdb/plugins/replication-webrtc';
 import { getRxStorageMemory } from 'rxdb/plugins/storage-memory';
-import { randomBase32 } from '../../../core/util/ids';
+import { randomBase32 } from '@whatnext/core';
 import { ChannelConnectionHandler } from '../replication/channel-handler';
 import { poolView } from '../replication/pool-view';
 

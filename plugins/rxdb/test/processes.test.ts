@@ -4,7 +4,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
-import { WhatNextError } from '../../../core/index';
+import { WhatNextError } from '@whatnext/core';
 import { startBroker, type Broker } from '../../peerjs';
 import { spawnService, type SpawnedService, type SpawnOptions } from '../../../host/service/testing/spawn';
 import { connect, eventually, snapshot, songs, watch } from '../testing/harness';

@@ -4,7 +4,7 @@
  * over the in-memory transport; every sync status event the receiving side sends is recorded.
  */
 import { afterEach, expect, it } from 'vitest';
-import type { MemoryPipe } from '../../../core/testing';
+import type { MemoryPipe } from '@whatnext/core/testing';
 import type { SyncEntry } from '../protocol';
 import { connect, eventually, songs, startInProcess, type TestPeer } from '../testing/harness';
 

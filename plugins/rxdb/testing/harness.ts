@@ -2,10 +2,8 @@
  * Test kit: services driven through the protocol (in this process or forked), connected with
  * manual signaling, and bounded waits for conditions.
  */
-import { defineConfig } from '../../../core/config';
-import { createClient, type ServiceClient } from '../../../core/protocol/client';
-import { createPortPair } from '../../../core/protocol/port';
-import { createMemoryTransport, memoryTransport, memoryTransportPlugin, type MemoryPipeOptions } from '../../../core/testing';
+import { createClient, defineConfig, type ServiceClient } from '@whatnext/core';
+import { createMemoryTransport, createPortPair, memoryTransport, memoryTransportPlugin, type MemoryPipeOptions } from '@whatnext/core/testing';
 import { Service } from '../../../host/service/service';
 import { Tracker, connectBroker, connectManual, type Connected } from '../../../host/service/testing/flows';
 import { manual } from '../../manual';

@@ -4,12 +4,9 @@
  * `ctx.handshake`), and core's secure session runs on the socket; identities are real keys.
  */
 import { afterEach, expect, it } from 'vitest';
-import { ConnectionManager } from '../../core/kernel/connections';
-import { PluginHost } from '../../core/kernel/host';
-import { generateIdentity } from '../../core/connection/proof';
-import type { AttemptSummary } from '../../core/protocol/shapes';
-import { manual } from '../manual';
-import { exampleTcp } from './index';
+import { ConnectionManager, PluginHost, generateIdentity, type AttemptSummary } from '@whatnext/core';
+import { manual } from './index';
+import { exampleTcp } from '../example-tcp/index';
 
 const stops: (() => Promise<void>)[] = [];
 afterEach(async () => {
