@@ -36,6 +36,10 @@ export const ERROR_CODES = defineErrorCodes({
   unknown_signaling_method: 'No signaling method of that name is installed.',
   unknown_signaling: 'The settings name a signaling method that is not installed.',
   no_signaling: 'No signaling method is installed.',
+  plugins_file_invalid: "The data folder's plugins.json is not JSON, or not of its shape.",
+  plugin_not_installed: "A package the data folder's plugins.json names is not installed in the data folder.",
+  plugin_load_failed: 'A plugin package could not be loaded, or does not default-export a plugin.',
+  unknown_external_plugin: "The settings enable a package the data folder's plugins.json does not name.",
   transport_not_supported: 'A signaling method was asked to drive a transport it cannot.',
   // links and attempts
   link_invalid: 'A link or code was refused; `reason` says why.',

@@ -181,6 +181,13 @@ export class PluginHost {
     return parsed.data;
   }
 
+  /** Plugins found after the host was made (a service's data folder's): loaded after the
+   * config's, at start. Only before start: plugins are not loaded into a running host. */
+  add(...instances: PluginInstance[]): void {
+    if (this.#state !== 'idle') throw new WhatNextError('host_state', `cannot add plugins to a host that is ${this.#state}`);
+    this.#options = { ...this.#options, plugins: [...this.#options.plugins, ...instances] };
+  }
+
   async start(): Promise<void> {
     if (this.#state !== 'idle') throw new WhatNextError('host_state', `cannot start a host that is ${this.#state}`);
     this.#setState('starting');

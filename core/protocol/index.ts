@@ -17,6 +17,7 @@ import {
   AttemptSummary,
   ConnectionSummary,
   ErrorInfo,
+  ExternalPlugins,
   HostState,
   KnownPeer,
   Message,
@@ -66,6 +67,9 @@ export const methods = {
   'peers.update': def(z.object({ peerId: Id, autoConnect: z.boolean() }).strict(), KnownPeer),
   'settings.get': def(Empty, Settings),
   'settings.update': def(Settings.omit({ pluginOptions: true }).partial().strict(), Settings),
+  /** The plugin packages the data folder's plugins.json names: installed, enabled, loaded. Enable
+   * one with `settings.update({ enabledPlugins })`; it loads at the next start. */
+  'plugins.external': def(Empty, ExternalPlugins),
   /** Validate and save a plugin's options; applied to new connections without a restart. */
   'plugins.configure': def(z.object({ plugin: z.string().max(64), options: z.record(z.string(), z.unknown()) }).strict(), PluginStatus),
 } as const;

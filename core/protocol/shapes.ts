@@ -124,8 +124,36 @@ export const Settings = z.object({
   autoAcceptKnownPeers: z.boolean(),
   /** Plugin options the user saved, by plugin name (they replace plugins.config.ts's). */
   pluginOptions: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+  /** Packages of the data folder's plugins.json the user enabled: loaded at the next start. */
+  enabledPlugins: z.array(z.string().max(214)).max(64).optional(),
 });
 export type Settings = z.infer<typeof Settings>;
+
+/** A plugin package named in the data folder's plugins.json. `enabled` is the setting; `loaded`
+ * whether this run loaded it (they differ until the next start). */
+export const ExternalPlugin = z.object({
+  package: z.string(),
+  /** From the installed package's package.json (read, not run); absent when not installed. */
+  version: z.string().optional(),
+  description: z.string().optional(),
+  enabled: z.boolean(),
+  loaded: z.boolean(),
+  /** The name of the plugin it loaded as (its status is in `plugins.list` under that name). */
+  plugin: z.string().optional(),
+  /** Why it is not installed, or could not be loaded. */
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+});
+export type ExternalPlugin = z.infer<typeof ExternalPlugin>;
+
+export const ExternalPlugins = z.object({
+  /** The plugins.json read, and the folder whose node_modules its packages are installed in. */
+  file: z.string(),
+  folder: z.string(),
+  /** Why plugins.json could not be used (nothing of it is then). */
+  problem: z.object({ code: z.string(), message: z.string() }).optional(),
+  plugins: z.array(ExternalPlugin),
+});
+export type ExternalPlugins = z.infer<typeof ExternalPlugins>;
 
 export const ServiceStatus = z.object({
   state: HostState,

@@ -20,6 +20,7 @@ import { ServiceState } from './state';
 import { nodeProofSuite } from './identity';
 import { nodeSessionCrypto } from './session-crypto';
 import { permissionsInEffect } from './permissions';
+import { DataFolderPlugins } from './external-plugins';
 
 export interface ServiceOptions {
   dataDir: string;
@@ -47,6 +48,8 @@ export class Service {
   readonly failover: Failover;
   /** The invites waiting for an answer, and those the last run left waiting (lost with it). */
   readonly invites: InviteJournal;
+  /** Plugin packages of the data folder, loaded at start once enabled in settings. */
+  readonly external: DataFolderPlugins;
   #ports = new Set<Port>();
   #relayed = new Set<string>();
 
@@ -81,6 +84,7 @@ export class Service {
     this.pluginHost.on('state', (state) => this.#broadcast('host.state', state));
     this.pluginHost.on('plugin-error', ({ plugin, error }) => this.#broadcast('plugin.error', { plugin, error: { ...error, plugin } }));
     this.pluginHost.on('plugin-event', ({ event, data }) => this.#send({ type: 'event', event, data }));
+    this.external = new DataFolderPlugins(options.dataDir, (level, message) => options.logger?.(level, `[external plugins] ${message}`));
     this.invites = new InviteJournal(options.dataDir, (level, message) => options.logger?.(level, message));
     this.connections.on('attempt', (attempt) => {
       this.invites.record(attempt);
@@ -102,6 +106,7 @@ export class Service {
 
   async start(): Promise<void> {
     this.invites.start();
+    this.pluginHost.add(...(await this.external.load(this.state.settings.enabledPlugins ?? [], this.pluginHost.timeoutMs)));
     await this.pluginHost.start();
     await this.connections.start();
     this.reconnector.start();
@@ -154,6 +159,7 @@ export class Service {
       return {};
     },
     'plugins.list': () => this.pluginHost.plugins(),
+    'plugins.external': () => this.external.list(this.state.settings.enabledPlugins ?? []),
     'plugins.configure': ({ plugin, options }) => {
       const applied = this.pluginHost.configure(plugin, options);
       const saved = this.pluginHost.plugins().find((p) => p.name === plugin);
@@ -227,6 +233,11 @@ export class Service {
       }
       const unknown = change.methodOrder?.find((name) => !this.pluginHost.signaling.has(name));
       if (unknown !== undefined) throw new WhatNextError('unknown_signaling', `There is no signaling method named "${unknown}".`);
+      // Only packages plugins.json names (a plugin may stay enabled after it left the file).
+      const enabledBefore = this.state.settings.enabledPlugins ?? [];
+      const stranger = change.enabledPlugins?.find((name) => !enabledBefore.includes(name) && !this.external.names(name));
+      if (stranger !== undefined) throw new WhatNextError('unknown_external_plugin', `${this.external.file} names no package "${stranger}".`);
+      if (change.enabledPlugins) change = { ...change, enabledPlugins: [...new Set(change.enabledPlugins)] };
       const settings = this.state.updateSettings(change);
       this.#broadcast('settings.changed', settings);
       return settings;

@@ -1,0 +1,194 @@
+/**
+ * Plugins from the data folder (host/service/external-plugins.ts), in real service processes
+ * under Node's permission model: packages installed in the data folder and named in its
+ * plugins.json, loaded only once enabled in settings and from the next start, each failing
+ * alone. Then the example third-party package, packed and installed as npm would, carries a
+ * playlist between two services.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ServiceError } from '../../../core/protocol/client';
+import { spawnService, type SpawnedService, type SpawnOptions } from '../testing/spawn';
+import { tempDir } from '../testing/temp-dirs';
+import { PLUGINS_FILE } from '../external-plugins';
+import { exampleWorkspace, installExample, linkFromRepository } from '../../../tools/testing/packages';
+import { connect, eventually, snapshot, songs, watch } from '../../../plugins/rxdb/testing/harness';
+import { playlistsProtocol, type WithPlaylists } from '../../../plugins/rxdb/protocol';
+
+const FEATURE = fileURLToPath(new URL('../testing/fixtures/feature.config.ts', import.meta.url));
+const TCP = fileURLToPath(new URL('../testing/fixtures/data-folder-tcp.config.ts', import.meta.url));
+
+const running: { stop(): Promise<unknown> }[] = [];
+async function start(options: SpawnOptions): Promise<SpawnedService> {
+  const service = await spawnService(options);
+  running.push(service);
+  return service;
+}
+async function startWithPlaylists(options: SpawnOptions): Promise<SpawnedService<WithPlaylists>> {
+  const service = await spawnService<WithPlaylists>({ ...options, protocols: [playlistsProtocol] });
+  running.push(service);
+  return service;
+}
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((service) => service.stop()));
+});
+
+/** A package in `dataDir/node_modules`, its entry point `source`. */
+function installPackage(dataDir: string, name: string, source: string, manifest: Record<string, unknown> = {}): void {
+  const dir = join(dataDir, 'node_modules', name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, version: '1.2.3', type: 'module', exports: './main.js', ...manifest }));
+  writeFileSync(join(dir, 'main.js'), source);
+}
+
+/** A plugin with a protocol method of its own, to show it runs; each import of its module
+ * leaves a mark in its folder (inside the data folder, which the service may write). */
+const GREETER = `
+import { appendFileSync } from 'node:fs';
+import { z } from 'zod';
+appendFileSync(new URL('./imported', import.meta.url), 'x');
+export default (options) => ({
+  rawOptions: options,
+  definition: {
+    name: 'greeter', version: '1.2.3', api: '^2.0.0', description: 'Says hello',
+    options: z.object({ greeting: z.string() }).strict(),
+    protocol: { methods: { 'greeter.hello': { params: z.object({}).strict(), result: z.object({ text: z.string() }) } }, events: {} },
+    setup(ctx, options) { ctx.handle('greeter.hello', () => ({ text: options.greeting })); },
+  },
+});
+`;
+
+describe('plugins from the data folder', () => {
+  it('lists what plugins.json names without running it, loads what is enabled at the next start, and fails each package alone', async () => {
+    const dataDir = tempDir('whatnext-external-');
+    installPackage(dataDir, 'whatnext-plugin-greeter', GREETER, { description: 'Greets' });
+    installPackage(dataDir, 'throws-at-import', `throw new Error('broken on purpose');`);
+    installPackage(dataDir, '@me/not-a-plugin', `export default 42;`);
+    linkFromRepository(join(dataDir, 'node_modules'), ['zod']);
+    writeFileSync(
+      join(dataDir, PLUGINS_FILE),
+      JSON.stringify({
+        plugins: [
+          { package: 'whatnext-plugin-greeter', options: { greeting: 'hello from the data folder' } },
+          { package: 'throws-at-import' },
+          { package: '@me/not-a-plugin' },
+          { package: 'never-installed' },
+        ],
+      }),
+    );
+
+    const first = await start({ dataDir, config: FEATURE });
+    const listed = await first.client.request('plugins.external', {});
+    expect(listed.file).toBe(join(dataDir, PLUGINS_FILE));
+    expect(listed.problem).toBeUndefined();
+    expect(listed.plugins).toEqual([
+      { package: 'whatnext-plugin-greeter', version: '1.2.3', description: 'Greets', enabled: false, loaded: false },
+      { package: 'throws-at-import', version: '1.2.3', enabled: false, loaded: false },
+      { package: '@me/not-a-plugin', version: '1.2.3', enabled: false, loaded: false },
+      {
+        package: 'never-installed',
+        enabled: false,
+        loaded: false,
+        error: { code: 'plugin_not_installed', message: expect.stringContaining('npm install --prefix') },
+      },
+    ]);
+    expect((await first.client.request('plugins.list', {})).map((p) => p.name)).not.toContain('greeter');
+    const notLoaded = await first.client.request('greeter.hello' as never, {} as never).catch((error: unknown) => error);
+    expect(notLoaded).toMatchObject({ code: 'bad_request', message: expect.stringContaining('greeter.hello') });
+    expect(existsSync(join(dataDir, 'node_modules/whatnext-plugin-greeter/imported'))).toBe(false);
+
+    // Only packages the file names can be enabled.
+    const stranger = await first.client.request('settings.update', { enabledPlugins: ['left-pad'] }).catch((error: unknown) => error);
+    expect(stranger).toBeInstanceOf(ServiceError);
+    expect(stranger).toMatchObject({ code: 'unknown_external_plugin', message: expect.stringContaining('"left-pad"') });
+    const enabled = ['whatnext-plugin-greeter', 'throws-at-import', '@me/not-a-plugin', 'never-installed'];
+    expect((await first.client.request('settings.update', { enabledPlugins: enabled })).enabledPlugins).toEqual(enabled);
+    // Enabled, not loaded: that takes the next start.
+    expect((await first.client.request('plugins.external', {})).plugins[0]).toMatchObject({ enabled: true, loaded: false });
+    expect(await first.stop()).toBe(0);
+
+    const second = await start({ dataDir, config: FEATURE });
+    const after = await second.client.request('plugins.external', {});
+    expect(after.plugins.map(({ package: name, loaded, plugin, error }) => ({ name, loaded, plugin, code: error?.code }))).toEqual([
+      { name: 'whatnext-plugin-greeter', loaded: true, plugin: 'greeter', code: undefined },
+      { name: 'throws-at-import', loaded: false, plugin: undefined, code: 'plugin_load_failed' },
+      { name: '@me/not-a-plugin', loaded: false, plugin: undefined, code: 'plugin_load_failed' },
+      { name: 'never-installed', loaded: false, plugin: undefined, code: 'plugin_not_installed' },
+    ]);
+    expect(after.plugins[1]!.error!.message).toContain('broken on purpose');
+    expect(after.plugins[2]!.error!.message).toContain('does not default-export a plugin');
+    // The loaded one runs with the file's options; the config's plugins run beside it.
+    const statuses = await second.client.request('plugins.list', {});
+    expect(statuses.map((p) => [p.name, p.state])).toEqual(
+      expect.arrayContaining([
+        ['greeter', 'active'],
+        ['manual', 'active'],
+        ['echo', 'active'],
+      ]),
+    );
+    expect(await second.client.request('greeter.hello' as never, {} as never)).toEqual({ text: 'hello from the data folder' });
+    expect(readFileSync(join(dataDir, 'node_modules/whatnext-plugin-greeter/imported'), 'utf8')).toBe('x');
+    expect((await second.client.request('service.status', {})).state).toBe('running');
+
+    // Disabled again: still loaded in this run, gone from the next.
+    await second.client.request('settings.update', { enabledPlugins: [] });
+    expect((await second.client.request('plugins.external', {})).plugins[0]).toMatchObject({ enabled: false, loaded: true });
+    expect(await second.stop()).toBe(0);
+    const third = await start({ dataDir, config: FEATURE });
+    expect((await third.client.request('plugins.list', {})).map((p) => p.name)).not.toContain('greeter');
+  });
+
+  it('a plugins.json that is not JSON, or not of its shape, is reported; the service runs without it', async () => {
+    for (const [text, says] of [
+      ['{ "plugins": [', 'is not JSON'],
+      [JSON.stringify({ plugins: [{ package: '../../etc' }] }), 'an npm package name'],
+      [JSON.stringify({ plugins: [{ package: 'a' }, { package: 'a' }] }), 'names a twice'],
+    ] as const) {
+      const dataDir = tempDir('whatnext-external-');
+      writeFileSync(join(dataDir, PLUGINS_FILE), text);
+      const service = await start({ dataDir, config: FEATURE });
+      const listed = await service.client.request('plugins.external', {});
+      expect(listed.plugins).toEqual([]);
+      expect(listed.problem).toMatchObject({ code: 'plugins_file_invalid', message: expect.stringContaining(says) });
+      expect((await service.client.request('service.status', {})).state).toBe('running');
+      expect(await service.stop()).toBe(0);
+    }
+  });
+
+  it('the example package, installed from its tarball and enabled, carries a playlist between two services', async () => {
+    const workspace = await exampleWorkspace();
+    const peers = [];
+    for (const name of ['Alice', 'Bob']) {
+      const dataDir = tempDir('whatnext-external-');
+      const pkg = await installExample(dataDir, workspace);
+      writeFileSync(join(dataDir, PLUGINS_FILE), JSON.stringify({ plugins: [{ package: pkg }] }));
+      const before = await startWithPlaylists({ name, dataDir, config: TCP });
+      expect((await before.client.request('plugins.external', {})).plugins).toEqual([expect.objectContaining({ package: pkg, enabled: false, loaded: false })]);
+      await before.client.request('settings.update', { enabledPlugins: [pkg] });
+      expect(await before.stop()).toBe(0);
+      const service = await startWithPlaylists({ name, dataDir, config: TCP });
+      expect((await service.client.request('plugins.list', {})).find((p) => p.name === 'example-tcp')).toMatchObject({
+        state: 'active',
+        transports: ['example-tcp'],
+      });
+      const id = (await service.client.request('service.status', {})).local.id;
+      peers.push(watch(Object.assign(service, { id })));
+    }
+    const [alice, bob] = peers as [(typeof peers)[0], (typeof peers)[0]];
+    const playlist = await alice.client.request('playlists.create', { name: 'Over a plugin from the data folder' });
+    await alice.client.request('tracks.add', { playlistId: playlist.id, tracks: songs('Alice', 5) });
+    await alice.client.request('playlists.share', { playlistId: playlist.id, peerId: bob.id });
+    await connect(alice, bob, 'manual');
+    const connections = await alice.client.request('connections.list', {});
+    expect(connections.map((c) => c.transport)).toEqual(['example-tcp']);
+    const held = await eventually(async () => {
+      const [a, b] = await Promise.all([snapshot(alice.client, playlist.id), snapshot(bob.client, playlist.id)]);
+      expect(b).toEqual(a);
+      expect(b.tracks).toHaveLength(5);
+      return b;
+    });
+    expect(held.name).toBe('Over a plugin from the data folder');
+  });
+});
