@@ -24,7 +24,17 @@ export type { MethodNameOf, EventNameOf, ParamsOf, ResultOf, EventDataOf } from 
 export type { CoreProtocol } from './protocol';
 export type { ProtocolOf } from './config';
 export type { WhatNextApi } from './protocol/api';
-export type { AttemptSummary, ConnectionSummary, ErrorInfo, KnownPeer, MethodInfo, ServiceStatus, Settings } from './protocol/shapes';
+export type {
+  AttemptSummary,
+  ConnectionSummary,
+  ErrorInfo,
+  ExternalPlugin,
+  ExternalPlugins,
+  KnownPeer,
+  MethodInfo,
+  ServiceStatus,
+  Settings,
+} from './protocol/shapes';
 export { APPROVAL_TIMEOUT } from './protocol/shapes';
 export { createClient, ServiceError, type ServiceClient, type ClientOptions } from './protocol/client';
 export type { Port } from './protocol/port';

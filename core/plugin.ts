@@ -9,7 +9,7 @@ import type { ProtocolSpec } from './protocol/define';
 
 /** The host API version plugins declare a range against (`api: '^2.0.0'`); what each version
  * changed is in core/CHANGELOG.md. */
-export const HOST_API_VERSION = '2.2.0';
+export const HOST_API_VERSION = '2.3.0';
 
 export const PluginName = z.string().regex(/^[a-z][a-z0-9-]{0,63}$/, 'a plugin name is lowercase letters, digits and dashes, starting with a letter');
 

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../service/testing/temp-dirs';
+import { GREETER, installPackage } from '../service/testing/data-folder-plugins';
 
 const CLI = fileURLToPath(new URL('./main.ts', import.meta.url));
 const CONFIG = fileURLToPath(new URL('../service/testing/fixtures/terminal.config.ts', import.meta.url));
@@ -31,7 +32,8 @@ afterAll(async () => {
  * terminal's Ctrl+C does: the CLI and its service both get SIGINT. */
 function startCli(name: string, ...flags: string[]): CliPeer {
   const config = flags.includes('--config') ? [] : ['--config', CONFIG];
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, '--name', name, '--data-dir', tempDir('whatnext-cli-'), ...config, ...flags], {
+  const dataDir = flags.includes('--data-dir') ? [] : ['--data-dir', tempDir('whatnext-cli-')];
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, '--name', name, ...dataDir, ...config, ...flags], {
     stdio: 'pipe',
     detached: true,
   });
@@ -224,6 +226,29 @@ describe('npm run peer', () => {
     alice.send('quit');
     expect(await alice.exited).toBe(0);
     expect(alice.stderr()).toBe('');
+  });
+
+  it('lists the plugin packages of the data folder, and enables one for the next start', async () => {
+    const dataDir = tempDir('whatnext-cli-');
+    installPackage(dataDir, 'whatnext-plugin-greeter', GREETER);
+    writeFileSync(join(dataDir, 'plugins.json'), JSON.stringify({ plugins: [{ package: 'whatnext-plugin-greeter', options: { greeting: 'hi' } }] }));
+    const first = startCli('Alice', '--data-dir', dataDir);
+    first.send('plugins');
+    await first.line(/^package whatnext-plugin-greeter@1\.2\.3 disabled$/);
+    first.send('enable left-pad');
+    await first.line(/^error .*names no package "left-pad"/);
+    first.send('enable whatnext-plugin-greeter');
+    await first.line(/^package whatnext-plugin-greeter enabled, loads after restart$/);
+    first.send('quit');
+    expect(await first.exited).toBe(0);
+
+    const second = startCli('Alice', '--data-dir', dataDir);
+    second.send('plugins');
+    await second.line(/^package whatnext-plugin-greeter@1\.2\.3 loaded as greeter$/);
+    second.send('disable whatnext-plugin-greeter');
+    await second.line(/^package whatnext-plugin-greeter disabled, unloads after restart$/);
+    second.send('quit');
+    expect(await second.exited).toBe(0);
   });
 
   it('lists its commands with `help`, and says so for an unknown one', async () => {

@@ -14,6 +14,7 @@ import { startServiceProcess } from '../service/fork';
 import { parseEntryArgs } from '../service/options';
 import { playlistsProtocol, type WithPlaylists } from '../../plugins/rxdb/protocol';
 import { connectionCommands, dispatcher } from './commands';
+import { pluginCommands } from './plugins';
 import { playlistCommands } from './playlists';
 import { printEvents } from './events';
 import { watchChanges } from './watch';
@@ -69,7 +70,7 @@ for (const peer of await client.request('peers.known', {})) names.set(peer.id, p
 const watcher = watchChanges(client, print, status.local.id, nameOf);
 // A peer whose config has no playlists (no rxdb plugin) still connects; its playlist commands say so.
 watcher.known(await client.request('playlists.list', {}).catch(() => []));
-const run = dispatcher([...connectionCommands(client, print, quit), ...playlistCommands(client, print, watcher)], print);
+const run = dispatcher([...connectionCommands(client, print, quit), ...playlistCommands(client, print, watcher), ...pluginCommands(client, print)], print);
 // Lines run one after another, as typed: a paste of several commands keeps its order.
 let queue = Promise.resolve();
 // stdin closing (a peer run with no terminal) does not stop the peer: `quit` or a signal does.

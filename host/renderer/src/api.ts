@@ -10,7 +10,18 @@ import type appConfig from '../../../plugins.config';
 /** What the service speaks with the app's plugins loaded. */
 export type AppProtocol = ProtocolOf<typeof appConfig>;
 
-export type { AttemptSummary, ConnectionSummary, ErrorInfo, KnownPeer, MethodInfo, PluginStatus, ServiceStatus, Settings } from '@whatnext/core';
+export type {
+  AttemptSummary,
+  ConnectionSummary,
+  ErrorInfo,
+  ExternalPlugin,
+  ExternalPlugins,
+  KnownPeer,
+  MethodInfo,
+  PluginStatus,
+  ServiceStatus,
+  Settings,
+} from '@whatnext/core';
 export type { FieldEdit, NewTrack, Playlist, PlaylistSummary, SyncEntry, Track, TrackCursor } from '../../../plugins/rxdb/protocol';
 
 /** `ErrorInfo.reason` of a request nobody approved in time (checked against core's constant). */

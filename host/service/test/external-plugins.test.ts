@@ -5,7 +5,7 @@
  * alone. Then the example third-party package, packed and installed as npm would, carries a
  * playlist between two services.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -13,7 +13,8 @@ import { ServiceError } from '../../../core/protocol/client';
 import { spawnService, type SpawnedService, type SpawnOptions } from '../testing/spawn';
 import { tempDir } from '../testing/temp-dirs';
 import { PLUGINS_FILE } from '../external-plugins';
-import { exampleWorkspace, installExample, linkFromRepository } from '../../../tools/testing/packages';
+import { exampleWorkspace, installExample } from '../../../tools/testing/packages';
+import { GREETER, installPackage } from '../testing/data-folder-plugins';
 import { connect, eventually, snapshot, songs, watch } from '../../../plugins/rxdb/testing/harness';
 import { playlistsProtocol, type WithPlaylists } from '../../../plugins/rxdb/protocol';
 
@@ -35,38 +36,12 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((service) => service.stop()));
 });
 
-/** A package in `dataDir/node_modules`, its entry point `source`. */
-function installPackage(dataDir: string, name: string, source: string, manifest: Record<string, unknown> = {}): void {
-  const dir = join(dataDir, 'node_modules', name);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, version: '1.2.3', type: 'module', exports: './main.js', ...manifest }));
-  writeFileSync(join(dir, 'main.js'), source);
-}
-
-/** A plugin with a protocol method of its own, to show it runs; each import of its module
- * leaves a mark in its folder (inside the data folder, which the service may write). */
-const GREETER = `
-import { appendFileSync } from 'node:fs';
-import { z } from 'zod';
-appendFileSync(new URL('./imported', import.meta.url), 'x');
-export default (options) => ({
-  rawOptions: options,
-  definition: {
-    name: 'greeter', version: '1.2.3', api: '^2.0.0', description: 'Says hello',
-    options: z.object({ greeting: z.string() }).strict(),
-    protocol: { methods: { 'greeter.hello': { params: z.object({}).strict(), result: z.object({ text: z.string() }) } }, events: {} },
-    setup(ctx, options) { ctx.handle('greeter.hello', () => ({ text: options.greeting })); },
-  },
-});
-`;
-
 describe('plugins from the data folder', () => {
   it('lists what plugins.json names without running it, loads what is enabled at the next start, and fails each package alone', async () => {
     const dataDir = tempDir('whatnext-external-');
     installPackage(dataDir, 'whatnext-plugin-greeter', GREETER, { description: 'Greets' });
     installPackage(dataDir, 'throws-at-import', `throw new Error('broken on purpose');`);
     installPackage(dataDir, '@me/not-a-plugin', `export default 42;`);
-    linkFromRepository(join(dataDir, 'node_modules'), ['zod']);
     writeFileSync(
       join(dataDir, PLUGINS_FILE),
       JSON.stringify({

@@ -111,6 +111,19 @@ const CODES: Record<string, (info: ErrorInfo) => Omit<Problem, 'code' | 'detail'
   }),
   plugin_config: () => ({ title: 'These options are not valid', hint: 'Fix the fields marked in red and save again.' }),
   unknown_plugin: () => ({ title: 'That plugin is not loaded', hint: 'Reload the page to see the plugins that are.' }),
+  plugin_not_installed: () => ({
+    title: 'This plugin is not installed',
+    hint: 'Install it into the data folder with the npm command below, then restart WhatNext.',
+  }),
+  plugin_load_failed: () => ({
+    title: 'This plugin could not be loaded',
+    hint: 'Disable it, or install a version that works, then restart WhatNext. Report it to the plugin author.',
+  }),
+  plugins_file_invalid: () => ({
+    title: 'plugins.json cannot be used',
+    hint: 'Fix the file in the data folder, then reload this page. Until then no plugin of it loads.',
+  }),
+  unknown_external_plugin: () => ({ title: 'plugins.json does not name that package', hint: 'Reload the page: the file may have changed.' }),
   no_signaling: () => ({ title: 'No signaling method is installed', hint: 'Add one (manual, peerjs, …) to plugins.config.ts and restart WhatNext.' }),
   unknown_signaling: () => ({ title: 'That signaling method is not installed', hint: 'Pick one of the methods listed in Settings.' }),
   transport_not_supported: () => ({ title: 'This method cannot use that transport', hint: "Change the method's transport in Settings." }),

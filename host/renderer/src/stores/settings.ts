@@ -1,12 +1,14 @@
 /** Settings, installed signaling methods and plugins (with their options). */
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
-import { call, subscribe, type MethodInfo, type PluginStatus, type Settings } from '../api';
+import { call, subscribe, type ExternalPlugins, type MethodInfo, type PluginStatus, type Settings } from '../api';
 
 export const useSettingsStore = defineStore('settings', () => {
   const settings = ref<Settings>();
   const methods = ref<MethodInfo[]>([]);
   const plugins = ref<PluginStatus[]>([]);
+  /** The data folder's plugin packages (plugins.json): what is enabled, what this run loaded. */
+  const external = ref<ExternalPlugins>();
 
   /** The method new invites use: the chosen default, or the first installed. */
   const defaultMethod = computed(() => settings.value?.defaultMethod ?? methods.value[0]?.name);
@@ -21,10 +23,16 @@ export const useSettingsStore = defineStore('settings', () => {
     methods.value = await call('signaling.list', {});
   }
 
+  async function loadExternal(): Promise<void> {
+    external.value = await call('plugins.external', {});
+  }
+
   return {
     settings,
     methods,
     plugins,
+    external,
+    loadExternal,
     defaultMethod,
     failoverOrder,
     /** Reconnections try `name` first, the others after it in their order. */
@@ -32,7 +40,7 @@ export const useSettingsStore = defineStore('settings', () => {
       await update({ methodOrder: [name, ...failoverOrder.value.map((m) => m.name).filter((other) => other !== name)] });
     },
     async load() {
-      const [loaded, installed] = await Promise.all([call('settings.get', {}), call('plugins.list', {}), loadMethods()]);
+      const [loaded, installed] = await Promise.all([call('settings.get', {}), call('plugins.list', {}), loadMethods(), loadExternal()]);
       settings.value = loaded;
       plugins.value = installed;
     },
@@ -40,6 +48,8 @@ export const useSettingsStore = defineStore('settings', () => {
       const stops = [
         subscribe('settings.changed', (next) => {
           settings.value = next;
+          // Which data-folder plugins are enabled may have changed.
+          void loadExternal().catch(() => undefined);
           // The failover order (each method's rank) may have changed.
           void loadMethods().catch(() => undefined);
         }),
@@ -54,6 +64,12 @@ export const useSettingsStore = defineStore('settings', () => {
       return () => stops.forEach((stop) => stop());
     },
     update,
+    /** Enable or disable a data-folder plugin: it loads (or not) from the next start. */
+    async setEnabled(name: string, enabled: boolean) {
+      const others = (settings.value?.enabledPlugins ?? []).filter((other) => other !== name);
+      await update({ enabledPlugins: enabled ? [...others, name] : others });
+      await loadExternal();
+    },
     async configure(plugin: string, options: Record<string, unknown>) {
       const status = await call('plugins.configure', { plugin, options });
       plugins.value = plugins.value.map((p) => (p.name === plugin ? status : p));
