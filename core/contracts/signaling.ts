@@ -5,6 +5,25 @@
  */
 import { z } from 'zod';
 import type { Dial, DialOptions, Pipe, PipeSink, SignalCodec } from './transport';
+
+/** In `SignalingMethod.transports`: any registered transport (host API 2.3.0). For a method
+ * that moves raw signals and so can drive whatever transport is installed (manual). */
+export const ANY_TRANSPORT = '*';
+
+/** What a method asks of a dial; `tentative` (host API 2.3.0): one of several offered at once. */
+export type DialRequest = Pick<DialOptions, 'initiator' | 'sendSignal' | 'trickle'>;
+
+/**
+ * A dial made while it is not yet known which of several transports the remote will take (an
+ * invite offering each): nothing it reports reaches the connection (no frame, no binding, no
+ * stage) until the method `choose`s it. Choosing one cancels the attempt's other tentative
+ * dials; `cancel` ends this one. Either way no transport's session is mistaken for another's.
+ */
+export interface TentativeDial extends Dial {
+  readonly transport: string;
+  choose(): void;
+  cancel(): void;
+}
 import type { ConnectionStage } from './stages';
 import type { PeerId, PeerInfo } from './peer';
 
@@ -52,8 +71,12 @@ export interface AttemptContext {
   readonly abort: AbortSignal;
   /** The sink the resulting pipe must report to (methods that build pipes themselves). */
   readonly sink: PipeSink;
+  /** The registered transports this method may drive now, in its order: those its `transports`
+   * names, or every registered one (in registration order) for `ANY_TRANSPORT` (host API 2.3.0). */
+  readonly transports: readonly string[];
   /** Dial a registered transport with this attempt's sink, stage reporting and abort. */
-  dial(transport: string, options: Pick<DialOptions, 'initiator' | 'sendSignal' | 'trickle'>): Dial;
+  dial(transport: string, options: DialRequest & { tentative: true }): TentativeDial;
+  dial(transport: string, options: DialRequest & { tentative?: false }): Dial;
   /** The compact form of a registered transport's signals, if it has one (host API 2.2.0). */
   signalCodec(transport: string): SignalCodec | undefined;
   stage(stage: ConnectionStage): void;
@@ -149,7 +172,8 @@ export interface SignalingServices {
 export interface SignalingMethod<P = unknown> {
   readonly name: string;
   readonly description: string;
-  /** Names of the transports this method can drive. */
+  /** Names of the transports this method can drive, or `[ANY_TRANSPORT]`: whichever are
+   * registered (read at each use, so a transport a plugin registers later counts too). */
   readonly transports: readonly string[];
   /** Validate a link's method-specific parameters (untrusted). Throw a `LinkError` with a
    * human-readable reason when they are wrong. */

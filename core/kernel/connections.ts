@@ -10,7 +10,7 @@
  * connection change is emitted so a UI is never left with a silent spinner.
  */
 import type { PeerInfo } from '../contracts/peer';
-import type { AttemptContext, IncomingAttempt, LinkTarget, SignalingHealth, SignalingMethod } from '../contracts/signaling';
+import { ANY_TRANSPORT, type AttemptContext, type IncomingAttempt, type LinkTarget, type SignalingHealth, type SignalingMethod } from '../contracts/signaling';
 import type { Pipe } from '../contracts/transport';
 import type { ConnectionStage } from '../contracts/stages';
 import { createConnection, type UpgradingConnection } from '../connection/connection';
@@ -24,6 +24,7 @@ import { randomToken } from '../util/ids';
 import { Attempt } from './attempt';
 import type { ApprovalDecision, ApprovalRequest, ConnectionRecord } from './hooks';
 import type { PluginHost } from './host';
+import { tentativeDials, type StartDial } from './tentative-dials';
 
 export interface ConnectionManagerOptions {
   /** How long the user has to approve (ms). Default 30 000. */
@@ -418,7 +419,7 @@ export class ConnectionManager {
       local: this.host.local,
       ...(expectedRemote ? { expectedRemote } : {}),
     });
-    attempt.transport = method.transports[0] ?? method.name;
+    attempt.transport = this.transportsOf(method)[0] ?? method.name;
     connection.on('stage', (stage) => attempt.update({ stage }));
     const ctx = this.#context(attempt, method, connection);
     try {
@@ -451,7 +452,20 @@ export class ConnectionManager {
     await this.#opened(attempt, connection, method, direction);
   }
 
+  /** The transports `method` drives: those it names, or every registered one for `ANY_TRANSPORT`. */
+  transportsOf(method: SignalingMethod): string[] {
+    return method.transports.includes(ANY_TRANSPORT) ? this.host.transports.list().map((transport) => transport.name) : [...method.transports];
+  }
+
   #context(attempt: Attempt, method: SignalingMethod, connection: UpgradingConnection): AttemptContext {
+    const registry = this.host.transports;
+    const drivable = () => this.transportsOf(method);
+    const offer = tentativeDials({
+      sink: connection.sink,
+      stage: (stage) => connection.setStage(stage),
+      abort: attempt.abort.signal,
+      chosen: (transport) => (attempt.transport = transport),
+    });
     return {
       attemptId: attempt.id,
       local: this.host.local,
@@ -460,17 +474,19 @@ export class ConnectionManager {
       },
       abort: attempt.abort.signal,
       sink: connection.sink,
-      dial: (transport, options) => {
-        if (!method.transports.includes(transport)) {
+      get transports() {
+        return drivable().filter((name) => registry.has(name));
+      },
+      dial: ((transport: string, { tentative, ...request }: Parameters<AttemptContext['dial']>[1]) => {
+        if (!drivable().includes(transport)) {
           throw new WhatNextError('transport_not_supported', `signaling method ${method.name} cannot drive transport ${transport}`);
         }
+        const start: StartDial = ({ sink, stage, abort }) => registry.get(transport).dial({ ...request, sink, stage, abort });
+        if (tentative) return offer(transport, start);
         attempt.transport = transport;
-        return this.host.transports
-          .get(transport)
-          .dial({ ...options, sink: connection.sink, stage: (s: ConnectionStage) => connection.setStage(s), abort: attempt.abort.signal });
-      },
-      signalCodec: (transport) =>
-        method.transports.includes(transport) && this.host.transports.has(transport) ? this.host.transports.get(transport).signalCodec : undefined,
+        return start({ sink: connection.sink, stage: (s) => connection.setStage(s), abort: attempt.abort.signal });
+      }) as AttemptContext['dial'],
+      signalCodec: (transport) => (drivable().includes(transport) && registry.has(transport) ? registry.get(transport).signalCodec : undefined),
       stage: (stage) => connection.setStage(stage),
       presentInvite: ({ params, code, text, expiresAt }) => {
         const token = attempt.inviteToken ?? randomToken();

@@ -20,6 +20,9 @@ export interface PluginContext<P extends ProtocolSpec = ProtocolSpec> {
    * plugin), or undefined for a host without a data folder. */
   readonly dataDir: string | undefined;
   registerTransport(transport: Transport): void;
+  /** The names of the transports registered now, by any plugin, in registration order (host API
+   * 2.3.0): what a method that can drive any of them offers. */
+  transports(): string[];
   registerSignaling(method: SignalingMethod<any>): void;
   /** Answer one of the methods of this plugin's `protocol`. Params arrive validated; the result
    * is checked against the method's result schema before it leaves. A `WhatNextError` reaches

@@ -178,7 +178,7 @@ export class Service {
             name,
             description: method.description,
             plugin: plugin.name,
-            transports: [...method.transports],
+            transports: this.connections.transportsOf(method),
             ...(order.includes(name) && { failoverRank: order.indexOf(name) + 1 }),
             ...(health && { health }),
           };

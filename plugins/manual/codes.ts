@@ -25,9 +25,9 @@ export const REPLY_PREFIX = 'wna1.';
 const MAX_CODE_LENGTH = 6000;
 const MAX_JSON_BYTES = 64 * 1024;
 
-const Token = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/);
+export const Token = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/);
 /** The signal itself is the transport's business; here only its size is bounded. */
-const OpaqueSignal = z.record(z.string(), z.unknown()).refine((s) => JSON.stringify(s).length <= 32 * 1024, 'signal too large');
+export const OpaqueSignal = z.record(z.string(), z.unknown()).refine((s) => JSON.stringify(s).length <= 32 * 1024, 'signal too large');
 
 export const InvitePayload = z
   .object({ t: Token, i: PeerId, n: DisplayName, x: z.number().int().positive(), s: OpaqueSignal, h: HandshakeNonce.optional() })
@@ -62,7 +62,7 @@ export function encodeReply(payload: ReplyPayload, compact?: Uint8Array): string
 
 /** Whether a reply answers the invite made with `token`: its `t` is the token, or the token's
  * tag when the invite or the reply was short. */
-export function answersInvite(reply: Reply, token: string): boolean {
+export function answersInvite(reply: Pick<Reply, 't'>, token: string): boolean {
   return reply.t === token || reply.t === tokenTag(token);
 }
 
@@ -99,11 +99,11 @@ function decode(raw: string, kind: 'invite' | 'reply'): Invite | Reply {
   return { ...payload, s: { full: payload.s } };
 }
 
-function pack(payload: unknown): string {
+export function pack(payload: unknown): string {
   return deflateSync(Buffer.from(JSON.stringify(payload)), { level: 9 }).toString('base64url');
 }
 
-function unpack<S extends z.ZodType>(code: string, prefix: string, schema: S, kind: 'invite' | 'reply'): z.output<S> {
+export function unpack<S extends z.ZodType>(code: string, prefix: string, schema: S, kind: 'invite' | 'reply'): z.output<S> {
   if (code.length > MAX_CODE_LENGTH)
     throw new LinkError('too-long', `This ${kind} code is ${code.length} characters long; codes are at most ${MAX_CODE_LENGTH}.`);
   const body = code.slice(prefix.length);

@@ -12,7 +12,7 @@ import { createManualMethod, manual, ManualOptions } from './index';
 
 describeSignalingConformance('manual (memory transport)', {
   method: 'manual',
-  plugins: () => [memoryTransportPlugin(), manual({ transport: 'memory' })],
+  plugins: () => [memoryTransportPlugin(), manual({ transports: ['memory'] })],
 });
 
 describeSignalingConformance('manual (simple-peer)', {
@@ -28,7 +28,7 @@ describe('the signaling suite fails a method that', () => {
       version: '1.0.0',
       api: '^2.2.0',
       setup(ctx) {
-        const method = createManualMethod(ManualOptions.parse({ transport: 'memory' }));
+        const method = createManualMethod(ManualOptions.parse({ transports: ['memory'] }), () => ctx.transports());
         ctx.registerSignaling({
           ...method,
           parseLink(params) {

@@ -15,7 +15,7 @@ afterEach(async () => {
 
 async function peer(name: string) {
   const { id, identity } = await generateIdentity();
-  const host = new PluginHost({ plugins: [exampleTcp(), manual({ transport: 'example-tcp' })], local: { id, name } });
+  const host = new PluginHost({ plugins: [exampleTcp(), manual({ transports: ['example-tcp'] })], local: { id, name } });
   await host.start();
   const manager = new ConnectionManager(host, { connection: { identity } });
   await manager.start();

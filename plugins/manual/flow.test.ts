@@ -7,13 +7,15 @@ import {
   definePlugin,
   type PluginInstance,
   type SignalCodec,
+  type Transport,
   PluginHost,
   ConnectionManager,
   type ConnectionManagerOptions,
   type AttemptSummary,
   LinkError,
 } from '@whatnext/core';
-import { createManualMethod, type ManualOptions } from './index';
+import { createManualMethod, manual, type ManualOptions } from './index';
+import { readInvite, readReply } from './offers';
 import { memoryTransport } from '@whatnext/core/testing';
 
 const memory = definePlugin({
@@ -22,25 +24,39 @@ const memory = definePlugin({
   api: '^2.0.0',
   setup(ctx) {
     ctx.registerTransport(memoryTransport);
-    ctx.registerSignaling(createManualMethod({ transport: 'memory', inviteTtlMinutes: 10, shortCodes: true }));
+    ctx.registerSignaling(createManualMethod({ transports: ['memory'], inviteTtlMinutes: 10, shortCodes: true }, () => ctx.transports()));
   },
 });
 
-/** The memory transport with a compact form of its signals, as a third party might write one. */
+/** A compact form of the memory transport's signals, as a third party might write one. */
 const jsonCodec: SignalCodec = {
   compact: (signal) => new TextEncoder().encode(JSON.stringify(signal)),
   expand: (bytes) => JSON.parse(new TextDecoder().decode(bytes)) as unknown,
 };
-const coded = (codec: SignalCodec, options: Partial<ManualOptions> = {}) =>
+/** The memory transport under another name (and with a codec, or a binding it reports at once as
+ * a WebRTC initiator does), with the manual method offering whatever is installed. */
+const renamed = (name: string, extra: { codec?: SignalCodec; binding?: string } = {}): Transport => ({
+  name,
+  description: `the memory transport as ${name}`,
+  dial: (options) => {
+    if (extra.binding) options.sink.binding?.('local', extra.binding);
+    return memoryTransport.dial(options);
+  },
+  ...(extra.codec && { signalCodec: extra.codec }),
+});
+const offering = (transports: Transport[], options: Partial<ManualOptions> = {}) =>
   definePlugin({
     name: 'memory',
     version: '1.0.0',
-    api: '^2.2.0',
+    api: '^2.3.0',
     setup(ctx) {
-      ctx.registerTransport({ name: memoryTransport.name, description: memoryTransport.description, dial: (o) => memoryTransport.dial(o), signalCodec: codec });
-      ctx.registerSignaling(createManualMethod({ transport: 'memory', inviteTtlMinutes: 10, shortCodes: true, ...options }));
+      for (const transport of transports) ctx.registerTransport(transport);
+      ctx.registerSignaling(createManualMethod({ inviteTtlMinutes: 10, shortCodes: true, ...options }, () => ctx.transports()));
     },
   })();
+/** Codes without a transport name are simple-peer's: the memory transport under that name
+ * (with `codec`) makes them. */
+const coded = (codec: SignalCodec | undefined, options: Partial<ManualOptions> = {}) => offering([renamed('simple-peer', codec ? { codec } : {})], options);
 
 interface Peer {
   host: PluginHost;
@@ -90,7 +106,8 @@ describe('ConnectionManager over manual signaling', () => {
     const bob = await peer('Bob', BOB.slice(-26));
     const invite = alice.manager.invite('manual');
     const presented = await alice.next((a) => a.id === invite.id && !!a.invite && !!a.question);
-    expect(presented.invite!.link).toMatch(/^whtnxt:\/\/connect\?v=1&via=manual&n=Alice&t=[\w-]+&o=wno1\./);
+    // An invite over a transport other than simple-peer names it (wno3).
+    expect(presented.invite!.link).toMatch(/^whtnxt:\/\/connect\?v=1&via=manual&n=Alice&t=[\w-]+&o=wno3\./);
 
     const request = await bob.manager.openLink(presented.invite!.link);
     expect(request).toMatchObject({ role: 'answerer', state: 'awaiting-approval', remote: { id: ALICE.slice(-26), name: 'Alice' } });
@@ -100,7 +117,7 @@ describe('ConnectionManager over manual signaling', () => {
     bob.manager.approve(request.id);
     const reply = await bob.next((a) => a.id === request.id && a.displays.length > 0);
     const code = reply.displays[0]!.code!;
-    expect(code.startsWith('wna1.')).toBe(true);
+    expect(code.startsWith('wna3.')).toBe(true);
 
     alice.manager.answer(invite.id, presented.question!.id, code);
     const [aOpen, bOpen] = await Promise.all([
@@ -300,9 +317,87 @@ describe('short codes over manual signaling', () => {
 
   it('a short invite opened where the transport has no compact form fails saying so', async () => {
     const alice = await peer('Alice', ALICE.slice(-26), [], {}, coded(jsonCodec));
-    const bob = await peer('Bob', BOB.slice(-26));
+    const bob = await peer('Bob', BOB.slice(-26), [], {}, coded(undefined));
     const { shown } = await exchange(alice, bob);
     const failed = shown.state === 'failed' ? shown : await bob.next((a) => a.id === shown.id && a.state === 'failed');
     expect(failed.error).toMatchObject({ code: 'link_invalid', message: expect.stringMatching(/short code.*ask for a long code/) });
+  });
+});
+
+describe('transports chosen by negotiation', () => {
+  const memory = () => renamed('memory');
+  /** Alice offers a transport that reports a secure-session binding at once (as a WebRTC
+   * initiator does) before the memory transport; Bob has the memory transport only. */
+  async function offer(alice: Peer, answerer: Peer) {
+    const invite = alice.manager.invite('manual');
+    const presented = await alice.next((a) => a.id === invite.id && !!a.invite && !!a.question);
+    return { invite, presented, open: () => answerer.manager.openLink(presented.invite!.code!) };
+  }
+
+  it('an invite offers every installed transport; the answerer takes the first it has, and only that transport reaches the connection', async () => {
+    const alice = await peer('Alice', ALICE.slice(-26), [], {}, offering([renamed('bound', { binding: 'sha-256 AA:BB' }), memory()]));
+    const bob = await peer('Bob', BOB.slice(-26), [], {}, offering([memory()]));
+    const { invite, presented, open } = await offer(alice, bob);
+    const offered = readInvite(presented.invite!.code!);
+    expect(offered.offers.map((o) => o.transport)).toEqual(['bound', 'memory']);
+
+    const request = await open();
+    bob.manager.approve(request.id);
+    const reply = await bob.next((a) => a.id === request.id && a.displays.length > 0);
+    expect(readReply(reply.displays[0]!.code!).transport).toBe('memory');
+    alice.manager.answer(invite.id, presented.question!.id, reply.displays[0]!.code!);
+    const [aOpen, bOpen] = await Promise.all([
+      alice.next((a) => a.id === invite.id && a.state === 'open'),
+      bob.next((a) => a.id === request.id && a.state === 'open'),
+    ]);
+    // The bound transport's binding was held back: had it reached the handshake, Alice's proof
+    // would be bound to a session Bob does not run, and the connection would have failed.
+    const transportOf = (p: Peer, id: string) => p.manager.connections().find((c) => c.id === id)?.transport;
+    expect([transportOf(alice, aOpen.connectionId!), transportOf(bob, bOpen.connectionId!)]).toEqual(['memory', 'memory']);
+    const a = alice.manager.connection(aOpen.connectionId!);
+    const b = bob.manager.connection(bOpen.connectionId!);
+    const got = new Promise((resolve) => b.channel('chat').onMessage(resolve));
+    await a.channel('chat').send('over memory');
+    expect(await got).toBe('over memory');
+  });
+
+  it('a link with no transport in common is refused before approval, naming both sides’ transports', async () => {
+    const alice = await peer('Alice', ALICE.slice(-26), [], {}, offering([renamed('bound'), memory()]));
+    const carol = await peer('Carol', CAROL.slice(-26), [], {}, offering([renamed('pigeon'), renamed('smoke')]));
+    const { open } = await offer(alice, carol);
+    const refused = await open().catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(LinkError);
+    expect(refused).toMatchObject({
+      reason: 'no-common-transport',
+      message:
+        "Alice's invite offers bound, memory; this WhatNext has pigeon, smoke. Install a plugin for one of theirs (Settings → Plugins), or ask Alice for an invite over one of yours.",
+    });
+    expect(carol.manager.attempts()).toEqual([]);
+  });
+
+  it('the transports option narrows what is offered and taken, live', async () => {
+    // The manual plugin itself, whose options settings change.
+    const both = () =>
+      definePlugin({
+        name: 'transports',
+        version: '1.0.0',
+        api: '^2.0.0',
+        setup: (ctx) => [renamed('bound'), memory()].forEach((t) => ctx.registerTransport(t)),
+      })();
+    const alice = await peer('Alice', ALICE.slice(-26), [both()], {}, manual());
+    const bob = await peer('Bob', BOB.slice(-26), [both()], {}, manual());
+    alice.host.configure('manual', { transports: ['memory', 'not-installed'] });
+    const first = await offer(alice, bob);
+    expect(readInvite(first.presented.invite!.code!).offers.map((o) => o.transport)).toEqual(['memory']);
+
+    // Bob takes only what his option names: Alice's next invite offers both, and he takes bound.
+    alice.host.configure('manual', { transports: [] });
+    bob.host.configure('manual', { transports: ['bound'] });
+    const second = await offer(alice, bob);
+    expect(readInvite(second.presented.invite!.code!).offers.map((o) => o.transport)).toEqual(['bound', 'memory']);
+    const request = await second.open();
+    bob.manager.approve(request.id);
+    const reply = await bob.next((a) => a.id === request.id && a.displays.length > 0);
+    expect(readReply(reply.displays[0]!.code!).transport).toBe('bound');
   });
 });

@@ -1,14 +1,20 @@
 /**
  * Manual signaling: no server. The invite link (or code) carries the complete offer; the
  * answering side shows a reply code; pasting it on the inviting side completes the connection.
- * Needs a transport that can produce one complete signal per side (`trickle: false`). Both
+ * Needs transports that can produce one complete signal per side (`trickle: false`). Both
  * codes carry the sender's handshake nonce, so each side's identity proof rides in its hello.
- * The codes are short (about 180 characters) when the transport has a compact form of its
- * signals (`Transport.signalCodec`), long otherwise (see codes.ts).
+ *
+ * Transports are negotiated: an invite offers every transport this peer has (or those the
+ * `transports` option names), each with its signal; the answering side takes the first it has
+ * too, or refuses the link before anyone approves it, naming both sides' transports. The
+ * codes are short (about 180 characters) when the invite offers simple-peer alone, which has a
+ * compact form of its signals (`Transport.signalCodec`); see codes.ts and offers.ts.
  */
 import { z } from 'zod';
 import {
+  ANY_TRANSPORT,
   LinkError,
+  WhatNextError,
   definePlugin,
   describe,
   type AttemptContext,
@@ -18,12 +24,18 @@ import {
   type SignalCodec,
   type SignalingMethod,
 } from '@whatnext/core';
-import { REPLY_PREFIX, answersInvite, decodeInvite, decodeReply, encodeInvite, encodeReply, type CarriedSignal, type Invite, type Reply } from './codes';
+import { REPLY_PREFIX, answersInvite, type CarriedSignal } from './codes';
+import { MAX_OFFERS, OFFERS_REPLY_PREFIX, readInvite, readReply, writeInvite, writeReply, type LocalSignal, type Offer, type OfferedInvite } from './offers';
 import { SHORT_INVITE_PREFIX, SHORT_REPLY_PREFIX } from './short-codes';
 
 export const ManualOptions = z
   .object({
-    transport: z.string().min(1).default('simple-peer').describe('The transport that carries the connection'),
+    transports: z
+      .array(z.string().min(1).max(64))
+      .max(MAX_OFFERS)
+      .optional()
+      .describe('The transports an invite offers and a link may take, most preferred first. Unset: every installed transport'),
+    transport: z.string().min(1).optional().describe('Before manual 1.2.0: the one transport to use. Kept for old configs; use transports'),
     shortCodes: z
       .boolean()
       .default(true)
@@ -41,56 +53,83 @@ export type ManualOptions = z.output<typeof ManualOptions>;
 
 export const manual = definePlugin({
   name: 'manual',
-  version: '1.1.0',
-  api: '^2.2.0',
+  version: '1.2.0',
+  api: '^2.3.0',
   description: 'No server: send an invite link or code any way you like, then paste the reply code that comes back.',
   options: ManualOptions,
-  // The transport is declared with the method when it registers: a new one takes a restart.
-  liveOptions: ['inviteTtlMinutes', 'shortCodes'],
-  advancedOptions: ['transport', 'shortCodes'],
+  // Every option is read at each invite and each link.
+  liveOptions: ['inviteTtlMinutes', 'shortCodes', 'transports', 'transport'],
+  advancedOptions: ['transports', 'transport', 'shortCodes'],
   setup(ctx, options) {
     const live = { ...options };
     ctx.hooks.optionsChanged.for(ctx.name).tap((next) => {
-      const { inviteTtlMinutes, shortCodes } = next as ManualOptions;
-      Object.assign(live, { inviteTtlMinutes, shortCodes });
+      const { inviteTtlMinutes, shortCodes, transports, transport } = next as ManualOptions;
+      Object.assign(live, { inviteTtlMinutes, shortCodes, transports, transport });
     });
-    ctx.registerSignaling(createManualMethod(live));
+    ctx.registerSignaling(createManualMethod(live, () => ctx.transports()));
   },
 });
 
-/** `options` is read at each invite: change `inviteTtlMinutes` or `shortCodes` on it and the
- * next invite follows. */
-export function createManualMethod(options: ManualOptions): SignalingMethod<Invite> {
+/** The transports this peer offers and takes, in its order: those named in the options that
+ * are installed, or every installed one. */
+export function ownTransports(options: Pick<ManualOptions, 'transports' | 'transport'>, installed: readonly string[]): string[] {
+  const named = options.transports?.length ? options.transports : options.transport ? [options.transport] : undefined;
+  return (named ?? installed).filter((name) => installed.includes(name)).slice(0, MAX_OFFERS);
+}
+
+type Invite = OfferedInvite & { taken: Offer };
+
+/** `options` is read at each invite and link: change it and the next one follows. `installed`
+ * names the transports registered now. */
+export function createManualMethod(options: ManualOptions, installed: () => readonly string[]): SignalingMethod<Invite> {
   // Invites this peer answered: the same invite opened twice is refused.
   const answered = new Set<string>();
+  const own = () => ownTransports(options, installed());
 
   return {
     name: 'manual',
     description: 'Copy-paste: no server involved. Send an invite; paste the reply code you get back.',
-    transports: [options.transport],
-    code: { prefix: 'wno', param: 'o' }, // both forms: wno1. and wno2.
+    transports: [ANY_TRANSPORT],
+    code: { prefix: 'wno', param: 'o' }, // every form: wno1., wno2. and wno3.
 
     parseLink(params): LinkTarget<Invite> {
       const extra = Object.keys(params).filter((key) => key !== 'o');
       if (extra.length > 0) throw new LinkError('bad-param', `A manual invite link has no parameter "${extra[0]}".`);
       if (!params.o) throw new LinkError('missing-param', 'This manual invite link has no invite code in it (parameter "o").');
-      const invite = decodeInvite(params.o);
+      const invite = readInvite(params.o);
       if (invite.x * 1000 < Date.now()) {
         throw new LinkError('expired', `This invite expired at ${new Date(invite.x * 1000).toISOString()}; ask ${invite.n} for a new one.`);
       }
       if (answered.has(invite.t)) throw new LinkError('replayed', `You already answered this invite from ${invite.n}; ask for a new one.`);
-      return { method: 'manual', remote: { id: invite.i, name: invite.n }, params: invite };
+      const mine = own();
+      const taken = invite.offers.find((offer) => mine.includes(offer.transport));
+      if (!taken) {
+        const theirs = invite.offers.map((offer) => offer.transport).join(', ');
+        throw new LinkError(
+          'no-common-transport',
+          `${invite.n}'s invite offers ${theirs}; this WhatNext has ${mine.join(', ') || 'no transport'}. ` +
+            `Install a plugin for one of theirs (Settings → Plugins), or ask ${invite.n} for an invite over one of yours.`,
+        );
+      }
+      return { method: 'manual', remote: { id: invite.i, name: invite.n }, params: { ...invite, taken } };
     },
 
     async invite(ctx) {
       const token = ctx.inviteToken;
       if (!token) throw new Error('the host gave this invite no token');
-      const codec = ctx.signalCodec(options.transport);
-      const { dial, signal } = await dialForSignal(ctx, options.transport, true);
+      const offered = ownTransports(options, ctx.transports);
+      if (offered.length === 0) {
+        throw new WhatNextError(
+          'unknown_transport',
+          `The manual method has no transport to offer: install one (simple-peer, say), or check its transports option.`,
+        );
+      }
+      const dials = await dialEach(ctx, offered);
       const expires = Math.floor(Date.now() / 1000) + options.inviteTtlMinutes * 60;
-      const code = encodeInvite(
-        { t: token, i: ctx.local.id, n: ctx.local.name, x: expires, s: signal as Record<string, unknown>, h: ctx.handshake.nonce },
-        options.shortCodes ? compactOf(signal, codec) : undefined,
+      const code = writeInvite(
+        { t: token, i: ctx.local.id, n: ctx.local.name, x: expires, h: ctx.handshake.nonce },
+        dials.map(({ local }) => local),
+        options.shortCodes,
       );
       ctx.presentInvite({
         params: { o: code },
@@ -98,39 +137,78 @@ export function createManualMethod(options: ManualOptions): SignalingMethod<Invi
         expiresAt: expires * 1000,
         text: 'Send this link (or the code) to the person you invite, then paste the reply code they send back.',
       });
-      let reply!: Reply; // decoded once, by the check the answer passed
-      let replySignal!: Signal;
-      await ctx.ask(
-        { title: 'Paste the reply code', label: 'Reply code', placeholder: `${code.startsWith(SHORT_INVITE_PREFIX) ? SHORT_REPLY_PREFIX : REPLY_PREFIX}…` },
-        (text) => {
-          const decoded = decodeReply(text);
-          if (!answersInvite(decoded, token))
-            throw new LinkError('wrong-invite', 'This reply code answers a different invite (an older one, perhaps); paste the reply to this invite.');
-          replySignal = signalOf(decoded.s, codec, options.transport, 'reply');
-          reply = decoded;
-        },
-      );
+      const placeholder = code.startsWith(SHORT_INVITE_PREFIX)
+        ? SHORT_REPLY_PREFIX
+        : dials.length > 1 || dials[0]!.local.transport !== 'simple-peer'
+          ? OFFERS_REPLY_PREFIX
+          : REPLY_PREFIX;
+      let accepted!: { dial: OfferedDial; signal: Signal; reply: ReturnType<typeof readReply> }; // decoded once, by the check the answer passed
+      await ctx.ask({ title: 'Paste the reply code', label: 'Reply code', placeholder: `${placeholder}…` }, (text) => {
+        const reply = readReply(text);
+        if (!answersInvite(reply, token))
+          throw new LinkError('wrong-invite', 'This reply code answers a different invite (an older one, perhaps); paste the reply to this invite.');
+        const dial = dials.find(({ local }) => local.transport === reply.transport);
+        if (!dial) {
+          throw new LinkError(
+            'wrong-transport',
+            `This reply takes the transport ${reply.transport}, which this invite did not offer (it offered ${offered.join(', ')}); paste the reply to this invite.`,
+          );
+        }
+        accepted = { dial, signal: signalOf(reply.signal, ctx.signalCodec(reply.transport), reply.transport, 'reply'), reply };
+      });
+      const { dial, signal, reply } = accepted;
+      // Before the remote's nonce: our proof is then made for the session we run on.
+      dial.choose?.();
       ctx.claimRemote({ id: reply.i, name: reply.n });
       if (reply.h) ctx.handshake.remoteNonce(reply.h);
-      dial.signal(replySignal);
-      return dial.pipe;
+      dial.dial.signal(signal);
+      return dial.dial.pipe;
     },
 
     async answer(target, ctx) {
       const invite = target.params;
+      const { transport, signal: carried } = invite.taken;
       answered.add(invite.t);
       if (invite.h) ctx.handshake.remoteNonce(invite.h);
-      const codec = ctx.signalCodec(options.transport);
-      const { dial, signal } = await dialForSignal(ctx, options.transport, false, signalOf(invite.s, codec, options.transport, 'invite'));
-      // Short only to a short invite: its maker reads short codes (an older peer would not).
-      const code = encodeReply(
-        { t: invite.t, i: ctx.local.id, n: ctx.local.name, s: signal as Record<string, unknown>, h: ctx.handshake.nonce },
-        'compact' in invite.s ? compactOf(signal, codec) : undefined,
-      );
+      const codec = ctx.signalCodec(transport);
+      const { dial, signal } = await dialForSignal(ctx, transport, false, signalOf(carried, codec, transport, 'invite'));
+      const code = writeReply({ t: invite.t, i: ctx.local.id, n: ctx.local.name, h: ctx.handshake.nonce }, invite, {
+        transport,
+        signal,
+        ...withCompact(signal, codec),
+      });
       ctx.show({ title: 'Send this reply code back', text: `Send it to ${invite.n}: the connection opens when they paste it.`, code });
       return dial.pipe;
     },
   };
+}
+
+interface OfferedDial {
+  local: LocalSignal;
+  dial: Dial;
+  /** For one of several offered at once: take it, giving up the others. */
+  choose?: () => void;
+}
+
+/** Dial each transport to offer for its complete local signal: one plainly, several as tentative
+ * dials (core holds each back until the reply picks one). A transport that cannot make its
+ * signal is left out of the invite; if none can, the first failure is the attempt's. */
+async function dialEach(ctx: AttemptContext, transports: string[]): Promise<OfferedDial[]> {
+  const tentative = transports.length > 1;
+  const settled = await Promise.allSettled(
+    transports.map(async (transport): Promise<OfferedDial> => {
+      const { dial, signal, choose } = await dialForSignal(ctx, transport, true, undefined, tentative);
+      return { local: { transport, signal, ...withCompact(signal, ctx.signalCodec(transport)) }, dial, ...(choose && { choose }) };
+    }),
+  );
+  const made = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  if (made.length === 0) throw (settled[0] as PromiseRejectedResult).reason;
+  return made;
+}
+
+function withCompact(signal: Signal, codec: SignalCodec | undefined): { compact?: Uint8Array } {
+  const compact = compactOf(signal, codec);
+  return compact ? { compact } : {};
 }
 
 /** The compact form of our signal, if the transport has one. A codec that fails is no reason to
@@ -162,12 +240,20 @@ function signalOf(carried: CarriedSignal, codec: SignalCodec | undefined, transp
 }
 
 /** Dial and wait for the transport's one complete local signal (or its failure). */
-async function dialForSignal(ctx: AttemptContext, transport: string, initiator: boolean, remote?: Signal): Promise<{ dial: Dial; signal: Signal }> {
+async function dialForSignal(
+  ctx: AttemptContext,
+  transport: string,
+  initiator: boolean,
+  remote?: Signal,
+  tentative = false,
+): Promise<{ dial: Dial; signal: Signal; choose?: () => void }> {
   let resolveSignal!: (signal: Signal) => void;
   const local = new Promise<Signal>((resolve) => (resolveSignal = resolve));
-  const dial = ctx.dial(transport, { initiator, trickle: false, sendSignal: (signal) => resolveSignal(signal) });
+  const request = { initiator, trickle: false, sendSignal: (signal: Signal) => resolveSignal(signal) };
+  const offered = tentative ? ctx.dial(transport, { ...request, tentative: true }) : undefined;
+  const dial = offered ?? ctx.dial(transport, request);
   dial.pipe.catch(() => undefined); // observed by the caller once returned; avoid an unhandled rejection before that
   if (remote !== undefined) dial.signal(remote);
   const signal = await Promise.race([local, dial.pipe.then(() => local)]);
-  return { dial, signal };
+  return { dial, signal, ...(offered && { choose: () => offered.choose() }) };
 }

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { definePlugin, PluginHost, ConnectionManager, type SignalingMethod, type AttemptSummary } from '@whatnext/core';
 import { memoryTransport } from '@whatnext/core/testing';
-import { decodeInvite } from './codes';
+import { readInvite } from './offers';
 import { manual } from './index';
 
 const LOCAL = { id: '0123456789abcdefghjkmnpqrs', name: 'Alice' };
@@ -46,12 +46,12 @@ async function inviteExpiry(manager: ConnectionManager): Promise<number> {
   const presented = next(manager, (a) => a.invite?.code !== undefined);
   manager.invite('manual');
   const { invite } = await presented;
-  return decodeInvite(invite!.code!).x;
+  return readInvite(invite!.code!).x;
 }
 
 describe('manual options from settings', () => {
   it('a new invite lifetime applies to the next invite, without a restart', async () => {
-    const { host, manager } = await start([memory(), manual({ transport: 'memory' })]);
+    const { host, manager } = await start([memory(), manual({ transports: ['memory'] })]);
     const before = Date.now() / 1000;
     expect((await inviteExpiry(manager)) - before).toBeGreaterThan(9 * 60);
 
@@ -63,10 +63,10 @@ describe('manual options from settings', () => {
   });
 
   it('says which options apply live and which after a restart, and which are advanced', async () => {
-    const { host } = await start([memory(), manual({ transport: 'memory' })]);
+    const { host } = await start([memory(), manual({ transports: ['memory'] })]);
     const status = host.plugins().find((p) => p.name === 'manual')!;
-    expect(status.liveOptions).toEqual(['inviteTtlMinutes', 'shortCodes']);
-    expect(status.advancedOptions).toEqual(['transport', 'shortCodes']);
+    expect(status.liveOptions).toEqual(['inviteTtlMinutes', 'shortCodes', 'transports', 'transport']);
+    expect(status.advancedOptions).toEqual(['transports', 'transport', 'shortCodes']);
   });
 });
 

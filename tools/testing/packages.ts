@@ -6,7 +6,7 @@
  * (the same versions), so no network is needed.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, realpathSync, renameSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildCore } from '../build-core';
@@ -59,7 +59,8 @@ export function linkFromRepository(modules: string, names: Iterable<string>): vo
   for (const name of names) {
     if (name.startsWith('@whatnext/') || existsSync(join(modules, name))) continue;
     mkdirSync(dirname(join(modules, name)), { recursive: true });
-    symlinkSync(join(ROOT, 'node_modules', name), join(modules, name));
+    // Its real path: a service's permission model allows reading the app's node_modules by it.
+    symlinkSync(realpathSync(join(ROOT, 'node_modules', name)), join(modules, name));
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeInvite } from '../../../plugins/manual/codes';
+import { readInvite } from '../../../plugins/manual/offers';
 import { endEverything, FIXTURES, go, launchBrowser, openApp, openLink, screenshot, startShell, type OpenedPage, type Shell } from '../testing/harness';
 
 const CONFIG = `${FIXTURES}manual-tcp.config.ts`;
@@ -268,7 +268,7 @@ describe('the app, before anyone connects', () => {
 
     // The next invite lives one minute (the code carries its expiry, in seconds).
     const link = await createInvite(page);
-    const expires = decodeInvite(new URL(link).searchParams.get('o')!).x;
+    const expires = readInvite(new URL(link).searchParams.get('o')!).x;
     expect(expires - Date.now() / 1000).toBeLessThanOrEqual(60);
   });
 

@@ -32,7 +32,7 @@ export async function startInProcess(
     config: defineConfig({
       plugins: [
         memoryTransportPlugin(options.transport ? createMemoryTransport(options.transport) : memoryTransport),
-        manual({ transport: 'memory' }),
+        manual({ transports: ['memory'] }),
         rxdb({ retryTimeMs: 100, ...options.rxdb }),
       ],
     }),

@@ -58,6 +58,11 @@ const LINK_REASONS: Record<string, [title: string, hint: string]> = {
   'wrong-code': ['That is the wrong kind of code', 'An invite code is opened under "Open an invite"; a reply code is pasted into the invite it answers.'],
   'wrong-invite': ['This reply answers a different invite', 'Paste the reply to this invite, or start a new invite.'],
   expired: ['This invite has expired', 'Ask for a new invite.'],
+  'no-common-transport': [
+    'You have no transport in common with this invite',
+    'Install a plugin for one of the transports it names (Settings → Plugins), or ask the sender for an invite over one you have.',
+  ],
+  'wrong-transport': ['This reply takes a transport the invite did not offer', 'Paste the reply to this invite, or start a new invite.'],
   replayed: ['You already answered this invite', 'Each invite works once: ask for a new one.'],
   self: ['This is your own invite', 'Send it to the person you want to connect with; they open it in their WhatNext.'],
   'already-connected': ['You are already connected to this person', 'The open connection is listed under Peers.'],
