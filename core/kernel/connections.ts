@@ -12,7 +12,6 @@
 import type { PeerInfo } from '../contracts/peer';
 import { ANY_TRANSPORT, type AttemptContext, type IncomingAttempt, type LinkTarget, type SignalingHealth, type SignalingMethod } from '../contracts/signaling';
 import type { Pipe } from '../contracts/transport';
-import type { ConnectionStage } from '../contracts/stages';
 import { createConnection, type UpgradingConnection } from '../connection/connection';
 import type { CloseReason, Connection, ConnectionOptions } from '../connection/types';
 import { LinkError, PluginError, TransportError, WhatNextError, describe } from '../errors';
