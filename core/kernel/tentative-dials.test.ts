@@ -28,7 +28,10 @@ function dialer(name: string, aborts: string[]): { start: StartDial; report: { s
     stage('signaling');
     sink.binding?.('local', `${name}-fingerprint`);
     abort.addEventListener('abort', () => aborts.push(name), { once: true });
-    const dial: Dial = { signal: () => undefined, pipe: new Promise((_, reject) => abort.addEventListener('abort', () => reject(abort.reason), { once: true })) };
+    const dial: Dial = {
+      signal: () => undefined,
+      pipe: new Promise((_, reject) => abort.addEventListener('abort', () => reject(abort.reason), { once: true })),
+    };
     return dial;
   };
   return { start, report };
