@@ -26,6 +26,18 @@ export {
 } from './conformance';
 export { createTestConnection, type TestConnection } from './connection';
 export { RecordingSink, BufferProbe, pattern, sameBytes } from './helpers';
-export { checkCancel, checkConnects, checkRefusesCutLinks, describeSignalingConformance, type SignalingFixture } from './signaling-conformance';
+export {
+  GARBAGE_PARAM_VALUES,
+  PEER_C,
+  checkCancel,
+  checkConcurrentAttempts,
+  checkConnects,
+  checkRefusal,
+  checkRefusesCutLinks,
+  checkRefusesGarbageLinks,
+  describeSignalingConformance,
+  type SignalingFixture,
+} from './signaling-conformance';
 export { watchAttempts, type AttemptWait } from './attempts';
 export { createPortPair } from '../protocol/port';
+export { createMemorySignaling, memorySignalingPlugin, type MemorySignalingOptions } from './memory-signaling';

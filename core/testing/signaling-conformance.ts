@@ -9,7 +9,10 @@
  * side shows if the inviting side asks for it. Checked: both attempts open one connection each
  * with the right peer on the other end, a message crosses both ways; every parameter the method
  * put in its link (but those the fixture names optional), left out, is refused with a typed
- * `LinkError` and starts nothing; a cancelled invite ends as cancelled.
+ * `LinkError` and starts nothing, and so is each one holding garbage instead (untrusted
+ * input); a refused request connects nothing; two invites answered at once by two peers each
+ * connect the right two (signals stay within their attempt); a cancelled invite ends as
+ * cancelled.
  *
  * Every case waits for events, never for time, and is bounded by a per-case timeout.
  */
@@ -52,17 +55,23 @@ export function describeSignalingConformance(name: string, fixture: SignalingFix
     afterAll(() => fixture.teardown?.());
     it('connects: invite, open the link, approve, pass back what the answering side shows; a message crosses both ways', () => checkConnects(fixture), timeout);
     it('refuses its link with any of its own parameters left out, with a LinkError, and starts nothing', () => checkRefusesCutLinks(fixture), timeout);
+    it('refuses its link with garbage in any of its own parameters, with a LinkError, and starts nothing', () => checkRefusesGarbageLinks(fixture), timeout);
+    it('a refused request connects nothing', () => checkRefusal(fixture), timeout);
+    it('two invites answered at once by two peers connect each to the right one', () => checkConcurrentAttempts(fixture), timeout);
     it('ends a cancelled invite as cancelled', () => checkCancel(fixture), timeout);
   });
 }
 
-/** Two peers of the fixture's, stopped after `body` whatever it does. */
-async function withPeers(fixture: SignalingFixture, body: (a: Peer, b: Peer) => Promise<void>): Promise<void> {
-  const [a, b] = await Promise.all([startPeer(fixture, PEER_A), startPeer(fixture, PEER_B)]);
+/** A third peer, for the cases that need two answering at once. */
+export const PEER_C: PeerInfo = { id: 'cccccccccccccccccccccccccc', name: 'Conformance C' };
+
+/** Peers of the fixture's (A and B, and C when asked), stopped after `body` whatever it does. */
+async function withPeers(fixture: SignalingFixture, body: (a: Peer, b: Peer, c: Peer) => Promise<void>, three = false): Promise<void> {
+  const peers = await Promise.all([PEER_A, PEER_B, ...(three ? [PEER_C] : [])].map((peer) => startPeer(fixture, peer)));
   try {
-    await body(a, b);
+    await body(peers[0]!, peers[1]!, peers[2]!);
   } finally {
-    await Promise.all([a.stop(), b.stop()]);
+    await Promise.all(peers.map((peer) => peer.stop()));
   }
 }
 
@@ -103,6 +112,76 @@ export function checkRefusesCutLinks(fixture: SignalingFixture): Promise<void> {
     }
     expect(b.manager.attempts(), 'no attempt started for a refused link').toEqual([]);
   });
+}
+
+/** What a link parameter may hold instead of the method's own value: none of it is one. */
+export const GARBAGE_PARAM_VALUES: readonly string[] = [
+  '',
+  'not a value of any method!',
+  'A'.repeat(3000),
+  '{"type":"offer","sdp":"v=0"}',
+  '\u0000\u0007\uFFFD\uD83D',
+  '../../etc/passwd',
+];
+
+/** Each parameter the method put in its link (optional ones too) holding each of
+ * `GARBAGE_PARAM_VALUES`: refused with a `LinkError` (never another error, never accepted), and
+ * no attempt starts. */
+export function checkRefusesGarbageLinks(fixture: SignalingFixture): Promise<void> {
+  return withPeers(fixture, async (a, b) => {
+    const invite = await a.invite(fixture.method);
+    const link = new URL(invite.invite!.link);
+    const own = [...link.searchParams.keys()].filter((key) => !CORE_PARAMS.has(key));
+    for (const key of own) {
+      for (const value of GARBAGE_PARAM_VALUES) {
+        const damaged = new URL(link);
+        damaged.searchParams.set(key, value);
+        const refusal = await b.manager.openLink(damaged.toString()).then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+        expect(refusal, `the link with ${JSON.stringify(value.slice(0, 40))} as "${key}"`).toBeInstanceOf(LinkError);
+      }
+    }
+    expect(b.manager.attempts(), 'no attempt started for a refused link').toEqual([]);
+  });
+}
+
+/** B opens A's link and rejects the request: B's attempt ends rejected, and neither side has a
+ * connection (A's invite may wait on, as a copy-paste invite does, or end). */
+export function checkRefusal(fixture: SignalingFixture): Promise<void> {
+  return withPeers(fixture, async (a, b) => {
+    const invite = await a.invite(fixture.method);
+    const request = await b.manager.openLink(invite.invite!.link);
+    expect(request.state, 'a link the user opened waits for approval').toBe('awaiting-approval');
+    b.manager.reject(request.id, 'not now');
+    expect((await b.until(request.id, (x) => x.state !== 'awaiting-approval')).state).toBe('rejected');
+    expect(b.manager.connections(), 'a refused request connects nothing').toEqual([]);
+    expect(
+      a.manager.connections().filter((c) => c.state === 'open'),
+      'nor does the invite it refused',
+    ).toEqual([]);
+    a.manager.cancel(invite.id);
+  });
+}
+
+/** A invites twice; B answers the second and C the first, at the same time. Each invite opens
+ * one connection, with the peer that answered it: no signal crosses into the other attempt. */
+export function checkConcurrentAttempts(fixture: SignalingFixture): Promise<void> {
+  return withPeers(
+    fixture,
+    async (a, b, c) => {
+      const [first, second] = [await a.invite(fixture.method), await a.invite(fixture.method)];
+      const [withC, withB] = await Promise.all([connect(a, c, first), connect(a, b, second)]);
+      const remoteOf = (peer: Peer, id: string) => peer.manager.connections().find((connection) => connection.id === id)?.remote.id;
+      expect(remoteOf(a, withB.inviter), 'the second invite, answered by B').toBe(PEER_B.id);
+      expect(remoteOf(a, withC.inviter), 'the first invite, answered by C').toBe(PEER_C.id);
+      expect(remoteOf(b, withB.answerer)).toBe(PEER_A.id);
+      expect(remoteOf(c, withC.answerer)).toBe(PEER_A.id);
+      expect(a.manager.connections()).toHaveLength(2);
+    },
+    true,
+  );
 }
 
 export function checkCancel(fixture: SignalingFixture): Promise<void> {
