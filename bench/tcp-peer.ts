@@ -12,7 +12,12 @@ import { exitSoon, replyToParent, serveParent } from './peer-child';
 export type TcpPeerCommand =
   { type: 'dial'; encrypt: boolean } | { type: 'signal'; signal: unknown } | { type: 'expect'; bytes: number } | { type: 'close' } | { type: 'stop' };
 export type TcpPeerReply =
-  { type: 'signal'; signal: unknown } | { type: 'opened' } | { type: 'received' } | { type: 'closed' } | { type: 'error'; message: string };
+  | { type: 'signal'; signal: unknown }
+  | { type: 'opened' }
+  /** `cpuMicros`: this process's CPU time (user and system) from `expect` to the last byte. */
+  | { type: 'received'; cpuMicros: number }
+  | { type: 'closed' }
+  | { type: 'error'; message: string };
 
 const transport = createTcpTransport();
 /** One identity for the run, as a service keeps its own. */
@@ -21,6 +26,7 @@ const identity = signerOf(stored);
 let connection: Connection | undefined;
 let expected = Infinity;
 let received = 0;
+let cpuAtExpect: NodeJS.CpuUsage | undefined;
 
 serveParent<TcpPeerCommand>(async (command) => {
   switch (command.type) {
@@ -37,7 +43,8 @@ serveParent<TcpPeerCommand>(async (command) => {
         received += (message as Uint8Array).byteLength;
         if (received >= expected) {
           expected = Infinity;
-          replyToParent({ type: 'received' });
+          const cpu = process.cpuUsage(cpuAtExpect);
+          replyToParent({ type: 'received', cpuMicros: cpu.user + cpu.system });
         }
       });
       const dial = transport.dial({
@@ -55,6 +62,7 @@ serveParent<TcpPeerCommand>(async (command) => {
     case 'expect':
       received = 0;
       expected = command.bytes;
+      cpuAtExpect = process.cpuUsage();
       return;
     case 'close':
       await connection?.closed;
