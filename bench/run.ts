@@ -1,5 +1,5 @@
 /**
- * `npm run bench [connections|mqtt|tcp|replication|fairness|page|lab [case]]`: every benchmark, ours next to the raw libraries
+ * `npm run bench [connections|mqtt|tcp|replication|fairness|page|scale|lab [case]]`: every benchmark, ours next to the raw libraries
  * in the same run. Prints one JSON object per measurement on its own line, then a table and
  * the notes (what each side is, what could not run and why).
  */
@@ -8,6 +8,7 @@ import { fairnessBenchmarks } from './fairness';
 import { labBenchmarks } from './lab';
 import { pageBenchmarks } from './page';
 import { replicationBenchmarks } from './replication';
+import { scaleBenchmarks } from './scale';
 import { tcpBenchmarks } from './tcp';
 import { table, type Measurement } from './stats';
 
@@ -24,8 +25,10 @@ const note = (line: string) => void notes.push(line);
 if (!only || only === 'connections') await connectionBenchmarks(log);
 if (only === 'mqtt') await mqttBenchmarks(log);
 if (!only || only === 'tcp') await tcpBenchmarks(log);
-if (!only || only === 'replication') await replicationBenchmarks(log);
-if (!only || only === 'fairness') await fairnessBenchmarks(log);
+// `scale` alone runs replication and fairness too: its targets include theirs.
+if (!only || only === 'replication' || only === 'scale') await replicationBenchmarks(log);
+if (!only || only === 'fairness' || only === 'scale') await fairnessBenchmarks(log);
+if (!only || only === 'scale') await scaleBenchmarks(log);
 if (!only || only === 'page')
   await pageBenchmarks(log, note).catch((error: unknown) => note(`page: could not run: ${(error as Error).message.split('\n')[0]}`));
 if (!only || only === 'lab') await labBenchmarks(log, note, process.argv[3]);

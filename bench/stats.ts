@@ -57,6 +57,11 @@ export function measurement(bench: string, metric: string, unit: string, ours: n
   return { bench, metric, unit, ours: round(ours), raw: round(raw), ratio: round(ours / raw, 3), ...extra };
 }
 
+/** A figure with nothing raw to set beside it (a time of ours alone): raw and ratio show as —. */
+export function figure(bench: string, metric: string, unit: string, ours: number, extra: Partial<Measurement> = {}): Measurement {
+  return { bench, metric, unit, ours: round(ours), raw: NaN, ratio: NaN, ...extra };
+}
+
 export function round(value: number, digits = 2): number {
   const f = 10 ** digits;
   return Math.round(value * f) / f;
@@ -69,8 +74,8 @@ export function table(rows: readonly Measurement[]): string {
     r.bench,
     r.metric,
     `${r.ours} ${r.unit}`,
-    `${r.raw} ${r.unit}`,
-    r.ratio.toFixed(3),
+    Number.isNaN(r.raw) ? '—' : `${r.raw} ${r.unit}`,
+    Number.isNaN(r.ratio) ? '—' : r.ratio.toFixed(3),
     r.target ?? '',
     ...(withPath ? [r.path ?? ''] : []),
   ]);

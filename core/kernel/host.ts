@@ -11,6 +11,7 @@
  */
 import semver from 'semver';
 import { z } from 'zod';
+import { describeIssues } from '../util/issues';
 import type { PeerInfo } from '../contracts/peer';
 import type { SignalingMethod } from '../contracts/signaling';
 import type { Transport } from '../contracts/transport';
@@ -151,7 +152,7 @@ export class PluginHost {
       throw new WhatNextError('plugin_unavailable', `${method} is not available: the ${plugin} plugin failed (${status.error?.message}).`);
     if (!handler) throw new WhatNextError('plugin_unavailable', `${method} is not available yet: the ${plugin} plugin has not started it.`);
     const params = def.params.safeParse(rawParams);
-    if (!params.success) throw new WhatNextError('bad_request', `Invalid parameters for ${method}: ${z.prettifyError(params.error)}`);
+    if (!params.success) throw new WhatNextError('bad_request', `Invalid parameters for ${method}: ${describeIssues(params.error)}`);
     let result: unknown;
     try {
       result = await handler(params.data);
@@ -159,7 +160,7 @@ export class PluginHost {
       throw error instanceof WhatNextError ? error : new PluginError(plugin, `method ${method}`, error);
     }
     const checked = def.result.safeParse(result);
-    if (!checked.success) throw new PluginError(plugin, `method ${method}`, new Error(`it returned an invalid result: ${z.prettifyError(checked.error)}`));
+    if (!checked.success) throw new PluginError(plugin, `method ${method}`, new Error(`it returned an invalid result: ${describeIssues(checked.error)}`));
     return checked.data;
   }
 
@@ -175,7 +176,7 @@ export class PluginHost {
     if (!entry || entry.status.state === 'loading') throw new WhatNextError('unknown_plugin', `No plugin named "${name}" is loaded.`);
     // Merge over the current options: fields a form cannot show (an injected engine) stay.
     const parsed = (entry.definition.options ?? z.object({}).strict()).safeParse({ ...asObject(entry.options), ...asObject(rawOptions) });
-    if (!parsed.success) throw new PluginConfigError(name, `has invalid options:\n${z.prettifyError(parsed.error)}`, { cause: parsed.error });
+    if (!parsed.success) throw new PluginConfigError(name, `has invalid options:\n${describeIssues(parsed.error)}`, { cause: parsed.error });
     entry.options = parsed.data;
     this.hooks.optionsChanged.for(name).call(parsed.data);
     return parsed.data;
@@ -258,10 +259,10 @@ export class PluginHost {
     let parsed = schema.safeParse({ ...configured, ...asObject(this.#options.savedOptions?.[name]) });
     if (!parsed.success && this.#options.savedOptions?.[name] !== undefined) {
       // Saved options that no longer fit (the plugin changed): fall back to the config's.
-      this.log('warn', `[plugin ${name}] saved options are no longer valid; using the config's: ${z.prettifyError(parsed.error)}`);
+      this.log('warn', `[plugin ${name}] saved options are no longer valid; using the config's: ${describeIssues(parsed.error)}`);
       parsed = schema.safeParse(instance.rawOptions ?? {});
     }
-    if (!parsed.success) return this.#refuse(name, status, `has invalid options:\n${z.prettifyError(parsed.error)}`, parsed.error);
+    if (!parsed.success) return this.#refuse(name, status, `has invalid options:\n${describeIssues(parsed.error)}`, parsed.error);
     this.#plugins.get(name)!.options = parsed.data;
     const unmet = this.#unmetDependency(definition);
     if (unmet) return this.#refuse(name, status, unmet);
@@ -332,7 +333,7 @@ export class PluginHost {
         declared('event', event);
         if (this.#plugins.get(plugin)?.status.state === 'failed') return;
         const checked = definition.protocol!.events[event]!.safeParse(data);
-        if (!checked.success) return this.log('error', `[plugin ${plugin}] emitted an invalid "${event}" event, not sent: ${z.prettifyError(checked.error)}`);
+        if (!checked.success) return this.log('error', `[plugin ${plugin}] emitted an invalid "${event}" event, not sent: ${describeIssues(checked.error)}`);
         this.#events.emit('plugin-event', { plugin, event, data: checked.data });
       },
       provide: (service: unknown) => {

@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
+import { describeIssues } from '../../core/util/issues';
 import type { PluginInstance } from '../../core/plugin';
 import { WhatNextError, describe } from '../../core/errors';
 import type { Logger } from '../../core/kernel/context';
@@ -78,7 +79,7 @@ export class DataFolderPlugins {
     }
     const parsed = PluginsFile.safeParse(json);
     if (!parsed.success)
-      return { entries: [], problem: { code: 'plugins_file_invalid', message: `${this.file} is not of its shape:\n${z.prettifyError(parsed.error)}` } };
+      return { entries: [], problem: { code: 'plugins_file_invalid', message: `${this.file} is not of its shape:\n${describeIssues(parsed.error)}` } };
     const names = parsed.data.plugins.map((entry) => entry.package);
     const twice = names.find((name, index) => names.indexOf(name) !== index);
     if (twice) return { entries: [], problem: { code: 'plugins_file_invalid', message: `${this.file} names ${twice} twice.` } };
@@ -156,7 +157,7 @@ export class DataFolderPlugins {
       );
     }
     const parsed = Manifest.safeParse(JSON.parse(text));
-    if (!parsed.success) throw new WhatNextError('plugin_load_failed', `${name}'s package.json is not one: ${z.prettifyError(parsed.error)}`);
+    if (!parsed.success) throw new WhatNextError('plugin_load_failed', `${name}'s package.json is not one: ${describeIssues(parsed.error)}`);
     return parsed.data;
   }
 

@@ -5,6 +5,7 @@
  * plugin's own schemas.
  */
 import { z } from 'zod';
+import { describeIssues } from '../../core/util/issues';
 import { errorInfo } from '../../core/kernel/connections';
 import { Request, RequestEnvelope, isMethodName, type MethodName, type Methods, type Result } from '../../core/protocol';
 import type { Port } from '../../core/protocol/port';
@@ -32,14 +33,14 @@ export function serveRequests(port: Port, answerers: Answerers, log: (level: 'de
         type: 'response',
         id: typeof id === 'string' || typeof id === 'number' ? id : null,
         ok: false,
-        error: { code: 'bad_request', message: `Not a valid request: ${z.prettifyError(envelope.error)}` },
+        error: { code: 'bad_request', message: `Not a valid request: ${describeIssues(envelope.error)}` },
       });
     }
     const { id, method } = envelope.data;
     let answer: () => unknown;
     if (isMethodName(method)) {
       const request = Request.safeParse(raw);
-      if (!request.success) return refuse(id, `Invalid parameters for ${method}: ${z.prettifyError(request.error)}`);
+      if (!request.success) return refuse(id, `Invalid parameters for ${method}: ${describeIssues(request.error)}`);
       answer = () => (answerers.core[method] as (params: unknown) => unknown)(request.data.params);
     } else if (answerers.plugins.hasMethod(method)) {
       answer = () => answerers.plugins.call(method, envelope.data.params);

@@ -12,7 +12,7 @@
  * UTF-8) ends that socket with its close code and a log line, never the shell.
  */
 import type { WebSocket } from 'ws';
-import { z } from 'zod';
+import { describeIssues } from '../../core/util/issues';
 import { Request, RequestEnvelope, ServiceMessage, isMethodName, type RequestId } from '../../core/protocol';
 import type { Port } from '../../core/protocol/port';
 import { describe } from '../../core/errors';
@@ -51,7 +51,7 @@ export function createRelay(service: Port, log: (message: string) => void): Rela
 
   const stopService = service.onMessage((raw) => {
     const parsed = ServiceMessage.safeParse(raw);
-    if (!parsed.success) return log(`dropped an invalid message from the service: ${z.prettifyError(parsed.error)}`);
+    if (!parsed.success) return log(`dropped an invalid message from the service: ${describeIssues(parsed.error)}`);
     const message = parsed.data;
     if (message.type === 'event') {
       for (const socket of sockets) send(socket, raw);
@@ -73,12 +73,12 @@ export function createRelay(service: Port, log: (message: string) => void): Rela
     const envelope = RequestEnvelope.safeParse(raw);
     if (!envelope.success) {
       const id = typeof raw === 'object' && raw !== null ? requestIdOrNull((raw as { id?: unknown }).id) : null;
-      return send(socket, refusal(id, `Not a valid request: ${z.prettifyError(envelope.error)}`));
+      return send(socket, refusal(id, `Not a valid request: ${describeIssues(envelope.error)}`));
     }
     // Core's methods are checked here; a plugin's, by the service, which knows its schemas.
     const request = isMethodName(envelope.data.method) ? Request.safeParse(raw) : undefined;
     if (request && !request.success) {
-      return send(socket, refusal(envelope.data.id, `Invalid parameters for ${envelope.data.method}: ${z.prettifyError(request.error)}`));
+      return send(socket, refusal(envelope.data.id, `Invalid parameters for ${envelope.data.method}: ${describeIssues(request.error)}`));
     }
     const id = nextId++;
     pending.set(id, { socket, id: envelope.data.id });
