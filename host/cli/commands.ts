@@ -30,7 +30,8 @@ export function connectionCommands(client: PlaylistClient, print: (line: string)
       summary: "open someone's invite link (paste it)",
       async run(words) {
         const attempt = await client.request('links.open', { link: words.word(0)! });
-        print(`opened ${attempt.id} ${attempt.method} ${attempt.remote.name ?? ''}`.trimEnd());
+        // The link is read, not yet answered: the request line that follows asks to approve it.
+        print(`link ${attempt.id} ${attempt.method} ${attempt.remote.name ?? ''}`.trimEnd());
       },
     },
     {
@@ -70,6 +71,7 @@ export function connectionCommands(client: PlaylistClient, print: (line: string)
         const [connectionId, channel] = [words.word(1) ?? '', words.word(2) ?? ''];
         await client.request('connections.listen', { connectionId, channel });
         await client.request('connections.send', { connectionId, channel, message: words.rest(3) });
+        print(`sent ${connectionId} ${channel}`);
       },
     },
     {

@@ -6,15 +6,26 @@ export function printEvents(
   print: (line: string) => void,
   options: { autoApprove: boolean; learnName(id: string, name: string): void },
 ): void {
+  // An attempt is updated at every stage: each of its lines is printed once.
+  const printed = new Map<string, Set<string>>();
+  const once = (attemptId: string, line: string) => {
+    let lines = printed.get(attemptId);
+    if (!lines) printed.set(attemptId, (lines = new Set()));
+    if (lines.has(line)) return false;
+    lines.add(line);
+    print(line);
+    return true;
+  };
   client.on('attempt.updated', async (a) => {
-    if (a.invite && a.state === 'connecting' && !a.question) print(`invite ${a.id} ${a.invite.link}`);
-    if (a.question) print(`question ${a.id} ${a.question.id} ${a.question.label}`);
-    for (const d of a.displays) if (d.code) print(`show ${a.id} ${d.title}: ${d.code}`);
+    if (a.invite && a.state === 'connecting' && !a.question) once(a.id, `invite ${a.id} ${a.invite.link}`);
+    if (a.question) once(a.id, `question ${a.id} ${a.question.id} ${a.question.label}`);
+    for (const d of a.displays) if (d.code) once(a.id, `show ${a.id} ${d.title}: ${d.code}`);
     if (a.state === 'awaiting-approval') {
       if (options.autoApprove) await client.request('attempts.approve', { attemptId: a.id }).catch(() => undefined);
-      else print(`request ${a.id} ${a.remote.name ?? 'someone'} (${a.remote.id ?? 'unknown id'}) via ${a.method}: approve ${a.id} | reject ${a.id}`);
+      else once(a.id, `request ${a.id} ${a.remote.name ?? 'someone'} (${a.remote.id ?? 'unknown id'}) via ${a.method}: approve ${a.id} | reject ${a.id}`);
     }
-    if (a.error) print(`attempt ${a.id} ${a.state} at ${a.error.stage ?? a.stage}: ${a.error.message}`);
+    if (a.error) once(a.id, `attempt ${a.id} ${a.state} at ${a.error.stage ?? a.stage}: ${a.error.message}`);
+    if (['open', 'failed', 'rejected', 'cancelled'].includes(a.state)) printed.delete(a.id);
   });
   /** What was last printed of each connection: its state, and its path. */
   const shown = new Map<string, { state: string; path: string }>();
