@@ -5,7 +5,8 @@
  */
 import type { RxDocument } from 'rxdb';
 import type { FieldEdit, NewTrack, Playlist, PlaylistSummary, Track, TrackCursor } from './protocol';
-import { PeerId, WhatNextError, randomBase32, withoutUndefined } from '@whatnext/core';
+import { PeerId, WhatNextError, withoutUndefined } from '@whatnext/core';
+import { sortableIds } from './model/ids';
 import { HybridClock, parseStamp, stampTime } from './model/clock';
 import { members, TRACK_FIELDS, type Clock, type PlaylistDoc, type TrackDoc } from './model/documents';
 import { mergeVersions } from './model/merge';
@@ -21,7 +22,8 @@ export interface StoreEvents {
   tracks(tracks: Track[]): void;
 }
 
-const newId = () => randomBase32(10);
+/** Sorted by creation, so a new track lands at the end of every storage index. */
+const newId = sortableIds();
 
 export class PlaylistStore {
   readonly #clock: HybridClock;
