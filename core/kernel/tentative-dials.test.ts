@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Dial, PipeSink } from '../contracts/transport';
 import type { StartDial } from './tentative-dials';
-import { tentativeDials } from './tentative-dials';
+import { MAX_HELD_REPORTS, tentativeDials } from './tentative-dials';
 
 function recorder() {
   const seen: string[] = [];
@@ -72,5 +72,18 @@ describe('tentative dials', () => {
     expect(seen).toEqual([]);
     parent.abort(new Error('cancelled'));
     expect(aborts).toEqual(['one', 'two']);
+  });
+
+  it('gives up a dial that reports without bound before it is chosen, and refuses an offer after the choice', () => {
+    const { seen, offer } = recorder();
+    const aborts: string[] = [];
+    const chatty = dialer('chatty', aborts);
+    const quiet = offer('quiet', dialer('quiet', aborts).start);
+    offer('chatty', chatty.start);
+    for (let i = 0; i < MAX_HELD_REPORTS + 10; i++) chatty.report.sink!.frame(new Uint8Array(1));
+    expect(aborts).toEqual(['chatty']);
+    quiet.choose();
+    expect(seen).toEqual(['binding local quiet-fingerprint']);
+    expect(() => offer('late', dialer('late', aborts).start)).toThrow(/after the attempt chose its transport/);
   });
 });

@@ -19,15 +19,27 @@ export interface DialTarget {
   chosen(transport: string): void;
 }
 
+/** Reports a dial may hold before it is chosen: a pipe that opens and sends long before the
+ * method picks it (its remote was quick) is given up past this, rather than held without bound. */
+export const MAX_HELD_REPORTS = 256;
+
 export type StartDial = (options: { sink: PipeSink; stage(stage: ConnectionStage): void; abort: AbortSignal }) => Dial;
 
 /** A factory of tentative dials for one attempt's connection. */
 export function tentativeDials(target: DialTarget): (transport: string, start: StartDial) => TentativeDial {
   const open = new Set<TentativeDial>();
+  let chosen = false;
   return (transport, start) => {
+    if (chosen) throw new TransportError('signaling', `a dial over ${transport} offered after the attempt chose its transport`);
     const controller = new AbortController();
     let held: (() => void)[] | undefined = [];
-    const pass = (deliver: () => void) => (held ? held.push(deliver) : deliver());
+    let given = false; // cancelled: whatever it reports from now on goes nowhere
+    const pass = (deliver: () => void) => {
+      if (given) return;
+      if (!held) return deliver();
+      held.push(deliver);
+      if (held.length > MAX_HELD_REPORTS) tentative.cancel(`it reported more than ${MAX_HELD_REPORTS} times before the remote chose it`);
+    };
     const sink: PipeSink = {
       frame: (data) => pass(() => target.sink.frame(data)),
       drain: () => pass(() => target.sink.drain()),
@@ -43,12 +55,13 @@ export function tentativeDials(target: DialTarget): (transport: string, start: S
     });
     // A dial not chosen fails by its abort; the method holds only the chosen one's pipe.
     dial.pipe.catch(() => undefined);
-    const tentative: TentativeDial = {
+    const tentative: TentativeDial & { cancel(why?: string): void } = {
       transport,
       pipe: dial.pipe,
       signal: (signal) => dial.signal(signal),
       choose() {
         if (held === undefined || !open.has(tentative)) return;
+        chosen = true;
         for (const other of open) if (other !== tentative) other.cancel();
         open.clear();
         target.chosen(transport);
@@ -56,10 +69,11 @@ export function tentativeDials(target: DialTarget): (transport: string, start: S
         held = undefined;
         for (const deliver of pending) deliver();
       },
-      cancel() {
+      cancel(why = 'the remote took another transport') {
         open.delete(tentative);
-        held = []; // from now on nothing of it reaches the connection
-        controller.abort(new TransportError('signaling', `the dial over ${transport} was given up: the remote took another transport`));
+        given = true;
+        held = [];
+        controller.abort(new TransportError('signaling', `the dial over ${transport} was given up: ${why}`));
       },
     };
     open.add(tentative);

@@ -66,10 +66,12 @@ export const methods = {
   /** Whether a known peer reconnects by itself. */
   'peers.update': def(z.object({ peerId: Id, autoConnect: z.boolean() }).strict(), KnownPeer),
   'settings.get': def(Empty, Settings),
-  'settings.update': def(Settings.omit({ pluginOptions: true }).partial().strict(), Settings),
+  'settings.update': def(Settings.omit({ pluginOptions: true, enabledPlugins: true }).partial().strict(), Settings),
   /** The plugin packages the data folder's plugins.json names: installed, enabled, loaded. Enable
-   * one with `settings.update({ enabledPlugins })`; it loads at the next start. */
+   * one with `plugins.enable`; it loads at the next start. */
   'plugins.external': def(Empty, ExternalPlugins),
+  /** Enable or disable one of them (from the next start); changes only that package. */
+  'plugins.enable': def(z.object({ package: z.string().max(214), enabled: z.boolean() }).strict(), ExternalPlugins),
   /** Validate and save a plugin's options; applied to new connections without a restart. */
   'plugins.configure': def(z.object({ plugin: z.string().max(64), options: z.record(z.string(), z.unknown()) }).strict(), PluginStatus),
 } as const;

@@ -18,9 +18,7 @@ function state(plugin: ExternalPlugin): string {
 export function pluginCommands(client: PlaylistClient, print: (line: string) => void): Command[] {
   const setEnabled = async (name: string | undefined, enabled: boolean) => {
     if (!name) throw new WhatNextError('bad_request', `Say which package: ${enabled ? 'enable' : 'disable'} <package> (\`plugins\` lists them).`);
-    const others = ((await client.request('settings.get', {})).enabledPlugins ?? []).filter((other) => other !== name);
-    await client.request('settings.update', { enabledPlugins: enabled ? [...others, name] : others });
-    const plugin = (await client.request('plugins.external', {})).plugins.find((p) => p.package === name);
+    const plugin = (await client.request('plugins.enable', { package: name, enabled })).plugins.find((p) => p.package === name);
     print(`package ${name} ${plugin ? state(plugin) : enabled ? 'enabled' : 'disabled'}`);
   };
   return [

@@ -1,6 +1,7 @@
 /**
  * Plugins from the data folder, for the app as installed (no rebuild): npm packages installed
- * in it (`npm install --prefix <data folder> <package>`) and named in its `plugins.json`,
+ * in it (`npm install --prefix <data folder> --ignore-scripts <package or tarballs>`) and named
+ * in its `plugins.json`,
  *
  *   { "plugins": [{ "package": "whatnext-plugin-example-tcp", "options": { "host": "127.0.0.1" } }] }
  *
@@ -19,6 +20,7 @@ import type { PluginInstance } from '../../core/plugin';
 import { WhatNextError, describe } from '../../core/errors';
 import type { Logger } from '../../core/kernel/context';
 import type { ExternalPlugin, ExternalPlugins } from '../../core/protocol/shapes';
+import type { PluginStatus } from '../../core/kernel/host';
 import { withTimeout } from '../../core/util/timeout';
 
 export const PLUGINS_FILE = 'plugins.json';
@@ -86,8 +88,10 @@ export class DataFolderPlugins {
     return { entries: parsed.data.plugins };
   }
 
-  /** Import the enabled packages and make their plugins; each failure is that package's alone. */
-  async load(enabled: readonly string[], timeoutMs: number): Promise<PluginInstance[]> {
+  /** Import the enabled packages and make their plugins; each failure is that package's alone.
+   * `taken`: names of the plugins the app has already (a package's plugin may not take one). */
+  async load(enabled: readonly string[], timeoutMs: number, taken: Iterable<string>): Promise<PluginInstance[]> {
+    const names = new Set(taken);
     const { entries, problem } = this.read();
     if (problem) this.log('error', problem.message);
     const instances: PluginInstance[] = [];
@@ -98,8 +102,13 @@ export class DataFolderPlugins {
           timeoutMs,
           () => new WhatNextError('plugin_load_failed', `${entry.package} did not load within ${timeoutMs} ms.`),
         );
+        const name = String(instance.definition.name);
+        if (names.has(name)) {
+          throw new WhatNextError('plugin_load_failed', `${entry.package} is the plugin "${name}", a name another plugin of this app has: it is not loaded.`);
+        }
+        names.add(name);
         instances.push(instance);
-        this.#loaded.set(entry.package, { plugin: String(instance.definition.name) });
+        this.#loaded.set(entry.package, { plugin: name });
         this.log('info', `loaded plugin ${String(instance.definition.name)} from ${entry.package}`);
       } catch (error) {
         const failure =
@@ -111,11 +120,15 @@ export class DataFolderPlugins {
     return instances;
   }
 
-  /** The packages plugins.json names now, each with its setting and what this run made of it. */
-  list(enabled: readonly string[]): ExternalPlugins {
+  /** The packages plugins.json names now, each with its setting and what this run made of it:
+   * a plugin the host refused or that failed since (`statuses`, the host's) is not loaded. */
+  list(enabled: readonly string[], statuses: readonly PluginStatus[]): ExternalPlugins {
     const { entries, problem } = this.read();
     const plugins = entries.map(({ package: name }): ExternalPlugin => {
-      const loaded = this.#loaded.get(name);
+      let loaded = this.#loaded.get(name);
+      const pluginName = loaded && 'plugin' in loaded ? loaded.plugin : undefined;
+      const status = pluginName === undefined ? undefined : statuses.find((s) => s.name === pluginName);
+      if (status?.state === 'failed') loaded = { error: { code: status.error?.code ?? 'plugin_error', message: status.error?.message ?? 'it failed' } };
       let manifest: Manifest | undefined;
       let missing: Problem | undefined;
       try {
@@ -153,10 +166,17 @@ export class DataFolderPlugins {
     } catch {
       throw new WhatNextError(
         'plugin_not_installed',
-        `${name} is not installed in ${this.modules}: install it with npm install --prefix "${this.dataDir}" ${name}`,
+        `${name} is not installed in ${this.modules}: install it with npm install --prefix "${this.dataDir}" --ignore-scripts ${name} ` +
+          `(or its tarball, with @whatnext/core's beside it when that is not on the registry)`,
       );
     }
-    const parsed = Manifest.safeParse(JSON.parse(text));
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (error) {
+      throw new WhatNextError('plugin_load_failed', `${name}'s package.json is not JSON: ${describe(error)}`);
+    }
+    const parsed = Manifest.safeParse(json);
     if (!parsed.success) throw new WhatNextError('plugin_load_failed', `${name}'s package.json is not one: ${describeIssues(parsed.error)}`);
     return parsed.data;
   }

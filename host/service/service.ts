@@ -50,14 +50,18 @@ export class Service {
   readonly invites: InviteJournal;
   /** Plugin packages of the data folder, loaded at start once enabled in settings. */
   readonly external: DataFolderPlugins;
+  /** The plugins of the config (and the service's policies): a data-folder plugin takes none of their names. */
+  readonly #builtInNames: string[];
   #ports = new Set<Port>();
   #relayed = new Set<string>();
 
   constructor(private readonly options: ServiceOptions) {
     const state = (this.state = new ServiceState(options.dataDir, options.name));
+    // Policies come first so they decide before anything asks the user.
+    const plugins = [rateLimit(), knownPeersPolicy(this.state, (peerId) => this.reconnector.isPaused(peerId)), ...options.config.plugins];
+    this.#builtInNames = plugins.map((plugin) => String(plugin.definition?.name));
     this.pluginHost = new PluginHost({
-      // Policies come first so they decide before anything asks the user.
-      plugins: [rateLimit(), knownPeersPolicy(this.state, (peerId) => this.reconnector.isPaused(peerId)), ...options.config.plugins],
+      plugins,
       // Live: a display name changed in settings applies to the next connection.
       local: {
         get id() {
@@ -106,7 +110,7 @@ export class Service {
 
   async start(): Promise<void> {
     this.invites.start();
-    this.pluginHost.add(...(await this.external.load(this.state.settings.enabledPlugins ?? [], this.pluginHost.timeoutMs)));
+    this.pluginHost.add(...(await this.external.load(this.state.settings.enabledPlugins ?? [], this.pluginHost.timeoutMs, this.#builtInNames)));
     await this.pluginHost.start();
     await this.connections.start();
     this.reconnector.start();
@@ -159,7 +163,17 @@ export class Service {
       return {};
     },
     'plugins.list': () => this.pluginHost.plugins(),
-    'plugins.external': () => this.external.list(this.state.settings.enabledPlugins ?? []),
+    'plugins.external': () => this.external.list(this.state.settings.enabledPlugins ?? [], this.pluginHost.plugins()),
+    'plugins.enable': ({ package: name, enabled }) => {
+      const before = this.state.settings.enabledPlugins ?? [];
+      // Only a package plugins.json names is enabled (one that left the file may still be disabled).
+      if (enabled && !before.includes(name) && !this.external.names(name)) {
+        throw new WhatNextError('unknown_external_plugin', `${this.external.file} names no package "${name}".`);
+      }
+      const next = enabled ? [...new Set([...before, name])] : before.filter((other) => other !== name);
+      this.#broadcast('settings.changed', this.state.updateSettings({ enabledPlugins: next }));
+      return this.external.list(next, this.pluginHost.plugins());
+    },
     'plugins.configure': ({ plugin, options }) => {
       const applied = this.pluginHost.configure(plugin, options);
       const saved = this.pluginHost.plugins().find((p) => p.name === plugin);
@@ -233,11 +247,6 @@ export class Service {
       }
       const unknown = change.methodOrder?.find((name) => !this.pluginHost.signaling.has(name));
       if (unknown !== undefined) throw new WhatNextError('unknown_signaling', `There is no signaling method named "${unknown}".`);
-      // Only packages plugins.json names (a plugin may stay enabled after it left the file).
-      const enabledBefore = this.state.settings.enabledPlugins ?? [];
-      const stranger = change.enabledPlugins?.find((name) => !enabledBefore.includes(name) && !this.external.names(name));
-      if (stranger !== undefined) throw new WhatNextError('unknown_external_plugin', `${this.external.file} names no package "${stranger}".`);
-      if (change.enabledPlugins) change = { ...change, enabledPlugins: [...new Set(change.enabledPlugins)] };
       const settings = this.state.updateSettings(change);
       this.#broadcast('settings.changed', settings);
       return settings;

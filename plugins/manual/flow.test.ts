@@ -15,7 +15,7 @@ import {
   LinkError,
 } from '@whatnext/core';
 import { createManualMethod, manual, type ManualOptions } from './index';
-import { readInvite, readReply } from './offers';
+import { readInvite, readReply, writeReply } from './offers';
 import { memoryTransport } from '@whatnext/core/testing';
 
 const memory = definePlugin({
@@ -399,5 +399,40 @@ describe('transports chosen by negotiation', () => {
     bob.manager.approve(request.id);
     const reply = await bob.next((a) => a.id === request.id && a.displays.length > 0);
     expect(readReply(reply.displays[0]!.code!).transport).toBe('bound');
+  });
+
+  it('a reply that takes a transport the invite did not offer is refused, and the question stays open', async () => {
+    const alice = await peer('Alice', ALICE.slice(-26), [], {}, offering([renamed('bound'), memory()]));
+    const bob = await peer('Bob', BOB.slice(-26), [], {}, offering([memory()]));
+    const { invite, presented, open } = await offer(alice, bob);
+    const request = await open();
+    bob.manager.approve(request.id);
+    const real = (await bob.next((a) => a.id === request.id && a.displays.length > 0)).displays[0]!.code!;
+    const { signal, transport, ...head } = readReply(real);
+    expect(transport).toBe('memory');
+    const forged = writeReply(head, readInvite(presented.invite!.code!), { transport: 'pigeon', signal: (signal as { full: unknown }).full });
+    expect(() => alice.manager.answer(invite.id, presented.question!.id, forged)).toThrow(
+      /takes the transport pigeon, which this invite did not offer \(it offered bound, memory\)/,
+    );
+    expect(alice.attempts.findLast((a) => a.id === invite.id)!.question).toBeDefined();
+    alice.manager.answer(invite.id, presented.question!.id, real);
+    await alice.next((a) => a.id === invite.id && a.state === 'open');
+  });
+
+  it('an offered transport that makes no signal is left out of the invite after a grace period, its dial given up', async () => {
+    const gaveUp: string[] = [];
+    const mute: Transport = {
+      name: 'mute',
+      description: 'never signals',
+      dial: ({ abort }) => ({
+        signal: () => undefined,
+        pipe: new Promise((_, reject) => abort.addEventListener('abort', () => (gaveUp.push('mute'), reject(abort.reason as Error)), { once: true })),
+      }),
+    };
+    const alice = await peer('Alice', ALICE.slice(-26), [], {}, offering([mute, memory()]));
+    const bob = await peer('Bob', BOB.slice(-26), [], {}, offering([memory()]));
+    const { presented } = await offer(alice, bob);
+    expect(readInvite(presented.invite!.code!).offers.map((o) => o.transport)).toEqual(['memory']);
+    expect(gaveUp).toEqual(['mute']);
   });
 });

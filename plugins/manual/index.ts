@@ -24,9 +24,8 @@ import {
   type SignalCodec,
   type SignalingMethod,
 } from '@whatnext/core';
-import { REPLY_PREFIX, answersInvite, type CarriedSignal } from './codes';
-import { MAX_OFFERS, OFFERS_REPLY_PREFIX, readInvite, readReply, writeInvite, writeReply, type LocalSignal, type Offer, type OfferedInvite } from './offers';
-import { SHORT_INVITE_PREFIX, SHORT_REPLY_PREFIX } from './short-codes';
+import { answersInvite, type CarriedSignal } from './codes';
+import { MAX_OFFERS, readInvite, readReply, replyPrefixFor, writeInvite, writeReply, type LocalSignal, type Offer, type OfferedInvite } from './offers';
 
 export const ManualOptions = z
   .object({
@@ -137,11 +136,7 @@ export function createManualMethod(options: ManualOptions, installed: () => read
         expiresAt: expires * 1000,
         text: 'Send this link (or the code) to the person you invite, then paste the reply code they send back.',
       });
-      const placeholder = code.startsWith(SHORT_INVITE_PREFIX)
-        ? SHORT_REPLY_PREFIX
-        : dials.length > 1 || dials[0]!.local.transport !== 'simple-peer'
-          ? OFFERS_REPLY_PREFIX
-          : REPLY_PREFIX;
+      const placeholder = replyPrefixFor(code);
       let accepted!: { dial: OfferedDial; signal: Signal; reply: ReturnType<typeof readReply> }; // decoded once, by the check the answer passed
       await ctx.ask({ title: 'Paste the reply code', label: 'Reply code', placeholder: `${placeholder}…` }, (text) => {
         const reply = readReply(text);
@@ -151,7 +146,7 @@ export function createManualMethod(options: ManualOptions, installed: () => read
         if (!dial) {
           throw new LinkError(
             'wrong-transport',
-            `This reply takes the transport ${reply.transport}, which this invite did not offer (it offered ${offered.join(', ')}); paste the reply to this invite.`,
+            `This reply takes the transport ${reply.transport}, which this invite did not offer (it offered ${dials.map(({ local }) => local.transport).join(', ')}); paste the reply to this invite.`,
           );
         }
         accepted = { dial, signal: signalOf(reply.signal, ctx.signalCodec(reply.transport), reply.transport, 'reply'), reply };
@@ -171,7 +166,8 @@ export function createManualMethod(options: ManualOptions, installed: () => read
       answered.add(invite.t);
       if (invite.h) ctx.handshake.remoteNonce(invite.h);
       const codec = ctx.signalCodec(transport);
-      const { dial, signal } = await dialForSignal(ctx, transport, false, signalOf(carried, codec, transport, 'invite'));
+      const { dial, signal: made } = startDial(ctx, transport, false, signalOf(carried, codec, transport, 'invite'));
+      const signal = await made;
       const code = writeReply({ t: invite.t, i: ctx.local.id, n: ctx.local.name, h: ctx.handshake.nonce }, invite, {
         transport,
         signal,
@@ -190,19 +186,42 @@ interface OfferedDial {
   choose?: () => void;
 }
 
+/** How long, once one offered transport has made its signal, the others may take to make theirs:
+ * one that is slow (a WebRTC engine waiting on an unreachable STUN server, say) is left out of
+ * the invite rather than holding it back. */
+export const OFFER_GRACE_MS = 2_000;
+
 /** Dial each transport to offer for its complete local signal: one plainly, several as tentative
  * dials (core holds each back until the reply picks one). A transport that cannot make its
- * signal is left out of the invite; if none can, the first failure is the attempt's. */
+ * signal, or makes it more than `OFFER_GRACE_MS` after the first, is left out of the invite; if
+ * none can, the first failure is the attempt's. */
 async function dialEach(ctx: AttemptContext, transports: string[]): Promise<OfferedDial[]> {
   const tentative = transports.length > 1;
-  const settled = await Promise.allSettled(
-    transports.map(async (transport): Promise<OfferedDial> => {
-      const { dial, signal, choose } = await dialForSignal(ctx, transport, true, undefined, tentative);
-      return { local: { transport, signal, ...withCompact(signal, ctx.signalCodec(transport)) }, dial, ...(choose && { choose }) };
-    }),
-  );
-  const made = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
-  if (made.length === 0) throw (settled[0] as PromiseRejectedResult).reason;
+  const started = transports.map((transport) => {
+    const dial = startDial(ctx, transport, true, undefined, tentative);
+    const outcome: { signal?: Signal; error?: unknown } = {};
+    const settled = dial.signal.then(
+      (signal) => void (outcome.signal = signal),
+      (error: unknown) => void (outcome.error = error),
+    );
+    return { transport, dial, outcome, settled };
+  });
+  const all = Promise.all(started.map(({ settled }) => settled));
+  const first = Promise.any(started.map(({ dial }) => dial.signal)).catch(() => undefined);
+  await Promise.race([first, all]);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([all, new Promise((resolve) => (timer = setTimeout(resolve, OFFER_GRACE_MS)))]);
+  clearTimeout(timer);
+  const made: OfferedDial[] = [];
+  for (const { transport, dial, outcome } of started) {
+    if (outcome.signal === undefined) {
+      dial.cancel?.();
+      continue;
+    }
+    const local = { transport, signal: outcome.signal, ...withCompact(outcome.signal, ctx.signalCodec(transport)) };
+    made.push({ local, dial: dial.dial, ...(dial.choose && { choose: dial.choose }) });
+  }
+  if (made.length === 0) throw started.find(({ outcome }) => outcome.error !== undefined)?.outcome.error ?? new Error('no offered transport made its signal');
   return made;
 }
 
@@ -239,14 +258,15 @@ function signalOf(carried: CarriedSignal, codec: SignalCodec | undefined, transp
   }
 }
 
-/** Dial and wait for the transport's one complete local signal (or its failure). */
-async function dialForSignal(
+/** Start a dial; `signal` resolves with the transport's one complete local signal (or rejects
+ * with the dial's failure). */
+function startDial(
   ctx: AttemptContext,
   transport: string,
   initiator: boolean,
   remote?: Signal,
   tentative = false,
-): Promise<{ dial: Dial; signal: Signal; choose?: () => void }> {
+): { dial: Dial; signal: Promise<Signal>; choose?: () => void; cancel?: () => void } {
   let resolveSignal!: (signal: Signal) => void;
   const local = new Promise<Signal>((resolve) => (resolveSignal = resolve));
   const request = { initiator, trickle: false, sendSignal: (signal: Signal) => resolveSignal(signal) };
@@ -254,6 +274,7 @@ async function dialForSignal(
   const dial = offered ?? ctx.dial(transport, request);
   dial.pipe.catch(() => undefined); // observed by the caller once returned; avoid an unhandled rejection before that
   if (remote !== undefined) dial.signal(remote);
-  const signal = await Promise.race([local, dial.pipe.then(() => local)]);
-  return { dial, signal, ...(offered && { choose: () => offered.choose() }) };
+  const signal = Promise.race([local, dial.pipe.then(() => local)]);
+  signal.catch(() => undefined);
+  return { dial, signal, ...(offered && { choose: () => offered.choose(), cancel: () => offered.cancel() }) };
 }

@@ -62,6 +62,16 @@ describe('invites that offer several transports', () => {
       { ...head, o: [offer], extra: true },
     ];
     for (const payload of invalid) expect(reason(() => readInvite(OFFERS_INVITE_PREFIX + pack(payload)))).toBe('corrupted');
+    const taken = { ...replyHead, p: 'example-tcp', s: {} };
+    expect(readReply(OFFERS_REPLY_PREFIX + pack(taken)).transport).toBe('example-tcp');
+    for (const payload of [
+      { ...taken, extra: 1 },
+      { ...taken, c: 'AAAA' },
+      { ...taken, p: '../x' },
+      { t: taken.t, i: taken.i, n: taken.n, s: {} },
+    ]) {
+      expect(reason(() => readReply(OFFERS_REPLY_PREFIX + pack(payload)))).toBe('corrupted');
+    }
     const reply = writeReply(replyHead, readInvite(writeInvite(head, [tcp, webrtc], true)), { transport: 'example-tcp', signal: {} });
     expect(reason(() => readInvite(reply))).toBe('wrong-code');
     expect(reason(() => readReply(writeInvite(head, [tcp, webrtc], true)))).toBe('wrong-code');

@@ -14,6 +14,7 @@
 import { z } from 'zod';
 import { DisplayName, HandshakeNonce, LinkError, PeerId, type Signal } from '@whatnext/core';
 import {
+  REPLY_PREFIX,
   OpaqueSignal,
   Token,
   decodeInvite,
@@ -26,6 +27,7 @@ import {
   type InvitePayload,
   type ReplyPayload,
 } from './codes';
+import { SHORT_INVITE_PREFIX, SHORT_REPLY_PREFIX } from './short-codes';
 
 export const OFFERS_INVITE_PREFIX = 'wno3.';
 export const OFFERS_REPLY_PREFIX = 'wna3.';
@@ -41,7 +43,8 @@ const OffersInvitePayload = z
   .object({ t: Token, i: PeerId, n: DisplayName, x: z.number().int().positive(), h: HandshakeNonce.optional(), o: z.array(Carried).min(1).max(MAX_OFFERS) })
   .strict()
   .refine((invite) => new Set(invite.o.map((offer) => offer.p)).size === invite.o.length, 'a transport offered twice');
-const TakenReplyPayload = z.intersection(z.object({ t: Token, i: PeerId, n: DisplayName, h: HandshakeNonce.optional() }), Carried);
+const ReplyHead = z.object({ t: Token, i: PeerId, n: DisplayName, h: HandshakeNonce.optional(), p: TransportName });
+const TakenReplyPayload = z.union([ReplyHead.extend({ s: OpaqueSignal }).strict(), ReplyHead.extend({ c: Compact }).strict()]);
 
 /** One transport's signal, as the code carries it. */
 export interface Offer {
@@ -66,9 +69,20 @@ export type OfferedInvite = Omit<InvitePayload, 's'> & {
 };
 export type TakenReply = Omit<ReplyPayload, 's'> & Offer;
 
+/** An invite offers simple-peer alone: it is written in the older forms (no transport names). */
+export function isLegacyOffer(offers: readonly { transport: string }[]): boolean {
+  return offers.length === 1 && offers[0]!.transport === LEGACY_TRANSPORT;
+}
+
+/** How the reply to the invite `code` starts (the form the answering side writes it in). */
+export function replyPrefixFor(code: string): string {
+  if (code.startsWith(OFFERS_INVITE_PREFIX)) return OFFERS_REPLY_PREFIX;
+  return code.startsWith(SHORT_INVITE_PREFIX) ? SHORT_REPLY_PREFIX : REPLY_PREFIX;
+}
+
 export function writeInvite(head: Omit<InvitePayload, 's'>, offers: LocalSignal[], shortCodes: boolean): string {
   const [only] = offers;
-  if (offers.length === 1 && only!.transport === LEGACY_TRANSPORT) {
+  if (isLegacyOffer(offers)) {
     return encodeInvite({ ...head, s: only!.signal as Record<string, unknown> }, shortCodes ? only!.compact : undefined);
   }
   return OFFERS_INVITE_PREFIX + pack({ ...head, o: offers.map(carried) });

@@ -89,15 +89,15 @@ export async function exampleWorkspace(): Promise<string> {
 }
 
 /**
- * The example plugin installed into `root/node_modules` as `npm install <its tarball>` would:
- * the package (its `files`: dist), its peer `@whatnext/core`, their dependencies. Returns the
- * package's name.
+ * The example plugin installed into `root/node_modules` with the command the README gives a
+ * user: `npm install --prefix <root> --ignore-scripts <core tarball> <plugin tarball>` (core is
+ * not on the registry, so its tarball goes beside the plugin's). Their registry dependencies
+ * come from npm's cache when it has them (`--prefer-offline`). Returns the package's name.
  */
 export async function installExample(root: string, workspace: string): Promise<string> {
-  const modules = join(root, 'node_modules');
-  const installed = installTarball(pack(workspace, tempDir('whatnext-example-tarball-')), modules);
-  await installCore(modules);
-  const manifest = readManifest(installed);
-  linkFromRepository(modules, Object.keys(manifest.dependencies ?? {}));
-  return manifest.name;
+  const plugin = pack(workspace, tempDir('whatnext-example-tarball-'));
+  execFileSync('npm', ['install', '--prefix', root, '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund', await coreTarball(), plugin], {
+    stdio: 'pipe',
+  });
+  return readManifest(workspace).name;
 }

@@ -42,6 +42,9 @@ describe('plugins from the data folder', () => {
     installPackage(dataDir, 'whatnext-plugin-greeter', GREETER, { description: 'Greets' });
     installPackage(dataDir, 'throws-at-import', `throw new Error('broken on purpose');`);
     installPackage(dataDir, '@me/not-a-plugin', `export default 42;`);
+    // A plugin named as one of the config's, and one for a host API this host does not provide.
+    installPackage(dataDir, 'named-like-echo', GREETER.replace("name: 'greeter'", "name: 'echo'"));
+    installPackage(dataDir, 'too-new', GREETER.replace("name: 'greeter'", "name: 'too-new'").replace("api: '^2.0.0'", "api: '^9.0.0'"));
     writeFileSync(
       join(dataDir, PLUGINS_FILE),
       JSON.stringify({
@@ -50,6 +53,8 @@ describe('plugins from the data folder', () => {
           { package: 'throws-at-import' },
           { package: '@me/not-a-plugin' },
           { package: 'never-installed' },
+          { package: 'named-like-echo', options: { greeting: 'hi' } },
+          { package: 'too-new', options: { greeting: 'hi' } },
         ],
       }),
     );
@@ -68,18 +73,21 @@ describe('plugins from the data folder', () => {
         loaded: false,
         error: { code: 'plugin_not_installed', message: expect.stringContaining('npm install --prefix') },
       },
+      { package: 'named-like-echo', version: '1.2.3', enabled: false, loaded: false },
+      { package: 'too-new', version: '1.2.3', enabled: false, loaded: false },
     ]);
     expect((await first.client.request('plugins.list', {})).map((p) => p.name)).not.toContain('greeter');
     const notLoaded = await first.client.request('greeter.hello' as never, {} as never).catch((error: unknown) => error);
     expect(notLoaded).toMatchObject({ code: 'bad_request', message: expect.stringContaining('greeter.hello') });
     expect(existsSync(join(dataDir, 'node_modules/whatnext-plugin-greeter/imported'))).toBe(false);
 
-    // Only packages the file names can be enabled.
-    const stranger = await first.client.request('settings.update', { enabledPlugins: ['left-pad'] }).catch((error: unknown) => error);
+    // Only packages the file names can be enabled; toggles at the same moment each hold.
+    const stranger = await first.client.request('plugins.enable', { package: 'left-pad', enabled: true }).catch((error: unknown) => error);
     expect(stranger).toBeInstanceOf(ServiceError);
     expect(stranger).toMatchObject({ code: 'unknown_external_plugin', message: expect.stringContaining('"left-pad"') });
-    const enabled = ['whatnext-plugin-greeter', 'throws-at-import', '@me/not-a-plugin', 'never-installed'];
-    expect((await first.client.request('settings.update', { enabledPlugins: enabled })).enabledPlugins).toEqual(enabled);
+    const enabled = ['whatnext-plugin-greeter', 'throws-at-import', '@me/not-a-plugin', 'never-installed', 'named-like-echo', 'too-new'];
+    await Promise.all(enabled.map((name) => first.client.request('plugins.enable', { package: name, enabled: true })));
+    expect(new Set((await first.client.request('settings.get', {})).enabledPlugins)).toEqual(new Set(enabled));
     // Enabled, not loaded: that takes the next start.
     expect((await first.client.request('plugins.external', {})).plugins[0]).toMatchObject({ enabled: true, loaded: false });
     expect(await first.stop()).toBe(0);
@@ -91,7 +99,11 @@ describe('plugins from the data folder', () => {
       { name: 'throws-at-import', loaded: false, plugin: undefined, code: 'plugin_load_failed' },
       { name: '@me/not-a-plugin', loaded: false, plugin: undefined, code: 'plugin_load_failed' },
       { name: 'never-installed', loaded: false, plugin: undefined, code: 'plugin_not_installed' },
+      { name: 'named-like-echo', loaded: false, plugin: undefined, code: 'plugin_load_failed' },
+      { name: 'too-new', loaded: false, plugin: undefined, code: 'plugin_config' },
     ]);
+    expect(after.plugins[4]!.error!.message).toContain('is the plugin "echo", a name another plugin of this app has');
+    expect(after.plugins[5]!.error!.message).toContain('supports host API "^9.0.0"');
     expect(after.plugins[1]!.error!.message).toContain('broken on purpose');
     expect(after.plugins[2]!.error!.message).toContain('does not default-export a plugin');
     // The loaded one runs with the file's options; the config's plugins run beside it.
@@ -108,7 +120,7 @@ describe('plugins from the data folder', () => {
     expect((await second.client.request('service.status', {})).state).toBe('running');
 
     // Disabled again: still loaded in this run, gone from the next.
-    await second.client.request('settings.update', { enabledPlugins: [] });
+    await Promise.all(enabled.map((name) => second.client.request('plugins.enable', { package: name, enabled: false })));
     expect((await second.client.request('plugins.external', {})).plugins[0]).toMatchObject({ enabled: false, loaded: true });
     expect(await second.stop()).toBe(0);
     const third = await start({ dataDir, config: FEATURE });
@@ -141,7 +153,7 @@ describe('plugins from the data folder', () => {
       writeFileSync(join(dataDir, PLUGINS_FILE), JSON.stringify({ plugins: [{ package: pkg }] }));
       const before = await startWithPlaylists({ name, dataDir, config: TCP });
       expect((await before.client.request('plugins.external', {})).plugins).toEqual([expect.objectContaining({ package: pkg, enabled: false, loaded: false })]);
-      await before.client.request('settings.update', { enabledPlugins: [pkg] });
+      await before.client.request('plugins.enable', { package: pkg, enabled: true });
       expect(await before.stop()).toBe(0);
       const service = await startWithPlaylists({ name, dataDir, config: TCP });
       expect((await service.client.request('plugins.list', {})).find((p) => p.name === 'example-tcp')).toMatchObject({

@@ -35,7 +35,7 @@ it('enables a plugin package of the data folder in Settings; it loads at the nex
   await expect.poll(() => section.textContent()).toContain('Says hello from the data folder');
   const missing = page.getByRole('region', { name: 'Package not-installed-yet' });
   await expect.poll(() => missing.locator('.badge').textContent()).toBe('Not installed');
-  await expect.poll(() => missing.textContent()).toContain(`npm install --prefix "${dataDir}" not-installed-yet`);
+  await expect.poll(() => missing.textContent()).toContain(`npm install --prefix "${dataDir}" --ignore-scripts not-installed-yet`);
   expect(await page.getByRole('region', { name: 'Plugin greeter' }).count()).toBe(0);
 
   await section.getByRole('checkbox', { name: 'Enabled' }).check();

@@ -106,7 +106,7 @@ describe('the app, before anyone connects', () => {
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(link);
 
     await card.getByRole('button', { name: 'Code' }).click();
-    expect(await card.getByLabel('Invite code', { exact: true }).inputValue()).toMatch(/^wno1\./);
+    expect(await card.getByLabel('Invite code', { exact: true }).inputValue()).toMatch(/^wno3\./);
     // The clipboard holds the link, not the code now shown: the button offers to copy again at
     // once (read straight away: "Copied" would also go by itself after a while).
     expect(await card.locator('.copy-field button').textContent()).toBe('Copy invite code');
@@ -248,14 +248,17 @@ describe('the app, before anyone connects', () => {
     await page.getByLabel('Display name').fill('Alice');
     await expect.poll(() => saveName.isDisabled()).toBe(true);
 
-    // The transport is for developers: out of sight until "Advanced" is opened, and it says it
-    // takes a restart; the invite lifetime applies at once and says nothing of the kind.
-    const transport = manual.getByLabel('Transport');
-    expect(await transport.isVisible()).toBe(false);
+    // The transports are for developers: out of sight until "Advanced" is opened. Like the invite
+    // lifetime they apply at once, and say nothing of a restart; the lobby's room takes one and
+    // says so.
+    const transports = manual.getByLabel('Transports', { exact: true });
+    expect(await transports.isVisible()).toBe(false);
     await manual.getByText('Advanced', { exact: true }).click();
-    await transport.waitFor();
-    expect(await manual.locator('[data-field="transport"] .field-help').textContent()).toContain('Applies after WhatNext restarts.');
+    await transports.waitFor();
+    expect(await manual.locator('[data-field="transports"] .field-help').textContent()).not.toContain('restart');
     expect(await manual.locator('[data-field="inviteTtlMinutes"] .field-help').textContent()).not.toContain('restart');
+    const lobby = page.getByRole('region', { name: 'Plugin lobby' });
+    expect(await lobby.locator('[data-field="room"] .field-help').textContent()).toContain('Applies after WhatNext restarts.');
     const rxdb = page.getByRole('region', { name: 'Plugin rxdb' });
     expect(await rxdb.getByLabel('Dev mode').isVisible()).toBe(false);
     await screenshot(page, 'settings-advanced');

@@ -15,7 +15,7 @@ export const useSettingsStore = defineStore('settings', () => {
   /** The methods reconnections try, in the order they try them. */
   const failoverOrder = computed(() => methods.value.filter((m) => m.failoverRank !== undefined).sort((a, b) => (a.failoverRank ?? 0) - (b.failoverRank ?? 0)));
 
-  async function update(change: Partial<Omit<Settings, 'pluginOptions'>>): Promise<void> {
+  async function update(change: Partial<Omit<Settings, 'pluginOptions' | 'enabledPlugins'>>): Promise<void> {
     settings.value = await call('settings.update', change);
   }
 
@@ -66,9 +66,7 @@ export const useSettingsStore = defineStore('settings', () => {
     update,
     /** Enable or disable a data-folder plugin: it loads (or not) from the next start. */
     async setEnabled(name: string, enabled: boolean) {
-      const others = (settings.value?.enabledPlugins ?? []).filter((other) => other !== name);
-      await update({ enabledPlugins: enabled ? [...others, name] : others });
-      await loadExternal();
+      external.value = await call('plugins.enable', { package: name, enabled });
     },
     async configure(plugin: string, options: Record<string, unknown>) {
       const status = await call('plugins.configure', { plugin, options });
