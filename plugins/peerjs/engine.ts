@@ -95,7 +95,14 @@ export function trackPeerConnections(engine: WebRtcEngine, candidateRefused: (er
       // close() clears, and throws out of a promise nobody awaits: an unhandled rejection, fatal
       // to a Node process, whenever the connection closes before that handler runs. All it
       // would do otherwise is report the refusal as a peer error; so the refusal ends here.
-      return addIceCandidate.apply(this, args).catch((error: unknown) => {
+      // The engine may also throw at once rather than reject (a connection closed under it).
+      let added: Promise<void>;
+      try {
+        added = addIceCandidate.apply(this, args);
+      } catch (error) {
+        added = Promise.reject(error);
+      }
+      return added.catch((error: unknown) => {
         if (open.has(pc) && pc.signalingState !== 'closed') candidateRefused(error);
       });
     } as RTCPeerConnection['addIceCandidate'];
