@@ -165,11 +165,16 @@ describe('connecting two people with copy & paste', () => {
     // Whether the page catches the sync half way depends on how fast it is; when it does, it
     // says how many of the 1,500 Bob has (the counts both sides send), on a bar that measures it.
     const ofTotal = a.page.locator('[data-sync-state="syncing"] [data-testid="sync-of-total"]');
+    // Read in one go, in the page: the sync may end between two reads, and the bar with it.
     const sawProgress = ofTotal.waitFor({ timeout: 15_000 }).then(
       async () => {
-        const [text, max] = await Promise.all([ofTotal.textContent(), a.page.locator('[data-sync-state="syncing"] progress').getAttribute('max')]);
-        await screenshot(a.page, 'playlists-syncing', { fullPage: false });
-        return { text, max };
+        const seen = await a.page.evaluate(() => {
+          const bar = document.querySelector('[data-sync-state="syncing"]');
+          const text = bar?.querySelector('[data-testid="sync-of-total"]')?.textContent;
+          return text ? { text, max: bar?.querySelector('progress')?.getAttribute('max') } : undefined;
+        });
+        if (seen) await screenshot(a.page, 'playlists-syncing', { fullPage: false });
+        return seen;
       },
       () => undefined,
     );
