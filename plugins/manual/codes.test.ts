@@ -1,6 +1,7 @@
 import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { refusalReason } from './testing/refusal';
 import { LinkError } from '@whatnext/core';
 import { compactDescription } from '../webrtc/compact-description';
 import { answersInvite, decodeInvite, decodeReply, encodeInvite, encodeReply, INVITE_PREFIX, REPLY_PREFIX } from './codes';
@@ -32,15 +33,7 @@ const sdp = [
 ].join('\r\n');
 const offer = { type: 'offer', sdp };
 const invite = { t: 'tok_abcdefgh1234', i: '0123456789abcdefghijklmnop', n: 'Alice', x: 2_000_000_000, s: offer };
-const reason = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(LinkError);
-    return (error as LinkError).reason;
-  }
-  throw new Error('expected a LinkError');
-};
+const reason = refusalReason;
 
 describe('manual codes', () => {
   it('round-trip, URL-safe and smaller than the JSON they carry', () => {

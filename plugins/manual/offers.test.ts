@@ -2,6 +2,7 @@
  * to the older forms they must stay readable beside. */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { refusalReason } from './testing/refusal';
 import { LinkError } from '@whatnext/core';
 import { INVITE_PREFIX, REPLY_PREFIX, pack } from './codes';
 import { LEGACY_TRANSPORT, OFFERS_INVITE_PREFIX, OFFERS_REPLY_PREFIX, readInvite, readReply, writeInvite, writeReply } from './offers';
@@ -11,15 +12,7 @@ const head = { t: 'tok_abcdefgh1234', i: '0123456789abcdefghijklmnop', n: 'Alice
 const replyHead = { t: head.t, i: 'zyxwvutsrqponmlkjihgfedcba', n: 'Bob', h: 'AAsLCwsLCwsLCwsLCwsLCw' };
 const tcp = { transport: 'example-tcp', signal: { type: 'offer', host: '127.0.0.1', port: 40123, nonce: 'a'.repeat(32) } };
 const webrtc = { transport: 'simple-peer', signal: { type: 'offer', sdp: 'v=0…' }, compact: new Uint8Array([1, 2, 3, 250]) };
-const reason = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(LinkError);
-    return (error as LinkError).reason;
-  }
-  throw new Error('expected a LinkError');
-};
+const reason = refusalReason;
 
 describe('invites that offer several transports', () => {
   it('carry each offer in order, compact where the transport has a compact form, and read back', () => {
