@@ -185,6 +185,20 @@ async function big(services: Services, log: (m: Measurement) => void, tracks: nu
     await bounded('the member holds every track', holds(member, playlist.id, tracks));
   });
   log(figure(BENCH, `initial sync of ${tracks} tracks (connect included)`, 'ms', syncMs));
+  // What crossed the connection per track, each way, next to a track's size as JSON (what the
+  // protocol gives; the stored document adds its clock stamps).
+  const [sample] = (await member.client.request('playlists.get', { playlistId: playlist.id, limit: 100 })).tracks;
+  const trackBytes = Buffer.byteLength(JSON.stringify(sample));
+  const stats = async (service: Service) => (await service.client.request('connections.list', {}))[0]?.stats;
+  const [sent, back] = [await stats(owner), await stats(member)];
+  if (sent && back) {
+    log(
+      measurement(BENCH, 'bytes on the wire per track, owner to member (raw: one track as JSON)', 'B', sent.bytesSent / tracks, trackBytes, {
+        target: 'ratio ≤ 1.1',
+      }),
+    );
+    log(figure(BENCH, 'bytes on the wire per track, member back to owner', 'B', back.bytesSent / tracks));
+  }
   log(figure(BENCH, `owner RSS after the sync of ${tracks}`, 'MB', rssMb(owner.child.pid), { target: '≤ 250 MB' }));
   log(figure(BENCH, `member RSS after the sync of ${tracks}`, 'MB', rssMb(member.child.pid), { target: '≤ 250 MB' }));
 
