@@ -7,7 +7,8 @@ import { createRequire } from 'node:module';
 import type { RxCollection } from 'rxdb';
 import { getConnectionHandlerSimplePeer, replicateWebRTC } from 'rxdb/plugins/replication-webrtc';
 import WebSocket from 'ws';
-import { randomBase32 } from '../core/util/ids';
+import { formatStamp } from '../plugins/rxdb/model/clock';
+import { sortableIds } from '../plugins/rxdb/model/ids';
 import type { TrackDoc } from '../plugins/rxdb/model/documents';
 
 const wrtc = createRequire(import.meta.url)('@roamhq/wrtc');
@@ -34,9 +35,13 @@ export type RawReply =
   | { type: 'closed' }
   | { type: 'error'; message: string };
 
-export const trackDocs = (playlist: string, count: number, addedBy: string): TrackDoc[] =>
-  Array.from({ length: count }, (_, i) => ({
-    id: `t${String(i).padStart(6, '0')}${randomBase32(4)}`,
+/** Documents of the size ours are: ids of the same form, and a stamp per field a user can edit
+ * (plugins/rxdb/store.ts), so creating them compares like with like. */
+export const trackDocs = (playlist: string, count: number, addedBy: string): TrackDoc[] => {
+  const newId = sortableIds();
+  const stamp = formatStamp({ ms: Date.now(), counter: 0, peer: addedBy });
+  return Array.from({ length: count }, (_, i) => ({
+    id: newId(),
     playlist,
     title: `Track ${i + 1}`,
     artist: 'Bench band',
@@ -45,8 +50,9 @@ export const trackDocs = (playlist: string, count: number, addedBy: string): Tra
     addedBy,
     addedAt: Date.now(),
     updatedAt: Date.now(),
-    clock: {},
+    clock: { title: stamp, artist: stamp, durationMs: stamp, uri: stamp, position: stamp },
   }));
+};
 
 /** Resolves once `collection` holds `count` documents: subscribed first, then checked now and
  * after every change (one count at a time, again if more changes came in meanwhile). */
