@@ -386,7 +386,11 @@ describe('transports chosen by negotiation', () => {
       })();
     const alice = await peer('Alice', ALICE.slice(-26), [both()], {}, manual());
     const bob = await peer('Bob', BOB.slice(-26), [both()], {}, manual());
+    const manualMethod = () => alice.host.signaling.get('manual');
+    expect(alice.manager.transportsOf(manualMethod())).toEqual(['bound', 'memory']);
     alice.host.configure('manual', { transports: ['memory', 'not-installed'] });
+    // What the method list shows follows the option too.
+    expect(alice.manager.transportsOf(manualMethod())).toEqual(['memory']);
     const first = await offer(alice, bob);
     expect(readInvite(first.presented.invite!.code!).offers.map((o) => o.transport)).toEqual(['memory']);
 

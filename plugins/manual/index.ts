@@ -72,8 +72,12 @@ export const manual = definePlugin({
 /** The transports this peer offers and takes, in its order: those named in the options that
  * are installed, or every installed one. */
 export function ownTransports(options: Pick<ManualOptions, 'transports' | 'transport'>, installed: readonly string[]): string[] {
-  const named = options.transports?.length ? options.transports : options.transport ? [options.transport] : undefined;
-  return (named ?? installed).filter((name) => installed.includes(name)).slice(0, MAX_OFFERS);
+  return (namedTransports(options) ?? installed).filter((name) => installed.includes(name)).slice(0, MAX_OFFERS);
+}
+
+/** The transports the options name, if they name any (else: every installed one). */
+function namedTransports(options: Pick<ManualOptions, 'transports' | 'transport'>): readonly string[] | undefined {
+  return options.transports?.length ? options.transports : options.transport ? [options.transport] : undefined;
 }
 
 type Invite = OfferedInvite & { taken: Offer };
@@ -88,7 +92,10 @@ export function createManualMethod(options: ManualOptions, installed: () => read
   return {
     name: 'manual',
     description: 'Copy-paste: no server involved. Send an invite; paste the reply code you get back.',
-    transports: [ANY_TRANSPORT],
+    // What settings and the method list show: the transports the options name (installed), or any.
+    get transports() {
+      return namedTransports(options) ? own() : [ANY_TRANSPORT];
+    },
     code: { prefix: 'wno', param: 'o' }, // every form: wno1., wno2. and wno3.
 
     parseLink(params): LinkTarget<Invite> {
