@@ -19,7 +19,8 @@
  * measured. Every service is stopped, its data folder removed, also on failure.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { rssMiB } from '../tools/testing/rss';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,14 +41,6 @@ const positive = (name: string, fallback: number) => {
 };
 
 type Service = SpawnedService<WithPlaylists>;
-
-/** Resident memory of a process, from /proc (MB). */
-function rssMb(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('VmRSS:'));
-  return Number(line?.split(/\s+/)[1] ?? NaN) / 1024;
-}
 
 class Services {
   readonly root = mkdtempSync(join(tmpdir(), 'whatnext-bench-scale-'));
@@ -124,7 +117,7 @@ async function bareNode(): Promise<{ ms: number; rss: number }> {
   });
   await new Promise((resolve) => child.once('message', resolve));
   const ms = performance.now() - began;
-  const rss = rssMb(child.pid!);
+  const rss = rssMiB(child.pid!);
   child.disconnect();
   await new Promise((resolve) => child.once('exit', resolve));
   return { ms, rss };
@@ -139,7 +132,7 @@ async function start(services: Services, log: (m: Measurement) => void): Promise
     async () => {
       let service: Service | undefined;
       const ms = await timed(async () => (service = await services.start('Start')));
-      rss.ours.push(rssMb(service!.child.pid));
+      rss.ours.push(rssMiB(service!.child.pid));
       await services.stop(service!);
       return ms;
     },
@@ -177,7 +170,7 @@ async function big(services: Services, log: (m: Measurement) => void, tracks: nu
       samples: { ours: batches.map(Math.round), raw: [] },
     }),
   );
-  log(figure(BENCH, `owner RSS after adding ${tracks} tracks`, 'MB', rssMb(owner.child.pid), { target: '≤ 250 MB' }));
+  log(figure(BENCH, `owner RSS after adding ${tracks} tracks`, 'MB', rssMiB(owner.child.pid), { target: '≤ 250 MB' }));
 
   const member = await services.start('Member');
   const syncMs = await timed(async () => {
@@ -199,8 +192,8 @@ async function big(services: Services, log: (m: Measurement) => void, tracks: nu
     );
     log(figure(BENCH, 'bytes on the wire per track, member back to owner', 'B', back.bytesSent / tracks));
   }
-  log(figure(BENCH, `owner RSS after the sync of ${tracks}`, 'MB', rssMb(owner.child.pid), { target: '≤ 250 MB' }));
-  log(figure(BENCH, `member RSS after the sync of ${tracks}`, 'MB', rssMb(member.child.pid), { target: '≤ 250 MB' }));
+  log(figure(BENCH, `owner RSS after the sync of ${tracks}`, 'MB', rssMiB(owner.child.pid), { target: '≤ 250 MB' }));
+  log(figure(BENCH, `member RSS after the sync of ${tracks}`, 'MB', rssMiB(member.child.pid), { target: '≤ 250 MB' }));
 
   // The member again, on its data: what opening the app on a big library costs.
   await services.stop(owner);
@@ -212,7 +205,7 @@ async function big(services: Services, log: (m: Measurement) => void, tracks: nu
   log(figure(BENCH, `start to ready, a service holding ${tracks} tracks`, 'ms', openMs, { target: '≤ 300 ms' }));
   log(figure(BENCH, `first playlists.get after that start (first 100 tracks)`, 'ms', firstPageMs, { target: '≤ 500 ms' }));
   log(figure(BENCH, `then the whole playlist of ${tracks} in one playlists.get`, 'ms', wholeMs));
-  log(figure(BENCH, `RSS after those two gets`, 'MB', rssMb(again!.child.pid)));
+  log(figure(BENCH, `RSS after those two gets`, 'MB', rssMiB(again!.child.pid)));
   await services.stop(again!);
 }
 
@@ -254,7 +247,7 @@ async function fanOut(services: Services, log: (m: Measurement) => void, peers: 
   }
   log(figure(BENCH, `fan-out: live edit until all ${peers} peers have it, p50`, 'ms', percentile(editMs, 0.5), { n: edits }));
   log(figure(BENCH, `fan-out: live edit until all ${peers} peers have it, p95`, 'ms', percentile(editMs, 0.95), { n: edits, target: '≤ 50 ms at 8 peers' }));
-  log(figure(BENCH, `fan-out: owner RSS with ${peers} peers`, 'MB', rssMb(owner.child.pid)));
+  log(figure(BENCH, `fan-out: owner RSS with ${peers} peers`, 'MB', rssMiB(owner.child.pid)));
 }
 
 export async function scaleBenchmarks(log: (m: Measurement) => void): Promise<void> {

@@ -6,6 +6,9 @@
 import { z } from 'zod';
 import type { Dial, DialOptions, Pipe, PipeSink, SignalCodec } from './transport';
 
+import type { ConnectionStage } from './stages';
+import type { PeerId, PeerInfo } from './peer';
+
 /** In `SignalingMethod.transports`: any registered transport (host API 2.3.0). For a method
  * that moves raw signals and so can drive whatever transport is installed (manual). */
 export const ANY_TRANSPORT = '*';
@@ -24,8 +27,6 @@ export interface TentativeDial extends Dial {
   choose(): void;
   cancel(): void;
 }
-import type { ConnectionStage } from './stages';
-import type { PeerId, PeerInfo } from './peer';
 
 /** Something a method shows the user (no answer expected): an invite link, a reply code. */
 export const Display = z.object({

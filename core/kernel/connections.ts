@@ -453,7 +453,7 @@ export class ConnectionManager {
 
   /** The transports `method` drives: those it names, or every registered one for `ANY_TRANSPORT`. */
   transportsOf(method: SignalingMethod): string[] {
-    return method.transports.includes(ANY_TRANSPORT) ? this.host.transports.list().map((transport) => transport.name) : [...method.transports];
+    return method.transports.includes(ANY_TRANSPORT) ? this.host.transports.names() : [...method.transports];
   }
 
   #context(attempt: Attempt, method: SignalingMethod, connection: UpgradingConnection): AttemptContext {

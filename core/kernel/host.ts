@@ -319,7 +319,7 @@ export class PluginHost {
       local: this.local,
       dataDir: dataDir === undefined ? undefined : `${dataDir}/plugins/${plugin}`,
       registerTransport: (transport: Transport) => this.transports.register(plugin, transport),
-      transports: () => this.transports.list().map((transport) => transport.name),
+      transports: () => this.transports.names(),
       registerSignaling: (method: SignalingMethod) => {
         this.signaling.register(plugin, method);
         // A method validates its own links through the keyed link hook.

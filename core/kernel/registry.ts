@@ -42,6 +42,11 @@ export class Registry<T extends { readonly name: string }> {
     return [...this.#entries.values()].map((entry) => entry.value);
   }
 
+  /** The names registered, in registration order. */
+  names(): string[] {
+    return [...this.#entries.keys()];
+  }
+
   namesBy(plugin: string): string[] {
     return [...this.#entries].filter(([, entry]) => entry.plugin === plugin).map(([name]) => name);
   }

@@ -141,7 +141,7 @@ export const ExternalPlugin = z.object({
   /** The name of the plugin it loaded as (its status is in `plugins.list` under that name). */
   plugin: z.string().optional(),
   /** Why it is not installed, or could not be loaded. */
-  error: z.object({ code: z.string(), message: z.string() }).optional(),
+  error: ErrorInfo.optional(),
 });
 export type ExternalPlugin = z.infer<typeof ExternalPlugin>;
 
@@ -150,7 +150,7 @@ export const ExternalPlugins = z.object({
   file: z.string(),
   folder: z.string(),
   /** Why plugins.json could not be used (nothing of it is then). */
-  problem: z.object({ code: z.string(), message: z.string() }).optional(),
+  problem: ErrorInfo.optional(),
   plugins: z.array(ExternalPlugin),
 });
 export type ExternalPlugins = z.infer<typeof ExternalPlugins>;

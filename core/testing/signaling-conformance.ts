@@ -62,6 +62,14 @@ export function describeSignalingConformance(name: string, fixture: SignalingFix
   });
 }
 
+/** What opening `link` on `peer` was refused with (undefined: it was taken). */
+function refusalOf(peer: Peer, link: URL): Promise<unknown> {
+  return peer.manager.openLink(link.toString()).then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+}
+
 /** A third peer, for the cases that need two answering at once. */
 export const PEER_C: PeerInfo = { id: 'cccccccccccccccccccccccccc', name: 'Conformance C' };
 
@@ -103,10 +111,7 @@ export function checkRefusesCutLinks(fixture: SignalingFixture): Promise<void> {
     for (const key of own) {
       const damaged = new URL(link);
       damaged.searchParams.delete(key);
-      const refusal = await b.manager.openLink(damaged.toString()).then(
-        () => undefined,
-        (error: unknown) => error,
-      );
+      const refusal = await refusalOf(b, damaged);
       expect(refusal, `the link without "${key}"`).toBeInstanceOf(LinkError);
       expect(CUT_LINK_REASONS, `why the link without "${key}" was refused: ${(refusal as Error).message}`).toContain((refusal as LinkError).reason);
     }
@@ -136,10 +141,7 @@ export function checkRefusesGarbageLinks(fixture: SignalingFixture): Promise<voi
       for (const value of GARBAGE_PARAM_VALUES) {
         const damaged = new URL(link);
         damaged.searchParams.set(key, value);
-        const refusal = await b.manager.openLink(damaged.toString()).then(
-          () => undefined,
-          (error: unknown) => error,
-        );
+        const refusal = await refusalOf(b, damaged);
         expect(refusal, `the link with ${JSON.stringify(value.slice(0, 40))} as "${key}"`).toBeInstanceOf(LinkError);
       }
     }

@@ -19,7 +19,7 @@ import { describeIssues } from '../../core/util/issues';
 import type { PluginInstance } from '../../core/plugin';
 import { WhatNextError, describe } from '../../core/errors';
 import type { Logger } from '../../core/kernel/context';
-import type { ExternalPlugin, ExternalPlugins } from '../../core/protocol/shapes';
+import type { ErrorInfo, ExternalPlugin, ExternalPlugins } from '../../core/protocol/shapes';
 import type { PluginStatus } from '../../core/kernel/host';
 import { withTimeout } from '../../core/util/timeout';
 
@@ -48,13 +48,11 @@ const Manifest = z.object({
 });
 type Manifest = z.infer<typeof Manifest>;
 
-type Problem = NonNullable<ExternalPlugin['error']>;
-
 export class DataFolderPlugins {
   readonly file: string;
   readonly modules: string;
   /** What this run loaded, by package: the plugin's name, or why it failed. */
-  #loaded = new Map<string, { plugin: string } | { error: Problem }>();
+  #loaded = new Map<string, { plugin: string } | { error: ErrorInfo }>();
 
   constructor(
     private readonly dataDir: string,
@@ -65,7 +63,7 @@ export class DataFolderPlugins {
   }
 
   /** The packages plugins.json names (none when there is no file). */
-  read(): { entries: PluginsFile['plugins']; problem?: Problem } {
+  read(): { entries: PluginsFile['plugins']; problem?: ErrorInfo } {
     let text: string;
     try {
       text = readFileSync(this.file, 'utf8');
@@ -109,7 +107,7 @@ export class DataFolderPlugins {
         names.add(name);
         instances.push(instance);
         this.#loaded.set(entry.package, { plugin: name });
-        this.log('info', `loaded plugin ${String(instance.definition.name)} from ${entry.package}`);
+        this.log('info', `loaded plugin ${name} from ${entry.package}`);
       } catch (error) {
         const failure =
           error instanceof WhatNextError ? error : new WhatNextError('plugin_load_failed', `${entry.package} could not be loaded: ${describe(error)}`);
@@ -130,11 +128,11 @@ export class DataFolderPlugins {
       const status = pluginName === undefined ? undefined : statuses.find((s) => s.name === pluginName);
       if (status?.state === 'failed') loaded = { error: { code: status.error?.code ?? 'plugin_error', message: status.error?.message ?? 'it failed' } };
       let manifest: Manifest | undefined;
-      let missing: Problem | undefined;
+      let missing: ErrorInfo | undefined;
       try {
         manifest = this.#manifest(name);
       } catch (error) {
-        missing = error instanceof WhatNextError ? error.toJSON() : { code: 'plugin_not_installed', message: describe(error) };
+        missing = (error as WhatNextError).toJSON(); // #manifest throws only WhatNextErrors
       }
       const error = loaded && 'error' in loaded ? loaded.error : missing;
       return {

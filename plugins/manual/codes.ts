@@ -22,6 +22,9 @@ import { decodeShort, encodeShort, SHORT_INVITE_PREFIX, SHORT_REPLY_PREFIX, toke
 
 export const INVITE_PREFIX = 'wno1.';
 export const REPLY_PREFIX = 'wna1.';
+/** Codes that name their transports (offers.ts): known here so that each kind refuses the other. */
+export const OFFERS_INVITE_PREFIX = 'wno3.';
+export const OFFERS_REPLY_PREFIX = 'wna3.';
 const MAX_CODE_LENGTH = 6000;
 const MAX_JSON_BYTES = 64 * 1024;
 
@@ -76,7 +79,10 @@ export function decodeReply(code: string): Reply {
   return decode(code, 'reply');
 }
 
-const PREFIXES = { invite: [INVITE_PREFIX, SHORT_INVITE_PREFIX], reply: [REPLY_PREFIX, SHORT_REPLY_PREFIX] } as const;
+const PREFIXES = {
+  invite: [INVITE_PREFIX, SHORT_INVITE_PREFIX, OFFERS_INVITE_PREFIX],
+  reply: [REPLY_PREFIX, SHORT_REPLY_PREFIX, OFFERS_REPLY_PREFIX],
+} as const;
 
 function decode(raw: string, kind: 'invite' | 'reply'): Invite | Reply {
   const code = raw.trim();

@@ -23,6 +23,7 @@ import {
   type Signal,
   type SignalCodec,
   type SignalingMethod,
+  type TentativeDial,
 } from '@whatnext/core';
 import { answersInvite, type CarriedSignal } from './codes';
 import { MAX_OFFERS, readInvite, readReply, replyPrefixFor, writeInvite, writeReply, type LocalSignal, type Offer, type OfferedInvite } from './offers';
@@ -160,7 +161,7 @@ export function createManualMethod(options: ManualOptions, installed: () => read
       });
       const { dial, signal, reply } = accepted;
       // Before the remote's nonce: our proof is then made for the session we run on.
-      dial.choose?.();
+      if ('choose' in dial.dial) dial.dial.choose();
       ctx.claimRemote({ id: reply.i, name: reply.n });
       if (reply.h) ctx.handshake.remoteNonce(reply.h);
       dial.dial.signal(signal);
@@ -188,9 +189,8 @@ export function createManualMethod(options: ManualOptions, installed: () => read
 
 interface OfferedDial {
   local: LocalSignal;
-  dial: Dial;
-  /** For one of several offered at once: take it, giving up the others. */
-  choose?: () => void;
+  /** Tentative when several are offered at once: `choose` takes it, giving up the others. */
+  dial: Dial | TentativeDial;
 }
 
 /** How long, once one offered transport has made its signal, the others may take to make theirs:
@@ -222,11 +222,10 @@ async function dialEach(ctx: AttemptContext, transports: string[]): Promise<Offe
   const made: OfferedDial[] = [];
   for (const { transport, dial, outcome } of started) {
     if (outcome.signal === undefined) {
-      dial.cancel?.();
+      if ('cancel' in dial.dial) dial.dial.cancel();
       continue;
     }
-    const local = { transport, signal: outcome.signal, ...withCompact(outcome.signal, ctx.signalCodec(transport)) };
-    made.push({ local, dial: dial.dial, ...(dial.choose && { choose: dial.choose }) });
+    made.push({ local: { transport, signal: outcome.signal, ...withCompact(outcome.signal, ctx.signalCodec(transport)) }, dial: dial.dial });
   }
   if (made.length === 0) throw started.find(({ outcome }) => outcome.error !== undefined)?.outcome.error ?? new Error('no offered transport made its signal');
   return made;
@@ -273,15 +272,14 @@ function startDial(
   initiator: boolean,
   remote?: Signal,
   tentative = false,
-): { dial: Dial; signal: Promise<Signal>; choose?: () => void; cancel?: () => void } {
+): { dial: Dial | TentativeDial; signal: Promise<Signal> } {
   let resolveSignal!: (signal: Signal) => void;
   const local = new Promise<Signal>((resolve) => (resolveSignal = resolve));
   const request = { initiator, trickle: false, sendSignal: (signal: Signal) => resolveSignal(signal) };
-  const offered = tentative ? ctx.dial(transport, { ...request, tentative: true }) : undefined;
-  const dial = offered ?? ctx.dial(transport, request);
+  const dial = tentative ? ctx.dial(transport, { ...request, tentative: true }) : ctx.dial(transport, request);
   dial.pipe.catch(() => undefined); // observed by the caller once returned; avoid an unhandled rejection before that
   if (remote !== undefined) dial.signal(remote);
   const signal = Promise.race([local, dial.pipe.then(() => local)]);
   signal.catch(() => undefined);
-  return { dial, signal, ...(offered && { choose: () => offered.choose(), cancel: () => offered.cancel() }) };
+  return { dial, signal };
 }

@@ -5,7 +5,8 @@ import fc from 'fast-check';
 import { refusalReason } from './testing/refusal';
 import { LinkError } from '@whatnext/core';
 import { INVITE_PREFIX, REPLY_PREFIX, pack } from './codes';
-import { LEGACY_TRANSPORT, OFFERS_INVITE_PREFIX, OFFERS_REPLY_PREFIX, readInvite, readReply, writeInvite, writeReply } from './offers';
+import { OFFERS_INVITE_PREFIX, OFFERS_REPLY_PREFIX } from './codes';
+import { LEGACY_TRANSPORT, readInvite, readReply, writeInvite, writeReply } from './offers';
 import { SHORT_INVITE_PREFIX } from './short-codes';
 
 const head = { t: 'tok_abcdefgh1234', i: '0123456789abcdefghijklmnop', n: 'Alice', x: 2_000_000_000, h: 'DwsLCwsLCwsLCwsLCwsLCw' };

@@ -12,8 +12,10 @@
  * replies) are simple-peer's: the only transport those versions were made with by default.
  */
 import { z } from 'zod';
-import { DisplayName, HandshakeNonce, LinkError, PeerId, type Signal } from '@whatnext/core';
+import { DisplayName, HandshakeNonce, PeerId, type Signal } from '@whatnext/core';
 import {
+  OFFERS_INVITE_PREFIX,
+  OFFERS_REPLY_PREFIX,
   REPLY_PREFIX,
   OpaqueSignal,
   Token,
@@ -29,8 +31,6 @@ import {
 } from './codes';
 import { SHORT_INVITE_PREFIX, SHORT_REPLY_PREFIX } from './short-codes';
 
-export const OFFERS_INVITE_PREFIX = 'wno3.';
-export const OFFERS_REPLY_PREFIX = 'wna3.';
 /** The transport codes without a transport name are for. */
 export const LEGACY_TRANSPORT = 'simple-peer';
 export const MAX_OFFERS = 4;
@@ -70,7 +70,7 @@ export type OfferedInvite = Omit<InvitePayload, 's'> & {
 export type TakenReply = Omit<ReplyPayload, 's'> & Offer;
 
 /** An invite offers simple-peer alone: it is written in the older forms (no transport names). */
-export function isLegacyOffer(offers: readonly { transport: string }[]): boolean {
+function isLegacyOffer(offers: readonly { transport: string }[]): boolean {
   return offers.length === 1 && offers[0]!.transport === LEGACY_TRANSPORT;
 }
 
@@ -89,10 +89,8 @@ export function writeInvite(head: Omit<InvitePayload, 's'>, offers: LocalSignal[
 }
 
 export function readInvite(raw: string): OfferedInvite {
+  // Any other code (a reply code too) is decoded, or refused, by codes.ts.
   const code = raw.trim();
-  if (code.startsWith(OFFERS_REPLY_PREFIX)) {
-    throw new LinkError('wrong-code', 'This is a reply code, not an invite: it goes into the "paste reply" box of the person who invited.');
-  }
   if (code.startsWith(OFFERS_INVITE_PREFIX)) {
     const { o, ...head } = unpack(code, OFFERS_INVITE_PREFIX, OffersInvitePayload, 'invite');
     return { ...head, offers: o.map(offerOf), legacy: false, short: false };
@@ -109,9 +107,6 @@ export function writeReply(head: Omit<ReplyPayload, 's'>, invite: OfferedInvite,
 
 export function readReply(raw: string): TakenReply {
   const code = raw.trim();
-  if (code.startsWith(OFFERS_INVITE_PREFIX)) {
-    throw new LinkError('wrong-code', 'This is an invite code, not a reply code: paste the code the other person sent back.');
-  }
   if (code.startsWith(OFFERS_REPLY_PREFIX)) {
     const payload = unpack(code, OFFERS_REPLY_PREFIX, TakenReplyPayload, 'reply');
     const { t, i, n, h } = payload;

@@ -67,7 +67,7 @@ export class PlaylistStore {
     const docs = await this.collections.playlists.find().exec();
     return docs
       .map((doc) => doc.toJSON() as PlaylistDoc)
-      .filter((doc) => members(doc).includes(this.local) && !this.leaving.has(doc.id))
+      .filter((doc) => this.#isMine(doc))
       .map((doc) => toPlaylist(doc))
       .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
   }
@@ -274,7 +274,7 @@ export class PlaylistStore {
 
   async #playlist(id: string, require: { owner?: boolean } = {}): Promise<RxDocument<PlaylistDoc>> {
     const doc = await this.collections.playlists.findOne(id).exec();
-    if (!doc || !members(doc).includes(this.local) || this.leaving.has(id)) throw new WhatNextError('unknown_playlist', `There is no playlist ${id}.`);
+    if (!doc || !this.#isMine(doc)) throw new WhatNextError('unknown_playlist', `There is no playlist ${id}.`);
     if (require.owner && doc.owner !== this.local) throw new WhatNextError('not_owner', 'Only the owner of a playlist can do that.');
     return doc;
   }
@@ -331,7 +331,12 @@ export class PlaylistStore {
   }
 
   #visible(doc: PlaylistDoc): boolean {
-    return !(doc as { _deleted?: boolean })._deleted && members(doc).includes(this.local) && !this.leaving.has(doc.id);
+    return !(doc as { _deleted?: boolean })._deleted && this.#isMine(doc);
+  }
+
+  /** A playlist this peer is in and has not left. */
+  #isMine(doc: Pick<PlaylistDoc, 'id' | 'owner' | 'sharedWith'>): boolean {
+    return members(doc).includes(this.local) && !this.leaving.has(doc.id);
   }
 
   #queue<K extends 'playlists' | 'tracks'>(kind: K, id: string, value: K extends 'playlists' ? Playlist : Track): void {

@@ -13,7 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { deserialize, serialize } from 'node:v8';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +26,7 @@ import { startShellProcess, type Shell } from '../../host/web/testing/shell-proc
 import { decodeWire, encodeWire } from '../../host/web/wire';
 import { nextInput, type FuzzInput, type Seeds } from './inputs';
 import { Random } from './random';
+import { rssMiB } from '../testing/rss';
 
 const CONFIG = fileURLToPath(new URL('./fuzz.config.ts', import.meta.url));
 const SOCKET_PATH = '/__whatnext/ws';
@@ -434,15 +435,5 @@ function alive(pid: number): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-/** A process's resident memory in MiB, from /proc (0 where there is none). */
-function rssMiB(pid: number): number {
-  try {
-    const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kb ? Math.round(Number(kb) / 1024) : 0;
-  } catch {
-    return 0;
   }
 }

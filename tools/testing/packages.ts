@@ -44,7 +44,7 @@ export function coreTarball(): Promise<string> {
 }
 
 /** Unpack a tarball into `modules/<its name>`, as `npm install <tarball>` places it. */
-export function installTarball(tarball: string, modules: string): string {
+function installTarball(tarball: string, modules: string): string {
   const staging = tempDir('whatnext-unpack-');
   execFileSync('tar', ['-xzf', tarball, '-C', staging]);
   const { name } = readManifest(join(staging, 'package'));
@@ -88,6 +88,9 @@ export async function exampleWorkspace(): Promise<string> {
   return dir;
 }
 
+/** The example's tarball, by workspace: packed once however many folders it goes into. */
+const examplesPacked = new Map<string, string>();
+
 /**
  * The example plugin installed into `root/node_modules` with the command the README gives a
  * user: `npm install --prefix <root> --ignore-scripts <core tarball> <plugin tarball>` (core is
@@ -95,7 +98,8 @@ export async function exampleWorkspace(): Promise<string> {
  * come from npm's cache when it has them (`--prefer-offline`). Returns the package's name.
  */
 export async function installExample(root: string, workspace: string): Promise<string> {
-  const plugin = pack(workspace, tempDir('whatnext-example-tarball-'));
+  let plugin = examplesPacked.get(workspace);
+  if (!plugin) examplesPacked.set(workspace, (plugin = pack(workspace, tempDir('whatnext-example-tarball-'))));
   execFileSync('npm', ['install', '--prefix', root, '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund', await coreTarball(), plugin], {
     stdio: 'pipe',
   });

@@ -19,29 +19,22 @@ export function diallingCases(transport: Transport, test: Case): void {
     await Promise.all([sinkA.untilClosed(), sinkB.untilClosed()]);
   });
 
-  test('a signal the transport cannot use throws a TransportError', async () => {
+  /** A dial with nobody at the other end, and its abort. */
+  const dialAlone = (initiator: boolean) => {
     const abort = new AbortController();
-    const dial = transport.dial({
-      initiator: false,
-      sink: new RecordingSink(),
-      sendSignal: () => {},
-      stage: () => {},
-      abort: abort.signal,
-    });
+    const dial = transport.dial({ initiator, sink: new RecordingSink(), sendSignal: () => {}, stage: () => {}, abort: abort.signal });
+    return { dial, abort };
+  };
+
+  test('a signal the transport cannot use throws a TransportError', async () => {
+    const { dial, abort } = dialAlone(false);
     dial.pipe.catch(() => {});
     expect(() => dial.signal({ certainly: 'not a signal' })).toThrow(TransportError);
     abort.abort();
   });
 
   test('aborting a pending dial rejects its pipe', async () => {
-    const abort = new AbortController();
-    const dial = transport.dial({
-      initiator: true,
-      sink: new RecordingSink(),
-      sendSignal: () => {},
-      stage: () => {},
-      abort: abort.signal,
-    });
+    const { dial, abort } = dialAlone(true);
     abort.abort();
     await expect(dial.pipe).rejects.toThrow();
   });

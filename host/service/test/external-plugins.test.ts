@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ServiceError } from '../../../core/protocol/client';
+import type { CoreProtocol, ProtocolSpec } from '../../../core/protocol';
 import { spawnService, type SpawnedService, type SpawnOptions } from '../testing/spawn';
 import { tempDir } from '../testing/temp-dirs';
 import { PLUGINS_FILE } from '../external-plugins';
@@ -22,16 +23,13 @@ const FEATURE = fileURLToPath(new URL('../testing/fixtures/feature.config.ts', i
 const TCP = fileURLToPath(new URL('../testing/fixtures/data-folder-tcp.config.ts', import.meta.url));
 
 const running: { stop(): Promise<unknown> }[] = [];
-async function start(options: SpawnOptions): Promise<SpawnedService> {
-  const service = await spawnService(options);
+/** A service stopped after the test; the example's runs the playlists protocol too. */
+async function start<P extends ProtocolSpec = CoreProtocol>(options: SpawnOptions): Promise<SpawnedService<P>> {
+  const service = await spawnService<P>(options);
   running.push(service);
   return service;
 }
-async function startWithPlaylists(options: SpawnOptions): Promise<SpawnedService<WithPlaylists>> {
-  const service = await spawnService<WithPlaylists>({ ...options, protocols: [playlistsProtocol] });
-  running.push(service);
-  return service;
-}
+const startWithPlaylists = (options: SpawnOptions) => start<WithPlaylists>({ ...options, protocols: [playlistsProtocol] });
 afterEach(async () => {
   await Promise.all(running.splice(0).map((service) => service.stop()));
 });

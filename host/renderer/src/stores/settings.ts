@@ -47,9 +47,11 @@ export const useSettingsStore = defineStore('settings', () => {
     listen() {
       const stops = [
         subscribe('settings.changed', (next) => {
+          const enabledBefore = settings.value?.enabledPlugins ?? [];
           settings.value = next;
-          // Which data-folder plugins are enabled may have changed.
-          void loadExternal().catch(() => undefined);
+          // Another window (or the terminal) enabled or disabled a data-folder plugin.
+          const enabled = next.enabledPlugins ?? [];
+          if (enabled.length !== enabledBefore.length || enabled.some((name) => !enabledBefore.includes(name))) void loadExternal().catch(() => undefined);
           // The failover order (each method's rank) may have changed.
           void loadMethods().catch(() => undefined);
         }),
