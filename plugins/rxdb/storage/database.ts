@@ -1,7 +1,9 @@
 /**
- * The plugin's RxDB database: RxDB's free `storage-localstorage` over an LMDB file (see
- * lmdb-web-storage.ts and lmdb-rx-storage.ts), wrapped in RxDB's ajv schema validator. Persistent, crash-safe (one
- * LMDB transaction per bulk write), no document cap, no premium plugin.
+ * The plugin's RxDB database: its own RxDB storage on an LMDB file (lmdb-rx-storage.ts, with
+ * persistent indexes), wrapped in RxDB's ajv schema validator. Persistent, crash-safe (one LMDB
+ * transaction per bulk write), no document cap, no premium plugin. The same file holds the
+ * plugin's small records (lmdb-web-storage.ts) and, from older versions, documents in RxDB's
+ * localstorage layout, moved at open (legacy-layout.ts).
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +13,8 @@ import { wrappedValidateAjvStorage } from 'rxdb/plugins/validate-ajv';
 import { playlistSchema, trackSchema, type PlaylistDoc, type TrackDoc } from '../model/documents';
 import { playlistConflictHandler, trackConflictHandler } from '../model/merge';
 import { LmdbWebStorage } from './lmdb-web-storage';
-import { LOCALSTORAGE_EPHEMERAL_PREFIXES, getRxStorageLmdb } from './lmdb-rx-storage';
+import { moveLegacyLayout } from './legacy-layout';
+import { getRxStorageLmdb } from './lmdb-rx-storage';
 
 export interface PlaylistCollections {
   playlists: RxCollection<PlaylistDoc>;
@@ -27,8 +30,8 @@ export interface OpenedDatabase {
 
 let devModeAdded = false;
 
-/** Open (or create) the database in `dir`. `name` must be unique in the process: RxDB's
- * localstorage storage routes change events by database name. */
+/** Open (or create) the database in `dir`. The storage keeps each database's documents under
+ * its `name`: open the same folder with the same name to see them again. */
 export async function openDatabase(
   dir: string,
   name: string,
@@ -40,22 +43,20 @@ export async function openDatabase(
     addRxPlugin(RxDBDevModePlugin);
   }
   mkdirSync(dir, { recursive: true });
-  const store = new LmdbWebStorage(join(dir, 'playlists.lmdb'), {
-    ephemeralPrefixes: LOCALSTORAGE_EPHEMERAL_PREFIXES,
-    ...(options.onCommitError ? { onCommitError: options.onCommitError } : {}),
-  });
+  const store = new LmdbWebStorage(join(dir, 'playlists.lmdb'), options.onCommitError ? { onCommitError: options.onCommitError } : {});
   try {
     const db = await createRxDatabase<PlaylistCollections>({
       name,
-      storage: wrappedValidateAjvStorage({ storage: getRxStorageLmdb(store) as never }),
+      storage: wrappedValidateAjvStorage({ storage: getRxStorageLmdb(store.openDB('rxdb')) as never }),
       multiInstance: false,
       eventReduce: true,
       closeDuplicates: true,
     });
-    await db.addCollections({
+    const collections = await db.addCollections({
       playlists: { schema: playlistSchema, conflictHandler: playlistConflictHandler },
       tracks: { schema: trackSchema, conflictHandler: trackConflictHandler },
     });
+    await moveLegacyLayout(store, collections as never);
     return {
       db,
       store,

@@ -1,59 +1,298 @@
 /**
- * RxDB's `storage-localstorage` on an LMDB file, with its indexes kept in memory.
+ * An RxDB storage on LMDB whose indexes live in LMDB too: nothing is rebuilt when a collection
+ * opens, memory does not grow with the number of documents, and a document is parsed only when
+ * it is read.
  *
- * Out of the box that storage keeps each index as one JSON array under one key, and parses and
- * rewrites every index on every write: O(documents) per write. Indexes are derived data, so here they live in memory only (the index keys are
- * ephemeral in the LMDB store) and are rebuilt from the documents when a collection opens. A
- * write then costs its own documents, and a crash can never leave an index out of step with
- * the documents: there is no stored index to be out of step.
+ * Layout, in one named LMDB database shared by every collection of the file:
+ * - `<instance>|d|<primary key>` → the document as JSON;
+ * - `<instance>|i<n>|<index string>` → the primary key, one entry per document and index, where
+ *   the index string is RxDB's (custom-index.ts): fixed-width, so key order is index order, and
+ *   unique because every index ends with the primary key.
+ *
+ * A bulk write is one synchronous LMDB transaction (documents and index entries together), so a
+ * crash, even kill -9, leaves it wholly on disk or not at all, and a read after it sees it.
+ *
+ * LMDB orders keys by their UTF-8 bytes, RxDB compares index strings as UTF-16: the two agree
+ * unless an indexed string field holds characters beyond U+FFFF, which no WhatNext index does.
  */
-import type { RxStorage } from 'rxdb';
-import { getRxStorageLocalstorage } from 'rxdb/plugins/storage-localstorage';
-import type { LmdbWebStorage } from './lmdb-web-storage';
+import type { Database } from 'lmdb';
+import { Subject } from 'rxjs';
+import {
+  categorizeBulkWriteRows,
+  ensureRxStorageInstanceParamsAreCorrect,
+  getIndexableStringMonad,
+  getPrimaryFieldOfPrimaryKey,
+  getQueryMatcher,
+  getSortComparator,
+  getStartIndexStringFromLowerBound,
+  getStartIndexStringFromUpperBound,
+  now,
+  RXDB_VERSION,
+  type BulkWriteRow,
+  type EventBulk,
+  type PreparedQuery,
+  type RxDocumentData,
+  type RxJsonSchema,
+  type RxStorage,
+  type RxStorageBulkWriteResponse,
+  type RxStorageChangeEvent,
+  type RxStorageCountResult,
+  type RxStorageDefaultCheckpoint,
+  type RxStorageInstance,
+  type RxStorageInstanceCreationParams,
+  type RxStorageQueryResult,
+} from 'rxdb';
 
-/** Key prefixes of storage-localstorage (rx-storage-instance-localstorage.ts). */
-export const LOCALSTORAGE_EPHEMERAL_PREFIXES = ['RxDB-ls-changes-', 'RxDB-ls-idx-'] as const;
+export const RX_STORAGE_NAME_LMDB = 'whatnext-lmdb';
 
-type IndexRow = [indexString: string, docId: string];
-/** The parts of storage-localstorage's instance used here (the class is not exported). */
-interface Instance {
-  primaryPath: string;
-  docsKey: string;
-  internals: { indexes: Record<string, { index: string[]; getIndexableString(doc: unknown): string }> };
-  getIndex(index: string[]): unknown;
-  setIndex(index: string[], value: unknown): void;
+/** Deleted documents by the time they were deleted: what `cleanup` walks. */
+const CLEANUP_INDEX = ['_deleted', '_meta.lwt'];
+/** The changes feed: every document by its last write, then its key (see getChangedDocumentsSince). */
+const CHANGES_INDEX = ['_meta.lwt'];
+
+interface IndexMeta<T> {
+  /** Key prefix of the index's entries. */
+  prefix: string;
+  fields: string[];
+  indexString(doc: RxDocumentData<T>): string;
 }
 
-export function getRxStorageLmdb(store: LmdbWebStorage): RxStorage<unknown, unknown> {
-  const base = getRxStorageLocalstorage({ localStorage: store });
+type Doc<T> = RxDocumentData<T>;
+type Changes<T> = EventBulk<RxStorageChangeEvent<Doc<T>>, RxStorageDefaultCheckpoint>;
+
+/** The storage in `db` (a database of an open LMDB file, string keys and values). */
+export function getRxStorageLmdb(db: Database<string, string>): RxStorage<unknown, unknown> {
   return {
-    name: base.name,
-    rxdbVersion: base.rxdbVersion,
-    async createStorageInstance(params) {
-      const instance = (await base.createStorageInstance(params as never)) as unknown as Instance;
-      keepIndexesInMemory(instance, store);
-      return instance as never;
+    name: RX_STORAGE_NAME_LMDB,
+    rxdbVersion: RXDB_VERSION,
+    createStorageInstance<T>(params: RxStorageInstanceCreationParams<T, unknown>) {
+      ensureRxStorageInstanceParamsAreCorrect(params);
+      if (params.schema.attachments)
+        throw new Error(`${RX_STORAGE_NAME_LMDB}: collection ${params.collectionName} has attachments, which this storage does not keep`);
+      return Promise.resolve(new LmdbStorageInstance<T>(db, params) as unknown as RxStorageInstance<T, unknown, unknown>);
     },
   } as RxStorage<unknown, unknown>;
 }
 
-function keepIndexesInMemory(instance: Instance, store: LmdbWebStorage): void {
-  const primary = instance.primaryPath;
-  const docs = store.valuesWithPrefix(`${instance.docsKey}-`).map((text) => JSON.parse(text) as Record<string, unknown>);
-  const arrays = new Map<string, IndexRow[]>();
-  for (const index of Object.values(instance.internals.indexes)) {
-    const rows = docs.map((doc): IndexRow => [index.getIndexableString(doc), doc[primary] as string]);
-    rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
-    arrays.set(index.index.join('|'), rows);
+/** Keys of one instance (database, collection, schema version); `|` cannot be in any of them
+ * unescaped, so one instance's keys never fall in another's range. */
+function instancePrefix(params: RxStorageInstanceCreationParams<unknown, unknown>): string {
+  const escape = (part: string) => part.replaceAll('%', '%25').replaceAll('|', '%7C');
+  return `${escape(params.databaseName)}|${escape(params.collectionName)}|${params.schema.version}`;
+}
+
+/** Past every key that starts with `prefix` (its last character is `|`). */
+const endOf = (prefix: string) => prefix.slice(0, -1) + '}';
+
+export class LmdbStorageInstance<T> implements RxStorageInstance<T, Record<string, never>, Record<string, never>, RxStorageDefaultCheckpoint> {
+  readonly databaseName: string;
+  readonly collectionName: string;
+  readonly schema: Readonly<RxJsonSchema<Doc<T>>>;
+  readonly options: Record<string, never>;
+  readonly internals = {};
+  readonly primaryPath: string;
+  readonly #db: Database<string, string>;
+  readonly #docs: string;
+  /** By the index's fields joined with `,`. */
+  readonly #indexes = new Map<string, IndexMeta<T>>();
+  readonly #changes = new Subject<Changes<T>>();
+  #closed = false;
+
+  constructor(db: Database<string, string>, params: RxStorageInstanceCreationParams<T, unknown>) {
+    this.#db = db;
+    this.databaseName = params.databaseName;
+    this.collectionName = params.collectionName;
+    this.schema = params.schema;
+    this.options = (params.options ?? {}) as Record<string, never>;
+    this.primaryPath = getPrimaryFieldOfPrimaryKey(params.schema.primaryKey);
+    const prefix = instancePrefix(params as RxStorageInstanceCreationParams<unknown, unknown>);
+    this.#docs = `${prefix}|d|`;
+    const indexes = (params.schema.indexes ?? []).map((index) => (Array.isArray(index) ? [...index] : [index as string]));
+    indexes.push([this.primaryPath], CLEANUP_INDEX, CHANGES_INDEX);
+    for (const index of indexes) {
+      const fields = index.at(-1) === this.primaryPath ? index : [...index, this.primaryPath];
+      const name = fields.join(',');
+      if (this.#indexes.has(name)) continue;
+      this.#indexes.set(name, { prefix: `${prefix}|i${this.#indexes.size}|`, fields, indexString: getIndexableStringMonad(params.schema, fields) });
+    }
   }
-  // The storage mutates the array getIndex returns and hands it back to setIndex.
-  instance.getIndex = (index: string[]) => {
-    const name = index.join('|');
-    let rows = arrays.get(name);
-    if (!rows) arrays.set(name, (rows = []));
-    return rows;
-  };
-  instance.setIndex = (index, value) => {
-    arrays.set(index.join('|'), value as IndexRow[]);
-  };
+
+  bulkWrite(rows: BulkWriteRow<T>[], context: string): Promise<RxStorageBulkWriteResponse<T>> {
+    this.#ensureOpen();
+    const primary = this.primaryPath as keyof Doc<T>;
+    const inDb = new Map<string, Doc<T>>();
+    for (const row of rows) {
+      const id = row.document[primary] as string;
+      if (inDb.has(id)) continue;
+      const found = this.#read(id);
+      if (found) inDb.set(id, found);
+    }
+    const categorized = categorizeBulkWriteRows<T>(this, this.primaryPath as never, inDb, rows, context);
+    if (categorized.bulkInsertDocs.length > 0 || categorized.bulkUpdateDocs.length > 0) {
+      this.#db.transactionSync(() => {
+        for (const { document } of categorized.bulkInsertDocs) this.#put(document, undefined);
+        for (const { document, previous } of categorized.bulkUpdateDocs) this.#put(document, previous);
+      });
+    }
+    if (categorized.eventBulk.events.length > 0) {
+      const last = categorized.newestRow!.document;
+      categorized.eventBulk.checkpoint = { id: last[primary] as string, lwt: last._meta.lwt };
+      this.#changes.next(categorized.eventBulk as Changes<T>);
+    }
+    return Promise.resolve({ error: categorized.errors });
+  }
+
+  findDocumentsById(ids: string[], withDeleted: boolean): Promise<Doc<T>[]> {
+    this.#ensureOpen();
+    const found: Doc<T>[] = [];
+    for (const id of ids) {
+      const doc = this.#read(id);
+      if (doc && (withDeleted || !doc._deleted)) found.push(doc);
+    }
+    return Promise.resolve(found);
+  }
+
+  query(prepared: PreparedQuery<T>): Promise<RxStorageQueryResult<T>> {
+    this.#ensureOpen();
+    const { query, queryPlan: plan } = prepared;
+    const skip = query.skip ?? 0;
+    const limit = typeof query.limit === 'number' ? query.limit : Infinity;
+    if (limit === 0) return Promise.resolve({ documents: [] });
+    const matches = plan.selectorSatisfiedByIndex ? undefined : getQueryMatcher(this.schema, query);
+    const resort = !plan.sortSatisfiedByIndex;
+    let documents: Doc<T>[] = [];
+    for (const id of this.#range(plan)) {
+      const doc = this.#read(id);
+      if (!doc || (matches && !matches(doc))) continue;
+      documents.push(doc);
+      if (!resort && documents.length >= skip + limit) break;
+    }
+    if (resort) documents.sort(getSortComparator(this.schema, query));
+    if (skip > 0 || documents.length > skip + limit) documents = documents.slice(skip, skip + limit);
+    return Promise.resolve({ documents });
+  }
+
+  async count(prepared: PreparedQuery<T>): Promise<RxStorageCountResult> {
+    this.#ensureOpen();
+    // The index answers alone when it decides the selector: no document is read.
+    if (prepared.queryPlan.selectorSatisfiedByIndex && !prepared.query.skip && prepared.query.limit === undefined) {
+      let count = 0;
+      for (const _ of this.#range(prepared.queryPlan)) count++;
+      return { count, mode: 'fast' };
+    }
+    const { documents } = await this.query({ ...prepared, query: { ...prepared.query, skip: 0, limit: undefined as never } });
+    return { count: documents.length, mode: 'slow' };
+  }
+
+  /** Documents written after `checkpoint`, oldest first: a range of the changes index from just
+   * past the checkpoint, so no page reads a document an earlier page returned. */
+  getChangedDocumentsSince(limit: number, checkpoint?: RxStorageDefaultCheckpoint): Promise<{ documents: Doc<T>[]; checkpoint: RxStorageDefaultCheckpoint }> {
+    this.#ensureOpen();
+    const index = this.#index(CHANGES_INDEX);
+    let start = index.prefix;
+    if (checkpoint) {
+      const at = { _meta: { lwt: checkpoint.lwt }, [this.primaryPath]: checkpoint.id } as unknown as Doc<T>;
+      start += index.indexString(at);
+    }
+    const documents: Doc<T>[] = [];
+    for (const { key, value } of this.#db.getRange({ start, end: endOf(index.prefix) })) {
+      if (key === start) continue;
+      const doc = this.#read(value);
+      if (doc) documents.push(doc);
+      if (documents.length >= limit) break;
+    }
+    const last = documents.at(-1);
+    return Promise.resolve({
+      documents,
+      checkpoint: last ? { id: last[this.primaryPath as keyof Doc<T>] as string, lwt: last._meta.lwt } : (checkpoint ?? { id: '', lwt: 0 }),
+    });
+  }
+
+  getAttachmentData(): Promise<Blob> {
+    return Promise.reject(new Error(`${RX_STORAGE_NAME_LMDB} keeps no attachments`));
+  }
+
+  changeStream() {
+    return this.#changes.asObservable();
+  }
+
+  /** Removes documents deleted more than `minimumDeletedTime` ms ago, for good. */
+  cleanup(minimumDeletedTime: number): Promise<boolean> {
+    this.#ensureOpen();
+    const index = this.#index(CLEANUP_INDEX);
+    const bound = (lwt: number) => index.prefix + getStartIndexStringFromLowerBound(this.schema, index.fields, [true, lwt]);
+    const gone: Doc<T>[] = [];
+    for (const { value } of this.#db.getRange({ start: bound(1), end: bound(now() - minimumDeletedTime) })) {
+      const doc = this.#read(value);
+      if (doc?._deleted) gone.push(doc);
+    }
+    if (gone.length > 0) {
+      this.#db.transactionSync(() => {
+        for (const doc of gone) {
+          this.#db.removeSync(this.#docs + (doc[this.primaryPath as keyof Doc<T>] as string));
+          for (const meta of this.#indexes.values()) this.#db.removeSync(meta.prefix + meta.indexString(doc));
+        }
+      });
+    }
+    return Promise.resolve(true);
+  }
+
+  close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      this.#changes.complete();
+    }
+    return Promise.resolve();
+  }
+
+  async remove(): Promise<void> {
+    this.#ensureOpen();
+    const prefix = this.#docs.slice(0, -'d|'.length);
+    this.#db.transactionSync(() => {
+      for (const key of this.#db.getKeys({ start: prefix, end: endOf(prefix) })) this.#db.removeSync(key);
+    });
+    await this.close();
+  }
+
+  #ensureOpen(): void {
+    if (this.#closed) throw new Error(`${RX_STORAGE_NAME_LMDB}: the storage instance of ${this.databaseName}/${this.collectionName} is closed`);
+  }
+
+  #index(fields: string[]): IndexMeta<T> {
+    return this.#indexes.get([...fields, this.primaryPath].join(','))!;
+  }
+
+  #read(id: string): Doc<T> | undefined {
+    const text = this.#db.get(this.#docs + id);
+    return text === undefined ? undefined : (JSON.parse(text) as Doc<T>);
+  }
+
+  /** The document and its index entries; `previous`'s entries that changed go. Inside a
+   * transaction. */
+  #put(doc: Doc<T>, previous: Doc<T> | undefined): void {
+    const id = doc[this.primaryPath as keyof Doc<T>] as string;
+    this.#db.putSync(this.#docs + id, JSON.stringify(doc));
+    for (const meta of this.#indexes.values()) {
+      const key = meta.indexString(doc);
+      const old = previous && meta.indexString(previous);
+      if (old === key) continue;
+      if (old !== undefined) this.#db.removeSync(meta.prefix + old);
+      this.#db.putSync(meta.prefix + key, id);
+    }
+  }
+
+  /** Primary keys in the plan's index range, in index order. */
+  *#range(plan: PreparedQuery<T>['queryPlan']): Generator<string> {
+    const index = this.#indexes.get(plan.index.join(','));
+    if (!index) throw new Error(`${RX_STORAGE_NAME_LMDB}: ${this.collectionName} has no index ${plan.index.join(',')}`);
+    const lower = getStartIndexStringFromLowerBound(this.schema, plan.index, plan.startKeys);
+    const upper = getStartIndexStringFromUpperBound(this.schema, plan.index, plan.endKeys);
+    if (lower > upper) return;
+    for (const { key, value } of this.#db.getRange({ start: index.prefix + lower, end: endOf(index.prefix) })) {
+      const indexString = key.slice(index.prefix.length);
+      if (!plan.inclusiveStart && indexString === lower) continue;
+      if (indexString > upper || (!plan.inclusiveEnd && indexString === upper)) return;
+      yield value;
+    }
+  }
 }

@@ -11,7 +11,7 @@
  * Reads are served from memory after the first read of a key: storage-localstorage re-reads
  * its whole index on every write, and decoding it from LMDB each time would dominate.
  */
-import { open, type RootDatabase } from 'lmdb';
+import { open, type Database, type RootDatabase } from 'lmdb';
 
 export interface LmdbWebStorageOptions {
   /** Keys (by prefix) kept in memory only: storage-localstorage's cross-tab change broadcast
@@ -27,6 +27,7 @@ export class LmdbWebStorage implements Storage {
   /** Writes since the last commit; null marks a removal. */
   readonly #pending = new Map<string, string | null>();
   readonly #ephemeral: readonly string[];
+  readonly #reserved = new Set<string>();
   readonly #onCommitError: (error: unknown) => void;
   #commitScheduled = false;
   #closed = false;
@@ -45,6 +46,13 @@ export class LmdbWebStorage implements Storage {
         queueMicrotask(() => {
           throw error;
         }));
+  }
+
+  /** Another database in the same LMDB file (the RxDB storage's). LMDB keeps its name as a key
+   * of this one, so that key is left out here. */
+  openDB(name: string): Database<string, string> {
+    this.#reserved.add(name);
+    return this.#db.openDB<string, string>({ name, encoding: 'string' });
   }
 
   get length(): number {
@@ -76,19 +84,19 @@ export class LmdbWebStorage implements Storage {
     for (const key of this.#keys()) this.#write(key, null);
   }
 
-  /** Values of every key starting with `prefix`, in key order. */
-  valuesWithPrefix(prefix: string): string[] {
-    const values = new Map<string, string>();
-    for (const { key, value } of this.#db.getRange({ start: prefix })) {
+  /** Every key starting with `prefix`, in key order. */
+  keysWithPrefix(prefix: string): string[] {
+    const keys = new Set<string>();
+    for (const key of this.#db.getKeys({ start: prefix })) {
       if (!key.startsWith(prefix)) break;
-      values.set(key, value);
+      keys.add(key);
     }
     for (const [key, value] of this.#cache) {
       if (!key.startsWith(prefix)) continue;
-      if (value === null) values.delete(key);
-      else values.set(key, value);
+      if (value === null) keys.delete(key);
+      else keys.add(key);
     }
-    return [...values.keys()].sort().map((key) => values.get(key)!);
+    return [...keys].sort();
   }
 
   /** Commit pending writes now (normally done on the next microtask). */
@@ -136,7 +144,7 @@ export class LmdbWebStorage implements Storage {
 
   #keys(): string[] {
     const keys = new Set<string>();
-    for (const key of this.#db.getKeys()) keys.add(key);
+    for (const key of this.#db.getKeys()) if (!this.#reserved.has(key)) keys.add(key);
     for (const [key, value] of this.#cache) {
       if (value === null) keys.delete(key);
       else keys.add(key);
