@@ -3,7 +3,7 @@
  * model/merge.ts for how concurrent edits merge) and goes through RxDB's incrementalModify, so
  * an edit racing a replicated write is applied on top of it rather than lost.
  */
-import type { RxDocument } from 'rxdb';
+import { normalizeMangoQuery, prepareQuery, type RxDocument } from 'rxdb';
 import type { FieldEdit, NewTrack, Playlist, PlaylistSummary, Track, TrackCursor } from './protocol';
 import { PeerId, WhatNextError, withoutUndefined } from '@whatnext/core';
 import { sortableIds } from './model/ids';
@@ -24,6 +24,8 @@ export interface StoreEvents {
 
 /** Sorted by creation, so a new track lands at the end of every storage index. */
 const newId = sortableIds();
+/** Tracks read past an insertion spot; more tied keys than this read the whole playlist. */
+const TIE_WINDOW = 64;
 
 export class PlaylistStore {
   readonly #clock: HybridClock;
@@ -76,8 +78,8 @@ export class PlaylistStore {
   async summaries(playlists: readonly string[]): Promise<Record<string, PlaylistSummary>> {
     const summaries = await Promise.all(
       playlists.map(async (playlist) => {
-        const docs = await this.#trackDocs(playlist);
-        return { tracks: docs.length, durationMs: docs.reduce((sum, doc) => sum + doc._data.durationMs, 0) };
+        const docs = await this.#inOrder(playlist);
+        return { tracks: docs.length, durationMs: docs.reduce((sum, doc) => sum + doc.durationMs, 0) };
       }),
     );
     return Object.fromEntries(playlists.map((playlist, i) => [playlist, summaries[i]!]));
@@ -86,10 +88,8 @@ export class PlaylistStore {
   /** A playlist with its tracks in order: all, or at most `limit` of those after `after`. */
   async get(playlistId: string, page: { after?: TrackCursor; limit?: number } = {}): Promise<{ playlist: Playlist; tracks: Track[]; total: number }> {
     const playlist = await this.#playlist(playlistId);
-    const ordered = sorted(await this.#trackDocs(playlistId));
-    const start = page.after ? firstAfter(ordered, page.after) : 0;
-    const slice = ordered.slice(start, page.limit === undefined ? undefined : start + page.limit);
-    return { playlist: toPlaylist(playlist.toJSON() as PlaylistDoc), tracks: slice.map((doc) => toTrack(doc.toJSON() as TrackDoc)), total: ordered.length };
+    const [tracks, total] = await Promise.all([this.#inOrder(playlistId, page), this.collections.tracks.count({ selector: { playlist: playlistId } }).exec()]);
+    return { playlist: toPlaylist(playlist.toJSON() as PlaylistDoc), tracks: tracks.map(toTrack), total };
   }
 
   async create(name: string): Promise<Playlist> {
@@ -287,28 +287,43 @@ export class PlaylistStore {
   }
 
   /** Keys for `count` tracks at `index` (default: the end). At the end only the last track
-   * matters: found in one pass, without sorting or copying the playlist (the usual add). */
+   * matters, read alone from the index; elsewhere the tracks before the spot and a few after. */
   async #positionsFor(playlistId: string, index: number | undefined, count: number): Promise<string[]> {
-    const docs = await this.#trackDocs(playlistId);
-    if (index === undefined || index >= docs.length) {
-      let last: TrackDoc | undefined;
-      for (const doc of docs) if (!last || comparePositions(doc._data, last) > 0) last = doc._data;
-      return keysAt(last ? [last] : [], last ? 1 : 0, count);
-    }
-    return keysAt(
-      sorted(docs).map((doc) => doc._data),
-      index,
-      count,
-    );
+    if (index === undefined) return keysAt(await this.#inOrder(playlistId, { last: true }), 1, count);
+    const before = Math.max(0, index - 1);
+    const at = index - before;
+    // The track before the spot and enough after it to step past any tied with it (keysAt).
+    const window = await this.#inOrder(playlistId, { skip: before, limit: TIE_WINDOW });
+    if (window.length < at) return this.#positionsFor(playlistId, undefined, count); // past the end
+    const tiedToTheEnd = window.length === TIE_WINDOW && at > 0 && window.at(-1)!.position <= window[at - 1]!.position;
+    return tiedToTheEnd ? keysAt(await this.#inOrder(playlistId), index, count) : keysAt(window, at, count);
   }
 
   /** The playlist's tracks in order, as the keys that place them (no copy of their fields). */
   async #positions(playlistId: string): Promise<Positioned[]> {
-    return sorted(await this.#trackDocs(playlistId)).map((doc) => doc._data);
+    return this.#inOrder(playlistId);
   }
 
-  #trackDocs(playlistId: string): Promise<RxDocument<TrackDoc>[]> {
-    return this.collections.tracks.find({ selector: { playlist: playlistId } }).exec();
+  /** The playlist's tracks in order, or a page of them, read straight from the storage's
+   * (playlist, position, id) index: no RxDB document is made or cached for them. */
+  async #inOrder(playlistId: string, page: { after?: TrackCursor; skip?: number; limit?: number; last?: boolean } = {}): Promise<TrackDoc[]> {
+    const { after } = page;
+    const selector = {
+      playlist: playlistId,
+      _deleted: false,
+      // The range starts at the cursor's position; the $or drops what ties with it up to its id.
+      ...(after && { position: { $gte: after.position }, $or: [{ position: { $gt: after.position } }, { position: after.position, id: { $gt: after.id } }] }),
+    };
+    const direction = page.last ? 'desc' : 'asc';
+    const tracks = this.collections.tracks;
+    const query = normalizeMangoQuery<TrackDoc>(tracks.schema.jsonSchema, {
+      selector: selector as never,
+      sort: [{ position: direction }, { id: direction }],
+      ...(page.skip !== undefined && { skip: page.skip }),
+      ...(page.last ? { limit: 1 } : page.limit !== undefined && { limit: page.limit }),
+    });
+    const { documents } = await tracks.storageInstance.query(prepareQuery(tracks.schema.jsonSchema, query));
+    return documents;
   }
 
   /** Set fields with a fresh stamp, on top of whatever the document holds by then. */
@@ -364,23 +379,6 @@ function toPlaylist(doc: PlaylistDoc & { _deleted?: boolean }, hidden = false): 
     edits: editsOf(doc.clock, ['name', 'sharedWith']),
     ...(doc._deleted || hidden ? { deleted: true } : {}),
   };
-}
-
-/** In playlist order, by their data. A copy of RxDB's array: it may be the query's cached result. */
-function sorted(docs: readonly RxDocument<TrackDoc>[]): RxDocument<TrackDoc>[] {
-  return [...docs].sort((a, b) => comparePositions(a._data, b._data));
-}
-
-/** Index of the first of `ordered` that sorts after `cursor` (binary search). */
-function firstAfter(ordered: readonly RxDocument<TrackDoc>[], cursor: TrackCursor): number {
-  let low = 0;
-  let high = ordered.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (comparePositions(ordered[middle]!._data, cursor) <= 0) low = middle + 1;
-    else high = middle;
-  }
-  return low;
 }
 
 function toTrack(doc: TrackDoc & { _deleted?: boolean }): Track {

@@ -93,7 +93,8 @@ export const trackSchema: RxJsonSchema<TrackDoc> = {
     clock,
   },
   required: ['id', 'playlist', 'title', 'artist', 'durationMs', 'position', 'addedBy', 'addedAt', 'updatedAt', 'clock'],
-  // Only the index the app queries by: storage-localstorage rewrites every index on each write.
-  indexes: ['playlist'],
+  // A playlist's tracks in order (RxDB appends the id): pages, counts and the last track are
+  // ranges of this index.
+  indexes: [['playlist', 'position']],
   additionalProperties: false,
 };

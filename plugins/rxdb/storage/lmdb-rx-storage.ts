@@ -159,9 +159,10 @@ export class LmdbStorageInstance<T> implements RxStorageInstance<T, Record<strin
     const limit = typeof query.limit === 'number' ? query.limit : Infinity;
     if (limit === 0) return Promise.resolve({ documents: [] });
     const matches = plan.selectorSatisfiedByIndex ? undefined : getQueryMatcher(this.schema, query);
-    const resort = !plan.sortSatisfiedByIndex;
+    const backwards = readsBackwards(plan, query);
+    const resort = !plan.sortSatisfiedByIndex && !backwards;
     let documents: Doc<T>[] = [];
-    for (const id of this.#range(plan)) {
+    for (const id of this.#range(plan, backwards)) {
       const doc = this.#read(id);
       if (!doc || (matches && !matches(doc))) continue;
       documents.push(doc);
@@ -281,18 +282,41 @@ export class LmdbStorageInstance<T> implements RxStorageInstance<T, Record<strin
     }
   }
 
-  /** Primary keys in the plan's index range, in index order. */
-  *#range(plan: PreparedQuery<T>['queryPlan']): Generator<string> {
+  /** Primary keys in the plan's index range, in index order or its reverse. */
+  *#range(plan: QueryPlan, backwards = false): Generator<string> {
     const index = this.#indexes.get(plan.index.join(','));
     if (!index) throw new Error(`${RX_STORAGE_NAME_LMDB}: ${this.collectionName} has no index ${plan.index.join(',')}`);
     const lower = getStartIndexStringFromLowerBound(this.schema, plan.index, plan.startKeys);
     const upper = getStartIndexStringFromUpperBound(this.schema, plan.index, plan.endKeys);
     if (lower > upper) return;
-    for (const { key, value } of this.#db.getRange({ start: index.prefix + lower, end: endOf(index.prefix) })) {
+    const range = backwards
+      ? this.#db.getRange({ start: index.prefix + upper, end: index.prefix, reverse: true })
+      : this.#db.getRange({ start: index.prefix + lower, end: endOf(index.prefix) });
+    for (const { key, value } of range) {
       const indexString = key.slice(index.prefix.length);
-      if (!plan.inclusiveStart && indexString === lower) continue;
-      if (indexString > upper || (!plan.inclusiveEnd && indexString === upper)) return;
-      yield value;
+      const belowStart = indexString < lower || (!plan.inclusiveStart && indexString === lower);
+      const pastEnd = indexString > upper || (!plan.inclusiveEnd && indexString === upper);
+      if (backwards ? belowStart : pastEnd) return;
+      if (!belowStart && !pastEnd) yield value;
     }
   }
+}
+
+type QueryPlan = PreparedQuery<unknown>['queryPlan'];
+
+/** RxDB's planner re-sorts every descending sort. One that is exactly the plan's index read
+ * backwards (every sort field descending, in the index's order after the fields the selector
+ * fixes with $eq) needs no sort: the range is read from its end, and stops at the limit. */
+function readsBackwards(plan: QueryPlan, query: PreparedQuery<unknown>['query']): boolean {
+  if (plan.sortSatisfiedByIndex) return false;
+  const selector = query.selector as Record<string, unknown>;
+  const fixed = (field: string) => {
+    const condition = selector[field];
+    return typeof condition === 'object' && condition !== null && '$eq' in condition;
+  };
+  let first = 0;
+  while (first < plan.index.length && fixed(plan.index[first]!)) first++;
+  const rest = plan.index.slice(first);
+  const sort = query.sort.map((part) => Object.entries(part)[0]!);
+  return sort.length === rest.length && sort.every(([field, direction], i) => direction === 'desc' && field === rest[i]);
 }

@@ -234,14 +234,20 @@ describe('the LMDB storage: queries', () => {
         { album: { $in: [album, 'c'] } },
         { $or: [{ album }, { year: { $lt: year } }] },
         { id: { $gt: `s0${random(3)}` } },
+        { _deleted: false, album } as MangoQuery<Song>['selector'],
+        { _deleted: false, year: { $lte: year } } as MangoQuery<Song>['selector'],
       ];
     };
+    // Descending sorts that are an index read backwards (read from the range's end) and that are not (sorted).
     const sorts: MangoQuery<Song>['sort'][] = [
       undefined,
       [{ year: 'asc' }],
       [{ year: 'desc' }, { id: 'asc' }],
       [{ album: 'asc' }, { year: 'desc' }],
       [{ 'tags.genre': 'asc' }],
+      [{ album: 'desc' }, { id: 'desc' }],
+      [{ year: 'desc' }, { album: 'desc' }, { id: 'desc' }],
+      [{ id: 'desc' }],
     ];
     let compared = 0;
     for (let round = 0; round < 8; round++) {
@@ -262,7 +268,7 @@ describe('the LMDB storage: queries', () => {
         }
       }
     }
-    expect(compared).toBe(8 * 11 * 5);
+    expect(compared).toBe(8 * 13 * 8);
     await memory.close();
   });
 
