@@ -20,7 +20,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { rssMiB } from '../tools/testing/rss';
+import { residentMiB, rssMiB } from '../tools/testing/rss';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -192,8 +192,15 @@ async function big(services: Services, log: (m: Measurement) => void, tracks: nu
     );
     log(figure(BENCH, 'bytes on the wire per track, member back to owner', 'B', back.bytesSent / tracks));
   }
-  log(figure(BENCH, `owner RSS after the sync of ${tracks}`, 'MB', rssMiB(owner.child.pid), { target: '≤ 250 MB' }));
-  log(figure(BENCH, `member RSS after the sync of ${tracks}`, 'MB', rssMiB(member.child.pid), { target: '≤ 250 MB' }));
+  for (const [role, service] of [
+    ['owner', owner],
+    ['member', member],
+  ] as const) {
+    const memory = residentMiB(service.child.pid);
+    log(figure(BENCH, `${role} RSS after the sync of ${tracks}`, 'MB', memory.rss, { target: '≤ 250 MB' }));
+    log(figure(BENCH, `  of which private (heaps, native)`, 'MB', memory.anon));
+    log(figure(BENCH, `  of which mapped files (LMDB's pages, code; the kernel reclaims them)`, 'MB', memory.file));
+  }
 
   // The member again, on its data: what opening the app on a big library costs.
   await services.stop(owner);

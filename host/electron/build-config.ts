@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { serviceBuildOptions } from '../service/bundle';
+import { OPTIONAL_PACKAGES, serviceBuildOptions } from '../service/bundle';
 import { MAIN_BUNDLE, PRELOAD_BUNDLE, SERVICE_BUNDLE } from './layout';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -73,8 +73,9 @@ const packageName = (specifier: string) =>
 
 /**
  * What a bundle may leave external: for the preload only `electron`; for main and the service,
- * Node built-ins, `electron` (main only), and packages in package.json "dependencies" (which
- * electron-builder ships; devDependencies are not in the packaged app).
+ * Node built-ins, `electron` (main only), packages in package.json "dependencies" (which
+ * electron-builder ships; devDependencies are not in the packaged app), and for the service the
+ * optional ones it does without (OPTIONAL_PACKAGES).
  */
 export function unexpectedExternals(name: BundleName, externals: readonly string[]): string[] {
   if (name === 'preload') return externals.filter((path) => path !== 'electron');
@@ -83,6 +84,7 @@ export function unexpectedExternals(name: BundleName, externals: readonly string
   return externals.filter((path) => {
     if (path.startsWith('node:') || builtins.has(path)) return false;
     if (path === 'electron') return name !== 'main';
+    if (name === 'service' && (OPTIONAL_PACKAGES as readonly string[]).includes(path)) return false;
     return !Object.hasOwn(dependencies, packageName(path));
   });
 }

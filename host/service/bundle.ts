@@ -3,7 +3,8 @@
  * writes it once (host/electron/build.ts); outside Electron (tests, the browser shell, the CLI
  * peer) `serviceBundle` builds it on first use, because a process under Node's permission model
  * cannot run a TypeScript loader: tsx needs a worker thread and esbuild's binary, a child
- * process. npm packages stay external and load from node_modules, as in the packaged app.
+ * process. npm packages are compiled in, but for native addons (EXTERNAL_PACKAGES), which load
+ * from node_modules as in the packaged app.
  */
 import type { BuildOptions, Plugin } from 'esbuild';
 import { createHash } from 'node:crypto';
@@ -23,6 +24,16 @@ export const SERVICE_SOURCE = join(ROOT, 'host', 'service', 'main.ts');
 const DEFAULT_CONFIG = join(ROOT, 'plugins.config.ts');
 /** How host/service/options.ts imports the default config. */
 const CONFIG_IMPORT = '../../plugins.config';
+
+/** npm packages the bundle leaves in node_modules: native addons, which find their binaries
+ * next to their own files. The rest is compiled in: one file to read, where importing them one
+ * module at a time meant resolving and compiling over a thousand files at every start (mingo and
+ * rxjs alone are hundreds). Packages loaded on first use through `createRequire` (the WebRTC
+ * engines, simple-peer) are not followed by the bundler, and stay in node_modules too. */
+export const EXTERNAL_PACKAGES = ['lmdb'] as const;
+/** Packages a bundled one asks for only inside a try, and does without: ws's optional native
+ * speed-ups. Not installed, they are left to a runtime lookup that fails and is caught. */
+export const OPTIONAL_PACKAGES = ['bufferutil', 'utf-8-validate'] as const;
 
 export interface ServiceBundleOptions {
   /** The module to start from. Default host/service/main.ts. */
@@ -46,8 +57,14 @@ export function serviceBuildOptions(options: ServiceBundleOptions = {}): BuildOp
     platform: 'node',
     format: 'esm',
     target: options.target ?? 'node20',
-    packages: 'external',
+    external: [...EXTERNAL_PACKAGES, ...OPTIONAL_PACKAGES],
+    // Bundled CommonJS packages call `require` (Node's built-ins, JSON files): an ES module has
+    // none of its own.
+    banner: { js: "import { createRequire as __whatnextCreateRequire } from 'node:module'; const require = __whatnextCreateRequire(import.meta.url);" },
     logLevel: 'warning',
+    // Stack traces map to the sources without carrying them: the packages' sources would
+    // double the bundle, and Node parses a bundle's map as it loads it.
+    sourcesContent: false,
     plugins: [pluginsConfig(config)],
   };
 }

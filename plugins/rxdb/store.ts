@@ -404,11 +404,24 @@ function editsOf(clock: Clock, fields: readonly string[]): Record<string, FieldE
   const edits: Record<string, FieldEdit> = {};
   for (const field of fields) {
     const stamp = clock[field];
-    if (!stamp) continue;
-    const { ms, peer } = parseStamp(stamp);
-    if (isPeerId(peer)) edits[field] = { by: peer, at: ms };
+    const edit = stamp ? editOf(stamp) : undefined;
+    if (edit) edits[field] = { ...edit };
   }
   return edits;
+}
+
+/** Stamps read lately: the tracks of one add or one sync share a few stamps, and a playlist's
+ * page reads each of them for every field. */
+const readStamps = new Map<string, FieldEdit | undefined>();
+const READ_STAMPS_MAX = 4096;
+
+function editOf(stamp: string): FieldEdit | undefined {
+  if (readStamps.has(stamp)) return readStamps.get(stamp);
+  const { ms, peer } = parseStamp(stamp);
+  const edit = isPeerId(peer) ? { by: peer, at: ms } : undefined;
+  if (readStamps.size >= READ_STAMPS_MAX) readStamps.clear();
+  readStamps.set(stamp, edit);
+  return edit;
 }
 
 /** The few authors of a playlist's stamps, checked once each rather than once per field of every

@@ -19,7 +19,8 @@
  * see `closed()` without an error. If the remote does not confirm within CLOSE_TIMEOUT_MS the
  * peer is destroyed anyway.
  */
-import SimplePeer from 'simple-peer';
+import { createRequire } from 'node:module';
+import type SimplePeer from 'simple-peer';
 import { TransportError, describe, type ConnectionStage, type DialOptions, type Pipe } from '@whatnext/core';
 import type { ChannelLike, DataChannelPipe, WebRtcEngine, WebRtcService } from '../webrtc/service';
 import { CompleteSignal } from './gathering';
@@ -37,6 +38,13 @@ export const STATE_POLL_MS = 250;
 interface PeerInternals {
   _pc: RTCPeerConnection | null;
   _channel: (RTCDataChannel & ChannelLike) | null;
+}
+
+/** simple-peer (and the stream modules under it) is loaded by the first dial, not at start: a
+ * session that never connects does not carry it. Synchronous, as `dial()` is. */
+let loaded: typeof SimplePeer | undefined;
+function simplePeerClass(): typeof SimplePeer {
+  return (loaded ??= createRequire(import.meta.url)('simple-peer') as typeof SimplePeer);
 }
 
 export class PeerSession {
@@ -115,7 +123,7 @@ export class PeerSession {
     const configuration = this.webrtc.configuration();
     let peer: SimplePeer.Instance & PeerInternals;
     try {
-      peer = new SimplePeer({
+      peer = new (simplePeerClass())({
         initiator: this.options.initiator,
         // Always trickle inside: without trickle, CompleteSignal builds the one signal.
         trickle: true,

@@ -36,7 +36,7 @@
  */
 import { z } from 'zod';
 import type { Subscription } from 'rxjs';
-import { replicateWebRTC, type RxWebRTCReplicationPool } from 'rxdb/plugins/replication-webrtc';
+import type { RxWebRTCReplicationPool } from 'rxdb/plugins/replication-webrtc';
 import { type Connection, type Json, type Message, type Unsubscribe, describe } from '@whatnext/core';
 import type { PlaylistCollections } from '../storage/database';
 import { Sharing } from '../model/sharing';
@@ -47,6 +47,11 @@ import { keepNewerThanOurs } from './pulled';
 import { Lane } from './lane';
 import { poolView, type PoolView } from './pool-view';
 import type { SyncStatus } from './status';
+
+/** RxDB's WebRTC replication (and the signaling libraries it brings) loads with the first pool:
+ * a session that never connects does not carry it. */
+let replication: Promise<typeof import('rxdb/plugins/replication-webrtc')> | undefined;
+const replicationPlugin = () => (replication ??= import('rxdb/plugins/replication-webrtc'));
 
 export const CHANNELS = { playlists: 'rxdb.playlists', tracks: 'rxdb.tracks', control: 'rxdb.control' } as const;
 
@@ -339,6 +344,7 @@ export class PeerLink {
       const handler = new ChannelConnectionHandler(peer, (message) => lane.transmit(message));
       // RxDB's close hooks for this pool go with the view, not onto the collection (pool-view.ts).
       const view = poolView<any>(collection);
+      const { replicateWebRTC } = await replicationPlugin();
       const pool = await replicateWebRTC<any, RemotePeer>({
         collection: view.collection,
         // Names the fork's checkpoint: a new epoch starts from none (see epochs.ts).

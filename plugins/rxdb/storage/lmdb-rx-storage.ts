@@ -45,9 +45,8 @@ import {
 
 export const RX_STORAGE_NAME_LMDB = 'whatnext-lmdb';
 
-/** Deleted documents by the time they were deleted: what `cleanup` walks. */
-const CLEANUP_INDEX = ['_deleted', '_meta.lwt'];
-/** The changes feed: every document by its last write, then its key (see getChangedDocumentsSince). */
+/** The changes feed: every document by its last write, then its key (getChangedDocumentsSince,
+ * cleanup). RxDB's schemas have it already; a schema from elsewhere may not. */
 const CHANGES_INDEX = ['_meta.lwt'];
 
 interface IndexMeta<T> {
@@ -108,7 +107,7 @@ export class LmdbStorageInstance<T> implements RxStorageInstance<T, Record<strin
     const prefix = instancePrefix(params as RxStorageInstanceCreationParams<unknown, unknown>);
     this.#docs = `${prefix}|d|`;
     const indexes = (params.schema.indexes ?? []).map((index) => (Array.isArray(index) ? [...index] : [index as string]));
-    indexes.push([this.primaryPath], CLEANUP_INDEX, CHANGES_INDEX);
+    indexes.push(CHANGES_INDEX);
     for (const index of indexes) {
       const fields = index.at(-1) === this.primaryPath ? index : [...index, this.primaryPath];
       const name = fields.join(',');
@@ -217,15 +216,19 @@ export class LmdbStorageInstance<T> implements RxStorageInstance<T, Record<strin
     return this.#changes.asObservable();
   }
 
-  /** Removes documents deleted more than `minimumDeletedTime` ms ago, for good. */
+  /** Removes documents deleted more than `minimumDeletedTime` ms ago, for good. It walks the
+   * changes index up to that time, reading each document there: cleanup is rare (RxDB's cleanup
+   * plugin, which WhatNext does not run), so no index of deleted documents is kept for it. */
   cleanup(minimumDeletedTime: number): Promise<boolean> {
     this.#ensureOpen();
-    const index = this.#index(CLEANUP_INDEX);
-    const bound = (lwt: number) => index.prefix + getStartIndexStringFromLowerBound(this.schema, index.fields, [true, lwt]);
+    const before = now() - minimumDeletedTime;
+    const index = this.#index(CHANGES_INDEX);
     const gone: Doc<T>[] = [];
-    for (const { value } of this.#db.getRange({ start: bound(1), end: bound(now() - minimumDeletedTime) })) {
+    for (const { value } of this.#db.getRange({ start: index.prefix, end: endOf(index.prefix) })) {
       const doc = this.#read(value);
-      if (doc?._deleted) gone.push(doc);
+      if (!doc) continue;
+      if (doc._meta.lwt > before) break;
+      if (doc._deleted) gone.push(doc);
     }
     if (gone.length > 0) {
       this.#db.transactionSync(() => {
