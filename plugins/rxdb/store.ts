@@ -10,7 +10,7 @@ import { sortableIds } from './model/ids';
 import { HybridClock, parseStamp, stampTime } from './model/clock';
 import { members, TRACK_FIELDS, type Clock, type PlaylistDoc, type TrackDoc } from './model/documents';
 import { mergeVersions } from './model/merge';
-import { comparePositions, keyAt, keysAt, type Positioned } from './model/positions';
+import { keyAt, keysAt, type Positioned } from './model/positions';
 import type { Leaving } from './model/leaving';
 import type { Sharing } from './model/sharing';
 import type { MembershipNotice } from './replication/peer-link';
