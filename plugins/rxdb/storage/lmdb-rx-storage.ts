@@ -174,10 +174,18 @@ export class LmdbStorageInstance<T> implements RxStorageInstance<T, Record<strin
 
   async count(prepared: PreparedQuery<T>): Promise<RxStorageCountResult> {
     this.#ensureOpen();
-    // The index answers alone when it decides the selector: no document is read.
-    if (prepared.queryPlan.selectorSatisfiedByIndex && !prepared.query.skip && prepared.query.limit === undefined) {
-      let count = 0;
-      for (const _ of this.#range(prepared.queryPlan)) count++;
+    // The index answers alone when it decides the selector: LMDB counts the range, and no
+    // document (nor any key) is read into JavaScript.
+    const plan = prepared.queryPlan;
+    if (plan.selectorSatisfiedByIndex && !prepared.query.skip && prepared.query.limit === undefined) {
+      const { index, lower, upper } = this.#bounds(plan);
+      if (lower > upper) return { count: 0, mode: 'fast' };
+      const [first, last] = [index.prefix + lower, index.prefix + upper];
+      // LMDB's range includes its start and excludes its end; the plan says which bound is in.
+      const count =
+        this.#db.getCount({ start: first, end: last }) +
+        (plan.inclusiveEnd && this.#db.doesExist(last) ? 1 : 0) -
+        (!plan.inclusiveStart && this.#db.doesExist(first) ? 1 : 0);
       return { count, mode: 'fast' };
     }
     const { documents } = await this.query({ ...prepared, query: { ...prepared.query, skip: 0, limit: undefined as never } });
@@ -285,12 +293,18 @@ export class LmdbStorageInstance<T> implements RxStorageInstance<T, Record<strin
     }
   }
 
-  /** Primary keys in the plan's index range, in index order or its reverse. */
-  *#range(plan: QueryPlan, backwards = false): Generator<string> {
+  /** The plan's index and the index strings its range runs between. */
+  #bounds(plan: QueryPlan): { index: IndexMeta<T>; lower: string; upper: string } {
     const index = this.#indexes.get(plan.index.join(','));
     if (!index) throw new Error(`${RX_STORAGE_NAME_LMDB}: ${this.collectionName} has no index ${plan.index.join(',')}`);
     const lower = getStartIndexStringFromLowerBound(this.schema, plan.index, plan.startKeys);
     const upper = getStartIndexStringFromUpperBound(this.schema, plan.index, plan.endKeys);
+    return { index, lower, upper };
+  }
+
+  /** Primary keys in the plan's index range, in index order or its reverse. */
+  *#range(plan: QueryPlan, backwards = false): Generator<string> {
+    const { index, lower, upper } = this.#bounds(plan);
     if (lower > upper) return;
     const range = backwards
       ? this.#db.getRange({ start: index.prefix + upper, end: index.prefix, reverse: true })
