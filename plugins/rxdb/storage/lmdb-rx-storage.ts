@@ -5,9 +5,9 @@
  *
  * Layout, in one named LMDB database shared by every collection of the file:
  * - `<instance>|d|<primary key>` → the document as JSON;
- * - `<instance>|i<n>|<index string>` → the primary key, one entry per document and index, where
- *   the index string is RxDB's (custom-index.ts): fixed-width, so key order is index order, and
- *   unique because every index ends with the primary key.
+ * - `<instance>|i<n>|<index key>` → the primary key, one entry per document and index, where
+ *   the index key is RxDB's index string without its padding (index-keys.ts): key order is
+ *   index order, and it is unique because every index ends with the primary key.
  *
  * A bulk write is one synchronous LMDB transaction (documents and index entries together), so a
  * crash, even kill -9, leaves it wholly on disk or not at all, and a read after it sees it.
@@ -17,10 +17,10 @@
  */
 import type { Database } from 'lmdb';
 import { Subject } from 'rxjs';
+import { indexKeys, type IndexKeys } from './index-keys';
 import {
   categorizeBulkWriteRows,
   ensureRxStorageInstanceParamsAreCorrect,
-  getIndexableStringMonad,
   getPrimaryFieldOfPrimaryKey,
   getQueryMatcher,
   getSortComparator,
@@ -53,7 +53,7 @@ interface IndexMeta<T> {
   /** Key prefix of the index's entries. */
   prefix: string;
   fields: string[];
-  indexString(doc: RxDocumentData<T>): string;
+  keys: IndexKeys<T>;
 }
 
 type Doc<T> = RxDocumentData<T>;
@@ -112,7 +112,7 @@ export class LmdbStorageInstance<T> implements RxStorageInstance<T, Record<strin
       const fields = index.at(-1) === this.primaryPath ? index : [...index, this.primaryPath];
       const name = fields.join(',');
       if (this.#indexes.has(name)) continue;
-      this.#indexes.set(name, { prefix: `${prefix}|i${this.#indexes.size}|`, fields, indexString: getIndexableStringMonad(params.schema, fields) });
+      this.#indexes.set(name, { prefix: `${prefix}|i${this.#indexes.size}|`, fields, keys: indexKeys(params.schema, fields) });
     }
   }
 
@@ -200,7 +200,7 @@ export class LmdbStorageInstance<T> implements RxStorageInstance<T, Record<strin
     let start = index.prefix;
     if (checkpoint) {
       const at = { _meta: { lwt: checkpoint.lwt }, [this.primaryPath]: checkpoint.id } as unknown as Doc<T>;
-      start += index.indexString(at);
+      start += index.keys.of(at);
     }
     const documents: Doc<T>[] = [];
     for (const { key, value } of this.#db.getRange({ start, end: endOf(index.prefix) })) {
@@ -242,7 +242,7 @@ export class LmdbStorageInstance<T> implements RxStorageInstance<T, Record<strin
       this.#db.transactionSync(() => {
         for (const doc of gone) {
           this.#db.removeSync(this.#docs + (doc[this.primaryPath as keyof Doc<T>] as string));
-          for (const meta of this.#indexes.values()) this.#db.removeSync(meta.prefix + meta.indexString(doc));
+          for (const meta of this.#indexes.values()) this.#db.removeSync(meta.prefix + meta.keys.of(doc));
         }
       });
     }
@@ -285,20 +285,20 @@ export class LmdbStorageInstance<T> implements RxStorageInstance<T, Record<strin
     const id = doc[this.primaryPath as keyof Doc<T>] as string;
     this.#db.putSync(this.#docs + id, JSON.stringify(doc));
     for (const meta of this.#indexes.values()) {
-      const key = meta.indexString(doc);
-      const old = previous && meta.indexString(previous);
+      const key = meta.keys.of(doc);
+      const old = previous && meta.keys.of(previous);
       if (old === key) continue;
       if (old !== undefined) this.#db.removeSync(meta.prefix + old);
       this.#db.putSync(meta.prefix + key, id);
     }
   }
 
-  /** The plan's index and the index strings its range runs between. */
+  /** The plan's index and the keys its range runs between. */
   #bounds(plan: QueryPlan): { index: IndexMeta<T>; lower: string; upper: string } {
     const index = this.#indexes.get(plan.index.join(','));
     if (!index) throw new Error(`${RX_STORAGE_NAME_LMDB}: ${this.collectionName} has no index ${plan.index.join(',')}`);
-    const lower = getStartIndexStringFromLowerBound(this.schema, plan.index, plan.startKeys);
-    const upper = getStartIndexStringFromUpperBound(this.schema, plan.index, plan.endKeys);
+    const lower = index.keys.compact(getStartIndexStringFromLowerBound(this.schema, plan.index, plan.startKeys));
+    const upper = index.keys.compact(getStartIndexStringFromUpperBound(this.schema, plan.index, plan.endKeys));
     return { index, lower, upper };
   }
 
@@ -310,9 +310,9 @@ export class LmdbStorageInstance<T> implements RxStorageInstance<T, Record<strin
       ? this.#db.getRange({ start: index.prefix + upper, end: index.prefix, reverse: true })
       : this.#db.getRange({ start: index.prefix + lower, end: endOf(index.prefix) });
     for (const { key, value } of range) {
-      const indexString = key.slice(index.prefix.length);
-      const belowStart = indexString < lower || (!plan.inclusiveStart && indexString === lower);
-      const pastEnd = indexString > upper || (!plan.inclusiveEnd && indexString === upper);
+      const at = key.slice(index.prefix.length);
+      const belowStart = at < lower || (!plan.inclusiveStart && at === lower);
+      const pastEnd = at > upper || (!plan.inclusiveEnd && at === upper);
       if (backwards ? belowStart : pastEnd) return;
       if (!belowStart && !pastEnd) yield value;
     }
@@ -323,7 +323,9 @@ type QueryPlan = PreparedQuery<unknown>['queryPlan'];
 
 /** RxDB's planner re-sorts every descending sort. One that is exactly the plan's index read
  * backwards (every sort field descending, in the index's order after the fields the selector
- * fixes with $eq) needs no sort: the range is read from its end, and stops at the limit. */
+ * fixes with $eq) needs no sort: the range is read from its end, and stops at the limit. Ties
+ * are then as in any index read: a string ending in spaces ties with the string without them
+ * (RxDB's padding), where the sort comparator would put it after. */
 function readsBackwards(plan: QueryPlan, query: PreparedQuery<unknown>['query']): boolean {
   if (plan.sortSatisfiedByIndex) return false;
   const selector = query.selector as Record<string, unknown>;
