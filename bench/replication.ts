@@ -10,7 +10,7 @@
  *         storage, replicated with replicateWebRTC + getConnectionHandlerSimplePeer through
  *         RxDB's signaling server (started here on loopback), RxDB's defaults (batch size 20)
  *
- * Same storage (storage-localstorage on LMDB), schema, conflict handler and WebRTC engine
+ * Same storage (the plugin's, on LMDB), schema, conflict handler and WebRTC engine
  * (@roamhq/wrtc) on both sides, so the difference is the replication (and, for ours, the
  * protocol a UI uses).
  *

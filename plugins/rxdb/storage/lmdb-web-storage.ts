@@ -1,22 +1,16 @@
 /**
- * The Web Storage API (`getItem`, `setItem`, ...) on an LMDB file, for RxDB's free
- * `storage-localstorage`.
+ * The Web Storage API (`getItem`, `setItem`, ...) on an LMDB file: the plugin's small records
+ * (who is leaving, replication epochs), and the file the RxDB storage opens its own database in
+ * (`openDB`). Older versions kept their playlists here too, in RxDB's localstorage layout
+ * (legacy-layout.ts moves them).
  *
- * That storage writes a bulk write as a run of synchronous `setItem` calls (documents, then
- * indexes). Committing each call on its own would let a crash leave documents without their
- * index entries, so writes are gathered and committed in ONE LMDB transaction on the next
- * microtask: after the bulk write's synchronous part and before its caller resumes. A crash
- * (even kill -9) therefore leaves every bulk write either wholly on disk or not at all.
- *
- * Reads are served from memory after the first read of a key: storage-localstorage re-reads
- * its whole index on every write, and decoding it from LMDB each time would dominate.
+ * The writes of one tick are committed in ONE LMDB transaction on the next microtask, so a run
+ * of `setItem` calls that belong together is wholly on disk or not at all, even after kill -9.
+ * Reads are served from memory after the first read of a key.
  */
 import { open, type Database, type RootDatabase } from 'lmdb';
 
 export interface LmdbWebStorageOptions {
-  /** Keys (by prefix) kept in memory only: storage-localstorage's cross-tab change broadcast
-   * is rewritten on every write and means nothing after a restart. */
-  ephemeralPrefixes?: readonly string[];
   /** Called when a commit fails; the memory cache is dropped so reads show what is on disk. */
   onCommitError?: (error: unknown) => void;
 }
@@ -26,7 +20,6 @@ export class LmdbWebStorage implements Storage {
   readonly #cache = new Map<string, string | null>();
   /** Writes since the last commit; null marks a removal. */
   readonly #pending = new Map<string, string | null>();
-  readonly #ephemeral: readonly string[];
   readonly #reserved = new Set<string>();
   readonly #onCommitError: (error: unknown) => void;
   #commitScheduled = false;
@@ -39,7 +32,6 @@ export class LmdbWebStorage implements Storage {
     options: LmdbWebStorageOptions = {},
   ) {
     this.#db = open<string, string>({ path, encoding: 'string', noMemInit: true });
-    this.#ephemeral = options.ephemeralPrefixes ?? [];
     this.#onCommitError =
       options.onCommitError ??
       ((error) =>
@@ -49,7 +41,7 @@ export class LmdbWebStorage implements Storage {
   }
 
   /** Another database in the same LMDB file (the RxDB storage's). LMDB keeps its name as a key
-   * of this one, so that key is left out here. */
+   * of this one: once opened here, that key is left out of the keys listed. */
   openDB(name: string): Database<string, string> {
     this.#reserved.add(name);
     return this.#db.openDB<string, string>({ name, encoding: 'string' });
@@ -66,7 +58,7 @@ export class LmdbWebStorage implements Storage {
   getItem(key: string): string | null {
     const cached = this.#cache.get(key);
     if (cached !== undefined) return cached;
-    const stored = this.#isEphemeral(key) ? undefined : this.#db.get(key);
+    const stored = this.#db.get(key);
     const value = stored ?? null;
     this.#cache.set(key, value);
     return value;
@@ -89,7 +81,7 @@ export class LmdbWebStorage implements Storage {
     const keys = new Set<string>();
     for (const key of this.#db.getKeys({ start: prefix })) {
       if (!key.startsWith(prefix)) break;
-      keys.add(key);
+      if (!this.#reserved.has(key)) keys.add(key);
     }
     for (const [key, value] of this.#cache) {
       if (!key.startsWith(prefix)) continue;
@@ -130,16 +122,11 @@ export class LmdbWebStorage implements Storage {
   #write(key: string, value: string | null): void {
     if (this.#closed) throw new Error(`the store at ${this.path} is closed`);
     this.#cache.set(key, value);
-    if (this.#isEphemeral(key)) return;
     this.#pending.set(key, value);
     if (!this.#commitScheduled) {
       this.#commitScheduled = true;
       queueMicrotask(() => this.flush());
     }
-  }
-
-  #isEphemeral(key: string): boolean {
-    return this.#ephemeral.some((prefix) => key.startsWith(prefix));
   }
 
   #keys(): string[] {
