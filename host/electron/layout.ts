@@ -13,7 +13,6 @@
  */
 import { join } from 'node:path';
 import { permissionArgs } from '../service/permissions';
-import { SERVICE_V8_FLAGS } from '../service/v8-flags';
 
 export const OUT_DIR = 'out';
 export const MAIN_BUNDLE = 'out/main/main.js';
@@ -33,18 +32,14 @@ export function bundlePaths(mainDir: string) {
 }
 
 /**
- * Node flags for the service: its V8 flags (host/service/v8-flags.ts), and least privilege
- * (host/service/permissions.ts): read the app's own
+ * Node flags for the service's least privilege (host/service/permissions.ts): read the app's own
  * files (the asar archive and its unpacked native modules) and its data folder, write only the
  * data folder, no child processes, no workers. Electron's utility process is not known to apply
  * them (the service logs and reports what is in effect); they are passed so that the service
  * gets least privilege wherever the runtime honours them.
  */
 export function serviceExecArgv(options: { appPath: string; dataDir: string; nodeVersion: string }): string[] {
-  return [
-    ...SERVICE_V8_FLAGS,
-    ...permissionArgs({ read: [options.appPath, `${options.appPath}.unpacked`, options.dataDir], write: [options.dataDir] }, options.nodeVersion),
-  ];
+  return permissionArgs({ read: [options.appPath, `${options.appPath}.unpacked`, options.dataDir], write: [options.dataDir] }, options.nodeVersion);
 }
 
 /** Arguments for the service entry (host/service/options.ts): its data in the app's userData

@@ -9,7 +9,6 @@ import { mkdirSync } from 'node:fs';
 import type { Port } from '../../core/protocol/port';
 import { NODE_MODULES, serviceBundle } from './bundle';
 import { permissionArgs } from './permissions';
-import { SERVICE_V8_FLAGS } from './v8-flags';
 import { childIpcPort } from './ports';
 
 /** The line the service prints once it serves requests. */
@@ -39,7 +38,6 @@ export async function serviceLaunch(options: { dataDir: string; config?: string;
       // process's main thread has) the service reads whatever a sender with the default stack
       // can write, and refuses it by its shape instead of dropping it unread (process-guards.ts).
       '--stack-size=3000',
-      ...SERVICE_V8_FLAGS,
       ...permissionArgs({ read: [NODE_MODULES, options.dataDir], write: [options.dataDir] }),
     ],
   };
