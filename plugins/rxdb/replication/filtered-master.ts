@@ -7,14 +7,19 @@
  * at the first short batch), and the live change stream drops them. What the fork pushes is
  * filtered on its own side by the push modifier.
  *
- * Less echo: a document the fork pushed and the master stored as pushed comes back to the fork
- * on its live change stream, and again on its next checkpoint pull. The master remembers the
- * version of each pushed document (field stamps and deletion) and leaves that version out of
- * changes-since answers; any other version (a local edit, a merge) goes as usual. The live echo
- * stays: RxDB's fork keeps its idea of the master's copy from it (without it, concurrent moves
- * of one track ended apart in processes.test.ts).
+ * No echo: a document the fork pushed and the master stored as pushed would come back to the
+ * fork on its live change stream, and again on its next checkpoint pull. The master remembers
+ * the version of each pushed document (field stamps and deletion) and leaves that version out of
+ * changes-since answers; any other version (a local edit, a merge) goes as usual.
+ *
+ * On the live stream the echo is left out only for a document this master never sent the fork.
+ * Once it has sent one, the fork may still hold that older version in flight when its own push
+ * lands: it would apply the older one after its push and keep it, were the echo not behind it to
+ * set it right (concurrent moves of one track ended apart in processes.test.ts). A document made
+ * on the fork side and pushed, the whole of an initial sync from the side that made it, was never
+ * sent the other way, and goes one way only.
  */
-import { filter, map } from 'rxjs';
+import { filter, map, tap } from 'rxjs';
 import { getChangedDocumentsSince, writeDocToDocState, type RxCollection, type RxReplicationHandler, type RxStorageDefaultCheckpoint } from 'rxdb';
 import type { RxWebRTCReplicationPool } from 'rxdb/plugins/replication-webrtc';
 
@@ -23,6 +28,8 @@ type Doc = Record<string, unknown> & { _meta: { lwt: number } };
 /** Pushed versions remembered per pool: past this the oldest go (a document is then sent back
  * once more, as before). */
 const MAX_PUSHED = 100_000;
+/** Documents sent to the fork remembered per pool: past this every echo goes. */
+const MAX_SENT = 200_000;
 
 /** Which write of a document this is: its field stamps and whether it is deleted. */
 function versionOf(doc: { clock?: Record<string, string>; _deleted?: boolean }): string {
@@ -54,6 +61,22 @@ export function filterMasterHandler(pool: RxWebRTCReplicationPool<any, any>, col
     return write(rows);
   };
   const serveOnPull = (doc: any) => visible(doc) && pushed.get(doc[primary] as string) !== versionOf(doc);
+  // Documents sent to the fork, live or on a pull; past MAX_SENT every echo goes, as before.
+  const sent = new Set<string>();
+  let sentOverflow = false;
+  const noteSent = (docs: readonly any[]) => {
+    if (sentOverflow) return;
+    for (const doc of docs) sent.add(doc[primary] as string);
+    if (sent.size > MAX_SENT) {
+      sentOverflow = true;
+      sent.clear();
+    }
+  };
+  const serveLive = (doc: any) => {
+    if (!visible(doc)) return false;
+    const id = doc[primary] as string;
+    return sentOverflow || sent.has(id) || pushed.get(id) !== versionOf(doc);
+  };
 
   handler.masterChangesSince = async (checkpoint, batchSize) => {
     const documents: unknown[] = [];
@@ -66,14 +89,21 @@ export function filterMasterHandler(pool: RxWebRTCReplicationPool<any, any>, col
         cursor = { id: doc[primary] as string, lwt: doc._meta.lwt };
         if (!serveOnPull(doc)) continue;
         documents.push(writeDocToDocState(doc as never, false, false));
-        if (documents.length >= batchSize) return { documents, checkpoint: cursor };
+        if (documents.length >= batchSize) {
+          noteSent(documents);
+          return { documents, checkpoint: cursor };
+        }
       }
-      if (page.documents.length < scan) return { documents, checkpoint: cursor ?? checkpoint };
+      if (page.documents.length < scan) {
+        noteSent(documents);
+        return { documents, checkpoint: cursor ?? checkpoint };
+      }
     }
   };
 
   handler.masterChangeStream$ = unfilteredStream.pipe(
-    map((event) => (event === 'RESYNC' ? event : { ...event, documents: event.documents.filter((doc) => visible(doc)) })),
+    map((event) => (event === 'RESYNC' ? event : { ...event, documents: event.documents.filter((doc) => serveLive(doc)) })),
     filter((event) => event === 'RESYNC' || event.documents.length > 0),
+    tap((event) => event !== 'RESYNC' && noteSent(event.documents)),
   );
 }
