@@ -12,6 +12,7 @@
  *   out/renderer/             the Vue app, served as app://whatnext/
  */
 import { join } from 'node:path';
+import { SERVICE_NODE_FLAGS } from '../service/node-flags';
 import { permissionArgs } from '../service/permissions';
 
 export const OUT_DIR = 'out';
@@ -32,14 +33,18 @@ export function bundlePaths(mainDir: string) {
 }
 
 /**
- * Node flags for the service's least privilege (host/service/permissions.ts): read the app's own
+ * Node flags for the service: its own (host/service/node-flags.ts), and least privilege
+ * (host/service/permissions.ts): read the app's own
  * files (the asar archive and its unpacked native modules) and its data folder, write only the
  * data folder, no child processes, no workers. Electron's utility process is not known to apply
  * them (the service logs and reports what is in effect); they are passed so that the service
  * gets least privilege wherever the runtime honours them.
  */
 export function serviceExecArgv(options: { appPath: string; dataDir: string; nodeVersion: string }): string[] {
-  return permissionArgs({ read: [options.appPath, `${options.appPath}.unpacked`, options.dataDir], write: [options.dataDir] }, options.nodeVersion);
+  return [
+    ...SERVICE_NODE_FLAGS,
+    ...permissionArgs({ read: [options.appPath, `${options.appPath}.unpacked`, options.dataDir], write: [options.dataDir] }, options.nodeVersion),
+  ];
 }
 
 /** Arguments for the service entry (host/service/options.ts): its data in the app's userData

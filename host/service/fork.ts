@@ -9,6 +9,7 @@ import { mkdirSync } from 'node:fs';
 import type { Port } from '../../core/protocol/port';
 import { NODE_MODULES, serviceBundle } from './bundle';
 import { permissionArgs } from './permissions';
+import { SERVICE_NODE_FLAGS } from './node-flags';
 import { childIpcPort } from './ports';
 
 /** The line the service prints once it serves requests. */
@@ -38,6 +39,7 @@ export async function serviceLaunch(options: { dataDir: string; config?: string;
       // process's main thread has) the service reads whatever a sender with the default stack
       // can write, and refuses it by its shape instead of dropping it unread (process-guards.ts).
       '--stack-size=3000',
+      ...SERVICE_NODE_FLAGS,
       ...permissionArgs({ read: [NODE_MODULES, options.dataDir], write: [options.dataDir] }),
     ],
   };

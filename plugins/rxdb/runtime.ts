@@ -9,6 +9,7 @@ import { Epochs } from './replication/epochs';
 import type { ReplicationTuning } from './replication/peer-link';
 import { Replicator } from './replication/replicator';
 import { SyncStatus, type SyncEntry } from './replication/status';
+import { MemoryTrim } from './memory-trim';
 import { openDatabase } from './storage/database';
 import { PlaylistStore } from './store';
 
@@ -59,6 +60,8 @@ export async function startRuntime(ctx: Pick<PluginContext, 'dataDir' | 'local' 
   const stopLeaving = sharing.onChange(doneLeaving);
   replicator.start();
   const stopCounting = store.on('tracks', () => replicator.tracksChanged());
+  const trim = new MemoryTrim();
+  const stopTrimming = [store.on('tracks', (tracks) => trim.note(tracks.length)), status.onDocuments((documents) => trim.note(documents))];
   return {
     store,
     replicator,
@@ -66,6 +69,8 @@ export async function startRuntime(ctx: Pick<PluginContext, 'dataDir' | 'local' 
     onSyncChange: (listener) => status.onChange(listener),
     async stop() {
       stopCounting();
+      for (const stop of stopTrimming) stop();
+      trim.stop();
       stopLeaving();
       await replicator.stop();
       store.stop();

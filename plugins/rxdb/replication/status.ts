@@ -31,10 +31,16 @@ interface PeerStatus {
 export class SyncStatus {
   readonly #peers = new Map<string, PeerStatus>();
   readonly #listeners = new Set<() => void>();
+  readonly #documentListeners = new Set<(documents: number) => void>();
 
   onChange(listener: () => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+  /** Told how many documents each transfer counted, either way. */
+  onDocuments(listener: (documents: number) => void): () => void {
+    this.#documentListeners.add(listener);
+    return () => this.#documentListeners.delete(listener);
   }
 
   connected(peer: string, connected: boolean): void {
@@ -81,6 +87,7 @@ export class SyncStatus {
     const entry = counts.get(playlist) ?? { sent: 0, received: 0 };
     entry[direction] += documents;
     counts.set(playlist, entry);
+    for (const listener of this.#documentListeners) listener(documents);
     this.#changed();
   }
 
