@@ -88,16 +88,13 @@ export function filterMasterHandler(pool: RxWebRTCReplicationPool<any, any>, col
       for (const doc of page.documents as Doc[]) {
         cursor = { id: doc[primary] as string, lwt: doc._meta.lwt };
         if (!serveOnPull(doc)) continue;
+        // Sent from the moment it is taken: a push that lands while this answer is still being
+        // gathered must keep its echo, which sets right the older version this answer carries.
+        noteSent([doc]);
         documents.push(writeDocToDocState(doc as never, false, false));
-        if (documents.length >= batchSize) {
-          noteSent(documents);
-          return { documents, checkpoint: cursor };
-        }
+        if (documents.length >= batchSize) return { documents, checkpoint: cursor };
       }
-      if (page.documents.length < scan) {
-        noteSent(documents);
-        return { documents, checkpoint: cursor ?? checkpoint };
-      }
+      if (page.documents.length < scan) return { documents, checkpoint: cursor ?? checkpoint };
     }
   };
 

@@ -18,6 +18,8 @@
 import { getIndexableStringMonad, getSchemaByObjectPath, getStringLengthOfIndexNumber, type RxDocumentData, type RxJsonSchema } from 'rxdb';
 
 const END = '\x1f';
+/** lmdb-js's largest key. */
+const MAX_KEY_BYTES = 1978;
 const SPACE = 32;
 
 interface Segment {
@@ -32,7 +34,8 @@ export interface IndexKeys<T> {
   compact(indexString: string): string;
 }
 
-export function indexKeys<T>(schema: RxJsonSchema<RxDocumentData<T>>, fields: string[]): IndexKeys<T> {
+/** `prefixBytes`: what comes before the index key in an LMDB key. */
+export function indexKeys<T>(schema: RxJsonSchema<RxDocumentData<T>>, fields: string[], prefixBytes = 0): IndexKeys<T> {
   const segments = fields.map((field): Segment => {
     const part = getSchemaByObjectPath(schema, field);
     if (part.type === 'string') return { width: part.maxLength!, text: true };
@@ -57,5 +60,12 @@ export function indexKeys<T>(schema: RxJsonSchema<RxDocumentData<T>>, fields: st
     return key;
   };
   const padded = getIndexableStringMonad(schema, fields);
+  // An upper bound pads each string field with U+FFFF, three bytes in UTF-8 where LMDB keys end
+  // at MAX_KEY_BYTES: refused here rather than by the first query that reaches it.
+  const widest = segments.reduce((bytes, { width, text }) => bytes + (text ? width * 3 + 1 : width), 0);
+  if (widest + prefixBytes > MAX_KEY_BYTES)
+    throw new Error(
+      `the index ${fields.join(', ')} can make keys of ${widest + prefixBytes} bytes; LMDB keys hold at most ${MAX_KEY_BYTES} (shorten its string fields' maxLength)`,
+    );
   return { of: (doc) => compact(padded(doc)), compact };
 }

@@ -13,7 +13,7 @@ import type { LmdbWebStorage } from './lmdb-web-storage';
 
 const LEGACY_PREFIX = 'RxDB-ls-';
 const LEGACY_DOC = /^RxDB-ls-doc-.+?--([^-]+)--0-/;
-/** Documents per write: the move of a large library does not hold it all twice at once. */
+/** Documents per write: the move of a large library holds one batch of it at a time. */
 const BATCH = 5000;
 
 /** Moves the legacy layout's documents of `collections` into them; returns how many. */
@@ -23,20 +23,27 @@ export async function moveLegacyLayout(store: LmdbWebStorage, collections: Recor
   const byCollection = new Map<string, string[]>();
   for (const key of keys) {
     const collection = LEGACY_DOC.exec(key)?.[1];
-    if (collection && collection in collections) byCollection.set(collection, [...(byCollection.get(collection) ?? []), key]);
+    if (!collection || !(collection in collections)) continue;
+    let keysOf = byCollection.get(collection);
+    if (!keysOf) byCollection.set(collection, (keysOf = []));
+    keysOf.push(key);
   }
   let moved = 0;
   for (const [name, docKeys] of byCollection) {
     const instance = collections[name]!.internalStorageInstance;
     for (let i = 0; i < docKeys.length; i += BATCH) {
-      const rows = docKeys.slice(i, i + BATCH).map((key) => ({ document: JSON.parse(store.getItem(key)!) as RxDocumentData<unknown> }));
+      const batch = docKeys.slice(i, i + BATCH);
+      const rows = batch.map((key) => ({ document: JSON.parse(store.getItem(key)!) as RxDocumentData<unknown> }));
       const { error } = await instance.bulkWrite(rows, 'whatnext-legacy-layout');
       const failed = error.find((problem) => problem.status !== 409);
       if (failed) throw new Error(`moving ${name} from the old storage layout failed at document ${failed.documentId} (status ${failed.status})`);
       moved += rows.length - error.length;
+      // Written: their old keys go (and their text leaves the store's memory) batch by batch.
+      for (const key of batch) store.removeItem(key);
+      store.flush();
     }
   }
-  for (const key of keys) store.removeItem(key);
+  for (const key of store.keysWithPrefix(LEGACY_PREFIX)) store.removeItem(key);
   store.flush();
   return moved;
 }

@@ -112,7 +112,8 @@ export class LmdbStorageInstance<T> implements RxStorageInstance<T, Record<strin
       const fields = index.at(-1) === this.primaryPath ? index : [...index, this.primaryPath];
       const name = fields.join(',');
       if (this.#indexes.has(name)) continue;
-      this.#indexes.set(name, { prefix: `${prefix}|i${this.#indexes.size}|`, fields, keys: indexKeys(params.schema, fields) });
+      const indexPrefix = `${prefix}|i${this.#indexes.size}|`;
+      this.#indexes.set(name, { prefix: indexPrefix, fields, keys: indexKeys(params.schema, fields, Buffer.byteLength(indexPrefix)) });
     }
   }
 
@@ -129,8 +130,13 @@ export class LmdbStorageInstance<T> implements RxStorageInstance<T, Record<strin
     const categorized = categorizeBulkWriteRows<T>(this, this.primaryPath as never, inDb, rows, context);
     if (categorized.bulkInsertDocs.length > 0 || categorized.bulkUpdateDocs.length > 0) {
       this.#db.transactionSync(() => {
-        for (const { document } of categorized.bulkInsertDocs) this.#put(document, undefined);
-        for (const { document, previous } of categorized.bulkUpdateDocs) this.#put(document, previous);
+        // The index entries to replace are those of the stored document (read above), whatever the
+        // caller passed as `previous`; a second row for one id in this bulk replaces the first's.
+        for (const { document } of [...categorized.bulkInsertDocs, ...categorized.bulkUpdateDocs]) {
+          const id = document[primary] as string;
+          this.#put(document, inDb.get(id));
+          inDb.set(id, document);
+        }
       });
     }
     if (categorized.eventBulk.events.length > 0) {
@@ -260,8 +266,9 @@ export class LmdbStorageInstance<T> implements RxStorageInstance<T, Record<strin
   async remove(): Promise<void> {
     this.#ensureOpen();
     const prefix = this.#docs.slice(0, -'d|'.length);
+    const keys = [...this.#db.getKeys({ start: prefix, end: endOf(prefix) })];
     this.#db.transactionSync(() => {
-      for (const key of this.#db.getKeys({ start: prefix, end: endOf(prefix) })) this.#db.removeSync(key);
+      for (const key of keys) this.#db.removeSync(key);
     });
     await this.close();
   }
@@ -279,14 +286,14 @@ export class LmdbStorageInstance<T> implements RxStorageInstance<T, Record<strin
     return text === undefined ? undefined : (JSON.parse(text) as Doc<T>);
   }
 
-  /** The document and its index entries; `previous`'s entries that changed go. Inside a
-   * transaction. */
-  #put(doc: Doc<T>, previous: Doc<T> | undefined): void {
+  /** The document and its index entries; the entries of `stored` (what the key held) that
+   * changed go. Inside a transaction. */
+  #put(doc: Doc<T>, stored: Doc<T> | undefined): void {
     const id = doc[this.primaryPath as keyof Doc<T>] as string;
     this.#db.putSync(this.#docs + id, JSON.stringify(doc));
     for (const meta of this.#indexes.values()) {
       const key = meta.keys.of(doc);
-      const old = previous && meta.keys.of(previous);
+      const old = stored && meta.keys.of(stored);
       if (old === key) continue;
       if (old !== undefined) this.#db.removeSync(meta.prefix + old);
       this.#db.putSync(meta.prefix + key, id);

@@ -140,6 +140,43 @@ describe('the LMDB storage: writes', () => {
     expect((await run(instance, { selector: { album: 'a' } })).documents).toEqual([]);
   });
 
+  it('two rows for one id in a bulk leave one document and only its index entries', async () => {
+    const instance = await instanceOf(openStore().storage);
+    await write(instance, [{ document: song('s1', { album: 'x' }) }, { document: song('s1', { album: 'y' }) }]);
+    const [stored] = await instance.findDocumentsById(['s1'], false);
+    for (const album of ['x', 'y']) {
+      const selector = { album, _deleted: false } as MangoQuery<Song>['selector'];
+      expect(ids((await run(instance, { selector })).documents)).toEqual(album === stored!.album ? ['s1'] : []);
+      const counted = await instance.count(prepareQuery(schema, normalizeMangoQuery(schema, { selector } as never)));
+      expect(counted.count).toBe(album === stored!.album ? 1 : 0);
+    }
+    expect((await instance.getChangedDocumentsSince!(10)).documents).toHaveLength(1);
+  });
+
+  it('refuses an index whose keys could outgrow LMDB, naming it', async () => {
+    const { storage } = openStore();
+    const wide = fillWithDefaultSettings({
+      version: 0,
+      primaryKey: 'id',
+      type: 'object',
+      properties: { id: { type: 'string', maxLength: 40 }, text: { type: 'string', maxLength: 1000 } },
+      required: ['id', 'text'],
+      indexes: ['text'],
+    });
+    await expect(
+      (async () =>
+        storage.createStorageInstance({
+          databaseInstanceToken: 't',
+          databaseName: 'db',
+          collectionName: 'wide',
+          schema: wide as never,
+          options: {},
+          multiInstance: false,
+          devMode: false,
+        }))(),
+    ).rejects.toThrow(/the index _deleted, text, id can make keys of \d+ bytes/);
+  });
+
   it('a deleted document is found by id only with deleted ones, and by queries that do not exclude it', async () => {
     const instance = await instanceOf(openStore().storage);
     const v1 = song('s1');
