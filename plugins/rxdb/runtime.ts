@@ -59,17 +59,21 @@ export async function startRuntime(ctx: Pick<PluginContext, 'dataDir' | 'local' 
   doneLeaving();
   const stopLeaving = sharing.onChange(doneLeaving);
   replicator.start();
-  const stopCounting = store.on('tracks', () => replicator.tracksChanged());
   const trim = new MemoryTrim();
-  const stopTrimming = [store.on('tracks', (tracks) => trim.note(tracks.length)), status.onDocuments((documents) => trim.note(documents))];
+  const stops = [
+    store.on('tracks', (tracks) => {
+      replicator.tracksChanged();
+      trim.note(tracks.length);
+    }),
+    status.onDocuments((documents) => trim.note(documents)),
+  ];
   return {
     store,
     replicator,
     syncStatus: () => replicator.status(),
     onSyncChange: (listener) => status.onChange(listener),
     async stop() {
-      stopCounting();
-      for (const stop of stopTrimming) stop();
+      for (const stop of stops) stop();
       trim.stop();
       stopLeaving();
       await replicator.stop();

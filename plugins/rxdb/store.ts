@@ -10,7 +10,7 @@ import { sortableIds } from './model/ids';
 import { HybridClock, parseStamp, stampTime } from './model/clock';
 import { members, TRACK_FIELDS, type Clock, type PlaylistDoc, type TrackDoc } from './model/documents';
 import { mergeVersions } from './model/merge';
-import { keyAt, keysAt, type Positioned } from './model/positions';
+import { keyAt, keysAt } from './model/positions';
 import type { Leaving } from './model/leaving';
 import type { Sharing } from './model/sharing';
 import type { MembershipNotice } from './replication/peer-link';
@@ -178,7 +178,7 @@ export class PlaylistStore {
 
   async moveTrack(trackId: string, index: number): Promise<Track> {
     const track = await this.#track(trackId);
-    const ordered = (await this.#positions(track.playlist)).filter((t) => t.id !== trackId);
+    const ordered = (await this.#inOrder(track.playlist)).filter((t) => t.id !== trackId);
     const doc = await this.#edit(track, { position: keyAt(ordered, index) });
     return toTrack(doc.toJSON() as TrackDoc);
   }
@@ -202,7 +202,7 @@ export class PlaylistStore {
   async moveTracks(trackIds: readonly string[], index: number): Promise<Track[]> {
     const docs = await this.#tracksOfOnePlaylist(trackIds);
     const moving = new Set(trackIds);
-    const others = (await this.#positions(docs[0]!.playlist)).filter((t) => !moving.has(t.id));
+    const others = (await this.#inOrder(docs[0]!.playlist)).filter((t) => !moving.has(t.id));
     const positions = keysAt(others, index, docs.length);
     const moved = await Promise.all(docs.map((doc, i) => this.#edit(doc, { position: positions[i]! })));
     return moved.map((doc) => toTrack(doc.toJSON() as TrackDoc));
@@ -297,11 +297,6 @@ export class PlaylistStore {
     if (window.length < at) return this.#positionsFor(playlistId, undefined, count); // past the end
     const tiedToTheEnd = window.length === TIE_WINDOW && at > 0 && window.at(-1)!.position <= window[at - 1]!.position;
     return tiedToTheEnd ? keysAt(await this.#inOrder(playlistId), index, count) : keysAt(window, at, count);
-  }
-
-  /** The playlist's tracks in order, as the keys that place them (no copy of their fields). */
-  async #positions(playlistId: string): Promise<Positioned[]> {
-    return this.#inOrder(playlistId);
   }
 
   /** The playlist's tracks in order, or a page of them, read straight from the storage's

@@ -3,27 +3,22 @@
 import { expect } from 'vitest';
 import type { Message } from '../../connection/types';
 import { pattern, sameBytes } from '../helpers';
-import { MiB, PEER_A, PEER_B, collect, echo, openConnections, type Case, type ConformanceFixture } from './fixture';
+import { MiB, PEER_A, PEER_B, collect, echo, withConnections, type Case, type ConformanceFixture } from './fixture';
 
 /** Core's connection run over the fixture's pipes. */
 export function connectionCases(fixture: ConformanceFixture, test: Case): void {
-  test('opens with a handshake: both sides learn who the other is', async () => {
-    const c = await openConnections(fixture);
-    try {
+  test('opens with a handshake: both sides learn who the other is', () =>
+    withConnections(fixture, async (c) => {
       expect(c.a.state).toBe('open');
       expect(c.b.state).toBe('open');
       expect(c.a.stage).toBe('open');
       expect(c.a.remote).toEqual(PEER_B);
       expect(c.b.remote).toEqual(PEER_A);
       expect(c.stagesA.slice(-2)).toEqual(['handshake', 'open']);
-    } finally {
-      await c.closeAll();
-    }
-  });
+    }));
 
-  test('echoes small messages, keeping bytes as bytes and JSON as JSON', async () => {
-    const c = await openConnections(fixture);
-    try {
+  test('echoes small messages, keeping bytes as bytes and JSON as JSON', () =>
+    withConnections(fixture, async (c) => {
       echo(c.b, 'echo');
       const messages: Message[] = [
         { text: 'hello', list: [1, 2.5, true, null], nested: { ok: 'yes' } },
@@ -46,14 +41,10 @@ export function connectionCases(fixture: ConformanceFixture, test: Case): void {
           expect(got).toEqual(m);
         }
       });
-    } finally {
-      await c.closeAll();
-    }
-  });
+    }));
 
-  test('echoes a large binary message and a large JSON message intact', async () => {
-    const c = await openConnections(fixture);
-    try {
+  test('echoes a large binary message and a large JSON message intact', () =>
+    withConnections(fixture, async (c) => {
       echo(c.b, 'big');
       const back = collect(c.a, 'big');
       const bytes = pattern(fixture.largeMessageBytes ?? 5 * MiB, 7);
@@ -64,27 +55,19 @@ export function connectionCases(fixture: ConformanceFixture, test: Case): void {
       expect(sameBytes(back.messages[0] as Uint8Array, bytes)).toBe(true);
       expect(back.messages[1]).toEqual(json);
       expect(c.a.state).toBe('open');
-    } finally {
-      await c.closeAll();
-    }
-  });
+    }));
 
-  test('keeps 2000 messages in order', async () => {
-    const c = await openConnections(fixture);
-    try {
+  test('keeps 2000 messages in order', () =>
+    withConnections(fixture, async (c) => {
       const got = collect(c.b, 'order');
       const count = 2000;
       await Promise.all(Array.from({ length: count }, (_, i) => c.a.channel('order').send({ i })));
       await got.until(count);
       expect(got.messages.map((m) => (m as { i: number }).i)).toEqual(Array.from({ length: count }, (_, i) => i));
-    } finally {
-      await c.closeAll();
-    }
-  });
+    }));
 
-  test('carries 16 channels at once, both ways, each in order', async () => {
-    const c = await openConnections(fixture);
-    try {
+  test('carries 16 channels at once, both ways, each in order', () =>
+    withConnections(fixture, async (c) => {
       const channels = Array.from({ length: 16 }, (_, i) => `channel-${i}`);
       const perChannel = 40;
       const runs = [
@@ -104,14 +87,10 @@ export function connectionCases(fixture: ConformanceFixture, test: Case): void {
         }),
       );
       await Promise.all(runs);
-    } finally {
-      await c.closeAll();
-    }
-  });
+    }));
 
-  test('answers requests, and a remote handler error comes back as a rejection', async () => {
-    const c = await openConnections(fixture);
-    try {
+  test('answers requests, and a remote handler error comes back as a rejection', () =>
+    withConnections(fixture, async (c) => {
       c.b.channel('math').onRequest((m) => ({ doubled: (m as { n: number }).n * 2 }));
       c.b.channel('bytes').onRequest(async (m) => (m as Uint8Array).slice().reverse());
       c.b.channel('broken').onRequest(() => {
@@ -122,8 +101,5 @@ export function connectionCases(fixture: ConformanceFixture, test: Case): void {
       const reversed = await c.a.channel('bytes').request(new Uint8Array([1, 2, 3]));
       expect(Array.from(reversed as Uint8Array)).toEqual([3, 2, 1]);
       await expect(c.a.channel('broken').request('anything')).rejects.toThrow('handler says no');
-    } finally {
-      await c.closeAll();
-    }
-  });
+    }));
 }

@@ -116,6 +116,17 @@ export async function openConnections(
   };
 }
 
+/** Runs `body` on two open connections, and closes them (and waits for their pipes) after it,
+ * whether it passed or failed. */
+export async function withConnections(fixture: ConformanceFixture, body: (c: OpenConnections) => Promise<void>): Promise<void> {
+  const c = await openConnections(fixture);
+  try {
+    await body(c);
+  } finally {
+    await c.closeAll();
+  }
+}
+
 function tapClosed(sink: PipeSink): { sink: PipeSink; closed: Promise<void> } {
   let resolve!: () => void;
   const closed = new Promise<void>((r) => (resolve = r));

@@ -48,11 +48,11 @@ export class LmdbWebStorage implements Storage {
   }
 
   get length(): number {
-    return this.#keys().length;
+    return this.keysWithPrefix('').length;
   }
 
   key(index: number): string | null {
-    return this.#keys()[index] ?? null;
+    return this.keysWithPrefix('')[index] ?? null;
   }
 
   getItem(key: string): string | null {
@@ -73,7 +73,7 @@ export class LmdbWebStorage implements Storage {
   }
 
   clear(): void {
-    for (const key of this.#keys()) this.#write(key, null);
+    for (const key of this.keysWithPrefix('')) this.#write(key, null);
   }
 
   /** Every key starting with `prefix`, in key order. */
@@ -127,15 +127,5 @@ export class LmdbWebStorage implements Storage {
       this.#commitScheduled = true;
       queueMicrotask(() => this.flush());
     }
-  }
-
-  #keys(): string[] {
-    const keys = new Set<string>();
-    for (const key of this.#db.getKeys()) if (!this.#reserved.has(key)) keys.add(key);
-    for (const [key, value] of this.#cache) {
-      if (value === null) keys.delete(key);
-      else keys.add(key);
-    }
-    return [...keys].sort();
   }
 }

@@ -24,28 +24,22 @@ const pools = vi.hoisted(() => ({
   onStart: undefined as ((started: Promise<void>) => void) | undefined,
 }));
 
-vi.mock('rxdb/plugins/replication-webrtc', async (importOriginal) => {
-  const original = await importOriginal<typeof import('rxdb/plugins/replication-webrtc')>();
-  return {
-    ...original,
-    async replicateWebRTC(options: Parameters<typeof original.replicateWebRTC>[0]) {
-      const pool = await original.replicateWebRTC(options);
-      pools.made++;
-      pools.live.add(new WeakRef(pool));
-      const started = pool.awaitFirstPeer().then(async (states) => {
-        for (const { replicationState } of states.values()) {
-          if (!replicationState) continue;
-          pools.liveForks.add(new WeakRef(replicationState));
-          await replicationState.awaitInitialReplication();
-        }
-      });
-      // A pool nobody waits for may be cancelled before its first sync.
-      started.catch(() => undefined);
-      pools.onStart?.(started);
-      return pool;
-    },
-  };
-});
+vi.mock('rxdb/plugins/replication-webrtc', async (importOriginal) =>
+  (await import('../testing/watched-pools')).watchPools(await importOriginal(), (pool) => {
+    pools.made++;
+    pools.live.add(new WeakRef(pool));
+    const started = pool.awaitFirstPeer().then(async (states) => {
+      for (const { replicationState } of states.values()) {
+        if (!replicationState) continue;
+        pools.liveForks.add(new WeakRef(replicationState));
+        await replicationState.awaitInitialReplication();
+      }
+    });
+    // A pool nobody waits for may be cancelled before its first sync.
+    started.catch(() => undefined);
+    pools.onStart?.(started);
+  }),
+);
 
 /** Resolves once `count` more pools have started. */
 function poolsStarted(count: number): Promise<void> {

@@ -29,6 +29,7 @@ import { getRxStorageLmdb } from '../storage/lmdb-rx-storage';
 import { openDatabase } from '../storage/database';
 import { trackSchema } from '../model/documents';
 import { tempDir } from '../../../host/service/testing/temp-dirs';
+import { instanceParams } from '../testing/storage-params';
 
 interface Song {
   id: string;
@@ -72,15 +73,11 @@ async function instanceOf(
   collectionName = 'songs',
   databaseName = 'db',
 ): Promise<RxStorageInstance<Song, unknown, unknown>> {
-  const instance = (await storage.createStorageInstance<Song>({
-    databaseInstanceToken: 'token',
-    databaseName,
-    collectionName,
-    schema: schema as never,
-    options: {},
-    multiInstance: false,
-    devMode: false,
-  })) as RxStorageInstance<Song, unknown, unknown>;
+  const instance = (await storage.createStorageInstance<Song>(instanceParams(collectionName, schema, databaseName))) as RxStorageInstance<
+    Song,
+    unknown,
+    unknown
+  >;
   instances.push(instance);
   return instance;
 }
@@ -163,18 +160,9 @@ describe('the LMDB storage: writes', () => {
       required: ['id', 'text'],
       indexes: ['text'],
     });
-    await expect(
-      (async () =>
-        storage.createStorageInstance({
-          databaseInstanceToken: 't',
-          databaseName: 'db',
-          collectionName: 'wide',
-          schema: wide as never,
-          options: {},
-          multiInstance: false,
-          devMode: false,
-        }))(),
-    ).rejects.toThrow(/the index _deleted, text, id can make keys of \d+ bytes/);
+    await expect((async () => storage.createStorageInstance(instanceParams('wide', wide)))()).rejects.toThrow(
+      /the index _deleted, text, id can make keys of \d+ bytes/,
+    );
   });
 
   it('a deleted document is found by id only with deleted ones, and by queries that do not exclude it', async () => {
@@ -201,18 +189,7 @@ describe('the LMDB storage: writes', () => {
   it('refuses a collection with attachments, saying so', async () => {
     const { storage } = openStore();
     const withAttachments = { ...schema, attachments: {} };
-    await expect(
-      (async () =>
-        storage.createStorageInstance({
-          databaseInstanceToken: 't',
-          databaseName: 'db',
-          collectionName: 'files',
-          schema: withAttachments as never,
-          options: {},
-          multiInstance: false,
-          devMode: false,
-        }))(),
-    ).rejects.toThrow(/files has attachments/);
+    await expect((async () => storage.createStorageInstance(instanceParams('files', withAttachments)))()).rejects.toThrow(/files has attachments/);
   });
 });
 
@@ -225,15 +202,9 @@ describe('the LMDB storage: queries', () => {
   /** Random documents and queries, answered by this storage and by RxDB's memory storage. */
   it('answers random queries (ranges, sorts both ways, skip, limit, selectors off the index) exactly as RxDB memory storage does', async () => {
     const lmdb = await instanceOf(openStore().storage);
-    const memory = (await getRxStorageMemory().createStorageInstance<Song>({
-      databaseInstanceToken: 'token',
-      databaseName: `mem${Math.random()}`,
-      collectionName: 'songs',
-      schema: schema as never,
-      options: {},
-      multiInstance: false,
-      devMode: false,
-    })) as unknown as RxStorageInstance<Song, unknown, unknown>;
+    const memory = (await getRxStorageMemory().createStorageInstance<Song>(
+      instanceParams('songs', schema, `mem${Math.random()}`),
+    )) as unknown as RxStorageInstance<Song, unknown, unknown>;
     let seed = 7;
     const random = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n) as number;
     const docs = Array.from({ length: 300 }, (_, i) =>
@@ -429,15 +400,11 @@ describe('the LMDB storage: instances and the file', () => {
     child.kill('SIGKILL');
     await exited;
     const { storage } = openStore(path);
-    const instance = (await storage.createStorageInstance({
-      databaseInstanceToken: 't',
-      databaseName: 'crash',
-      collectionName: 'tracks',
-      schema: fillWithDefaultSettings(trackSchema) as never,
-      options: {},
-      multiInstance: false,
-      devMode: false,
-    })) as RxStorageInstance<{ id: string; playlist: string }, unknown, unknown>;
+    const instance = (await storage.createStorageInstance(instanceParams('tracks', fillWithDefaultSettings(trackSchema), 'crash'))) as RxStorageInstance<
+      { id: string; playlist: string },
+      unknown,
+      unknown
+    >;
     const all = (await instance.getChangedDocumentsSince!(1_000_000)).documents;
     const rounds = new Map<string, number>();
     for (const doc of all) rounds.set(doc.playlist, (rounds.get(doc.playlist) ?? 0) + 1);

@@ -17,29 +17,24 @@ import { createMemoryPipePair, createTestConnection, type MemoryPipe } from '@wh
 import { tempDir } from '../../../host/service/testing/temp-dirs';
 import { startRuntime, type PlaylistRuntime } from '../runtime';
 import { songs } from '../testing/harness';
+import { isForkPool, type Pool } from '../testing/watched-pools';
 
 /** The replication pools RxDB makes, per database (one database per runtime). */
 const pools = vi.hoisted(() => ({
   made: new Map<string, number>(),
   /** The latest pool of each database, to tell which side RxDB made the fork. */
-  latest: new Map<string, { peerStates$: { getValue(): Map<unknown, { replicationState?: unknown }> } }>(),
+  latest: new Map<string, Pool>(),
   listeners: new Set<() => void>(),
 }));
 
-vi.mock('rxdb/plugins/replication-webrtc', async (importOriginal) => {
-  const original = await importOriginal<typeof import('rxdb/plugins/replication-webrtc')>();
-  return {
-    ...original,
-    async replicateWebRTC(options: Parameters<typeof original.replicateWebRTC>[0]) {
-      const pool = await original.replicateWebRTC(options);
-      const name = options.collection.database.name;
-      pools.made.set(name, (pools.made.get(name) ?? 0) + 1);
-      pools.latest.set(name, pool);
-      for (const listener of pools.listeners) listener();
-      return pool;
-    },
-  };
-});
+vi.mock('rxdb/plugins/replication-webrtc', async (importOriginal) =>
+  (await import('../testing/watched-pools')).watchPools(await importOriginal(), (pool, options) => {
+    const name = options.collection.database.name;
+    pools.made.set(name, (pools.made.get(name) ?? 0) + 1);
+    pools.latest.set(name, pool);
+    for (const listener of pools.listeners) listener();
+  }),
+);
 
 interface Side {
   info: PeerInfo;
@@ -67,7 +62,7 @@ async function side(id: string, name: string): Promise<Side> {
     info,
     runtime,
     made: () => pools.made.get(database) ?? 0,
-    isFork: () => [...(pools.latest.get(database)?.peerStates$.getValue().values() ?? [])].some((state) => state.replicationState !== undefined),
+    isFork: () => isForkPool(pools.latest.get(database)),
   };
 }
 

@@ -7,23 +7,17 @@ import { afterEach, expect, it, vi } from 'vitest';
 import type { MemoryPipe } from '@whatnext/core/testing';
 import type { SyncEntry } from '../protocol';
 import { connect, eventually, songs, startInProcess, type TestPeer } from '../testing/harness';
+import { isForkPool, type Pool } from '../testing/watched-pools';
 
 /** The latest replication pool RxDB made per database, to tell which side is the fork. */
-const pools = vi.hoisted(() => new Map<string, { peerStates$: { getValue(): Map<unknown, { replicationState?: unknown }> } }>());
-vi.mock('rxdb/plugins/replication-webrtc', async (importOriginal) => {
-  const original = await importOriginal<typeof import('rxdb/plugins/replication-webrtc')>();
-  return {
-    ...original,
-    async replicateWebRTC(options: Parameters<typeof original.replicateWebRTC>[0]) {
-      const pool = await original.replicateWebRTC(options);
-      if (options.collection.name === 'tracks') pools.set(options.collection.database.name, pool);
-      return pool;
-    },
-  };
-});
+const pools = vi.hoisted(() => new Map<string, Pool>());
+vi.mock('rxdb/plugins/replication-webrtc', async (importOriginal) =>
+  (await import('../testing/watched-pools')).watchPools(await importOriginal(), (pool, options) => {
+    if (options.collection.name === 'tracks') pools.set(options.collection.database.name, pool);
+  }),
+);
 /** Whether RxDB made `peer` the fork (the side that pushes) of its tracks pool. */
-const isFork = (peer: TestPeer) =>
-  [...(pools.get(`wn${peer.id}`)?.peerStates$.getValue().values() ?? [])].some((state) => state.replicationState !== undefined);
+const isFork = (peer: TestPeer) => isForkPool(pools.get(`wn${peer.id}`));
 
 const running: TestPeer[] = [];
 afterEach(async () => {
