@@ -18,7 +18,7 @@ export const READY_LINE = '[service info] ready:';
 export interface ServiceLaunch {
   /** The bundled entry to fork. */
   entry: string;
-  /** Node flags: the permission model scoped to the data folder, and source maps for stacks. */
+  /** Node flags: the permission model scoped to the data folder (source maps only as NODE_OPTIONS asks: bundle.ts). */
   execArgv: string[];
 }
 
@@ -33,7 +33,6 @@ export async function serviceLaunch(options: { dataDir: string; config?: string;
   return {
     entry,
     execArgv: [
-      '--enable-source-maps',
       // Node reads IPC messages with V8's recursive deserializer, which needs more stack per
       // level than the serializer: with about twice the default (984 KB, far under the 8 MB a
       // process's main thread has) the service reads whatever a sender with the default stack

@@ -31,13 +31,21 @@ const MAX_PUSHED = 100_000;
 /** Documents sent to the fork remembered per pool: past this every echo goes. */
 const MAX_SENT = 200_000;
 
-/** Which write of a document this is: its field stamps and whether it is deleted. */
-function versionOf(doc: { clock?: Record<string, string>; _deleted?: boolean }): string {
+/** Which write of a document this is: its field stamps and whether it is deleted. Fields with
+ * one stamp (all of them, for a track as created) share it in the string: a master remembers up
+ * to MAX_PUSHED of these. Field names and stamps hold none of `,=;`, so equal strings are equal
+ * versions. */
+export function versionOf(doc: { clock?: Record<string, string>; _deleted?: boolean }): string {
   const clock = doc.clock ?? {};
-  return `${Object.keys(clock)
-    .sort()
-    .map((field) => `${field}=${clock[field]}`)
-    .join(',')}${doc._deleted ? ';deleted' : ''}`;
+  const byStamp = new Map<string, string[]>();
+  for (const field of Object.keys(clock).sort()) {
+    const stamp = clock[field]!;
+    const fields = byStamp.get(stamp);
+    if (fields) fields.push(field);
+    else byStamp.set(stamp, [field]);
+  }
+  const groups = [...byStamp].map(([stamp, fields]) => `${fields.join(',')}=${stamp}`).sort();
+  return `${groups.join(';')}${doc._deleted ? ';deleted' : ''}`;
 }
 
 export function filterMasterHandler(pool: RxWebRTCReplicationPool<any, any>, collection: RxCollection<any>, visible: (doc: any) => boolean): void {
