@@ -8,7 +8,7 @@
  */
 import type { BuildOptions, Plugin } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, realpathSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -63,7 +63,8 @@ export function serviceBuildOptions(options: ServiceBundleOptions = {}): BuildOp
     banner: { js: "import { createRequire as __whatnextCreateRequire } from 'node:module'; const require = __whatnextCreateRequire(import.meta.url);" },
     logLevel: 'warning',
     // V8 keeps a module's whole source in memory: without blanks and comments it is half as
-    // much. Names stay (no minifyIdentifiers), so a stack trace reads without a map.
+    // much. The desktop build's bundle is this one too. Names stay (no minifyIdentifiers): a
+    // stack trace names its functions without a map; its lines and columns need one.
     minifyWhitespace: true,
     minifySyntax: true,
     // A map, where one is written, points at the sources without carrying them: the packages'
@@ -104,8 +105,9 @@ async function build(options: ServiceBundleOptions): Promise<string> {
   const result = await esbuild({ ...serviceBuildOptions(options), write: false, outfile: join(BUNDLE_CACHE, 'service.mjs'), sourcemap: 'external' });
   const code = result.outputFiles.find((file) => file.path.endsWith('.mjs'))!.contents;
   const map = result.outputFiles.find((file) => file.path.endsWith('.map'))!.contents;
-  const path = join(BUNDLE_CACHE, `service-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`);
-  if (!existsSync(path)) {
+  // The map too: an edit to comments alone leaves the code as it was and moves the map's lines.
+  const path = join(BUNDLE_CACHE, `service-${createHash('sha256').update(code).update(map).digest('hex').slice(0, 16)}.mjs`);
+  if (!reused(path)) {
     mkdirSync(BUNDLE_CACHE, { recursive: true });
     // The map beside the bundle, linked from it but not inside it: Node reads a map only under
     // --enable-source-maps (NODE_OPTIONS=--enable-source-maps for mapped stack traces), and
@@ -117,14 +119,26 @@ async function build(options: ServiceBundleOptions): Promise<string> {
   return path;
 }
 
-/** Bundles of code that changed since: nothing starts them any more (a run started within the
- * hour may still, so those stay). */
+/** Bundles of code that changed since, and their maps: nothing starts them any more (one built
+ * or reused within the hour may still be started, so those stay). */
 function pruneStale(keep: string): void {
   const hourAgo = Date.now() - 3_600_000;
   for (const name of readdirSync(BUNDLE_CACHE)) {
     const path = join(BUNDLE_CACHE, name);
     const modified = statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? Date.now();
     if (path !== keep && path !== `${keep}.map` && name.startsWith('service-') && modified < hourAgo) rmSync(path, { force: true });
+  }
+}
+
+/** Whether the bundle and its map are there already; if so they are marked as in use, so no
+ * other process's `pruneStale` takes them for the next hour. */
+function reused(path: string): boolean {
+  const now = new Date();
+  try {
+    for (const file of [path, `${path}.map`]) utimesSync(file, now, now);
+    return true;
+  } catch {
+    return false; // not built yet, or pruned meanwhile: (re)written
   }
 }
 

@@ -33,8 +33,7 @@ const MAX_SENT = 200_000;
 
 /** Which write of a document this is: its field stamps and whether it is deleted. Fields with
  * one stamp (all of them, for a track as created) share it in the string: a master remembers up
- * to MAX_PUSHED of these. Field names and stamps hold none of `,=;`, so equal strings are equal
- * versions. */
+ * to MAX_PUSHED of these. As JSON it is unambiguous whatever a remote put in a clock. */
 export function versionOf(doc: { clock?: Record<string, string>; _deleted?: boolean }): string {
   const clock = doc.clock ?? {};
   const byStamp = new Map<string, string[]>();
@@ -44,8 +43,8 @@ export function versionOf(doc: { clock?: Record<string, string>; _deleted?: bool
     if (fields) fields.push(field);
     else byStamp.set(stamp, [field]);
   }
-  const groups = [...byStamp].map(([stamp, fields]) => `${fields.join(',')}=${stamp}`).sort();
-  return `${groups.join(';')}${doc._deleted ? ';deleted' : ''}`;
+  const groups = [...byStamp].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return JSON.stringify([doc._deleted === true, groups]);
 }
 
 export function filterMasterHandler(pool: RxWebRTCReplicationPool<any, any>, collection: RxCollection<any>, visible: (doc: any) => boolean): void {
