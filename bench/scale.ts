@@ -19,7 +19,7 @@
  * measured. Every service is stopped, its data folder removed, also on failure.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { residentMiB, rssMiB } from '../tools/testing/rss';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -208,6 +208,7 @@ async function big(services: Services, log: (m: Measurement) => void, tracks: nu
     log(figure(BENCH, `${role} RSS after the sync of ${tracks}, settled (${SETTLE_MS / 1000} s)`, 'MB', memory.rss, { target: '≤ 250 MB' }));
     log(figure(BENCH, `  of which private (heaps, native)`, 'MB', memory.anon));
     log(figure(BENCH, `  of which mapped files (LMDB's pages, code; the kernel reclaims them)`, 'MB', memory.file));
+    log(figure(BENCH, `  its database file`, 'MB', Math.round(statSync(join(service.dataDir, 'plugins', 'rxdb', 'playlists.lmdb')).size / 1048576)));
   }
 
   // The member again, on its data: what opening the app on a big library costs, next to the

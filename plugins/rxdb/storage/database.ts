@@ -15,6 +15,7 @@ import { playlistConflictHandler, trackConflictHandler } from '../model/merge';
 import { LmdbWebStorage } from './lmdb-web-storage';
 import { moveLegacyLayout } from './legacy-layout';
 import { getRxStorageLmdb } from './lmdb-rx-storage';
+import { openDocumentsDB } from './documents-db';
 
 export interface PlaylistCollections {
   playlists: RxCollection<PlaylistDoc>;
@@ -47,7 +48,7 @@ export async function openDatabase(
   try {
     const db = await createRxDatabase<PlaylistCollections>({
       name,
-      storage: wrappedValidateAjvStorage({ storage: getRxStorageLmdb(store.openDB('rxdb')) as never }),
+      storage: wrappedValidateAjvStorage({ storage: getRxStorageLmdb(openDocumentsDB(store)) as never }),
       multiInstance: false,
       eventReduce: true,
       closeDuplicates: true,

@@ -8,7 +8,7 @@
  * of `setItem` calls that belong together is wholly on disk or not at all, even after kill -9.
  * Reads are served from memory after the first read of a key.
  */
-import { open, type Database, type RootDatabase } from 'lmdb';
+import { open, type Database, type DatabaseOptions, type RootDatabase } from 'lmdb';
 
 export interface LmdbWebStorageOptions {
   /** Called when a commit fails; the memory cache is dropped so reads show what is on disk. */
@@ -46,9 +46,9 @@ export class LmdbWebStorage implements Storage {
 
   /** Another database in the same LMDB file (the RxDB storage's). LMDB keeps its name as a key
    * of this one: once opened here, that key is left out of the keys listed. */
-  openDB(name: string): Database<string, string> {
+  openDB(name: string, options: { compression?: DatabaseOptions['compression'] } = {}): Database<string, string> {
     this.#reserved.add(name);
-    return this.#db.openDB<string, string>({ name, encoding: 'string' });
+    return this.#db.openDB<string, string>({ name, encoding: 'string', ...options });
   }
 
   get length(): number {
