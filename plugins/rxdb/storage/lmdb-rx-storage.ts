@@ -3,8 +3,9 @@
  * opens, memory does not grow with the number of documents, and a document is parsed only when
  * it is read.
  *
- * Layout, in one named LMDB database shared by every collection of the file:
- * - `<instance>|d|<primary key>` → the document as JSON;
+ * Layout, in one named LMDB database shared by every collection of the file, `<instance>` being
+ * the instance's short code (instance-codes.ts):
+ * - `<instance>|d|<primary key>` → the document as JSON (compressed: documents-db.ts);
  * - `<instance>|i<n>|<index key>` → the primary key, one entry per document and index, where
  *   the index key is RxDB's index string without its padding (index-keys.ts): key order is
  *   index order, and it is unique because every index ends with the primary key.
@@ -18,6 +19,7 @@
 import type { Database } from 'lmdb';
 import { Subject } from 'rxjs';
 import { indexKeys, type IndexKeys } from './index-keys';
+import { endOf, forgetInstance, instanceKeyPrefix } from './instance-codes';
 import {
   categorizeBulkWriteRows,
   ensureRxStorageInstanceParamsAreCorrect,
@@ -73,15 +75,13 @@ export function getRxStorageLmdb(db: Database<string, string>): RxStorage<unknow
   } as RxStorage<unknown, unknown>;
 }
 
-/** Keys of one instance (database, collection, schema version); `|` cannot be in any of them
- * unescaped, so one instance's keys never fall in another's range. */
-function instancePrefix(params: RxStorageInstanceCreationParams<unknown, unknown>): string {
-  const escape = (part: string) => part.replaceAll('%', '%25').replaceAll('|', '%7C');
+/** The name of one instance (database, collection, schema version); `|` cannot be in any part
+ * unescaped, so one instance's keys never fall in another's range, and `%` starts only an
+ * escape, as no code does (instance-codes.ts). */
+function instanceName(params: RxStorageInstanceCreationParams<unknown, unknown>): string {
+  const escape = (part: string) => part.replace(/[%|]/g, (char) => `%${char.charCodeAt(0).toString(16).padStart(2, '0').toUpperCase()}`);
   return `${escape(params.databaseName)}|${escape(params.collectionName)}|${params.schema.version}`;
 }
-
-/** Past every key that starts with `prefix` (its last character is `|`). */
-const endOf = (prefix: string) => prefix.slice(0, -1) + '}';
 
 export class LmdbStorageInstance<T> implements RxStorageInstance<T, Record<string, never>, Record<string, never>, RxStorageDefaultCheckpoint> {
   readonly databaseName: string;
@@ -91,6 +91,9 @@ export class LmdbStorageInstance<T> implements RxStorageInstance<T, Record<strin
   readonly internals = {};
   readonly primaryPath: string;
   readonly #db: Database<string, string>;
+  /** The instance's name, and what its keys start with (its code, or the name: instance-codes.ts). */
+  readonly #name: string;
+  readonly #prefix: string;
   readonly #docs: string;
   /** By the index's fields joined with `,`. */
   readonly #indexes = new Map<string, IndexMeta<T>>();
@@ -104,7 +107,8 @@ export class LmdbStorageInstance<T> implements RxStorageInstance<T, Record<strin
     this.schema = params.schema;
     this.options = (params.options ?? {}) as Record<string, never>;
     this.primaryPath = getPrimaryFieldOfPrimaryKey(params.schema.primaryKey);
-    const prefix = instancePrefix(params as RxStorageInstanceCreationParams<unknown, unknown>);
+    this.#name = instanceName(params as RxStorageInstanceCreationParams<unknown, unknown>);
+    const prefix = (this.#prefix = instanceKeyPrefix(db, this.#name));
     this.#docs = `${prefix}|d|`;
     const indexes = (params.schema.indexes ?? []).map((index) => (Array.isArray(index) ? [...index] : [index as string]));
     indexes.push(CHANGES_INDEX);
@@ -265,10 +269,11 @@ export class LmdbStorageInstance<T> implements RxStorageInstance<T, Record<strin
 
   async remove(): Promise<void> {
     this.#ensureOpen();
-    const prefix = this.#docs.slice(0, -'d|'.length);
+    const prefix = `${this.#prefix}|`;
     const keys = [...this.#db.getKeys({ start: prefix, end: endOf(prefix) })];
     this.#db.transactionSync(() => {
       for (const key of keys) this.#db.removeSync(key);
+      forgetInstance(this.#db, this.#name);
     });
     await this.close();
   }

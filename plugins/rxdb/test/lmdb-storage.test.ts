@@ -379,6 +379,46 @@ describe('the LMDB storage: instances and the file', () => {
     expect((await run(again, { selector: {} })).documents).toEqual([]);
   });
 
+  it('writes an instance under a short code in place of its long name, and forgets the code with the instance', async () => {
+    const { store, storage } = openStore();
+    const name = 'rx-replication-meta-' + 'f'.repeat(64);
+    const instance = await instanceOf(storage, name);
+    await write(instance, [{ document: song('s1', { album: 'x' }) }]);
+    const keys = [...store.openDB('rxdb').getKeys({})].map(String);
+    const ofInstance = keys.filter((key) => key.includes('|d|') || /\|i\d+\|/.test(key));
+    expect(ofInstance.length).toBeGreaterThan(0);
+    for (const key of ofInstance) expect(key.startsWith('%~') && !key.includes(name)).toBe(true);
+    await instance.remove();
+    instances.splice(instances.indexOf(instance), 1);
+    expect([...store.openDB('rxdb').getKeys({})].map(String).filter((key) => key.includes(name) || key.startsWith('%~'))).toEqual([]);
+  });
+
+  it('reads an instance written before codes, under its whole name, where it is', async () => {
+    const first = openStore();
+    const instance = await instanceOf(first.storage);
+    await write(instance, [{ document: song('s1', { album: 'x', year: 1999 }) }, { document: song('s2', { album: 'y', year: 2001 }) }]);
+    await instance.close();
+    instances.splice(instances.indexOf(instance), 1);
+    // Back to the layout before codes: every key under the instance's name, no code given.
+    const db = openDocumentsDB(first.store);
+    const [registry] = [...db.getRange({ start: '%!c|', end: '%!c}' })];
+    const code = registry!.value;
+    db.transactionSync(() => {
+      for (const { key, value } of [...db.getRange({ start: `${code}|`, end: `${code}}` })]) {
+        db.putSync(String(registry!.key).slice('%!c|'.length) + String(key).slice(code.length), value);
+        db.removeSync(key);
+      }
+      db.removeSync(registry!.key);
+    });
+    await first.store.close();
+    const second = openStore(first.path);
+    const reopened = await instanceOf(second.storage);
+    expect(ids((await run(reopened, { selector: { year: { $gt: 2000 } } })).documents)).toEqual(['s2']);
+    await write(reopened, [{ document: song('s3', { album: 'z', year: 2002 }) }]);
+    expect(ids((await run(reopened, { selector: {}, sort: [{ album: 'asc' }] })).documents)).toEqual(['s1', 's2', 's3']);
+    expect([...second.store.openDB('rxdb').getKeys({ start: '%~', end: '%\u007f' })]).toEqual([]);
+  });
+
   it('finds everything by index after the file is closed and opened again, with nothing rebuilt', async () => {
     const first = openStore();
     const instance = await instanceOf(first.storage);
