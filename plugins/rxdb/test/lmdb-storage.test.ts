@@ -99,6 +99,16 @@ async function write(instance: RxStorageInstance<Song, unknown, unknown>, rows: 
   return instance.bulkWrite(rows, CONTEXT);
 }
 
+/** A store whose instance holds s1 (x, 1999) and s2 (y, 2001), the instance closed. */
+async function storeWithTwoSongs(): Promise<ReturnType<typeof openStore>> {
+  const opened = openStore();
+  const instance = await instanceOf(opened.storage);
+  await write(instance, [{ document: song('s1', { album: 'x', year: 1999 }) }, { document: song('s2', { album: 'y', year: 2001 }) }]);
+  await instance.close();
+  instances.splice(instances.indexOf(instance), 1);
+  return opened;
+}
+
 const run = (instance: RxStorageInstance<Song, unknown, unknown>, query: MangoQuery<Song>) =>
   instance.query(prepareQuery(schema, normalizeMangoQuery(schema, query as never)));
 const ids = (docs: { id: string }[]) => docs.map((doc) => doc.id);
@@ -394,11 +404,7 @@ describe('the LMDB storage: instances and the file', () => {
   });
 
   it('reads an instance written before codes, under its whole name, where it is', async () => {
-    const first = openStore();
-    const instance = await instanceOf(first.storage);
-    await write(instance, [{ document: song('s1', { album: 'x', year: 1999 }) }, { document: song('s2', { album: 'y', year: 2001 }) }]);
-    await instance.close();
-    instances.splice(instances.indexOf(instance), 1);
+    const first = await storeWithTwoSongs();
     // Back to the layout before codes: every key under the instance's name, no code given.
     const db = openDocumentsDB(first.store);
     const [registry] = [...db.getRange({ start: '%!c|', end: '%!c}' })];
@@ -420,11 +426,7 @@ describe('the LMDB storage: instances and the file', () => {
   });
 
   it('finds everything by index after the file is closed and opened again, with nothing rebuilt', async () => {
-    const first = openStore();
-    const instance = await instanceOf(first.storage);
-    await write(instance, [{ document: song('s1', { album: 'x', year: 1999 }) }, { document: song('s2', { album: 'y', year: 2001 }) }]);
-    await instance.close();
-    instances.splice(instances.indexOf(instance), 1);
+    const first = await storeWithTwoSongs();
     await first.store.close();
     const second = openStore(first.path);
     const reopened = await instanceOf(second.storage);
