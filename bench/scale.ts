@@ -28,6 +28,7 @@ import { withTimeout } from '../core/util/timeout';
 import { connectManual, Tracker } from '../host/service/testing/flows';
 import { spawnService, type SpawnedService } from '../host/service/testing/spawn';
 import { playlistsProtocol, type WithPlaylists } from '../plugins/rxdb/protocol';
+import { DATABASE_FILE } from '../plugins/rxdb/storage/database';
 import { alternated, figure, measurement, percentile, timed, type Measurement } from './stats';
 
 const CONFIG = fileURLToPath(new URL('../host/service/testing/fixtures/terminal.config.ts', import.meta.url));
@@ -208,7 +209,7 @@ async function big(services: Services, log: (m: Measurement) => void, tracks: nu
     log(figure(BENCH, `${role} RSS after the sync of ${tracks}, settled (${SETTLE_MS / 1000} s)`, 'MB', memory.rss, { target: '≤ 250 MB' }));
     log(figure(BENCH, `  of which private (heaps, native)`, 'MB', memory.anon));
     log(figure(BENCH, `  of which mapped files (LMDB's pages, code; the kernel reclaims them)`, 'MB', memory.file));
-    log(figure(BENCH, `  its database file`, 'MB', Math.round(statSync(join(service.dataDir, 'plugins', 'rxdb', 'playlists.lmdb')).size / 1048576)));
+    log(figure(BENCH, `  its database file`, 'MB', Math.round(statSync(join(service.dataDir, 'plugins', 'rxdb', DATABASE_FILE)).size / 1048576)));
   }
 
   // The member again, on its data: what opening the app on a big library costs, next to the

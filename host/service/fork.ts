@@ -18,7 +18,8 @@ export const READY_LINE = '[service info] ready:';
 export interface ServiceLaunch {
   /** The bundled entry to fork. */
   entry: string;
-  /** Node flags: the permission model scoped to the data folder (source maps only as NODE_OPTIONS asks: bundle.ts). */
+  /** Node flags: the service's own (node-flags.ts) and the permission model scoped to the data
+   * folder. Source maps only as NODE_OPTIONS asks (bundle.ts). */
   execArgv: string[];
 }
 

@@ -29,6 +29,9 @@ export interface OpenedDatabase {
   close(): Promise<void>;
 }
 
+/** The plugin's LMDB file, in its data folder. */
+export const DATABASE_FILE = 'playlists.lmdb';
+
 let devModeAdded = false;
 
 /** Open (or create) the database in `dir`. The storage keeps each database's documents under
@@ -44,7 +47,7 @@ export async function openDatabase(
     addRxPlugin(RxDBDevModePlugin);
   }
   mkdirSync(dir, { recursive: true });
-  const store = new LmdbWebStorage(join(dir, 'playlists.lmdb'), options.onCommitError ? { onCommitError: options.onCommitError } : {});
+  const store = new LmdbWebStorage(join(dir, DATABASE_FILE), options.onCommitError ? { onCommitError: options.onCommitError } : {});
   try {
     const db = await createRxDatabase<PlaylistCollections>({
       name,

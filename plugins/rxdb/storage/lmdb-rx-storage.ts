@@ -79,7 +79,7 @@ export function getRxStorageLmdb(db: Database<string, string>): RxStorage<unknow
  * unescaped, so one instance's keys never fall in another's range, and `%` starts only an
  * escape, as no code does (instance-codes.ts). */
 function instanceName(params: RxStorageInstanceCreationParams<unknown, unknown>): string {
-  const escape = (part: string) => part.replace(/[%|]/g, (char) => `%${char.charCodeAt(0).toString(16).padStart(2, '0').toUpperCase()}`);
+  const escape = (part: string) => part.replaceAll('%', '%25').replaceAll('|', '%7C');
   return `${escape(params.databaseName)}|${escape(params.collectionName)}|${params.schema.version}`;
 }
 

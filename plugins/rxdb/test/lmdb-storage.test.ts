@@ -29,7 +29,7 @@ import { getRxStorageLocalstorage } from 'rxdb/plugins/storage-localstorage';
 import { LmdbWebStorage } from '../storage/lmdb-web-storage';
 import { getRxStorageLmdb } from '../storage/lmdb-rx-storage';
 import { DOCUMENT_DICTIONARY, openDocumentsDB } from '../storage/documents-db';
-import { openDatabase } from '../storage/database';
+import { DATABASE_FILE, openDatabase } from '../storage/database';
 import { trackSchema } from '../model/documents';
 import { tempDir } from '../../../host/service/testing/temp-dirs';
 import { instanceParams } from '../testing/storage-params';
@@ -465,7 +465,7 @@ describe('the LMDB storage: instances and the file', () => {
 
   it('moves playlists from the old layout (RxDB localstorage keys in the same file) as they were, and drops the old keys', async () => {
     const dir = tempDir('whatnext-legacy-');
-    const legacy = new LmdbWebStorage(join(dir, 'playlists.lmdb'));
+    const legacy = new LmdbWebStorage(join(dir, DATABASE_FILE));
     const old = await createRxDatabase({ name: 'wnlegacy', storage: getRxStorageLocalstorage({ localStorage: legacy }), multiInstance: false });
     const { tracks } = await old.addCollections({ tracks: { schema: trackSchema } });
     const track = (id: string) => ({
